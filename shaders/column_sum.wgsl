@@ -1,0 +1,31 @@
+// column_sum.wgsl — the bias gradient: column sums of a matrix.
+//
+// Computes   out[j] = Σ_i  a[i, j]        for j < N      (db = column sums of dPre)
+//
+// Bindings:
+//   a:    (M, N) row-major
+//   out:  (N), written
+//   dims: M, N
+//
+// One invocation owns one column and walks down its M rows; neighbouring invocations read neighbouring
+// addresses of the same row, so each row is read contiguously by a workgroup.
+// Dispatch: (ceil(N / WG), 1, 1) workgroups of (WG, 1, 1). No divisibility assumed.
+
+override WG: u32 = 64u;
+
+struct Dims { M: u32, N: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> dims: Dims;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= dims.N) { return; }
+  var sum = 0.0;
+  for (var i = 0u; i < dims.M; i++) {
+    sum += a[i * dims.N + j];
+  }
+  out[j] = sum;
+}

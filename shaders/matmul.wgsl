@@ -1,0 +1,143 @@
+// matmul.wgsl — register-blocked matrix product with a fused epilogue.
+//
+// Computes   C (M, N) = epilogue( op(A) (M, K) · op(B) (K, N) )
+// where op(X) is X or Xᵀ (overrides TRANSPOSE_A / TRANSPOSE_B) and the epilogue is one of
+//   EPILOGUE_NONE        C = A·B                                  (dW = Xᵀ·dY, dz = dY·Wᵀ)
+//   EPILOGUE_BIAS_ACT    C = act(A·B + bias),  aux = bias (N)      (a dense layer's forward pass)
+//   EPILOGUE_ACT_GRAD    C = (A·B) ⊙ act'(aux), aux = y (M, N)    (dX = dY·Wᵀ times the derivative of the
+//                        previous layer's activation, written in terms of that layer's output y)
+//
+// Bindings (every matrix row-major, see docs/conventions.md):
+//   a:   op(A) is (M, K); stored (M, K), or (K, M) when TRANSPOSE_A
+//   b:   op(B) is (K, N); stored (K, N), or (N, K) when TRANSPOSE_B
+//   aux: bias (N) for EPILOGUE_BIAS_ACT, activation output (M, N) for EPILOGUE_ACT_GRAD, unused otherwise
+//   c:   (M, N), written (never accumulated)
+//   dims: M, N, K
+//
+// One invocation computes a TILE×TILE block of C (register blocking: each loaded a/b value is reused TILE
+// times from registers). The loads clamp their row/column into range instead of branching, so the inner loop
+// has no conditions; only the stores are guarded. No divisibility is assumed.
+//
+// Dispatch: (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
+
+const EPILOGUE_NONE: u32 = 0u;
+const EPILOGUE_BIAS_ACT: u32 = 1u;
+const EPILOGUE_ACT_GRAD: u32 = 2u;
+
+const ACT_IDENTITY: u32 = 0u;
+const ACT_TANH: u32 = 1u;
+const ACT_RELU: u32 = 2u;
+const ACT_SOFTPLUS: u32 = 3u;
+const ACT_SIGMOID: u32 = 4u;
+
+const TILE: u32 = 4u;
+
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+override TRANSPOSE_A: bool = false;
+override TRANSPOSE_B: bool = false;
+override EPILOGUE: u32 = EPILOGUE_NONE;
+override ACTIVATION: u32 = ACT_IDENTITY;
+
+struct Dims { M: u32, N: u32, K: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> aux: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<uniform> dims: Dims;
+
+fn load_a(i: u32, k: u32) -> f32 {
+  if (TRANSPOSE_A) { return a[k * dims.M + i]; }
+  return a[i * dims.K + k];
+}
+
+fn load_b(k: u32, j: u32) -> f32 {
+  if (TRANSPOSE_B) { return b[j * dims.K + k]; }
+  return b[k * dims.N + j];
+}
+
+// softplus without overflow: max(x, 0) + log(1 + exp(-|x|)).
+fn softplus(x: f32) -> f32 {
+  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+// tanh through exp(-2|x|), which cannot overflow; some drivers evaluate the builtin as a ratio of
+// exponentials that becomes inf/inf = NaN for |x| beyond ~44.
+fn stable_tanh(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+fn activate(x: f32) -> f32 {
+  switch (ACTIVATION) {
+    case ACT_TANH: { return stable_tanh(x); }
+    case ACT_RELU: { return max(x, 0.0); }
+    case ACT_SOFTPLUS: { return softplus(x); }
+    case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
+
+// Derivative of the activation expressed through its output y (the forward pass keeps y, not the input).
+fn activation_derivative_from_output(y: f32) -> f32 {
+  switch (ACTIVATION) {
+    case ACT_TANH: { return 1.0 - y * y; }
+    case ACT_RELU: { return select(0.0, 1.0, y > 0.0); }
+    case ACT_SOFTPLUS: { return -expm1_neg(y); }
+    case ACT_SIGMOID: { return y * (1.0 - y); }
+    default: { return 1.0; }
+  }
+}
+
+// exp(-y) - 1 for y >= 0, accurate for small y where 1 - exp(-y) would cancel (softplus' = 1 - exp(-y)).
+fn expm1_neg(y: f32) -> f32 {
+  if (y < 1e-3) { return -y * (1.0 - 0.5 * y * (1.0 - y / 3.0)); }
+  return exp(-y) - 1.0;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TILE;
+  let col0 = gid.x * TILE;
+  if (row0 >= dims.M || col0 >= dims.N) { return; }
+
+  // Clamped indices: out-of-range rows/columns re-read the last valid one; their results are never stored.
+  var rows: array<u32, TILE>;
+  var cols: array<u32, TILE>;
+  for (var t = 0u; t < TILE; t++) {
+    rows[t] = min(row0 + t, dims.M - 1u);
+    cols[t] = min(col0 + t, dims.N - 1u);
+  }
+
+  var acc: array<array<f32, TILE>, TILE>;
+  for (var k = 0u; k < dims.K; k++) {
+    var av: array<f32, TILE>;
+    var bv: array<f32, TILE>;
+    for (var t = 0u; t < TILE; t++) {
+      av[t] = load_a(rows[t], k);
+      bv[t] = load_b(k, cols[t]);
+    }
+    for (var r = 0u; r < TILE; r++) {
+      for (var s = 0u; s < TILE; s++) {
+        acc[r][s] = fma(av[r], bv[s], acc[r][s]);
+      }
+    }
+  }
+
+  for (var r = 0u; r < TILE; r++) {
+    let i = row0 + r;
+    if (i >= dims.M) { break; }
+    for (var s = 0u; s < TILE; s++) {
+      let j = col0 + s;
+      if (j >= dims.N) { break; }
+      var v = acc[r][s];
+      if (EPILOGUE == EPILOGUE_BIAS_ACT) {
+        v = activate(v + aux[j]);
+      } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
+        v = v * activation_derivative_from_output(aux[i * dims.N + j]);
+      }
+      c[i * dims.N + j] = v;
+    }
+  }
+}

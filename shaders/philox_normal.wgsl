@@ -1,0 +1,77 @@
+// philox_normal.wgsl — standard normal ε from the counter-based generator Philox-4x32-10
+// (Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11).
+//
+//   (r0, r1, r2, r3) = Philox4x32-10(counter = (block, step, stream, 0), key = (seed_lo, seed_hi))
+//   u_i   = ((r_i >> 9) + ½) · 2⁻²³                 in (0, 1), exact in float32
+//   out[4·block + 0] = √(−2 ln u0) · cos(2π u1),   out[4·block + 1] = √(−2 ln u0) · sin(2π u1)
+//   out[4·block + 2] = √(−2 ln u2) · cos(2π u3),   out[4·block + 3] = √(−2 ln u2) · sin(2π u3)
+// The same (seed, step, stream) always gives the same numbers, on any adapter up to float32 rounding of
+// log/cos/sin, so a run replays and a resumed run continues the same sequence. src/random/philox.ts is the
+// CPU implementation, checked against Random123's published known-answer vectors.
+//
+// Bindings:
+//   out:    (n) float32 normals, written
+//   params: n, step, stream, seed_lo, seed_hi
+//
+// One invocation per block of 4 outputs. Dispatch: (ceil(ceil(n / 4) / WG), 1, 1) workgroups of (WG, 1, 1);
+// the last block may be partial.
+
+override WG: u32 = 64u;
+
+struct Params { n: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32 }
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u;
+const PHILOX_W1: u32 = 0xBB67AE85u;
+const TWO_PI: f32 = 6.283185307179586;
+
+// High 32 bits of the 64-bit product a·b, from 16-bit halves (WGSL has no 64-bit integers).
+fn mul_hi(a: u32, b: u32) -> u32 {
+  let al = a & 0xFFFFu;
+  let ah = a >> 16u;
+  let bl = b & 0xFFFFu;
+  let bh = b >> 16u;
+  let lh = al * bh;
+  let hl = ah * bl;
+  let mid = ((al * bl) >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
+  return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}
+
+fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = key;
+  for (var round = 0u; round < 10u; round++) {
+    let hi0 = mul_hi(PHILOX_M0, c.x);
+    let lo0 = PHILOX_M0 * c.x;
+    let hi1 = mul_hi(PHILOX_M1, c.z);
+    let lo1 = PHILOX_M1 * c.z;
+    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    k = k + vec2<u32>(PHILOX_W0, PHILOX_W1);
+  }
+  return c;
+}
+
+fn to_open_unit(r: u32) -> f32 {
+  return (f32(r >> 9u) + 0.5) * (1.0 / 8388608.0);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let block = gid.x;
+  let first = block * 4u;
+  if (first >= params.n) { return; }
+  let r = philox4x32_10(vec4<u32>(block, params.step, params.stream, 0u), vec2<u32>(params.seedLo, params.seedHi));
+  let radius01 = sqrt(-2.0 * log(to_open_unit(r.x)));
+  let angle01 = TWO_PI * to_open_unit(r.y);
+  let radius23 = sqrt(-2.0 * log(to_open_unit(r.z)));
+  let angle23 = TWO_PI * to_open_unit(r.w);
+  let normals = vec4<f32>(radius01 * cos(angle01), radius01 * sin(angle01),
+                          radius23 * cos(angle23), radius23 * sin(angle23));
+  for (var t = 0u; t < 4u; t++) {
+    if (first + t < params.n) { out[first + t] = normals[t]; }
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Where WGSL text comes from. Node reads `shaders/<stem>.wgsl` from disk (shader_files.node.ts); a browser
+ * build hands in the same files imported as text by its bundler. Either way the kernels see one function.
+ */
+export type ShaderSource = (stem: string) => string;
+
+/** Wraps a `{ stem: code }` record (e.g. from a bundler's glob import) as a ShaderSource. */
+export function shaderSourceFromRecord(record: Record<string, string>): ShaderSource {
+  return (stem) => {
+    const code = record[stem];
+    if (code === undefined) {
+      throw new Error(`aevb: no shader named '${stem}' (known: ${Object.keys(record).sort().join(', ')})`);
+    }
+    return code;
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Wrapper of shaders/adam_update.wgsl: Adam in PyTorch's form over P parameters in one dispatch. The bias
+ * corrections depend only on the step, so setStep computes them here in float64 and writes them as uniforms.
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { bindGroup, checkBinding, checkDims, flatGrid } from './kernel.ts';
+import { checkHyperparameters, OPTIMIZER_WORKGROUP, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+
+export interface AdamHyperparameters extends OptimizerHyperparameters {
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export function adamUpdate(
+  ctx: GpuContext,
+  s: { P: number; params: TensorBinding; grads: TensorBinding; m: TensorBinding; v: TensorBinding; hyper: AdamHyperparameters },
+  label = 'adam_update',
+): OptimizerKernel {
+  const dims = { P: s.P };
+  checkDims(label, dims);
+  const h = s.hyper;
+  checkHyperparameters(label, { ...h });
+  if (h.beta1 >= 1 || h.beta2 >= 1) throw new Error(`${label}: beta1 and beta2 must be < 1, got ${h.beta1}, ${h.beta2}`);
+  const pipeline = ctx.pipeline('adam_update', 'main', { WG: OPTIMIZER_WORKGROUP });
+  const pack = (step: number, lr: number) => {
+    if (!Number.isInteger(step) || step < 1) throw new Error(`${label}: step must be an integer ≥ 1, got ${step}`);
+    const stepSize = lr / (1 - h.beta1 ** step);
+    const sqrtBiasCorrection2 = Math.sqrt(1 - h.beta2 ** step);
+    return packUniform([
+      ['u32', s.P], ['f32', h.beta1], ['f32', h.beta2], ['f32', h.eps], ['f32', h.weightDecay], ['f32', stepSize], ['f32', sqrtBiasCorrection2],
+    ]);
+  };
+  const uniform = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));
+  const entries: Array<[number, GPUBufferBinding]> = [
+    [0, checkBinding(ctx, label, 'params', s.params, s.P, dims)],
+    [1, checkBinding(ctx, label, 'grads', s.grads, s.P, dims)],
+    [2, checkBinding(ctx, label, 'm', s.m, s.P, dims)],
+    [3, checkBinding(ctx, label, 'v', s.v, s.P, dims)],
+    [4, { buffer: uniform }],
+  ];
+  return {
+    dispatch: { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: flatGrid(label, s.P, OPTIMIZER_WORKGROUP) },
+    setStep(step, lr = h.lr) {
+      ctx.device.queue.writeBuffer(uniform, 0, pack(step, lr));
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** Wrapper of shaders/elbo_mean.wgsl: metrics (3) = minibatch means [ELBO, KL, log p(x|z)], on the GPU. */
+import type { GpuContext } from '../gpu/device.ts';
+import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { bindGroup, checkBinding, checkDims, type KernelDispatch } from './kernel.ts';
+
+/** One workgroup of this many invocations reduces the whole minibatch; a power of two. */
+export const ELBO_MEAN_WORKGROUP = 64;
+/** Layout of the metrics the kernel writes. */
+export const ELBO_METRICS = { elbo: 0, kl: 1, logp: 2, count: 3 } as const;
+
+export function elboMean(ctx: GpuContext, s: { B: number; logp: TensorBinding; kl: TensorBinding; metrics: TensorBinding }, label = 'elbo_mean'): KernelDispatch {
+  const dims = { B: s.B };
+  checkDims(label, dims);
+  const pipeline = ctx.pipeline('elbo_mean', 'main', { WG: ELBO_MEAN_WORKGROUP });
+  const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', s.B]]));
+  const entries: Array<[number, GPUBufferBinding]> = [
+    [0, checkBinding(ctx, label, 'logp', s.logp, s.B, dims)],
+    [1, checkBinding(ctx, label, 'kl', s.kl, s.B, dims)],
+    [2, checkBinding(ctx, label, 'metrics', s.metrics, ELBO_METRICS.count, dims)],
+    [3, { buffer: uniform }],
+  ];
+  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: [1, 1, 1] };
+}

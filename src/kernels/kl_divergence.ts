@@ -1,0 +1,28 @@
+/**
+ * Wrapper of shaders/kl_divergence.wgsl: kl (B) = KL(N(μ, σ²) ‖ N(0, I)) per datapoint, and
+ * dStats += scale · ∂KL/∂stats (scale = β/B; the reparameterize backward must have written dStats first).
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { bindGroup, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+
+export const KL_DIVERGENCE_WORKGROUP = 64;
+
+export function klDivergence(
+  ctx: GpuContext,
+  s: { B: number; Z: number; scale: number; stats: TensorBinding; kl: TensorBinding; dStats: TensorBinding },
+  label = 'kl_divergence',
+): KernelDispatch {
+  const dims = { B: s.B, Z: s.Z };
+  checkDims(label, dims);
+  if (!Number.isFinite(s.scale)) throw new Error(`${label}: scale must be finite, got ${s.scale}`);
+  const pipeline = ctx.pipeline('kl_divergence', 'main', { WG: KL_DIVERGENCE_WORKGROUP });
+  const uniform = createUniformBuffer(ctx, `${label} params`, packUniform([['u32', s.B], ['u32', s.Z], ['f32', s.scale]]));
+  const entries: Array<[number, GPUBufferBinding]> = [
+    [0, checkBinding(ctx, label, 'stats', s.stats, s.B * 2 * s.Z, dims)],
+    [1, checkBinding(ctx, label, 'kl', s.kl, s.B, dims)],
+    [2, checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims)],
+    [3, { buffer: uniform }],
+  ];
+  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, s.B, KL_DIVERGENCE_WORKGROUP) };
+}

@@ -1,0 +1,106 @@
+/**
+ * Wrapper of shaders/matmul.wgsl: C (M, N) = epilogue(op(A) · op(B)), register-blocked TILE×TILE per
+ * invocation. The three uses a dense layer needs have their own functions below.
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { activationId, type Activation } from './activation.ts';
+import { bindGroup, ceilDiv, checkBinding, checkDims, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+
+/** Outputs per invocation along each axis: `const TILE` in matmul.wgsl (a const, not an override, so loops unroll). */
+const TILE = 4;
+/** Workgroup shape, passed to the shader's WG_X / WG_Y overrides. */
+export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
+
+const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
+
+export type MatmulEpilogue =
+  | { kind: 'none' }
+  | { kind: 'bias-activation'; bias: TensorBinding; activation: Activation }
+  | { kind: 'activation-gradient'; output: TensorBinding; activation: Activation };
+
+export interface MatmulSpec {
+  M: number;
+  N: number;
+  K: number;
+  /** op(A) is (M, K): stored (M, K), or (K, M) when transposeA. */
+  a: TensorBinding;
+  /** op(B) is (K, N): stored (K, N), or (N, K) when transposeB. */
+  b: TensorBinding;
+  /** (M, N), written. */
+  c: TensorBinding;
+  transposeA?: boolean;
+  transposeB?: boolean;
+  epilogue?: MatmulEpilogue;
+}
+
+/** Records one matmul launch. Checks shapes and buffer sizes, naming them in the error. */
+export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): KernelDispatch {
+  const { M, N, K } = spec;
+  const dims = { M, N, K };
+  checkDims(label, dims);
+  const epilogue = spec.epilogue ?? { kind: 'none' };
+  const a = checkBinding(ctx, label, 'A', spec.a, M * K, dims);
+  const b = checkBinding(ctx, label, 'B', spec.b, K * N, dims);
+  const c = checkBinding(ctx, label, 'C', spec.c, M * N, dims);
+  if (spec.a.buffer === spec.c.buffer || spec.b.buffer === spec.c.buffer) {
+    throw new Error(`${label}: C must not share a buffer with A or B (WebGPU forbids read and write bindings of one buffer in a dispatch)`);
+  }
+  let aux: GPUBufferBinding;
+  let activation: Activation = 'identity';
+  if (epilogue.kind === 'bias-activation') {
+    aux = checkBinding(ctx, label, 'bias', epilogue.bias, N, dims);
+    activation = epilogue.activation;
+  } else if (epilogue.kind === 'activation-gradient') {
+    aux = checkBinding(ctx, label, 'activation output', epilogue.output, M * N, dims);
+    activation = epilogue.activation;
+  } else {
+    // The shader declares aux in every mode; bind any small read-only range that is not C.
+    aux = { buffer: spec.a.buffer, offset: a.offset, size: 4 };
+  }
+  const workgroups: [number, number, number] = [ceilDiv(N, TILE * MATMUL_WORKGROUP.x), ceilDiv(M, TILE * MATMUL_WORKGROUP.y), 1];
+  if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
+  const pipeline = ctx.pipeline('matmul', 'main', {
+    WG_X: MATMUL_WORKGROUP.x,
+    WG_Y: MATMUL_WORKGROUP.y,
+    TRANSPOSE_A: spec.transposeA ?? false,
+    TRANSPOSE_B: spec.transposeB ?? false,
+    EPILOGUE: epilogue.kind === 'none' ? EPILOGUE.none : epilogue.kind === 'bias-activation' ? EPILOGUE.biasActivation : EPILOGUE.activationGradient,
+    ACTIVATION: activationId(activation),
+  });
+  const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', M], ['u32', N], ['u32', K]]));
+  const group = bindGroup(ctx, label, pipeline, [[0, a], [1, b], [2, aux], [3, c], [4, { buffer: uniform }]]);
+  return { label, pipeline, bindGroup: group, workgroups };
+}
+
+/** y (B, out) = act(x (B, in) · W (in, out) + bias (out)): a dense layer's forward pass. */
+export function denseForward(
+  ctx: GpuContext,
+  s: { B: number; inputs: number; outputs: number; x: TensorBinding; weight: TensorBinding; bias: TensorBinding; y: TensorBinding; activation: Activation },
+  label = 'dense forward',
+): KernelDispatch {
+  return matmul(ctx, { M: s.B, K: s.inputs, N: s.outputs, a: s.x, b: s.weight, c: s.y, epilogue: { kind: 'bias-activation', bias: s.bias, activation: s.activation } }, label);
+}
+
+/**
+ * dX (B, in) = (dPre (B, out) · Wᵀ) ⊙ act'(x): the gradient flowing into a layer's input, already multiplied by
+ * the derivative of the activation that produced that input (x is that activation's output). Pass
+ * inputActivation 'identity' when the input is not an activation output (e.g. z).
+ */
+export function denseBackwardInput(
+  ctx: GpuContext,
+  s: { B: number; inputs: number; outputs: number; dPre: TensorBinding; weight: TensorBinding; x: TensorBinding; dx: TensorBinding; inputActivation: Activation },
+  label = 'dense backward input',
+): KernelDispatch {
+  const epilogue: MatmulEpilogue = s.inputActivation === 'identity' ? { kind: 'none' } : { kind: 'activation-gradient', output: s.x, activation: s.inputActivation };
+  return matmul(ctx, { M: s.B, K: s.outputs, N: s.inputs, a: s.dPre, b: s.weight, transposeB: true, c: s.dx, epilogue }, label);
+}
+
+/** dW (in, out) = xᵀ (in, B) · dPre (B, out): the weight gradient of a dense layer. */
+export function denseBackwardWeight(
+  ctx: GpuContext,
+  s: { B: number; inputs: number; outputs: number; x: TensorBinding; dPre: TensorBinding; dWeight: TensorBinding },
+  label = 'dense backward weight',
+): KernelDispatch {
+  return matmul(ctx, { M: s.inputs, K: s.B, N: s.outputs, a: s.x, transposeA: true, b: s.dPre, c: s.dWeight }, label);
+}

@@ -1,0 +1,160 @@
+// The whole SGVB step (estimator B: analytic KL, one ε per datapoint) of an MLP VAE in float64, composed only
+// from the other references so that a GPU step can be checked end to end.
+//
+//   x (B, D) → encoder.0 … encoder.{n−1} (activation) → encoder.head (identity) → raw (B, 2Z)
+//   → Gaussian head → stats [μ | log σ²] → z = μ + σ ε → decoder.0 … (activation, widths = hidden reversed)
+//   → decoder.out (identity) → Bernoulli logits (B, D)
+//   loss = −(1/B) Σ_b (log p(x_b | z_b) − KL_b)
+
+import type { Activation } from './activation.ts';
+import { denseBackward, denseForward } from './matmul.ts';
+import { gaussianHeadBackward, gaussianHeadForward } from './gaussian_head.ts';
+import { reparameterizeBackward, reparameterizeForward } from './reparameterize.ts';
+import { klDivergenceBackward, klDivergenceForward } from './kl_divergence.ts';
+import { bernoulliLogLikelihood, bernoulliLogLikelihoodBackward } from './bernoulli_likelihood.ts';
+import { elboMean } from './elbo_mean.ts';
+
+export interface VaeConfig {
+  D: number;
+  hidden: number[]; // encoder widths; the decoder uses them reversed
+  Z: number;
+  activation: Activation;
+}
+
+export interface ParameterShape {
+  name: string;
+  shape: number[];
+}
+
+interface Layer {
+  prefix: string;
+  in: number;
+  out: number;
+  act: Activation;
+}
+
+// The dense layers in forward order (encoder, head, decoder, out).
+function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
+  const { D, hidden, Z, activation } = config;
+  const encoder: Layer[] = [];
+  let width = D;
+  hidden.forEach((h, i) => {
+    encoder.push({ prefix: `encoder.${i}`, in: width, out: h, act: activation });
+    width = h;
+  });
+  const head: Layer = { prefix: 'encoder.head', in: width, out: 2 * Z, act: 'identity' };
+  const decoder: Layer[] = [];
+  width = Z;
+  [...hidden].reverse().forEach((h, i) => {
+    decoder.push({ prefix: `decoder.${i}`, in: width, out: h, act: activation });
+    width = h;
+  });
+  const out: Layer = { prefix: 'decoder.out', in: width, out: D, act: 'identity' };
+  return { encoder, head, decoder, out };
+}
+
+/** Parameter names and shapes in layout order: encoder layers, head, decoder layers, out; weight before bias. */
+export function vaeParameterShapes(config: VaeConfig): ParameterShape[] {
+  const l = layers(config);
+  const shapes: ParameterShape[] = [];
+  for (const layer of [...l.encoder, l.head, ...l.decoder, l.out]) {
+    shapes.push({ name: `${layer.prefix}.weight`, shape: [layer.in, layer.out] });
+    shapes.push({ name: `${layer.prefix}.bias`, shape: [layer.out] });
+  }
+  return shapes;
+}
+
+export interface VaeStepResult {
+  loss: number; // −mean ELBO, what the optimiser minimises
+  elbo: number; // mean ELBO
+  kl: number; // mean KL
+  logp: number; // mean log p(x | z)
+  grads: Record<string, Float64Array>; // ∂loss/∂param, same names as the parameters
+}
+
+function param(params: Record<string, ArrayLike<number>>, name: string, size: number): ArrayLike<number> {
+  const p = params[name];
+  if (!p) throw new Error(`vae_step: missing parameter ${name}`);
+  if (p.length !== size) throw new Error(`vae_step: ${name} has ${p.length} elements, want ${size}`);
+  return p;
+}
+
+/** Everything the forward pass computes, for the backward and for checking GPU intermediates. */
+export interface VaeForward {
+  layers: { name: string; input: ArrayLike<number>; pre: Float64Array; y: Float64Array }[]; // forward order
+  raw: Float64Array; // (B, 2Z) head output [μ | raw log σ²]
+  stats: Float64Array; // (B, 2Z) [μ | log σ²]
+  z: Float64Array; // (B, Z)
+  logits: Float64Array; // (B, D)
+  logpPerDatapoint: Float64Array; // (B)
+  klPerDatapoint: Float64Array; // (B)
+  elbo: number;
+  kl: number;
+  logp: number;
+}
+
+export function vaeForward(
+  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number,
+): VaeForward {
+  const { D, Z } = config;
+  if (x.length !== B * D) throw new Error(`vae_step: x has ${x.length}, want ${B}*${D}`);
+  if (eps.length !== B * Z) throw new Error(`vae_step: eps has ${eps.length}, want ${B}*${Z}`);
+  const l = layers(config);
+  const tape: VaeForward['layers'] = [];
+  const dense = (layer: Layer, input: ArrayLike<number>): Float64Array => {
+    const w = param(params, `${layer.prefix}.weight`, layer.in * layer.out);
+    const b = param(params, `${layer.prefix}.bias`, layer.out);
+    const { pre, y } = denseForward(input, w, b, B, layer.in, layer.out, layer.act);
+    tape.push({ name: layer.prefix, input, pre, y });
+    return y;
+  };
+  let h: ArrayLike<number> = x;
+  for (const layer of l.encoder) h = dense(layer, h);
+  const raw = dense(l.head, h);
+  const stats = gaussianHeadForward(raw, B, Z);
+  const z = reparameterizeForward(stats, eps, B, Z);
+  h = z;
+  for (const layer of l.decoder) h = dense(layer, h);
+  const logits = dense(l.out, h);
+  const logpPerDatapoint = bernoulliLogLikelihood(logits, x, B, D);
+  const klPerDatapoint = klDivergenceForward(stats, B, Z);
+  const means = elboMean(logpPerDatapoint, klPerDatapoint);
+  return { layers: tape, raw, stats, z, logits, logpPerDatapoint, klPerDatapoint, ...means };
+}
+
+export function vaeLossAndGradients(
+  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number,
+): VaeStepResult {
+  const { D, Z } = config;
+  const fwd = vaeForward(config, params, x, eps, B);
+  const l = layers(config);
+  const all = [...l.encoder, l.head, ...l.decoder, l.out]; // same order as fwd.layers
+
+  // Every cotangent is ∂loss/∂(·), so the loss terms get scale = 1/B.
+  const scale = 1 / B;
+  const grads: Record<string, Float64Array> = {};
+  // Walks layers upTo−1 … downTo, returning ∂loss/∂(input of layer downTo).
+  const backThrough = (upTo: number, dy: Float64Array, downTo: number): Float64Array => {
+    let g = dy;
+    for (let k = upTo - 1; k >= downTo; k--) {
+      const layer = all[k];
+      const { input, pre } = fwd.layers[k];
+      const w = params[`${layer.prefix}.weight`];
+      const r = denseBackward(input, w, pre, g, B, layer.in, layer.out, layer.act);
+      grads[`${layer.prefix}.weight`] = r.dw;
+      grads[`${layer.prefix}.bias`] = r.db;
+      g = r.dx;
+    }
+    return g;
+  };
+  const firstDecoder = l.encoder.length + 1; // index of decoder.0 (of decoder.out when there is no hidden layer)
+  const dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
+  const dz = backThrough(all.length, dLogits, firstDecoder);
+  const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
+  const dKl = klDivergenceBackward(fwd.stats, B, Z, scale);
+  for (let i = 0; i < dStats.length; i++) dStats[i] += dKl[i];
+  const dRaw = gaussianHeadBackward(fwd.raw, dStats, B, Z);
+  backThrough(firstDecoder, dRaw, 0); // ∂loss/∂x is discarded
+
+  return { loss: -fwd.elbo, elbo: fwd.elbo, kl: fwd.kl, logp: fwd.logp, grads };
+}

@@ -3,6 +3,8 @@
 //   g = grads[i] + weightDecay · params[i]      (coupled L2 = the N(0, I/λ) prior on θ; not AdamW)
 //   m[i] = β1 m[i] + (1 − β1) g
 //   v[i] = β2 v[i] + (1 − β2) g²
+// 1 − β1 and 1 − β2 arrive precomputed in float64: f32(0.999) is off by 1.3e-8, so 1 − β2 computed in float32
+// would be off by 1.3e-5 relative.
 //   params[i] −= stepSize · m[i] / (√v[i] / sqrtBiasCorrection2 + eps)
 // with stepSize = lr / (1 − β1ᵗ) and sqrtBiasCorrection2 = √(1 − β2ᵗ) for step t ≥ 1, computed on the CPU
 // in float64 each step (src/kernels/adam_update.ts) because they depend only on t.
@@ -11,7 +13,7 @@
 //   params: (P), read and written
 //   grads:  (P) ∂loss/∂θ
 //   m, v:   (P) first and second moment estimates, read and written (start at 0)
-//   hyper:  n (= P), β1, β2, eps, weightDecay, stepSize, sqrtBiasCorrection2
+//   hyper:  n (= P), β1, β2, 1 − β1, 1 − β2, eps, weightDecay, stepSize, sqrtBiasCorrection2
 //
 // One invocation per parameter. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ P
 // (x ≤ 65535, see src/kernels/grid.ts); flat index = (wid.y · x + wid.x) · WG + lid.
@@ -22,6 +24,8 @@ struct Hyper {
   n: u32,
   beta1: f32,
   beta2: f32,
+  oneMinusBeta1: f32,
+  oneMinusBeta2: f32,
   eps: f32,
   weightDecay: f32,
   stepSize: f32,
@@ -40,8 +44,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: 
   let i = (wid.y * groups.x + wid.x) * WG + lid;
   if (i >= hyper.n) { return; }
   let g = grads[i] + hyper.weightDecay * params[i];
-  let mi = hyper.beta1 * m[i] + (1.0 - hyper.beta1) * g;
-  let vi = hyper.beta2 * v[i] + (1.0 - hyper.beta2) * g * g;
+  let mi = hyper.beta1 * m[i] + hyper.oneMinusBeta1 * g;
+  let vi = hyper.beta2 * v[i] + hyper.oneMinusBeta2 * g * g;
   m[i] = mi;
   v[i] = vi;
   params[i] -= hyper.stepSize * mi / (sqrt(vi) / hyper.sqrtBiasCorrection2 + hyper.eps);

@@ -3,8 +3,9 @@
 //
 //   (r0, r1, r2, r3) = Philox4x32-10(counter = (block, step, stream, 0), key = (seed_lo, seed_hi))
 //   u_i   = ((r_i >> 9) + ½) · 2⁻²³                 in (0, 1), exact in float32
-//   out[4·block + 0] = √(−2 ln u0) · cos(2π u1),   out[4·block + 1] = √(−2 ln u0) · sin(2π u1)
-//   out[4·block + 2] = √(−2 ln u2) · cos(2π u3),   out[4·block + 3] = √(−2 ln u2) · sin(2π u3)
+//   θ1 = π (2 u1 − 1),  θ3 = π (2 u3 − 1)           in (−π, π): WGSL bounds cos/sin error only there
+//   out[4·block + 0] = √(−2 ln u0) · cos θ1,   out[4·block + 1] = √(−2 ln u0) · sin θ1
+//   out[4·block + 2] = √(−2 ln u2) · cos θ3,   out[4·block + 3] = √(−2 ln u2) · sin θ3
 // The same (seed, step, stream) always gives the same numbers, on any adapter up to float32 rounding of
 // log/cos/sin, so a run replays and a resumed run continues the same sequence. src/random/philox.ts is the
 // CPU implementation, checked against Random123's published known-answer vectors.
@@ -27,7 +28,7 @@ const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
-const TWO_PI: f32 = 6.283185307179586;
+const PI: f32 = 3.141592653589793;
 
 // High 32 bits of the 64-bit product a·b, from 16-bit halves (WGSL has no 64-bit integers).
 fn mul_hi(a: u32, b: u32) -> u32 {
@@ -66,9 +67,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (first >= params.n) { return; }
   let r = philox4x32_10(vec4<u32>(block, params.step, params.stream, 0u), vec2<u32>(params.seedLo, params.seedHi));
   let radius01 = sqrt(-2.0 * log(to_open_unit(r.x)));
-  let angle01 = TWO_PI * to_open_unit(r.y);
+  let angle01 = PI * (2.0 * to_open_unit(r.y) - 1.0);
   let radius23 = sqrt(-2.0 * log(to_open_unit(r.z)));
-  let angle23 = TWO_PI * to_open_unit(r.w);
+  let angle23 = PI * (2.0 * to_open_unit(r.w) - 1.0);
   let normals = vec4<f32>(radius01 * cos(angle01), radius01 * sin(angle01),
                           radius23 * cos(angle23), radius23 * sin(angle23));
   for (var t = 0u; t < 4u; t++) {

@@ -57,19 +57,20 @@ test('element e comes from block floor(e/4), word e mod 4, counter (block, step,
   const n = philoxNormals(seed, step, stream, 7);
   for (let e = 0; e < 7; e += 2) {
     const r = philox4x32([Math.floor(e / 4), step, stream, 0], key);
-    const u0 = ((r[e % 4] >>> 8) + 0.5) / 2 ** 24;
-    const u1 = ((r[(e % 4) + 1] >>> 8) + 0.5) / 2 ** 24;
-    assert.is(n[e], Math.sqrt(-2 * Math.log(u0)) * Math.cos(2 * Math.PI * u1));
-    if (e + 1 < 7) assert.is(n[e + 1], Math.sqrt(-2 * Math.log(u0)) * Math.sin(2 * Math.PI * u1));
+    const u0 = ((r[e % 4] >>> 9) + 0.5) / 2 ** 23;
+    const u1 = ((r[(e % 4) + 1] >>> 9) + 0.5) / 2 ** 23;
+    assert.is(n[e], Math.sqrt(-2 * Math.log(u0)) * Math.cos(Math.PI * (2 * u1 - 1)));
+    if (e + 1 < 7) assert.is(n[e + 1], Math.sqrt(-2 * Math.log(u0)) * Math.sin(Math.PI * (2 * u1 - 1)));
   }
   // A shorter request is a prefix of a longer one (odd n does not shift anything).
   assert.equal(Array.from(philoxNormals(seed, step, stream, 7)), Array.from(philoxNormals(seed, step, stream, 12).subarray(0, 7)));
 });
 
 test('uniform mapping: u in (0, 1), extremes at half a bin from each end', () => {
-  assert.is(wordToUniform(0), 0.5 / 2 ** 24);
-  assert.is(wordToUniform(0xffffffff), 1 - 0.5 / 2 ** 24);
-  assert.is(wordToUniform(0x000000ff), wordToUniform(0)); // the low 8 bits are dropped
+  assert.is(wordToUniform(0), 0.5 / 2 ** 23);
+  assert.is(wordToUniform(0xffffffff), 1 - 0.5 / 2 ** 23);
+  assert.is(wordToUniform(0x000001ff), wordToUniform(0)); // the low 9 bits are dropped
+  assert.is.not(wordToUniform(0x00000200), wordToUniform(0));
 });
 
 function meanVar(a: Float64Array): [number, number] {

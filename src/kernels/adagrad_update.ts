@@ -16,7 +16,7 @@ export function adagradUpdate(
 ): OptimizerKernel {
   const dims = { P: s.P };
   checkDims(label, dims);
-  checkHyperparameters(label, { ...s.hyper });
+  checkHyperparameters(label, { lr: s.hyper.lr, eps: s.hyper.eps, weightDecay: s.hyper.weightDecay });
   const pipeline = ctx.pipeline('adagrad_update', 'main', { WG: OPTIMIZER_WORKGROUP });
   const pack = (lr: number) => packUniform([['u32', s.P], ['f32', lr], ['f32', s.hyper.eps], ['f32', s.hyper.weightDecay]]);
   const uniform = createUniformBuffer(ctx, `${label} hyper`, pack(s.hyper.lr));

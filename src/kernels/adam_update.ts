@@ -21,7 +21,7 @@ export function adamUpdate(
   const dims = { P: s.P };
   checkDims(label, dims);
   const h = s.hyper;
-  checkHyperparameters(label, { ...h });
+  checkHyperparameters(label, { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay });
   if (h.beta1 >= 1 || h.beta2 >= 1) throw new Error(`${label}: beta1 and beta2 must be < 1, got ${h.beta1}, ${h.beta2}`);
   const pipeline = ctx.pipeline('adam_update', 'main', { WG: OPTIMIZER_WORKGROUP });
   const pack = (step: number, lr: number) => {
@@ -29,7 +29,7 @@ export function adamUpdate(
     const stepSize = lr / (1 - h.beta1 ** step);
     const sqrtBiasCorrection2 = Math.sqrt(1 - h.beta2 ** step);
     return packUniform([
-      ['u32', s.P], ['f32', h.beta1], ['f32', h.beta2], ['f32', h.eps], ['f32', h.weightDecay], ['f32', stepSize], ['f32', sqrtBiasCorrection2],
+      ['u32', s.P], ['f32', h.beta1], ['f32', h.beta2], ['f32', 1 - h.beta1], ['f32', 1 - h.beta2], ['f32', h.eps], ['f32', h.weightDecay], ['f32', stepSize], ['f32', sqrtBiasCorrection2],
     ]);
   };
   const uniform = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));

@@ -4,18 +4,12 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { philoxKey } from '../random/philox.ts';
 import { bindGroup, ceilDiv, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
 
 export const PHILOX_NORMAL_WORKGROUP = 64;
 /** Normals produced by one invocation (one Philox call gives four 32-bit words). */
 const NORMALS_PER_INVOCATION = 4;
-
-/** Splits a seed (an integer below 2⁶⁴) into the two 32-bit key words. */
-export function seedKey(seed: number | bigint): [number, number] {
-  const s = BigInt(seed);
-  if (s < 0n || s >= 1n << 64n) throw new Error(`aevb: seed must be an integer in [0, 2^64), got ${seed}`);
-  return [Number(s & 0xffffffffn), Number(s >> 32n)];
-}
 
 export interface PhiloxNormalKernel {
   dispatch: KernelDispatch;
@@ -30,7 +24,7 @@ export function philoxNormal(
 ): PhiloxNormalKernel {
   const dims = { n: s.n };
   checkDims(label, dims);
-  const [seedLo, seedHi] = seedKey(s.seed);
+  const [seedLo, seedHi] = philoxKey(s.seed);
   const out = checkBinding(ctx, label, 'out', s.out, s.n, dims);
   const pipeline = ctx.pipeline('philox_normal', 'main', { WG: PHILOX_NORMAL_WORKGROUP });
   const params = (step: number) => packUniform([['u32', s.n], ['u32', step], ['u32', s.stream], ['u32', seedLo], ['u32', seedHi]]);

@@ -74,9 +74,12 @@ export function philoxKey(seed: number | bigint): PhiloxKey {
   return [seed - k1 * 0x100000000, k1];
 }
 
-/** u = ((r >> 8) + 0.5) · 2⁻²⁴: the top 24 bits, centred in their bin, so u ∈ (0, 1) and exact in float32. */
+/**
+ * u = ((r >> 9) + 0.5) · 2⁻²³: the top 23 bits, centred in their bin, so u ∈ (0, 1). 23 bits + ½ needs 24
+ * significant bits, exactly float32's, so the GPU computes the same u bit for bit (24 bits + ½ would round).
+ */
 export function wordToUniform(r: number): number {
-  return ((r >>> 8) + 0.5) * 5.9604644775390625e-8; // 2⁻²⁴
+  return ((r >>> 9) + 0.5) * 1.1920928955078125e-7; // 2⁻²³
 }
 
 // The raw words for elements 0 … n−1: element e comes from block ⌊e/4⌋, word e mod 4,
@@ -105,7 +108,8 @@ export function philoxUniforms(seed: number | bigint, step: number, stream: numb
 
 /**
  * n standard normals for (seed, step, stream), computed in float64. Box–Muller per pair of words:
- * (r0, r1) → n0 = √(−2 ln u0) cos(2π u1), n1 = √(−2 ln u0) sin(2π u1); likewise (r2, r3) → n2, n3.
+ * (r0, r1) → n0 = √(−2 ln u0) cos θ, n1 = √(−2 ln u0) sin θ with θ = π (2 u1 − 1) ∈ (−π, π)
+ * (WGSL bounds the error of cos/sin only on [−π, π], so the GPU keeps its angle there too); likewise (r2, r3) → n2, n3.
  */
 export function philoxNormals(seed: number | bigint, step: number, stream: number, n: number): Float64Array {
   const out = new Float64Array(n);
@@ -116,7 +120,7 @@ export function philoxNormals(seed: number | bigint, step: number, stream: numbe
       const u0 = wordToUniform(r[2 * pair]);
       const u1 = wordToUniform(r[2 * pair + 1]);
       const radius = Math.sqrt(-2 * Math.log(u0));
-      const angle = 2 * Math.PI * u1;
+      const angle = Math.PI * (2 * u1 - 1);
       out[e] = radius * Math.cos(angle);
       if (e + 1 < n) out[e + 1] = radius * Math.sin(angle);
     }

@@ -1,0 +1,115 @@
+// The whole SGVB step (src/train/sgvb_step.ts: every kernel in one submission) against the float64 reference
+// step test/reference/vae_step.ts followed by the reference optimizer: from a fixed initialisation and fixed ε,
+// the metrics, every gradient and the parameters after one step match, for each optimizer.
+import { assertClose } from './assert_close.ts';
+import { gpuSuite, runAndRead } from './gpu_suite.ts';
+import { seededNormal, seededUniform } from './seeded_random.ts';
+import { vaeLossAndGradients, vaeParameterShapes } from './reference/vae_step.ts';
+import { sgdUpdate as referenceSgd } from './reference/sgd_update.ts';
+import { adagradUpdate as referenceAdagrad } from './reference/adagrad_update.ts';
+import { adamUpdate as referenceAdam } from './reference/adam_update.ts';
+import { SgvbStep } from '../src/train/sgvb_step.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from '../src/train/optimizer_config.ts';
+import { parameterLayout, type ParameterLayout } from '../src/model/parameter_layout.ts';
+import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
+import type { VaeArchitecture } from '../src/model/vae_architecture.ts';
+
+const test = gpuSuite('sgvb_step');
+
+const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
+  { arch: { D: 7, hidden: [5], Z: 2, activation: 'tanh' }, B: 3 },
+  { arch: { D: 9, hidden: [6, 4], Z: 3, activation: 'softplus' }, B: 5 },
+  { arch: { D: 784, hidden: [500], Z: 20, activation: 'relu' }, B: 100 },
+];
+
+test('the parameter layout names the same tensors, shapes and order as the reference', () => {
+  for (const { arch } of MODELS) {
+    const layout = parameterLayout(arch);
+    const ours = layout.entries.map((e) => `${e.name}:${e.shape.join('x')}`);
+    const theirs = vaeParameterShapes(arch).map((e) => `${e.name}:${e.shape.join('x')}`);
+    if (ours.join() !== theirs.join()) throw new Error(`layout ${ours} vs reference ${theirs}`);
+    for (const e of layout.entries) if ((e.offset * 4) % 256 !== 0) throw new Error(`${e.name} at float ${e.offset} is not 256-byte aligned`);
+  }
+});
+
+function initialParameters(layout: ParameterLayout): Float64Array {
+  const flat = new Float64Array(layout.P);
+  layout.entries.forEach((e, i) => {
+    const fanIn = e.shape.length === 2 ? e.shape[0] : 1;
+    flat.set(seededNormal(100 + i, e.size, 1 / Math.sqrt(fanIn)).map((v) => (e.shape.length === 2 ? v : 0.1 * v)), e.offset);
+  });
+  return flat;
+}
+
+function byName(layout: ParameterLayout, flat: ArrayLike<number>): Record<string, Float64Array> {
+  return Object.fromEntries(layout.entries.map((e) => [e.name, Float64Array.from(Array.prototype.slice.call(flat, e.offset, e.offset + e.size))]));
+}
+
+function flatten(layout: ParameterLayout, tensors: Record<string, Float64Array>): Float64Array {
+  const flat = new Float64Array(layout.P);
+  for (const e of layout.entries) flat.set(tensors[e.name], e.offset);
+  return flat;
+}
+
+function referenceOptimizerStep(config: OptimizerConfig, params: Float64Array, grads: Float64Array): void {
+  switch (config.kind) {
+    case 'sgd': return referenceSgd(params, grads, config);
+    case 'adagrad': return referenceAdagrad(params, grads, new Float64Array(params.length), config);
+    case 'adam': return referenceAdam(params, grads, new Float64Array(params.length), new Float64Array(params.length), { ...config, step: 1 });
+  }
+}
+
+for (const { arch, B } of MODELS) {
+  for (const kind of ['sgd', 'adagrad', 'adam'] as const) {
+    const optimizer: OptimizerConfig = { ...DEFAULT_OPTIMIZERS[kind], weightDecay: 0.001 };
+    test(`one step, ${kind}, D=${arch.D} hidden=[${arch.hidden}] Z=${arch.Z} ${arch.activation} B=${B}`, async ({ gpu }) => {
+      const step = new SgvbStep(gpu, { arch, B, optimizer, seed: 1, noise: 'fixed' });
+      try {
+        const layout = step.layout;
+        const params = initialParameters(layout);
+        const x = seededUniform(7, B * arch.D).map((v) => (v < 0.3 ? 1 : 0));
+        const eps = seededNormal(8, B * arch.Z);
+        gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
+        gpu.device.queue.writeBuffer(step.eps, 0, Float32Array.from(eps));
+        step.submit(Float32Array.from(x));
+
+        // The reference runs on the float32-rounded inputs the GPU saw.
+        const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+        const expected = vaeLossAndGradients(arch, byName(layout, f32(params)), x, f32(eps), B);
+        const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
+        assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl], metrics[ELBO_METRICS.logp]], [expected.elbo, expected.kl, expected.logp],
+          { atol: 1e-4, rtol: 1e-5, label: 'metrics [elbo, kl, logp]' });
+        const expectedGrads = flatten(layout, expected.grads);
+        const grads = await runAndRead(gpu, [], step.grads, layout.P);
+        // float32 sums over B and over layer widths: each tensor's gradient is held to 1e-5 of its largest entry.
+        const gradientTolerance = new Float64Array(layout.P);
+        for (const e of layout.entries) {
+          const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          const atol = 1e-5 * scale + 1e-7;
+          gradientTolerance.fill(atol, e.offset, e.offset + e.size);
+          assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol, rtol: 1e-4, label: `∂loss/∂${e.name}` });
+        }
+        const after = await runAndRead(gpu, [], step.params, layout.P);
+        // (a) The update applied to the gradients the GPU computed: the optimizer and its wiring, exactly.
+        const fromOurGradients = f32(params);
+        referenceOptimizerStep(optimizer, fromOurGradients, Float64Array.from(grads));
+        assertClose(after, fromOurGradients, { atol: 1e-6, rtol: 1e-5, label: `params after one ${kind} step (from the GPU's gradients)` });
+        // (b) The whole step against float64 end to end. SGD's update is linear in g, so the gradient tolerance
+        // carries over. Adagrad's and Adam's first update is lr·g/(|g| + eps), a step function of g near 0: a
+        // gradient within float32 noise of 0 may move by anything up to lr, so for them (a) plus the gradient
+        // check above is the test, and here only the parameters whose decayed gradient g + λθ is at least ten
+        // gradient tolerances away from 0 are held (weight decay can cancel g down into the noise).
+        const endToEnd = f32(params);
+        const before = f32(params);
+        referenceOptimizerStep(optimizer, endToEnd, expectedGrads);
+        const clear = (i: number) => optimizer.kind === 'sgd' || Math.abs(expectedGrads[i] + optimizer.weightDecay * before[i]) > 10 * gradientTolerance[i];
+        const kept = [...endToEnd.keys()].filter(clear);
+        assertClose(kept.map((i) => after[i]), kept.map((i) => endToEnd[i]), { atol: 1e-6, rtol: 1e-5, label: `params after one ${kind} step (float64 end to end)` });
+      } finally {
+        step.destroy();
+      }
+    });
+  }
+}
+
+test.run();

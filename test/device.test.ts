@@ -1,0 +1,100 @@
+// The device boundary (src/gpu/device.ts): adapter facts, errors surfaced instead of swallowed, a clear
+// message when there is no adapter, and a Node process that exits by itself.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
+import { gpuSuite, throwsWith } from './gpu_suite.ts';
+import { acquireDevice } from '../src/gpu/device.ts';
+
+const test = gpuSuite('device');
+const fixture = fileURLToPath(new URL('./fixtures/acquire_and_exit.ts', import.meta.url));
+
+/** Runs the fixture in a fresh Node process (the Vulkan driver is chosen once per process). */
+function runFixture(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the handle describes its adapter and limits', ({ gpu }) => {
+  assert.type(gpu.adapter.description, 'string');
+  assert.ok(gpu.adapter.driver.length > 0);
+  assert.ok(gpu.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024, 'storage bindings of at least 128 MiB');
+});
+
+test('a validation error surfaces as an error, not as console noise', async () => {
+  const reported: Error[] = [];
+  const gpu = await acquireDevice({ onError: (e) => reported.push(e) });
+  try {
+    // MAP_READ may only be combined with COPY_DST: this buffer is invalid.
+    gpu.device.createBuffer({ label: 'invalid on purpose', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    let thrown: Error | null = null;
+    try {
+      await gpu.settle();
+    } catch (e) {
+      thrown = e as Error;
+    }
+    assert.ok(thrown, 'settle() must reject after a validation error');
+    assert.match(thrown!.message, 'WebGPU error');
+    assert.is(reported.length, 1, 'onError is called once with the first error');
+  } finally {
+    gpu.destroy();
+  }
+});
+
+test('a lost device surfaces as an error', async () => {
+  const gpu = await acquireDevice();
+  gpu.device.destroy(); // behind the handle's back: to the handle this is a loss
+  await gpu.device.lost;
+  await new Promise((r) => setTimeout(r, 0));
+  throwsWith(() => gpu.throwIfFailed(), ['device was lost']);
+  gpu.destroy();
+  throwsWith(() => gpu.throwIfFailed(), ['destroyed']);
+});
+
+test('the process exits by itself, with and without destroy()', async () => {
+  for (const destroy of ['1', '0']) {
+    const run = await runFixture({ DESTROY: destroy });
+    assert.is(run.code, 0, `DESTROY=${destroy}: exit code ${run.code}, stderr: ${run.stderr}`);
+    assert.equal(JSON.parse(run.stdout).sums, [4, 6]);
+  }
+});
+
+test('a missing Vulkan driver file is refused with what to install', async () => {
+  const run = await runFixture({ AEVB_VULKAN_ICD: '/nonexistent/icd.json' });
+  assert.is.not(run.code, 0);
+  assert.match(run.stderr, "Vulkan driver '/nonexistent/icd.json' not found");
+  assert.match(run.stderr, 'mesa-vulkan-drivers');
+});
+
+test('no adapter at all is an error that says what to install', async () => {
+  // A well-formed ICD manifest whose library does not exist: the loader finds no device.
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-icd-'));
+  const icd = join(dir, 'missing_icd.json');
+  writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: join(dir, 'libmissing.so'), api_version: '1.3.0' } }));
+  const run = await runFixture({ AEVB_VULKAN_ICD: icd });
+  assert.is.not(run.code, 0);
+  assert.match(run.stderr, 'no WebGPU adapter is available');
+  assert.match(run.stderr, 'bookworm-backports');
+});
+
+test('the driver is chosen once per process', async () => {
+  // Any existing manifest other than the one in use (the check happens before anything is loaded).
+  const other = join(mkdtempSync(join(tmpdir(), 'aevb-icd-')), 'other_icd.json');
+  writeFileSync(other, '{}');
+  let message = '';
+  try {
+    const second = await acquireDevice({ vulkanDriver: other });
+    second.destroy();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  assert.match(message, 'already loaded the Vulkan driver');
+});
+
+test.run();

@@ -14,11 +14,17 @@
 //   c:   (M, N), written (never accumulated)
 //   dims: M, N, K
 //
-// One invocation computes a TILE×TILE block of C (register blocking: each loaded a/b value is reused TILE
-// times from registers). The loads clamp their row/column into range instead of branching, so the inner loop
-// has no conditions; only the stores are guarded. No divisibility is assumed.
+// Two entry points, the same result (src/kernels/matmul_variant.ts says which runs where):
+//   main   register-blocked: one invocation computes a TILE×TILE block of C straight from global memory,
+//          reusing each loaded a/b value TILE times from registers. Loads clamp their row/column into range
+//          instead of branching, so the inner loop has no conditions. Fastest on CPU drivers (lavapipe,
+//          SwiftShader), whose "workgroup memory" is ordinary memory plus barrier costs.
+//   tiled  the same register blocks, but the workgroup first stages a (TILE·WG_Y × TILE_K) panel of A and a
+//          (TILE_K × TILE·WG_X) panel of B in workgroup memory, so each global value is read once per
+//          workgroup instead of once per invocation: what real GPUs reward.
+// Only the stores are guarded; no divisibility is assumed by either.
 //
-// Dispatch: (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
+// Dispatch (both): (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
 
 const EPILOGUE_NONE: u32 = 0u;
 const EPILOGUE_BIAS_ACT: u32 = 1u;
@@ -31,6 +37,8 @@ const ACT_SOFTPLUS: u32 = 3u;
 const ACT_SIGMOID: u32 = 4u;
 
 const TILE: u32 = 4u;
+// Depth of the K panel the tiled entry point stages in workgroup memory.
+const TILE_K: u32 = 16u;
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -96,6 +104,26 @@ fn expm1_neg(y: f32) -> f32 {
   return exp(-y) - 1.0;
 }
 
+// Applies the epilogue to a finished TILE×TILE block whose top-left element is C[row0, col0] and stores the
+// part of it that lies inside C.
+fn store_block(row0: u32, col0: u32, acc: array<array<f32, TILE>, TILE>) {
+  for (var r = 0u; r < TILE; r++) {
+    let i = row0 + r;
+    if (i >= dims.M) { break; }
+    for (var s = 0u; s < TILE; s++) {
+      let j = col0 + s;
+      if (j >= dims.N) { break; }
+      var v = acc[r][s];
+      if (EPILOGUE == EPILOGUE_BIAS_ACT) {
+        v = activate(v + aux[j]);
+      } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
+        v = v * activation_derivative_from_output(aux[i * dims.N + j]);
+      }
+      c[i * dims.N + j] = v;
+    }
+  }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row0 = gid.y * TILE;
@@ -124,20 +152,48 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  store_block(row0, col0, acc);
+}
 
-  for (var r = 0u; r < TILE; r++) {
-    let i = row0 + r;
-    if (i >= dims.M) { break; }
-    for (var s = 0u; s < TILE; s++) {
-      let j = col0 + s;
-      if (j >= dims.N) { break; }
-      var v = acc[r][s];
-      if (EPILOGUE == EPILOGUE_BIAS_ACT) {
-        v = activate(v + aux[j]);
-      } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
-        v = v * activation_derivative_from_output(aux[i * dims.N + j]);
-      }
-      c[i * dims.N + j] = v;
+// Panels of the tiled entry point: A as [row][k], B as [k][column].
+var<workgroup> panelA: array<f32, TILE * WG_Y * TILE_K>;
+var<workgroup> panelB: array<f32, TILE_K * TILE * WG_X>;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+         @builtin(local_invocation_index) flat: u32) {
+  let blockRows = TILE * WG_Y;
+  let blockCols = TILE * WG_X;
+  let rowBase = wid.y * blockRows;
+  let colBase = wid.x * blockCols;
+  // No early return: every invocation must reach every barrier. Out-of-range panel entries are zero.
+  var acc: array<array<f32, TILE>, TILE>;
+  for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
+    for (var e = flat; e < blockRows * TILE_K; e += WG_X * WG_Y) {
+      let i = rowBase + e / TILE_K;
+      let k = k0 + e % TILE_K;
+      panelA[e] = select(0.0, load_a(min(i, dims.M - 1u), min(k, dims.K - 1u)), i < dims.M && k < dims.K);
     }
+    for (var e = flat; e < TILE_K * blockCols; e += WG_X * WG_Y) {
+      let k = k0 + e / blockCols;
+      let j = colBase + e % blockCols;
+      panelB[e] = select(0.0, load_b(min(k, dims.K - 1u), min(j, dims.N - 1u)), k < dims.K && j < dims.N);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      var av: array<f32, TILE>;
+      var bv: array<f32, TILE>;
+      for (var t = 0u; t < TILE; t++) {
+        av[t] = panelA[(lid.y * TILE + t) * TILE_K + kk];
+        bv[t] = panelB[kk * blockCols + lid.x * TILE + t];
+      }
+      for (var r = 0u; r < TILE; r++) {
+        for (var s = 0u; s < TILE; s++) {
+          acc[r][s] = fma(av[r], bv[s], acc[r][s]);
+        }
+      }
+    }
+    workgroupBarrier();
   }
+  store_block(rowBase + lid.y * TILE, colBase + lid.x * TILE, acc);
 }

@@ -8,12 +8,22 @@ import { submitDispatches, type KernelDispatch } from '../src/kernels/kernel.ts'
 
 export interface GpuTestContext {
   gpu: GpuContext;
+  acquireError?: unknown;
 }
 
 export function gpuSuite(name: string): Test<GpuTestContext> {
   const s = suite<GpuTestContext>(name, {} as GpuTestContext);
+  // uvu reports an error thrown by a `before` hook but still exits 0, so the failure to get a device is kept
+  // and thrown again by every test: no adapter means every GPU test fails, and the process exits 1.
   s.before(async (context) => {
-    context.gpu = await acquireDevice();
+    try {
+      context.gpu = await acquireDevice();
+    } catch (error) {
+      context.acquireError = error;
+    }
+  });
+  s.before.each((context) => {
+    if (context.acquireError !== undefined) throw context.acquireError;
   });
   s.after(async (context) => {
     // A validation error anywhere in the suite fails it here, even if every comparison passed.

@@ -7,6 +7,7 @@ import { seededUniform } from './seeded_random.ts';
 import { matmul as referenceMatmul, denseForward as referenceDense } from './reference/matmul.ts';
 import { activate, activationBackward } from './reference/activation.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
+import { MATMUL_VARIANTS } from '../src/kernels/matmul_variant.ts';
 import { matmul, denseForward, denseBackwardInput, denseBackwardWeight } from '../src/kernels/matmul.ts';
 
 const test = gpuSuite('matmul');
@@ -17,14 +18,14 @@ const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 7, 5], [33, 65, 
 // float32 accumulation over K terms of size ≤ 1: the error grows like K·2⁻²⁴ in the worst case.
 const tolerance = (K: number) => ({ atol: 2e-7 * K + 1e-6, rtol: 1e-5 });
 
-for (const [M, K, N] of SHAPES) {
+for (const variant of MATMUL_VARIANTS) for (const [M, K, N] of SHAPES) {
   for (const transposeA of [false, true]) {
     for (const transposeB of [false, true]) {
-      test(`C = op(A)·op(B), M=${M} K=${K} N=${N} transposeA=${transposeA} transposeB=${transposeB}`, async ({ gpu }) => {
+      test(`${variant}: C = op(A)·op(B), M=${M} K=${K} N=${N} transposeA=${transposeA} transposeB=${transposeB}`, async ({ gpu }) => {
         const a = seededUniform(M * 31 + K, M * K, -1, 1);
         const b = seededUniform(N * 17 + K, K * N, -1, 1);
         const c = zeros(gpu, M * N);
-        const dispatch = matmul(gpu, { M, N, K, a: { buffer: upload(gpu, a) }, b: { buffer: upload(gpu, b) }, c: { buffer: c }, transposeA, transposeB });
+        const dispatch = matmul(gpu, { M, N, K, a: { buffer: upload(gpu, a) }, b: { buffer: upload(gpu, b) }, c: { buffer: c }, transposeA, transposeB, variant });
         const actual = await runAndRead(gpu, [dispatch], c, M * N);
         assertClose(actual, referenceMatmul(a, b, M, K, N, { transposeA, transposeB }), { ...tolerance(K), label: dispatch.label });
       });

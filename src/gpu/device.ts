@@ -4,6 +4,7 @@
  * modules and pipelines, and hands back a handle whose destroy() releases everything.
  */
 import type { ShaderSource } from './shader_source.ts';
+import { chooseMatmulVariant, parseMatmulVariant, type MatmulVariant } from '../kernels/matmul_variant.ts';
 
 export interface AcquireOptions {
   /** A GPU to use instead of navigator.gpu / Dawn (e.g. a page's own navigator.gpu). */
@@ -16,8 +17,10 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Accept an adapter that reports isFallbackAdapter (software renderers in browsers). Default true. */
   allowFallbackAdapter?: boolean;
-  /** Print every pipeline's WGSL stem, entry point and override constants as it is made. */
+  /** Print every pipeline's WGSL stem, entry point and override constants as it is made (Node: AEVB_DEBUG_SHADERS=1). */
   debugShaders?: boolean;
+  /** Force a matmul kernel variant (Node: AEVB_MATMUL=register|tiled); default chosen per adapter. */
+  matmulVariant?: MatmulVariant;
   /** Called with the first error the device reports (validation, out of memory, loss). Default: none. */
   onError?: (error: Error) => void;
 }
@@ -40,6 +43,8 @@ export class GpuContext {
   readonly adapter: AdapterSummary;
   readonly limits: GPUSupportedLimits;
   readonly shaders: ShaderSource;
+  /** The matmul entry point every dense layer uses on this device (src/kernels/matmul_variant.ts). */
+  readonly matmulVariant: MatmulVariant;
   private readonly debugShaders: boolean;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -54,7 +59,9 @@ export class GpuContext {
     this.adapter = adapter;
     this.limits = device.limits;
     this.shaders = shaders;
-    this.debugShaders = options.debugShaders ?? false;
+    const forced = options.matmulVariant ?? (isNode() ? process.env.AEVB_MATMUL || undefined : undefined);
+    this.matmulVariant = forced === undefined ? chooseMatmulVariant(adapter) : parseMatmulVariant(forced, 'the matmul variant (AEVB_MATMUL)');
+    this.debugShaders = options.debugShaders ?? (isNode() && process.env.AEVB_DEBUG_SHADERS === '1');
     this.keepAlive = keepAlive;
     const report = (error: Error) => {
       if (this.firstError === null) {

@@ -4,11 +4,11 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { MATMUL_ENTRY_POINT, type MatmulVariant } from './matmul_variant.ts';
+import { shaderConstant } from '../gpu/shader_source.ts';
 import { activationId, type Activation } from './activation.ts';
 import { bindGroup, ceilDiv, checkBinding, checkDims, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
 
-/** Outputs per invocation along each axis: `const TILE` in matmul.wgsl (a const, not an override, so loops unroll). */
-const TILE = 4;
 /** Workgroup shape, passed to the shader's WG_X / WG_Y overrides. */
 export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
 
@@ -32,6 +32,8 @@ export interface MatmulSpec {
   transposeA?: boolean;
   transposeB?: boolean;
   epilogue?: MatmulEpilogue;
+  /** Entry point; default: the device's choice (ctx.matmulVariant). */
+  variant?: MatmulVariant;
 }
 
 /** Records one matmul launch. Checks shapes and buffer sizes, naming them in the error. */
@@ -58,9 +60,11 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     // The shader declares aux in every mode; bind any small read-only range that is not C.
     aux = { buffer: spec.a.buffer, offset: a.offset, size: 4 };
   }
+  // Outputs per invocation along each axis: a WGSL const (it sizes register arrays), read from the shader.
+  const TILE = shaderConstant(ctx.shaders('matmul'), 'TILE');
   const workgroups: [number, number, number] = [ceilDiv(N, TILE * MATMUL_WORKGROUP.x), ceilDiv(M, TILE * MATMUL_WORKGROUP.y), 1];
   if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
-  const pipeline = ctx.pipeline('matmul', 'main', {
+  const pipeline = ctx.pipeline('matmul', MATMUL_ENTRY_POINT[spec.variant ?? ctx.matmulVariant], {
     WG_X: MATMUL_WORKGROUP.x,
     WG_Y: MATMUL_WORKGROUP.y,
     TRANSPOSE_A: spec.transposeA ?? false,

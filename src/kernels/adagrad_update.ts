@@ -1,7 +1,7 @@
 /** Wrapper of shaders/adagrad_update.wgsl: h += g²; θ −= lr·g/(√h + eps), g = grad + λθ, in one dispatch. */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, flatGrid } from './kernel.ts';
+import { checkBinding, checkDims, flatGrid, kernelDispatch } from './kernel.ts';
 import { checkHyperparameters, OPTIMIZER_WORKGROUP, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdagradHyperparameters extends OptimizerHyperparameters {
@@ -27,7 +27,7 @@ export function adagradUpdate(
     [3, { buffer: uniform }],
   ];
   return {
-    dispatch: { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: flatGrid(label, s.P, OPTIMIZER_WORKGROUP) },
+    dispatch: kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, s.P, OPTIMIZER_WORKGROUP)),
     setStep(_step, lr = s.hyper.lr) {
       ctx.device.queue.writeBuffer(uniform, 0, pack(lr));
     },

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, flatGrid } from './kernel.ts';
+import { checkBinding, checkDims, flatGrid, kernelDispatch } from './kernel.ts';
 import { checkHyperparameters, OPTIMIZER_WORKGROUP, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdamHyperparameters extends OptimizerHyperparameters {
@@ -41,7 +41,7 @@ export function adamUpdate(
     [4, { buffer: uniform }],
   ];
   return {
-    dispatch: { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: flatGrid(label, s.P, OPTIMIZER_WORKGROUP) },
+    dispatch: kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, s.P, OPTIMIZER_WORKGROUP)),
     setStep(step, lr = h.lr) {
       ctx.device.queue.writeBuffer(uniform, 0, pack(step, lr));
     },

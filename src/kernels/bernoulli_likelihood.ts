@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION } from './kernel.ts';
 
 /** Invocations per datapoint (one workgroup each); a power of two for the tree reduction. */
 export const BERNOULLI_LIKELIHOOD_WORKGROUP = 64;
@@ -28,5 +28,5 @@ export function bernoulliLikelihood(
     [3, checkBinding(ctx, label, 'dLogits', s.dLogits, s.B * s.D, dims)],
     [4, { buffer: uniform }],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: [s.B, 1, 1] };
+  return kernelDispatch(ctx, label, pipeline, entries, [s.B, 1, 1]);
 }

@@ -1,7 +1,7 @@
 /** Wrapper of shaders/column_sum.wgsl: out (N) = column sums of a (M, N) — the bias gradient db. */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
 
 /** Invocations per workgroup, passed to the shader's WG override. */
 export const COLUMN_SUM_WORKGROUP = 64;
@@ -13,10 +13,5 @@ export function columnSum(ctx: GpuContext, s: { M: number; N: number; a: TensorB
   const out = checkBinding(ctx, label, 'out', s.out, s.N, dims);
   const pipeline = ctx.pipeline('column_sum', 'main', { WG: COLUMN_SUM_WORKGROUP });
   const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', s.M], ['u32', s.N]]));
-  return {
-    label,
-    pipeline,
-    bindGroup: bindGroup(ctx, label, pipeline, [[0, a], [1, out], [2, { buffer: uniform }]]),
-    workgroups: linearGrid(label, s.N, COLUMN_SUM_WORKGROUP),
-  };
+  return kernelDispatch(ctx, label, pipeline, [[0, a], [1, out], [2, { buffer: uniform }]], linearGrid(label, s.N, COLUMN_SUM_WORKGROUP));
 }

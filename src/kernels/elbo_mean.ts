@@ -1,7 +1,7 @@
 /** Wrapper of shaders/elbo_mean.wgsl: metrics (3) = minibatch means [ELBO, KL, log p(x|z)], on the GPU. */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, kernelDispatch, type KernelDispatch } from './kernel.ts';
 
 /** One workgroup of this many invocations reduces the whole minibatch; a power of two. */
 export const ELBO_MEAN_WORKGROUP = 64;
@@ -19,5 +19,5 @@ export function elboMean(ctx: GpuContext, s: { B: number; logp: TensorBinding; k
     [2, checkBinding(ctx, label, 'metrics', s.metrics, ELBO_METRICS.count, dims)],
     [3, { buffer: uniform }],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: [1, 1, 1] };
+  return kernelDispatch(ctx, label, pipeline, entries, [1, 1, 1]);
 }

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
 export const GAUSSIAN_HEAD_WORKGROUP = 64;
 /** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override. */
@@ -26,7 +26,7 @@ export function gaussianHeadForward(ctx: GpuContext, s: { B: number; Z: number; 
     [1, checkBinding(ctx, label, 'stats', s.stats, n, dims)],
     [2, { buffer: uniform }],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP) };
+  return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP));
 }
 
 export function gaussianHeadBackward(
@@ -44,5 +44,5 @@ export function gaussianHeadBackward(
     [3, checkBinding(ctx, label, 'dStats', s.dStats, n, dims)],
     [4, checkBinding(ctx, label, 'dRaw', s.dRaw, n, dims)],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP) };
+  return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP));
 }

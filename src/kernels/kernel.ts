@@ -90,6 +90,17 @@ export function checkBinding(
   return { buffer: binding.buffer, offset, size: floats * 4 };
 }
 
+/** A launch of `pipeline` with group 0 bound to `entries` ([binding number, range] pairs). */
+export function kernelDispatch(
+  ctx: GpuContext,
+  label: string,
+  pipeline: GPUComputePipeline,
+  entries: Array<[number, GPUBufferBinding]>,
+  workgroups: [number, number, number],
+): KernelDispatch {
+  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups };
+}
+
 /** Makes the bind group of group 0 from bindings listed in binding-number order. */
 export function bindGroup(ctx: GpuContext, label: string, pipeline: GPUComputePipeline, entries: Array<[number, GPUBufferBinding]>): GPUBindGroup {
   return ctx.device.createBindGroup({

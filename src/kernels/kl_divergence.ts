@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
 export const KL_DIVERGENCE_WORKGROUP = 64;
 
@@ -24,5 +24,5 @@ export function klDivergence(
     [2, checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims)],
     [3, { buffer: uniform }],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, s.B, KL_DIVERGENCE_WORKGROUP) };
+  return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, s.B, KL_DIVERGENCE_WORKGROUP));
 }

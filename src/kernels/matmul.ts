@@ -7,7 +7,7 @@ import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buf
 import { MATMUL_ENTRY_POINT, type MatmulVariant } from './matmul_variant.ts';
 import { shaderConstant } from '../gpu/shader_source.ts';
 import { activationId, type Activation } from './activation.ts';
-import { bindGroup, ceilDiv, checkBinding, checkDims, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+import { ceilDiv, checkBinding, checkDims, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
 
 /** Workgroup shape, passed to the shader's WG_X / WG_Y overrides. */
 export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
@@ -73,8 +73,7 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     ACTIVATION: activationId(activation),
   });
   const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', M], ['u32', N], ['u32', K]]));
-  const group = bindGroup(ctx, label, pipeline, [[0, a], [1, b], [2, aux], [3, c], [4, { buffer: uniform }]]);
-  return { label, pipeline, bindGroup: group, workgroups };
+  return kernelDispatch(ctx, label, pipeline, [[0, a], [1, b], [2, aux], [3, c], [4, { buffer: uniform }]], workgroups);
 }
 
 /** y (B, out) = act(x (B, in) · W (in, out) + bias (out)): a dense layer's forward pass. */

@@ -5,7 +5,7 @@
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
 import { philoxKey } from '../random/philox.ts';
-import { bindGroup, ceilDiv, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+import { ceilDiv, checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
 
 export const PHILOX_NORMAL_WORKGROUP = 64;
 /** Normals produced by one invocation (one Philox call gives four 32-bit words). */
@@ -29,12 +29,7 @@ export function philoxNormal(
   const pipeline = ctx.pipeline('philox_normal', 'main', { WG: PHILOX_NORMAL_WORKGROUP });
   const params = (step: number) => packUniform([['u32', s.n], ['u32', step], ['u32', s.stream], ['u32', seedLo], ['u32', seedHi]]);
   const uniform = createUniformBuffer(ctx, `${label} params`, params(0));
-  const dispatch: KernelDispatch = {
-    label,
-    pipeline,
-    bindGroup: bindGroup(ctx, label, pipeline, [[0, out], [1, { buffer: uniform }]]),
-    workgroups: linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP),
-  };
+  const dispatch = kernelDispatch(ctx, label, pipeline, [[0, out], [1, { buffer: uniform }]], linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP));
   return {
     dispatch,
     setStep(step: number) {

@@ -1,7 +1,7 @@
 /** Wrapper of shaders/reparameterize.wgsl: z = μ + exp(½ log σ²) ⊙ ε, and its backward into (μ, log σ²). */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { bindGroup, checkBinding, checkDims, linearGrid, type KernelDispatch } from './kernel.ts';
+import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
 export const REPARAMETERIZE_WORKGROUP = 64;
 
@@ -20,7 +20,7 @@ export function reparameterizeForward(
     [2, { buffer: uniform }],
     [3, checkBinding(ctx, label, 'z', s.z, s.B * s.Z, dims)],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, s.B * s.Z, REPARAMETERIZE_WORKGROUP) };
+  return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, s.B * s.Z, REPARAMETERIZE_WORKGROUP));
 }
 
 /** Writes dStats (B, 2Z) from dz (B, Z); the KL kernel adds its gradient afterwards. */
@@ -40,5 +40,5 @@ export function reparameterizeBackward(
     [4, checkBinding(ctx, label, 'dz', s.dz, s.B * s.Z, dims)],
     [5, checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims)],
   ];
-  return { label, pipeline, bindGroup: bindGroup(ctx, label, pipeline, entries), workgroups: linearGrid(label, s.B * s.Z, REPARAMETERIZE_WORKGROUP) };
+  return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, s.B * s.Z, REPARAMETERIZE_WORKGROUP));
 }

@@ -2,7 +2,7 @@
 // Random123's known-answer vectors in test/philox.test.ts): the same normals for the same (seed, step, stream).
 import { assertClose } from './assert_close.ts';
 import { gpuSuite, runAndRead, throwsWith, zeros } from './gpu_suite.ts';
-import { philoxNormals } from '../src/random/philox.ts';
+import { philoxNormalReference as philoxNormals } from './reference/philox_normal.ts';
 import { philoxNormal } from '../src/kernels/philox_normal.ts';
 
 const test = gpuSuite('philox_normal');

@@ -70,7 +70,7 @@ for (const { arch, B } of MODELS) {
         const x = seededUniform(7, B * arch.D).map((v) => (v < 0.3 ? 1 : 0));
         const eps = seededNormal(8, B * arch.Z);
         gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
-        gpu.device.queue.writeBuffer(step.eps, 0, Float32Array.from(eps));
+        gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
         step.submit(Float32Array.from(x));
 
         // The reference runs on the float32-rounded inputs the GPU saw.

@@ -19,11 +19,10 @@ import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
 import type { DenseLayer, VaeArchitecture } from '../model/vae_architecture.ts';
 import { VaeForward } from '../model/vae_forward.ts';
+import { RANDOM_STREAMS } from '../random/streams.ts';
 import { parameterLayout, type ParameterLayout } from '../model/parameter_layout.ts';
 import { createOptimizer, type OptimizerConfig } from './optimizer_config.ts';
 
-/** Philox stream of the latent ε (other random uses of a step take other streams). */
-export const LATENT_NOISE_STREAM = 0;
 
 export interface SgvbStepOptions {
   arch: VaeArchitecture;
@@ -61,7 +60,7 @@ export class SgvbStep {
     this.B = B;
     this.layout = parameterLayout(arch);
     const P = this.layout.P;
-    const noise = (options.noise ?? 'philox') === 'philox' ? { seed: options.seed, stream: LATENT_NOISE_STREAM } : null;
+    const noise = (options.noise ?? 'philox') === 'philox' ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null;
     // The forward pass owns every buffer of the step, parameters included, so one destroy() frees them all.
     const params = createStorageBuffer(ctx, 'params', P);
     const f = new VaeForward(ctx, { arch, layout: this.layout, params, B, noise, label: 'train' });

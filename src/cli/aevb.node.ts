@@ -1,0 +1,16 @@
+// Node-only: the `aevb` command line.
+import { Command } from 'commander';
+import { trainCommand } from './train_options.node.ts';
+import { runTraining } from './train_run.node.ts';
+
+const program = new Command('aevb')
+  .description('Auto-Encoding Variational Bayes trained by WGSL compute shaders on WebGPU')
+  .showHelpAfterError();
+program.addCommand(trainCommand(runTraining));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`aevb: ${(error as Error).message.replace(/^aevb: /, '')}`);
+  process.exitCode = 1;
+}

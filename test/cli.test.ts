@@ -1,0 +1,62 @@
+// The `aevb` command line: --help explains the flags; out-of-range flags, a missing checkpoint and a --resume
+// into a different model are refused with a message and exit status 1, before any training starts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeCheckpoint } from '../src/io/checkpoint.node.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
+
+const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+
+function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('aevb train --help explains every flag', async () => {
+  const { code, stdout } = await aevb('train', '--help');
+  assert.is(code, 0);
+  for (const flag of ['--epochs', '--samples', '--hidden', '--latent', '--batch', '--activation', '--init', '--optimizer', '--lr', '--weight-decay', '--seed', '--out', '--resume', '--checkpoint-every']) {
+    assert.ok(stdout.includes(flag), `--help mentions ${flag}`);
+  }
+});
+
+for (const [args, expected] of [
+  [['--latent', '0'], '--latent must be an integer ≥ 1'],
+  [['--batch', '2.5'], '--batch must be an integer ≥ 1'],
+  [['--lr', '-1'], '--lr must be a number > 0'],
+  [['--lr', '50'], 'lr must be a number in (0, 10)'],
+  [['--hidden', '500,x'], '--hidden takes comma-separated widths'],
+  [['--activation', 'swish'], 'Allowed choices are identity, tanh, relu, softplus, sigmoid'],
+  [['--weight-decay', 'lots'], '--weight-decay must be a number ≥ 0'],
+] as Array<[string[], string]>) {
+  test(`aevb train ${args.join(' ')} is refused`, async () => {
+    const { code, stderr } = await aevb('train', ...args);
+    assert.is(code, 1);
+    assert.ok(stderr.includes(expected), `stderr should say '${expected}', got: ${stderr}`);
+  });
+}
+
+test('--resume of a folder without a checkpoint names the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
+  const { code, stderr } = await aevb('train', '--resume', dir);
+  assert.is(code, 1);
+  assert.match(stderr, `${join(dir, 'checkpoint.safetensors')}: cannot read the checkpoint`);
+});
+
+test('--resume into a different model shape is refused, naming the flag', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
+  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, extra: {} });
+  const { code, stderr } = await aevb('train', '--resume', dir, '--latent', '7');
+  assert.is(code, 1);
+  assert.match(stderr, 'the checkpoint was trained with --latent 2, not 7');
+});
+
+test.run();

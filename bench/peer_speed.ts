@@ -1,0 +1,54 @@
+/**
+ * Training throughput, aevb against the PyTorch peer, same machine, same model (784-500-20, relu, Adam), same
+ * data (MNIST, dynamic binarization), at M = 100 and M = 1000, in one run, as a ratio. Prints which WebGPU
+ * adapter aevb ran on and which BLAS torch got. The two never run at the same time.
+ *
+ * Run:  node --import tsx bench/peer_speed.ts [--steps N]     (N: aevb steps per batch size; default 300)
+ * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
+ */
+import { loadMnist } from '../src/data/mnist.node.ts';
+import { trainingBatches } from '../src/data/minibatches.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
+import { peerBlas, peerUnavailable, runPeer } from './torch_peer.ts';
+
+const stepsFlag = process.argv.indexOf('--steps');
+const STEPS_AT_100 = stepsFlag > 0 ? Number(process.argv[stepsFlag + 1]) : 300;
+
+/** aevb samples/s over `steps` steps after a warm-up of 5 (pipeline creation, first-touch of buffers). */
+async function aevbSamplesPerSecond(batch: number, steps: number): Promise<{ sps: number; adapter: string }> {
+  const train = loadMnist('train');
+  const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, batch });
+  try {
+    const batches = trainingBatches(train, batch, 1, { epoch: 0, index: 0, step: 1 });
+    const take = function* (n: number) {
+      for (let i = 0; i < n; i++) yield batches.next().value!.batch;
+    };
+    await trainer.fit(take(5));
+    const started = performance.now();
+    await trainer.fit(take(steps));
+    const seconds = (performance.now() - started) / 1000;
+    return { sps: (steps * batch) / seconds, adapter: `${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}]` };
+  } finally {
+    trainer.destroy();
+  }
+}
+
+async function peerSamplesPerSecond(batch: number, samples: number): Promise<number> {
+  // One evaluation at the end only, and a trivial importance-sampling tail: we want the training rate.
+  const records = await runPeer(['--batch', String(batch), '--samples', String(samples), '--eval-every', String(samples), '--is-k', '1', '--is-n', '100']);
+  const rate = records.find((r) => r.train_sps !== undefined)?.train_sps;
+  if (rate === undefined) throw new Error('the peer printed no train_sps');
+  return rate;
+}
+
+const why = peerUnavailable();
+console.log(`torch BLAS: ${why ?? peerBlas()}`);
+console.log('batch | aevb samples/s | torch samples/s | aevb / torch');
+for (const batch of [100, 1000]) {
+  const steps = Math.max(10, Math.round((STEPS_AT_100 * 100) / batch / 3));
+  const ours = await aevbSamplesPerSecond(batch, batch === 100 ? STEPS_AT_100 : steps);
+  if (batch === 100) console.log(`aevb adapter: ${ours.adapter}`);
+  const theirs = why === null ? await peerSamplesPerSecond(batch, batch === 100 ? 30_000 : 60_000) : NaN;
+  console.log(`${String(batch).padStart(5)} | ${ours.sps.toFixed(0).padStart(14)} | ${(why ? 'n/a' : theirs.toFixed(0)).padStart(15)} | ${why ? 'n/a' : (ours.sps / theirs).toFixed(3)}`);
+}

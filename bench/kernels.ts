@@ -5,12 +5,14 @@
  * What it measures, for the 784-500-20 tanh VAE at B = 100:
  *  - every matmul launch in SgvbStep's plan (forward, dW = xᵀ·dPre, dX = dPre·Wᵀ ⊙ act'), found in the plan
  *    itself so the list follows SgvbStep: time per launch and GFLOP/s (2·M·N·K flops);
- *  - a "peak" for the adapter: the best GFLOP/s of the same kernel on large square matmuls, and each step
- *    matmul's fraction of it;
+ *  - a "peak" for the adapter: the best GFLOP/s of the same kernel on large square matmuls (256³, 512³, 1024³;
+ *    a size is skipped once the one before it took over 1 s per launch), and each step matmul's fraction of it;
  *  - the whole step with Adam: time per step, samples/s, the matmul FLOPs of a step, the step's effective
  *    GFLOP/s, and the share of the step that the matmuls' own times add up to.
  * A kernel is timed by encoding N copies of its dispatch into ONE command buffer, submitting it and awaiting
  * onSubmittedWorkDone; N is chosen so one measurement lasts ≥ 0.5 s, after a warm-up; the median of 3 is kept.
+ *
+ * The matmul variant is the device's choice (src/kernels/matmul_variant.ts); AEVB_MATMUL=register|tiled forces one.
  *
  * Run:  node --import tsx bench/kernels.ts [--quick] [--json]
  *   --quick  short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
@@ -38,6 +40,8 @@ const ROUNDS = QUICK ? 1 : 3;
 const ARCH: VaeArchitecture = { D: 784, hidden: [500], Z: 20, activation: 'tanh' };
 const B = 100;
 const PEAK_SIZES = QUICK ? [256, 512] : [256, 512, 1024];
+/** Seconds per launch past which the larger squares are skipped. */
+const PEAK_MAX_LAUNCH_S = 1;
 
 type Row = Record<string, string | number | boolean>;
 interface Timing { seconds: number; reps: number }
@@ -76,9 +80,12 @@ async function runRepeated(gpu: GpuContext, dispatch: KernelDispatch, n: number)
 
 interface MatmulShape { M: number; N: number; K: number }
 
-/** M, N, K of a matmul of the step plan, from its label `${layer} forward|dW|dX` (the labels SgvbStep gives). */
+/**
+ * M, N, K of a matmul of the step plan, from its label `[prefix ]${layer} forward|dW|dX` (the labels SgvbStep
+ * and VaeForward give; layer names have no spaces, so the word before the kind is the layer).
+ */
 function stepMatmulShape(label: string): MatmulShape {
-  const match = /^(.+) (forward|dW|dX)$/.exec(label);
+  const match = /^(?:.* )?(\S+) (forward|dW|dX)$/.exec(label);
   const layer = match && allLayers(vaeLayers(ARCH)).find((l) => l.name === match[1]);
   if (!match || !layer) throw new Error(`bench: the step plan has a matmul '${label}' this benchmark cannot size; update stepMatmulShape`);
   const { inputs, outputs } = layer;
@@ -115,6 +122,8 @@ async function benchPeak(gpu: GpuContext): Promise<Row[]> {
     await gpu.settle();
     rows.push({ row: 'peak', label: d.label, M: n, N: n, K: n, reps: t.reps, msPerLaunch: t.seconds * 1e3, gflops: gflops(flopsOf({ M: n, N: n, K: n }), t.seconds) });
     for (const buffer of [a, b, c]) buffer.destroy();
+    // The next size costs 8× per launch: on a slow driver (SwiftShader) that is minutes for no new information.
+    if (t.seconds > PEAK_MAX_LAUNCH_S) break;
   }
   return rows;
 }
@@ -197,10 +206,10 @@ async function main(): Promise<void> {
   const step = new SgvbStep(gpu, { arch: ARCH, B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
     const a = gpu.adapter;
-    const adapter: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, quick: QUICK };
+    const adapter: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: gpu.matmulVariant, quick: QUICK };
     // Print the adapter before the minutes of measuring, so a run shows at once what it is timing.
     const human = JSON_OUT ? console.error : console.log;
-    human(`adapter: ${a.description} (driver: ${a.driver})${QUICK ? '   [--quick: rough numbers]' : ''}`);
+    human(`adapter: ${a.description} (driver: ${a.driver}), matmul variant: ${gpu.matmulVariant}${QUICK ? '   [--quick: rough numbers]' : ''}`);
     initParameters(gpu, step);
     const peaks = await benchPeak(gpu);
     const peak = Math.max(...peaks.map((r) => r.gflops as number));

@@ -55,7 +55,13 @@ export async function runTraining(requested: TrainConfig, run: RunSettings, give
     log({ type: 'start', config, totalSteps, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
 
     const testRows = binarizeOnce(test, TEST_BINARIZATION_SEED);
-    const save = async () => writeCheckpoint(run.out, { snapshot: await trainer.snapshot(), extra: { totalSteps, samples: trainer.step * config.batch } });
+    let saved: { step: number; path: string } | null = null;
+    const save = async () => {
+      if (saved?.step !== trainer.step) {
+        saved = { step: trainer.step, path: writeCheckpoint(run.out, { snapshot: await trainer.snapshot(), extra: { totalSteps, samples: trainer.step * config.batch } }) };
+      }
+      return saved.path;
+    };
     let interrupted = false;
     const onInterrupt = () => { interrupted = true; };
     process.once('SIGINT', onInterrupt);

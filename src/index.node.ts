@@ -1,0 +1,5 @@
+/** aevb's library entry for Node: everything in index.ts, plus files, the bundled MNIST and checkpoints. */
+export * from './index.ts';
+export { loadMnist, mnistDirectory } from './data/mnist.node.ts';
+export { readIdxFile } from './data/idx_file.node.ts';
+export { readCheckpoint, writeCheckpoint, type Checkpoint } from './io/checkpoint.node.ts';

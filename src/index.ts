@@ -1,0 +1,14 @@
+/**
+ * aevb's library entry for any environment (Node or a browser page): the device, the trainer, its config,
+ * the data helpers that work on bytes. Node adds file and MNIST access in index.node.ts.
+ */
+export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
+export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
+export { Trainer, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
+export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
+export type { StepMetrics } from './train/metrics_reader.ts';
+export type { ElboResult } from './eval/test_elbo.ts';
+export { parseIdx, DataFormatError, type IdxArray } from './data/idx.ts';
+export { datasetFromIdx, type Dataset } from './data/dataset.ts';
+export { trainingBatches, binarizeOnce, epochPermutation, batchesPerEpoch } from './data/minibatches.ts';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.ts';

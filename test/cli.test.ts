@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,27 @@ test('--resume into a different model shape is refused, naming the flag', async 
   const { code, stderr } = await aevb('train', '--resume', dir, '--latent', '7');
   assert.is(code, 1);
   assert.match(stderr, 'the checkpoint was trained with --latent 2, not 7');
+});
+
+/** The `train` records of a run's metrics log, as [step, elbo]. */
+function trainRecords(dir: string): Array<[number, number]> {
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'train').map((r) => [r.step, r.elbo]);
+}
+
+test('aevb train stopped after 3 steps and resumed continues exactly as a straight run (real MNIST)', async () => {
+  const small = ['--hidden', '16', '--latent', '2', '--metrics-every', '1'];
+  const straight = mkdtempSync(join(tmpdir(), 'aevb-cli-straight-'));
+  const split = mkdtempSync(join(tmpdir(), 'aevb-cli-split-'));
+  let run = await aevb('train', ...small, '--samples', '600', '--out', straight);
+  assert.is(run.code, 0, run.stderr);
+  run = await aevb('train', ...small, '--samples', '300', '--out', split);
+  assert.is(run.code, 0, run.stderr);
+  run = await aevb('train', '--resume', split, '--samples', '600', '--metrics-every', '1');
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, `resuming from ${split} at step 3 of 6`);
+  assert.equal(trainRecords(split), trainRecords(straight));
+  assert.equal(trainRecords(straight).map(([step]) => step), [1, 2, 3, 4, 5, 6]);
 });
 
 test.run();

@@ -65,3 +65,14 @@ export function throwsWith(fn: () => unknown, fragments: string[]): void {
     if (!message.includes(f)) throw new Error(`error message does not mention '${f}': ${message}`);
   }
 }
+
+/** Asserts that the promise returned by `fn` rejects with a message matching `pattern`. */
+export async function rejectsWith(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    if (!pattern.test((error as Error).message)) throw new Error(`rejected, but '${(error as Error).message}' does not match ${pattern}`);
+    return;
+  }
+  throw new Error(`expected a rejection matching ${pattern}, but it resolved`);
+}

@@ -39,8 +39,8 @@ export class DataFormatError extends Error {
 
 const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
-/** Parses and validates the header; `bytes` needs to hold at least the header. */
-export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
+/** Validates the 4-byte magic (zeros, type code, dimension count); returns the type and the dimension count. */
+export function checkIdxMagic(bytes: Uint8Array, source: string): { type: IdxType; valueBytes: number; ndims: number } {
   if (bytes.length < 4) throw new DataFormatError(source, bytes.length, `expected a 4-byte IDX magic number, but the file ends after ${bytes.length} bytes`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (this looks gzip-compressed: name it .gz)' : '';
@@ -52,6 +52,12 @@ export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
   }
   const ndims = bytes[3];
   if (ndims < 1) throw new DataFormatError(source, 3, 'expected at least one dimension, found 0');
+  return { type: code.type, valueBytes: code.bytes, ndims };
+}
+
+/** Parses and validates the header; `bytes` needs to hold at least the header. */
+export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
+  const { type, valueBytes, ndims } = checkIdxMagic(bytes, source);
   const dataOffset = 4 + 4 * ndims;
   if (bytes.length < dataOffset) {
     throw new DataFormatError(source, bytes.length, `expected ${ndims} dimension sizes (a ${dataOffset}-byte header), but the file ends after ${bytes.length} bytes`);
@@ -64,7 +70,7 @@ export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
     dims.push(size);
   }
   const rowLength = dims.slice(1).reduce((a, b) => a * b, 1);
-  return { type: code.type, valueBytes: code.bytes, dims, dataOffset, rows: dims[0], rowLength };
+  return { type, valueBytes, dims, dataOffset, rows: dims[0], rowLength };
 }
 
 /** Throws unless `totalBytes` is exactly header + every value the header promises. */
@@ -92,9 +98,13 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const header = parseIdxHeader(bytes, source);
   checkIdxLength(header, bytes.length, source);
   const count = header.rows * header.rowLength;
-  if (header.type === 'u8') return { header, values: bytes.subarray(header.dataOffset, header.dataOffset + count) };
-  const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataOffset, count * header.valueBytes);
-  const values = new Float32Array(count);
+  return { header, values: decodeIdxValues(bytes.subarray(header.dataOffset, header.dataOffset + count * header.valueBytes), header.type, count) };
+}
+
+/** `count` big-endian values of `type`: u8 as a zero-copy view, every other type converted to Float32Array. */
+export function decodeIdxValues(bytes: Uint8Array, type: IdxType, count: number): Uint8Array | Float32Array {
+  if (type === 'u8') return bytes.subarray(0, count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read: Record<Exclude<IdxType, 'u8'>, (i: number) => number> = {
     i8: (i) => view.getInt8(i),
     i16: (i) => view.getInt16(i * 2, false),
@@ -102,7 +112,8 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     f32: (i) => view.getFloat32(i * 4, false),
     f64: (i) => view.getFloat64(i * 8, false),
   };
-  const get = read[header.type as Exclude<IdxType, 'u8'>];
+  const get = read[type];
+  const values = new Float32Array(count);
   for (let i = 0; i < count; i++) values[i] = get(i);
-  return { header, values };
+  return values;
 }

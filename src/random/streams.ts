@@ -15,4 +15,8 @@ export const RANDOM_STREAMS = {
   initialization: 4,
   /** ε of the latent sample during evaluation (GPU; counter = chunk index). */
   evaluationNoise: 5,
+  /** Rows of the synthetic dataset (CPU; counter = block index). */
+  synthetic: 6,
+  /** Draws of the streaming shuffle window (CPU; counter = epoch · 2²⁰ + draw block). */
+  shuffleWindow: 7,
 } as const;

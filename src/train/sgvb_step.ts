@@ -130,23 +130,33 @@ export class SgvbStep {
   }
 
   /**
-   * Queues one step on `batch` (B·D floats, row-major): uploads it, sets the step's uniforms and submits one
-   * command buffer. Returns at once; the GPU runs the step in order with everything queued before it.
-   * `extra` may record more commands into the same command buffer after the step (e.g. a metrics copy).
+   * Queues one step whose input is put in place by `recordInput` (e.g. a copy from an upload-ring slot into
+   * `forward.x`): sets the step's uniforms and submits ONE command buffer — input, step, and whatever `extra`
+   * records after it (a metrics copy). Returns at once; the GPU runs it in order with everything before it.
    */
-  submit(batch: Float32Array, extra?: (encoder: GPUCommandEncoder) => void): void {
-    const expected = this.B * this.arch.D;
-    if (batch.length !== expected) throw new Error(`aevb: a minibatch must hold B·D = ${this.B}·${this.arch.D} = ${expected} floats, got ${batch.length}`);
-    const queue = this.ctx.device.queue;
-    queue.writeBuffer(this.forward.x, 0, batch);
+  submitWith(recordInput: (encoder: GPUCommandEncoder) => void, extra?: (encoder: GPUCommandEncoder) => void): void {
     const next = this.step + 1;
     this.forward.noise?.setStep(next);
     this.optimizer.setStep(next);
     const encoder = this.ctx.device.createCommandEncoder({ label: `sgvb step ${next}` });
+    recordInput(encoder);
     this.encode(encoder);
     extra?.(encoder);
-    queue.submit([encoder.finish()]);
+    this.ctx.device.queue.submit([encoder.finish()]);
     this.step = next;
+  }
+
+  /** Queues one step on `batch` (B·D floats, row-major), uploaded with a queue write. */
+  submit(batch: Float32Array, extra?: (encoder: GPUCommandEncoder) => void): void {
+    this.checkBatch(batch);
+    this.ctx.device.queue.writeBuffer(this.forward.x, 0, batch);
+    this.submitWith(() => {}, extra);
+  }
+
+  /** Throws unless `batch` holds exactly B·D floats. */
+  checkBatch(batch: Float32Array): void {
+    const expected = this.B * this.arch.D;
+    if (batch.length !== expected) throw new Error(`aevb: a minibatch must hold B·D = ${this.B}·${this.arch.D} = ${expected} floats, got ${batch.length}`);
   }
 
   destroy(): void {

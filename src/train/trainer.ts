@@ -5,14 +5,16 @@
  *   await trainer.fit(batches, { onMetrics: (m) => console.log(m.step, m.elbo) });
  *   const { elbo } = await trainer.evaluate(testRows);
  *
- * Steps are queued without waiting for the GPU, at most `maxInFlight` ahead of it (that bound is what keeps
- * memory flat however long the run); metrics come back asynchronously.
+ * Each minibatch goes into a slot of an upload ring and its step is submitted without waiting for the GPU;
+ * only when every slot is still in the GPU's hands does the next step wait. That bound is what keeps memory
+ * flat however long the run. Metrics come back asynchronously.
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
 import { initialParameters } from '../model/initialization.ts';
 import { datasetElbo, type ElboResult } from '../eval/test_elbo.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
+import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { architectureOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
@@ -22,8 +24,14 @@ export interface FitOptions {
   onMetrics?: (m: StepMetrics) => void;
   /** Called after each step is queued (e.g. to advance a progress bar or write a checkpoint). */
   onStep?: (step: number) => void | Promise<void>;
-  /** Steps queued ahead of the GPU at most. Default 2. */
-  maxInFlight?: number;
+}
+
+export interface TrainerOptions {
+  /** Use this device instead of acquiring one (the trainer then leaves it alive on destroy()). */
+  gpu?: GpuContext;
+  acquire?: AcquireOptions;
+  /** Minibatches that may sit between the CPU and the GPU (upload-ring slots). Default 3. */
+  ringSlots?: number;
 }
 
 /** A tensor of a snapshot: name, shape and float32 values. */
@@ -44,31 +52,41 @@ export interface TrainerSnapshot {
 export class Trainer {
   readonly gpu: GpuContext;
   readonly config: TrainConfig;
+  /** Read the minibatch metrics back every this many steps; 0 = never. */
+  metricsEvery = 50;
   private readonly sgvb: SgvbStep;
+  private readonly ring: UploadRing;
+  private readonly metrics: MetricsReader;
+  private readonly listeners = new Set<(m: StepMetrics) => void>();
   private readonly ownsGpu: boolean;
-  private readonly inFlight: Promise<unknown>[] = [];
+  private firstNonFinite: StepMetrics | null = null;
 
-  private constructor(gpu: GpuContext, config: TrainConfig, ownsGpu: boolean) {
+  private constructor(gpu: GpuContext, config: TrainConfig, options: TrainerOptions) {
     this.gpu = gpu;
     this.config = config;
-    this.ownsGpu = ownsGpu;
+    this.ownsGpu = options.gpu === undefined;
     this.sgvb = new SgvbStep(gpu, { arch: architectureOf(config), B: config.batch, optimizer: optimizerOf(config), seed: config.seed });
     gpu.device.queue.writeBuffer(this.sgvb.params, 0, initialParameters(this.sgvb.layout, config.init, config.seed));
+    this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.D * 4, 'minibatch upload');
+    this.metrics = new MetricsReader(gpu, (m) => {
+      if (!Number.isFinite(m.elbo)) this.firstNonFinite ??= m;
+      for (const listener of this.listeners) listener(m);
+    });
   }
 
   /** Validates the config, acquires a device (unless one is given) and initialises the model. */
-  static async create(config: TrainConfig, options: { gpu?: GpuContext; acquire?: AcquireOptions } = {}): Promise<Trainer> {
+  static async create(config: TrainConfig, options: TrainerOptions = {}): Promise<Trainer> {
     validateTrainConfig(config);
     const gpu = options.gpu ?? (await acquireDevice(options.acquire));
     try {
-      return new Trainer(gpu, config, options.gpu === undefined);
+      return new Trainer(gpu, config, options);
     } catch (error) {
       if (options.gpu === undefined) gpu.destroy();
       throw error;
     }
   }
 
-  /** Steps completed so far. */
+  /** Steps queued so far (completed or on their way). */
   get step(): number {
     return this.sgvb.step;
   }
@@ -77,40 +95,61 @@ export class Trainer {
     return this.sgvb.layout.entries.reduce((n, e) => n + e.size, 0);
   }
 
-  /** Trains one step per minibatch (B·D floats each, values in [0, 1]) until the iterable ends. */
+  /** Upload slots free right now (0: the GPU is the bottleneck, the data pipeline is waiting on it). */
+  get freeUploadSlots(): number {
+    return this.ring.available;
+  }
+
+  /** Calls `listener` with every metrics read-back until the returned function is called. */
+  watchMetrics(listener: (m: StepMetrics) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Queues one training step on `batch` (B·D floats in [0, 1]). Resolves once the batch is in an upload slot
+   * and the step is submitted — which waits only when all slots are still in the GPU's hands. Throws the
+   * first device error, or a non-finite ELBO with its step number.
+   */
+  async enqueueStep(batch: Float32Array): Promise<number> {
+    this.sgvb.checkBatch(batch);
+    this.throwIfFailed();
+    const slot = await this.ring.acquire();
+    this.ring.write(slot, batch);
+    const next = this.sgvb.step + 1;
+    const claim = this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
+    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.x, batch.byteLength), claim?.record);
+    this.ring.release(slot);
+    claim?.started();
+    return next;
+  }
+
+  /** Trains one step per minibatch until the iterable ends, then waits for the GPU to finish them. */
   async fit(batches: Iterable<Float32Array> | AsyncIterable<Float32Array>, options: FitOptions = {}): Promise<void> {
-    const every = options.metricsEvery ?? 50;
-    const maxInFlight = options.maxInFlight ?? 2;
-    let firstBad: StepMetrics | null = null;
-    const reader = new MetricsReader(this.gpu, (m) => {
-      if (!Number.isFinite(m.elbo) && firstBad === null) firstBad = m;
-      options.onMetrics?.(m);
-    });
+    if (options.metricsEvery !== undefined) this.metricsEvery = options.metricsEvery;
+    const stop = options.onMetrics ? this.watchMetrics(options.onMetrics) : () => {};
     try {
       for await (const batch of batches) {
-        const next = this.sgvb.step + 1;
-        const claim = next % every === 0 ? reader.claim(this.sgvb.metrics, next) : null;
-        this.sgvb.submit(batch, claim?.record);
-        claim?.started();
-        this.inFlight.push(this.gpu.device.queue.onSubmittedWorkDone());
-        // The back-pressure: never more than maxInFlight steps ahead of the GPU.
-        while (this.inFlight.length > maxInFlight) await this.inFlight.shift();
-        this.gpu.throwIfFailed();
-        if (firstBad !== null) throw nonFinite(firstBad);
-        await options.onStep?.(next);
+        const step = await this.enqueueStep(batch);
+        await options.onStep?.(step);
       }
       await this.settle();
-      await reader.drain();
-      if (firstBad !== null) throw nonFinite(firstBad);
     } finally {
-      reader.destroy();
+      stop();
     }
   }
 
-  /** Waits until every queued step has run; throws a device error if one happened. */
+  private throwIfFailed(): void {
+    this.gpu.throwIfFailed();
+    if (this.firstNonFinite !== null) throw nonFinite(this.firstNonFinite);
+  }
+
+  /** Waits until every queued step has run and its metrics are read; throws what went wrong, if anything. */
   async settle(): Promise<void> {
-    await Promise.all(this.inFlight.splice(0));
+    await this.ring.drain();
     await this.gpu.settle();
+    await this.metrics.drain();
+    this.throwIfFailed();
   }
 
   /** Mean ELBO, KL and log p(x|z) over `rows` (a multiple of D floats in [0, 1]), in chunks of `chunk` rows. */
@@ -160,6 +199,8 @@ export class Trainer {
   }
 
   destroy(): void {
+    this.ring.destroy();
+    this.metrics.destroy();
     this.sgvb.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }

@@ -1,0 +1,121 @@
+/**
+ * Streaming NumPy .npy (format versions 1–3): the magic "\x93NUMPY", a version, a little-endian header length
+ * and a Python-literal header {'descr': …, 'fortran_order': …, 'shape': (N, …)}, then the data. Accepted
+ * dtypes: u1 (bytes, scaled by 1/255), f4 and f8 (either endianness); C order only — a Fortran-order file
+ * stores columns, not rows, and cannot be streamed row by row, so it is refused with that reason.
+ */
+import { DataFormatError } from './idx.ts';
+import { RowCutter, type RowBlock, type RowParser } from './row_block.ts';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+export interface NpyHeader {
+  dtype: 'u1' | 'f4' | 'f8';
+  littleEndian: boolean;
+  shape: number[];
+  dataOffset: number;
+}
+
+/** Parses the header if `bytes` holds all of it; null when more bytes are needed. */
+export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | null {
+  for (let i = 0; i < Math.min(bytes.length, MAGIC.length); i++) {
+    if (bytes[i] !== MAGIC[i]) throw new DataFormatError(source, i, `expected the .npy magic "\\x93NUMPY", found byte 0x${bytes[i].toString(16).padStart(2, '0')}`);
+  }
+  if (bytes.length < 10) return null;
+  const major = bytes[6];
+  if (major < 1 || major > 3) throw new DataFormatError(source, 6, `expected .npy format version 1, 2 or 3, found ${major}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lengthBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lengthBytes) return null;
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const textStart = 8 + lengthBytes;
+  const dataOffset = textStart + headerLength;
+  if (bytes.length < dataOffset) return null;
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(textStart, dataOffset));
+  const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text);
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
+  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!descr || !fortran || !shape) throw new DataFormatError(source, textStart, `expected a header with 'descr', 'fortran_order' and 'shape', found ${JSON.stringify(text.trim())}`);
+  const dtype = `${descr[2]}${descr[3]}`;
+  if (dtype !== 'u1' && dtype !== 'f4' && dtype !== 'f8') {
+    throw new DataFormatError(source, textStart, `expected dtype u1, f4 or f8, found '${descr[1]}${dtype}' (convert with array.astype('float32'))`);
+  }
+  if (fortran[1] === 'True') {
+    throw new DataFormatError(source, textStart, "expected C order (fortran_order False): a Fortran-order array stores columns, not rows, so it cannot be streamed row by row (save it with np.ascontiguousarray)");
+  }
+  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive dimensions (rows, values…), found (${shape[1]})`);
+  }
+  return { dtype, littleEndian: descr[1] !== '>', shape: dims, dataOffset };
+}
+
+export class NpyRowParser extends RowCutter implements RowParser {
+  private header: NpyHeader | null = null;
+  private headerBytes: Uint8Array = new Uint8Array(0);
+  private readonly source: string;
+
+  constructor(source: string) {
+    super();
+    this.source = source;
+  }
+
+  get D(): number {
+    return this.header === null ? 0 : this.header.shape.slice(1).reduce((a, b) => a * b, 1);
+  }
+
+  get promisedRows(): number | null {
+    return this.header?.shape[0] ?? null;
+  }
+
+  private get valueBytes(): number {
+    return this.header!.dtype === 'u1' ? 1 : this.header!.dtype === 'f4' ? 4 : 8;
+  }
+
+  push(chunk: Uint8Array): RowBlock | null {
+    this.bytesSeen += chunk.length;
+    let data = chunk;
+    if (this.header === null) {
+      const joined = new Uint8Array(this.headerBytes.length + chunk.length);
+      joined.set(this.headerBytes);
+      joined.set(chunk, this.headerBytes.length);
+      this.header = parseNpyHeader(joined, this.source);
+      if (this.header === null) {
+        this.headerBytes = joined;
+        return null;
+      }
+      this.rowBytes = this.D * this.valueBytes;
+      data = joined.subarray(this.header.dataOffset);
+      this.headerBytes = new Uint8Array(0);
+    }
+    const block = this.cut(data);
+    const rows = this.header.shape[0];
+    if (this.rowsSeen > rows || (this.rowsSeen === rows && this.pendingBytes > 0)) {
+      const end = this.header.dataOffset + rows * this.rowBytes;
+      throw new DataFormatError(this.source, end, `the header promises shape (${this.header.shape.join(', ')}) ending at byte ${end}, but more bytes follow`);
+    }
+    return block;
+  }
+
+  end(): void {
+    if (this.header === null) {
+      throw new DataFormatError(this.source, this.bytesSeen, `the file ends after ${this.bytesSeen} bytes, inside the .npy header`);
+    }
+    const rows = this.header.shape[0];
+    if (this.rowsSeen < rows || this.pendingBytes > 0) {
+      throw new DataFormatError(this.source, this.bytesSeen,
+        `the header promises shape (${this.header.shape.join(', ')}) but the file ends here, after ${this.rowsSeen} complete rows of ${rows} (truncated?)`);
+    }
+  }
+
+  protected decode(bytes: Uint8Array, rows: number): RowBlock {
+    const h = this.header!;
+    const D = this.D;
+    if (h.dtype === 'u1') return { values: bytes, rows, D, scale: 1 / 255 };
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values = new Float32Array(rows * D);
+    if (h.dtype === 'f4') for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(4 * i, h.littleEndian);
+    else for (let i = 0; i < values.length; i++) values[i] = view.getFloat64(8 * i, h.littleEndian);
+    return { values, rows, D, scale: 1 };
+  }
+}

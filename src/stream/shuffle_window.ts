@@ -1,0 +1,82 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { RowBlock } from '../data/row_block.ts';
+import { philoxUniforms } from '../random/philox.ts';
+import { RANDOM_STREAMS } from '../random/streams.ts';
+
+/** Uniform draws per Philox refill of the shuffle window. */
+const DRAWS_PER_REFILL = 4096;
+
+/**
+ * A bounded shuffle: rows enter a window of `windowRows`; once it is full, each arriving row swaps with a
+ * uniformly chosen resident, which leaves; on completion the residents leave in random order. Memory is the
+ * window, whatever the stream's length. The draws come from Philox(seed, epoch·2²⁰ + refill, shuffle-window
+ * stream), so the same rows in the same order shuffle the same way on every run and every resume. A window at
+ * least as large as the pass is a uniform shuffle of the whole pass. Blocks out hold up to `outRows` rows.
+ *
+ * @example
+ * rows$.pipe(shuffleWindow(10_000, 1, epoch))   // 10k-row window, seed 1
+ */
+export function shuffleWindow(windowRows: number, seed: number, epoch: number, outRows = 256): OperatorFunction<RowBlock, RowBlock> {
+  if (!Number.isInteger(windowRows) || windowRows < 1) throw new Error(`aevb: the shuffle window must hold at least 1 row, got ${windowRows}`);
+  return (source) => new Observable<RowBlock>((subscriber) => {
+    let window: Uint8Array | Float32Array | null = null;
+    let D = 0;
+    let scale = 1;
+    let filled = 0;
+    let refill = 0;
+    let draws: Float64Array = new Float64Array(0);
+    let used = 0;
+    let out: Uint8Array | Float32Array | null = null;
+    let outCount = 0;
+    const uniform = () => {
+      if (used === draws.length) {
+        draws = philoxUniforms(seed, epoch * 2 ** 20 + refill++, RANDOM_STREAMS.shuffleWindow, DRAWS_PER_REFILL);
+        used = 0;
+      }
+      return draws[used++];
+    };
+    const flush = () => {
+      if (out !== null && outCount > 0) subscriber.next({ values: out.slice(0, outCount * D), rows: outCount, D, scale });
+      outCount = 0;
+    };
+    const emit = (from: Uint8Array | Float32Array, row: number) => {
+      out!.set(from.subarray(row * D, (row + 1) * D), outCount * D);
+      if (++outCount === outRows) flush();
+    };
+    return source.subscribe({
+      next(block) {
+        if (window === null) {
+          D = block.D;
+          scale = block.scale;
+          window = block.values instanceof Uint8Array ? new Uint8Array(windowRows * D) : new Float32Array(windowRows * D);
+          out = block.values instanceof Uint8Array ? new Uint8Array(outRows * D) : new Float32Array(outRows * D);
+        } else if (block.D !== D || block.scale !== scale || (block.values instanceof Uint8Array) !== (window instanceof Uint8Array)) {
+          subscriber.error(new Error(`aevb: rows changed shape or type mid-stream (D ${D} → ${block.D})`));
+          return;
+        }
+        for (let r = 0; r < block.rows; r++) {
+          const row = block.values.subarray(r * D, (r + 1) * D);
+          if (filled < windowRows) {
+            window.set(row, filled++ * D);
+          } else {
+            const j = Math.floor(uniform() * windowRows);
+            emit(window, j);
+            window.set(row, j * D);
+          }
+        }
+        flush();
+      },
+      error: (e) => subscriber.error(e),
+      complete() {
+        // Fisher–Yates over what is left in the window.
+        for (let i = filled - 1; i >= 0; i--) {
+          const j = Math.floor(uniform() * (i + 1));
+          emit(window!, j);
+          if (j !== i) window!.copyWithin(j * D, i * D, (i + 1) * D);
+        }
+        flush();
+        subscriber.complete();
+      },
+    });
+  });
+}

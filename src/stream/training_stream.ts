@@ -1,0 +1,47 @@
+/**
+ * The whole data side of a streamed run, from a re-openable row source to positioned minibatches:
+ *   epochs( rowsFrom(source) → shuffleWindow → minibatch(B, drop partial) → position ) → [binarize]
+ * starting at any position (a resume skips the batches of the current epoch it has already trained on;
+ * they are re-read and re-shuffled identically, not stored). Memory: the shuffle window + one source block
+ * + one partial batch, whatever the source's size.
+ */
+import { defer, map, skip, type Observable } from 'rxjs';
+import type { RowSource } from '../data/row_source.ts';
+import { binarize } from './binarize.ts';
+import type { Demand } from './demand.ts';
+import { epochs } from './epochs.ts';
+import { minibatch } from './minibatch.ts';
+import type { PositionedBatch, StreamPosition } from './positioned_batch.ts';
+import { rowsFrom } from './rows_from.ts';
+import { shuffleWindow } from './shuffle_window.ts';
+
+export interface TrainingStreamOptions {
+  source: RowSource;
+  B: number;
+  seed: number;
+  /** Rows in the shuffle window (1 = no shuffling). */
+  shuffleWindowRows: number;
+  /** Binarize dynamically (Bernoulli with the value as probability); false keeps grey levels. */
+  binarize: boolean;
+  /** Passes over the source; Infinity to stream forever. */
+  epochs: number;
+  /** Where to start; STREAM_START for a new run. */
+  start: StreamPosition;
+}
+
+export function trainingStream(o: TrainingStreamOptions, demand?: Demand): Observable<PositionedBatch> {
+  return defer(() => {
+    let step = o.start.step;
+    const pass = (epoch: number) => {
+      const skipped = epoch === o.start.epoch ? o.start.index : 0;
+      return rowsFrom(o.source, demand).pipe(
+        shuffleWindow(o.shuffleWindowRows, o.seed, epoch),
+        minibatch(o.B),
+        skip(skipped),
+        map((data, i): PositionedBatch => ({ data, epoch, index: skipped + i, step: step++ })),
+      );
+    };
+    const stream = epochs(o.epochs - o.start.epoch, pass, o.start.epoch);
+    return o.binarize ? stream.pipe(binarize(o.seed)) : stream;
+  });
+}

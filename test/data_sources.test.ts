@@ -1,0 +1,135 @@
+// Streaming sources and parsers (src/data/*_rows.ts, file_source.node.ts, synthetic_source.ts): every format
+// parses the same whatever the chunking; every broken file is refused naming the file, the byte offset and
+// what was expected; shards are read in order; a source can be opened again for the next epoch.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { NpyRowParser } from '../src/data/npy_rows.ts';
+import { IdxRowParser } from '../src/data/idx_rows.ts';
+import { RawRowParser } from '../src/data/raw_rows.ts';
+import type { RowParser } from '../src/data/row_block.ts';
+import { openDataSource } from '../src/data/file_source.node.ts';
+import { syntheticSource } from '../src/data/synthetic_source.ts';
+import type { RowSource } from '../src/data/row_source.ts';
+import { npyBytes } from './npy_writer.ts';
+import { rejectsWith, throwsWith } from './gpu_suite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'aevb-sources-'));
+
+/** Feeds `bytes` to the parser in chunks of `size` and returns all rows' values (scaled) and D. */
+function parse(parser: RowParser, bytes: Uint8Array, size: number): { values: number[]; D: number } {
+  const values: number[] = [];
+  for (let i = 0; i < bytes.length; i += size) {
+    const block = parser.push(bytes.subarray(i, i + size));
+    if (block) for (const v of block.values) values.push(v * block.scale);
+  }
+  parser.end();
+  return { values, D: parser.D };
+}
+
+async function readAll(source: RowSource): Promise<number[]> {
+  const values: number[] = [];
+  for await (const block of source.open()) for (const v of block.values) values.push(v * block.scale);
+  return values;
+}
+
+const floats = [0.5, -1, 2.25, 3, 0, 1e-3];
+
+test('.npy u1/f4/f8 (both endiannesses) parse identically in chunks of 1, 7 and all bytes', () => {
+  for (const [dtype, values, expected] of [
+    ['|u1', [0, 51, 255, 102, 0, 255], [0, 0.2, 1, 0.4, 0, 1]],
+    ['<f4', floats, floats.map((v) => Math.fround(v))],
+    ['>f4', floats, floats.map((v) => Math.fround(v))],
+    ['<f8', floats, floats.map((v) => Math.fround(v))],
+  ] as const) {
+    const bytes = npyBytes(dtype, [2, 3], values);
+    for (const size of [1, 7, bytes.length]) {
+      const { values: got, D } = parse(new NpyRowParser('x.npy'), bytes, size);
+      assert.is(D, 3);
+      assert.equal(got.map((v) => Math.round(v * 1e6) / 1e6), expected.map((v) => Math.round(v * 1e6) / 1e6), `${dtype} in chunks of ${size}`);
+    }
+  }
+});
+
+test('broken .npy files are refused with the file, the offset and what was expected', () => {
+  const good = npyBytes('<f4', [3, 2], [1, 2, 3, 4, 5, 6]);
+  throwsWith(() => parse(new NpyRowParser('fortran.npy'), npyBytes('<f4', [3, 2], [1, 2, 3, 4, 5, 6], true), 64), ['fortran.npy', 'at byte 10', 'expected C order', 'cannot be streamed row by row']);
+  throwsWith(() => parse(new NpyRowParser('int.npy'), npyBytes('<i2', [2, 2], [1, 2, 3, 4]), 64), ['int.npy', "expected dtype u1, f4 or f8, found '<i2'"]);
+  throwsWith(() => parse(new NpyRowParser('vector.npy'), npyBytes('<f4', [4], [1, 2, 3, 4]), 64), ['vector.npy', 'at least 2 positive dimensions']);
+  throwsWith(() => parse(new NpyRowParser('magic.npy'), Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x58, 1, 0, 0, 0]), 64), ['magic.npy', 'at byte 5', 'magic']);
+  throwsWith(() => parse(new NpyRowParser('cut.npy'), good.subarray(0, good.length - 6), 16), ['cut.npy', `at byte ${good.length - 6}`, 'promises shape (3, 2)', 'after 2 complete rows of 3', 'truncated']);
+  throwsWith(() => parse(new NpyRowParser('header.npy'), good.subarray(0, 30), 16), ['header.npy', 'at byte 30', 'inside the .npy header']);
+  throwsWith(() => parse(new NpyRowParser('long.npy'), Uint8Array.from([...good, 0, 0, 0, 0]), 1000), ['long.npy', `at byte ${good.length}`, 'more bytes follow']);
+});
+
+test('streamed IDX equals the whole-file parse in any chunking; a header promising more rows is caught at the end', () => {
+  const header = [0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2];
+  const bytes = Uint8Array.from([...header, 0, 255, 51, 102, 255, 0, 0, 51]);
+  for (const size of [1, 3, 5, 100]) {
+    const { values, D } = parse(new IdxRowParser('x-ubyte'), bytes, size);
+    assert.is(D, 2);
+    assert.equal(values.map((v) => Math.round(v * 100) / 100), [0, 1, 0.2, 0.4, 1, 0, 0, 0.2]);
+  }
+  const promisesMore = Uint8Array.from([...header.slice(0, 7), 9, ...header.slice(8), 0, 255, 51, 102]);
+  throwsWith(() => parse(new IdxRowParser('more-ubyte'), promisesMore, 4), ['more-ubyte', 'at byte 20', 'promises 9×1×2 u8 values', 'after 2 complete rows of 9']);
+  throwsWith(() => parse(new IdxRowParser('magic-ubyte'), Uint8Array.from([0, 1, 8, 3, 0]), 4), ['magic-ubyte', 'at byte 0', 'IDX magic']);
+});
+
+test('raw rows need whole rows of D values', () => {
+  const f32 = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+  assert.equal(parse(new RawRowParser('x.f32', 'raw-f32', 3), f32, 5).values, [1, 2, 3, 4, 5, 6]);
+  throwsWith(() => parse(new RawRowParser('x.f32', 'raw-f32', 4), f32, 5), ['x.f32', 'at byte 16', 'whole rows of 4 f32 values (16 bytes each)', 'ends 8 bytes into row 1']);
+  throwsWith(() => new RawRowParser('x.u8', 'raw-u8', 0), ['x.u8', '--dim']);
+});
+
+test('files on disk: .npy, .npy.gz, raw with --dim, and a directory of shards in name order', async () => {
+  writeFileSync(join(dir, 'a.npy'), npyBytes('|u1', [2, 3], [0, 51, 102, 153, 204, 255]));
+  writeFileSync(join(dir, 'a.npy.gz'), gzipSync(npyBytes('|u1', [2, 3], [0, 51, 102, 153, 204, 255])));
+  writeFileSync(join(dir, 'rows.bin'), Uint8Array.from([255, 0, 0, 255, 255, 255]));
+  const shards = join(dir, 'shards');
+  mkdirSync(shards);
+  writeFileSync(join(shards, 'part-001.npy'), npyBytes('<f4', [1, 3], [0.5, 0.5, 0.5]));
+  writeFileSync(join(shards, 'part-000.npy'), npyBytes('<f4', [2, 3], [0, 0.25, 1, 1, 1, 1]));
+  const round = (a: number[]) => a.map((v) => Math.round(v * 100) / 100);
+  assert.equal(round(await readAll(openDataSource(join(dir, 'a.npy')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(round(await readAll(openDataSource(join(dir, 'a.npy.gz')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(await readAll(openDataSource(join(dir, 'rows.bin'), { format: 'raw-u8', dim: 3 })), [1, 0, 0, 1, 1, 1]);
+  const sharded = openDataSource(shards);
+  assert.equal(await readAll(sharded), [0, 0.25, 1, 1, 1, 1, 0.5, 0.5, 0.5]);
+  assert.equal(await readAll(sharded), [0, 0.25, 1, 1, 1, 1, 0.5, 0.5, 0.5], 'a second pass (next epoch) reads the same');
+});
+
+test('bad paths, unknown formats, mismatched shards and corrupt .gz are refused with their names', async () => {
+  throwsWith(() => openDataSource(join(dir, 'missing.npy')), ['missing.npy', 'cannot read the data', 'ENOENT']);
+  writeFileSync(join(dir, 'data.bin'), new Uint8Array(4));
+  throwsWith(() => openDataSource(join(dir, 'data.bin')), ['data.bin', 'cannot tell the format', '--format']);
+  throwsWith(() => openDataSource(join(dir, 'data.bin'), { format: 'raw-f32' }), ['data.bin', '--dim']);
+  const mixed = join(dir, 'mixed');
+  mkdirSync(mixed);
+  writeFileSync(join(mixed, '0.npy'), npyBytes('<f4', [1, 3], [1, 2, 3]));
+  writeFileSync(join(mixed, '1.npy'), npyBytes('<f4', [1, 2], [1, 2]));
+  await rejectsWith(() => readAll(openDataSource(mixed)), /1\.npy: rows have 2 values, but the shards before it have 3/);
+  writeFileSync(join(dir, 'bad.npy.gz'), Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6]));
+  await rejectsWith(() => readAll(openDataSource(join(dir, 'bad.npy.gz'))), /bad\.npy\.gz: expected gzip-compressed data/);
+  const empty = join(dir, 'empty');
+  mkdirSync(empty);
+  throwsWith(() => openDataSource(empty), ['empty', 'holds no files']);
+});
+
+test('the synthetic source: reproducible, any length, and unbounded when asked', async () => {
+  const a = await readAll(syntheticSource({ D: 5, rows: 600, seed: 2 }));
+  assert.is(a.length, 3000);
+  assert.equal(await readAll(syntheticSource({ D: 5, rows: 600, seed: 2 })), a);
+  assert.not.equal(await readAll(syntheticSource({ D: 5, rows: 600, seed: 3 })), a);
+  let rows = 0;
+  for await (const block of syntheticSource({ D: 5, rows: Infinity, seed: 2 }).open()) {
+    rows += block.rows;
+    if (rows > 10_000) break;
+  }
+  assert.ok(rows > 10_000);
+});
+
+test.run();

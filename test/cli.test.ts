@@ -66,7 +66,7 @@ function trainRecords(dir: string): Array<[number, number]> {
 }
 
 test('aevb train stopped after 3 steps and resumed continues exactly as a straight run (real MNIST)', async () => {
-  const small = ['--hidden', '16', '--latent', '2', '--metrics-every', '1'];
+  const small = ['--hidden', '16', '--latent', '2', '--metrics-every', '1', '--shuffle-window', '1000'];
   const straight = mkdtempSync(join(tmpdir(), 'aevb-cli-straight-'));
   const split = mkdtempSync(join(tmpdir(), 'aevb-cli-split-'));
   let run = await aevb('train', ...small, '--samples', '600', '--out', straight);
@@ -75,8 +75,11 @@ test('aevb train stopped after 3 steps and resumed continues exactly as a straig
   assert.is(run.code, 0, run.stderr);
   run = await aevb('train', '--resume', split, '--samples', '600', '--metrics-every', '1');
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stdout, `resuming from ${split} at step 3 of 6`);
+  assert.match(run.stdout, `resuming from ${split} at step 3 (epoch 1, minibatch 4)`);
   assert.equal(trainRecords(split), trainRecords(straight));
+  const changed = await aevb('train', '--resume', split, '--samples', '900', '--shuffle-window', '50');
+  assert.is(changed.code, 1);
+  assert.match(changed.stderr, 'the run was streamed with --shuffle-window 1000, not 50');
   assert.equal(trainRecords(straight).map(([step]) => step), [1, 2, 3, 4, 5, 6]);
 });
 

@@ -3,8 +3,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS } from '../kernels/activation.ts';
 import { INIT_SCHEMES } from '../model/initialization.ts';
 import { DEFAULT_TRAIN_CONFIG, OPTIMIZER_KINDS, type TrainConfig } from '../train/train_config.ts';
+import { DATA_FORMATS } from '../data/file_source.node.ts';
+import type { DataSettings } from './data_setup.node.ts';
 
-export interface RunSettings {
+export interface RunSettings extends Omit<DataSettings, 'seed'> {
+  /** Rows in the streaming shuffle window. */
+  shuffleWindow: number;
   epochs: number;
   /** Total training samples; overrides epochs when set. */
   samples: number | null;
@@ -42,7 +46,13 @@ function widths(value: string): number[] {
 export function trainCommand(action: (config: TrainConfig, run: RunSettings, given: Set<string>) => Promise<void>): Command {
   const d = DEFAULT_TRAIN_CONFIG;
   const command = new Command('train')
-    .description('Train a VAE on the bundled MNIST (60k training images; test ELBO on the 10k test images after every epoch).')
+    .description('Train a VAE, streaming minibatches from the bundled MNIST or from --data (any size: memory stays bounded).')
+    .option('--data <path>', 'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, or synthetic:ROWSxD (synthetic:infxD is unbounded)')
+    .option('--test-data <path>', 'test set for the ELBO after every epoch (held in memory; default with --data: none)')
+    .addOption(new Option('--format <format>', 'format of --data and --test-data (auto: from the file name)').choices(DATA_FORMATS).default('auto'))
+    .option('--dim <D>', 'values per row, for raw rows', integer('--dim', 1))
+    .option('--no-binarize', 'keep grey levels instead of binarizing each minibatch (Bernoulli likelihood of values in [0, 1])')
+    .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), 60000)
     .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), 1)
     .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
     .option('--hidden <widths>', 'hidden layer widths of the encoder, comma-separated; the decoder mirrors them', widths, d.hidden)
@@ -65,7 +75,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
-      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'epochs'];
+      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'epochs', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = {
         D: d.D, hidden: o.hidden, latent: o.latent, activation: o.activation, init: o.init, batch: o.batch,
@@ -73,6 +83,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
       };
       const outGiven = cmd.getOptionValueSource('out') === 'cli';
       await action(config, {
+        data: o.data ?? null, testData: o.testData ?? null, format: o.format, dim: o.dim, binarize: o.binarize, shuffleWindow: o.shuffleWindow,
         epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
         checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
       }, given);

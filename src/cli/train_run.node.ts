@@ -1,17 +1,17 @@
-// Node-only: what `aevb train` does — MNIST in, a trained VAE, a metrics log and checkpoints out.
+// Node-only: what `aevb train` does — data streamed in, a trained VAE, a metrics log and checkpoints out.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
-import { loadMnist } from '../data/mnist.node.ts';
-import { checkDatasetDimension } from '../data/dataset.ts';
-import { batchesPerEpoch, binarizeOnce, trainingBatches } from '../data/minibatches.ts';
+import { lastValueFrom, take } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
+import { Demand } from '../stream/demand.ts';
+import { trainingStream } from '../stream/training_stream.ts';
+import { trainOnGpu, type PipelineStats } from '../stream/train_on_gpu.ts';
+import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
+import { setUpData } from './data_setup.node.ts';
+import { Progress } from './progress.node.ts';
 import type { RunSettings } from './train_options.node.ts';
-
-/** The test set is binarized once with this fixed seed, whatever the run's seed (the standard protocol). */
-export const TEST_BINARIZATION_SEED = 12345;
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -20,7 +20,7 @@ function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<s
   const saved = checkpoint.snapshot.config;
   for (const flag of given) {
     const key = flag as keyof TrainConfig;
-    if (JSON.stringify(config[key]) !== JSON.stringify(saved[key])) {
+    if (key in saved && JSON.stringify(config[key]) !== JSON.stringify(saved[key])) {
       throw new Error(`--resume ${directory}: the checkpoint was trained with --${kebab(flag)} ${saved[key]}, not ${config[key]}; ` +
         'a run can only be continued with its own model and optimizer (drop the flag, or start a new run with --out)');
     }
@@ -28,83 +28,119 @@ function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<s
   return saved;
 }
 
-export async function runTraining(requested: TrainConfig, run: RunSettings, given: Set<string>): Promise<void> {
-  const checkpoint = run.resume === null ? null : readCheckpoint(run.resume);
-  const config = checkpoint === null ? requested : resumedConfig(requested, checkpoint, given, run.resume!);
+/** Where a checkpoint says the stream continues (the next unseen minibatch). */
+function positionOf(checkpoint: Checkpoint): StreamPosition {
+  const p = checkpoint.extra.position as StreamPosition | undefined;
+  if (p === undefined || p.step !== checkpoint.snapshot.step + 1) {
+    throw new Error(`the checkpoint at step ${checkpoint.snapshot.step} does not record its position in the data stream`);
+  }
+  return p;
+}
+
+/** The data settings a run was started with: a resume reads the same data the same way unless told otherwise. */
+const STREAM_SETTINGS = ['data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'] as const;
+/** These change which minibatches come next, so a resume may not change them. */
+const SEQUENCE_SETTINGS = new Set(['binarize', 'shuffleWindow']);
+
+function resumedRun(run: RunSettings, checkpoint: Checkpoint, given: Set<string>, directory: string): RunSettings {
+  const saved = checkpoint.extra.stream as Partial<RunSettings> | undefined;
+  if (saved === undefined) return run;
+  const merged: RunSettings = { ...run };
+  for (const key of STREAM_SETTINGS) {
+    if (!given.has(key)) (merged as unknown as Record<string, unknown>)[key] = saved[key] ?? null;
+    else if (SEQUENCE_SETTINGS.has(key) && saved[key] !== run[key]) {
+      throw new Error(`--resume ${directory}: the run was streamed with --${kebab(key)} ${saved[key]}, not ${run[key]}; changing it would change the minibatches`);
+    }
+  }
+  merged.dim ??= undefined;
+  return merged;
+}
+
+export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
+  const checkpoint = requestedRun.resume === null ? null : readCheckpoint(requestedRun.resume);
+  const run = checkpoint === null ? requestedRun : resumedRun(requestedRun, checkpoint, given, requestedRun.resume!);
+  const seed = checkpoint?.snapshot.config.seed ?? requested.seed;
+  const data = await setUpData({ ...run, seed });
+  const config = checkpoint === null ? { ...requested, D: data.D } : resumedConfig(requested, checkpoint, given, run.resume!);
+  if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
   validateTrainConfig(config);
-  const train = loadMnist('train');
-  const test = loadMnist('test');
-  checkDatasetDimension(train, config.D);
-  checkDatasetDimension(test, config.D);
-  const perEpoch = batchesPerEpoch(train.rows, config.batch);
   const savedTotal = checkpoint?.extra.totalSteps;
   const totalSteps = run.samples !== null ? Math.ceil(run.samples / config.batch)
-    : checkpoint !== null && !given.has('epochs') && typeof savedTotal === 'number' ? savedTotal : run.epochs * perEpoch;
+    : checkpoint !== null && !given.has('epochs') && typeof savedTotal === 'number' ? savedTotal : null;
+  const epochs = totalSteps === null ? run.epochs : Infinity;
 
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
     if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, 'checkpoint.safetensors'));
+    let position = checkpoint === null ? STREAM_START : positionOf(checkpoint);
     mkdirSync(run.out, { recursive: true });
     const log = (record: object) => appendFileSync(join(run.out, 'metrics.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
     const opt = optimizerOf(config);
-    const model = `${config.D}-${config.hidden.join('-')}-${config.latent}`;
-    console.log(`aevb: ${model} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, M=${config.batch}, ${trainer.parameterCount} parameters), ` +
-      `MNIST ${train.rows} train / ${test.rows} test, dynamically binarized`);
+    console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
+      `M=${config.batch}, ${trainer.parameterCount} parameters) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
-    if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} of ${totalSteps}`);
-    log({ type: 'start', config, totalSteps, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} (epoch ${position.epoch + 1}, minibatch ${position.index + 1})`);
+    log({ type: 'start', config, totalSteps, epochs, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
 
-    const testRows = binarizeOnce(test, TEST_BINARIZATION_SEED);
     let saved: { step: number; path: string } | null = null;
     const save = async () => {
       if (saved?.step !== trainer.step) {
-        saved = { step: trainer.step, path: writeCheckpoint(run.out, { snapshot: await trainer.snapshot(), extra: { totalSteps, samples: trainer.step * config.batch } }) };
+        const stream = Object.fromEntries(STREAM_SETTINGS.map((k) => [k, run[k] ?? null]));
+        const extra = { totalSteps: totalSteps ?? undefined, position, stream, samples: trainer.step * config.batch };
+        saved = { step: trainer.step, path: writeCheckpoint(run.out, { snapshot: await trainer.snapshot(), extra }) };
       }
       return saved.path;
     };
     let interrupted = false;
     const onInterrupt = () => { interrupted = true; };
     process.once('SIGINT', onInterrupt);
+    const unwatch = trainer.watchMetrics((m) => log({ type: 'train', ...m, samples: m.step * config.batch }));
+    trainer.metricsEvery = run.metricsEvery;
 
-    while (trainer.step < totalSteps && !interrupted) {
-      const epoch = Math.floor(trainer.step / perEpoch);
-      const endStep = Math.min((epoch + 1) * perEpoch, totalSteps);
-      const bar = new cliProgress.SingleBar({
-        format: `epoch ${epoch + 1} |{bar}| {value}/{total} steps | {speed} samples/s | ELBO {elbo}`,
-        noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 15_000, hideCursor: true,
-      }, cliProgress.Presets.shades_classic);
+    // One stream per epoch, so the test ELBO and the checkpoint come between epochs while nothing flows.
+    while (position.epoch < epochs && !interrupted && (totalSteps === null || trainer.step < totalSteps)) {
+      const epoch = position.epoch;
+      const demand = new Demand();
+      const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
+      const progress = new Progress(epoch, totalSteps, trainer, config.batch, stats);
+      const unwatchBar = trainer.watchMetrics((m) => progress.metrics(m.elbo));
+      const stream = trainingStream({ source: data.train, B: config.batch, seed: config.seed, shuffleWindowRows: run.shuffleWindow,
+        binarize: run.binarize, epochs: epoch + 1, start: position }, demand);
+      const remaining = totalSteps === null ? Infinity : totalSteps - trainer.step;
       const startStep = trainer.step;
-      const started = performance.now();
-      bar.start(endStep - epoch * perEpoch, trainer.step - epoch * perEpoch, { speed: '-', elbo: '-' });
-      const limited = function* () {
-        for (const { batch, position } of trainingBatches(train, config.batch, config.seed, { epoch, index: trainer.step - epoch * perEpoch, step: trainer.step + 1 })) {
-          if (position.step > endStep || interrupted) return;
-          yield batch;
-        }
+      // Checkpoints are written from inside the sink, so no other step is queued while one is taken.
+      const afterStep = async (b: PositionedBatch) => {
+        position = { epoch: b.epoch, index: b.index + 1, step: b.step + 1 };
+        progress.step();
+        if (interrupted) throw new Interrupted();
+        if (run.checkpointEvery > 0 && b.step % run.checkpointEvery === 0) await save();
       };
-      await trainer.fit(limited(), {
-        metricsEvery: run.metricsEvery,
-        onMetrics: (m) => {
-          bar.update({ elbo: m.elbo.toFixed(2) });
-          log({ type: 'train', ...m, samples: m.step * config.batch });
-        },
-        onStep: async (step) => {
-          const seconds = (performance.now() - started) / 1000;
-          bar.update(step - epoch * perEpoch, { speed: ((step - startStep) * config.batch / seconds).toFixed(0) });
-          if (run.checkpointEvery > 0 && step % run.checkpointEvery === 0) await save();
-        },
-      });
-      bar.stop();
-      const seconds = (performance.now() - started) / 1000;
+      try {
+        await lastValueFrom(stream.pipe(take(remaining), trainOnGpu(trainer, demand, stats, afterStep)), { defaultValue: null });
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error;
+      } finally {
+        progress.stop();
+        unwatchBar();
+      }
+      const endOfEpoch = !interrupted && (totalSteps === null || trainer.step < totalSteps);
+      if (endOfEpoch) position = { epoch: epoch + 1, index: 0, step: trainer.step + 1 };
+      const seconds = stats.elapsedMs / 1000;
       const samplesPerSecond = ((trainer.step - startStep) * config.batch) / seconds;
-      if (trainer.step === endStep) {
-        const result = await trainer.evaluate(testRows, { chunk: run.evalChunk });
+      const waiting = stats.elapsedMs > 0 ? (100 * stats.waitingForDataMs) / stats.elapsedMs : 0;
+      if (endOfEpoch && trainer.step === startStep) throw new Error(`${data.train.name}: an epoch produced no minibatch of ${config.batch} rows`);
+      if (data.test !== null && (endOfEpoch || trainer.step === totalSteps) && trainer.step > startStep) {
+        const result = await trainer.evaluate(data.test, { chunk: run.evalChunk });
         console.log(`epoch ${epoch + 1}: test ELBO ${result.elbo.toFixed(2)} nats (KL ${result.kl.toFixed(2)}, log p(x|z) ${result.logp.toFixed(2)}) ` +
-          `after ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s`);
-        log({ type: 'test', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, test_elbo: result.elbo, kl: result.kl, logp: result.logp, samples_per_second: samplesPerSecond });
+          `after ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
+        log({ type: 'test', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, test_elbo: result.elbo, kl: result.kl, logp: result.logp,
+          samples_per_second: samplesPerSecond, waiting_for_data_percent: waiting });
+      } else {
+        console.log(`epoch ${epoch + 1}: ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
       }
       await save();
     }
+    unwatch();
     process.removeListener('SIGINT', onInterrupt);
     const path = await save();
     console.log(`${interrupted ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${path}  (continue with: aevb train --resume ${run.out})`);
@@ -112,3 +148,6 @@ export async function runTraining(requested: TrainConfig, run: RunSettings, give
     trainer.destroy();
   }
 }
+
+/** Thrown from inside the stream on Ctrl-C: stops taking minibatches; what was trained is then saved. */
+class Interrupted extends Error {}

@@ -8,6 +8,7 @@
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 import type { Dataset } from './dataset.ts';
+import { binarizeRowsOnce } from './read_rows.ts';
 
 /** The row order of `epoch`: a Fisher–Yates shuffle driven by Philox(seed, epoch, shuffle stream). */
 export function epochPermutation(rows: number, seed: number | bigint, epoch: number): Uint32Array {
@@ -69,9 +70,6 @@ export function* trainingBatches(data: Dataset, B: number, seed: number | bigint
 }
 
 /** The whole dataset binarized once with a fixed seed (the standard protocol for a test set), rows × D. */
-export function binarizeOnce(data: Dataset, seed: number | bigint): Float32Array {
-  const out = new Float32Array(data.rows * data.D);
-  const u = philoxUniforms(seed, 0, RANDOM_STREAMS.testBinarization, data.rows * data.D);
-  for (let i = 0; i < out.length; i++) out[i] = u[i] < data.values[i] * data.scale ? 1 : 0;
-  return out;
+export function binarizeOnce(data: Dataset, seed: number): Float32Array {
+  return binarizeRowsOnce(Float32Array.from(data.values, (v) => v * data.scale), seed);
 }

@@ -23,13 +23,19 @@ export interface PipelineStats {
  * which waits for a free upload-ring slot). While a batch is waiting for a slot, `demand` is paused, so the
  * source stops reading: memory holds at most the ring's R batches plus the batches cut from one source block,
  * however fast the source is. Emits every batch once its step is queued and completes once the GPU has run
- * them all. Unsubscribing stops taking batches (steps already queued still run).
+ * them all. `afterStep` runs after each step is queued and before the next one is (e.g. to checkpoint).
+ * Unsubscribing stops taking batches (steps already queued still run).
  *
  * @example
  * const demand = new Demand();
  * trainingStream({ source, B: 100, … }, demand).pipe(trainOnGpu(trainer, demand)).subscribe();
  */
-export function trainOnGpu(trainer: StepSink, demand: Demand, stats?: PipelineStats): OperatorFunction<PositionedBatch, PositionedBatch> {
+export function trainOnGpu(
+  trainer: StepSink,
+  demand: Demand,
+  stats?: PipelineStats,
+  afterStep?: (batch: PositionedBatch) => void | Promise<void>,
+): OperatorFunction<PositionedBatch, PositionedBatch> {
   return (source) => new Observable<PositionedBatch>((subscriber) => {
     const queue: PositionedBatch[] = [];
     const started = performance.now();
@@ -48,6 +54,8 @@ export function trainOnGpu(trainer: StepSink, demand: Demand, stats?: PipelineSt
           const batch = queue.shift()!;
           const step = await trainer.enqueueStep(batch.data);
           if (step !== batch.step) throw new Error(`aevb: the stream is at step ${batch.step} but the trainer at step ${step}: resume the trainer and the stream from the same checkpoint`);
+          // Awaited before the next step is queued: a checkpoint taken here sees exactly this step's state.
+          await afterStep?.(batch);
           subscriber.next(batch);
         }
         if (sourceDone && !closed) {

@@ -1,0 +1,52 @@
+// Node-only: which data a `aevb train` run reads — the bundled MNIST unless --data says otherwise — and its
+// test set, held in memory and binarized once.
+import { join } from 'node:path';
+import { mnistDirectory } from '../data/mnist.node.ts';
+import { openDataSource, type DataFormat } from '../data/file_source.node.ts';
+import { binarizeRowsOnce, readAllRows, rowLengthOf } from '../data/read_rows.ts';
+import type { RowSource } from '../data/row_source.ts';
+import { syntheticSource } from '../data/synthetic_source.ts';
+
+/** The test set is binarized once with this fixed seed, whatever the run's seed (the standard protocol). */
+export const TEST_BINARIZATION_SEED = 12345;
+
+export interface DataSettings {
+  /** A file, a shard directory, 'synthetic:ROWSxD' / 'synthetic:infxD', or null for the bundled MNIST. */
+  data: string | null;
+  testData: string | null;
+  format: DataFormat;
+  dim: number | undefined;
+  binarize: boolean;
+  seed: number;
+}
+
+export interface RunData {
+  train: RowSource;
+  D: number;
+  /** Test rows (binarized if the run binarizes), or null when there is no test set. */
+  test: Float32Array | null;
+  description: string;
+}
+
+const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
+
+function sourceFor(path: string, d: DataSettings): RowSource {
+  const synthetic = SYNTHETIC.exec(path);
+  if (synthetic) return syntheticSource({ rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]), D: Number(synthetic[2]), seed: d.seed });
+  return openDataSource(path, { format: d.format, dim: d.dim });
+}
+
+export async function setUpData(d: DataSettings): Promise<RunData> {
+  const mnist = d.data === null ? mnistDirectory() : null;
+  const train = mnist ? openDataSource(join(mnist, 'train-images-idx3-ubyte')) : sourceFor(d.data!, d);
+  const testPath = mnist ? join(mnist, 't10k-images-idx3-ubyte') : d.testData;
+  const D = await rowLengthOf(train);
+  let test: Float32Array | null = null;
+  if (testPath !== null) {
+    const rows = await readAllRows(sourceFor(testPath, d));
+    if (rows.D !== D) throw new Error(`${testPath}: test rows have ${rows.D} values, but the training data's have ${D}`);
+    test = d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values;
+  }
+  const description = mnist ? 'MNIST (bundled, 60000 train / 10000 test)' : `${train.name}${testPath ? `, test ${testPath}` : ', no test set (--test-data)'}`;
+  return { train, D, test, description };
+}

@@ -1,0 +1,36 @@
+/** Helpers over a row source that need more than one block: its row length, or all of it in memory. */
+import { philoxUniforms } from '../random/philox.ts';
+import { RANDOM_STREAMS } from '../random/streams.ts';
+import type { RowSource } from './row_source.ts';
+
+/** D of a source: reads until the first block arrives, then closes the pass. */
+export async function rowLengthOf(source: RowSource): Promise<number> {
+  for await (const block of source.open()) return block.D;
+  throw new Error(`${source.name}: holds no rows`);
+}
+
+/** Every row of one pass, scaled into [0, 1]: for test sets, which are small enough to hold. */
+export async function readAllRows(source: RowSource): Promise<{ values: Float32Array; rows: number; D: number }> {
+  const blocks: Float32Array[] = [];
+  let rows = 0;
+  let D = 0;
+  for await (const block of source.open()) {
+    D = block.D;
+    rows += block.rows;
+    blocks.push(Float32Array.from(block.values, (v) => v * block.scale));
+  }
+  if (rows === 0) throw new Error(`${source.name}: holds no rows`);
+  const values = new Float32Array(rows * D);
+  let at = 0;
+  for (const b of blocks) {
+    values.set(b, at);
+    at += b.length;
+  }
+  return { values, rows, D };
+}
+
+/** Binarizes values in [0, 1] once, with a fixed seed (the standard protocol for a test set). */
+export function binarizeRowsOnce(values: Float32Array, seed: number): Float32Array {
+  const u = philoxUniforms(seed, 0, RANDOM_STREAMS.testBinarization, values.length);
+  return values.map((p, i) => (u[i] < p ? 1 : 0));
+}

@@ -1,0 +1,78 @@
+// End to end on the GPU: training streamed from an on-the-fly .npy file and from the same rows split into a
+// directory of shards gives identical models (same rows, same order, same minibatches); the steps and their
+// positions line up; data with the wrong row length is refused before training.
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { gpuSuite } from './gpu_suite.ts';
+import { npyBytes } from './npy_writer.ts';
+import { seededUniform } from './seeded_random.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import type { TrainConfig } from '../src/train/train_config.ts';
+import { openDataSource } from '../src/data/file_source.node.ts';
+import type { RowSource } from '../src/data/row_source.ts';
+import { Demand } from '../src/stream/demand.ts';
+import { trainingStream } from '../src/stream/training_stream.ts';
+import { trainOnGpu } from '../src/stream/train_on_gpu.ts';
+import { STREAM_START } from '../src/stream/positioned_batch.ts';
+
+const test = gpuSuite('stream_training');
+const D = 12;
+const ROWS = 70;
+const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5 };
+const values = seededUniform(77, ROWS * D);
+
+const dir = mkdtempSync(join(tmpdir(), 'aevb-stream-'));
+writeFileSync(join(dir, 'all.npy'), npyBytes('<f4', [ROWS, D], values));
+mkdirSync(join(dir, 'shards'));
+writeFileSync(join(dir, 'shards', 'part-0.npy'), npyBytes('<f4', [25, D], values.subarray(0, 25 * D)));
+writeFileSync(join(dir, 'shards', 'part-1.npy'), npyBytes('<f4', [45, D], values.subarray(25 * D)));
+
+/** Trains 2 epochs from `source` (7 minibatches each) and returns the steps' positions and the parameters. */
+async function trainFrom(source: RowSource, gpu: Trainer['gpu']) {
+  const trainer = await Trainer.create(CONFIG, { gpu, ringSlots: 2 });
+  try {
+    const demand = new Demand();
+    const stream = trainingStream({ source, B: CONFIG.batch, seed: CONFIG.seed, shuffleWindowRows: 16, binarize: true, epochs: 2, start: STREAM_START }, demand);
+    const batches = await lastValueFrom(stream.pipe(trainOnGpu(trainer, demand), toArray()));
+    const snapshot = await trainer.snapshot();
+    return { positions: batches.map((b) => [b.epoch, b.index, b.step]), step: trainer.step, params: snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')) };
+  } finally {
+    trainer.destroy();
+  }
+}
+
+test('a .npy file and the same rows in shards train identical models', async ({ gpu }) => {
+  const single = await trainFrom(openDataSource(join(dir, 'all.npy')), gpu);
+  const sharded = await trainFrom(openDataSource(join(dir, 'shards')), gpu);
+  assert.is(single.step, 14);
+  assert.equal(single.positions.slice(0, 8), [[0, 0, 1], [0, 1, 2], [0, 2, 3], [0, 3, 4], [0, 4, 5], [0, 5, 6], [0, 6, 7], [1, 0, 8]]);
+  assert.equal(sharded.positions, single.positions);
+  for (let i = 0; i < single.params.length; i++) {
+    assert.equal(Array.from(sharded.params[i].data), Array.from(single.params[i].data), single.params[i].name);
+  }
+  assert.not.equal(Array.from(single.params[0].data), Array.from((await Trainer.create(CONFIG, { gpu }).then(async (t) => {
+    const s = await t.snapshot();
+    t.destroy();
+    return s;
+  })).tensors[0].data), 'training changed the parameters');
+});
+
+test('a minibatch of the wrong row length is refused by the trainer, naming B and D', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    let message = '';
+    try {
+      await trainer.enqueueStep(new Float32Array(CONFIG.batch * (D + 1)));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.match(message, `a minibatch must hold B·D = 10·12 = 120 floats, got 130`);
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test.run();

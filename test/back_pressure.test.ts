@@ -4,7 +4,7 @@
 // a resumed stream yields exactly the minibatches the uninterrupted one would have.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { syntheticSource } from '../src/data/synthetic_source.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { Demand } from '../src/stream/demand.ts';
@@ -81,6 +81,22 @@ test('the lead stays bounded at every step, not just at the end', async () => {
   });
   const bound = 20 + 32 + 4 * B;
   assert.ok(Math.max(...leads) <= bound, `largest lead ${Math.max(...leads)} > ${bound}`);
+});
+
+test('minibatches waiting for the GPU stay bounded across epoch ends, where the shuffle window empties', async () => {
+  const B = 5;
+  const source = syntheticSource({ D: 3, rows: 100, seed: 6, blockRows: 10 });
+  const gpu = new SlowGpu(2, 2);
+  const demand = new Demand();
+  let produced = 0;
+  let worst = 0;
+  const stream = trainingStream({ source, B, seed: 6, shuffleWindowRows: 60, binarize: false, epochs: 4, start: STREAM_START }, demand);
+  await new Promise<void>((resolve, reject) => {
+    stream.pipe(tap(() => { produced++; worst = Math.max(worst, produced - gpu.steps); }), trainOnGpu(gpu, demand)).subscribe({ error: reject, complete: resolve });
+  });
+  assert.is(gpu.steps, 80);
+  // A window of 60 rows emptied in one go would put 12 minibatches in line at once.
+  assert.ok(worst <= 4, `up to ${worst} minibatches were waiting for the GPU`);
 });
 
 test('a stream resumed at (epoch 1, batch 3) yields the same minibatches as the uninterrupted stream', async () => {

@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { RowBlock } from '../data/row_block.ts';
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
+import type { Demand } from './demand.ts';
 
 /** Uniform draws per Philox refill of the shuffle window. */
 const DRAWS_PER_REFILL = 4096;
@@ -12,11 +13,14 @@ const DRAWS_PER_REFILL = 4096;
  * window, whatever the stream's length. The draws come from Philox(seed, epoch·2²⁰ + refill, shuffle-window
  * stream), so the same rows in the same order shuffle the same way on every run and every resume. A window at
  * least as large as the pass is a uniform shuffle of the whole pass. Blocks out hold up to `outRows` rows.
+ * The final flush emits blocks no larger than the input's and, with `demand`, waits for demand before each:
+ * a full window emptied at once would otherwise land downstream as one burst of window-size minibatches.
  *
  * @example
  * rows$.pipe(shuffleWindow(10_000, 1, epoch))   // 10k-row window, seed 1
  */
-export function shuffleWindow(windowRows: number, seed: number, epoch: number, outRows = 256): OperatorFunction<RowBlock, RowBlock> {
+export function shuffleWindow(windowRows: number, seed: number, epoch: number, options: { demand?: Demand; outRows?: number } = {}): OperatorFunction<RowBlock, RowBlock> {
+  const outRows = options.outRows ?? 256;
   if (!Number.isInteger(windowRows) || windowRows < 1) throw new Error(`aevb: the shuffle window must hold at least 1 row, got ${windowRows}`);
   return (source) => new Observable<RowBlock>((subscriber) => {
     let window: Uint8Array | Float32Array | null = null;
@@ -28,6 +32,7 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
     let used = 0;
     let out: Uint8Array | Float32Array | null = null;
     let outCount = 0;
+    let lastBlockRows = 1;
     const uniform = () => {
       if (used === draws.length) {
         draws = philoxUniforms(seed, epoch * 2 ** 20 + refill++, RANDOM_STREAMS.shuffleWindow, DRAWS_PER_REFILL);
@@ -54,6 +59,7 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
           subscriber.error(new Error(`aevb: rows changed shape or type mid-stream (D ${D} → ${block.D})`));
           return;
         }
+        lastBlockRows = Math.max(1, block.rows);
         for (let r = 0; r < block.rows; r++) {
           const row = block.values.subarray(r * D, (r + 1) * D);
           if (filled < windowRows) {
@@ -68,14 +74,19 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
       },
       error: (e) => subscriber.error(e),
       complete() {
-        // Fisher–Yates over what is left in the window.
-        for (let i = filled - 1; i >= 0; i--) {
-          const j = Math.floor(uniform() * (i + 1));
-          emit(window!, j);
-          if (j !== i) window!.copyWithin(j * D, i * D, (i + 1) * D);
-        }
-        flush();
-        subscriber.complete();
+        void (async () => {
+          // Fisher–Yates over what is left in the window, in blocks no larger than the ones that came in, each
+          // waiting for demand: downstream sees the same pace as during the pass.
+          for (let i = filled - 1; i >= 0 && !subscriber.closed; i--) {
+            if (options.demand && outCount === 0) await options.demand.whenOpen();
+            const j = Math.floor(uniform() * (i + 1));
+            emit(window!, j);
+            if (j !== i) window!.copyWithin(j * D, i * D, (i + 1) * D);
+            if (outCount >= lastBlockRows) flush();
+          }
+          flush();
+          subscriber.complete();
+        })();
       },
     });
   });

@@ -35,7 +35,7 @@ export function trainingStream(o: TrainingStreamOptions, demand?: Demand): Obser
     const pass = (epoch: number) => {
       const skipped = epoch === o.start.epoch ? o.start.index : 0;
       return rowsFrom(o.source, demand).pipe(
-        shuffleWindow(o.shuffleWindowRows, o.seed, epoch),
+        shuffleWindow(o.shuffleWindowRows, o.seed, epoch, { demand }),
         minibatch(o.B),
         skip(skipped),
         map((data, i): PositionedBatch => ({ data, epoch, index: skipped + i, step: step++ })),

@@ -95,8 +95,9 @@ function philoxWords(seed: number | bigint, step: number, stream: number, n: num
 }
 
 /** n uniforms in (0, 1) for (seed, step, stream), computed in float64. */
-export function philoxUniforms(seed: number | bigint, step: number, stream: number, n: number): Float64Array {
-  const out = new Float64Array(n);
+export function philoxUniforms(seed: number | bigint, step: number, stream: number, n: number, into?: Float64Array): Float64Array {
+  // `into` lets a hot loop (binarizing every minibatch) reuse one buffer instead of making garbage per call.
+  const out = into !== undefined && into.length >= n ? into : new Float64Array(n);
   philoxWords(seed, step, stream, n, (block, r) => {
     for (let j = 0; j < 4; j++) {
       const e = 4 * block + j;

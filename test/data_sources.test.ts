@@ -16,6 +16,11 @@ import { syntheticSource } from '../src/data/synthetic_source.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { npyBytes } from './npy_writer.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { urlSource } from '../src/data/url_source.ts';
+import { rowsFrom } from '../src/stream/rows_from.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-sources-'));
 
@@ -130,6 +135,45 @@ test('the synthetic source: reproducible, any length, and unbounded when asked',
     if (rows > 10_000) break;
   }
   assert.ok(rows > 10_000);
+});
+
+test('a URL source streams rows from an HTTP response, again for every pass', async () => {
+  const body = npyBytes('|u1', [3, 2], [0, 255, 51, 102, 255, 0]);
+  let requests = 0;
+  const server = createServer((request, response) => {
+    requests++;
+    if (request.url === '/data/train.npy') {
+      response.writeHead(200);
+      // Sent in 3-byte pieces: the rows arrive split across chunks.
+      for (let i = 0; i < body.length; i += 3) response.write(body.subarray(i, i + 3));
+      response.end();
+    } else {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const source = urlSource(`http://127.0.0.1:${port}/data/train.npy`);
+    const round = (a: number[]) => a.map((v) => Math.round(v * 100) / 100);
+    assert.equal(round(await readAll(source)), [0, 1, 0.2, 0.4, 1, 0]);
+    assert.equal(round(await readAll(source)), [0, 1, 0.2, 0.4, 1, 0]);
+    assert.is(requests, 2);
+    await rejectsWith(() => readAll(urlSource(`http://127.0.0.1:${port}/missing.npy`)), /missing\.npy: HTTP 404/);
+  } finally {
+    server.close();
+  }
+});
+
+test('stopping a pass early closes the file behind it', async () => {
+  let closed = 0;
+  const inner = syntheticSource({ D: 2, rows: 1000, seed: 1, blockRows: 10 });
+  const source: RowSource = { name: 'tracked', async *open() { try { yield* inner.open(); } finally { closed++; } } };
+  const first = await firstValueFrom(rowsFrom(source).pipe(take(2), toArray()));
+  assert.is(first.length, 2);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.is(closed, 1, 'take(2) unsubscribed, and the source was closed');
 });
 
 test.run();

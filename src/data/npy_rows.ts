@@ -5,7 +5,7 @@
  * stores columns, not rows, and cannot be streamed row by row, so it is refused with that reason.
  */
 import { DataFormatError } from './idx.ts';
-import { RowCutter, type RowBlock, type RowParser } from './row_block.ts';
+import { HeaderedRowParser, type RowBlock } from './row_block.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -50,15 +50,8 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | n
   return { dtype, littleEndian: descr[1] !== '>', shape: dims, dataOffset };
 }
 
-export class NpyRowParser extends RowCutter implements RowParser {
+export class NpyRowParser extends HeaderedRowParser {
   private header: NpyHeader | null = null;
-  private headerBytes: Uint8Array = new Uint8Array(0);
-  private readonly source: string;
-
-  constructor(source: string) {
-    super();
-    this.source = source;
-  }
 
   get D(): number {
     return this.header === null ? 0 : this.header.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -68,44 +61,19 @@ export class NpyRowParser extends RowCutter implements RowParser {
     return this.header?.shape[0] ?? null;
   }
 
-  private get valueBytes(): number {
-    return this.header!.dtype === 'u1' ? 1 : this.header!.dtype === 'f4' ? 4 : 8;
+  protected readHeader(bytes: Uint8Array): number | null {
+    this.header = parseNpyHeader(bytes, this.source);
+    if (this.header === null) return null;
+    this.rowBytes = this.D * (this.header.dtype === 'u1' ? 1 : this.header.dtype === 'f4' ? 4 : 8);
+    return this.header.dataOffset;
   }
 
-  push(chunk: Uint8Array): RowBlock | null {
-    this.bytesSeen += chunk.length;
-    let data = chunk;
-    if (this.header === null) {
-      const joined = new Uint8Array(this.headerBytes.length + chunk.length);
-      joined.set(this.headerBytes);
-      joined.set(chunk, this.headerBytes.length);
-      this.header = parseNpyHeader(joined, this.source);
-      if (this.header === null) {
-        this.headerBytes = joined;
-        return null;
-      }
-      this.rowBytes = this.D * this.valueBytes;
-      data = joined.subarray(this.header.dataOffset);
-      this.headerBytes = new Uint8Array(0);
-    }
-    const block = this.cut(data);
-    const rows = this.header.shape[0];
-    if (this.rowsSeen > rows || (this.rowsSeen === rows && this.pendingBytes > 0)) {
-      const end = this.header.dataOffset + rows * this.rowBytes;
-      throw new DataFormatError(this.source, end, `the header promises shape (${this.header.shape.join(', ')}) ending at byte ${end}, but more bytes follow`);
-    }
-    return block;
+  protected promise(): string {
+    return `shape (${this.header!.shape.join(', ')})`;
   }
 
-  end(): void {
-    if (this.header === null) {
-      throw new DataFormatError(this.source, this.bytesSeen, `the file ends after ${this.bytesSeen} bytes, inside the .npy header`);
-    }
-    const rows = this.header.shape[0];
-    if (this.rowsSeen < rows || this.pendingBytes > 0) {
-      throw new DataFormatError(this.source, this.bytesSeen,
-        `the header promises shape (${this.header.shape.join(', ')}) but the file ends here, after ${this.rowsSeen} complete rows of ${rows} (truncated?)`);
-    }
+  protected headerCutShort(bytes: Uint8Array): never {
+    throw new DataFormatError(this.source, bytes.length, `the file ends after ${bytes.length} bytes, inside the .npy header`);
   }
 
   protected decode(bytes: Uint8Array, rows: number): RowBlock {

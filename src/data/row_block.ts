@@ -2,6 +2,7 @@
  * Rows as they travel through the data pipeline: a block of `rows` rows of D values, row-major, with the
  * multiplier that takes a raw value into [0, 1]. Blocks keep parsing and copying per block, not per row.
  */
+import { DataFormatError } from './idx.ts';
 export interface RowBlock {
   values: Uint8Array | Float32Array;
   rows: number;
@@ -54,5 +55,68 @@ export abstract class RowCutter {
 
   protected get pendingBytes(): number {
     return this.carry.length;
+  }
+}
+
+/**
+ * A format with a header (IDX, .npy): header bytes are gathered until the subclass can parse them, then the
+ * rest is cut into rows; the end checks that exactly the promised rows came. Subclasses say how to read the
+ * header and how to phrase what it promised.
+ */
+export abstract class HeaderedRowParser extends RowCutter implements RowParser {
+  protected readonly source: string;
+  private headerBytes: Uint8Array | null = new Uint8Array(0);
+  private dataOffset = 0;
+
+  constructor(source: string) {
+    super();
+    this.source = source;
+  }
+
+  abstract get D(): number;
+  abstract get promisedRows(): number | null;
+  /**
+   * Parses the header from the file's first bytes and returns where the data starts, or null when more bytes
+   * are needed. Throws at once for anything already wrong. Must set up rowBytes when it returns an offset.
+   */
+  protected abstract readHeader(bytes: Uint8Array): number | null;
+  /** What the header promised, e.g. "60000×28×28 u8 values" or "shape (1000, 784)". */
+  protected abstract promise(): string;
+  /** Throws the format's error for a file that ends inside its header. */
+  protected abstract headerCutShort(bytes: Uint8Array): never;
+
+  push(chunk: Uint8Array): RowBlock | null {
+    this.bytesSeen += chunk.length;
+    let data = chunk;
+    if (this.headerBytes !== null) {
+      const joined = new Uint8Array(this.headerBytes.length + chunk.length);
+      joined.set(this.headerBytes);
+      joined.set(chunk, this.headerBytes.length);
+      const offset = this.readHeader(joined);
+      if (offset === null) {
+        this.headerBytes = joined;
+        return null;
+      }
+      this.headerBytes = null;
+      this.dataOffset = offset;
+      data = joined.subarray(offset);
+    }
+    const block = this.cut(data);
+    const rows = this.promisedRows!;
+    if (this.rowsSeen > rows || (this.rowsSeen === rows && this.pendingBytes > 0)) {
+      const end = this.dataOffset + rows * this.rowBytes;
+      throw new DataFormatError(this.source, end, `the header promises ${this.promise()} ending at byte ${end}, but more bytes follow`);
+    }
+    return block;
+  }
+
+  end(): void {
+    if (this.headerBytes !== null) this.headerCutShort(this.headerBytes);
+    const rows = this.promisedRows!;
+    if (this.rowsSeen < rows || this.pendingBytes > 0) {
+      throw new DataFormatError(this.source, this.bytesSeen,
+        `the header promises ${this.promise()} (${this.dataOffset + rows * this.rowBytes} bytes in all) but the file ends here, ` +
+        `after ${this.rowsSeen} complete rows of ${rows} (truncated?)`);
+    }
   }
 }

@@ -10,6 +10,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import { architectureOf, type TrainConfig } from '../src/train/train_config.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';
+import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 
 const test = gpuSuite('trainer');
 const CONFIG: TrainConfig = { D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 21 };
@@ -33,6 +34,55 @@ test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float
     assertClose([result.elbo], [elbo / rows], { atol: 1e-2, rtol: 1e-4, label: 'dataset ELBO' });
     const again = await trainer.evaluate(data, { chunk: 8 });
     assert.is(again.elbo, result.elbo, 'evaluating twice gives the same number');
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('importance-sampled log p(x) (k=5, chunks of 4, the last partial) equals the float64 reference', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const rows = 9;
+    const k = 5;
+    const data = Float32Array.from(seededUniform(6, rows * CONFIG.D).map((u) => (u < 0.5 ? 1 : 0)));
+    const result = await trainer.logPx(data, { k, chunk: 4 });
+    const params = Object.fromEntries((await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]));
+    const expected: number[] = [];
+    for (let c = 0, first = 0; first < rows; c++, first += 4) {
+      const B = Math.min(4, rows - first);
+      const x = data.subarray(first * CONFIG.D, (first + B) * CONFIG.D);
+      const weights = [];
+      for (let s = 0; s < k; s++) {
+        const eps = Float64Array.from(Float32Array.from(philoxNormals(CONFIG.seed, c * k + s, RANDOM_STREAMS.importanceNoise, B * CONFIG.latent)));
+        const f = vaeForward(architectureOf(CONFIG), params, x, eps, B);
+        weights.push(logImportanceWeight(f.logpPerDatapoint, f.z, f.stats, B, CONFIG.latent));
+      }
+      expected.push(...logMeanExp(weights, B));
+    }
+    assertClose(result.perRow, expected, { atol: 1e-2, rtol: 1e-4, label: 'log p(x) per row' });
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('log p(x) with many samples is at least the ELBO, and active units match the reference means', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const data = Float32Array.from(seededUniform(8, 40 * CONFIG.D).map((u) => (u < 0.3 ? 1 : 0)));
+    await trainer.fit(Array.from({ length: 30 }, (_, i) => data.subarray((i % 10) * 4 * CONFIG.D, ((i % 10) * 4 + 4) * CONFIG.D)));
+    const elbo = await trainer.evaluate(data, { chunk: 16 });
+    const logPx = await trainer.logPx(data, { k: 200, chunk: 16 });
+    assert.ok(logPx.logPx >= elbo.elbo, `log p(x) ${logPx.logPx} < ELBO ${elbo.elbo}`);
+    const units = await trainer.activeUnits(data, { chunk: 16 });
+    const params = Object.fromEntries((await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]));
+    const f = vaeForward(architectureOf(CONFIG), params, data, new Float64Array(40 * CONFIG.latent), 40);
+    const variances = Array.from({ length: CONFIG.latent }, (_, j) => {
+      const mu = Array.from({ length: 40 }, (_, b) => f.stats[b * 2 * CONFIG.latent + j]);
+      const mean = mu.reduce((a, v) => a + v, 0) / 40;
+      return mu.reduce((a, v) => a + (v - mean) ** 2, 0) / 40;
+    });
+    assertClose(units.variances, variances, { atol: 1e-5, rtol: 1e-3, label: 'Var(μ_j)' });
+    assert.is(units.count, variances.filter((v) => v > 0.01).length);
   } finally {
     trainer.destroy();
   }

@@ -36,16 +36,23 @@ function sourceFor(path: string, d: DataSettings): RowSource {
   return openDataSource(path, { format: d.format, dim: d.dim });
 }
 
+/** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
+export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'data' | 'testData'>): Promise<{ values: Float32Array; D: number; name: string }> {
+  const name = path ?? join(mnistDirectory(), 't10k-images-idx3-ubyte');
+  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null }));
+  return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values, D: rows.D, name };
+}
+
 export async function setUpData(d: DataSettings): Promise<RunData> {
   const mnist = d.data === null ? mnistDirectory() : null;
   const train = mnist ? openDataSource(join(mnist, 'train-images-idx3-ubyte')) : sourceFor(d.data!, d);
-  const testPath = mnist ? join(mnist, 't10k-images-idx3-ubyte') : d.testData;
+  const testPath = mnist ? null : d.testData;
   const D = await rowLengthOf(train);
   let test: Float32Array | null = null;
-  if (testPath !== null) {
-    const rows = await readAllRows(sourceFor(testPath, d));
-    if (rows.D !== D) throw new Error(`${testPath}: test rows have ${rows.D} values, but the training data's have ${D}`);
-    test = d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values;
+  if (mnist || testPath !== null) {
+    const set = await loadTestSet(testPath, d);
+    if (set.D !== D) throw new Error(`${set.name}: test rows have ${set.D} values, but the training data's have ${D}`);
+    test = set.values;
   }
   const description = mnist ? 'MNIST (bundled, 60000 train / 10000 test)' : `${train.name}${testPath ? `, test ${testPath}` : ', no test set (--test-data)'}`;
   return { train, D, test, description };

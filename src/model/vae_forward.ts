@@ -44,7 +44,10 @@ export class VaeForward {
   /** Outputs of the hidden layers, (B, H_i). */
   readonly encoderOut: GPUBuffer[];
   readonly decoderOut: GPUBuffer[];
-  readonly dispatches: KernelDispatch[] = [];
+  /** x → stats: the encoder layers, the head and the Gaussian head. */
+  readonly encoderDispatches: KernelDispatch[] = [];
+  /** [ε ←] Philox, z = μ + σ ε, the decoder layers and the Bernoulli likelihood: what a new sample of z repeats. */
+  readonly sampleDispatches: KernelDispatch[] = [];
   readonly noise: PhiloxNormalKernel | null;
   private readonly buffers: GPUBuffer[] = [];
   private readonly ctx: GpuContext;
@@ -70,19 +73,20 @@ export class VaeForward {
     this.encoderOut = this.layers.encoder.map((l) => this.buffer(`${label} ${l.name} output`, B * l.outputs));
     this.decoderOut = this.layers.decoder.map((l) => this.buffer(`${label} ${l.name} output`, B * l.outputs));
 
-    const d = this.dispatches;
+    let d = this.encoderDispatches;
+    let h = this.x;
+    this.layers.encoder.forEach((l, i) => { this.dense(d, l, h, this.encoderOut[i]); h = this.encoderOut[i]; });
+    this.dense(d, this.layers.head, h, this.raw);
+    d.push(gaussianHeadForward(ctx, { B, Z, raw: { buffer: this.raw }, stats: { buffer: this.stats } }));
+    d = this.sampleDispatches;
     this.noise = options.noise === null
       ? null
       : philoxNormal(ctx, { n: B * Z, seed: options.noise.seed, stream: options.noise.stream, out: { buffer: this.eps } }, `${label} noise`);
     if (this.noise) d.push(this.noise.dispatch);
-    let h = this.x;
-    this.layers.encoder.forEach((l, i) => { this.dense(l, h, this.encoderOut[i]); h = this.encoderOut[i]; });
-    this.dense(this.layers.head, h, this.raw);
-    d.push(gaussianHeadForward(ctx, { B, Z, raw: { buffer: this.raw }, stats: { buffer: this.stats } }));
     d.push(reparameterizeForward(ctx, { B, Z, stats: { buffer: this.stats }, eps: { buffer: this.eps }, z: { buffer: this.z } }));
     h = this.z;
-    this.layers.decoder.forEach((l, i) => { this.dense(l, h, this.decoderOut[i]); h = this.decoderOut[i]; });
-    this.dense(this.layers.out, h, this.logits);
+    this.layers.decoder.forEach((l, i) => { this.dense(d, l, h, this.decoderOut[i]); h = this.decoderOut[i]; });
+    this.dense(d, this.layers.out, h, this.logits);
     d.push(bernoulliLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
   }
 
@@ -92,9 +96,14 @@ export class VaeForward {
     return { buffer: source, offset: e.offset * 4, size: e.size * 4 };
   }
 
-  private dense(l: DenseLayer, input: GPUBuffer, output: GPUBuffer): void {
+  /** The whole forward pass, in order. */
+  get dispatches(): KernelDispatch[] {
+    return [...this.encoderDispatches, ...this.sampleDispatches];
+  }
+
+  private dense(into: KernelDispatch[], l: DenseLayer, input: GPUBuffer, output: GPUBuffer): void {
     const { params } = this.options;
-    this.dispatches.push(denseForward(this.ctx, {
+    into.push(denseForward(this.ctx, {
       B: this.B, inputs: l.inputs, outputs: l.outputs, activation: l.activation, x: { buffer: input },
       weight: this.tensor(params, `${l.name}.weight`), bias: this.tensor(params, `${l.name}.bias`), y: { buffer: output },
     }, `${this.options.label} ${l.name} forward`));

@@ -19,4 +19,6 @@ export const RANDOM_STREAMS = {
   synthetic: 6,
   /** Draws of the streaming shuffle window (CPU; counter = epoch · 2²⁰ + draw block). */
   shuffleWindow: 7,
+  /** ε of importance sampling (GPU; counter = chunk · k + sample). */
+  importanceNoise: 8,
 } as const;

@@ -13,6 +13,10 @@ import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/devi
 import { readFloat32 } from '../gpu/buffers.ts';
 import { initialParameters } from '../model/initialization.ts';
 import { datasetElbo, type ElboResult } from '../eval/test_elbo.ts';
+import { importanceSampledLogPx, type LogPxResult } from '../eval/importance_sampled_log_px.ts';
+import { activeUnits, type ActiveUnits } from '../eval/active_units.ts';
+import type { VaeArchitecture } from '../model/vae_architecture.ts';
+import type { ParameterLayout } from '../model/parameter_layout.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
@@ -155,10 +159,27 @@ export class Trainer {
   /** Mean ELBO, KL and log p(x|z) over `rows` (a multiple of D floats in [0, 1]), in chunks of `chunk` rows. */
   async evaluate(rows: Float32Array, options: { chunk?: number } = {}): Promise<ElboResult> {
     await this.settle();
-    return datasetElbo(this.gpu, { arch: architectureOf(this.config), layout: this.sgvb.layout, params: this.sgvb.params }, rows, {
+    return datasetElbo(this.gpu, this.model, rows, {
       chunk: options.chunk ?? 1000,
       seed: this.config.seed,
     });
+  }
+
+  /** The model as the evaluation functions take it: architecture, parameter layout and the live parameters. */
+  get model(): { arch: VaeArchitecture; layout: ParameterLayout; params: GPUBuffer } {
+    return { arch: architectureOf(this.config), layout: this.sgvb.layout, params: this.sgvb.params };
+  }
+
+  /** Importance-sampled log p(x) with k samples per row (rows: a multiple of D floats in [0, 1]). */
+  async logPx(rows: Float32Array, options: { k: number; chunk?: number; onProgress?: (done: number, total: number) => void }): Promise<LogPxResult> {
+    await this.settle();
+    return importanceSampledLogPx(this.gpu, this.model, rows, { k: options.k, chunk: options.chunk ?? 100, seed: this.config.seed, onProgress: options.onProgress });
+  }
+
+  /** Latent dimensions whose posterior mean varies across `rows` (Var > 0.01). */
+  async activeUnits(rows: Float32Array, options: { chunk?: number } = {}): Promise<ActiveUnits> {
+    await this.settle();
+    return activeUnits(this.gpu, this.model, rows, { chunk: options.chunk ?? 1000 });
   }
 
   /** Copies parameters, optimizer state and the step counter back from the GPU. */

@@ -1,0 +1,67 @@
+// Node-only: `aevb eval` — the standard evaluation of a trained checkpoint: test ELBO over the whole test set,
+// importance-sampled log p(x) with k samples (Burda et al.'s protocol) on the first N test points, and the
+// number of active latent units; printed as a table and, with --json, as one JSON line.
+import { Command, InvalidArgumentError } from 'commander';
+import { readCheckpoint } from '../io/checkpoint.node.ts';
+import { Trainer } from '../train/trainer.ts';
+import { loadTestSet } from './data_setup.node.ts';
+import type { DataFormat } from '../data/file_source.node.ts';
+
+function positiveInteger(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer ≥ 1, got '${value}'`);
+    return n;
+  };
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('Evaluate a checkpoint: test ELBO, importance-sampled log p(x), active units.')
+    .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
+    .option('--k <samples>', 'importance samples per test point for log p(x)', positiveInteger('--k'), 1000)
+    .option('--points <n>', 'test points for log p(x) (the first n; all for the full protocol)', positiveInteger('--points'), 1000)
+    .option('--test-data <path>', 'test set (default: the one the run was trained with, else the bundled MNIST)')
+    .option('--chunk <rows>', 'rows per GPU pass for log p(x)', positiveInteger('--chunk'), 100)
+    .option('--json', 'print one JSON line instead of the table')
+    .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
+    .action(async (o) => {
+      const checkpoint = readCheckpoint(o.checkpoint);
+      const config = checkpoint.snapshot.config;
+      const stream = (checkpoint.extra.stream ?? {}) as { data?: string | null; testData?: string | null; format?: DataFormat; dim?: number | null; binarize?: boolean };
+      // The run's own test set unless told otherwise; a run on --data without --test-data had none.
+      const testPath: string | null = o.testData ?? stream.testData ?? null;
+      if (testPath === null && stream.data) throw new Error(`${o.checkpoint}: the run trained on ${stream.data} without a test set; give --test-data`);
+      const test = await loadTestSet(testPath, { format: stream.format ?? 'auto', dim: stream.dim ?? undefined, binarize: stream.binarize ?? true, seed: config.seed });
+      if (test.D !== config.D) throw new Error(`${test.name}: test rows have ${test.D} values, but the checkpoint's model expects D = ${config.D}`);
+      const data = { test: test.values };
+      const trainer = await Trainer.create(config, { acquire: { vulkanDriver: o.vulkanDriver } });
+      try {
+        await trainer.restore(checkpoint.snapshot, `${o.checkpoint}/checkpoint.safetensors`);
+        const elbo = await trainer.evaluate(data.test);
+        const points = Math.min(o.points, elbo.rows);
+        const started = performance.now();
+        const logPx = await trainer.logPx(data.test.subarray(0, points * config.D), {
+          k: o.k, chunk: o.chunk,
+          onProgress: (done, total) => { if (!o.json) process.stderr.write(`\rlog p(x): ${done}/${total} points`); },
+        });
+        const seconds = (performance.now() - started) / 1000;
+        if (!o.json) process.stderr.write('\n');
+        const units = await trainer.activeUnits(data.test);
+        const result = {
+          checkpoint: o.checkpoint, step: checkpoint.snapshot.step, test_points: elbo.rows, test_elbo: elbo.elbo, kl: elbo.kl, logp: elbo.logp,
+          log_px: logPx.logPx, k: o.k, log_px_points: points, log_px_seconds: seconds, active_units: units.count, latent: config.latent,
+        };
+        if (o.json) {
+          console.log(JSON.stringify(result));
+        } else {
+          console.log(`checkpoint            ${o.checkpoint} (step ${result.step})`);
+          console.log(`test ELBO             ${elbo.elbo.toFixed(2)} nats  (${elbo.rows} points; KL ${elbo.kl.toFixed(2)}, log p(x|z) ${elbo.logp.toFixed(2)})`);
+          console.log(`log p(x), k = ${String(o.k).padEnd(7)} ${logPx.logPx.toFixed(2)} nats  (first ${points} points, ${seconds.toFixed(0)} s)`);
+          console.log(`active units          ${units.count} of ${config.latent}  (Var_x E[z_j|x] > 0.01)`);
+        }
+      } finally {
+        trainer.destroy();
+      }
+    });
+}

@@ -26,6 +26,8 @@ export interface RunData {
   /** Test rows (binarized if the run binarizes), or null when there is no test set. */
   test: Float32Array | null;
   description: string;
+  /** Rows per pass when known up front (the bundled MNIST), else null: learned when the first epoch ends. */
+  rowsPerEpoch: number | null;
 }
 
 const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
@@ -37,9 +39,9 @@ function sourceFor(path: string, d: DataSettings): RowSource {
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
-export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'data' | 'testData'>): Promise<{ values: Float32Array; D: number; name: string }> {
+export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'data' | 'testData' | 'seed'>): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? join(mnistDirectory(), 't10k-images-idx3-ubyte');
-  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null }));
+  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null, seed: 0 }));
   return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values, D: rows.D, name };
 }
 
@@ -55,5 +57,5 @@ export async function setUpData(d: DataSettings): Promise<RunData> {
     test = set.values;
   }
   const description = mnist ? 'MNIST (bundled, 60000 train / 10000 test)' : `${train.name}${testPath ? `, test ${testPath}` : ', no test set (--test-data)'}`;
-  return { train, D, test, description };
+  return { train, D, test, description, rowsPerEpoch: mnist ? 60_000 : null };
 }

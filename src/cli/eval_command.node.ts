@@ -2,10 +2,7 @@
 // importance-sampled log p(x) with k samples (Burda et al.'s protocol) on the first N test points, and the
 // number of active latent units; printed as a table and, with --json, as one JSON line.
 import { Command, InvalidArgumentError } from 'commander';
-import { readCheckpoint } from '../io/checkpoint.node.ts';
-import { Trainer } from '../train/trainer.ts';
-import { loadTestSet } from './data_setup.node.ts';
-import type { DataFormat } from '../data/file_source.node.ts';
+import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
 
 function positiveInteger(name: string) {
   return (value: string) => {
@@ -26,18 +23,12 @@ export function evalCommand(): Command {
     .option('--json', 'print one JSON line instead of the table')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      const checkpoint = readCheckpoint(o.checkpoint);
-      const config = checkpoint.snapshot.config;
-      const stream = (checkpoint.extra.stream ?? {}) as { data?: string | null; testData?: string | null; format?: DataFormat; dim?: number | null; binarize?: boolean };
-      // The run's own test set unless told otherwise; a run on --data without --test-data had none.
-      const testPath: string | null = o.testData ?? stream.testData ?? null;
-      if (testPath === null && stream.data) throw new Error(`${o.checkpoint}: the run trained on ${stream.data} without a test set; give --test-data`);
-      const test = await loadTestSet(testPath, { format: stream.format ?? 'auto', dim: stream.dim ?? undefined, binarize: stream.binarize ?? true, seed: config.seed });
-      if (test.D !== config.D) throw new Error(`${test.name}: test rows have ${test.D} values, but the checkpoint's model expects D = ${config.D}`);
-      const data = { test: test.values };
-      const trainer = await Trainer.create(config, { acquire: { vulkanDriver: o.vulkanDriver } });
+      const { trainer, checkpoint } = await trainerFromCheckpoint(o.checkpoint, o.vulkanDriver);
       try {
-        await trainer.restore(checkpoint.snapshot, `${o.checkpoint}/checkpoint.safetensors`);
+        const config = checkpoint.snapshot.config;
+        const test = await testSetOf(checkpoint, o.testData);
+        if (test === null) throw new Error(`${o.checkpoint}: the run trained without a test set; give --test-data`);
+        const data = { test: test.values };
         const elbo = await trainer.evaluate(data.test);
         const points = Math.min(o.points, elbo.rows);
         const started = performance.now();

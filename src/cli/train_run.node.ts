@@ -11,6 +11,7 @@ import { trainOnGpu, type PipelineStats } from '../stream/train_on_gpu.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
 import { setUpData } from './data_setup.node.ts';
 import { Progress } from './progress.node.ts';
+import { writePictures } from './pictures.node.ts';
 import type { RunSettings } from './train_options.node.ts';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -97,12 +98,15 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
     const unwatch = trainer.watchMetrics((m) => log({ type: 'train', ...m, samples: m.step * config.batch }));
     trainer.metricsEvery = run.metricsEvery;
 
+    // Steps per epoch: known for the bundled MNIST, else learned from the first whole epoch (for the bar).
+    let stepsPerEpoch = data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch);
     // One stream per epoch, so the test ELBO and the checkpoint come between epochs while nothing flows.
     while (position.epoch < epochs && !interrupted && (totalSteps === null || trainer.step < totalSteps)) {
       const epoch = position.epoch;
       const demand = new Demand();
       const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
-      const progress = new Progress(epoch, totalSteps, trainer, config.batch, stats);
+      const barTotal = totalSteps ?? (stepsPerEpoch === null ? null : (epoch + 1) * stepsPerEpoch);
+      const progress = new Progress(epoch, barTotal, trainer, config.batch, stats);
       const unwatchBar = trainer.watchMetrics((m) => progress.metrics(m.elbo));
       const stream = trainingStream({ source: data.train, B: config.batch, seed: config.seed, shuffleWindowRows: run.shuffleWindow,
         binarize: run.binarize, epochs: epoch + 1, start: position }, demand);
@@ -124,7 +128,10 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
         unwatchBar();
       }
       const endOfEpoch = !interrupted && (totalSteps === null || trainer.step < totalSteps);
-      if (endOfEpoch) position = { epoch: epoch + 1, index: 0, step: trainer.step + 1 };
+      if (endOfEpoch) {
+        stepsPerEpoch ??= position.index; // the next batch's index at an epoch's end = the epoch's length
+        position = { epoch: epoch + 1, index: 0, step: trainer.step + 1 };
+      }
       const seconds = stats.elapsedMs / 1000;
       const samplesPerSecond = ((trainer.step - startStep) * config.batch) / seconds;
       const waiting = stats.elapsedMs > 0 ? (100 * stats.waitingForDataMs) / stats.elapsedMs : 0;
@@ -139,6 +146,7 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
         console.log(`epoch ${epoch + 1}: ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
       }
       await save();
+      await writePictures(trainer, run.out, data.test, config.seed);
     }
     unwatch();
     process.removeListener('SIGINT', onInterrupt);

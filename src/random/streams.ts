@@ -21,4 +21,6 @@ export const RANDOM_STREAMS = {
   shuffleWindow: 7,
   /** ε of importance sampling (GPU; counter = chunk · k + sample). */
   importanceNoise: 8,
+  /** z ~ N(0, I) for pictures of samples from the prior (CPU; counter = 0). */
+  priorSamples: 9,
 } as const;

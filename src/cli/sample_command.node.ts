@@ -1,0 +1,27 @@
+// Node-only: `aevb sample` — the pictures of a trained checkpoint (reconstructions, prior samples, and for
+// Z = 2 the latent manifold) as PNGs.
+import { mkdirSync } from 'node:fs';
+import { Command } from 'commander';
+import { writePictures } from './pictures.node.ts';
+import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
+
+export function sampleCommand(): Command {
+  return new Command('sample')
+    .description('Write reconstructions.png, samples.png and (Z = 2) manifold.png for a checkpoint.')
+    .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
+    .option('--out <dir>', 'where the PNGs go (default: the checkpoint folder)')
+    .option('--test-data <path>', 'images to reconstruct (default: the run\'s test set, else the bundled MNIST)')
+    .option('--seed <n>', 'seed of the prior samples', (v) => Number(v), 1)
+    .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
+    .action(async (o) => {
+      const { trainer, checkpoint } = await trainerFromCheckpoint(o.checkpoint, o.vulkanDriver);
+      try {
+        const test = (await testSetOf(checkpoint, o.testData))?.values ?? null;
+        const out = o.out ?? o.checkpoint;
+        mkdirSync(out, { recursive: true });
+        for (const path of await writePictures(trainer, out, test, o.seed)) console.log(`wrote ${path}`);
+      } finally {
+        trainer.destroy();
+      }
+    });
+}

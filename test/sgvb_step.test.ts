@@ -10,6 +10,7 @@ import { adagradUpdate as referenceAdagrad } from './reference/adagrad_update.ts
 import { adamUpdate as referenceAdam } from './reference/adam_update.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from '../src/train/optimizer_config.ts';
+import { DEFAULT_TRAIN_CONFIG, klWeightOf } from '../src/train/train_config.ts';
 import { parameterLayout, type ParameterLayout } from '../src/model/parameter_layout.ts';
 import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
 import type { VaeArchitecture } from '../src/model/vae_architecture.ts';
@@ -111,5 +112,35 @@ for (const { arch, B } of MODELS) {
     });
   }
 }
+
+test('a step with β = 0.3 on the KL (warm-up, β-VAE) has the reference β-weighted gradients', async ({ gpu }) => {
+  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
+  const B = 3;
+  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? 0.3 : 1) });
+  try {
+    const params = initialParameters(step.layout);
+    const x = seededUniform(9, B * arch.D).map((v) => (v < 0.5 ? 1 : 0));
+    const eps = seededNormal(10, B * arch.Z);
+    gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
+    gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
+    step.submit(Float32Array.from(x));
+    const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, 0.3);
+    const grads = await runAndRead(gpu, [], step.grads, step.layout.P);
+    for (const e of step.layout.entries) {
+      const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `β=0.3 ∂loss/∂${e.name}` });
+    }
+  } finally {
+    step.destroy();
+  }
+});
+
+test('the KL warm-up ramps β linearly to its value, then holds it', () => {
+  const weight = klWeightOf({ ...DEFAULT_TRAIN_CONFIG, beta: 0.5, klWarmup: 4 });
+  const ramp = [1, 2, 3, 4, 5, 100].map(weight);
+  if (ramp.join() !== [0.125, 0.25, 0.375, 0.5, 0.5, 0.5].join()) throw new Error(`ramp ${ramp}`);
+  if (klWeightOf(DEFAULT_TRAIN_CONFIG)(1) !== 1) throw new Error('no warm-up: β = 1 from the first step');
+});
 
 test.run();

@@ -6,7 +6,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createStorageBuffer, readFloat32 } from '../gpu/buffers.ts';
-import { encodeDispatches } from '../kernels/kernel.ts';
+import { encodeDispatches, type KernelDispatch } from '../kernels/kernel.ts';
 import { klDivergence } from '../kernels/kl_divergence.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import { VaeForward } from '../model/vae_forward.ts';
@@ -39,7 +39,7 @@ export async function datasetElbo(
   const chunk = Math.min(options.chunk, rows);
   const chunks = Math.ceil(rows / chunk);
   const results = createStorageBuffer(ctx, 'evaluation results', chunks * RESULT_STRIDE);
-  const passes = new Map<number, { forward: VaeForward; metrics: GPUBuffer; dispatches: ReturnType<typeof klDivergence>[] }>();
+  const passes = new Map<number, { forward: VaeForward; metrics: GPUBuffer; dispatches: KernelDispatch[] }>();
   // One plan per distinct chunk size (at most two: full chunks and the remainder).
   const planFor = (B: number) => {
     let pass = passes.get(B);
@@ -48,7 +48,7 @@ export async function datasetElbo(
       const metrics = forward.buffer('evaluation metrics', ELBO_METRICS.count);
       const dispatches = [
         ...forward.dispatches,
-        klDivergence(ctx, { B, Z: model.arch.Z, scale: 1 / B, stats: { buffer: forward.stats }, kl: { buffer: forward.kl }, dStats: { buffer: forward.dStats } }),
+        klDivergence(ctx, { B, Z: model.arch.Z, scale: 1 / B, stats: { buffer: forward.stats }, kl: { buffer: forward.kl }, dStats: { buffer: forward.dStats } }).dispatch,
         elboMean(ctx, { B, logp: { buffer: forward.logp }, kl: { buffer: forward.kl }, metrics: { buffer: metrics } }),
       ];
       pass = { forward, metrics, dispatches };

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 import type { TrainerSnapshot } from '../train/trainer.ts';
-import type { TrainConfig } from '../train/train_config.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/train_config.ts';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'aevb-checkpoint-1';
@@ -55,7 +55,8 @@ export function readCheckpoint(directory: string): Checkpoint {
   let config: TrainConfig;
   let extra: Record<string, unknown>;
   try {
-    config = JSON.parse(m.config);
+    // Settings added after a checkpoint was written take their defaults.
+    config = { ...DEFAULT_TRAIN_CONFIG, ...JSON.parse(m.config) };
     extra = JSON.parse(m.extra ?? '{}');
   } catch (error) {
     throw new Error(`${path}: the checkpoint's config metadata is not valid JSON (${(error as Error).message})`);

@@ -14,7 +14,7 @@ import { denseBackwardInput, denseBackwardWeight } from '../kernels/matmul.ts';
 import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward } from '../kernels/gaussian_head.ts';
 import { reparameterizeBackward } from '../kernels/reparameterize.ts';
-import { klDivergence } from '../kernels/kl_divergence.ts';
+import { klDivergence, type KlDivergenceKernel } from '../kernels/kl_divergence.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
 import type { DenseLayer, VaeArchitecture } from '../model/vae_architecture.ts';
@@ -33,6 +33,8 @@ export interface SgvbStepOptions {
   seed: number | bigint;
   /** 'philox' (training) or 'fixed': ε is whatever the caller wrote into `eps` (tests). */
   noise?: 'philox' | 'fixed';
+  /** β of step t, the weight of the KL term (KL warm-up, β-VAE); default 1, the ELBO itself. */
+  klWeight?: (step: number) => number;
 }
 
 export class SgvbStep {
@@ -51,9 +53,13 @@ export class SgvbStep {
   private readonly ctx: GpuContext;
   private readonly dispatches: KernelDispatch[];
   private readonly optimizer: OptimizerKernel;
+  private readonly kl: KlDivergenceKernel;
+  /** β of step t: the weight of the KL term in the loss (1 = the ELBO). */
+  private readonly klWeight: (step: number) => number;
 
   constructor(ctx: GpuContext, options: SgvbStepOptions) {
     this.ctx = ctx;
+    this.klWeight = options.klWeight ?? (() => 1);
     const { arch, B } = options;
     const { Z } = arch;
     this.arch = arch;
@@ -101,7 +107,8 @@ export class SgvbStep {
     }
     // Through the latent layer: reparameterisation writes dStats, the KL adds its own gradient.
     d.push(reparameterizeBackward(ctx, { B, Z, stats: { buffer: f.stats }, eps: { buffer: f.eps }, dz: { buffer: dz }, dStats: { buffer: f.dStats } }));
-    d.push(klDivergence(ctx, { B, Z, scale: 1 / B, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } }));
+    this.kl = klDivergence(ctx, { B, Z, scale: this.klWeight(1) / B, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } });
+    d.push(this.kl.dispatch);
     d.push(gaussianHeadBackward(ctx, { B, Z, raw: { buffer: f.raw }, dStats: { buffer: f.dStats }, dRaw: { buffer: dRaw } }));
     // Backward through the encoder; nothing needs ∂loss/∂x.
     const nEnc = layers.encoder.length;
@@ -138,6 +145,7 @@ export class SgvbStep {
     const next = this.step + 1;
     this.forward.noise?.setStep(next);
     this.optimizer.setStep(next);
+    this.kl.setScale(this.klWeight(next) / this.B);
     const encoder = this.ctx.device.createCommandEncoder({ label: `sgvb step ${next}` });
     recordInput(encoder);
     this.encode(encoder);

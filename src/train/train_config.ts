@@ -27,6 +27,10 @@ export interface TrainConfig {
   weightDecay: number;
   /** The run's one seed: initialisation, shuffling, binarization and ε all derive from it. */
   seed: number;
+  /** Weight β of the KL term in the training loss (1 = the ELBO; ≠ 1 a β-VAE). Reported ELBOs are always β = 1. */
+  beta: number;
+  /** KL warm-up: β grows linearly from 0 to `beta` over this many steps (0 = no warm-up). */
+  klWarmup: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -40,6 +44,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   lr: null,
   weightDecay: 0,
   seed: 1,
+  beta: 1,
+  klWarmup: 0,
 };
 
 /** Throws a message naming the field and the value when a setting is out of range. */
@@ -57,6 +63,13 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.lr !== null && !(Number.isFinite(c.lr) && c.lr > 0 && c.lr < 10)) throw new Error(`aevb: lr must be a number in (0, 10), got ${c.lr}`);
   if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`aevb: weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
+  if (!(Number.isFinite(c.beta) && c.beta >= 0)) throw new Error(`aevb: beta must be a finite number ≥ 0, got ${c.beta}`);
+  if (!Number.isInteger(c.klWarmup) || c.klWarmup < 0) throw new Error(`aevb: klWarmup must be an integer ≥ 0 (steps), got ${c.klWarmup}`);
+}
+
+/** β at step t (1-based): the KL weight, ramped linearly over the warm-up. */
+export function klWeightOf(c: TrainConfig): (step: number) => number {
+  return (step) => (c.klWarmup > 0 ? c.beta * Math.min(1, step / c.klWarmup) : c.beta);
 }
 
 export function architectureOf(c: TrainConfig): VaeArchitecture {

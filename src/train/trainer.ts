@@ -20,7 +20,7 @@ import type { ParameterLayout } from '../model/parameter_layout.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
-import { architectureOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+import { architectureOf, klWeightOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export interface FitOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default 50. */
@@ -69,7 +69,7 @@ export class Trainer {
     this.gpu = gpu;
     this.config = config;
     this.ownsGpu = options.gpu === undefined;
-    this.sgvb = new SgvbStep(gpu, { arch: architectureOf(config), B: config.batch, optimizer: optimizerOf(config), seed: config.seed });
+    this.sgvb = new SgvbStep(gpu, { arch: architectureOf(config), B: config.batch, optimizer: optimizerOf(config), seed: config.seed, klWeight: klWeightOf(config) });
     gpu.device.queue.writeBuffer(this.sgvb.params, 0, initialParameters(this.sgvb.layout, config.init, config.seed));
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.D * 4, 'minibatch upload');
     this.metrics = new MetricsReader(gpu, (m) => {

@@ -122,8 +122,12 @@ export function vaeForward(
   return { layers: tape, raw, stats, z, logits, logpPerDatapoint, klPerDatapoint, ...means };
 }
 
+/**
+ * loss = −(1/B) Σ_b (log p(x_b|z_b) − β KL_b) and its gradients; β = 1 is the ELBO, β < 1 a KL warm-up stage
+ * or a β-VAE. The reported elbo/kl/logp are always the unweighted (β = 1) terms.
+ */
 export function vaeLossAndGradients(
-  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number,
+  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number, beta = 1,
 ): VaeStepResult {
   const { D, Z } = config;
   const fwd = vaeForward(config, params, x, eps, B);
@@ -151,10 +155,10 @@ export function vaeLossAndGradients(
   const dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
   const dz = backThrough(all.length, dLogits, firstDecoder);
   const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
-  const dKl = klDivergenceBackward(fwd.stats, B, Z, scale);
+  const dKl = klDivergenceBackward(fwd.stats, B, Z, beta * scale);
   for (let i = 0; i < dStats.length; i++) dStats[i] += dKl[i];
   const dRaw = gaussianHeadBackward(fwd.raw, dStats, B, Z);
   backThrough(firstDecoder, dRaw, 0); // ∂loss/∂x is discarded
 
-  return { loss: -fwd.elbo, elbo: fwd.elbo, kl: fwd.kl, logp: fwd.logp, grads };
+  return { loss: -(fwd.logp - beta * fwd.kl), elbo: fwd.elbo, kl: fwd.kl, logp: fwd.logp, grads };
 }

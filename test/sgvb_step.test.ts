@@ -113,10 +113,10 @@ for (const { arch, B } of MODELS) {
   }
 }
 
-test('a step with β = 0.3 on the KL (warm-up, β-VAE) has the reference β-weighted gradients', async ({ gpu }) => {
+for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) test(`a step with estimator ${estimator} and β = ${beta} on the KL has the reference gradients`, async ({ gpu }) => {
   const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
   const B = 3;
-  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? 0.3 : 1) });
+  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? beta : 1), estimator });
   try {
     const params = initialParameters(step.layout);
     const x = seededUniform(9, B * arch.D).map((v) => (v < 0.5 ? 1 : 0));
@@ -125,11 +125,13 @@ test('a step with β = 0.3 on the KL (warm-up, β-VAE) has the reference β-weig
     gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
     step.submit(Float32Array.from(x));
     const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
-    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, 0.3);
+    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, beta, estimator);
+    const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
+    assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl]], [expected.elbo, expected.kl], { atol: 1e-4, rtol: 1e-5, label: `estimator ${estimator} [elbo, kl]` });
     const grads = await runAndRead(gpu, [], step.grads, step.layout.P);
     for (const e of step.layout.entries) {
       const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `β=0.3 ∂loss/∂${e.name}` });
+      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `${estimator}, β=${beta}: ∂loss/∂${e.name}` });
     }
   } finally {
     step.destroy();

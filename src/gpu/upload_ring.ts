@@ -37,11 +37,24 @@ export class UploadRing {
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
-  /** Copies `data` into the mapped slot and unmaps it, ready for copyTo(). */
-  write(slot: number, data: Float32Array): void {
+  /**
+   * Copies `data` into the mapped slot and unmaps it, ready for copyTo(). With `repeat`, each row of
+   * `rowLength` values is written `times` times in a row (L samples per datapoint); returns the bytes written.
+   */
+  write(slot: number, data: Float32Array, repeat: { rowLength: number; times: number } = { rowLength: data.length, times: 1 }): number {
     const buffer = this.buffers[slot];
-    new Float32Array(buffer.getMappedRange(0, data.byteLength)).set(data);
+    const bytes = data.byteLength * repeat.times;
+    const target = new Float32Array(buffer.getMappedRange(0, bytes));
+    if (repeat.times === 1) target.set(data);
+    else {
+      const rows = data.length / repeat.rowLength;
+      for (let r = 0; r < rows; r++) {
+        const row = data.subarray(r * repeat.rowLength, (r + 1) * repeat.rowLength);
+        for (let t = 0; t < repeat.times; t++) target.set(row, (r * repeat.times + t) * repeat.rowLength);
+      }
+    }
     buffer.unmap();
+    return bytes;
   }
 
   /** Records the copy of the slot's contents into `destination`. */

@@ -1,5 +1,6 @@
 /**
- * One SGVB training step (estimator B: analytic KL, L = 1) as a fixed plan of kernel launches, built once and
+ * One SGVB training step (estimator A or B; L samples per datapoint are L copies of its row) as a fixed plan
+ * of kernel launches, built once and
  * replayed: forward, ELBO, backward and optimizer update are encoded into ONE command buffer and submitted
  * with no CPU wait. The minibatch mean ELBO / KL / log p land in `metrics` on the GPU; reading them is the
  * caller's (asynchronous, occasional) business.
@@ -14,7 +15,8 @@ import { denseBackwardInput, denseBackwardWeight } from '../kernels/matmul.ts';
 import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward } from '../kernels/gaussian_head.ts';
 import { reparameterizeBackward } from '../kernels/reparameterize.ts';
-import { klDivergence, type KlDivergenceKernel } from '../kernels/kl_divergence.ts';
+import { klDivergence } from '../kernels/kl_divergence.ts';
+import { mcKl } from '../kernels/mc_kl.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
 import type { DenseLayer, VaeArchitecture } from '../model/vae_architecture.ts';
@@ -35,6 +37,8 @@ export interface SgvbStepOptions {
   noise?: 'philox' | 'fixed';
   /** β of step t, the weight of the KL term (KL warm-up, β-VAE); default 1, the ELBO itself. */
   klWeight?: (step: number) => number;
+  /** The paper's SGVB estimator: 'B' (default) analytic KL, 'A' Monte-Carlo KL at the sampled z. */
+  estimator?: 'A' | 'B';
 }
 
 export class SgvbStep {
@@ -53,7 +57,7 @@ export class SgvbStep {
   private readonly ctx: GpuContext;
   private readonly dispatches: KernelDispatch[];
   private readonly optimizer: OptimizerKernel;
-  private readonly kl: KlDivergenceKernel;
+  private readonly kl: { setScale(scale: number): void };
   /** β of step t: the weight of the KL term in the loss (1 = the ELBO). */
   private readonly klWeight: (step: number) => number;
 
@@ -105,10 +109,19 @@ export class SgvbStep {
     for (let i = nDec - 1; i >= 0; i--) {
       backward(layers.decoder[i], decoderInput(i), decoderInputActivation(i), decoderGrad[i], i === 0 ? dz : decoderGrad[i - 1]);
     }
-    // Through the latent layer: reparameterisation writes dStats, the KL adds its own gradient.
-    d.push(reparameterizeBackward(ctx, { B, Z, stats: { buffer: f.stats }, eps: { buffer: f.eps }, dz: { buffer: dz }, dStats: { buffer: f.dStats } }));
-    this.kl = klDivergence(ctx, { B, Z, scale: this.klWeight(1) / B, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } });
-    d.push(this.kl.dispatch);
+    // Through the latent layer: reparameterisation writes dStats, the KL adds its own gradient — estimator B's
+    // analytic KL after it; estimator A's Monte-Carlo KL partly before it (through z) and partly after.
+    const reparameterize = reparameterizeBackward(ctx, { B, Z, stats: { buffer: f.stats }, eps: { buffer: f.eps }, dz: { buffer: dz }, dStats: { buffer: f.dStats } });
+    const klScale = this.klWeight(1) / B;
+    if ((options.estimator ?? 'B') === 'B') {
+      const kl = klDivergence(ctx, { B, Z, scale: klScale, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } });
+      d.push(reparameterize, kl.dispatch);
+      this.kl = kl;
+    } else {
+      const kl = mcKl(ctx, { B, Z, scale: klScale, z: { buffer: f.z }, eps: { buffer: f.eps }, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dz: { buffer: dz }, dStats: { buffer: f.dStats } });
+      d.push(kl.forward, reparameterize, kl.direct);
+      this.kl = kl;
+    }
     d.push(gaussianHeadBackward(ctx, { B, Z, raw: { buffer: f.raw }, dStats: { buffer: f.dStats }, dRaw: { buffer: dRaw } }));
     // Backward through the encoder; nothing needs ∂loss/∂x.
     const nEnc = layers.encoder.length;

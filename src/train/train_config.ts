@@ -31,6 +31,10 @@ export interface TrainConfig {
   beta: number;
   /** KL warm-up: β grows linearly from 0 to `beta` over this many steps (0 = no warm-up). */
   klWarmup: number;
+  /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
+  estimator: 'A' | 'B';
+  /** L, samples of z per datapoint in each step (the paper uses 1). */
+  samplesPerPoint: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -46,6 +50,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
   beta: 1,
   klWarmup: 0,
+  estimator: 'B',
+  samplesPerPoint: 1,
 };
 
 /** Throws a message naming the field and the value when a setting is out of range. */
@@ -64,6 +70,9 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`aevb: weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
   if (!(Number.isFinite(c.beta) && c.beta >= 0)) throw new Error(`aevb: beta must be a finite number ≥ 0, got ${c.beta}`);
+  if (c.estimator !== 'A' && c.estimator !== 'B') throw new Error(`aevb: estimator must be A or B, got '${c.estimator}'`);
+  positiveInteger('samplesPerPoint', c.samplesPerPoint, 1024);
+  positiveInteger('batch × samplesPerPoint', c.batch * c.samplesPerPoint, 65535);
   if (!Number.isInteger(c.klWarmup) || c.klWarmup < 0) throw new Error(`aevb: klWarmup must be an integer ≥ 0 (steps), got ${c.klWarmup}`);
 }
 

@@ -69,9 +69,13 @@ export class Trainer {
     this.gpu = gpu;
     this.config = config;
     this.ownsGpu = options.gpu === undefined;
-    this.sgvb = new SgvbStep(gpu, { arch: architectureOf(config), B: config.batch, optimizer: optimizerOf(config), seed: config.seed, klWeight: klWeightOf(config) });
+    // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
+    this.sgvb = new SgvbStep(gpu, {
+      arch: architectureOf(config), B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
+      klWeight: klWeightOf(config), estimator: config.estimator,
+    });
     gpu.device.queue.writeBuffer(this.sgvb.params, 0, initialParameters(this.sgvb.layout, config.init, config.seed));
-    this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.D * 4, 'minibatch upload');
+    this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
     this.metrics = new MetricsReader(gpu, (m) => {
       if (!Number.isFinite(m.elbo)) this.firstNonFinite ??= m;
       for (const listener of this.listeners) listener(m);
@@ -116,13 +120,14 @@ export class Trainer {
    * first device error, or a non-finite ELBO with its step number.
    */
   async enqueueStep(batch: Float32Array): Promise<number> {
-    this.sgvb.checkBatch(batch);
+    const { batch: B, D, samplesPerPoint: L } = this.config;
+    if (batch.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
     this.throwIfFailed();
     const slot = await this.ring.acquire();
-    this.ring.write(slot, batch);
+    const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     const next = this.sgvb.step + 1;
     const claim = this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
-    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.x, batch.byteLength), claim?.record);
+    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.x, bytes), claim?.record);
     this.ring.release(slot);
     claim?.started();
     return next;

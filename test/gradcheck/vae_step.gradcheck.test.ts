@@ -23,7 +23,7 @@ function initParams(config: VaeConfig, seed: number): Record<string, Float64Arra
   return params;
 }
 
-function check(config: VaeConfig, seed: number, beta = 1): void {
+function check(config: VaeConfig, seed: number, beta = 1, estimator: 'A' | 'B' = 'B'): void {
   const params = initParams(config, seed);
   const x = seededUniform(seed + 100, B * config.D); // non-binary pixels in [0, 1]
   const eps = seededNormal(seed + 101, B * config.Z);
@@ -35,11 +35,11 @@ function check(config: VaeConfig, seed: number, beta = 1): void {
       if (closest < 1e-3) throw new Error(`relu inputs of ${layer.name} too close to the kink: ${closest}`);
     }
   }
-  const { grads } = vaeLossAndGradients(config, params, x, eps, B, beta);
+  const { grads } = vaeLossAndGradients(config, params, x, eps, B, beta, estimator);
   const shapes = vaeParameterShapes(config);
   assert.equal(Object.keys(grads).sort(), shapes.map((s) => s.name).sort(), 'one gradient per parameter');
   for (const { name } of shapes) {
-    const numeric = numericGradient((t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta).loss, params[name]);
+    const numeric = numericGradient((t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta, estimator).loss, params[name]);
     assertClose(grads[name], numeric, { ...FD_TOL, label: `${config.activation} [${config.hidden}] ${name}` });
   }
 }
@@ -56,6 +56,10 @@ test('vae step (tanh, two hidden layers 5, 4): every gradient matches finite dif
 
 test('vae step with β = 0.3 on the KL (warm-up, β-VAE): every gradient matches finite differences', () => {
   check({ D: 7, hidden: [5], Z: 2, activation: 'tanh' }, 750, 0.3);
+});
+
+test('vae step with estimator A (Monte-Carlo KL): every gradient matches finite differences', () => {
+  check({ D: 7, hidden: [5], Z: 2, activation: 'softplus' }, 760, 1, 'A');
 });
 
 test('vae step (no hidden layer): every gradient matches finite differences', () => {

@@ -13,6 +13,7 @@ import { reparameterizeBackward, reparameterizeForward } from './reparameterize.
 import { klDivergenceBackward, klDivergenceForward } from './kl_divergence.ts';
 import { bernoulliLogLikelihood, bernoulliLogLikelihoodBackward } from './bernoulli_likelihood.ts';
 import { elboMean } from './elbo_mean.ts';
+import { mcKlBackward, mcKlForward } from './mc_kl.ts';
 
 export interface VaeConfig {
   D: number;
@@ -128,9 +129,15 @@ export function vaeForward(
  */
 export function vaeLossAndGradients(
   config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number, beta = 1,
+  estimator: 'A' | 'B' = 'B',
 ): VaeStepResult {
   const { D, Z } = config;
   const fwd = vaeForward(config, params, x, eps, B);
+  if (estimator === 'A') {
+    // Estimator A: the KL term is log q(z|x) − log p(z) at the sampled z (mc_kl.ts), not the analytic KL.
+    const klA = mcKlForward(fwd.stats, eps, B, Z);
+    Object.assign(fwd, { klPerDatapoint: klA, ...elboMean(fwd.logpPerDatapoint, klA) });
+  }
   const l = layers(config);
   const all = [...l.encoder, l.head, ...l.decoder, l.out]; // same order as fwd.layers
 
@@ -155,7 +162,7 @@ export function vaeLossAndGradients(
   const dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
   const dz = backThrough(all.length, dLogits, firstDecoder);
   const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
-  const dKl = klDivergenceBackward(fwd.stats, B, Z, beta * scale);
+  const dKl = estimator === 'A' ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale) : klDivergenceBackward(fwd.stats, B, Z, beta * scale);
   for (let i = 0; i < dStats.length; i++) dStats[i] += dKl[i];
   const dRaw = gaussianHeadBackward(fwd.raw, dStats, B, Z);
   backThrough(firstDecoder, dRaw, 0); // ∂loss/∂x is discarded

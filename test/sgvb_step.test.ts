@@ -21,6 +21,7 @@ const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
   { arch: { D: 7, hidden: [5], Z: 2, activation: 'tanh' }, B: 3 },
   { arch: { D: 9, hidden: [6, 4], Z: 3, activation: 'softplus' }, B: 5 },
   { arch: { D: 784, hidden: [500], Z: 20, activation: 'relu' }, B: 100 },
+  { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'gaussian' }, B: 4 },
 ];
 
 test('the parameter layout names the same tensors, shapes and order as the reference', () => {

@@ -78,7 +78,7 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
     const log = (record: object) => appendFileSync(join(run.out, 'metrics.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
-      `M=${config.batch}, ${trainer.parameterCount} parameters) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
+      `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, estimator ${config.estimator}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
     if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} (epoch ${position.epoch + 1}, minibatch ${position.index + 1})`);
     log({ type: 'start', config, totalSteps, epochs, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });

@@ -4,7 +4,7 @@
  */
 import { philoxNormals, philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
-import type { ParameterLayout } from './parameter_layout.ts';
+import { DECODER_LOG_VARIANCE, type ParameterLayout } from './parameter_layout.ts';
 
 export const INIT_SCHEMES = ['pytorch', 'glorot', 'paper'] as const;
 /**
@@ -17,6 +17,8 @@ export type InitScheme = (typeof INIT_SCHEMES)[number];
 export function initialParameters(layout: ParameterLayout, scheme: InitScheme, seed: number | bigint): Float32Array {
   const flat = new Float32Array(layout.P);
   layout.entries.forEach((entry, index) => {
+    // The Gaussian decoder's log-variances start at 0 (unit variance) whatever the scheme.
+    if (entry.name === DECODER_LOG_VARIANCE) return;
     const isWeight = entry.shape.length === 2;
     // A bias of a layer shares its weight's fan-in: the weight is the entry just before it.
     const fanIn = isWeight ? entry.shape[0] : layout.entries[index - 1].shape[0];

@@ -2,7 +2,7 @@
  * The MLP VAE of Kingma & Welling's experiments, as a list of dense layers:
  *   x (B, D) → encoder.0 … encoder.{n−1} (activation) → encoder.head (identity) → [μ | raw log σ²] (B, 2Z)
  *   z (B, Z) → decoder.0 … decoder.{n−1} (activation, the encoder's widths reversed) → decoder.out (identity)
- *   → Bernoulli logits (B, D)
+ *   → Bernoulli logits (B, D), or the mean's logits of a Gaussian decoder with a learned log-variance per output
  */
 import type { Activation } from '../kernels/activation.ts';
 
@@ -15,6 +15,11 @@ export interface VaeArchitecture {
   Z: number;
   /** Activation of every hidden layer. */
   activation: Activation;
+  /**
+   * p(x|z): 'bernoulli' (default) from logits, or 'gaussian' — mean sigmoid(logits) and a learned
+   * log-variance per output, the parameter `decoder.logvar` (D), for real-valued data.
+   */
+  likelihood?: 'bernoulli' | 'gaussian';
 }
 
 export interface DenseLayer {

@@ -1,7 +1,7 @@
 /**
  * The forward pass of the VAE for a minibatch of B rows, as recorded kernel launches over buffers it owns:
  *   [ε ← Philox] → encoder layers → head → Gaussian head → z = μ + σ ε → decoder layers → logits
- *   → Bernoulli log p(x|z) per row and ∂loss/∂logits (scale 1/B)
+ *   → log p(x|z) per row (Bernoulli, or Gaussian with learned log-variances) and ∂loss/∂logits (scale 1/B)
  * The KL kernel is left to the caller, because in a training step it must run after the reparameterisation
  * backward (it adds its gradient to what that one writes). Shapes: docs/conventions.md.
  */
@@ -12,9 +12,10 @@ import { denseForward } from '../kernels/matmul.ts';
 import { gaussianHeadForward } from '../kernels/gaussian_head.ts';
 import { reparameterizeForward } from '../kernels/reparameterize.ts';
 import { bernoulliLikelihood } from '../kernels/bernoulli_likelihood.ts';
+import { gaussianLikelihood } from '../kernels/gaussian_likelihood.ts';
 import { philoxNormal, type PhiloxNormalKernel } from '../kernels/philox_normal.ts';
 import { vaeLayers, type DenseLayer, type VaeArchitecture, type VaeLayers } from './vae_architecture.ts';
-import type { ParameterLayout } from './parameter_layout.ts';
+import { DECODER_LOG_VARIANCE, type ParameterLayout } from './parameter_layout.ts';
 
 export interface VaeForwardOptions {
   arch: VaeArchitecture;
@@ -41,6 +42,8 @@ export class VaeForward {
   readonly kl: GPUBuffer;
   readonly dLogits: GPUBuffer;
   readonly dStats: GPUBuffer;
+  /** Gaussian decoder only: ∂loss/∂log σ² per datapoint and output (B, D), to be summed over the batch. */
+  readonly dLogVarRows: GPUBuffer | null = null;
   /** Outputs of the hidden layers, (B, H_i). */
   readonly encoderOut: GPUBuffer[];
   readonly decoderOut: GPUBuffer[];
@@ -87,7 +90,13 @@ export class VaeForward {
     h = this.z;
     this.layers.decoder.forEach((l, i) => { this.dense(d, l, h, this.decoderOut[i]); h = this.decoderOut[i]; });
     this.dense(d, this.layers.out, h, this.logits);
-    d.push(bernoulliLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
+    if (arch.likelihood === 'gaussian') {
+      this.dLogVarRows = this.buffer(`${label} dLogVar rows`, B * D);
+      d.push(gaussianLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logVar: this.tensor(options.params, DECODER_LOG_VARIANCE),
+        logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits }, dLogVar: { buffer: this.dLogVarRows } }));
+    } else {
+      d.push(bernoulliLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
+    }
   }
 
   /** The range of `source` (params, grads, …) that holds tensor `name` of the layout. */

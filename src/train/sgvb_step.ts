@@ -22,7 +22,7 @@ import type { OptimizerKernel } from '../kernels/optimizer.ts';
 import type { DenseLayer, VaeArchitecture } from '../model/vae_architecture.ts';
 import { VaeForward } from '../model/vae_forward.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
-import { parameterLayout, type ParameterLayout } from '../model/parameter_layout.ts';
+import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from '../model/parameter_layout.ts';
 import { createOptimizer, type OptimizerConfig } from './optimizer_config.ts';
 
 
@@ -132,6 +132,9 @@ export class SgvbStep {
       backward(layers.encoder[i], encoderInput(i), encoderInputActivation(i), encoderGrad[i], i === 0 ? null : encoderGrad[i - 1]);
     }
 
+    if (f.dLogVarRows !== null) {
+      d.push(columnSum(ctx, { M: B, N: arch.D, a: { buffer: f.dLogVarRows }, out: f.tensor(this.grads, DECODER_LOG_VARIANCE) }, 'decoder.logvar grad'));
+    }
     d.push(elboMean(ctx, { B, logp: { buffer: f.logp }, kl: { buffer: f.kl }, metrics: { buffer: this.metrics } }));
     d.push(this.optimizer.dispatch);
     this.dispatches = d;

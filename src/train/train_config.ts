@@ -35,6 +35,8 @@ export interface TrainConfig {
   estimator: 'A' | 'B';
   /** L, samples of z per datapoint in each step (the paper uses 1). */
   samplesPerPoint: number;
+  /** p(x|z): 'bernoulli' (binary data) or 'gaussian' (real values in [0, 1]: sigmoid mean, learned variances). */
+  likelihood: 'bernoulli' | 'gaussian';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -52,6 +54,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   klWarmup: 0,
   estimator: 'B',
   samplesPerPoint: 1,
+  likelihood: 'bernoulli',
 };
 
 /** Throws a message naming the field and the value when a setting is out of range. */
@@ -70,6 +73,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`aevb: weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
   if (!(Number.isFinite(c.beta) && c.beta >= 0)) throw new Error(`aevb: beta must be a finite number ≥ 0, got ${c.beta}`);
+  if (c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian') throw new Error(`aevb: likelihood must be bernoulli or gaussian, got '${c.likelihood}'`);
   if (c.estimator !== 'A' && c.estimator !== 'B') throw new Error(`aevb: estimator must be A or B, got '${c.estimator}'`);
   positiveInteger('samplesPerPoint', c.samplesPerPoint, 1024);
   positiveInteger('batch × samplesPerPoint', c.batch * c.samplesPerPoint, 65535);
@@ -82,7 +86,7 @@ export function klWeightOf(c: TrainConfig): (step: number) => number {
 }
 
 export function architectureOf(c: TrainConfig): VaeArchitecture {
-  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation };
+  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation, likelihood: c.likelihood };
 }
 
 export function optimizerOf(c: TrainConfig): OptimizerConfig {

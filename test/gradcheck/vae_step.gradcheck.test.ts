@@ -62,6 +62,10 @@ test('vae step with estimator A (Monte-Carlo KL): every gradient matches finite 
   check({ D: 7, hidden: [5], Z: 2, activation: 'softplus' }, 760, 1, 'A');
 });
 
+test('vae step with the Gaussian decoder (learned log-variances): every gradient matches finite differences', () => {
+  check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian' }, 770);
+});
+
 test('vae step (no hidden layer): every gradient matches finite differences', () => {
   check({ D: 7, hidden: [], Z: 2, activation: 'softplus' }, 900);
 });

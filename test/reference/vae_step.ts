@@ -13,6 +13,7 @@ import { reparameterizeBackward, reparameterizeForward } from './reparameterize.
 import { klDivergenceBackward, klDivergenceForward } from './kl_divergence.ts';
 import { bernoulliLogLikelihood, bernoulliLogLikelihoodBackward } from './bernoulli_likelihood.ts';
 import { elboMean } from './elbo_mean.ts';
+import { gaussianLogLikelihood, gaussianLogLikelihoodBackward } from './gaussian_likelihood.ts';
 import { mcKlBackward, mcKlForward } from './mc_kl.ts';
 
 export interface VaeConfig {
@@ -20,6 +21,7 @@ export interface VaeConfig {
   hidden: number[]; // encoder widths; the decoder uses them reversed
   Z: number;
   activation: Activation;
+  likelihood?: 'bernoulli' | 'gaussian'; // gaussian: mean sigmoid(logits), log-variances 'decoder.logvar' (D)
 }
 
 export interface ParameterShape {
@@ -62,6 +64,7 @@ export function vaeParameterShapes(config: VaeConfig): ParameterShape[] {
     shapes.push({ name: `${layer.prefix}.weight`, shape: [layer.in, layer.out] });
     shapes.push({ name: `${layer.prefix}.bias`, shape: [layer.out] });
   }
+  if (config.likelihood === 'gaussian') shapes.push({ name: 'decoder.logvar', shape: [config.D] });
   return shapes;
 }
 
@@ -117,7 +120,9 @@ export function vaeForward(
   h = z;
   for (const layer of l.decoder) h = dense(layer, h);
   const logits = dense(l.out, h);
-  const logpPerDatapoint = bernoulliLogLikelihood(logits, x, B, D);
+  const logpPerDatapoint = config.likelihood === 'gaussian'
+    ? gaussianLogLikelihood(logits, x, param(params, 'decoder.logvar', D), B, D)
+    : bernoulliLogLikelihood(logits, x, B, D);
   const klPerDatapoint = klDivergenceForward(stats, B, Z);
   const means = elboMean(logpPerDatapoint, klPerDatapoint);
   return { layers: tape, raw, stats, z, logits, logpPerDatapoint, klPerDatapoint, ...means };
@@ -159,7 +164,14 @@ export function vaeLossAndGradients(
     return g;
   };
   const firstDecoder = l.encoder.length + 1; // index of decoder.0 (of decoder.out when there is no hidden layer)
-  const dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
+  let dLogits: Float64Array;
+  if (config.likelihood === 'gaussian') {
+    const g = gaussianLogLikelihoodBackward(fwd.logits, x, param(params, 'decoder.logvar', D), B, D, scale);
+    dLogits = g.dLogits;
+    grads['decoder.logvar'] = g.dLogVar;
+  } else {
+    dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
+  }
   const dz = backThrough(all.length, dLogits, firstDecoder);
   const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
   const dKl = estimator === 'A' ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale) : klDivergenceBackward(fwd.stats, B, Z, beta * scale);

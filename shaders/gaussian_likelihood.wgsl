@@ -1,0 +1,69 @@
+// gaussian_likelihood.wgsl — the Gaussian decoder of the paper's real-valued experiments (Frey Face): the mean
+// is sigmoid(logit) in (0, 1), and every output d has a learned log-variance s_d (a parameter, not a function
+// of z). log p(x | z) per datapoint and the gradients of the loss, fused in one pass.
+//
+//   m = sigmoid(l),  r = x − m
+//   logp[b]          = Σ_d −½ ( log 2π + s_d + r² e^{−s_d} )
+//   dLogits[b, d]    = scale · ( −r e^{−s_d} · m (1 − m) )      = ∂(−scale · Σ_b logp[b]) / ∂l[b, d]
+//   dLogVar[b, d]    = scale · ½ ( 1 − r² e^{−s_d} )            = ∂(−scale · logp[b]) / ∂s_d, per datapoint;
+//                                                                 column_sum.wgsl sums it over b into ∂loss/∂s
+// scale = 1/B for loss = −(1/B) Σ ELBO.
+//
+// Bindings:
+//   logits:  (B, D) decoder output
+//   x:       (B, D) data, real values (in [0, 1] for the sigmoid mean to reach them)
+//   logVar:  (D)    the learned log-variances s (a slice of the parameter buffer)
+//   logp:    (B), written
+//   dLogits: (B, D), written
+//   dLogVar: (B, D), written
+//   params:  B, D, scale
+//
+// One workgroup per datapoint, WG invocations striding over D, then a tree reduction in workgroup memory.
+// Dispatch: (B, 1, 1) workgroups of (WG, 1, 1); WG must be a power of two.
+
+override WG: u32 = 64u;
+
+struct Params { B: u32, D: u32, scale: f32 }
+
+const LOG_2PI: f32 = 1.8378770664093453;
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> logVar: array<f32>;
+@group(0) @binding(3) var<storage, read_write> logp: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dLogits: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dLogVar: array<f32>;
+@group(0) @binding(6) var<uniform> params: Params;
+
+var<workgroup> partial: array<f32, WG>;
+
+fn sigmoid(l: f32) -> f32 {
+  if (l >= 0.0) { return 1.0 / (1.0 + exp(-l)); }
+  let e = exp(l);
+  return e / (1.0 + e);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let b = wid.x;
+  if (b >= params.B) { return; }
+  let row = b * params.D;
+  var sum = 0.0;
+  for (var d = lid; d < params.D; d += WG) {
+    let m = sigmoid(logits[row + d]);
+    let s = logVar[d];
+    let r = x[row + d] - m;
+    let inverseVariance = exp(-s);
+    let squared = r * r * inverseVariance;
+    sum += -0.5 * (LOG_2PI + s + squared);
+    dLogits[row + d] = params.scale * (-r * inverseVariance * m * (1.0 - m));
+    dLogVar[row + d] = params.scale * 0.5 * (1.0 - squared);
+  }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { logp[b] = partial[0]; }
+}

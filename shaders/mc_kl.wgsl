@@ -6,7 +6,9 @@
 //                                                          which carries dz on into μ and log σ²)
 //   direct:     dStats[b, Z+j] += −½ · scale               (direct; run AFTER the reparameterisation backward,
 //                                                          which writes dStats)
-// scale = β / (B·L) as for the analytic KL (kl_divergence.wgsl, estimator B).
+// scale = β / (B·L) as for the analytic KL (kl_divergence.wgsl, estimator B); with PER_ROW_SCALE each row b
+// takes rowScale[b] instead (the IWAE objective weighs every sample by its normalised importance weight).
+// value: kl[b] alone, for when the weights must be known before the gradient (iwae_weights.wgsl).
 //
 // Bindings:
 //   z, eps: (B, Z)      the sample and its ε
@@ -14,12 +16,14 @@
 //   kl:     (B)         written by forward
 //   dz:     (B, Z)      read and written (+=) by forward
 //   dStats: (B, 2Z)     read and written (+=) by direct
+//   rowScale: (B)       per-row scale, read when PER_ROW_SCALE (bind any read-only range of ≥ B floats otherwise)
 //   params: B, Z, scale
 //
 // forward: one invocation per datapoint (loops over Z). direct: one invocation per element of (B, Z).
-// Dispatch: (ceil(B / WG), 1, 1) for forward, (ceil(B·Z / WG), 1, 1) for direct; workgroups of (WG, 1, 1).
+// Dispatch: (ceil(B / WG), 1, 1) for forward and value, (ceil(B·Z / WG), 1, 1) for direct; of (WG, 1, 1).
 
 override WG: u32 = 64u;
+override PER_ROW_SCALE: bool = false;
 
 struct Params { B: u32, Z: u32, scale: f32 }
 
@@ -30,20 +34,39 @@ struct Params { B: u32, Z: u32, scale: f32 }
 @group(0) @binding(4) var<storage, read_write> dz: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read_write> dStats: array<f32>;
+@group(0) @binding(7) var<storage, read> rowScale: array<f32>;
+
+fn scale_of(b: u32) -> f32 {
+  if (PER_ROW_SCALE) { return rowScale[b]; }
+  return params.scale;
+}
+
+fn kl_of(b: u32) -> f32 {
+  var sum = 0.0;
+  for (var j = 0u; j < params.Z; j++) {
+    let i = b * params.Z + j;
+    sum += 0.5 * (z[i] * z[i] - eps[i] * eps[i] - stats[b * 2u * params.Z + params.Z + j]);
+  }
+  return sum;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn value(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = gid.x;
+  if (b >= params.B) { return; }
+  kl[b] = kl_of(b);
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = gid.x;
   if (b >= params.B) { return; }
-  var sum = 0.0;
+  let scale = scale_of(b);
   for (var j = 0u; j < params.Z; j++) {
     let i = b * params.Z + j;
-    let zi = z[i];
-    let ei = eps[i];
-    sum += 0.5 * (zi * zi - ei * ei - stats[b * 2u * params.Z + params.Z + j]);
-    dz[i] += params.scale * zi;
+    dz[i] += scale * z[i];
   }
-  kl[b] = sum;
+  kl[b] = kl_of(b);
 }
 
 @compute @workgroup_size(WG, 1, 1)
@@ -52,5 +75,5 @@ fn direct(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= params.B * params.Z) { return; }
   let b = i / params.Z;
   let j = i % params.Z;
-  dStats[b * 2u * params.Z + params.Z + j] += -0.5 * params.scale;
+  dStats[b * 2u * params.Z + params.Z + j] += -0.5 * scale_of(b);
 }

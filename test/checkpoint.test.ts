@@ -12,7 +12,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 
 const test = gpuSuite('checkpoint');
-const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli' };
+const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
 
 test('safetensors round-trips names, shapes, values and metadata, with 8-byte aligned data', () => {
   const tensors = [{ name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) }];

@@ -139,6 +139,32 @@ for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) tes
   }
 });
 
+test('a step on the IWAE objective (k = 3) has the reference gradients', async ({ gpu }) => {
+  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
+  const [points, k] = [2, 3];
+  const B = points * k;
+  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', iwaeSamples: k });
+  try {
+    const params = initialParameters(step.layout);
+    // Each datapoint's row repeated k times, as the trainer lays L samples per point out.
+    const xPoints = seededUniform(19, points * arch.D).map((v) => (v < 0.5 ? 1 : 0));
+    const x = Float64Array.from({ length: B * arch.D }, (_, i) => xPoints[Math.floor(i / (k * arch.D)) * arch.D + (i % arch.D)]);
+    const eps = seededNormal(20, B * arch.Z);
+    gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
+    gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
+    step.submit(Float32Array.from(x));
+    const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, 1, 'A', k);
+    const grads = await runAndRead(gpu, [], step.grads, step.layout.P);
+    for (const e of step.layout.entries) {
+      const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `IWAE k=3: ∂loss/∂${e.name}` });
+    }
+  } finally {
+    step.destroy();
+  }
+});
+
 test('the KL warm-up ramps β linearly to its value, then holds it', () => {
   const weight = klWeightOf({ ...DEFAULT_TRAIN_CONFIG, beta: 0.5, klWarmup: 4 });
   const ramp = [1, 2, 3, 4, 5, 100].map(weight);

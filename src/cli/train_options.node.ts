@@ -74,6 +74,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     }, d.beta)
     .option('--kl-warmup <steps>', 'KL warm-up: β rises linearly from 0 over this many steps (0: none)', integer('--kl-warmup', 0), d.klWarmup)
     .addOption(new Option('--likelihood <name>', 'p(x|z): bernoulli (binary data) or gaussian (real values in [0, 1]; use with --no-binarize)').choices(['bernoulli', 'gaussian']).default(d.likelihood))
+    .addOption(new Option('--objective <name>', 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)').choices(['elbo', 'iwae']).default(d.objective))
     .addOption(new Option('--estimator <A|B>', "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL").choices(['A', 'B']).default(d.estimator))
     .option('--samples-per-point <L>', 'samples of z per datapoint in each step', integer('--samples-per-point', 1), d.samplesPerPoint)
     .option('--seed <n>', 'the run\'s one seed (init, shuffling, binarization, ε)', integer('--seed', 0), d.seed)
@@ -84,11 +85,11 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
-      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'beta', 'klWarmup', 'estimator', 'samplesPerPoint', 'likelihood', 'epochs', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
+      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'beta', 'klWarmup', 'estimator', 'samplesPerPoint', 'likelihood', 'objective', 'epochs', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = {
         D: d.D, hidden: o.hidden, latent: o.latent, activation: o.activation, init: o.init, batch: o.batch,
-        optimizer: o.optimizer, lr: o.lr ?? null, weightDecay: o.weightDecay, seed: o.seed, beta: o.beta, klWarmup: o.klWarmup, estimator: o.estimator, samplesPerPoint: o.samplesPerPoint, likelihood: o.likelihood,
+        optimizer: o.optimizer, lr: o.lr ?? null, weightDecay: o.weightDecay, seed: o.seed, beta: o.beta, klWarmup: o.klWarmup, estimator: o.estimator, samplesPerPoint: o.samplesPerPoint, likelihood: o.likelihood, objective: o.objective,
       };
       const outGiven = cmd.getOptionValueSource('out') === 'cli';
       await action(config, {

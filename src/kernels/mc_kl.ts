@@ -11,13 +11,19 @@ export const MC_KL_WORKGROUP = 64;
 export interface McKlKernels {
   forward: KernelDispatch;
   direct: KernelDispatch;
+  /** KL values only (no gradient): for weights that must be known before the backward pass. */
+  value: KernelDispatch;
   /** Rewrites β/(B·L) for the next submission. */
   setScale(scale: number): void;
 }
 
 export function mcKl(
   ctx: GpuContext,
-  s: { B: number; Z: number; scale: number; z: TensorBinding; eps: TensorBinding; stats: TensorBinding; kl: TensorBinding; dz: TensorBinding; dStats: TensorBinding },
+  s: {
+    B: number; Z: number; scale: number; z: TensorBinding; eps: TensorBinding; stats: TensorBinding; kl: TensorBinding; dz: TensorBinding; dStats: TensorBinding;
+    /** Per-row scales (B) replacing `scale` (IWAE's normalised weights / B). */
+    rowScale?: TensorBinding;
+  },
   label = 'mc_kl',
 ): McKlKernels {
   const dims = { B: s.B, Z: s.Z };
@@ -35,10 +41,15 @@ export function mcKl(
     [4, checkBinding(ctx, label, 'dz', s.dz, s.B * s.Z, dims)],
     [5, { buffer: uniform }],
   ];
-  const directEntries: Array<[number, GPUBufferBinding]> = [[5, { buffer: uniform }], [6, checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims)]];
+  // Without per-row scales the shader still declares rowScale: any read-only range of B floats will do (eps).
+  const rowScale: [number, GPUBufferBinding] = [7, s.rowScale ? checkBinding(ctx, label, 'rowScale', s.rowScale, s.B, dims) : forwardEntries[1][1]];
+  const constants = { WG: MC_KL_WORKGROUP, PER_ROW_SCALE: s.rowScale !== undefined };
+  const directEntries: Array<[number, GPUBufferBinding]> = [[5, { buffer: uniform }], [6, checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims)], rowScale];
+  const valueEntries = forwardEntries.filter(([binding]) => binding !== 4);
   return {
-    forward: kernelDispatch(ctx, `${label} forward`, ctx.pipeline('mc_kl', 'forward', { WG: MC_KL_WORKGROUP }), forwardEntries, linearGrid(label, s.B, MC_KL_WORKGROUP)),
-    direct: kernelDispatch(ctx, `${label} direct`, ctx.pipeline('mc_kl', 'direct', { WG: MC_KL_WORKGROUP }), directEntries, linearGrid(label, s.B * s.Z, MC_KL_WORKGROUP)),
+    forward: kernelDispatch(ctx, `${label} forward`, ctx.pipeline('mc_kl', 'forward', constants), [...forwardEntries, rowScale], linearGrid(label, s.B, MC_KL_WORKGROUP)),
+    direct: kernelDispatch(ctx, `${label} direct`, ctx.pipeline('mc_kl', 'direct', constants), directEntries, linearGrid(label, s.B * s.Z, MC_KL_WORKGROUP)),
+    value: kernelDispatch(ctx, `${label} value`, ctx.pipeline('mc_kl', 'value', { WG: MC_KL_WORKGROUP }), valueEntries, linearGrid(label, s.B, MC_KL_WORKGROUP)),
     setScale: (scale) => ctx.device.queue.writeBuffer(uniform, 0, pack(scale)),
   };
 }

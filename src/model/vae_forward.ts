@@ -26,6 +26,8 @@ export interface VaeForwardOptions {
   /** ε from Philox(seed, step, stream) each submission, or null: the caller writes `eps` itself. */
   noise: { seed: number | bigint; stream: number } | null;
   label: string;
+  /** The likelihood gradient's scale; default 1/B (the mean over rows). IWAE takes 1 and weighs rows later. */
+  likelihoodScale?: number;
 }
 
 export class VaeForward {
@@ -92,10 +94,10 @@ export class VaeForward {
     this.dense(d, this.layers.out, h, this.logits);
     if (arch.likelihood === 'gaussian') {
       this.dLogVarRows = this.buffer(`${label} dLogVar rows`, B * D);
-      d.push(gaussianLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logVar: this.tensor(options.params, DECODER_LOG_VARIANCE),
+      d.push(gaussianLikelihood(ctx, { B, D, scale: options.likelihoodScale ?? 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logVar: this.tensor(options.params, DECODER_LOG_VARIANCE),
         logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits }, dLogVar: { buffer: this.dLogVarRows } }));
     } else {
-      d.push(bernoulliLikelihood(ctx, { B, D, scale: 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
+      d.push(bernoulliLikelihood(ctx, { B, D, scale: options.likelihoodScale ?? 1 / B, logits: { buffer: this.logits }, x: { buffer: this.x }, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
     }
   }
 

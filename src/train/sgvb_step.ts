@@ -17,6 +17,8 @@ import { gaussianHeadBackward } from '../kernels/gaussian_head.ts';
 import { reparameterizeBackward } from '../kernels/reparameterize.ts';
 import { klDivergence } from '../kernels/kl_divergence.ts';
 import { mcKl } from '../kernels/mc_kl.ts';
+import { iwaeWeights } from '../kernels/iwae_weights.ts';
+import { scaleRows } from '../kernels/scale_rows.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
 import type { DenseLayer, VaeArchitecture } from '../model/vae_architecture.ts';
@@ -39,6 +41,11 @@ export interface SgvbStepOptions {
   klWeight?: (step: number) => number;
   /** The paper's SGVB estimator: 'B' (default) analytic KL, 'A' Monte-Carlo KL at the sampled z. */
   estimator?: 'A' | 'B';
+  /**
+   * k ≥ 2: train on the importance-weighted bound (IWAE) over groups of k consecutive rows (one datapoint's k
+   * samples); B must be a multiple of k. The KL is then estimator A's and β does not apply.
+   */
+  iwaeSamples?: number;
 }
 
 export class SgvbStep {
@@ -71,9 +78,13 @@ export class SgvbStep {
     this.layout = parameterLayout(arch);
     const P = this.layout.P;
     const noise = (options.noise ?? 'philox') === 'philox' ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null;
+    const iwae = options.iwaeSamples ?? 0;
+    if (iwae !== 0 && (!Number.isInteger(iwae) || iwae < 2 || B % iwae !== 0)) {
+      throw new Error(`aevb: the IWAE objective needs k ≥ 2 samples dividing the minibatch rows, got k=${iwae} for B=${B}`);
+    }
     // The forward pass owns every buffer of the step, parameters included, so one destroy() frees them all.
     const params = createStorageBuffer(ctx, 'params', P);
-    const f = new VaeForward(ctx, { arch, layout: this.layout, params, B, noise, label: 'train' });
+    const f = new VaeForward(ctx, { arch, layout: this.layout, params, B, noise, label: 'train', likelihoodScale: iwae ? 1 : undefined });
     this.forward = f;
     this.params = params;
     this.grads = f.buffer('grads', P);
@@ -90,6 +101,17 @@ export class SgvbStep {
     const encoderGrad = layers.encoder.map((l) => f.buffer(`${l.name} dPre`, B * l.outputs));
     const decoderGrad = layers.decoder.map((l) => f.buffer(`${l.name} dPre`, B * l.outputs));
     const d: KernelDispatch[] = [...f.dispatches];
+    // IWAE: the per-row weights come from the forward values, before any gradient is carried back.
+    const rowScale = iwae ? f.buffer('iwae row scale', B) : null;
+    const mc = iwae || options.estimator === 'A'
+      ? mcKl(ctx, { B, Z, scale: this.klWeight(1) / B, z: { buffer: f.z }, eps: { buffer: f.eps }, stats: { buffer: f.stats }, kl: { buffer: f.kl },
+        dz: { buffer: dz }, dStats: { buffer: f.dStats }, rowScale: rowScale ? { buffer: rowScale } : undefined })
+      : null;
+    if (rowScale !== null) {
+      d.push(mc!.value, iwaeWeights(ctx, { B: B / iwae, k: iwae, scale: iwae / B, logp: { buffer: f.logp }, kl: { buffer: f.kl }, rowScale: { buffer: rowScale }, bound: { buffer: f.buffer('iwae bound', B / iwae) } }));
+      d.push(scaleRows(ctx, { R: B, N: arch.D, a: { buffer: f.dLogits }, rowScale: { buffer: rowScale } }, 'iwae scale dLogits'));
+      if (f.dLogVarRows !== null) d.push(scaleRows(ctx, { R: B, N: arch.D, a: { buffer: f.dLogVarRows }, rowScale: { buffer: rowScale } }, 'iwae scale dLogVar'));
+    }
     // Gradients of a layer whose ∂loss/∂pre is dPre: its weight and bias, and (optionally) the gradient into its
     // input, already multiplied by the derivative of the activation that produced that input.
     const backward = (l: DenseLayer, input: GPUBuffer, inputActivation: DenseLayer['activation'], dPre: GPUBuffer, dInput: GPUBuffer | null) => {
@@ -112,15 +134,13 @@ export class SgvbStep {
     // Through the latent layer: reparameterisation writes dStats, the KL adds its own gradient — estimator B's
     // analytic KL after it; estimator A's Monte-Carlo KL partly before it (through z) and partly after.
     const reparameterize = reparameterizeBackward(ctx, { B, Z, stats: { buffer: f.stats }, eps: { buffer: f.eps }, dz: { buffer: dz }, dStats: { buffer: f.dStats } });
-    const klScale = this.klWeight(1) / B;
-    if ((options.estimator ?? 'B') === 'B') {
-      const kl = klDivergence(ctx, { B, Z, scale: klScale, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } });
+    if (mc === null) {
+      const kl = klDivergence(ctx, { B, Z, scale: this.klWeight(1) / B, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dStats: { buffer: f.dStats } });
       d.push(reparameterize, kl.dispatch);
       this.kl = kl;
     } else {
-      const kl = mcKl(ctx, { B, Z, scale: klScale, z: { buffer: f.z }, eps: { buffer: f.eps }, stats: { buffer: f.stats }, kl: { buffer: f.kl }, dz: { buffer: dz }, dStats: { buffer: f.dStats } });
-      d.push(kl.forward, reparameterize, kl.direct);
-      this.kl = kl;
+      d.push(mc.forward, reparameterize, mc.direct);
+      this.kl = mc;
     }
     d.push(gaussianHeadBackward(ctx, { B, Z, raw: { buffer: f.raw }, dStats: { buffer: f.dStats }, dRaw: { buffer: dRaw } }));
     // Backward through the encoder; nothing needs ∂loss/∂x.

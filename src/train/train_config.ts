@@ -37,6 +37,8 @@ export interface TrainConfig {
   samplesPerPoint: number;
   /** p(x|z): 'bernoulli' (binary data) or 'gaussian' (real values in [0, 1]: sigmoid mean, learned variances). */
   likelihood: 'bernoulli' | 'gaussian';
+  /** 'elbo' (the paper's bound) or 'iwae': the importance-weighted bound over the samplesPerPoint samples. */
+  objective: 'elbo' | 'iwae';
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -55,6 +57,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   estimator: 'B',
   samplesPerPoint: 1,
   likelihood: 'bernoulli',
+  objective: 'elbo',
 };
 
 /** Throws a message naming the field and the value when a setting is out of range. */
@@ -74,6 +77,9 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
   if (!(Number.isFinite(c.beta) && c.beta >= 0)) throw new Error(`aevb: beta must be a finite number ≥ 0, got ${c.beta}`);
   if (c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian') throw new Error(`aevb: likelihood must be bernoulli or gaussian, got '${c.likelihood}'`);
+  if (c.objective !== 'elbo' && c.objective !== 'iwae') throw new Error(`aevb: objective must be elbo or iwae, got '${c.objective}'`);
+  if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
+  if (c.objective === 'iwae' && c.likelihood !== 'bernoulli') throw new Error('aevb: the iwae objective is implemented for the bernoulli likelihood only');
   if (c.estimator !== 'A' && c.estimator !== 'B') throw new Error(`aevb: estimator must be A or B, got '${c.estimator}'`);
   positiveInteger('samplesPerPoint', c.samplesPerPoint, 1024);
   positiveInteger('batch × samplesPerPoint', c.batch * c.samplesPerPoint, 65535);

@@ -72,7 +72,7 @@ export class Trainer {
     // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
     this.sgvb = new SgvbStep(gpu, {
       arch: architectureOf(config), B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
-      klWeight: klWeightOf(config), estimator: config.estimator,
+      klWeight: klWeightOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
     });
     gpu.device.queue.writeBuffer(this.sgvb.params, 0, initialParameters(this.sgvb.layout, config.init, config.seed));
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');

@@ -23,7 +23,7 @@ function initParams(config: VaeConfig, seed: number): Record<string, Float64Arra
   return params;
 }
 
-function check(config: VaeConfig, seed: number, beta = 1, estimator: 'A' | 'B' = 'B'): void {
+function check(config: VaeConfig, seed: number, beta = 1, estimator: 'A' | 'B' = 'B', iwae = 0): void {
   const params = initParams(config, seed);
   const x = seededUniform(seed + 100, B * config.D); // non-binary pixels in [0, 1]
   const eps = seededNormal(seed + 101, B * config.Z);
@@ -35,11 +35,11 @@ function check(config: VaeConfig, seed: number, beta = 1, estimator: 'A' | 'B' =
       if (closest < 1e-3) throw new Error(`relu inputs of ${layer.name} too close to the kink: ${closest}`);
     }
   }
-  const { grads } = vaeLossAndGradients(config, params, x, eps, B, beta, estimator);
+  const { grads } = vaeLossAndGradients(config, params, x, eps, B, beta, estimator, iwae);
   const shapes = vaeParameterShapes(config);
   assert.equal(Object.keys(grads).sort(), shapes.map((s) => s.name).sort(), 'one gradient per parameter');
   for (const { name } of shapes) {
-    const numeric = numericGradient((t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta, estimator).loss, params[name]);
+    const numeric = numericGradient((t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta, estimator, iwae).loss, params[name]);
     assertClose(grads[name], numeric, { ...FD_TOL, label: `${config.activation} [${config.hidden}] ${name}` });
   }
 }
@@ -64,6 +64,10 @@ test('vae step with estimator A (Monte-Carlo KL): every gradient matches finite 
 
 test('vae step with the Gaussian decoder (learned log-variances): every gradient matches finite differences', () => {
   check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian' }, 770);
+});
+
+test('vae step with the IWAE objective (k = 3 samples per datapoint): every gradient matches finite differences', () => {
+  check({ D: 7, hidden: [5], Z: 2, activation: 'tanh' }, 780, 1, 'A', 3);
 });
 
 test('vae step (no hidden layer): every gradient matches finite differences', () => {

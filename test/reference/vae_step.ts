@@ -15,6 +15,7 @@ import { bernoulliLogLikelihood, bernoulliLogLikelihoodBackward } from './bernou
 import { elboMean } from './elbo_mean.ts';
 import { gaussianLogLikelihood, gaussianLogLikelihoodBackward } from './gaussian_likelihood.ts';
 import { mcKlBackward, mcKlForward } from './mc_kl.ts';
+import { iwaeWeights } from './iwae_weights.ts';
 
 export interface VaeConfig {
   D: number;
@@ -134,7 +135,7 @@ export function vaeForward(
  */
 export function vaeLossAndGradients(
   config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number, beta = 1,
-  estimator: 'A' | 'B' = 'B',
+  estimator: 'A' | 'B' = 'B', iwaeSamples = 0,
 ): VaeStepResult {
   const { D, Z } = config;
   const fwd = vaeForward(config, params, x, eps, B);
@@ -149,6 +150,21 @@ export function vaeLossAndGradients(
   // Every cotangent is ∂loss/∂(·), so the loss terms get scale = 1/B.
   const scale = 1 / B;
   const grads: Record<string, Float64Array> = {};
+  // IWAE (Burda et al.): the B rows are B/k datapoints × k samples; the loss is −mean over datapoints of
+  // log mean_i w_i, whose gradient is estimator A's with row i's cotangent scaled by its normalised weight
+  // w̃_i/(B/k) instead of 1/B. rowScale = null means every row weighs `scale`.
+  let rowScale: Float64Array | null = null;
+  let loss = -(fwd.logp - beta * fwd.kl);
+  if (iwaeSamples > 0) {
+    const klA = mcKlForward(fwd.stats, eps, B, Z);
+    const weights = iwaeWeights(fwd.logpPerDatapoint, klA, B / iwaeSamples, iwaeSamples, iwaeSamples / B);
+    rowScale = weights.rowScale;
+    loss = -weights.bound.reduce((s, v) => s + v, 0) / (B / iwaeSamples);
+  }
+  const byRow = (a: Float64Array, width: number) => {
+    if (rowScale !== null) for (let i = 0; i < a.length; i++) a[i] *= rowScale[Math.floor(i / width)];
+    return a;
+  };
   // Walks layers upTo−1 … downTo, returning ∂loss/∂(input of layer downTo).
   const backThrough = (upTo: number, dy: Float64Array, downTo: number): Float64Array => {
     let g = dy;
@@ -170,14 +186,15 @@ export function vaeLossAndGradients(
     dLogits = g.dLogits;
     grads['decoder.logvar'] = g.dLogVar;
   } else {
-    dLogits = bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, scale);
+    dLogits = byRow(bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, rowScale ? 1 : scale), D);
   }
   const dz = backThrough(all.length, dLogits, firstDecoder);
   const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
-  const dKl = estimator === 'A' ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale) : klDivergenceBackward(fwd.stats, B, Z, beta * scale);
+  const dKl = rowScale !== null ? byRow(mcKlBackward(fwd.stats, eps, B, Z, 1), 2 * Z)
+    : estimator === 'A' ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale) : klDivergenceBackward(fwd.stats, B, Z, beta * scale);
   for (let i = 0; i < dStats.length; i++) dStats[i] += dKl[i];
   const dRaw = gaussianHeadBackward(fwd.raw, dStats, B, Z);
   backThrough(firstDecoder, dRaw, 0); // ∂loss/∂x is discarded
 
-  return { loss: -(fwd.logp - beta * fwd.kl), elbo: fwd.elbo, kl: fwd.kl, logp: fwd.logp, grads };
+  return { loss, elbo: fwd.elbo, kl: fwd.kl, logp: fwd.logp, grads };
 }

@@ -44,6 +44,21 @@ for (const [args, expected] of [
   });
 }
 
+test('aevb eval, sample and paper refuse bad arguments with a message', async () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'aevb-cli-')), 'nothing-here');
+  for (const [args, expected] of [
+    [['eval'], "required option '--checkpoint <dir>' not specified"],
+    [['eval', '--checkpoint', missing], `${join(missing, 'checkpoint.safetensors')}: cannot read the checkpoint`],
+    [['eval', '--checkpoint', missing, '--k', '0'], '--k must be an integer ≥ 1'],
+    [['sample', '--checkpoint', missing], 'cannot read the checkpoint'],
+    [['paper', '--latent', '0'], '--latent must be an integer ≥ 1'],
+  ] as Array<[string[], string]>) {
+    const { code, stderr } = await aevb(...args);
+    assert.is(code, 1, args.join(' '));
+    assert.ok(stderr.includes(expected), `aevb ${args.join(' ')}: stderr should say '${expected}', got: ${stderr}`);
+  }
+});
+
 test('--resume of a folder without a checkpoint names the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
   const { code, stderr } = await aevb('train', '--resume', dir);

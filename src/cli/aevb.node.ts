@@ -4,6 +4,7 @@ import { trainCommand } from './train_options.node.ts';
 import { runTraining } from './train_run.node.ts';
 import { evalCommand } from './eval_command.node.ts';
 import { sampleCommand } from './sample_command.node.ts';
+import { paperCommand } from './paper_command.node.ts';
 
 const program = new Command('aevb')
   .description('Auto-Encoding Variational Bayes trained by WGSL compute shaders on WebGPU')
@@ -11,6 +12,7 @@ const program = new Command('aevb')
 program.addCommand(trainCommand(runTraining));
 program.addCommand(evalCommand());
 program.addCommand(sampleCommand());
+program.addCommand(paperCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@ import { DATA_FORMATS } from '../data/file_source.node.ts';
 import type { DataSettings } from './data_setup.node.ts';
 
 export interface RunSettings extends Omit<DataSettings, 'seed'> {
+  /** Also evaluate the lower bound on the first this many training rows at every evaluation (0: no). */
+  trainBoundRows?: number;
   /** Rows in the streaming shuffle window. */
   shuffleWindow: number;
   epochs: number;

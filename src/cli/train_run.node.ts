@@ -9,7 +9,8 @@ import { Demand } from '../stream/demand.ts';
 import { trainingStream } from '../stream/training_stream.ts';
 import { trainOnGpu, type PipelineStats } from '../stream/train_on_gpu.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
-import { setUpData } from './data_setup.node.ts';
+import { setUpData, TEST_BINARIZATION_SEED } from './data_setup.node.ts';
+import { binarizeRowsOnce, readAllRows } from '../data/read_rows.ts';
 import { Progress } from './progress.node.ts';
 import { writePictures } from './pictures.node.ts';
 import type { RunSettings } from './train_options.node.ts';
@@ -83,6 +84,10 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
     if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} (epoch ${position.epoch + 1}, minibatch ${position.index + 1})`);
     log({ type: 'start', config, totalSteps, epochs, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
 
+    // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
+    const trainRows = (run.trainBoundRows ?? 0) > 0
+      ? await readAllRows(data.train, run.trainBoundRows).then((r) => (run.binarize ? binarizeRowsOnce(r.values, TEST_BINARIZATION_SEED) : r.values))
+      : null;
     let saved: { step: number; path: string } | null = null;
     const save = async () => {
       if (saved?.step !== trainer.step) {
@@ -142,6 +147,11 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
           `after ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
         log({ type: 'test', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, test_elbo: result.elbo, kl: result.kl, logp: result.logp,
           samples_per_second: samplesPerSecond, waiting_for_data_percent: waiting });
+        if (trainRows !== null) {
+          const train = await trainer.evaluate(trainRows, { chunk: run.evalChunk });
+          console.log(`epoch ${epoch + 1}: train ELBO ${train.elbo.toFixed(2)} nats (first ${train.rows} training rows)`);
+          log({ type: 'train_bound', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, train_elbo: train.elbo, rows: train.rows });
+        }
       } else {
         console.log(`epoch ${epoch + 1}: ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
       }

@@ -9,15 +9,17 @@ export async function rowLengthOf(source: RowSource): Promise<number> {
   throw new Error(`${source.name}: holds no rows`);
 }
 
-/** Every row of one pass, scaled into [0, 1]: for test sets, which are small enough to hold. */
-export async function readAllRows(source: RowSource): Promise<{ values: Float32Array; rows: number; D: number }> {
+/** The rows of one pass (at most `maxRows`), scaled into [0, 1]: for test sets, which are small enough to hold. */
+export async function readAllRows(source: RowSource, maxRows = Infinity): Promise<{ values: Float32Array; rows: number; D: number }> {
   const blocks: Float32Array[] = [];
   let rows = 0;
   let D = 0;
   for await (const block of source.open()) {
     D = block.D;
-    rows += block.rows;
-    blocks.push(Float32Array.from(block.values, (v) => v * block.scale));
+    const take = Math.min(block.rows, maxRows - rows);
+    rows += take;
+    blocks.push(Float32Array.from(block.values.subarray(0, take * D), (v) => v * block.scale));
+    if (rows >= maxRows) break;
   }
   if (rows === 0) throw new Error(`${source.name}: holds no rows`);
   const values = new Float32Array(rows * D);

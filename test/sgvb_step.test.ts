@@ -14,6 +14,7 @@ import { DEFAULT_TRAIN_CONFIG, klWeightOf } from '../src/train/train_config.ts';
 import { parameterLayout, type ParameterLayout } from '../src/model/parameter_layout.ts';
 import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
 import type { VaeArchitecture } from '../src/model/vae_architecture.ts';
+import type { GpuContext } from '../src/gpu/device.ts';
 
 const test = gpuSuite('sgvb_step');
 
@@ -33,6 +34,31 @@ test('the parameter layout names the same tensors, shapes and order as the refer
     for (const e of layout.entries) if ((e.offset * 4) % 256 !== 0) throw new Error(`${e.name} at float ${e.offset} is not 256-byte aligned`);
   }
 });
+
+/** The reference runs on the float32-rounded inputs the GPU saw. */
+const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+
+/** Writes parameters and ε into a fixed-noise step and submits it on the minibatch x. */
+function runStep(gpu: GpuContext, step: SgvbStep, params: Float64Array, x: ArrayLike<number>, eps: ArrayLike<number>): void {
+  gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
+  gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
+  step.submit(Float32Array.from(x));
+}
+
+/**
+ * Checks every tensor's gradient, each held to 1e-5 of its largest entry (float32 sums over B and layer
+ * widths); returns the per-float tolerances used.
+ */
+function checkGradients(grads: Float32Array, expected: Record<string, Float64Array>, layout: ParameterLayout, label: string): Float64Array {
+  const tolerance = new Float64Array(layout.P);
+  for (const e of layout.entries) {
+    const scale = expected[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const atol = 1e-5 * scale + 1e-7;
+    tolerance.fill(atol, e.offset, e.offset + e.size);
+    assertClose(grads.subarray(e.offset, e.offset + e.size), expected[e.name], { atol, rtol: 1e-4, label: `${label} ∂loss/∂${e.name}` });
+  }
+  return tolerance;
+}
 
 function initialParameters(layout: ParameterLayout): Float64Array {
   const flat = new Float64Array(layout.P);
@@ -71,26 +97,14 @@ for (const { arch, B } of MODELS) {
         const params = initialParameters(layout);
         const x = seededUniform(7, B * arch.D).map((v) => (v < 0.3 ? 1 : 0));
         const eps = seededNormal(8, B * arch.Z);
-        gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
-        gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
-        step.submit(Float32Array.from(x));
-
-        // The reference runs on the float32-rounded inputs the GPU saw.
-        const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+        runStep(gpu, step, params, x, eps);
         const expected = vaeLossAndGradients(arch, byName(layout, f32(params)), x, f32(eps), B);
         const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
         assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl], metrics[ELBO_METRICS.logp]], [expected.elbo, expected.kl, expected.logp],
           { atol: 1e-4, rtol: 1e-5, label: 'metrics [elbo, kl, logp]' });
         const expectedGrads = flatten(layout, expected.grads);
         const grads = await runAndRead(gpu, [], step.grads, layout.P);
-        // float32 sums over B and over layer widths: each tensor's gradient is held to 1e-5 of its largest entry.
-        const gradientTolerance = new Float64Array(layout.P);
-        for (const e of layout.entries) {
-          const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-          const atol = 1e-5 * scale + 1e-7;
-          gradientTolerance.fill(atol, e.offset, e.offset + e.size);
-          assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol, rtol: 1e-4, label: `∂loss/∂${e.name}` });
-        }
+        const gradientTolerance = checkGradients(grads, expected.grads, layout, kind);
         const after = await runAndRead(gpu, [], step.params, layout.P);
         // (a) The update applied to the gradients the GPU computed: the optimizer and its wiring, exactly.
         const fromOurGradients = f32(params);
@@ -122,18 +136,11 @@ for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) tes
     const params = initialParameters(step.layout);
     const x = seededUniform(9, B * arch.D).map((v) => (v < 0.5 ? 1 : 0));
     const eps = seededNormal(10, B * arch.Z);
-    gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
-    gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
-    step.submit(Float32Array.from(x));
-    const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+    runStep(gpu, step, params, x, eps);
     const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, beta, estimator);
     const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
     assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl]], [expected.elbo, expected.kl], { atol: 1e-4, rtol: 1e-5, label: `estimator ${estimator} [elbo, kl]` });
-    const grads = await runAndRead(gpu, [], step.grads, step.layout.P);
-    for (const e of step.layout.entries) {
-      const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `${estimator}, β=${beta}: ∂loss/∂${e.name}` });
-    }
+    checkGradients(await runAndRead(gpu, [], step.grads, step.layout.P), expected.grads, step.layout, `${estimator}, β=${beta}:`);
   } finally {
     step.destroy();
   }
@@ -150,16 +157,9 @@ test('a step on the IWAE objective (k = 3) has the reference gradients', async (
     const xPoints = seededUniform(19, points * arch.D).map((v) => (v < 0.5 ? 1 : 0));
     const x = Float64Array.from({ length: B * arch.D }, (_, i) => xPoints[Math.floor(i / (k * arch.D)) * arch.D + (i % arch.D)]);
     const eps = seededNormal(20, B * arch.Z);
-    gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
-    gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
-    step.submit(Float32Array.from(x));
-    const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+    runStep(gpu, step, params, x, eps);
     const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, 1, 'A', k);
-    const grads = await runAndRead(gpu, [], step.grads, step.layout.P);
-    for (const e of step.layout.entries) {
-      const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `IWAE k=3: ∂loss/∂${e.name}` });
-    }
+    checkGradients(await runAndRead(gpu, [], step.grads, step.layout.P), expected.grads, step.layout, 'IWAE k=3:');
   } finally {
     step.destroy();
   }

@@ -2,5 +2,5 @@
 export * from './index.ts';
 export { loadMnist, mnistDirectory } from './data/mnist.node.ts';
 export { readIdxFile } from './data/idx_file.node.ts';
-export { readCheckpoint, writeCheckpoint, type Checkpoint } from './io/checkpoint.node.ts';
+export { readCheckpoint, writeCheckpoint } from './io/checkpoint.node.ts';
 export { openDataSource } from './data/file_source.node.ts';

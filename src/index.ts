@@ -20,3 +20,8 @@ export { Demand } from './stream/demand.ts';
 export { trainingStream, type TrainingStreamOptions } from './stream/training_stream.ts';
 export { trainOnGpu, type PipelineStats } from './stream/train_on_gpu.ts';
 export { STREAM_START, type PositionedBatch, type StreamPosition } from './stream/positioned_batch.ts';
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
+export { decodeLatents, reconstruct, samplePrior, latentManifold } from './eval/pictures.ts';
+export { imageGrid, pairRows, squareSide, type GreyImage } from './io/image_grid.ts';
+export { IdxRowParser } from './data/idx_rows.ts';
+export { NpyRowParser } from './data/npy_rows.ts';

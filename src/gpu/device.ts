@@ -150,10 +150,12 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   let installHint = 'Use a browser with WebGPU enabled (Chrome/Edge 113+, Firefox 141+ on Windows, Safari 26+).';
   if (gpu === undefined) {
     if (!isNode()) throw new Error(`aevb: this environment has no WebGPU (navigator.gpu is undefined). ${installHint}`);
-    // Node-only modules are imported here, lazily, so the browser build never sees them.
-    const dawn = await import('./dawn.node.ts');
-    const files = await import('./shader_files.node.ts');
-    const { INSTALL_HINT } = await import('./vulkan_driver.node.ts');
+    // Node-only modules are imported here, lazily, through specifiers a bundler does not follow, so a browser
+    // build never contains them (this branch never runs where navigator.gpu exists).
+    const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
+    const dawn = (await nodeOnly('dawn')) as typeof import('./dawn.node.ts');
+    const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
+    const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
     const created = dawn.createDawnGpu(options.vulkanDriver);
     gpu = created.gpu;
     keepAlive = created.instance;

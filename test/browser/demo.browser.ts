@@ -1,0 +1,62 @@
+// The demo in a real headless browser: Debian's Chromium (WebGPU on its bundled SwiftShader), driven by
+// playwright-core against the Vite dev server. It loads the page with a small model, trains a few dozen steps
+// streamed from the served MNIST, and checks that the test ELBO rose and the samples canvas was drawn — and
+// fails on any WebGPU uncaptured error (Chrome reports those as console warnings), page error or lost device.
+// Run: node --import tsx test/browser/demo.browser.ts   (needs /usr/bin/chromium; .ci/setup installs it)
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
+// WebGPU is behind a flag on Linux; a canvas on SwiftShader needs ANGLE on Vulkan (one --enable-features only).
+const ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=vulkan', '--use-vulkan=swiftshader',
+  '--enable-features=Vulkan,WebGPU', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+let server: ViteDevServer;
+let browser: Browser;
+
+test.before(async () => {
+  server = await createServer({ configFile: `${root}/vite.config.ts`, server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  await server.listen();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the demo trains in the page: the test ELBO rises, samples are drawn, no WebGPU error', async () => {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text()))) problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const url = `${server.resolvedUrls!.local[0]}?hidden=32&latent=2&batch=50&steps=60&evalEvery=20&autostart=1`;
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { __aevb?: { done: boolean; errors: string[] } }).__aevb?.done || (window as unknown as { __aevb: { errors: string[] } }).__aevb.errors.length > 0, undefined, { timeout: 240_000 });
+  const state = await page.evaluate(() => (window as unknown as { __aevb: { steps: number; test: Array<[number, number]>; errors: string[] } }).__aevb);
+  assert.equal(state.errors, [], 'the page reported errors');
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  console.log(`  page trained ${state.steps} steps; test ELBO ${state.test.map(([, e]) => e.toFixed(1)).join(' → ')}`);
+  assert.is(state.steps, 60);
+  assert.ok(state.test.length >= 3, `test ELBO evaluated ${state.test.length} times`);
+  assert.ok(state.test.at(-1)![1] > state.test[0][1], `test ELBO did not rise: ${JSON.stringify(state.test)}`);
+  // The samples canvas holds something other than black.
+  const lit = await page.evaluate(() => {
+    const c = document.getElementById('samples') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 40) n++;
+    return n;
+  });
+  assert.ok(lit > 100, `only ${lit} lit pixels in the samples canvas`);
+  if (process.env.AEVB_SCREENSHOT) await page.screenshot({ path: process.env.AEVB_SCREENSHOT, fullPage: true });
+  await page.close();
+});
+
+test.run();

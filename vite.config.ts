@@ -3,8 +3,11 @@
 // which the page streams with fetch (never loading them into an array first).
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { mnistDirectory } from './src/data/mnist.node.ts';
+
+const page = (name: string) => fileURLToPath(new URL(`./demo/${name}`, import.meta.url));
 
 function serveMnist(): Plugin {
   const middleware = (request: { url?: string }, response: { setHeader(k: string, v: string): void; end(): void; statusCode: number } & NodeJS.WritableStream, next: () => void) => {
@@ -28,6 +31,6 @@ function serveMnist(): Plugin {
 export default defineConfig({
   root: 'demo',
   plugins: [serveMnist()],
-  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022' },
+  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', rollupOptions: { input: { main: page('index.html'), kernels: page('kernel-tests.html') } } },
   server: { fs: { allow: ['..'] } },
 });

@@ -3,6 +3,7 @@
 // never skips: CI must prove the kernels ran.
 import { suite, type Test } from 'uvu';
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
+import type { ShaderSource } from '../src/gpu/shader_source.ts';
 import { createStorageBuffer, readFloat32 } from '../src/gpu/buffers.ts';
 import { submitDispatches, type KernelDispatch } from '../src/kernels/kernel.ts';
 
@@ -17,7 +18,8 @@ export function gpuSuite(name: string): Test<GpuTestContext> {
   // and thrown again by every test: no adapter means every GPU test fails, and the process exits 1.
   s.before(async (context) => {
     try {
-      context.gpu = await acquireDevice();
+      // In a browser page (demo/kernel_tests.ts) the bundler hands the shaders over; Node reads shaders/.
+      context.gpu = await acquireDevice({ shaders: (globalThis as { aevbTestShaders?: ShaderSource }).aevbTestShaders });
     } catch (error) {
       context.acquireError = error;
     }

@@ -4,7 +4,7 @@
 import type { Subscription } from 'rxjs';
 import {
   acquireDevice, Trainer, DEFAULT_TRAIN_CONFIG, urlSource, parsedSource, readableStreamBytes, IdxRowParser, NpyRowParser,
-  Demand, trainingStream, trainOnGpu, STREAM_START, reconstruct, samplePrior, latentManifold, imageGrid, pairRows,
+  Demand, trainingStream, trainOnGpu, STREAM_START, reconstruct, samplePrior, latentManifold, decodeLatents, imageGrid, pairRows,
   encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type StreamPosition, type TrainConfig, type GreyImage,
 } from '../src/index.ts';
 import { binarizeRowsOnce, readAllRows, rowLengthOf } from '../src/data/read_rows.ts';
@@ -192,3 +192,15 @@ $<HTMLInputElement>('file').addEventListener('change', () => {
   reset();
 });
 if (query.get('autostart') === '1') void guarded(start)();
+
+/** For the browser test: decoder means of `z` under a checkpoint's bytes (written by the Node CLI). */
+(window as unknown as { __aevbDecodeCheckpoint: unknown }).__aevbDecodeCheckpoint = async (bytes: number[], z: number[]): Promise<number[]> => {
+  const checkpoint = decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node');
+  const t = await Trainer.create(checkpoint.snapshot.config, { gpu: await device() });
+  try {
+    await t.restore(checkpoint.snapshot);
+    return Array.from(await decodeLatents(t.gpu, t.model, Float32Array.from(z)));
+  } finally {
+    t.destroy();
+  }
+};

@@ -8,6 +8,12 @@ import * as assert from 'uvu/assert';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromium, type Browser } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
+import { assertClose } from '../assert_close.ts';
+import { seededNormal, seededUniform } from '../seeded_random.ts';
+import { Trainer } from '../../src/train/trainer.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/train/train_config.ts';
+import { encodeCheckpoint } from '../../src/io/checkpoint_format.ts';
+import { decodeLatents } from '../../src/eval/pictures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
@@ -48,6 +54,31 @@ test('the kernel suites pass in the page, against the same float64 references', 
   console.log(`  in the page: ${result.passed} of ${result.total} kernel tests passed (${result.suites} suites)`);
   assert.ok(result.total > 100, `only ${result.total} tests ran`);
   assert.is(result.passed, result.total, result.text.slice(-3000));
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  await page.close();
+});
+
+test('a checkpoint written in Node decodes to the same images in the page', async () => {
+  // Node: a small model on lavapipe (or the process's driver), a few steps, its checkpoint bytes and decodings.
+  const config = { ...DEFAULT_TRAIN_CONFIG, hidden: [24], latent: 3, batch: 10 };
+  const trainer = await Trainer.create(config);
+  const z = Array.from(seededNormal(3, 6 * config.latent));
+  let bytes: Uint8Array;
+  let expected: Float32Array;
+  try {
+    await trainer.fit(Array.from({ length: 5 }, (_, i) => Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0))));
+    bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), extra: {} });
+    expected = await decodeLatents(trainer.gpu, trainer.model, Float32Array.from(z));
+  } finally {
+    trainer.destroy();
+  }
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(server.resolvedUrls!.local[0]);
+  await page.waitForFunction(() => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined);
+  const actual = await page.evaluate(([b, latents]) => (window as unknown as { __aevbDecodeCheckpoint: (b: number[], z: number[]) => Promise<number[]> }).__aevbDecodeCheckpoint(b, latents), [Array.from(bytes), z] as const);
+  // Two adapters (lavapipe in Node, SwiftShader in Chromium) rounding float32 differently through 2 layers.
+  assertClose(actual, expected, { atol: 1e-5, rtol: 1e-4, label: 'decoder means, page vs Node' });
   assert.equal(problems, [], 'console errors or WebGPU warnings');
   await page.close();
 });

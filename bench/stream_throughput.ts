@@ -7,9 +7,8 @@
  * Run:  node --import tsx bench/stream_throughput.ts [--steps N]     (default 300 steps each, after 20 warm-up)
  * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
  */
-import { join } from 'node:path';
 import { lastValueFrom, take } from 'rxjs';
-import { loadMnist, mnistDirectory } from '../src/data/mnist.node.ts';
+import { loadMnist, mnistFile } from '../src/data/mnist.node.ts';
 import { trainingBatches } from '../src/data/minibatches.ts';
 import { openDataSource } from '../src/data/file_source.node.ts';
 import { Trainer } from '../src/train/trainer.ts';
@@ -42,7 +41,7 @@ async function inMemory(): Promise<number> {
 async function streamed(): Promise<{ sps: number; waiting: number }> {
   const trainer = await Trainer.create(config);
   try {
-    const source = openDataSource(join(mnistDirectory(), 'train-images-idx3-ubyte'));
+    const source = openDataSource(mnistFile('train'));
     const demand = new Demand();
     const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
     let started = 0;

@@ -3,11 +3,11 @@
 // (used by the browser tests) preset the model: ?hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
 import type { Subscription } from 'rxjs';
 import {
-  acquireDevice, Trainer, DEFAULT_TRAIN_CONFIG, urlSource, parsedSource, readableStreamBytes, IdxRowParser, NpyRowParser,
+  acquireDevice, Trainer, DEFAULT_TRAIN_CONFIG, urlSource, parsedSource, readableStreamBytes, rowParserFor,
   Demand, trainingStream, trainOnGpu, STREAM_START, reconstruct, samplePrior, latentManifold, decodeLatents, imageGrid, pairRows,
   encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type StreamPosition, type TrainConfig, type GreyImage,
 } from '../src/index.ts';
-import { binarizeRowsOnce, readAllRows, rowLengthOf } from '../src/data/read_rows.ts';
+import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../src/data/read_rows.ts';
 import { shaders } from './shaders.ts';
 
 const query = new URLSearchParams(location.search);
@@ -46,14 +46,10 @@ async function device(): Promise<GpuContext> {
   return gpu;
 }
 
-function parserFor(name: string) {
-  return name.replace(/\.gz$/, '').endsWith('.npy') ? () => new NpyRowParser(name) : () => new IdxRowParser(name);
-}
-
 function trainSource(): RowSource {
   if (picked === null) return urlSource('/mnist/train-images-idx3-ubyte');
   const file = picked;
-  return parsedSource(file.name, () => readableStreamBytes(file.stream() as ReadableStream<Uint8Array>), parserFor(file.name));
+  return parsedSource(file.name, () => readableStreamBytes(file.stream() as ReadableStream<Uint8Array>), rowParserFor(file.name));
 }
 
 function configFromInputs(D: number): TrainConfig {
@@ -99,7 +95,7 @@ function drawPlot(): void {
 
 async function evaluateAndDraw(): Promise<void> {
   if (trainer === null) return;
-  testRows ??= binarizeRowsOnce((await readAllRows(urlSource('/mnist/t10k-images-idx3-ubyte'), TEST_POINTS)).values, 12345);
+  testRows ??= binarizeRowsOnce((await readAllRows(urlSource('/mnist/t10k-images-idx3-ubyte'), TEST_POINTS)).values, TEST_BINARIZATION_SEED);
   const { D, Z } = trainer.model.arch;
   if (testRows.length / TEST_POINTS === D) {
     const result = await trainer.evaluate(testRows);

@@ -25,3 +25,4 @@ export { decodeLatents, reconstruct, samplePrior, latentManifold } from './eval/
 export { imageGrid, pairRows, squareSide, type GreyImage } from './io/image_grid.ts';
 export { IdxRowParser } from './data/idx_rows.ts';
 export { NpyRowParser } from './data/npy_rows.ts';
+export { rowParserFor, formatOfName, DATA_FORMATS, type DataFormat } from './data/row_format.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadTestSet } from './data_setup.node.ts';
-import type { DataFormat } from '../data/file_source.node.ts';
+import type { DataFormat } from '../data/row_format.ts';
 
 export async function trainerFromCheckpoint(dir: string, vulkanDriver: string | undefined): Promise<{ trainer: Trainer; checkpoint: Checkpoint }> {
   const checkpoint = readCheckpoint(dir);

@@ -1,14 +1,11 @@
 // Node-only: which data a `aevb train` run reads — the bundled MNIST unless --data says otherwise — and its
 // test set, held in memory and binarized once.
-import { join } from 'node:path';
-import { mnistDirectory } from '../data/mnist.node.ts';
-import { openDataSource, type DataFormat } from '../data/file_source.node.ts';
-import { binarizeRowsOnce, readAllRows, rowLengthOf } from '../data/read_rows.ts';
+import { mnistFile } from '../data/mnist.node.ts';
+import { openDataSource } from '../data/file_source.node.ts';
+import type { DataFormat } from '../data/row_format.ts';
+import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
 import type { RowSource } from '../data/row_source.ts';
 import { syntheticSource } from '../data/synthetic_source.ts';
-
-/** The test set is binarized once with this fixed seed, whatever the run's seed (the standard protocol). */
-export const TEST_BINARIZATION_SEED = 12345;
 
 export interface DataSettings {
   /** A file, a shard directory, 'synthetic:ROWSxD' / 'synthetic:infxD', or null for the bundled MNIST. */
@@ -40,14 +37,14 @@ function sourceFor(path: string, d: DataSettings): RowSource {
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
 export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'data' | 'testData' | 'seed'>): Promise<{ values: Float32Array; D: number; name: string }> {
-  const name = path ?? join(mnistDirectory(), 't10k-images-idx3-ubyte');
+  const name = path ?? mnistFile('test');
   const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null, seed: 0 }));
   return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values, D: rows.D, name };
 }
 
 export async function setUpData(d: DataSettings): Promise<RunData> {
-  const mnist = d.data === null ? mnistDirectory() : null;
-  const train = mnist ? openDataSource(join(mnist, 'train-images-idx3-ubyte')) : sourceFor(d.data!, d);
+  const mnist = d.data === null;
+  const train = mnist ? openDataSource(mnistFile('train')) : sourceFor(d.data!, d);
   const testPath = mnist ? null : d.testData;
   const D = await rowLengthOf(train);
   let test: Float32Array | null = null;

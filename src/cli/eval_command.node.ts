@@ -1,25 +1,18 @@
 // Node-only: `aevb eval` — the standard evaluation of a trained checkpoint: test ELBO over the whole test set,
 // importance-sampled log p(x) with k samples (Burda et al.'s protocol) on the first N test points, and the
 // number of active latent units; printed as a table and, with --json, as one JSON line.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integer } from './flag_parsers.node.ts';
 import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
-
-function positiveInteger(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer ≥ 1, got '${value}'`);
-    return n;
-  };
-}
 
 export function evalCommand(): Command {
   return new Command('eval')
     .description('Evaluate a checkpoint: test ELBO, importance-sampled log p(x), active units.')
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
-    .option('--k <samples>', 'importance samples per test point for log p(x)', positiveInteger('--k'), 1000)
-    .option('--points <n>', 'test points for log p(x) (the first n; all for the full protocol)', positiveInteger('--points'), 1000)
+    .option('--k <samples>', 'importance samples per test point for log p(x)', integer('--k', 1), 1000)
+    .option('--points <n>', 'test points for log p(x) (the first n; all for the full protocol)', integer('--points', 1), 1000)
     .option('--test-data <path>', 'test set (default: the one the run was trained with, else the bundled MNIST)')
-    .option('--chunk <rows>', 'rows per GPU pass for log p(x)', positiveInteger('--chunk'), 100)
+    .option('--chunk <rows>', 'rows per GPU pass for log p(x)', integer('--chunk', 1), 100)
     .option('--json', 'print one JSON line instead of the table')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {

@@ -4,21 +4,14 @@
 // and the curve drawn into lower_bound.png.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integer } from './flag_parsers.node.ts';
 import { linePlot } from '../io/line_plot.ts';
 import { writePng } from '../io/png.node.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/train_config.ts';
 import { runTraining } from './train_run.node.ts';
 
 const MNIST_TRAINING_ROWS = 60_000;
-
-function positiveInteger(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer ≥ 1, got '${value}'`);
-    return n;
-  };
-}
 
 /** The paper's setting for latent dimension Z. */
 export function paperConfig(latent: number): TrainConfig {
@@ -32,8 +25,8 @@ export function paperConfig(latent: number): TrainConfig {
 export function paperCommand(): Command {
   return new Command('paper')
     .description("Rerun Kingma & Welling's Figure 2 MNIST experiment for one latent size and plot its lower bound curve.")
-    .option('--latent <Z>', 'latent dimension (the paper shows 3, 5, 10, 20 and 200)', positiveInteger('--latent'), 20)
-    .option('--samples <n>', 'training samples to run (the paper goes to 10⁸)', positiveInteger('--samples'), 600_000)
+    .option('--latent <Z>', 'latent dimension (the paper shows 3, 5, 10, 20 and 200)', integer('--latent', 1), 20)
+    .option('--samples <n>', 'training samples to run (the paper goes to 10⁸)', integer('--samples', 1), 600_000)
     .option('--out <dir>', 'run folder (default runs/paper-z<Z>)')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {

@@ -2,6 +2,7 @@
 // Z = 2 the latent manifold) as PNGs.
 import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
+import { integer } from './flag_parsers.node.ts';
 import { writePictures } from './pictures.node.ts';
 import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
 
@@ -11,7 +12,7 @@ export function sampleCommand(): Command {
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
     .option('--out <dir>', 'where the PNGs go (default: the checkpoint folder)')
     .option('--test-data <path>', 'images to reconstruct (default: the run\'s test set, else the bundled MNIST)')
-    .option('--seed <n>', 'seed of the prior samples', (v) => Number(v), 1)
+    .option('--seed <n>', 'seed of the prior samples', integer('--seed', 0), 1)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
       const { trainer, checkpoint } = await trainerFromCheckpoint(o.checkpoint, o.vulkanDriver);

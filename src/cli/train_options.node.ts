@@ -1,9 +1,10 @@
 // Node-only: the flags of `aevb train`, parsed by commander into a TrainConfig plus run settings.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer, nonNegativeNumber, positiveNumber } from './flag_parsers.node.ts';
 import { ACTIVATIONS } from '../kernels/activation.ts';
 import { INIT_SCHEMES } from '../model/initialization.ts';
 import { DEFAULT_TRAIN_CONFIG, OPTIMIZER_KINDS, type TrainConfig } from '../train/train_config.ts';
-import { DATA_FORMATS } from '../data/file_source.node.ts';
+import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
 
 export interface RunSettings extends Omit<DataSettings, 'seed'> {
@@ -20,22 +21,6 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   metricsEvery: number;
   evalChunk: number;
   vulkanDriver: string | undefined;
-}
-
-function integer(name: string, min: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got '${value}'`);
-    return n;
-  };
 }
 
 function widths(value: string): number[] {
@@ -64,16 +49,8 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .addOption(new Option('--init <scheme>', "initialisation: pytorch U(±1/√fan_in), glorot, or paper N(0, 0.01²)").choices(INIT_SCHEMES).default(d.init))
     .addOption(new Option('--optimizer <name>', 'optimizer (adagrad is the paper\'s)').choices(OPTIMIZER_KINDS).default(d.optimizer))
     .option('--lr <rate>', 'learning rate (default: adam 1e-3, adagrad 0.02, sgd 0.01)', positiveNumber('--lr'))
-    .option('--weight-decay <lambda>', 'N(0, I/λ) prior on the parameters, added to the gradient as λθ', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--weight-decay must be a number ≥ 0, got '${v}'`);
-      return n;
-    }, d.weightDecay)
-    .option('--beta <β>', 'weight of the KL term in the training loss (1: the ELBO; reported ELBOs always use 1)', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--beta must be a number ≥ 0, got '${v}'`);
-      return n;
-    }, d.beta)
+    .option('--weight-decay <lambda>', 'N(0, I/λ) prior on the parameters, added to the gradient as λθ', nonNegativeNumber('--weight-decay'), d.weightDecay)
+    .option('--beta <β>', 'weight of the KL term in the training loss (1: the ELBO; reported ELBOs always use 1)', nonNegativeNumber('--beta'), d.beta)
     .option('--kl-warmup <steps>', 'KL warm-up: β rises linearly from 0 over this many steps (0: none)', integer('--kl-warmup', 0), d.klWarmup)
     .addOption(new Option('--likelihood <name>', 'p(x|z): bernoulli (binary data) or gaussian (real values in [0, 1]; use with --no-binarize)').choices(['bernoulli', 'gaussian']).default(d.likelihood))
     .addOption(new Option('--objective <name>', 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)').choices(['elbo', 'iwae']).default(d.objective))

@@ -20,8 +20,3 @@ export function datasetFromIdx(idx: IdxArray, source: string): Dataset {
   }
   return { source, rows: header.rows, D: header.rowLength, values, scale: header.type === 'u8' ? 1 / 255 : 1 };
 }
-
-/** Throws unless the dataset's rows have the model's D values. */
-export function checkDatasetDimension(data: Dataset, D: number): void {
-  if (data.D !== D) throw new Error(`${data.source}: rows have ${data.D} values, but the model expects D = ${D}`);
-}

@@ -3,24 +3,11 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { IdxRowParser } from './idx_rows.ts';
-import { NpyRowParser } from './npy_rows.ts';
-import { RawRowParser, type RawFormat } from './raw_rows.ts';
-import type { RowParser } from './row_block.ts';
+import { rowParserFor, type DataFormat } from './row_format.ts';
 import { parsedSource, shardedSource, type RowSource } from './row_source.ts';
 
-export const DATA_FORMATS = ['auto', 'idx', 'npy', 'raw-u8', 'raw-f32'] as const;
-export type DataFormat = (typeof DATA_FORMATS)[number];
 
 const CHUNK_BYTES = 1 << 20;
-
-/** The format a file name says, or null. */
-export function formatOfName(path: string): Exclude<DataFormat, 'auto' | RawFormat> | null {
-  const name = path.replace(/\.gz$/, '');
-  if (name.endsWith('.npy')) return 'npy';
-  if (name.endsWith('.idx') || /-ubyte$/.test(name) || /\.idx\d-ubyte$/.test(name)) return 'idx';
-  return null;
-}
 
 /** The bytes of a file, gunzipped if its name ends in .gz; the stream is destroyed if the pass ends early. */
 export async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
@@ -38,21 +25,6 @@ export async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-function parserFor(path: string, format: DataFormat, dim: number | undefined): () => RowParser {
-  const resolved = format === 'auto' ? formatOfName(path) : format;
-  switch (resolved) {
-    case 'idx': return () => new IdxRowParser(path);
-    case 'npy': return () => new NpyRowParser(path);
-    case 'raw-u8':
-    case 'raw-f32': {
-      if (dim === undefined) throw new Error(`${path}: raw rows have no header: give --dim D (values per row)`);
-      return () => new RawRowParser(path, resolved, dim);
-    }
-    case null:
-      throw new Error(`${path}: cannot tell the format from the name (expected .npy, .idx or *-ubyte, optionally .gz); give --format idx|npy|raw-u8|raw-f32`);
-  }
-}
-
 /** A file or a directory of shards as a row source. Throws at once for a missing path or an empty directory. */
 export function openDataSource(path: string, options: { format?: DataFormat; dim?: number } = {}): RowSource {
   let stats;
@@ -62,9 +34,9 @@ export function openDataSource(path: string, options: { format?: DataFormat; dim
     throw new Error(`${path}: cannot read the data (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const format = options.format ?? 'auto';
-  if (!stats.isDirectory()) return parsedSource(path, () => fileBytes(path), parserFor(path, format, options.dim));
+  if (!stats.isDirectory()) return parsedSource(path, () => fileBytes(path), rowParserFor(path, format, options.dim));
   const shards = readdirSync(path).filter((f) => !f.startsWith('.')).sort().map((f) => join(path, f)).filter((f) => statSync(f).isFile());
   if (shards.length === 0) throw new Error(`${path}: the shard directory holds no files`);
-  const sources = shards.map((shard) => parsedSource(shard, () => fileBytes(shard), parserFor(shard, format, options.dim)));
+  const sources = shards.map((shard) => parsedSource(shard, () => fileBytes(shard), rowParserFor(shard, format, options.dim)));
   return shardedSource(path, sources);
 }

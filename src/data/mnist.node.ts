@@ -16,7 +16,12 @@ export function mnistDirectory(): string {
   }
 }
 
+/** The path of the bundled MNIST's training or test images (IDX). */
+export function mnistFile(split: keyof typeof FILES, directory = mnistDirectory()): string {
+  return join(directory, FILES[split]);
+}
+
 export function loadMnist(split: keyof typeof FILES, directory = mnistDirectory()): Dataset {
-  const path = join(directory, FILES[split]);
+  const path = mnistFile(split, directory);
   return datasetFromIdx(readIdxFile(path), path);
 }

@@ -31,6 +31,9 @@ export async function readAllRows(source: RowSource, maxRows = Infinity): Promis
   return { values, rows, D };
 }
 
+/** The seed a test set is binarized with, whatever the run's seed (the standard protocol: fixed test images). */
+export const TEST_BINARIZATION_SEED = 12345;
+
 /** Binarizes values in [0, 1] once, with a fixed seed (the standard protocol for a test set). */
 export function binarizeRowsOnce(values: Float32Array, seed: number): Float32Array {
   const u = philoxUniforms(seed, 0, RANDOM_STREAMS.testBinarization, values.length);

@@ -3,30 +3,18 @@
  * (never downloaded whole first). Each pass (epoch) fetches again. The format comes from the URL's name unless
  * given; raw rows need `dim`.
  */
-import { IdxRowParser } from './idx_rows.ts';
-import { NpyRowParser } from './npy_rows.ts';
-import { RawRowParser } from './raw_rows.ts';
-import type { RowParser } from './row_block.ts';
+import { rowParserFor, type DataFormat } from './row_format.ts';
 import { parsedSource, readableStreamBytes, type RowSource } from './row_source.ts';
 
 export interface UrlSourceOptions {
-  format?: 'auto' | 'idx' | 'npy' | 'raw-u8' | 'raw-f32';
+  format?: DataFormat;
   dim?: number;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
 }
 
-function parserFor(url: string, o: UrlSourceOptions): () => RowParser {
-  const name = new URL(url, 'http://localhost/').pathname;
-  const format = o.format && o.format !== 'auto' ? o.format : name.endsWith('.npy') ? 'npy' : /(\.idx|-ubyte)$/.test(name) ? 'idx' : null;
-  if (format === 'idx') return () => new IdxRowParser(url);
-  if (format === 'npy') return () => new NpyRowParser(url);
-  if (format === 'raw-u8' || format === 'raw-f32') return () => new RawRowParser(url, format, o.dim ?? NaN);
-  throw new Error(`${url}: cannot tell the format from the name (expected .npy, .idx or *-ubyte); pass format: 'idx' | 'npy' | 'raw-u8' | 'raw-f32'`);
-}
-
 export function urlSource(url: string, options: UrlSourceOptions = {}): RowSource {
-  const makeParser = parserFor(url, options);
+  const makeParser = rowParserFor(url, options.format, options.dim, new URL(url, 'http://localhost/').pathname);
   const get = options.fetch ?? globalThis.fetch;
   return parsedSource(url, async function* () {
     const response = await get(url);

@@ -24,11 +24,6 @@ export class UploadRing {
     for (let i = 0; i < slots; i++) this.free.push(i);
   }
 
-  /** Slots free right now. */
-  get available(): number {
-    return this.free.length;
-  }
-
   /** Resolves with a free, mapped slot (waiting for the GPU to release one if none is free). */
   acquire(): Promise<number> {
     if (this.failure !== null) return Promise.reject(this.failure);

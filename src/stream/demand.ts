@@ -12,10 +12,6 @@ export class Demand {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   pause(): void {
     this.paused = true;
   }

@@ -103,11 +103,6 @@ export class Trainer {
     return this.sgvb.layout.entries.reduce((n, e) => n + e.size, 0);
   }
 
-  /** Upload slots free right now (0: the GPU is the bottleneck, the data pipeline is waiting on it). */
-  get freeUploadSlots(): number {
-    return this.ring.available;
-  }
-
   /** Calls `listener` with every metrics read-back until the returned function is called. */
   watchMetrics(listener: (m: StepMetrics) => void): () => void {
     this.listeners.add(listener);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gpuSuite, throwsWith } from './gpu_suite.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
+import type { RunState } from '../src/run/run_state.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 
@@ -38,10 +39,11 @@ test('a checkpoint written and read back restores a trainer exactly', async ({ g
   const a = await Trainer.create(CONFIG, { gpu });
   await a.fit([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
   const saved = await a.snapshot();
-  writeCheckpoint(dir, { snapshot: saved, extra: { note: 1 } });
+  const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null }, stepsPerEpoch: 2 };
+  writeCheckpoint(dir, { snapshot: saved, run });
   a.destroy();
   const checkpoint = readCheckpoint(dir);
-  assert.equal(checkpoint.extra, { note: 1 });
+  assert.equal(checkpoint.run, run);
   assert.equal(checkpoint.snapshot.config, CONFIG);
   const b = await Trainer.create(CONFIG, { gpu: gpu });
   await b.restore(checkpoint.snapshot);
@@ -78,7 +80,7 @@ test('a checkpoint that is missing, truncated or not aevb\'s is refused with its
   writeFileSync(join(dir, CHECKPOINT_FILE), encodeSafetensors({ tensors: [], metadata: { format: 'something-else' } }));
   throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-1'"]);
   const path = join(dir, CHECKPOINT_FILE);
-  writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, extra: {} });
+  writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, run: null });
   const whole = readFileSync(path);
   writeFileSync(path, whole.subarray(0, 200));
   throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, 'at byte 0', 'runs past the end of the file (200 bytes)']);

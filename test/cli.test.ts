@@ -68,7 +68,7 @@ test('--resume of a folder without a checkpoint names the file', async () => {
 
 test('--resume into a different model shape is refused, naming the flag', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
-  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, extra: {} });
+  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, run: null });
   const { code, stderr } = await aevb('train', '--resume', dir, '--latent', '7');
   assert.is(code, 1);
   assert.match(stderr, 'the checkpoint was trained with --latent 2, not 7');

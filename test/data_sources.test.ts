@@ -11,7 +11,7 @@ import { NpyRowParser } from '../src/data/npy_rows.ts';
 import { IdxRowParser } from '../src/data/idx_rows.ts';
 import { RawRowParser } from '../src/data/raw_rows.ts';
 import type { RowParser } from '../src/data/row_block.ts';
-import { openDataSource } from '../src/data/file_source.node.ts';
+import { fileSource } from '../src/data/file_source.node.ts';
 import { syntheticSource } from '../src/data/synthetic_source.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { npyBytes } from './npy_writer.ts';
@@ -99,29 +99,29 @@ test('files on disk: .npy, .npy.gz, raw with --dim, and a directory of shards in
   writeFileSync(join(shards, 'part-001.npy'), npyBytes('<f4', [1, 3], [0.5, 0.5, 0.5]));
   writeFileSync(join(shards, 'part-000.npy'), npyBytes('<f4', [2, 3], [0, 0.25, 1, 1, 1, 1]));
   const round = (a: number[]) => a.map((v) => Math.round(v * 100) / 100);
-  assert.equal(round(await readAll(openDataSource(join(dir, 'a.npy')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  assert.equal(round(await readAll(openDataSource(join(dir, 'a.npy.gz')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  assert.equal(await readAll(openDataSource(join(dir, 'rows.bin'), { format: 'raw-u8', dim: 3 })), [1, 0, 0, 1, 1, 1]);
-  const sharded = openDataSource(shards);
+  assert.equal(round(await readAll(fileSource(join(dir, 'a.npy')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(round(await readAll(fileSource(join(dir, 'a.npy.gz')))), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.equal(await readAll(fileSource(join(dir, 'rows.bin'), { format: 'raw-u8', dim: 3 })), [1, 0, 0, 1, 1, 1]);
+  const sharded = fileSource(shards);
   assert.equal(await readAll(sharded), [0, 0.25, 1, 1, 1, 1, 0.5, 0.5, 0.5]);
   assert.equal(await readAll(sharded), [0, 0.25, 1, 1, 1, 1, 0.5, 0.5, 0.5], 'a second pass (next epoch) reads the same');
 });
 
 test('bad paths, unknown formats, mismatched shards and corrupt .gz are refused with their names', async () => {
-  throwsWith(() => openDataSource(join(dir, 'missing.npy')), ['missing.npy', 'cannot read the data', 'ENOENT']);
+  throwsWith(() => fileSource(join(dir, 'missing.npy')), ['missing.npy', 'cannot read the data', 'ENOENT']);
   writeFileSync(join(dir, 'data.bin'), new Uint8Array(4));
-  throwsWith(() => openDataSource(join(dir, 'data.bin')), ['data.bin', 'cannot tell the format', '--format']);
-  throwsWith(() => openDataSource(join(dir, 'data.bin'), { format: 'raw-f32' }), ['data.bin', '--dim']);
+  throwsWith(() => fileSource(join(dir, 'data.bin')), ['data.bin', 'cannot tell the format', '--format']);
+  throwsWith(() => fileSource(join(dir, 'data.bin'), { format: 'raw-f32' }), ['data.bin', '--dim']);
   const mixed = join(dir, 'mixed');
   mkdirSync(mixed);
   writeFileSync(join(mixed, '0.npy'), npyBytes('<f4', [1, 3], [1, 2, 3]));
   writeFileSync(join(mixed, '1.npy'), npyBytes('<f4', [1, 2], [1, 2]));
-  await rejectsWith(() => readAll(openDataSource(mixed)), /1\.npy: rows have 2 values, but the shards before it have 3/);
+  await rejectsWith(() => readAll(fileSource(mixed)), /1\.npy: rows have 2 values, but the shards before it have 3/);
   writeFileSync(join(dir, 'bad.npy.gz'), Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6]));
-  await rejectsWith(() => readAll(openDataSource(join(dir, 'bad.npy.gz'))), /bad\.npy\.gz: expected gzip-compressed data/);
+  await rejectsWith(() => readAll(fileSource(join(dir, 'bad.npy.gz'))), /bad\.npy\.gz: expected gzip-compressed data/);
   const empty = join(dir, 'empty');
   mkdirSync(empty);
-  throwsWith(() => openDataSource(empty), ['empty', 'holds no files']);
+  throwsWith(() => fileSource(empty), ['empty', 'holds no files']);
 });
 
 test('the synthetic source: reproducible, any length, and unbounded when asked', async () => {

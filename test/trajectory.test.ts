@@ -53,7 +53,7 @@ test('stopped at step 10, checkpointed and resumed, the run continues identicall
   const dir = mkdtempSync(join(tmpdir(), 'aevb-trajectory-'));
   const first = await Trainer.create(CONFIG, { gpu });
   const before = await run(first, 0, 10);
-  writeCheckpoint(dir, { snapshot: await first.snapshot(), extra: {} });
+  writeCheckpoint(dir, { snapshot: await first.snapshot(), run: null });
   first.destroy();
   assert.equal(readdirSync(dir), ['checkpoint.safetensors'], 'only the checkpoint, no temporary file left behind');
 

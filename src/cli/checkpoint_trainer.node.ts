@@ -22,10 +22,11 @@ export async function trainerFromCheckpoint(dir: string, vulkanDriver: string | 
  * MNIST's — read and binarized the way the run read its data; null when the run trained on --data alone.
  */
 export async function testSetOf(checkpoint: Checkpoint, override: string | undefined): Promise<{ values: Float32Array; D: number; name: string } | null> {
-  const stream = (checkpoint.extra.stream ?? {}) as { data?: string | null; testData?: string | null; format?: DataFormat; dim?: number | null; binarize?: boolean };
-  const path: string | null = override ?? stream.testData ?? null;
-  if (path === null && stream.data) return null;
-  const set = await loadTestSet(path, { format: stream.format ?? 'auto', dim: stream.dim ?? undefined, binarize: stream.binarize ?? true });
+  const plan = checkpoint.run?.plan;
+  const data = plan?.data ?? null;
+  const path: string | null = override ?? data?.test ?? null;
+  if (path === null && data?.train) return null;
+  const set = await loadTestSet(path, { format: (data?.format ?? 'auto') as DataFormat, dim: data?.dim ?? undefined, binarize: plan?.binarize ?? true });
   const D = checkpoint.snapshot.config.D;
   if (set.D !== D) throw new Error(`${set.name}: test rows have ${set.D} values, but the checkpoint's model expects D = ${D}`);
   return set;

@@ -1,7 +1,7 @@
 // Node-only: which data a `aevb train` run reads — the bundled MNIST unless --data says otherwise — and its
 // test set, held in memory and binarized once.
 import { mnistFile } from '../data/mnist.node.ts';
-import { openDataSource } from '../data/file_source.node.ts';
+import { fileSource } from '../data/file_source.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
 import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
 import type { RowSource } from '../data/row_source.ts';
@@ -32,7 +32,7 @@ const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
 function sourceFor(path: string, d: DataSettings): RowSource {
   const synthetic = SYNTHETIC.exec(path);
   if (synthetic) return syntheticSource({ rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]), D: Number(synthetic[2]), seed: d.seed });
-  return openDataSource(path, { format: d.format, dim: d.dim });
+  return fileSource(path, { format: d.format, dim: d.dim });
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
@@ -44,7 +44,7 @@ export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'da
 
 export async function setUpData(d: DataSettings): Promise<RunData> {
   const mnist = d.data === null;
-  const train = mnist ? openDataSource(mnistFile('train')) : sourceFor(d.data!, d);
+  const train = mnist ? fileSource(mnistFile('train')) : sourceFor(d.data!, d);
   const testPath = mnist ? null : d.testData;
   const D = await rowLengthOf(train);
   let test: Float32Array | null = null;

@@ -1,23 +1,14 @@
 // Node-only: the progress bar of `aevb train` (cli-progress): steps, samples/s, the latest minibatch ELBO and
-// the share of time the trainer waited for data. On a terminal it redraws in place; elsewhere (CI, a log
-// file) it prints a line every 15 s.
+// the share of time the trainer waited for data, all taken from the run's events. On a terminal it redraws in
+// place; elsewhere (CI, a log file) it prints a line every 15 s.
 import cliProgress from 'cli-progress';
-import type { PipelineStats } from '../stream/train_on_gpu.ts';
+import type { RunStepEvent } from '../run/training_events.ts';
 
 export class Progress {
   private readonly bar: cliProgress.SingleBar;
-  private readonly first: number;
-  private readonly started = performance.now();
-  private readonly trainer: { step: number };
-  private readonly batch: number;
-  private readonly stats: PipelineStats;
 
   /** `totalSteps` null: the epoch's length is unknown until it ends, so the bar counts without a total. */
-  constructor(epoch: number, totalSteps: number | null, trainer: { step: number }, batch: number, stats: PipelineStats) {
-    this.trainer = trainer;
-    this.batch = batch;
-    this.stats = stats;
-    this.first = trainer.step;
+  constructor(epoch: number, totalSteps: number | null, firstStep: number) {
     const counter = totalSteps === null ? '{value} steps' : '|{bar}| {value}/{total} steps';
     this.bar = new cliProgress.SingleBar({
       format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%`,
@@ -25,13 +16,11 @@ export class Progress {
       notTTYSchedule: 15_000,
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(totalSteps ?? 0, trainer.step, { speed: '-', elbo: '-', waiting: '-' });
+    this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-' });
   }
 
-  step(): void {
-    const seconds = (performance.now() - this.started) / 1000;
-    const waiting = this.stats.elapsedMs > 0 ? (100 * this.stats.waitingForDataMs) / this.stats.elapsedMs : 0;
-    this.bar.update(this.trainer.step, { speed: (((this.trainer.step - this.first) * this.batch) / seconds).toFixed(0), waiting: waiting.toFixed(1) });
+  step(e: RunStepEvent): void {
+    this.bar.update(e.step, { speed: e.samplesPerSecond.toFixed(0), waiting: e.waitingForDataPercent.toFixed(1) });
   }
 
   metrics(elbo: number): void {

@@ -64,7 +64,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
-      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'beta', 'klWarmup', 'estimator', 'samplesPerPoint', 'likelihood', 'objective', 'epochs', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
+      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'beta', 'klWarmup', 'estimator', 'samplesPerPoint', 'likelihood', 'objective', 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = {
         D: d.D, hidden: o.hidden, latent: o.latent, activation: o.activation, init: o.init, batch: o.batch,

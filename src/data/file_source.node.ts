@@ -26,7 +26,7 @@ export async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
 }
 
 /** A file or a directory of shards as a row source. Throws at once for a missing path or an empty directory. */
-export function openDataSource(path: string, options: { format?: DataFormat; dim?: number } = {}): RowSource {
+export function fileSource(path: string, options: { format?: DataFormat; dim?: number } = {}): RowSource {
   let stats;
   try {
     stats = statSync(path);

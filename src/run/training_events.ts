@@ -1,4 +1,4 @@
-/** What a training run reports, in order: start, then steps, metrics, epochs and checkpoints, then done. */
+/** What a training run reports, in order: start, then steps, metrics, evaluations, epochs and checkpoints, then done. */
 import type { ElboResult } from '../eval/test_elbo.ts';
 import type { StreamPosition } from '../stream/positioned_batch.ts';
 import type { RunState } from './run_state.ts';
@@ -52,6 +52,15 @@ export interface RunEpochEvent {
   evaluations: Record<string, ElboResult>;
 }
 
+/** The evaluation sets were scored (at an epoch's end, at the run's end, and every `evaluateEvery` steps). */
+export interface RunEvaluationEvent {
+  type: 'evaluation';
+  step: number;
+  samples: number;
+  /** The ELBO on each evaluation set given to the run, by its name. */
+  results: Record<string, ElboResult>;
+}
+
 /** A checkpoint was handed to the run's checkpoint sink and the sink finished writing it. */
 export interface RunCheckpointEvent {
   type: 'checkpoint';
@@ -75,4 +84,4 @@ export interface RunDoneEvent {
   state: RunState;
 }
 
-export type TrainingEvent = RunStartEvent | RunStepEvent | RunMetricsEvent | RunEpochEvent | RunCheckpointEvent | RunStoppedEvent | RunDoneEvent;
+export type TrainingEvent = RunStartEvent | RunStepEvent | RunMetricsEvent | RunEvaluationEvent | RunEpochEvent | RunCheckpointEvent | RunStoppedEvent | RunDoneEvent;

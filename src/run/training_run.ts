@@ -38,6 +38,8 @@ export interface TrainingRunOptions {
   binarize?: boolean;
   /** Sets scored with the ELBO at every epoch's end and at the run's end, by name (e.g. { test }). */
   evaluate?: Record<string, Float32Array>;
+  /** Also evaluate every this many steps (0 or absent: only at epoch ends and the run's end). */
+  evaluateEvery?: number;
   /** Rows per GPU submission when evaluating. Default 1000. */
   evalChunk?: number;
   /** Where checkpoints go: `save` is awaited, and no step is queued meanwhile. */
@@ -110,7 +112,11 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   const B = trainer.config.batch;
   let position = startOf(trainer, plan, o.resume);
   let stepsPerEpoch = o.resume?.stepsPerEpoch ?? null;
-  const state = (): RunState => ({ position, plan, stepsPerEpoch });
+  // Positions are normalised: one past an epoch's last minibatch is the next epoch's start.
+  const state = (): RunState => ({
+    position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
+    plan, stepsPerEpoch,
+  });
   const stopRequested = () => (o.signal?.aborted ?? false) || unsubscribed.aborted;
   if (o.metricsEvery !== undefined) trainer.metricsEvery = o.metricsEvery;
 
@@ -127,7 +133,19 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   const evaluate = async () => {
     const results: Record<string, ElboResult> = {};
     for (const [name, rows] of Object.entries(o.evaluate ?? {})) results[name] = await trainer.evaluate(rows, { chunk: o.evalChunk });
+    if (Object.keys(results).length > 0) emit({ type: 'evaluation', step: trainer.step, samples: trainer.step * B, results });
     return results;
+  };
+  const evaluateEvery = o.evaluateEvery ?? 0;
+
+  // Awaited inside the pipeline around each step: nothing else is queued while these run. A checkpoint due
+  // after step s is written just before step s + 1 is queued, or at the epoch's end if s was its last step:
+  // only then is it known whether the position after s is inside the epoch or the next epoch's start.
+  let checkpointDue = false;
+  const beforeStep = () => (checkpointDue ? save().then(() => { checkpointDue = false; }) : undefined);
+  const afterStep = async (step: number) => {
+    if (evaluateEvery > 0 && step % evaluateEvery === 0) await evaluate();
+    checkpointDue ||= plan.checkpointEvery > 0 && step % plan.checkpointEvery === 0;
   };
 
   emit({ type: 'start', step: trainer.step, position, resumed: o.resume !== undefined, stepsPerEpoch });
@@ -136,9 +154,9 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     while (!isFinished(state(), trainer.step) && !stopRequested()) {
       const epoch = position.epoch;
       const firstStep = trainer.step;
-      const last = await trainOneEpoch(trainer, o, plan, position, (b) => {
+      const last = await trainOneEpoch(trainer, o, plan, position, beforeStep, (b) => {
         position = { epoch: b.epoch, index: b.index + 1, step: b.step + 1 };
-        if (plan.checkpointEvery > 0 && b.step % plan.checkpointEvery === 0) return save();
+        return afterStep(b.step);
       }, (b) => emit({
         type: 'step', step: b.step, epoch: b.epoch, index: b.index,
         samplesPerSecond: rate(b.step - firstStep, B, b.elapsedMs), waitingForDataPercent: share(b.waitingForDataMs, b.elapsedMs),
@@ -158,6 +176,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
         samplesPerSecond: rate(trainer.step - firstStep, B, last?.elapsedMs ?? 0), waitingForDataPercent: share(last?.waitingForDataMs ?? 0, last?.elapsedMs ?? 0), evaluations,
       });
       await save();
+      checkpointDue = false;
     }
     await trainer.settle();
     if (unsubscribed.aborted) return;
@@ -176,14 +195,14 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
  */
 function trainOneEpoch(
   trainer: Trainer, o: TrainingRunOptions, plan: RunPlan, start: StreamPosition,
-  afterStep: (b: PositionedBatch) => void | Promise<void>,
+  beforeStep: () => void | Promise<void>, afterStep: (b: PositionedBatch) => void | Promise<void>,
   onStep: (b: TrainedBatch) => void, signals: Array<AbortSignal | undefined>,
 ): Promise<TrainedBatch | null> {
   return new Promise((resolve, reject) => {
     let last: TrainedBatch | null = null;
     const stream = streamedTraining(trainer, {
       source: o.source, B: trainer.config.batch, seed: trainer.config.seed, shuffleWindowRows: plan.shuffleWindow, binarize: plan.binarize,
-      epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, afterStep,
+      epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep,
     });
     const stop = () => {
       subscription.unsubscribe();

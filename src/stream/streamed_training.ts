@@ -22,6 +22,8 @@ export interface TrainedBatch extends PositionedBatch {
 export interface StreamedTrainingOptions extends TrainingStreamOptions {
   /** Train at most this many steps (default: until the stream ends). */
   maxSteps?: number;
+  /** Awaited before each batch's step is queued (the previous steps' state is complete on the GPU side). */
+  beforeStep?: (batch: PositionedBatch) => void | Promise<void>;
   /**
    * Awaited after each step is queued and before the next one is: a checkpoint taken here sees exactly this
    * step's state, because no other step can be queued meanwhile.
@@ -46,7 +48,7 @@ export function streamedTraining(trainer: StepSink, options: StreamedTrainingOpt
     const demand = new Demand();
     const batches = trainingStream(options, demand);
     const limited = options.maxSteps === undefined ? batches : batches.pipe(take(options.maxSteps));
-    return limited.pipe(trainOnGpu(trainer, demand, options.afterStep));
+    return limited.pipe(trainOnGpu(trainer, demand, options));
   });
 }
 
@@ -57,7 +59,7 @@ export function streamedTraining(trainer: StepSink, options: StreamedTrainingOpt
 export function trainOnGpu(
   trainer: StepSink,
   demand: Demand,
-  afterStep?: (batch: PositionedBatch) => void | Promise<void>,
+  hooks: Pick<StreamedTrainingOptions, 'beforeStep' | 'afterStep'> = {},
 ): OperatorFunction<PositionedBatch, TrainedBatch> {
   return (source) => new Observable<TrainedBatch>((subscriber) => {
     const queue: PositionedBatch[] = [];
@@ -73,8 +75,9 @@ export function trainOnGpu(
       try {
         while (queue.length > 0 && !closed) {
           const batch = queue.shift()!;
+          await hooks.beforeStep?.(batch);
           await trainer.enqueueStep(batch.data);
-          await afterStep?.(batch);
+          await hooks.afterStep?.(batch);
           subscriber.next({ ...batch, waitingForDataMs, elapsedMs: performance.now() - started });
         }
         if (sourceDone && !closed) {

@@ -7,7 +7,7 @@ export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.t
 export { Trainer, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
 export type { StepMetrics } from './train/metrics_reader.ts';
-export type { ElboResult } from './eval/test_elbo.ts';
+export type { ElboResult } from './eval/dataset_elbo.ts';
 export { parseIdx, DataFormatError, type IdxArray } from './data/idx.ts';
 export { datasetFromIdx, type Dataset } from './data/dataset.ts';
 export { trainingBatches, binarizeOnce, epochPermutation, batchesPerEpoch } from './data/minibatches.ts';
@@ -21,7 +21,7 @@ export { trainingStream, type TrainingStreamOptions } from './stream/training_st
 export { trainOnGpu, type PipelineStats } from './stream/train_on_gpu.ts';
 export { STREAM_START, type PositionedBatch, type StreamPosition } from './stream/positioned_batch.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
-export { decodeLatents, reconstruct, samplePrior, latentManifold } from './eval/pictures.ts';
+export { Vae, type ModelConfig } from './model/vae.ts';
 export { imageGrid, pairRows, squareSide, type GreyImage } from './io/image_grid.ts';
 export { IdxRowParser } from './data/idx_rows.ts';
 export { NpyRowParser } from './data/npy_rows.ts';

@@ -156,7 +156,7 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
         console.log(`epoch ${epoch + 1}: ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
       }
       await save();
-      await writePictures(trainer, run.out, data.test, config.seed);
+      await writePictures(trainer.model, run.out, data.test, config.seed);
     }
     unwatch();
     process.removeListener('SIGINT', onInterrupt);

@@ -4,7 +4,7 @@
 import type { Subscription } from 'rxjs';
 import {
   acquireDevice, Trainer, DEFAULT_TRAIN_CONFIG, urlSource, parsedSource, readableStreamBytes, rowParserFor,
-  Demand, trainingStream, trainOnGpu, STREAM_START, reconstruct, samplePrior, latentManifold, decodeLatents, imageGrid, pairRows,
+  Demand, trainingStream, trainOnGpu, STREAM_START, Vae, imageGrid, pairRows,
   encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type StreamPosition, type TrainConfig, type GreyImage,
 } from '../src/index.ts';
 import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../src/data/read_rows.ts';
@@ -96,14 +96,14 @@ function drawPlot(): void {
 async function evaluateAndDraw(): Promise<void> {
   if (trainer === null) return;
   testRows ??= binarizeRowsOnce((await readAllRows(urlSource('/mnist/t10k-images-idx3-ubyte'), TEST_POINTS)).values, TEST_BINARIZATION_SEED);
-  const { D, Z } = trainer.model.arch;
+  const { D, Z } = trainer.model.architecture;
   if (testRows.length / TEST_POINTS === D) {
     const result = await trainer.evaluate(testRows);
     state.test.push([trainer.step * trainer.config.batch, result.elbo]);
-    drawGrey('reconstructions', imageGrid(pairRows(testRows.subarray(0, 50 * D), await reconstruct(trainer.gpu, trainer.model, testRows.subarray(0, 50 * D)), D, 10), D, 10));
+    drawGrey('reconstructions', imageGrid(pairRows(testRows.subarray(0, 50 * D), await trainer.model.reconstruct(testRows.subarray(0, 50 * D)), D, 10), D, 10));
   }
-  drawGrey('samples', imageGrid(await samplePrior(trainer.gpu, trainer.model, 100, 1), D, 10));
-  if (Z === 2) drawGrey('manifold', imageGrid(await latentManifold(trainer.gpu, trainer.model, 15), D, 15, 0));
+  drawGrey('samples', imageGrid(await trainer.model.sample(100, 1), D, 10));
+  if (Z === 2) drawGrey('manifold', imageGrid(await trainer.model.latentGrid(15), D, 15, 0));
   drawPlot();
 }
 
@@ -192,11 +192,10 @@ if (query.get('autostart') === '1') void guarded(start)();
 /** For the browser test: decoder means of `z` under a checkpoint's bytes (written by the Node CLI). */
 (window as unknown as { __aevbDecodeCheckpoint: unknown }).__aevbDecodeCheckpoint = async (bytes: number[], z: number[]): Promise<number[]> => {
   const checkpoint = decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node');
-  const t = await Trainer.create(checkpoint.snapshot.config, { gpu: await device() });
+  const model = await Vae.fromCheckpoint(checkpoint, { gpu: await device(), source: 'checkpoint from Node' });
   try {
-    await t.restore(checkpoint.snapshot);
-    return Array.from(await decodeLatents(t.gpu, t.model, Float32Array.from(z)));
+    return Array.from(await model.decode(Float32Array.from(z)));
   } finally {
-    t.destroy();
+    model.destroy();
   }
 };

@@ -10,12 +10,13 @@
  */
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
+export { Vae, type ModelConfig } from './model/vae.ts';
 export { Trainer, type TrainerOptions, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
 export type { Activation } from './kernels/activation.ts';
 export type { InitScheme } from './model/initialization.ts';
 export type { StepMetrics } from './train/metrics_reader.ts';
-export type { ElboResult } from './eval/test_elbo.ts';
+export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
 export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';

@@ -1,4 +1,4 @@
-// The Trainer (src/train/trainer.ts) and the dataset ELBO (src/eval/test_elbo.ts): the evaluation of a whole
+// The Trainer (src/train/trainer.ts) and the dataset ELBO (src/eval/dataset_elbo.ts): the evaluation of a whole
 // dataset, partial last chunk included, equals the float64 reference with the same ε; a non-finite ELBO stops
 // training with the step number instead of spreading.
 import * as assert from 'uvu/assert';

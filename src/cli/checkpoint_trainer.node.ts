@@ -1,20 +1,14 @@
-// Node-only: a Trainer holding a checkpoint's model and state, for the commands that only read a run.
+// Node-only: a checkpoint's model (parameters only, no optimizer state), for the commands that only read a run.
 import { join } from 'node:path';
 import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
-import { Trainer } from '../train/trainer.ts';
+import { Vae } from '../model/vae.ts';
 import { loadTestSet } from './data_setup.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
 
-export async function trainerFromCheckpoint(dir: string, vulkanDriver: string | undefined): Promise<{ trainer: Trainer; checkpoint: Checkpoint }> {
+export async function modelFromCheckpoint(dir: string, vulkanDriver: string | undefined): Promise<{ model: Vae; checkpoint: Checkpoint }> {
   const checkpoint = readCheckpoint(dir);
-  const trainer = await Trainer.create(checkpoint.snapshot.config, { acquire: { vulkanDriver } });
-  try {
-    await trainer.restore(checkpoint.snapshot, join(dir, CHECKPOINT_FILE));
-  } catch (error) {
-    trainer.destroy();
-    throw error;
-  }
-  return { trainer, checkpoint };
+  const model = await Vae.fromCheckpoint(checkpoint, { acquire: { vulkanDriver }, source: join(dir, CHECKPOINT_FILE) });
+  return { model, checkpoint };
 }
 
 /**

@@ -169,8 +169,9 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     let stepsPerEpoch = checkpoint?.run?.stepsPerEpoch ?? null;
     const save = async (c: Checkpoint) => {
       const path = writeCheckpoint(run.out, c);
+      // (the run has settled the trainer for the snapshot, so the pictures show this step)
       // At an epoch's end, the pictures too: the run waits for the sink, so no step is queued meanwhile.
-      if (c.run?.position.index === 0) await writePictures(trainer, run.out, data.test, config.seed);
+      if (c.run?.position.index === 0) await writePictures(trainer.model, run.out, data.test, config.seed);
       return path;
     };
     const events = trainingRun(trainer, {
@@ -184,7 +185,7 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
-    await writePictures(trainer, run.out, data.test, config.seed);
+    await writePictures(trainer.model, run.out, data.test, config.seed);
     console.log(`${signalled ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${lastCheckpoint}  (continue with: aevb train --resume ${run.out})`);
     if (signalled !== null) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
   } finally {

@@ -15,7 +15,7 @@
 import { Observable } from 'rxjs';
 import type { Checkpoint } from '../io/checkpoint_format.ts';
 import type { RowSource } from '../data/row_source.ts';
-import type { ElboResult } from '../eval/test_elbo.ts';
+import type { ElboResult } from '../eval/dataset_elbo.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
 import { streamedTraining, type TrainedBatch } from '../stream/streamed_training.ts';

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { CountProgress } from './progress.node.ts';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -25,12 +26,13 @@ export function evalCommand(): Command {
         const elbo = await model.evaluate(data.test);
         const points = Math.min(o.points, elbo.rows);
         const started = performance.now();
+        const progress = o.json ? null : new CountProgress('log p(x)', 'points');
         const logPx = await model.logPx(data.test.subarray(0, points * config.D), {
           k: o.k, chunk: o.chunk,
-          onProgress: (done, total) => { if (!o.json) process.stderr.write(`\rlog p(x): ${done}/${total} points`); },
+          onProgress: (done, total) => progress?.update(done, total),
         });
         const seconds = (performance.now() - started) / 1000;
-        if (!o.json) process.stderr.write('\n');
+        progress?.end();
         const units = await model.activeUnits(data.test);
         const result = {
           checkpoint: o.checkpoint, step: checkpoint.snapshot.step, test_points: elbo.rows, test_elbo: elbo.elbo, kl: elbo.kl, logp: elbo.logp,

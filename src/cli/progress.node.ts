@@ -1,8 +1,12 @@
-// Node-only: the progress bar of `aevb train` (cli-progress): steps, samples/s, the latest minibatch ELBO and
-// the share of time the trainer waited for data, all taken from the run's events. On a terminal it redraws in
-// place; elsewhere (CI, a log file) it prints a line every 15 s.
+// Node-only: the progress shown on stderr. The bar of `aevb train` (cli-progress): steps, samples/s, the latest
+// minibatch ELBO and the share of time the trainer waited for data, all taken from the run's events; and a
+// done/total counter for longer passes (`aevb eval`'s log p(x)). On a terminal both redraw in place; elsewhere
+// (CI, a log file) they print whole lines, one every 15 s and one at the end, and never a carriage return.
 import cliProgress from 'cli-progress';
 import type { RunStepEvent } from '../run/training_events.ts';
+
+/** Milliseconds between lines when stderr is not a terminal. */
+const NOT_TTY_INTERVAL_MS = 15_000;
 
 export class Progress {
   private readonly bar: cliProgress.SingleBar;
@@ -13,7 +17,7 @@ export class Progress {
     this.bar = new cliProgress.SingleBar({
       format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%`,
       noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 15_000,
+      notTTYSchedule: NOT_TTY_INTERVAL_MS,
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
     this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-' });
@@ -29,5 +33,37 @@ export class Progress {
 
   stop(): void {
     this.bar.stop();
+  }
+}
+
+/** `label: done/total unit` on stderr: redrawn in place on a terminal, else a line every 15 s and at the end. */
+export class CountProgress {
+  private readonly label: string;
+  private readonly unit: string;
+  private readonly stream: NodeJS.WriteStream;
+  private lastLine = -Infinity;
+  private drawn = false;
+
+  constructor(label: string, unit: string, stream: NodeJS.WriteStream = process.stderr) {
+    this.label = label;
+    this.unit = unit;
+    this.stream = stream;
+  }
+
+  update(done: number, total: number): void {
+    const text = `${this.label}: ${done}/${total} ${this.unit}`;
+    if (this.stream.isTTY) {
+      this.stream.write(`\r${text}`);
+      this.drawn = true;
+    } else if (done === total || performance.now() - this.lastLine >= NOT_TTY_INTERVAL_MS) {
+      this.stream.write(`${text}\n`);
+      this.lastLine = performance.now();
+    }
+  }
+
+  /** Ends the line drawn in place (nothing to do off a terminal: every line is already whole). */
+  end(): void {
+    if (this.drawn) this.stream.write('\n');
+    this.drawn = false;
   }
 }

@@ -32,7 +32,7 @@ export { memorySource, type MemorySourceOptions } from './data/memory_source.ts'
 export { urlSource, type UrlSourceOptions } from './data/url_source.ts';
 export { streamSource, type StreamSourceOptions } from './data/stream_source.ts';
 export { syntheticSource, type SyntheticOptions } from './data/synthetic_source.ts';
-export { loadRows } from './data/read_rows.ts';
+export { loadRows, rowLengthOf } from './data/read_rows.ts';
 export { DataFormatError } from './data/idx.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';

@@ -3,6 +3,7 @@
  * next unseen minibatch) and the run's plan. Typed and validated on the way in, since it comes from a file.
  */
 import type { StreamPosition } from '../stream/positioned_batch.ts';
+import { parseEarlyStoppingState, type EarlyStoppingState } from '../train/early_stopping.ts';
 
 /** How a run was asked to go: a resume continues the same plan unless told otherwise. */
 export interface RunPlan {
@@ -35,11 +36,13 @@ export interface RunState {
   plan: RunPlan;
   /** Steps per epoch, once a whole epoch has been seen (for progress bars); null before. */
   stepsPerEpoch: number | null;
+  /** Where early stopping stands (best value, evaluations since), when the run uses it. */
+  earlyStopping: EarlyStoppingState | null;
 }
 
 /** Whether a run in state `s` (after `step` steps) has nothing left to train. */
 export function isFinished(s: RunState, step: number): boolean {
-  return (s.plan.steps !== null && step >= s.plan.steps) || (s.plan.epochs !== null && s.position.epoch >= s.plan.epochs);
+  return (s.plan.steps !== null && step >= s.plan.steps) || (s.plan.epochs !== null && s.position.epoch >= s.plan.epochs) || (s.earlyStopping?.stopped ?? false);
 }
 
 /** Parses and checks a run state read from a checkpoint; every refusal names the source and the field. */
@@ -72,6 +75,7 @@ export function parseRunState(json: unknown, source: string): RunState {
       },
     },
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),
+    earlyStopping: orNull(s.earlyStopping, (v) => parseEarlyStoppingState(v, `${source}: the run state's earlyStopping`)),
   };
   return state;
 }

@@ -67,6 +67,8 @@ export interface RunCheckpointEvent {
   step: number;
   /** What the sink returned (e.g. the file's path), or null. */
   location: string | null;
+  /** The best model so far (early stopping's `saveBest`), not the run's latest state. */
+  best: boolean;
 }
 
 /** A stop was asked for (AbortSignal): no more minibatches are taken; a checkpoint and `done` follow. */
@@ -75,12 +77,12 @@ export interface RunStoppedEvent {
   step: number;
 }
 
-/** The run is over: its plan is complete, or it was stopped. `state` continues it (trainingRun's `resume`). */
+/** The run is over: its plan is complete, it was stopped, or early stopping ended it. `state` continues it. */
 export interface RunDoneEvent {
   type: 'done';
   step: number;
   samples: number;
-  reason: 'finished' | 'stopped';
+  reason: 'finished' | 'stopped' | 'early-stopped';
   state: RunState;
 }
 

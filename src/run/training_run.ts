@@ -20,6 +20,7 @@ import type { Trainer } from '../train/trainer.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
 import { streamedTraining, type TrainedBatch } from '../stream/streamed_training.ts';
 import { isFinished, type DataDescription, type RunPlan, type RunState } from './run_state.ts';
+import { INITIAL_EARLY_STOPPING, observeEvaluation, validateEarlyStopping, type EarlyStoppingState } from '../train/early_stopping.ts';
 import type { TrainingEvent } from './training_events.ts';
 
 /** Rows in the shuffle window unless a run says otherwise: all of MNIST, so a full shuffle there. */
@@ -44,6 +45,11 @@ export interface TrainingRunOptions {
   evalChunk?: number;
   /** Where checkpoints go: `save` is awaited, and no step is queued meanwhile. */
   checkpoints?: CheckpointSink;
+  /**
+   * Stop when the ELBO of the evaluation set `on` (e.g. 'validation') has not risen by more than `minDelta`
+   * nats for `patience` evaluations in a row; the best model so far goes to the sink's `saveBest`.
+   */
+  earlyStopping?: { on: string; patience: number; minDelta?: number };
   /** The run state of the checkpoint the trainer was restored from: continue where it stopped. */
   resume?: RunState;
   /** Stop taking minibatches: the steps queued finish, a checkpoint is saved, then `stopped` and `done`. */
@@ -59,6 +65,8 @@ export interface CheckpointSink {
   every?: number;
   /** Writes the checkpoint; may return where it went (a path). A throw ends the run with that error. */
   save(checkpoint: Checkpoint): Promise<string | void> | string | void;
+  /** Writes the best model so far (with early stopping): kept beside the last one, never overwriting it. */
+  saveBest?(checkpoint: Checkpoint): Promise<string | void> | string | void;
 }
 
 /**
@@ -113,11 +121,18 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   let position = startOf(trainer, plan, o.resume);
   let stepsPerEpoch = o.resume?.stepsPerEpoch ?? null;
   // Positions are normalised: one past an epoch's last minibatch is the next epoch's start.
+  let earlyStopping: EarlyStoppingState | null = o.earlyStopping === undefined ? null : (o.resume?.earlyStopping ?? INITIAL_EARLY_STOPPING);
+  if (o.earlyStopping !== undefined) {
+    validateEarlyStopping({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0, mode: 'max' });
+    if (o.evaluate?.[o.earlyStopping.on] === undefined) throw new Error(`aevb: early stopping watches the evaluation set '${o.earlyStopping.on}', which the run was not given`);
+  }
   const state = (): RunState => ({
     position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
-    plan, stepsPerEpoch,
+    plan, stepsPerEpoch, earlyStopping,
   });
-  const stopRequested = () => (o.signal?.aborted ?? false) || unsubscribed.aborted;
+  // Early stopping ends the epoch's stream the way a stop signal does.
+  const earlyStop = new AbortController();
+  const stopRequested = () => (o.signal?.aborted ?? false) || unsubscribed.aborted || earlyStop.signal.aborted;
   if (o.metricsEvery !== undefined) trainer.metricsEvery = o.metricsEvery;
 
   let savedAt = -1;
@@ -128,12 +143,25 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     const run = state();
     const location = await o.checkpoints.save({ snapshot: await trainer.snapshot(), run });
     savedAt = run.position.step - 1;
-    emit({ type: 'checkpoint', step: savedAt, location: location ?? null });
+    emit({ type: 'checkpoint', step: savedAt, location: location ?? null, best: false });
   }));
+  // Scored once per step: an epoch's end that falls on the evaluation cadence reuses the cadence's results.
+  let evaluated: { step: number; results: Record<string, ElboResult> } | null = null;
   const evaluate = async () => {
+    if (evaluated?.step === trainer.step) return evaluated.results;
     const results: Record<string, ElboResult> = {};
     for (const [name, rows] of Object.entries(o.evaluate ?? {})) results[name] = await trainer.evaluate(rows, { chunk: o.evalChunk });
+    evaluated = { step: trainer.step, results };
     if (Object.keys(results).length > 0) emit({ type: 'evaluation', step: trainer.step, samples: trainer.step * B, results });
+    if (o.earlyStopping !== undefined && earlyStopping !== null && !earlyStopping.stopped) {
+      const update = observeEvaluation({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0, mode: 'max' }, earlyStopping, results[o.earlyStopping.on].elbo, trainer.step);
+      earlyStopping = update.state;
+      if (update.improved && o.checkpoints?.saveBest !== undefined) {
+        const location = await o.checkpoints.saveBest({ snapshot: await trainer.snapshot(), run: state() });
+        emit({ type: 'checkpoint', step: trainer.step, location: location ?? null, best: true });
+      }
+      if (update.stop) earlyStop.abort();
+    }
     return results;
   };
   const evaluateEvery = o.evaluateEvery ?? 0;
@@ -160,7 +188,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
       }, (b) => emit({
         type: 'step', step: b.step, epoch: b.epoch, index: b.index,
         samplesPerSecond: rate(b.step - firstStep, B, b.elapsedMs), waitingForDataPercent: share(b.waitingForDataMs, b.elapsedMs),
-      }), [o.signal, unsubscribed]);
+      }), [o.signal, unsubscribed, earlyStop.signal]);
       if (stopRequested()) break;
       const ended = plan.steps === null || trainer.step < plan.steps;
       if (ended) {
@@ -183,7 +211,8 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     const stopped = o.signal?.aborted ?? false;
     if (stopped) emit({ type: 'stopped', step: trainer.step });
     await save();
-    emit({ type: 'done', step: trainer.step, samples: trainer.step * B, reason: stopped ? 'stopped' : 'finished', state: state() });
+    const reason = stopped ? 'stopped' : earlyStop.signal.aborted ? 'early-stopped' : 'finished';
+    emit({ type: 'done', step: trainer.step, samples: trainer.step * B, reason, state: state() });
   } finally {
     unwatch();
   }

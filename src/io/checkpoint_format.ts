@@ -1,17 +1,23 @@
 /**
  * The checkpoint format shared by the Node CLI and the browser page: a safetensors file whose tensors are the
- * parameters and optimizer state and whose metadata holds the config (JSON), the step and free-form extras
- * (JSON). Bytes in, bytes out: checkpoint.node.ts adds the atomic file writing.
+ * parameters and optimizer state and whose metadata holds the config (JSON), the step, free-form extras
+ * (JSON) and a CRC-32 checksum of all of these, of the tensor table and of the data, so that a flipped bit
+ * anywhere that matters is refused rather than loaded as different weights. Bytes in, bytes out:
+ * checkpoint.node.ts adds the atomic file writing.
  *
  * The reader refuses anything it cannot trust, naming the file and what was expected: a malformed safetensors
  * layout (safetensors.ts), missing or mistyped metadata, a config whose fields have the wrong types or values,
  * and any NaN or ±Inf in a tensor — a checkpoint holding them would load wrong weights silently.
  */
-import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import { crc32 } from './crc32.ts';
+import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.ts';
 import type { TrainerSnapshot } from '../train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 
-export const CHECKPOINT_FORMAT = 'aevb-checkpoint-1';
+/** Written by this version: version 1 plus the checksum. */
+export const CHECKPOINT_FORMAT = 'aevb-checkpoint-2';
+/** Still read: the same without a checksum. */
+const CHECKPOINT_FORMAT_1 = 'aevb-checkpoint-1';
 
 export interface Checkpoint {
   snapshot: TrainerSnapshot;
@@ -20,21 +26,40 @@ export interface Checkpoint {
 }
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
-  return encodeSafetensors({
-    tensors: checkpoint.snapshot.tensors,
-    metadata: {
-      format: CHECKPOINT_FORMAT,
-      config: JSON.stringify(checkpoint.snapshot.config),
-      step: String(checkpoint.snapshot.step),
-      extra: JSON.stringify(checkpoint.extra),
-    },
-  });
+  const metadata = {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(checkpoint.snapshot.config),
+    step: String(checkpoint.snapshot.step),
+    extra: JSON.stringify(checkpoint.extra),
+  };
+  const checksum = checksumOf(metadata, checkpoint.snapshot.tensors);
+  return encodeSafetensors({ tensors: checkpoint.snapshot.tensors, metadata: { ...metadata, checksum } });
+}
+
+/**
+ * "crc32:" and 8 hex digits: the CRC-32 of the metadata fields, each tensor's name and shape in file order,
+ * then each tensor's bytes. Computed from the decoded values, so it does not depend on the JSON's spacing.
+ */
+function checksumOf(m: Record<string, string>, tensors: SafeTensor[]): string {
+  const described = JSON.stringify([m.format, m.config, m.step, m.extra ?? null, tensors.map((t) => [t.name, t.shape])]);
+  let crc = crc32(new TextEncoder().encode(described));
+  for (const t of tensors) crc = crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), crc);
+  return `crc32:${crc.toString(16).padStart(8, '0')}`;
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const file = decodeSafetensors(bytes, source);
   const m = file.metadata;
-  if (m.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: expected metadata format '${CHECKPOINT_FORMAT}', found '${m.format}': not an aevb checkpoint`);
+  if (m.format !== CHECKPOINT_FORMAT && m.format !== CHECKPOINT_FORMAT_1) {
+    throw new Error(`${source}: expected metadata format '${CHECKPOINT_FORMAT}' (or '${CHECKPOINT_FORMAT_1}'), found '${m.format}': not an aevb checkpoint`);
+  }
+  if (m.format === CHECKPOINT_FORMAT || m.checksum !== undefined) {
+    // Tensors come back in offset order, the order they were written and summed in.
+    const expected = checksumOf(m, file.tensors);
+    if (m.checksum !== expected) {
+      throw new Error(`${source}: the checksum does not match: the metadata says ${m.checksum === undefined ? 'nothing' : `'${m.checksum}'`}, the contents sum to '${expected}': the file is corrupt (resume from another checkpoint)`);
+    }
+  }
   const config = decodeConfig(m.config, source);
   let extra: Record<string, unknown>;
   try {

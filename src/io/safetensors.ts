@@ -112,7 +112,8 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensor
   if (expectedBegin !== dataLength) {
     throw new DataFormatError(source, dataStart + expectedBegin, `expected the file to end after the last tensor, but ${dataLength - expectedBegin} more bytes follow`);
   }
-  const tensors = entries.map(({ name, shape, begin, end }) => {
+  // In file order: JSON objects list integer-like keys first, whatever order they were written in.
+  const tensors = ordered.map(({ name, shape, begin, end }) => {
     const copy = new Uint8Array(end - begin);
     copy.set(bytes.subarray(dataStart + begin, dataStart + end));
     return { name, shape, data: new Float32Array(copy.buffer) };

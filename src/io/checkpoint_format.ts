@@ -51,7 +51,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const file = decodeSafetensors(bytes, source);
   const m = file.metadata;
   if (m.format !== CHECKPOINT_FORMAT && m.format !== CHECKPOINT_FORMAT_1) {
-    throw new Error(`${source}: expected metadata format '${CHECKPOINT_FORMAT}' (or '${CHECKPOINT_FORMAT_1}'), found '${m.format}': not an aevb checkpoint`);
+    throw new Error(`${source}: expected metadata format '${CHECKPOINT_FORMAT}' (or '${CHECKPOINT_FORMAT_1}'), found ${m.format === undefined ? 'no format' : `'${m.format}'`}: not an aevb checkpoint`);
   }
   if (m.format === CHECKPOINT_FORMAT || m.checksum !== undefined) {
     // Tensors come back in offset order, the order they were written and summed in.

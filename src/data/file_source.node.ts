@@ -49,8 +49,9 @@ function gzipError(path: string, e: NodeJS.ErrnoException, at: { size: number; c
     return new DataFormatError(path, at.size, `the gzip stream is truncated: the compressed data ends here, before the stream's end (an incomplete download or copy?)`);
   }
   if (e.code === 'Z_DATA_ERROR') {
-    if (e.message === 'incorrect header check' && at.consumed > 0) {
-      return new DataFormatError(path, at.consumed, `after a complete gzip member, expected another member or the end of the file, found other bytes (trailing garbage after the gzip data?)`);
+    // The first member's magic was checked before reading, so a bad header here is one after a whole member.
+    if (e.message === 'incorrect header check') {
+      return new DataFormatError(path, at.consumed, `at or after this compressed byte, after a complete gzip member: expected another member or the end of the file, found other bytes (trailing garbage after the gzip data?)`);
     }
     return new DataFormatError(path, at.consumed, `corrupt gzip data (${e.message}) between this compressed byte and byte ${at.fed}`);
   }

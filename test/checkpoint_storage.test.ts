@@ -187,6 +187,16 @@ test('a failed fsync, rename or a disk that reads back other bytes leaves the pr
   }
 });
 
+test('a checkpoint holding NaN or Inf is never written: the previous one stays', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-nan-'));
+  writeCheckpoint(dir, checkpointAt(1));
+  const diverged = checkpointAt(2);
+  diverged.snapshot.tensors[0].data[5] = Infinity;
+  throwsWith(() => writeCheckpoint(dir, diverged), [join(dir, CHECKPOINT_FILE), "refusing to write a checkpoint at step 2 whose tensor 'a' holds Infinity at index 5", 'the previous checkpoint is unchanged']);
+  assert.equal(temporaries(dir), []);
+  sameCheckpoint(readCheckpoint(dir), checkpointAt(1));
+});
+
 test('temporary files of writers that were killed are removed by the next write', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-stale-'));
   // A PID far above any pid_max in use belongs to no process.

@@ -43,6 +43,12 @@ export function writeCheckpoint(directory: string, checkpoint: Checkpoint, optio
     fail(`creating the directory ${directory}`, error);
   }
   removeStaleTemporaries(fs, directory);
+  for (const t of checkpoint.snapshot.tensors) {
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new Error(`${path}: refusing to write a checkpoint at step ${checkpoint.snapshot.step} whose tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; the previous checkpoint is unchanged`);
+    }
+  }
   const bytes = encodeCheckpoint(checkpoint);
   let stage = `creating ${temporary}`;
   try {

@@ -134,6 +134,8 @@ test('data the likelihoods cannot model is refused with the fix: floats outside 
   throwsWith(() => parse(new RawRowParser('nan.f32', 'raw-f32', 3), nan, 5), ['nan.f32', 'at byte 4', 'row 0, value 1 is NaN', 'not finite']);
   const labels = Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]);
   throwsWith(() => parse(new IdxRowParser('train-labels-idx1-ubyte'), labels, 2), ['train-labels-idx1-ubyte', 'at byte 3', '1 dimension', 'like a labels file', 'train-images-idx3-ubyte']);
+  const asLabels = parse(new IdxRowParser('train-labels-idx1-ubyte', { oneDimensional: true }), labels, 2);
+  assert.equal({ D: asLabels.D, labels: asLabels.values.map((v) => Math.round(v * 255)) }, { D: 1, labels: [7, 2, 1] });
   const wide = Uint8Array.from([0, 0, 8, 2, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 1, 2]);
   throwsWith(() => parse(new IdxRowParser('wide-ubyte'), wide, 3), ['wide-ubyte', 'at byte 8', '4294967295 values is over the limit of 33554432 values per row']);
   const longHeader = Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 3, 0, 0, 0, 0x20, 0]);

@@ -8,6 +8,13 @@ import { checkRowLength, HeaderedRowParser, type HeaderProgress, type RowBlock }
 
 export class IdxRowParser extends HeaderedRowParser {
   private header: IdxHeader | null = null;
+  private readonly oneDimensional: boolean;
+
+  /** `options.oneDimensional`: accept a 1-D file as rows of one value (to read labels on purpose). */
+  constructor(source: string, options: { oneDimensional?: boolean } = {}) {
+    super(source);
+    this.oneDimensional = options.oneDimensional ?? false;
+  }
 
   get D(): number {
     return this.header?.rowLength ?? 0;
@@ -20,7 +27,7 @@ export class IdxRowParser extends HeaderedRowParser {
   protected readHeader(bytes: Uint8Array): HeaderProgress {
     if (bytes.length < 4) return { need: 4 };
     const { ndims } = checkIdxMagic(bytes, this.source); // a wrong file fails at once, not at the end
-    if (ndims === 1) {
+    if (ndims === 1 && !this.oneDimensional) {
       throw new DataFormatError(this.source, 3,
         'expected rows of values (an IDX file of 2 or more dimensions, like train-images-idx3-ubyte), but this file has 1 dimension: one number per item, like a labels file (train-labels-idx1-ubyte)');
     }

@@ -78,7 +78,7 @@ test('a checkpoint that is missing, truncated or not aevb\'s is refused with its
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-'));
   throwsWith(() => readCheckpoint(dir), [join(dir, CHECKPOINT_FILE), 'cannot read', 'ENOENT']);
   writeFileSync(join(dir, CHECKPOINT_FILE), encodeSafetensors({ tensors: [], metadata: { format: 'something-else' } }));
-  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-1'"]);
+  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-2'", 'not an aevb checkpoint']);
   const path = join(dir, CHECKPOINT_FILE);
   writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, run: null });
   const whole = readFileSync(path);

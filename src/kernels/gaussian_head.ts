@@ -7,7 +7,7 @@ import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buf
 import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
 export const GAUSSIAN_HEAD_WORKGROUP = 64;
-/** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override. */
+/** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override: its only statement. */
 export const LOG_VARIANCE_BOUND = 15;
 
 function headDims(label: string, B: number, Z: number) {

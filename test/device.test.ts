@@ -1,13 +1,14 @@
 // The device boundary (src/gpu/device.ts): adapter facts, errors surfaced instead of swallowed, a clear
 // message when there is no adapter, and a Node process that exits by itself.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { gpuSuite, throwsWith } from './gpu_suite.ts';
 import { acquireDevice } from '../src/gpu/device.ts';
+import { readEnvironmentSettings } from '../src/gpu/settings.node.ts';
 
 const test = gpuSuite('device');
 const fixture = fileURLToPath(new URL('./fixtures/acquire_and_exit.ts', import.meta.url));
@@ -81,6 +82,35 @@ test('no adapter at all is an error that says what to install', async () => {
   assert.is.not(run.code, 0);
   assert.match(run.stderr, 'no WebGPU adapter is available');
   assert.match(run.stderr, 'bookworm-backports');
+});
+
+test('the environment settings are read by name; empty counts as unset', () => {
+  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, debugShaders: undefined });
+  assert.equal(
+    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_DEBUG_SHADERS: '1' }),
+    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', debugShaders: true },
+  );
+  assert.equal(readEnvironmentSettings({ AEVB_MATMUL: '', AEVB_DEBUG_SHADERS: '0' }).matmulVariant, undefined);
+  assert.is(readEnvironmentSettings({ AEVB_DEBUG_SHADERS: '0' }).debugShaders, false);
+});
+
+test('AEVB_DEBUG_SHADERS and AEVB_MATMUL reach the device from the environment', async () => {
+  const debug = await runFixture({ AEVB_DEBUG_SHADERS: '1' });
+  assert.is(debug.code, 0, debug.stderr);
+  assert.match(debug.stderr, '[aevb shaders] pipeline column_sum:main');
+  const bogus = await runFixture({ AEVB_MATMUL: 'bogus' });
+  assert.is.not(bogus.code, 0);
+  assert.match(bogus.stderr, 'AEVB_MATMUL');
+  assert.match(bogus.stderr, "'bogus'");
+});
+
+test('only src/gpu/settings.node.ts reads the environment', () => {
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  const readers = (readdirSync(src, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && file !== join('gpu', 'settings.node.ts'))
+    // Setting VK_ICD_FILENAMES for the Vulkan loader (dawn.node.ts) is a write, not a read.
+    .filter((file) => /process\.env(?!\.VK_ICD_FILENAMES = )/.test(readFileSync(join(src, file), 'utf8')));
+  assert.equal(readers, []);
 });
 
 test('the driver is chosen once per process', async () => {

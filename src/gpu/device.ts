@@ -182,6 +182,14 @@ function toNumbers(constants: PipelineConstants): Record<string, number> {
   return Object.fromEntries(Object.entries(constants).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v]));
 }
 
+// The npm package 'webgpu' (Dawn) is an optional peer dependency, so that browser-only users never download it.
+function explainMissingDawn(error: unknown): never {
+  if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'webgpu'")) {
+    throw new Error("aevb: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of aevb: run `npm install webgpu`");
+  }
+  throw error;
+}
+
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
@@ -208,7 +216,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   }
   if (gpu === undefined) {
     if (!isNode()) throw new Error(`aevb: this environment has no WebGPU (navigator.gpu is undefined). ${installHint}`);
-    const dawn = (await nodeOnly('dawn')) as typeof import('./dawn.node.ts');
+    const dawn = (await nodeOnly('dawn').catch(explainMissingDawn)) as typeof import('./dawn.node.ts');
     const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
     const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
     const created = dawn.createDawnGpu(options.vulkanDriver);

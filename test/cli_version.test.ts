@@ -28,9 +28,11 @@ test('progress to a piped stderr: whole lines, no carriage return, no escape cod
   // The training bar and the eval counter, driven as the commands drive them, with stderr a pipe.
   const script = `
     const { Progress, CountProgress } = await import('./src/cli/progress.node.ts');
-    const trainer = { step: 0 };
-    const bar = new Progress(0, 10, trainer, 100, { waitingForDataMs: 1, elapsedMs: 10 });
-    for (let i = 0; i < 10; i++) { trainer.step++; bar.step(); bar.metrics(-100 - i); }
+    const bar = new Progress(0, 10, 0);
+    for (let step = 1; step <= 10; step++) {
+      bar.step({ type: 'step', step, epoch: 0, index: step - 1, samplesPerSecond: 1000, waitingForDataPercent: 10 });
+      bar.metrics(-100 - step + 1);
+    }
     bar.stop();
     const count = new CountProgress('log p(x)', 'points');
     for (let done = 100; done <= 1000; done += 100) count.update(done, 1000);

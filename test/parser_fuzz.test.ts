@@ -206,11 +206,13 @@ function clearRefusal(error: unknown, source: string): string | null {
   return null;
 }
 
+/** A fresh tally; RSS growth counts from here, so what other suites of the same process left behind is not charged. */
 function newTally(): Tally {
+  baselineRss = process.memoryUsage().rss;
   return { inputs: 0, clearErrors: 0, accepted: 0, crashes: [], hangs: 0, peakRssGrowth: 0, slowestMs: 0 };
 }
 
-const baselineRss = process.memoryUsage().rss;
+let baselineRss = process.memoryUsage().rss;
 const noteMemory = (tally: Tally) => {
   tally.peakRssGrowth = Math.max(tally.peakRssGrowth, process.memoryUsage().rss - baselineRss);
 };

@@ -13,7 +13,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 
 const test = gpuSuite('checkpoint');
-const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 
 test('safetensors round-trips names, shapes, values and metadata, with 8-byte aligned data', () => {
   const tensors = [{ name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) }];
@@ -39,7 +39,7 @@ test('a checkpoint written and read back restores a trainer exactly', async ({ g
   const a = await Trainer.create(CONFIG, { gpu });
   await a.fit([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
   const saved = await a.snapshot();
-  const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null }, stepsPerEpoch: 2, earlyStopping: null };
+  const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null }, stepsPerEpoch: 2, earlyStopping: null };
   writeCheckpoint(dir, { snapshot: saved, run });
   a.destroy();
   const checkpoint = readCheckpoint(dir);

@@ -41,7 +41,7 @@ function original(seed: number): Checkpoint {
     snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, D: 6, hidden: [4], latent: 2 }, step: 17 + seed, tensors: [...parameters, ...state] },
     run: {
       position: { epoch: 2, index: 3, step: 18 + seed },
-      plan: { epochs: 5, steps: null, checkpointEvery: 0, shuffleWindow: 100, binarize: true, data: { train: '/data/jörg/train.npy', test: null, format: 'auto', dim: null } },
+      plan: { epochs: 5, steps: null, checkpointEvery: 0, shuffleWindow: 100, binarize: true, data: { train: '/data/jörg/train.npy', test: null, format: 'auto', dim: null, validationSplit: 0.1, validation: null }, earlyStopping: { on: 'validation', patience: 3, minDelta: 0 } },
       stepsPerEpoch: 7, earlyStopping: null,
     },
   };

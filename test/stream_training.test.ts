@@ -19,7 +19,7 @@ import { STREAM_START } from '../src/stream/positioned_batch.ts';
 const test = gpuSuite('stream_training');
 const D = 12;
 const ROWS = 70;
-const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 const values = seededUniform(77, ROWS * D);
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-stream-'));

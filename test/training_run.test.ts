@@ -15,7 +15,7 @@ import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 
 const test = gpuSuite('training_run');
-const CONFIG: TrainConfig = { D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 const ROWS = 32; // 6 minibatches of 5 per epoch, 2 rows dropped
 const rows = Float32Array.from(seededUniform(21, ROWS * CONFIG.D));
 const testRows = Float32Array.from(seededUniform(22, 20 * CONFIG.D)).map((u) => (u < 0.5 ? 1 : 0));

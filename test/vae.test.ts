@@ -58,7 +58,7 @@ test('encode (chunks of 4, the last partial) equals the float64 encoder, soft-bo
 });
 
 test('fromCheckpoint allocates the parameters only, and decodes as the trainer it came from', async ({ gpu }) => {
-  const config: TrainConfig = { ...MODEL, batch: 4, optimizer: 'adam', lr: 0.01, weightDecay: 0, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+  const config: TrainConfig = { ...MODEL, batch: 4, optimizer: 'adam', lr: 0.01, weightDecay: 0, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
   const trainer = await Trainer.create(config, { gpu });
   try {
     await trainer.fit(Array.from({ length: 3 }, (_, i) => Float32Array.from(seededUniform(10 + i, 4 * MODEL.D), (u) => (u < 0.4 ? 1 : 0))));

@@ -31,3 +31,14 @@ export function widths(name: string, min: number) {
     return list;
   };
 }
+
+/** A flag parser built on a library parser that throws Error: its message becomes commander's usage error. */
+export function fromParser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message.replace(/^aevb: /, ''));
+    }
+  };
+}

@@ -1,6 +1,7 @@
 // Node-only: the flags of `aevb train`, parsed by commander into a TrainConfig plus run settings.
 import { Command, Option } from 'commander';
-import { integer, number, widths } from './flag_parsers.node.ts';
+import { fromParser, integer, number, widths } from './flag_parsers.node.ts';
+import { formatLrSchedule, parseLrSchedule } from '../train/lr_schedule.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField, type TrainConfig } from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
@@ -19,6 +20,12 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   metricsEvery: number;
   evalChunk: number;
   vulkanDriver: string | undefined;
+  /** Share of the training rows held out for validation (by the seed), or null. */
+  validationSplit: number | null;
+  /** A validation file (held in memory like the test set), or null. */
+  validationData: string | null;
+  /** Stop after this many evaluations without a better validation ELBO (null: never). */
+  earlyStop: number | null;
 }
 
 /** The command-line flag of a TrainConfig field: `samplesPerPoint` → `--samples-per-point`. */
@@ -39,9 +46,11 @@ function configOption(name: keyof TrainConfig): Option {
     case 'number': option.argParser(number(flag, field.min, field.minExclusive)); break;
     case 'widths': option.argParser(widths(flag, field.min)); break;
     case 'choice': option.choices(field.choices); break;
+    case 'schedule': option.argParser(fromParser((text) => parseLrSchedule(text, flag))); break;
   }
   // A nullable field's null default means "decided later" (lr: the optimizer's own): the help says so instead.
-  if (field.default !== null) option.default(Array.isArray(field.default) ? [...field.default] : field.default);
+  if (field.type === 'schedule') option.default(field.default, formatLrSchedule(field.default));
+  else if (field.default !== null) option.default(Array.isArray(field.default) ? [...field.default] : field.default);
   return option;
 }
 
@@ -56,7 +65,11 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--no-binarize', 'keep grey levels instead of binarizing each minibatch (Bernoulli likelihood of values in [0, 1])')
     .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), 60000)
     .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), 1)
-    .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1));
+    .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
+    .option('--validation-split <fraction>', 'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on', number('--validation-split', 0, true))
+    .option('--validation-data <path>', 'a validation set instead (held in memory like --test-data)')
+    .option('--early-stop <patience>', 'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/', integer('--early-stop', 1))
+    .option('--config <file>', "a JSON object of these flags by name (e.g. {\"latent\": 2}); flags on the command line win");
   for (const name of CONFIG_FLAGS) command.addOption(configOption(name));
   command
     .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
@@ -66,7 +79,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
-      const modelFlags = [...CONFIG_FLAGS, 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
+      const modelFlags = [...CONFIG_FLAGS, 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow', 'validationSplit', 'validationData', 'earlyStop'];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
       for (const name of CONFIG_FLAGS) if (o[name] !== undefined) (config as Record<string, unknown>)[name] = o[name];
@@ -75,6 +88,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
         data: o.data ?? null, testData: o.testData ?? null, format: o.format, dim: o.dim, binarize: o.binarize, shuffleWindow: o.shuffleWindow,
         epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
         checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
+        validationSplit: o.validationSplit ?? null, validationData: o.validationData ?? null, earlyStop: o.earlyStop ?? null,
       }, given);
     });
   return command;

@@ -1,6 +1,6 @@
 // Node-only: what `aevb train` does — a thin client of the library's trainingRun: it opens the data, creates
 // or resumes the trainer, writes the metrics log, checkpoints and pictures, and prints the run's events.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
@@ -8,10 +8,9 @@ import { Trainer } from '../train/trainer.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { trainingRun } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
-import type { TrainingEvent } from '../run/training_events.ts';
 import { setUpData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
-import { Progress } from './progress.node.ts';
+import { TrainReport } from './train_report.node.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
 import type { RunSettings } from './train_options.node.ts';
@@ -36,7 +35,8 @@ function planOf(run: RunSettings, batch: number): RunPlan {
   return {
     epochs: run.samples !== null ? null : run.epochs, steps: run.samples === null ? null : Math.ceil(run.samples / batch),
     checkpointEvery: run.checkpointEvery, shuffleWindow: run.shuffleWindow, binarize: run.binarize,
-    data: { train: run.data, test: run.testData, format: run.format, dim: run.dim ?? null },
+    data: { train: run.data, test: run.testData, format: run.format, dim: run.dim ?? null, validationSplit: run.validationSplit, validation: run.validationData },
+    earlyStopping: run.earlyStop === null ? null : { on: 'validation', patience: run.earlyStop, minDelta: 0 },
   };
 }
 
@@ -51,19 +51,36 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
     if (!given.has(key)) merged[key] = value;
   };
   keep('checkpointEvery', saved.checkpointEvery);
-  for (const key of ['shuffleWindow', 'binarize'] as const) {
-    if (given.has(key) && run[key] !== saved[key]) {
-      throw new Error(`--resume ${run.resume}: the run was streamed with --${kebab(key)} ${saved[key]}, not ${run[key]}; changing it would change the minibatches`);
+  keep('earlyStop', saved.earlyStopping?.patience ?? null);
+  const sequence = { shuffleWindow: saved.shuffleWindow, binarize: saved.binarize, validationSplit: saved.data?.validationSplit ?? null };
+  for (const key of ['shuffleWindow', 'binarize', 'validationSplit'] as const) {
+    if (given.has(key) && run[key] !== sequence[key]) {
+      throw new Error(`--resume ${run.resume}: the run was streamed with --${kebab(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`);
     }
-    merged[key] = saved[key] as never;
+    merged[key] = sequence[key] as never;
   }
   if (saved.data !== null) {
     keep('data', saved.data.train);
     keep('testData', saved.data.test);
     keep('format', saved.data.format as RunSettings['format']);
     keep('dim', saved.data.dim ?? undefined);
+    keep('validationData', saved.data.validation);
   }
   return merged;
+}
+
+/**
+ * The run's settings as `--config` takes them, written to <out>/config.json: `aevb train --config
+ * out/config.json` starts the same run again (the model, the optimizer and the data as resolved).
+ */
+function writeResolvedConfig(run: RunSettings, config: TrainConfig): void {
+  const { D: _D, ...flags } = config;
+  const settings = {
+    ...flags, data: run.data, testData: run.testData, format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
+    epochs: run.epochs, samples: run.samples, checkpointEvery: run.checkpointEvery, metricsEvery: run.metricsEvery, evalChunk: run.evalChunk,
+    validationSplit: run.validationSplit, validationData: run.validationData, earlyStop: run.earlyStop,
+  };
+  writeFileSync(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
@@ -97,15 +114,18 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
     if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, CHECKPOINT_FILE));
-    const log = (record: object) => appendFileSync(join(run.out, 'metrics.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    const report = new TrainReport(run.out, plan, config.batch, checkpoint?.run?.stepsPerEpoch ?? (data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch)), run.resume);
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, estimator ${config.estimator}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
-    log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    writeResolvedConfig(run, config);
 
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
+    if (data.validation !== null) evaluate.validation = data.validation;
+    if (run.earlyStop !== null && data.validation === null) throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
     // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
     if ((run.trainBoundRows ?? 0) > 0) evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize });
 
@@ -115,78 +135,41 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; stop.abort(); };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    let progress: Progress | null = null;
-    let lastCheckpoint = '';
-    const show = (e: TrainingEvent) => {
-      switch (e.type) {
-        case 'start':
-          if (e.resumed) console.log(`resuming from ${run.resume} at step ${e.step} (epoch ${e.position.epoch + 1}, minibatch ${e.position.index + 1})`);
-          break;
-        case 'step':
-          if (progress === null) {
-            const perEpoch = data.rowsPerEpoch === null ? stepsPerEpoch : Math.floor(data.rowsPerEpoch / config.batch);
-            const total = plan.steps ?? (perEpoch === null ? null : (e.epoch + 1) * perEpoch);
-            progress = new Progress(e.epoch, total, e.step - 1);
-          }
-          progress.step(e);
-          break;
-        case 'metrics':
-          progress?.metrics(e.elbo);
-          log({ type: 'train', step: e.step, elbo: e.elbo, kl: e.kl, logp: e.logp, samples: e.samples });
-          break;
-        case 'epoch': {
-          progress?.stop();
-          progress = null;
-          stepsPerEpoch ??= e.ended ? e.step / e.epoch : null;
-          const speed = `${e.samplesPerSecond.toFixed(0)} samples/s, waiting for data ${e.waitingForDataPercent.toFixed(1)}% of the time`;
-          const test = e.evaluations.test;
-          if (test !== undefined) {
-            console.log(`epoch ${e.epoch}: test ELBO ${test.elbo.toFixed(2)} nats (KL ${test.kl.toFixed(2)}, log p(x|z) ${test.logp.toFixed(2)}) after ${e.samples} samples, ${speed}`);
-            log({ type: 'test', epoch: e.epoch, step: e.step, samples: e.samples, test_elbo: test.elbo, kl: test.kl, logp: test.logp, samples_per_second: e.samplesPerSecond, waiting_for_data_percent: e.waitingForDataPercent });
-          } else {
-            console.log(`epoch ${e.epoch}: ${e.samples} samples, ${speed}`);
-          }
-          const train = e.evaluations.train;
-          if (train !== undefined) {
-            console.log(`epoch ${e.epoch}: train ELBO ${train.elbo.toFixed(2)} nats (first ${train.rows} training rows)`);
-            log({ type: 'train_bound', epoch: e.epoch, step: e.step, samples: e.samples, train_elbo: train.elbo, rows: train.rows });
-          }
-          break;
-        }
-        case 'checkpoint':
-          lastCheckpoint = e.location ?? lastCheckpoint;
-          log({ type: 'checkpoint', step: e.step, path: e.location });
-          break;
-        case 'stopped':
-          progress?.stop();
-          progress = null;
-          break;
-        case 'done':
-          log({ type: 'done', step: e.step, reason: e.reason });
-          break;
+    const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
+    const pictures = async () => {
+      if ((await writePictures(trainer.model, run.out, data.test, config.seed)).length === 0 && !saidNoPictures) {
+        console.log(`no pictures: rows of ${config.D} values are not square images`);
+        saidNoPictures = true;
       }
     };
-    let stepsPerEpoch = checkpoint?.run?.stepsPerEpoch ?? null;
+    let saidNoPictures = false;
     const save = async (c: Checkpoint) => {
       const path = writeCheckpoint(run.out, c);
-      // (the run has settled the trainer for the snapshot, so the pictures show this step)
-      // At an epoch's end, the pictures too: the run waits for the sink, so no step is queued meanwhile.
-      if (c.run?.position.index === 0) await writePictures(trainer.model, run.out, data.test, config.seed);
+      // At an epoch's end, the pictures and curves too: the run waits for the sink, so no step is queued meanwhile
+      // (and it settled the trainer for the snapshot, so the pictures show this step).
+      if (c.run?.position.index === 0) {
+        await pictures();
+        report.writeCurves(title);
+      }
       return path;
     };
     const events = trainingRun(trainer, {
       source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
       evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,
-      resume: checkpoint?.run ?? undefined, checkpoints: { every: plan.checkpointEvery, save },
+      resume: checkpoint?.run ?? undefined,
+      earlyStopping: plan.earlyStopping ?? undefined,
+      checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
     });
     try {
-      await lastValueFrom(events.pipe(tap({ next: show, finalize: () => progress?.stop() })));
+      await lastValueFrom(events.pipe(tap({ next: (e) => report.show(e), finalize: () => report.stop() })));
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
-    await writePictures(trainer.model, run.out, data.test, config.seed);
-    console.log(`${signalled ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${lastCheckpoint}  (continue with: aevb train --resume ${run.out})`);
+    await pictures();
+    const curves = report.writeCurves(title);
+    if (curves !== null) console.log(`training curves: ${curves}`);
+    console.log(`${signalled ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${report.lastCheckpoint}  (continue with: aevb train --resume ${run.out})`);
     if (signalled !== null) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
   } finally {
     trainer.destroy();

@@ -19,6 +19,8 @@ export interface RunPlan {
   binarize: boolean;
   /** Where the data came from, for a resume to open it again (the CLI's paths; null in the library). */
   data: DataDescription | null;
+  /** Early stopping's settings, when the run uses it. */
+  earlyStopping: { on: string; patience: number; minDelta: number } | null;
 }
 
 /** The data a run streamed, as the command line named it. */
@@ -28,6 +30,10 @@ export interface DataDescription {
   test: string | null;
   format: string;
   dim: number | null;
+  /** Share of the training rows held out for validation (by seed), or null. */
+  validationSplit: number | null;
+  /** A separate validation file, or null. */
+  validation: string | null;
 }
 
 export interface RunState {
@@ -57,6 +63,9 @@ export function parseRunState(json: unknown, source: string): RunState {
   const p = object(s.position, 'position');
   const plan = object(s.plan, 'plan');
   const data = orNull(plan.data, (v) => object(v, 'plan.data'));
+  const early = orNull(plan.earlyStopping, (v) => object(v, 'plan.earlyStopping'));
+  const fraction = (v: unknown, field: string) => (typeof v === 'number' && v > 0 && v < 1 ? v : fail(field, 'a number in (0, 1)', v));
+  const nonNegative = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'a finite number ≥ 0', v));
   const text = (v: unknown, field: string) => (typeof v === 'string' ? v : fail(field, 'a string', v));
   const bool = (v: unknown, field: string) => (typeof v === 'boolean' ? v : fail(field, 'true or false', v));
   const state: RunState = {
@@ -72,6 +81,12 @@ export function parseRunState(json: unknown, source: string): RunState {
         test: orNull(data.test, (v) => text(v, 'plan.data.test')),
         format: text(data.format, 'plan.data.format'),
         dim: orNull(data.dim, (v) => count(v, 'plan.data.dim', 1)),
+        validationSplit: orNull(data.validationSplit, (v) => fraction(v, 'plan.data.validationSplit')),
+        validation: orNull(data.validation, (v) => text(v, 'plan.data.validation')),
+      },
+      earlyStopping: early === null ? null : {
+        on: text(early.on, 'plan.earlyStopping.on'), patience: count(early.patience, 'plan.earlyStopping.patience', 1),
+        minDelta: nonNegative(early.minDelta, 'plan.earlyStopping.minDelta'),
       },
     },
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),

@@ -95,6 +95,7 @@ function planOf(o: TrainingRunOptions): RunPlan {
     shuffleWindow: o.shuffleWindow ?? DEFAULT_SHUFFLE_WINDOW,
     binarize: o.binarize ?? true,
     data: o.data ?? null,
+    earlyStopping: o.earlyStopping === undefined ? null : { on: o.earlyStopping.on, patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0 },
   };
 }
 

@@ -39,6 +39,8 @@ export interface SgvbStepOptions {
   noise?: 'philox' | 'fixed';
   /** β of step t, the weight of the KL term (KL warm-up, β-VAE); default 1, the ELBO itself. */
   klWeight?: (step: number) => number;
+  /** The learning rate of step t (a schedule); default the optimizer's constant rate. */
+  learningRate?: (step: number) => number;
   /** The paper's SGVB estimator: 'B' (default) analytic KL, 'A' Monte-Carlo KL at the sampled z. */
   estimator?: 'A' | 'B';
   /**
@@ -67,6 +69,7 @@ export class SgvbStep {
   private readonly kl: { setScale(scale: number): void };
   /** β of step t: the weight of the KL term in the loss (1 = the ELBO). */
   private readonly klWeight: (step: number) => number;
+  private readonly learningRate: (step: number) => number;
   private readonly buffers: BufferSet;
 
   constructor(model: ModelBuffers, options: SgvbStepOptions) {
@@ -74,6 +77,7 @@ export class SgvbStep {
     this.ctx = ctx;
     this.model = model;
     this.klWeight = options.klWeight ?? (() => 1);
+    this.learningRate = options.learningRate ?? (() => options.optimizer.lr);
     const { B } = options;
     const { architecture: arch, layout } = model;
     const { Z } = arch;
@@ -181,7 +185,7 @@ export class SgvbStep {
   submitWith(recordInput: (encoder: GPUCommandEncoder) => void, extra?: (encoder: GPUCommandEncoder) => void): void {
     const next = this.step + 1;
     this.forward.noise?.setStep(next);
-    this.optimizer.setStep(next);
+    this.optimizer.setStep(next, this.learningRate(next));
     this.kl.setScale(this.klWeight(next) / this.B);
     const encoder = this.ctx.device.createCommandEncoder({ label: `sgvb step ${next}` });
     recordInput(encoder);

@@ -7,6 +7,7 @@ import { ACTIVATIONS } from '../kernels/activation.ts';
 import { INIT_SCHEMES } from '../model/initialization.ts';
 import type { VaeArchitecture } from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
+import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 
 interface FieldBase {
   /** One line for `aevb train --help`. */
@@ -49,7 +50,13 @@ export interface WidthsField extends FieldBase {
   max: number;
 }
 
-export type ConfigField = IntegerField | NumberField | ChoiceField | WidthsField;
+/** A learning-rate schedule (lr_schedule.ts): JSON in configs and checkpoints, KIND:k=v,…;warmup=W as a flag. */
+export interface ScheduleField extends FieldBase {
+  type: 'schedule';
+  default: LrSchedule;
+}
+
+export type ConfigField = IntegerField | NumberField | ChoiceField | WidthsField | ScheduleField;
 
 const lrDefaults = Object.values(DEFAULT_OPTIMIZERS).map((o) => `${o.kind} ${o.lr}`).join(', ');
 
@@ -79,6 +86,11 @@ export const TRAIN_CONFIG_FIELDS = {
   lr: {
     type: 'number', default: null, nullable: true, min: 0, minExclusive: true, max: 10, flagValue: '<rate>',
     help: `learning rate (default: ${lrDefaults})`,
+  },
+  /** How the learning rate moves over the steps: constant, step decay or cosine, each with an optional warm-up. */
+  lrSchedule: {
+    type: 'schedule', default: CONSTANT_LR, flagValue: '<schedule>',
+    help: 'learning-rate schedule: constant, step:every=S,factor=γ or cosine:steps=T,min=LR, each optionally ;warmup=W (e.g. cosine:steps=6000,min=1e-5;warmup=500)',
   },
   /** λ of a N(0, I/λ) prior on the parameters (weight decay, added to the gradient as λθ); 0 = none. */
   weightDecay: {
@@ -118,6 +130,8 @@ type Fields = typeof TRAIN_CONFIG_FIELDS;
 /** The value a field holds: its choices' union, a list of widths, or a number (or null where nullable). */
 type FieldValue<F> = F extends { type: 'choice'; choices: readonly (infer C)[] }
   ? C
+  : F extends { type: 'schedule' }
+    ? LrSchedule
   : F extends { type: 'widths' }
     ? number[]
     : F extends { nullable: true }
@@ -129,7 +143,7 @@ export type TrainConfig = { -readonly [K in keyof Fields]: FieldValue<Fields[K]>
 
 /** Every field at its default. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
-  Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [name, Array.isArray(field.default) ? [...field.default] : field.default]),
+  Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [name, Array.isArray(field.default) ? [...field.default] : typeof field.default === 'object' && field.default !== null ? { ...field.default } : field.default]),
 ) as TrainConfig; // one entry per field of the table: TrainConfig's shape by construction
 
 /** The accepted range of a field, as validation messages state it ("an integer from 1 to 4096"). */
@@ -144,6 +158,8 @@ export function describeRange(field: ConfigField): string {
         : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max})`;
     case 'choice':
       return `one of ${field.choices.join(', ')}`;
+    case 'schedule':
+      return `a learning-rate schedule such as ${formatLrSchedule({ kind: 'cosine', steps: 6000, min: 1e-5, warmup: 500 })}`;
   }
 }
 
@@ -181,6 +197,9 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
       return;
     case 'integer':
       if (!inRange(field, value)) refuse(name, value);
+      return;
+    case 'schedule':
+      validateLrSchedule(value, name);
   }
 }
 
@@ -204,4 +223,10 @@ export function architectureOf(c: TrainConfig): VaeArchitecture {
 export function optimizerOf(c: TrainConfig): OptimizerConfig {
   const base = DEFAULT_OPTIMIZERS[c.optimizer];
   return { ...base, lr: c.lr ?? base.lr, weightDecay: c.weightDecay };
+}
+
+/** The learning rate of step t (1-based): the optimizer's rate through the config's schedule. */
+export function learningRateOf(c: TrainConfig): (step: number) => number {
+  const lr = optimizerOf(c).lr;
+  return (step) => learningRateAt(c.lrSchedule, lr, step);
 }

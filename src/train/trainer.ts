@@ -16,7 +16,7 @@ import { packTensors, unpackTensors, type NamedTensor } from '../model/named_ten
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
-import { klWeightOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
 
@@ -67,7 +67,7 @@ export class Trainer {
     // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
     this.sgvb = new SgvbStep(model, {
       B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
-      klWeight: klWeightOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
+      klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
     });
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
     this.metrics = new MetricsReader(gpu, (m) => {

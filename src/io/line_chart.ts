@@ -99,9 +99,7 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
   y.range([plot.bottom, plot.top]);
   const toY = (v: number) => y(v);
   if (x0 === x1) [x0, x1] = log ? [x0 / 2, x1 * 2] : [x0 - 1, x1 + 1];
-  const xAxis = (right: number) => (log ? logAxis(x0, x1, plot.left, right) : linearAxis(x0, x1, plot.left, right));
-
-  const x = xAxis(plot.right);
+  const x = log ? logAxis(x0, x1, plot.left, plot.right) : linearAxis(x0, x1, plot.left, plot.right);
 
   // The legend goes in a corner of the plot that no curve passes through; when every corner is taken, the
   // plot gets shorter and the legend's items flow in rows under the x axis title.

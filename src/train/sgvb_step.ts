@@ -101,7 +101,7 @@ export class SgvbStep {
 
   /**
    * Queues one step whose input is put in place by `recordInput` (e.g. a copy from an upload-ring slot into
-   * `forward.x`): sets the step's uniforms and submits ONE command buffer — input, step, and whatever `extra`
+   * `forward.encoder.x`): sets the step's uniforms and submits ONE command buffer — input, step, and whatever `extra`
    * records after it (a metrics copy). Returns at once; the GPU runs it in order with everything before it.
    */
   submitWith(recordInput: (encoder: GPUCommandEncoder) => void, extra?: (encoder: GPUCommandEncoder) => void): void {

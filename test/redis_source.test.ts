@@ -15,6 +15,12 @@ import type { RowSource } from '../src/data/row_source.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { throwsWith } from './gpu_suite.ts';
+import { npyBytes } from './npy_writer.ts';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const D = 3;
 
@@ -203,6 +209,25 @@ if (redisServerInstalled('the Redis stream tests')) {
     assert.is(fields[fields.indexOf('deliveries') + 1], '3');
     await a.checkpointed(state(a, a.stats.rows));
     assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('aevb publish --data FILE --to redis://…/stream: packed entries a consumer reads back bit-identical', async () => {
+    const stream = newStream();
+    const file = join(mkdtempSync(join(tmpdir(), 'aevb-publish-')), 'rows.npy');
+    const values = range(250 * D).map((i) => Math.floor(i / D) * [1, 0.5, -1][i % D]);
+    writeFileSync(file, npyBytes('<f4', [250, D], values));
+    const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'publish', '--data', file, '--to', `${server.url}/${stream}`, '--pack-rows', '32'], { timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
+    });
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stdout, `published 250 rows of ${file} in 8 entries to ${server.url}/${stream}`);
+    assert.is(Number(await admin.call('XLEN', stream)), 8);
+    const a = source(stream, 'a');
+    assert.equal(await consume(a), range(250));
     await a.close();
   });
 }

@@ -23,4 +23,6 @@ export const RANDOM_STREAMS = {
   importanceNoise: 8,
   /** z ~ N(0, I) for pictures of samples from the prior (CPU; counter = 0). */
   priorSamples: 9,
+  /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
+  shardOrder: 10,
 } as const;

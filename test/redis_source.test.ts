@@ -14,7 +14,8 @@ import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
-import { throwsWith } from './gpu_suite.ts';
+import { rejectsWith, throwsWith } from './gpu_suite.ts';
+import { rowLengthOf } from '../src/data/read_rows.ts';
 import { npyBytes } from './npy_writer.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -162,6 +163,29 @@ if (redisServerInstalled('the Redis stream tests')) {
     await again.checkpointed(state(again, again.stats.rows));
     assert.is(await pending(stream), 0);
     await again.close();
+  });
+
+  test('a pass broken off (rowLengthOf reads one block) leaves nothing behind: the next pass delivers every row again from 0', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(500), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'a');
+    await rejectsWith(async () => {
+      const first = a.open()[Symbol.asyncIterator]();
+      const second = a.open()[Symbol.asyncIterator]();
+      try {
+        await first.next();
+        await second.next();
+      } finally {
+        await first.return?.(undefined);
+      }
+    }, /a pass is already open/);
+    assert.is(await rowLengthOf(a), D);
+    assert.equal(await consume(a, 100), range(100));
+    const seen = await consume(a);
+    assert.equal(seen, range(500), 'rows 0…99 again (pending, unacknowledged), then the rest');
+    await a.checkpointed(state(a, 500));
+    assert.is(await pending(stream), 0);
+    await a.close();
   });
 
   test('entries held unacknowledged by a live consumer are kept alive: nobody claims them', async () => {

@@ -3,9 +3,11 @@
  * consumer group): acknowledging too early loses rows if the trainer crashes, so the training run tells the
  * source when a checkpoint holding their effect is safely on disk.
  *
- * Rows are numbered in delivery order, from 0, across every pass of one source object (one process). The run
- * keeps a **low-water mark**: the number L such that every row numbered below L has been trained on in a step
- * at or before the checkpoint's. Without a shuffle window L is the number of rows consumed into those steps;
+ * Rows are numbered in delivery order from 0 in each pass (each open()); a new pass delivers again whatever was
+ * delivered before and not acknowledged (a pass broken off, or its shuffle window dropped, left rows untrained),
+ * so a checkpoint's numbers always refer to the pass being trained from. The run keeps a **low-water mark**:
+ * the number L such that every row of the pass numbered below L has been trained on in a step at or before the
+ * checkpoint's. Without a shuffle window L is the number of rows consumed into those steps;
  * with one, rows leave the window out of order, so L is the smallest number of a row still waiting (in the
  * window, a partial minibatch or the upload ring) when the checkpoint's step is taken — the window must carry
  * each resident row's number for this. A row with a number ≥ L is not acknowledged, and is trained again after

@@ -62,12 +62,11 @@ export class RedisStreamSource implements AcknowledgingSource {
   readonly settings: RedisConsumerSettings;
   private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, acknowledged: 0, deleted: 0 };
   private commandConnection: RedisConnection | null = null;
-  /** Delivered, unacknowledged entries in delivery order; the first `head` are acknowledged. */
-  private log: { id: string; end: number }[] = [];
-  private head = 0;
-  private readonly inLog = new Set<string>();
-  /** Rows numbered so far (the numbering of acknowledging_source.ts). */
+  /** The entries this pass delivered and nobody acknowledged yet, in delivery order: id → the number just past its last row. */
+  private log = new Map<string, number>();
+  /** Rows numbered so far in this pass (the numbering of acknowledging_source.ts, restarted by each pass). */
   private delivered = 0;
+  private passOpen = false;
   private D: number | null = null;
   private keepAlive: ReturnType<typeof setInterval> | null = null;
   private keepingAlive: Promise<void> = Promise.resolve();
@@ -86,15 +85,21 @@ export class RedisStreamSource implements AcknowledgingSource {
 
   /** Entries delivered and not yet acknowledged. */
   get unacknowledged(): number {
-    return this.log.length - this.head;
+    return this.log.size;
   }
 
   async *open(): AsyncGenerator<RowBlock> {
     if (this.closed) throw new Error(`${this.name}: the source is closed`);
-    await this.resumed;
+    if (this.passOpen) throw new Error(`${this.name}: a pass is already open; a stream source is read by one pass at a time`);
+    this.passOpen = true;
+    // A new pass delivers again whatever earlier passes delivered and nobody acknowledged: a pass that was broken
+    // off (or whose window was dropped) left rows untrained. They come back first, as this consumer's pending.
+    this.log = new Map();
+    this.delivered = 0;
     const s = this.settings;
     const reader = new RedisConnection(s, `reader-${s.consumer}`);
     try {
+      await this.resumed;
       await this.ensureGroup();
       this.startKeepAlive();
       // 1. Our own pending entries first: delivered to this consumer before a restart, never acknowledged. One
@@ -118,7 +123,7 @@ export class RedisStreamSource implements AcknowledgingSource {
           do {
             const [next, claimedReply] = (await this.commands().send('XAUTOCLAIM', s.stream, s.group, s.consumer, s.claimAfterMs, cursor, 'COUNT', s.count)) as [Buffer, unknown];
             cursor = next.toString();
-            const claimed = entriesOf(claimedReply).filter((e) => !this.inLog.has(e.id));
+            const claimed = entriesOf(claimedReply).filter((e) => !this.log.has(e.id));
             this.counts.claimed += claimed.length;
             got += claimed.length;
             yield* this.deliver(claimed, await this.deliveryCounts(claimed));
@@ -132,29 +137,28 @@ export class RedisStreamSource implements AcknowledgingSource {
       }
     } finally {
       reader.disconnect();
+      this.passOpen = false;
     }
   }
 
   checkpointState(): RedisSourceState {
-    return { stream: this.settings.stream, group: this.settings.group, entries: this.log.slice(this.head).map((e) => [e.id, e.end]) };
+    return { stream: this.settings.stream, group: this.settings.group, entries: [...this.log] };
   }
 
+  /** Acknowledges the entries of the checkpoint's state whose rows all lie below its rowsConsumed. */
   async checkpointed(state: unknown): Promise<void> {
-    const { rowsConsumed } = checkpointedRowsOf(state, this.name);
-    let upTo = this.head;
-    while (upTo < this.log.length && this.log[upTo].end <= rowsConsumed) upTo++;
-    const ids = this.log.slice(this.head, upTo).map((e) => e.id);
+    const ids = this.checkpointedIds(state);
     await this.acknowledge(ids);
-    for (const id of ids) this.inLog.delete(id);
-    this.head = upTo;
-    if (this.head > 1024 && this.head * 2 > this.log.length) {
-      this.log = this.log.slice(this.head);
-      this.head = 0;
-    }
+    for (const id of ids) this.log.delete(id);
   }
 
-  /** Acknowledges the entries the resumed checkpoint holds, in case the run stopped before it could. */
+  /** Finishes the acknowledgement of the checkpoint being resumed (the run may have stopped before it could). */
   resumeFrom(state: unknown): Promise<void> {
+    this.resumed = this.checkpointed(state);
+    return this.resumed;
+  }
+
+  private checkpointedIds(state: unknown): string[] {
     const { rowsConsumed, source } = checkpointedRowsOf(state, this.name);
     const saved = source as Partial<RedisSourceState> | null;
     if (saved === null || typeof saved !== 'object' || !Array.isArray(saved.entries)) {
@@ -163,9 +167,7 @@ export class RedisStreamSource implements AcknowledgingSource {
     if (saved.stream !== this.settings.stream || saved.group !== this.settings.group) {
       throw new Error(`${this.name}: the checkpoint was trained from stream '${saved.stream}' group '${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`);
     }
-    const ids = saved.entries.filter(([, end]) => end <= rowsConsumed).map(([id]) => id);
-    this.resumed = this.acknowledge(ids);
-    return this.resumed;
+    return saved.entries.filter(([, end]) => end <= rowsConsumed).map(([id]) => id);
   }
 
   /** Stops keeping entries alive and closes the connection; unacknowledged entries stay pending. */
@@ -224,7 +226,7 @@ export class RedisStreamSource implements AcknowledgingSource {
     const s = this.settings;
     for (let i = 0; i < entries.length; i++) {
       const { id, fields } = entries[i];
-      if (this.inLog.has(id) || deliveries[i] === 0) continue;
+      if (this.log.has(id) || deliveries[i] === 0) continue;
       if (fields === null) {
         await this.acknowledge([id]);
         this.counts.deleted++;
@@ -243,8 +245,7 @@ export class RedisStreamSource implements AcknowledgingSource {
       const block = decodeEntry(this.name, id, fields, this.D);
       this.D = block.D;
       this.delivered += block.rows;
-      this.log.push({ id, end: this.delivered });
-      this.inLog.add(id);
+      this.log.set(id, this.delivered);
       this.counts.entries++;
       this.counts.rows += block.rows;
       yield block;
@@ -273,7 +274,7 @@ export class RedisStreamSource implements AcknowledgingSource {
 
   private async resetIdle(): Promise<void> {
     const s = this.settings;
-    const ids = this.log.slice(this.head).map((e) => e.id);
+    const ids = [...this.log.keys()];
     const chunks: [string, ...string[]][] = [];
     for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) chunks.push(['XCLAIM', s.stream, s.group, s.consumer, '0', ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID']);
     await this.commands().pipeline(chunks);

@@ -26,3 +26,8 @@ export { imageGrid, pairRows, squareSide, type GreyImage } from './io/image_grid
 export { IdxRowParser } from './data/idx_rows.ts';
 export { NpyRowParser } from './data/npy_rows.ts';
 export { rowParserFor, formatOfName, DATA_FORMATS, type DataFormat } from './data/row_format.ts';
+export { httpShardsSource, shardOrder, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
+export { expandBraceRanges } from './data/brace_range.ts';
+export { isAcknowledgingSource, type AcknowledgingSource, type CheckpointedRows } from './data/acknowledging_source.ts';
+export { parseRedisConsumerUrl, parseRedisStreamUrl, type RedisConsumerSettings, type RedisStreamAddress } from './data/redis_url.ts';
+export { decodeEntry, encodeEntry, StreamEntryError } from './data/redis_entry.ts';

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { firstValueFrom, toArray } from 'rxjs';
 import { expandBraceRanges } from '../src/data/brace_range.ts';
-import { httpShardsSource, shardOrder, shardsOf } from '../src/data/http_shards.ts';
+import { httpShardsSource, parseShardOf, shardOrder, shardsOf } from '../src/data/http_shards.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { trainingStream } from '../src/stream/training_stream.ts';
 import { STREAM_START } from '../src/stream/positioned_batch.ts';
@@ -68,7 +68,10 @@ test('shard-of i/N: every shard to exactly one trainer; impossible splits refuse
   assert.equal(parts.flat().sort(), [...shards].sort());
   throwsWith(() => shardsOf(shards, { index: 3, count: 3 }, 'x'), ['shard-of must be i/N with 0 ≤ i < N', '3/3']);
   throwsWith(() => shardsOf(shards, { index: 0, count: 11 }, 'x'), ['more trainers than the 10 shards']);
-  const source = httpShardsSource('http://h/s{0..9}.npy', { seed: 1, shardOf: { index: 1, count: 3 } });
+  assert.equal(parseShardOf('1/3'), { index: 1, count: 3 });
+  throwsWith(() => parseShardOf('3/3'), ["--shard-of must be i/N with 0 ≤ i < N", "'3/3'"]);
+  throwsWith(() => parseShardOf('1'), ["'1'"]);
+  const source = httpShardsSource('http://h/s{0..9}.npy', { seed: 1, shardOf: parseShardOf('1/3') });
   assert.equal(source.shards, ['http://h/s1.npy', 'http://h/s4.npy', 'http://h/s7.npy']);
 });
 

@@ -86,6 +86,13 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
   };
 }
 
+/** `i/N` (the --shard-of flag) as { index: i, count: N }. */
+export function parseShardOf(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (m === null || Number(m[1]) >= Number(m[2])) throw new Error(`--shard-of must be i/N with 0 ≤ i < N (this trainer's index and the number of trainers), got '${text}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
 /** Shards index, index + count, … of the list. */
 export function shardsOf(all: string[], shardOf: { index: number; count: number } | undefined, name: string): string[] {
   if (all.length === 0) throw new Error(`${name}: no shards`);

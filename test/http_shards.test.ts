@@ -9,6 +9,8 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { expandBraceRanges } from '../src/data/brace_range.ts';
 import { httpShardsSource, parseShardOf, shardOrder, shardsOf } from '../src/data/http_shards.ts';
 import type { RowSource } from '../src/data/row_source.ts';
+import { remoteSourceFor } from '../src/data/remote_source.node.ts';
+import { RedisStreamSource } from '../src/data/redis_source.node.ts';
 import { trainingStream } from '../src/stream/training_stream.ts';
 import { STREAM_START } from '../src/stream/positioned_batch.ts';
 import { npyBytes } from './npy_writer.ts';
@@ -140,6 +142,15 @@ test('retries are bounded: a connection that keeps dropping without progress is 
     server.dropNext(0, 0);
   }
   await rejectsWith(() => allValues(httpShardsSource(`${server.url}/data/missing-{0..1}.npy`, { seed: 1 })), /missing-[01]\.npy: HTTP 404/);
+});
+
+test('--data: redis:// is a stream, http(s):// shards (brace ranges expanded), anything else a path', () => {
+  const shards = remoteSourceFor('https://h/s-{0..3}.npy', { seed: 1, shardOf: parseShardOf('1/2') }) as ReturnType<typeof httpShardsSource>;
+  assert.equal(shards.shards, ['https://h/s-1.npy', 'https://h/s-3.npy']);
+  assert.ok(remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1 }) instanceof RedisStreamSource);
+  assert.is(remoteSourceFor('data/train.npy', { seed: 1 }), null);
+  throwsWith(() => remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1, shardOf: parseShardOf('0/2') }), ['--shard-of splits HTTP(S) shards']);
+  throwsWith(() => remoteSourceFor('https://h/s.bin', { seed: 1 }), ['https://h/s.bin: cannot tell the format']);
 });
 
 test.run();

@@ -118,6 +118,24 @@ test('a server that ignores Range (200 with the whole file) still resumes at the
   }
 });
 
+test('a stalled connection (open, silent) is abandoned after the stall timeout and resumed: the same bits', async () => {
+  const unbroken = await allValues(httpShardsSource(pattern, { seed: 5 }));
+  server.requests.length = 0;
+  server.stallNext(2, 400);
+  const resumed = await allValues(httpShardsSource(pattern, { seed: 5, backoffMs: 5, stallTimeoutMs: 150 }));
+  assert.ok(sameBits(resumed, unbroken));
+  assert.equal(server.requests.slice(0, 3).map((r) => r.range), [null, 'bytes=400-', 'bytes=800-']);
+});
+
+test('a consumer that pauses longer than the stall timeout (back-pressure) is not a stall: no request is repeated', async () => {
+  server.requests.length = 0;
+  let blocks = 0;
+  for await (const _ of httpShardsSource(pattern, { seed: 5, stallTimeoutMs: 100 }).open()) {
+    if (blocks++ < 2) await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.equal(server.requests.map((r) => r.range), Array(SHARDS).fill(null));
+});
+
 test('a shard that changes on the server mid-read is an error naming it, never two versions mixed', async () => {
   const path = '/data/shard-002.npy';
   const changed = npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(999, ROWS_PER_SHARD * D));

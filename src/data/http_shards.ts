@@ -30,6 +30,8 @@ export interface HttpShardsOptions {
   retries?: number;
   /** The first backoff; it doubles after each failure in a row, up to 8 s (default 250 ms). */
   backoffMs?: number;
+  /** A connection that sends nothing for this long is dropped and resumed (default 30 s). */
+  stallTimeoutMs?: number;
   /** The epoch of the first pass when open() is given none (a resumed run passes its epoch). */
   firstEpoch?: number;
 }
@@ -63,7 +65,7 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
   }
   const parsers = new Map(shards.map((url) => [url, rowParserFor(url, options.format, options.dim, new URL(url).pathname)]));
   const validators = new Map<string, Validator>();
-  const retry = { retries: options.retries ?? 5, backoffMs: options.backoffMs ?? 250 };
+  const retry: RetryPolicy = { retries: options.retries ?? 5, backoffMs: options.backoffMs ?? 250, stallTimeoutMs: options.stallTimeoutMs ?? 30_000 };
   let nextEpoch = options.firstEpoch ?? 0;
   return {
     name,
@@ -116,6 +118,12 @@ export function shardOrder(shards: readonly string[], seed: number, epoch: numbe
   return order;
 }
 
+interface RetryPolicy {
+  retries: number;
+  backoffMs: number;
+  stallTimeoutMs: number;
+}
+
 /** A status worth retrying: the server or a proxy is busy or briefly down. */
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -123,7 +131,7 @@ const retryable = (status: number) => status === 408 || status === 429 || status
  * The bytes of `url`, resumed with Range requests after a dropped connection, each response checked against
  * the shard's first version (`validators`, shared by every pass).
  */
-async function* resumableBytes(url: string, get: typeof fetch, validators: Map<string, Validator>, retry: { retries: number; backoffMs: number }): AsyncGenerator<Uint8Array> {
+async function* resumableBytes(url: string, get: typeof fetch, validators: Map<string, Validator>, retry: RetryPolicy): AsyncGenerator<Uint8Array> {
   let offset = 0;
   let total: number | null = null;
   let failures = 0;
@@ -140,65 +148,81 @@ async function* resumableBytes(url: string, get: typeof fetch, validators: Map<s
     if (offset > 0) headers.Range = `bytes=${offset}-`;
     // If-Match compares strongly: a weak ETag (W/"…") would always fail it, so that one is only compared below.
     if (known?.etag && !known.etag.startsWith('W/')) headers['If-Match'] = known.etag;
-    let response: Response;
+    // A stalled connection (no close, no bytes) is aborted like a dropped one; the timer restarts with each chunk.
+    const abort = new AbortController();
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const armStallTimer = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => abort.abort(new Error(`no data for ${retry.stallTimeoutMs} ms`)), retry.stallTimeoutMs);
+    };
+    armStallTimer();
     try {
-      response = await get(url, { headers });
-    } catch (error) {
-      await fail(`cannot connect: ${(error as Error).message}`);
-      continue;
-    }
-    if (response.status === 412) {
-      await response.body?.cancel();
-      throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
-    }
-    if (!response.ok || response.body === null) {
-      await response.body?.cancel();
-      if (!retryable(response.status)) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-      await fail(`HTTP ${response.status} ${response.statusText}`);
-      continue;
-    }
-    const seen: Validator = { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') };
-    if (known === undefined) validators.set(url, seen);
-    else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
-      await response.body.cancel();
-      throw changedError(url, known, `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`);
-    }
-    // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
-    let skip = 0;
-    if (response.status === 206) {
-      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
-      if (range === null || Number(range[1]) !== offset) {
+      let response: Response;
+      try {
+        response = await get(url, { headers, signal: abort.signal });
+      } catch (error) {
+        await fail(`cannot connect: ${(error as Error).message}`);
+        continue;
+      }
+      if (response.status === 412) {
+        await response.body?.cancel();
+        throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
+      }
+      if (!response.ok || response.body === null) {
+        await response.body?.cancel();
+        if (!retryable(response.status)) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+        await fail(`HTTP ${response.status} ${response.statusText}`);
+        continue;
+      }
+      const seen: Validator = { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') };
+      if (known === undefined) validators.set(url, seen);
+      else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
         await response.body.cancel();
-        throw new Error(`${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`);
+        throw changedError(url, known, `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`);
       }
-      if (range[3] !== '*') total = Number(range[3]);
-    } else {
-      skip = offset;
-      const length = response.headers.get('content-length');
-      if (length !== null) total = Number(length);
-    }
-    const encoding = response.headers.get('content-encoding');
-    const resumable = encoding === null || encoding === 'identity';
-    try {
-      for await (let chunk of readableStreamBytes(response.body)) {
-        if (skip > 0) {
-          const dropped = Math.min(skip, chunk.length);
-          skip -= dropped;
-          chunk = chunk.subarray(dropped);
-          if (chunk.length === 0) continue;
+      // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
+      let skip = 0;
+      if (response.status === 206) {
+        const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+        if (range === null || Number(range[1]) !== offset) {
+          await response.body.cancel();
+          throw new Error(`${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`);
         }
-        offset += chunk.length;
-        failures = 0;
-        yield chunk;
+        if (range[3] !== '*') total = Number(range[3]);
+      } else {
+        skip = offset;
+        const length = response.headers.get('content-length');
+        if (length !== null) total = Number(length);
       }
-    } catch (error) {
-      const reason = `the connection dropped: ${(error as Error).message}`;
-      if (!resumable) throw new Error(`${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`);
-      await fail(reason);
-      continue;
+      const encoding = response.headers.get('content-encoding');
+      const resumable = encoding === null || encoding === 'identity';
+      try {
+        for await (let chunk of readableStreamBytes(response.body)) {
+          armStallTimer();
+          if (skip > 0) {
+            const dropped = Math.min(skip, chunk.length);
+            skip -= dropped;
+            chunk = chunk.subarray(dropped);
+            if (chunk.length === 0) continue;
+          }
+          offset += chunk.length;
+          failures = 0;
+          // The consumer may pause here (back-pressure): that is not a stall.
+          clearTimeout(stall);
+          yield chunk;
+          armStallTimer();
+        }
+      } catch (error) {
+        const reason = `the connection dropped: ${(error as Error).message}`;
+        if (!resumable) throw new Error(`${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`);
+        await fail(reason);
+        continue;
+      }
+      if (total === null || offset >= total || !resumable) return;
+      await fail(`the response ended at byte ${offset} of ${total}`);
+    } finally {
+      clearTimeout(stall);
     }
-    if (total === null || offset >= total || !resumable) return;
-    await fail(`the response ended at byte ${offset} of ${total}`);
   }
 }
 

@@ -20,6 +20,8 @@ export interface FlakyHttpServer {
   put(path: string, bytes: Uint8Array): void;
   /** The next `count` responses with a body send only `afterBytes` bytes of it, then drop the connection; `then` runs after each drop. */
   dropNext(count: number, afterBytes: number, then?: () => void): void;
+  /** The next `count` responses with a body send only `afterBytes` bytes of it, then nothing, the connection left open. */
+  stallNext(count: number, afterBytes: number): void;
   /** Answer Range requests with the whole file (200), as some servers do. */
   ignoreRange: boolean;
   close(): Promise<void>;
@@ -29,6 +31,7 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
   const files = new Map<string, { bytes: Uint8Array; etag: string }>();
   let versions = 0;
   let drops: { count: number; afterBytes: number; then?: () => void } = { count: 0, afterBytes: 0 };
+  let stalls = { count: 0, afterBytes: 0 };
   const requests: ServedRequest[] = [];
   const served: FlakyHttpServer = {
     url: '',
@@ -39,6 +42,9 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
     },
     dropNext(count, afterBytes, then) {
       drops = { count, afterBytes, then };
+    },
+    stallNext(count, afterBytes) {
+      stalls = { count, afterBytes };
     },
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
@@ -77,6 +83,11 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
         res.socket?.destroy();
         then?.();
       });
+      return;
+    }
+    if (stalls.count > 0 && body.length > stalls.afterBytes) {
+      stalls.count--;
+      res.write(body.subarray(0, stalls.afterBytes));
       return;
     }
     res.end(body);

@@ -191,7 +191,7 @@ if (redisServerInstalled('the Redis stream tests')) {
   test('entries held unacknowledged by a live consumer are kept alive: nobody claims them', async () => {
     const stream = newStream();
     await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
-    const a = source(stream, 'a', '&claim-after=400&keep-alive=100');
+    const a = source(stream, 'trainer%20one', '&claim-after=400&keep-alive=100'); // a name with a space, too
     assert.equal(await consume(a), range(300));
     await new Promise((r) => setTimeout(r, 1200)); // three claim-afters with the entries still held
     const b = source(stream, 'b', '&claim-after=400');

@@ -21,7 +21,8 @@ export class RedisConnection {
       db: address.db,
       // RESP2: the reply shapes every Redis server gives (RESP3 turns stream replies into maps).
       protocol: 2,
-      connectionName: `aevb-${purpose}`,
+      // CLIENT SETNAME refuses spaces and odd characters; the name only helps CLIENT LIST readers.
+      connectionName: `aevb-${purpose}`.replace(/[^\w.-]/g, '_'),
       maxRetriesPerRequest: 2,
       retryStrategy: (times) => (times > RECONNECT_ATTEMPTS ? null : Math.min(100 * times, 1000)),
     });

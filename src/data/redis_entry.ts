@@ -47,7 +47,8 @@ export function decodeEntry(stream: string, id: string, fields: Uint8Array[], ex
   }
   if (expectedD !== null && D !== expectedD) fail(`rows have ${D} values, but the rows delivered before have ${expectedD}`);
   const rows = x.length / rowBytes;
-  if (type === 'u8') return { values: Uint8Array.from(x), rows, D, scale: 1 / 255 };
+  // A copy: the reply's bytes may be a view into a larger buffer the block would otherwise keep alive.
+  if (type === 'u8') return { values: new Uint8Array(x), rows, D, scale: 1 / 255 };
   const view = new DataView(x.buffer, x.byteOffset, x.byteLength);
   const values = new Float32Array(rows * D);
   for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(4 * i, true);

@@ -30,7 +30,10 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
   keepAliveMs: number;
   /** An entry delivered more often than this goes to the dead-letter stream `<stream>:dead`. */
   maxDeliveries: number;
-  /** End the pass after this long without a new entry (null: wait forever, the online setting). */
+  /**
+   * End the pass after this long without a new entry (null: wait forever, the online setting). Make it longer
+   * than claimAfterMs when the entries of a consumer that died must be picked up before the pass ends.
+   */
   endAfterIdleMs: number | null;
 }
 

@@ -29,6 +29,7 @@ import { matmul } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
 import { allLayers, vaeLayers, type VaeArchitecture } from '../src/model/vae_architecture.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
+import { Vae } from '../src/model/vae.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -147,11 +148,12 @@ function binaryBatches(count: number): Float32Array[] {
 
 /** Small random weights (zeros elsewhere, padding included) so the step computes on realistic values. */
 function initParameters(gpu: GpuContext, step: SgvbStep): void {
-  const params = new Float32Array(step.layout.P);
-  for (const e of step.layout.entries) {
+  const { layout } = step.model;
+  const params = new Float32Array(layout.P);
+  for (const e of layout.entries) {
     if (e.name.endsWith('.weight')) for (let i = 0; i < e.size; i++) params[e.offset + i] = (Math.random() - 0.5) * 0.1;
   }
-  gpu.device.queue.writeBuffer(step.params, 0, params);
+  gpu.device.queue.writeBuffer(step.model.params, 0, params);
 }
 
 /** The whole step: n steps submitted back to back, one await. */
@@ -203,7 +205,8 @@ function report(peaks: Row[], matmuls: Row[], step: Row): string {
 
 async function main(): Promise<void> {
   const gpu = await acquireDevice();
-  const step = new SgvbStep(gpu, { arch: ARCH, B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
+  const model = await Vae.create({ D: ARCH.D, hidden: ARCH.hidden, latent: ARCH.Z, activation: ARCH.activation, init: 'pytorch', seed: 1 }, { gpu });
+  const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
     const a = gpu.adapter;
     const adapter: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: gpu.matmulVariant, quick: QUICK };
@@ -220,6 +223,7 @@ async function main(): Promise<void> {
     if (JSON_OUT) for (const r of [adapter, ...peaks, ...matmuls, stepRow]) console.log(JSON.stringify(r));
   } finally {
     step.destroy();
+    model.destroy();
     gpu.destroy();
   }
 }

@@ -6,8 +6,7 @@
  * Run:  node --import tsx bench/peer_speed.ts [--steps N]     (N: aevb steps per batch size; default 300)
  * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
  */
-import { loadMnist } from '../src/data/mnist.node.ts';
-import { trainingBatches } from '../src/data/minibatches.ts';
+import { mnistBatches } from './mnist_batches.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
 import { peerBlas, peerUnavailable, runPeer } from './torch_peer.ts';
@@ -17,16 +16,12 @@ const STEPS_AT_100 = stepsFlag > 0 ? Number(process.argv[stepsFlag + 1]) : 300;
 
 /** aevb samples/s over `steps` steps after a warm-up of 5 (pipeline creation, first-touch of buffers). */
 async function aevbSamplesPerSecond(batch: number, steps: number): Promise<{ sps: number; adapter: string }> {
-  const train = loadMnist('train');
+  const batches = await mnistBatches(batch, 5 + steps);
   const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, batch });
   try {
-    const batches = trainingBatches(train, batch, 1, { epoch: 0, index: 0, step: 1 });
-    const take = function* (n: number) {
-      for (let i = 0; i < n; i++) yield batches.next().value!.batch;
-    };
-    await trainer.fit(take(5));
+    await trainer.fit(batches.slice(0, 5));
     const started = performance.now();
-    await trainer.fit(take(steps));
+    await trainer.fit(batches.slice(5));
     const seconds = (performance.now() - started) / 1000;
     return { sps: (steps * batch) / seconds, adapter: `${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}]` };
   } finally {

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { openDataSource } from '../src/data/file_source.node.ts';
+import { fileSource } from '../src/data/file_source.node.ts';
 import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
@@ -38,7 +38,7 @@ console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\
 
 try {
   // A. Publishing.
-  const mnist = openDataSource(mnistFile('train'));
+  const mnist = fileSource(mnistFile('train'));
   console.log('A. publish (MNIST train, 60 000 rows of 784 u8)');
   for (const packRows of [1, 100]) {
     const r = await publishRows(mnist, `${server.url}/mnist-pack${packRows}`, { packRows, maxRows: quick && packRows === 1 ? 20_000 : Infinity });

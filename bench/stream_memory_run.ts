@@ -3,15 +3,12 @@
  * or synthetic:infx784) and prints one JSON line with the process's peak RSS. A fresh process per dataset,
  * so each peak is its own.
  */
-import { lastValueFrom, take } from 'rxjs';
-import { openDataSource } from '../src/data/file_source.node.ts';
+import { lastValueFrom } from 'rxjs';
+import { fileSource } from '../src/data/file_source.node.ts';
 import { syntheticSource } from '../src/data/synthetic_source.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
-import { Demand } from '../src/stream/demand.ts';
-import { trainingStream } from '../src/stream/training_stream.ts';
-import { trainOnGpu } from '../src/stream/train_on_gpu.ts';
-import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { trainingRun } from '../src/run/training_run.ts';
 
 const arg = (name: string) => process.argv[process.argv.indexOf(name) + 1];
 const data = arg('--data');
@@ -20,12 +17,10 @@ const batch = Number(arg('--batch'));
 const window = Number(arg('--shuffle-window'));
 // A small model: this benchmark is about the data side's memory, and a fast step lets it stream far.
 const config = { ...DEFAULT_TRAIN_CONFIG, hidden: [64], latent: 8, batch };
-const source = data === 'synthetic:infx784' ? syntheticSource({ D: 784, rows: Infinity, seed: 1, blockRows: 1024 }) : openDataSource(data);
+const source = data === 'synthetic:infx784' ? syntheticSource({ D: 784, rows: Infinity, seed: 1, blockRows: 1024 }) : fileSource(data);
 const trainer = await Trainer.create(config);
-const demand = new Demand();
 const started = performance.now();
-const stream = trainingStream({ source, B: batch, seed: 1, shuffleWindowRows: window, binarize: true, epochs: Infinity, start: STREAM_START }, demand);
-await lastValueFrom(stream.pipe(take(steps), trainOnGpu(trainer, demand)));
+await lastValueFrom(trainingRun(trainer, { source, steps, shuffleWindow: window }));
 const seconds = (performance.now() - started) / 1000;
 trainer.destroy();
 console.log(JSON.stringify({ data, steps, rows: steps * batch, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

@@ -7,15 +7,13 @@
  * Run:  node --import tsx bench/stream_throughput.ts [--steps N]     (default 300 steps each, after 20 warm-up)
  * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
  */
-import { lastValueFrom, take } from 'rxjs';
-import { loadMnist, mnistFile } from '../src/data/mnist.node.ts';
-import { trainingBatches } from '../src/data/minibatches.ts';
-import { openDataSource } from '../src/data/file_source.node.ts';
+import { lastValueFrom, take, tap } from 'rxjs';
+import { mnistFile } from '../src/data/mnist.node.ts';
+import { fileSource } from '../src/data/file_source.node.ts';
+import { mnistBatches } from './mnist_batches.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
-import { Demand } from '../src/stream/demand.ts';
-import { trainingStream } from '../src/stream/training_stream.ts';
-import { trainOnGpu, type PipelineStats } from '../src/stream/train_on_gpu.ts';
+import { streamedTraining, type TrainedBatch } from '../src/stream/streamed_training.ts';
 import { STREAM_START } from '../src/stream/positioned_batch.ts';
 
 const stepsFlag = process.argv.indexOf('--steps');
@@ -26,9 +24,8 @@ const config = { ...DEFAULT_TRAIN_CONFIG };
 async function inMemory(): Promise<number> {
   const trainer = await Trainer.create(config);
   try {
-    const generator = trainingBatches(loadMnist('train'), config.batch, config.seed, STREAM_START);
     // Materialised before the clock starts: this side measures the GPU with data already in memory.
-    const batches = Array.from({ length: WARMUP + STEPS }, () => generator.next().value!.batch.slice());
+    const batches = await mnistBatches(config.batch, WARMUP + STEPS);
     await trainer.fit(batches.slice(0, WARMUP));
     const started = performance.now();
     await trainer.fit(batches.slice(WARMUP));
@@ -41,20 +38,16 @@ async function inMemory(): Promise<number> {
 async function streamed(): Promise<{ sps: number; waiting: number }> {
   const trainer = await Trainer.create(config);
   try {
-    const source = openDataSource(mnistFile('train'));
-    const demand = new Demand();
-    const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
-    let started = 0;
-    const stream = trainingStream({ source, B: config.batch, seed: config.seed, shuffleWindowRows: 60_000, binarize: true, epochs: Infinity, start: STREAM_START }, demand);
+    const source = fileSource(mnistFile('train'));
+    let atWarmup: TrainedBatch | null = null;
+    const stream = streamedTraining(trainer, { source, B: config.batch, seed: config.seed, shuffleWindowRows: 60_000, binarize: true, epochs: Infinity, start: STREAM_START });
     // The clock starts after the warm-up steps, which also absorb the first fill of the shuffle window.
-    await lastValueFrom(stream.pipe(take(WARMUP + STEPS), trainOnGpu(trainer, demand, stats, (b) => {
-      if (b.step === WARMUP) {
-        started = performance.now();
-        stats.waitingForDataMs = 0;
-      }
-    })));
-    const seconds = (performance.now() - started) / 1000;
-    return { sps: (STEPS * config.batch) / seconds, waiting: (100 * stats.waitingForDataMs) / (seconds * 1000) };
+    const last = await lastValueFrom(stream.pipe(take(WARMUP + STEPS), tap((b) => { if (b.step === WARMUP) atWarmup = b; })));
+    await trainer.settle();
+    const warm = atWarmup as TrainedBatch | null;
+    if (warm === null) throw new Error('the warm-up never ended');
+    const seconds = (last.elapsedMs - warm.elapsedMs) / 1000;
+    return { sps: (STEPS * config.batch) / seconds, waiting: (100 * (last.waitingForDataMs - warm.waitingForDataMs)) / (seconds * 1000) };
   } finally {
     trainer.destroy();
   }

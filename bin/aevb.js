@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// aevb is written in TypeScript and run through tsx's loader (no build step): register it, then start the CLI.
-import { register } from 'tsx/esm/api';
+// The `aevb` command. The published package runs the compiled CLI (dist/, made by `npm run build`, which
+// `npm pack` runs first). A checkout of the repository has src/ and tsx (a devDependency) and runs the
+// TypeScript sources directly, so developing needs no build step and never runs a stale dist/.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/aevb.node.ts');
+const source = new URL('../src/cli/aevb.node.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/aevb.node.js');
+}

@@ -1,13 +1,13 @@
-// The demo page: the same Trainer, kernels and streaming pipeline as the Node CLI, on navigator.gpu. MNIST is
-// streamed from /mnist/ with fetch; a file picked from disk is streamed with File.stream(). URL parameters
-// (used by the browser tests) preset the model: ?hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
+// The demo page: a thin client of the library's trainingRun, on navigator.gpu. It only turns the run's events
+// into pictures and words; epochs, evaluation, resume and stopping are the run's. MNIST is streamed from
+// /mnist/ with fetch; a file picked from disk is streamed with File.stream(). URL parameters (used by the
+// browser tests) preset the model: ?hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
 import type { Subscription } from 'rxjs';
 import {
-  acquireDevice, Trainer, DEFAULT_TRAIN_CONFIG, urlSource, parsedSource, readableStreamBytes, rowParserFor,
-  Demand, trainingStream, trainOnGpu, STREAM_START, reconstruct, samplePrior, latentManifold, decodeLatents, imageGrid, pairRows,
-  encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type StreamPosition, type TrainConfig, type GreyImage,
+  acquireDevice, Trainer, Vae, DEFAULT_TRAIN_CONFIG, trainingRun, urlSource, streamSource, loadRows, rowLengthOf, imageGrid, pairRows,
+  encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type RunState, type TrainConfig, type GreyImage, type TrainingEvent, type DataFormat,
 } from '../src/index.ts';
-import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../src/data/read_rows.ts';
+import { lineChartSvg } from '../src/io/line_chart.ts';
 import { shaders } from './shaders.ts';
 
 const query = new URLSearchParams(location.search);
@@ -21,40 +21,74 @@ const state = {
   test: [] as Array<[number, number]>,
   errors: [] as string[],
   done: false,
+  /** Settled: nothing is running or loading (the controls are usable). */
+  idle: true,
 };
 (window as unknown as { __aevb: typeof state }).__aevb = state;
 
 let gpu: GpuContext | null = null;
 let trainer: Trainer | null = null;
 let subscription: Subscription | null = null;
-let position: StreamPosition = STREAM_START;
+let stop: AbortController | null = null;
+/** Where a paused or loaded run continues (undefined: a new run). */
+let resume: RunState | undefined;
 let testRows: Float32Array | null = null;
 let picked: File | null = null;
+const status = { step: 0, samplesPerSecond: 0, trainElbo: NaN, testElbo: NaN, device: '' };
 
 for (const id of ['hidden', 'latent', 'batch', 'lr']) if (query.has(id)) $<HTMLInputElement>(id).value = query.get(id)!;
-const maxSteps = Number(query.get('steps') ?? Infinity);
+const maxSteps = query.has('steps') ? Number(query.get('steps')) : undefined;
 const evalEvery = Number(query.get('evalEvery') ?? 200);
 
-function report(message: string): void {
+/** An error in words that fit the page (the library's messages name files and offsets; flags mean nothing here). */
+function report(error: unknown): void {
+  const message = (error as Error).message ?? String(error);
   state.errors.push(message);
-  $('status').textContent = `error: ${message}`;
+  $('error').textContent = message.replace(/give --format [\w|-]+/, 'choose its format in the menu beside the file picker').replace(/give --dim D/, 'give the values per row');
   console.error(`aevb: ${message}`);
+  setControls('idle');
+}
+
+function setControls(mode: 'idle' | 'running' | 'busy'): void {
+  state.idle = mode === 'idle';
+  $<HTMLButtonElement>('start').disabled = mode !== 'idle';
+  $<HTMLButtonElement>('pause').disabled = mode !== 'running';
+  $<HTMLButtonElement>('reset').disabled = mode === 'busy';
+  $<HTMLButtonElement>('save').disabled = mode === 'busy' || trainer === null;
+  $<HTMLInputElement>('load').disabled = mode === 'busy';
+  $('loading').hidden = mode !== 'busy';
+}
+
+function showStatus(): void {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
+  $('status').textContent = trainer === null ? 'ready'
+    : `step ${status.step} · train ELBO ${f(status.trainElbo)} · test ELBO ${f(status.testElbo)} nats · ${status.samplesPerSecond.toFixed(0)} images/s · ${status.device}`;
 }
 
 async function device(): Promise<GpuContext> {
-  gpu ??= await acquireDevice({ shaders, onError: (e) => report(e.message) });
+  gpu ??= await acquireDevice({ shaders, onError: (e) => report(e) });
+  status.device = gpu.adapter.description || gpu.adapter.architecture;
   return gpu;
 }
 
 function trainSource(): RowSource {
   if (picked === null) return urlSource('/mnist/train-images-idx3-ubyte');
   const file = picked;
-  return parsedSource(file.name, () => readableStreamBytes(file.stream() as ReadableStream<Uint8Array>), rowParserFor(file.name));
+  const format = $<HTMLSelectElement>('format').value as DataFormat;
+  const dim = format.startsWith('raw') ? Number($<HTMLInputElement>('dim').value) : undefined;
+  return streamSource(file.name, () => file.stream() as ReadableStream<Uint8Array>, { format, dim });
 }
 
 function configFromInputs(D: number): TrainConfig {
   const read = (id: string) => Number($<HTMLInputElement>(id).value);
   return { ...DEFAULT_TRAIN_CONFIG, D, hidden: [read('hidden')], latent: read('latent'), batch: read('batch'), lr: read('lr') || null };
+}
+
+function showConfig(c: TrainConfig): void {
+  $<HTMLInputElement>('hidden').value = String(c.hidden[0]);
+  $<HTMLInputElement>('latent').value = String(c.latent);
+  $<HTMLInputElement>('batch').value = String(c.batch);
+  $<HTMLInputElement>('lr').value = String(c.lr ?? 0.001);
 }
 
 function drawGrey(canvasId: string, image: GreyImage): void {
@@ -71,110 +105,127 @@ function drawGrey(canvasId: string, image: GreyImage): void {
   ctx.drawImage(scratch, 0, 0, canvas.width, canvas.height);
 }
 
+/** The same chart code as the CLI's curves.png: titled axes, ticks with distinct labels, a legend. */
 function drawPlot(): void {
-  const canvas = $<HTMLCanvasElement>('plot');
-  const ctx = canvas.getContext('2d')!;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const all = [...state.train, ...state.test];
-  if (all.length < 2) return;
-  const [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  const [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  const px = (x: number) => 40 + ((x - x0) / (x1 - x0 || 1)) * (canvas.width - 50);
-  const py = (y: number) => 10 + (1 - (y - y0) / (y1 - y0 || 1)) * (canvas.height - 30);
-  ctx.fillStyle = '#444';
-  ctx.fillText(`${y1.toFixed(1)}`, 2, 14);
-  ctx.fillText(`${y0.toFixed(1)}`, 2, canvas.height - 20);
-  ctx.fillText(`ELBO (nats) vs samples: ${x1}`, 40, canvas.height - 5);
-  for (const [series, colour] of [[state.train, '#999'], [state.test, '#c00']] as const) {
-    ctx.strokeStyle = colour;
-    ctx.beginPath();
-    series.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(px(x), py(y)) : ctx.lineTo(px(x), py(y))));
-    ctx.stroke();
-  }
+  const series = [{ name: 'train (minibatch)', points: state.train }, { name: 'test', points: state.test }].filter((s) => s.points.length > 0);
+  $('plot').innerHTML = state.train.length + state.test.length < 2 ? '' : lineChartSvg({
+    title: 'ELBO while training', xLabel: 'training images seen', yLabel: 'ELBO (nats per image)', series, xScale: 'linear', width: 560, height: 320,
+  });
 }
 
-async function evaluateAndDraw(): Promise<void> {
-  if (trainer === null) return;
-  testRows ??= binarizeRowsOnce((await readAllRows(urlSource('/mnist/t10k-images-idx3-ubyte'), TEST_POINTS)).values, TEST_BINARIZATION_SEED);
-  const { D, Z } = trainer.model.arch;
-  if (testRows.length / TEST_POINTS === D) {
-    const result = await trainer.evaluate(testRows);
-    state.test.push([trainer.step * trainer.config.batch, result.elbo]);
-    drawGrey('reconstructions', imageGrid(pairRows(testRows.subarray(0, 50 * D), await reconstruct(trainer.gpu, trainer.model, testRows.subarray(0, 50 * D)), D, 10), D, 10));
+/** The test set: the first 1000 MNIST test images, binarized once; used only when the rows have their length. */
+async function testSet(D: number): Promise<Float32Array | null> {
+  testRows ??= await loadRows(urlSource('/mnist/t10k-images-idx3-ubyte'), { maxRows: TEST_POINTS, binarize: true });
+  return testRows.length === TEST_POINTS * D ? testRows : null;
+}
+
+async function drawPictures(model: Vae): Promise<void> {
+  const { D, Z } = model.architecture;
+  const test = await testSet(D);
+  const side = Math.round(Math.sqrt(D));
+  if (side * side !== D) return; // rows that are not square images have no pictures
+  if (test !== null) drawGrey('reconstructions', imageGrid(pairRows(test.subarray(0, 50 * D), await model.reconstruct(test.subarray(0, 50 * D)), D, 10), D, 10));
+  drawGrey('samples', imageGrid(await model.sample(100, 1), D, 10));
+  $('manifold-caption').textContent = Z === 2 ? 'The learned manifold: decoded means over a 15 × 15 grid of latent points (Φ⁻¹ of an even grid).'
+    : `The learned manifold is drawn for Z = 2 only (this model has Z = ${Z}).`;
+  if (Z === 2) drawGrey('manifold', imageGrid(await model.latentGrid(15), D, 15, 0));
+}
+
+function onEvent(t: Trainer, e: TrainingEvent): void {
+  switch (e.type) {
+    case 'step':
+      state.steps = status.step = e.step;
+      status.samplesPerSecond = e.samplesPerSecond;
+      showStatus();
+      break;
+    case 'metrics':
+      state.train.push([e.samples, e.elbo]);
+      status.trainElbo = e.elbo;
+      drawPlot();
+      break;
+    case 'evaluation':
+      state.test.push([e.samples, e.results.test.elbo]);
+      status.testElbo = e.results.test.elbo;
+      showStatus();
+      drawPlot();
+      void drawPictures(t.model).catch(report);
+      break;
+    case 'done':
+      resume = e.state;
+      if (e.reason === 'finished') void drawPictures(t.model).then(() => { state.done = true; }, report);
+      break;
   }
-  drawGrey('samples', imageGrid(await samplePrior(trainer.gpu, trainer.model, 100, 1), D, 10));
-  if (Z === 2) drawGrey('manifold', imageGrid(await latentManifold(trainer.gpu, trainer.model, 15), D, 15, 0));
-  drawPlot();
 }
 
 async function start(): Promise<void> {
-  $<HTMLButtonElement>('start').disabled = true;
-  $<HTMLButtonElement>('pause').disabled = false;
-  $<HTMLButtonElement>('save').disabled = false;
+  $('error').textContent = '';
+  setControls('busy');
   const source = trainSource();
   if (trainer === null) {
     trainer = await Trainer.create(configFromInputs(await rowLengthOf(source)), { gpu: await device() });
-    trainer.watchMetrics((m) => { state.train.push([m.step * trainer!.config.batch, m.elbo]); drawPlot(); });
-    trainer.metricsEvery = 10;
+    resume = undefined;
   }
   const t = trainer;
-  const demand = new Demand();
-  const stats = { waitingForDataMs: 0, elapsedMs: 0 };
-  const started = performance.now();
-  const first = t.step;
-  const stream = trainingStream({ source, B: t.config.batch, seed: t.config.seed, shuffleWindowRows: 10_000, binarize: true, epochs: Infinity, start: position }, demand);
-  subscription = stream.pipe(trainOnGpu(t, demand, stats, async (b) => {
-    position = { epoch: b.epoch, index: b.index + 1, step: b.step + 1 };
-    state.steps = b.step;
-    const rate = ((b.step - first) * t.config.batch) / ((performance.now() - started) / 1000);
-    $('status').textContent = `step ${b.step} · epoch ${b.epoch + 1} · ${rate.toFixed(0)} samples/s · ${t.gpu.adapter.description || t.gpu.adapter.architecture}`;
-    if (b.step % evalEvery === 0) await evaluateAndDraw();
-    if (b.step >= maxSteps) {
-      pause();
-      await t.settle();
-      await evaluateAndDraw();
-      state.done = true;
-    }
-  })).subscribe({ error: (e) => report((e as Error).message) });
+  const test = await testSet(t.config.D);
+  stop = new AbortController();
+  setControls('running');
+  subscription = trainingRun(t, {
+    source, epochs: Infinity, steps: maxSteps, shuffleWindow: 10_000, evaluate: test === null ? {} : { test }, evaluateEvery: evalEvery,
+    metricsEvery: 10, signal: stop.signal, resume,
+  }).subscribe({ next: (e) => onEvent(t, e), error: report, complete: () => setControls('idle') });
 }
 
-function pause(): void {
+/** Stops taking minibatches; resolves once the run has handed back where it stands. */
+async function pause(): Promise<void> {
+  if (subscription === null) return;
+  const running = subscription;
+  const ended = new Promise<void>((resolve) => running.add(resolve));
+  stop?.abort();
+  await ended;
+  subscription = null;
+}
+
+async function reset(): Promise<void> {
   subscription?.unsubscribe();
   subscription = null;
-  $<HTMLButtonElement>('start').disabled = false;
-  $<HTMLButtonElement>('pause').disabled = true;
-}
-
-function reset(): void {
-  pause();
   trainer?.destroy();
   trainer = null;
-  position = STREAM_START;
+  resume = undefined;
   Object.assign(state, { steps: 0, train: [], test: [], done: false });
+  Object.assign(status, { step: 0, samplesPerSecond: 0, trainElbo: NaN, testElbo: NaN });
+  $('error').textContent = '';
   drawPlot();
-  $('status').textContent = 'ready';
+  showStatus();
+  setControls('idle');
 }
 
 async function save(): Promise<void> {
   if (trainer === null) return;
-  const bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), extra: { position } });
+  await pause();
+  const bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: resume ?? null });
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([new Uint8Array(bytes)]));
   link.download = 'checkpoint.safetensors';
   link.click();
+  (window as unknown as { __aevbSaved: Uint8Array }).__aevbSaved = bytes;
 }
 
 async function load(file: File): Promise<void> {
-  reset();
+  await reset();
+  setControls('busy');
+  $('status').textContent = `loading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)…`;
   const checkpoint = decodeCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name);
   trainer = await Trainer.create(checkpoint.snapshot.config, { gpu: await device() });
   await trainer.restore(checkpoint.snapshot, file.name);
-  position = (checkpoint.extra.position as StreamPosition | undefined) ?? STREAM_START;
-  await evaluateAndDraw();
-  $('status').textContent = `loaded ${file.name} at step ${trainer.step}`;
+  resume = checkpoint.run ?? undefined;
+  showConfig(checkpoint.snapshot.config);
+  Object.assign(status, { step: trainer.step });
+  await drawPictures(trainer.model);
+  showStatus();
+  setControls('idle');
 }
 
-const guarded = (f: () => Promise<void> | void) => () => Promise.resolve().then(f).catch((e) => report((e as Error).message));
+const guarded = (f: () => Promise<void> | void) => () => Promise.resolve().then(f).catch(report);
 $('start').addEventListener('click', guarded(start));
 $('pause').addEventListener('click', guarded(pause));
 $('reset').addEventListener('click', guarded(reset));
@@ -183,20 +234,21 @@ $<HTMLInputElement>('load').addEventListener('change', guarded(async () => {
   const file = $<HTMLInputElement>('load').files?.[0];
   if (file) await load(file);
 }));
-$<HTMLInputElement>('file').addEventListener('change', () => {
+$<HTMLInputElement>('file').addEventListener('change', guarded(async () => {
   picked = $<HTMLInputElement>('file').files?.[0] ?? null;
-  reset();
+  await reset();
+}));
+$<HTMLSelectElement>('format').addEventListener('change', () => {
+  $('dim-label').hidden = !$<HTMLSelectElement>('format').value.startsWith('raw');
 });
 if (query.get('autostart') === '1') void guarded(start)();
 
 /** For the browser test: decoder means of `z` under a checkpoint's bytes (written by the Node CLI). */
 (window as unknown as { __aevbDecodeCheckpoint: unknown }).__aevbDecodeCheckpoint = async (bytes: number[], z: number[]): Promise<number[]> => {
-  const checkpoint = decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node');
-  const t = await Trainer.create(checkpoint.snapshot.config, { gpu: await device() });
+  const model = await Vae.fromCheckpoint(decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node'), { gpu: await device() });
   try {
-    await t.restore(checkpoint.snapshot);
-    return Array.from(await decodeLatents(t.gpu, t.model, Float32Array.from(z)));
+    return Array.from(await model.decode(Float32Array.from(z)));
   } finally {
-    t.destroy();
+    model.destroy();
   }
 };

@@ -16,7 +16,8 @@
 // One workgroup per datapoint b: its WG invocations stride over the D pixels, then reduce their partial sums
 // in workgroup memory. Dispatch: (B, 1, 1) workgroups of (WG, 1, 1); WG must be a power of two.
 
-override WG: u32 = 64u;
+// WG has no default: it is BERNOULLI_LIKELIHOOD_WORKGROUP (src/kernels/bernoulli_likelihood.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Params { B: u32, D: u32, scale: f32 }
 

@@ -11,7 +11,8 @@
 // addresses of the same row, so each row is read contiguously by a workgroup.
 // Dispatch: (ceil(N / WG), 1, 1) workgroups of (WG, 1, 1). No divisibility assumed.
 
-override WG: u32 = 64u;
+// WG has no default: it is COLUMN_SUM_WORKGROUP (src/kernels/column_sum.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Dims { M: u32, N: u32 }
 

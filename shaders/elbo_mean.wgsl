@@ -1,19 +1,23 @@
 // elbo_mean.wgsl — minibatch means of the per-datapoint terms, kept on the GPU.
 //
-//   metrics[0] = (1/B) Σ_b (logp[b] − kl[b])    the ELBO, nats per datapoint (higher is better)
-//   metrics[1] = (1/B) Σ_b kl[b]
-//   metrics[2] = (1/B) Σ_b logp[b]              the reconstruction term
+//   metrics[SLOT_ELBO] = (1/B) Σ_b (logp[b] − kl[b])    the ELBO, nats per datapoint (higher is better)
+//   metrics[SLOT_KL]   = (1/B) Σ_b kl[b]
+//   metrics[SLOT_LOGP] = (1/B) Σ_b logp[b]              the reconstruction term
 //
 // Bindings:
 //   logp:    (B)
 //   kl:      (B)
-//   metrics: (3), written
+//   metrics: (3), written at the slots ELBO_METRICS (src/kernels/elbo_mean.ts) passes as overrides
 //   dims:    B
 //
 // One workgroup: WG invocations stride over B, then a tree reduction in workgroup memory.
 // Dispatch: (1, 1, 1) workgroup of (WG, 1, 1); WG must be a power of two.
 
-override WG: u32 = 64u;
+// WG has no default: it is ELBO_MEAN_WORKGROUP (src/kernels/elbo_mean.ts), passed when the pipeline is made.
+override WG: u32;
+override SLOT_ELBO: u32;
+override SLOT_KL: u32;
+override SLOT_LOGP: u32;
 
 struct Dims { B: u32 }
 
@@ -45,8 +49,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   if (lid == 0u) {
     let inverseB = 1.0 / f32(dims.B);
-    metrics[0] = (partialLogp[0] - partialKl[0]) * inverseB;
-    metrics[1] = partialKl[0] * inverseB;
-    metrics[2] = partialLogp[0] * inverseB;
+    metrics[SLOT_ELBO] = (partialLogp[0] - partialKl[0]) * inverseB;
+    metrics[SLOT_KL] = partialKl[0] * inverseB;
+    metrics[SLOT_LOGP] = partialLogp[0] * inverseB;
   }
 }

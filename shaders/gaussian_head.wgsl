@@ -18,8 +18,10 @@
 //
 // One invocation per element of (B, 2Z). Dispatch: (ceil(B·2Z / WG), 1, 1) workgroups of (WG, 1, 1).
 
-override WG: u32 = 64u;
-override BOUND: f32 = 15.0;
+// WG has no default: it is GAUSSIAN_HEAD_WORKGROUP (src/kernels/gaussian_head.ts), passed when the pipeline is made.
+override WG: u32;
+// BOUND has no default: it is LOG_VARIANCE_BOUND (src/kernels/gaussian_head.ts), the one statement of the bound.
+override BOUND: f32;
 
 struct Dims { B: u32, Z: u32 }
 

@@ -21,7 +21,8 @@
 // One workgroup per datapoint, WG invocations striding over D, then a tree reduction in workgroup memory.
 // Dispatch: (B, 1, 1) workgroups of (WG, 1, 1); WG must be a power of two.
 
-override WG: u32 = 64u;
+// WG has no default: it is GAUSSIAN_LIKELIHOOD_WORKGROUP (src/kernels/gaussian_likelihood.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Params { B: u32, D: u32, scale: f32 }
 

@@ -19,7 +19,8 @@
 //
 // One invocation per datapoint. Dispatch: (ceil(B / WG), 1, 1) workgroups of (WG, 1, 1).
 
-override WG: u32 = 64u;
+// WG has no default: it is IMPORTANCE_WEIGHT_WORKGROUP (src/kernels/importance_weight.ts), passed when the pipeline is made.
+override WG: u32;
 override FIRST: bool = false;
 
 struct Params { B: u32, Z: u32, k: u32 }

@@ -16,7 +16,8 @@
 //
 // One invocation per datapoint, looping over its k rows. Dispatch: (ceil(B / WG), 1, 1) of (WG, 1, 1).
 
-override WG: u32 = 64u;
+// WG has no default: it is IWAE_WEIGHTS_WORKGROUP (src/kernels/iwae_weights.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Params { B: u32, k: u32, scale: f32 }
 

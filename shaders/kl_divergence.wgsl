@@ -16,7 +16,8 @@
 // One invocation per datapoint, looping over its Z latents (Z is small: 2–200).
 // Dispatch: (ceil(B / WG), 1, 1) workgroups of (WG, 1, 1).
 
-override WG: u32 = 64u;
+// WG has no default: it is KL_DIVERGENCE_WORKGROUP (src/kernels/kl_divergence.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Params { B: u32, Z: u32, scale: f32 }
 

@@ -22,7 +22,8 @@
 // forward: one invocation per datapoint (loops over Z). direct: one invocation per element of (B, Z).
 // Dispatch: (ceil(B / WG), 1, 1) for forward and value, (ceil(B·Z / WG), 1, 1) for direct; of (WG, 1, 1).
 
-override WG: u32 = 64u;
+// WG has no default: it is MC_KL_WORKGROUP (src/kernels/mc_kl.ts), passed when the pipeline is made.
+override WG: u32;
 override PER_ROW_SCALE: bool = false;
 
 struct Params { B: u32, Z: u32, scale: f32 }

@@ -17,7 +17,8 @@
 // One invocation per block of 4 outputs. Dispatch: (ceil(ceil(n / 4) / WG), 1, 1) workgroups of (WG, 1, 1);
 // the last block may be partial.
 
-override WG: u32 = 64u;
+// WG has no default: it is PHILOX_NORMAL_WORKGROUP (src/kernels/philox_normal.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Params { n: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32 }
 

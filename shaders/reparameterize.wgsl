@@ -15,7 +15,8 @@
 //
 // One invocation per element of (B, Z). Dispatch: (ceil(B·Z / WG), 1, 1) workgroups of (WG, 1, 1).
 
-override WG: u32 = 64u;
+// WG has no default: it is REPARAMETERIZE_WORKGROUP (src/kernels/reparameterize.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Dims { B: u32, Z: u32 }
 

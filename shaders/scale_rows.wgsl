@@ -12,7 +12,8 @@
 // One invocation per element. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ R·N
 // (src/kernels/kernel.ts flatGrid); flat index = (wid.y · x + wid.x) · WG + lid.
 
-override WG: u32 = 256u;
+// WG has no default: it is SCALE_ROWS_WORKGROUP (src/kernels/scale_rows.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Dims { R: u32, N: u32 }
 

@@ -9,9 +9,10 @@
 //   hyper:  n (= P), lr, weightDecay
 //
 // One invocation per parameter. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ P
-// (x ≤ 65535, see src/kernels/grid.ts); flat index = (wid.y · x + wid.x) · WG + lid.
+// (x ≤ 65535, see flatGrid in src/kernels/kernel.ts); flat index = (wid.y · x + wid.x) · WG + lid.
 
-override WG: u32 = 256u;
+// WG has no default: it is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), passed when the pipeline is made.
+override WG: u32;
 
 struct Hyper { n: u32, lr: f32, weightDecay: f32 }
 

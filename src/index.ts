@@ -1,33 +1,41 @@
 /**
- * aevb's library entry for any environment (Node or a browser page): the device, the trainer, its config,
- * the data helpers that work on bytes. Node adds file and MNIST access in index.node.ts.
+ * aevb's library entry for any environment (Node or a browser page). Node adds files, the bundled MNIST and
+ * checkpoints on disk (index.node.ts); pages get the bundled shaders (index.browser.ts).
+ *
+ *   the device   acquireDevice → GpuContext
+ *   the model    Vae: encode, decode, sample, reconstruct, evaluate, logPx, activeUnits
+ *   training     Trainer (a Vae + its optimizer) and trainingRun (epochs, evaluation, checkpoints, resume, stop)
+ *   data         row sources: memorySource, urlSource, streamSource, syntheticSource, shardedSource; loadRows
+ *   checkpoints  encodeCheckpoint / decodeCheckpoint (safetensors bytes)
  */
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
-export { Trainer, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
+export { Vae, type ModelConfig } from './model/vae.ts';
+export { Trainer, type TrainerOptions, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
+export type { Activation } from './kernels/activation.ts';
+export type { InitScheme } from './model/initialization.ts';
 export type { StepMetrics } from './train/metrics_reader.ts';
-export type { ElboResult } from './eval/test_elbo.ts';
-export { parseIdx, DataFormatError, type IdxArray } from './data/idx.ts';
-export { datasetFromIdx, type Dataset } from './data/dataset.ts';
-export { trainingBatches, binarizeOnce, epochPermutation, batchesPerEpoch } from './data/minibatches.ts';
-export { encodeSafetensors, decodeSafetensors } from './io/safetensors.ts';
-export { urlSource, type UrlSourceOptions } from './data/url_source.ts';
-export { parsedSource, readableStreamBytes, shardedSource, type RowSource } from './data/row_source.ts';
-export { syntheticSource } from './data/synthetic_source.ts';
+export type { ElboResult } from './eval/dataset_elbo.ts';
+export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
+export type { ActiveUnits } from './eval/active_units.ts';
+export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';
+export type {
+  TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
+} from './run/training_events.ts';
+export type { RunState, RunPlan, DataDescription } from './run/run_state.ts';
+export type { StreamPosition } from './stream/positioned_batch.ts';
+export type { RowSource } from './data/row_source.ts';
 export type { RowBlock } from './data/row_block.ts';
-export { Demand } from './stream/demand.ts';
-export { trainingStream, type TrainingStreamOptions } from './stream/training_stream.ts';
-export { trainOnGpu, type PipelineStats } from './stream/train_on_gpu.ts';
-export { STREAM_START, type PositionedBatch, type StreamPosition } from './stream/positioned_batch.ts';
+export { shardedSource } from './data/row_source.ts';
+export { memorySource, type MemorySourceOptions } from './data/memory_source.ts';
+export { urlSource, type UrlSourceOptions } from './data/url_source.ts';
+export { streamSource, type StreamSourceOptions } from './data/stream_source.ts';
+export { syntheticSource, type SyntheticOptions } from './data/synthetic_source.ts';
+export { loadRows, rowLengthOf } from './data/read_rows.ts';
+export { DataFormatError } from './data/idx.ts';
+export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
-export { decodeLatents, reconstruct, samplePrior, latentManifold } from './eval/pictures.ts';
-export { imageGrid, pairRows, squareSide, type GreyImage } from './io/image_grid.ts';
-export { IdxRowParser } from './data/idx_rows.ts';
-export { NpyRowParser } from './data/npy_rows.ts';
-export { rowParserFor, formatOfName, DATA_FORMATS, type DataFormat } from './data/row_format.ts';
-export { httpShardsSource, shardOrder, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
-export { expandBraceRanges } from './data/brace_range.ts';
+export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';
+export { httpShardsSource, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
 export { isAcknowledgingSource, type AcknowledgingSource, type CheckpointedRows } from './data/acknowledging_source.ts';
-export { parseRedisConsumerUrl, parseRedisStreamUrl, type RedisConsumerSettings, type RedisStreamAddress } from './data/redis_url.ts';
-export { decodeEntry, encodeEntry, StreamEntryError } from './data/redis_entry.ts';

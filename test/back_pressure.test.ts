@@ -1,4 +1,4 @@
-// The join of the data pipeline to the GPU (src/stream/train_on_gpu.ts) without a GPU: a stand-in trainer
+// The join of the data pipeline to the GPU (src/stream/streamed_training.ts) without a GPU: a stand-in trainer
 // with R upload slots and a slow "GPU" shows that a source far faster than the consumer is paused — rows read
 // never run ahead of rows trained by more than the shuffle window, one source block and the R slots — and that
 // a resumed stream yields exactly the minibatches the uninterrupted one would have.
@@ -8,7 +8,7 @@ import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { syntheticSource } from '../src/data/synthetic_source.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { Demand } from '../src/stream/demand.ts';
-import { trainOnGpu, type PipelineStats, type StepSink } from '../src/stream/train_on_gpu.ts';
+import { streamedTraining, trainOnGpu, type StepSink } from '../src/stream/streamed_training.ts';
 import { trainingStream } from '../src/stream/training_stream.ts';
 import { STREAM_START } from '../src/stream/positioned_batch.ts';
 
@@ -54,10 +54,7 @@ test('an unbounded source is paused by a slow consumer: memory stays bounded', a
   const slots = 2;
   const source = counted(syntheticSource({ D: 4, rows: Infinity, seed: 1, blockRows }));
   const gpu = new SlowGpu(slots, 3);
-  const demand = new Demand();
-  const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
-  const stream = trainingStream({ source, B, seed: 1, shuffleWindowRows: window, binarize: true, epochs: 1, start: STREAM_START }, demand);
-  await lastValueFrom(stream.pipe(trainOnGpu(gpu, demand, stats), take(60)));
+  const stats = await lastValueFrom(streamedTraining(gpu, { source, B, seed: 1, shuffleWindowRows: window, binarize: true, epochs: 1, start: STREAM_START }).pipe(take(60)));
   const lead = source.rowsRead - gpu.steps * B;
   assert.is(gpu.steps, 60);
   assert.ok(lead <= window + blockRows + (slots + 1) * B, `read ${source.rowsRead} rows for ${gpu.steps * B} trained: ${lead} ahead`);
@@ -69,11 +66,10 @@ test('the lead stays bounded at every step, not just at the end', async () => {
   const B = 8;
   const source = counted(syntheticSource({ D: 3, rows: Infinity, seed: 4, blockRows: 32 }));
   const gpu = new SlowGpu(3, 2);
-  const demand = new Demand();
   const leads: number[] = [];
-  const stream = trainingStream({ source, B, seed: 4, shuffleWindowRows: 20, binarize: false, epochs: 1, start: STREAM_START }, demand);
+  const stream = streamedTraining(gpu, { source, B, seed: 4, shuffleWindowRows: 20, binarize: false, epochs: 1, start: STREAM_START });
   await new Promise<void>((resolve, reject) => {
-    stream.pipe(trainOnGpu(gpu, demand), take(80)).subscribe({
+    stream.pipe(take(80)).subscribe({
       next: () => leads.push(source.rowsRead - gpu.steps * B),
       error: reject,
       complete: resolve,
@@ -90,6 +86,7 @@ test('minibatches waiting for the GPU stay bounded across epoch ends, where the 
   const demand = new Demand();
   let produced = 0;
   let worst = 0;
+  // The two ends joined by hand (as streamedTraining does), to count what reaches the sink's queue.
   const stream = trainingStream({ source, B, seed: 6, shuffleWindowRows: 60, binarize: false, epochs: 4, start: STREAM_START }, demand);
   await new Promise<void>((resolve, reject) => {
     stream.pipe(tap(() => { produced++; worst = Math.max(worst, produced - gpu.steps); }), trainOnGpu(gpu, demand)).subscribe({ error: reject, complete: resolve });
@@ -113,11 +110,9 @@ test('a stream resumed at (epoch 1, batch 3) yields the same minibatches as the 
 test('an error in the source reaches the subscriber and stops the run', async () => {
   const failing: RowSource = { name: 'failing', async *open() { yield { values: new Uint8Array(20), rows: 10, D: 2, scale: 1 }; throw new Error('failing: at byte 40: truncated'); } };
   const gpu = new SlowGpu(2, 1);
-  const demand = new Demand();
   let message = '';
   await new Promise<void>((resolve) => {
-    trainingStream({ source: failing, B: 5, seed: 1, shuffleWindowRows: 1, binarize: false, epochs: 1, start: STREAM_START }, demand)
-      .pipe(trainOnGpu(gpu, demand)).subscribe({ error: (e) => { message = e.message; resolve(); }, complete: resolve });
+    streamedTraining(gpu, { source: failing, B: 5, seed: 1, shuffleWindowRows: 1, binarize: false, epochs: 1, start: STREAM_START }).subscribe({ error: (e) => { message = e.message; resolve(); }, complete: resolve });
   });
   assert.match(message, 'failing: at byte 40: truncated');
 });

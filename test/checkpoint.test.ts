@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { gpuSuite, throwsWith } from './gpu_suite.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
+import type { RunState } from '../src/run/run_state.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 
 const test = gpuSuite('checkpoint');
-const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 
 test('safetensors round-trips names, shapes, values and metadata, with 8-byte aligned data', () => {
   const tensors = [{ name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) }];
@@ -38,10 +39,11 @@ test('a checkpoint written and read back restores a trainer exactly', async ({ g
   const a = await Trainer.create(CONFIG, { gpu });
   await a.fit([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
   const saved = await a.snapshot();
-  writeCheckpoint(dir, { snapshot: saved, extra: { note: 1 } });
+  const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null }, stepsPerEpoch: 2, earlyStopping: null };
+  writeCheckpoint(dir, { snapshot: saved, run });
   a.destroy();
   const checkpoint = readCheckpoint(dir);
-  assert.equal(checkpoint.extra, { note: 1 });
+  assert.equal(checkpoint.run, run);
   assert.equal(checkpoint.snapshot.config, CONFIG);
   const b = await Trainer.create(CONFIG, { gpu: gpu });
   await b.restore(checkpoint.snapshot);
@@ -76,9 +78,9 @@ test('a checkpoint that is missing, truncated or not aevb\'s is refused with its
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-'));
   throwsWith(() => readCheckpoint(dir), [join(dir, CHECKPOINT_FILE), 'cannot read', 'ENOENT']);
   writeFileSync(join(dir, CHECKPOINT_FILE), encodeSafetensors({ tensors: [], metadata: { format: 'something-else' } }));
-  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-1'"]);
+  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-2'", 'not an aevb checkpoint']);
   const path = join(dir, CHECKPOINT_FILE);
-  writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, extra: {} });
+  writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, run: null });
   const whole = readFileSync(path);
   writeFileSync(path, whole.subarray(0, 200));
   throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, 'at byte 0', 'runs past the end of the file (200 bytes)']);

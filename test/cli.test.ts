@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCheckpoint } from '../src/io/checkpoint.node.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField } from '../src/train/train_config.ts';
+import { flagOf } from '../src/cli/train_options.node.ts';
 
 const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
 
@@ -28,6 +29,20 @@ test('aevb train --help explains every flag', async () => {
   }
 });
 
+test('aevb train --help shows every flag of the TrainConfig table with its help, choices and default', async () => {
+  const { stdout } = await aevb('train', '--help');
+  // One block per option: its first line and the lines its description wraps onto, whitespace collapsed.
+  const blocks = stdout.split(/\n(?=\s{2}-)/).map((block) => block.replace(/\s+/g, ' ').trim());
+  for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS) as Array<[string, ConfigField]>) {
+    if (field.flagValue === undefined) continue;
+    const block = blocks.find((b) => b.startsWith(`${flagOf(name)} ${field.flagValue} `));
+    assert.ok(block, `--help has no line for ${flagOf(name)} ${field.flagValue}`);
+    assert.ok(block!.includes(field.help), `${flagOf(name)}: help '${field.help}' in: ${block}`);
+    if (field.type === 'choice') assert.ok(block!.includes(`choices: ${field.choices.map((c) => `"${c}"`).join(', ')}`), block);
+    if (field.default !== null) assert.ok(block!.includes(`default: ${JSON.stringify(field.default)})`), `${flagOf(name)} default ${JSON.stringify(field.default)} in: ${block}`);
+  }
+});
+
 for (const [args, expected] of [
   [['--latent', '0'], '--latent must be an integer ≥ 1'],
   [['--batch', '2.5'], '--batch must be an integer ≥ 1'],
@@ -36,6 +51,9 @@ for (const [args, expected] of [
   [['--hidden', '500,x'], '--hidden takes comma-separated widths'],
   [['--activation', 'swish'], 'Allowed choices are identity, tanh, relu, softplus, sigmoid'],
   [['--weight-decay', 'lots'], '--weight-decay must be a number ≥ 0'],
+  [['--estimator', 'C'], 'Allowed choices are A, B'],
+  [['--samples-per-point', '0'], '--samples-per-point must be an integer ≥ 1'],
+  [['--samples-per-point', '2000'], 'samplesPerPoint must be an integer from 1 to 1024, got 2000'],
 ] as Array<[string[], string]>) {
   test(`aevb train ${args.join(' ')} is refused`, async () => {
     const { code, stderr } = await aevb('train', ...args);
@@ -68,7 +86,7 @@ test('--resume of a folder without a checkpoint names the file', async () => {
 
 test('--resume into a different model shape is refused, naming the flag', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
-  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, extra: {} });
+  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, run: null });
   const { code, stderr } = await aevb('train', '--resume', dir, '--latent', '7');
   assert.is(code, 1);
   assert.match(stderr, 'the checkpoint was trained with --latent 2, not 7');

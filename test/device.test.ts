@@ -1,13 +1,19 @@
 // The device boundary (src/gpu/device.ts): adapter facts, errors surfaced instead of swallowed, a clear
 // message when there is no adapter, and a Node process that exits by itself.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { gpuSuite, throwsWith } from './gpu_suite.ts';
 import { acquireDevice } from '../src/gpu/device.ts';
+import { readEnvironmentSettings } from '../src/gpu/settings.node.ts';
+import { shaderFilesFromDisk } from '../src/gpu/shader_files.node.ts';
+import type { ShaderSource } from '../src/gpu/shader_source.ts';
+import { createStorageBuffer } from '../src/gpu/buffers.ts';
+import { columnSum } from '../src/kernels/column_sum.ts';
+import { submitDispatches } from '../src/kernels/kernel.ts';
 
 const test = gpuSuite('device');
 const fixture = fileURLToPath(new URL('./fixtures/acquire_and_exit.ts', import.meta.url));
@@ -81,6 +87,76 @@ test('no adapter at all is an error that says what to install', async () => {
   assert.is.not(run.code, 0);
   assert.match(run.stderr, 'no WebGPU adapter is available');
   assert.match(run.stderr, 'bookworm-backports');
+});
+
+test('a WGSL error names the kernel and carries the compiler\'s message, ahead of the errors it causes', async () => {
+  const disk = shaderFilesFromDisk();
+  // column_sum.wgsl with one more line that refers to a name nothing declares.
+  const broken: ShaderSource = (stem) => (stem === 'column_sum' ? `${disk(stem)}\nconst BROKEN: f32 = not_declared_anywhere;\n` : disk(stem));
+  const brokenLine = disk('column_sum').split('\n').length + 1;
+  const reported: Error[] = [];
+  const gpu = await acquireDevice({ shaders: broken, onError: (e) => reported.push(e) });
+  try {
+    const a = createStorageBuffer(gpu, 'a', Float32Array.from([1, 2, 3, 4]));
+    const out = createStorageBuffer(gpu, 'out', 2);
+    // Dispatching the invalid pipeline adds a generic validation error; the compile error must still come first.
+    submitDispatches(gpu, [columnSum(gpu, { M: 2, N: 2, a: { buffer: a }, out: { buffer: out } })]);
+    let thrown: Error | null = null;
+    try {
+      await gpu.settle();
+    } catch (e) {
+      thrown = e as Error;
+    }
+    assert.ok(thrown, 'settle() must reject after a WGSL error');
+    assert.match(thrown!.message, "kernel column_sum (entry point 'main'");
+    assert.match(thrown!.message, `column_sum.wgsl:${brokenLine}:`);
+    assert.match(thrown!.message, "unresolved value 'not_declared_anywhere'");
+    assert.is(reported.length, 1, 'onError is called once');
+  } finally {
+    gpu.destroy();
+  }
+});
+
+test('a missing override names the kernel and the constant', async ({ gpu: shared }) => {
+  const gpu = await acquireDevice({ shaders: shared.shaders });
+  try {
+    gpu.pipeline('column_sum', 'main', {}); // WG has no default in the shader: the wrapper must pass it
+    let message = '';
+    await gpu.settle().catch((e: Error) => (message = e.message));
+    assert.match(message, "kernel column_sum (entry point 'main', constants {})");
+    assert.match(message, 'WG');
+  } finally {
+    gpu.destroy();
+  }
+});
+
+test('the environment settings are read by name; empty counts as unset', () => {
+  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, debugShaders: undefined });
+  assert.equal(
+    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_DEBUG_SHADERS: '1' }),
+    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', debugShaders: true },
+  );
+  assert.equal(readEnvironmentSettings({ AEVB_MATMUL: '', AEVB_DEBUG_SHADERS: '0' }).matmulVariant, undefined);
+  assert.is(readEnvironmentSettings({ AEVB_DEBUG_SHADERS: '0' }).debugShaders, false);
+});
+
+test('AEVB_DEBUG_SHADERS and AEVB_MATMUL reach the device from the environment', async () => {
+  const debug = await runFixture({ AEVB_DEBUG_SHADERS: '1' });
+  assert.is(debug.code, 0, debug.stderr);
+  assert.match(debug.stderr, '[aevb shaders] pipeline column_sum:main');
+  const bogus = await runFixture({ AEVB_MATMUL: 'bogus' });
+  assert.is.not(bogus.code, 0);
+  assert.match(bogus.stderr, 'AEVB_MATMUL');
+  assert.match(bogus.stderr, "'bogus'");
+});
+
+test('only src/gpu/settings.node.ts reads the environment', () => {
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  const readers = (readdirSync(src, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && file !== join('gpu', 'settings.node.ts'))
+    // Setting VK_ICD_FILENAMES for the Vulkan loader (dawn.node.ts) is a write, not a read.
+    .filter((file) => /process\.env(?!\.VK_ICD_FILENAMES = )/.test(readFileSync(join(src, file), 'utf8')));
+  assert.equal(readers, []);
 });
 
 test('the driver is chosen once per process', async () => {

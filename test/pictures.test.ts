@@ -1,4 +1,4 @@
-// The pictures (src/eval/pictures.ts, src/io/image_grid.ts, png.node.ts): decoded means equal the float64
+// The pictures (Vae.decode and latentGrid over src/eval/pictures.ts, src/io/image_grid.ts, png.node.ts): decoded means equal the float64
 // decoder's sigmoid(logits); the manifold grid uses Φ⁻¹ correctly; sheets lay images out where they belong;
 // the PNG decodes back to the same pixels.
 import * as assert from 'uvu/assert';
@@ -13,12 +13,12 @@ import { denseForward } from './reference/matmul.ts';
 import { sigmoid } from './reference/activation.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
-import { decodeLatents, inverseNormalCdf, latentManifold } from '../src/eval/pictures.ts';
+import { inverseNormalCdf } from '../src/eval/pictures.ts';
 import { imageGrid, pairRows } from '../src/io/image_grid.ts';
 import { writePng } from '../src/io/png.node.ts';
 
 const test = gpuSuite('pictures');
-const CONFIG: TrainConfig = { D: 16, hidden: [6], latent: 2, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 16, hidden: [6], latent: 2, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 
 test('Φ⁻¹ matches tabulated quantiles', () => {
   assertClose([0.5, 0.975, 0.001, 0.9999, 0.1].map(inverseNormalCdf), [0, 1.959963984540054, -3.090232306167813, 3.719016485455709, -1.2815515655446004],
@@ -34,11 +34,11 @@ test('decoded means equal the float64 decoder, and the manifold decodes the Φ�
       return denseForward(h, params['decoder.out.weight'], params['decoder.out.bias'], n, 6, 16, 'identity').y.map(sigmoid);
     };
     const z = Float32Array.from(seededNormal(5, 7 * 2));
-    assertClose(await decodeLatents(gpu, trainer.model, z), reference(z, 7), { atol: 1e-6, rtol: 1e-5, label: 'decoder means' });
+    assertClose(await trainer.model.decode(z), reference(z, 7), { atol: 1e-6, rtol: 1e-5, label: 'decoder means' });
     const side = 3;
     const grid: number[] = [];
     for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) grid.push(inverseNormalCdf((c + 0.5) / side), inverseNormalCdf(1 - (r + 0.5) / side));
-    assertClose(await latentManifold(gpu, trainer.model, side), reference(Float32Array.from(grid), side * side), { atol: 1e-6, rtol: 1e-5, label: 'manifold' });
+    assertClose(await trainer.model.latentGrid(side), reference(Float32Array.from(grid), side * side), { atol: 1e-6, rtol: 1e-5, label: 'manifold' });
   } finally {
     trainer.destroy();
   }

@@ -25,7 +25,10 @@ import { fileURLToPath } from 'node:url';
 
 const D = 3;
 
-/** Rows i = from … from+count−1 as f32 (i, i/2, −i): every row says which it is. */
+/** Row i as f32 values in [0, 1], exact in float32 for i < 2¹⁶: every row says which it is. */
+const rowOf = (i: number) => [i / 65536, i / 131072, 1 - i / 65536];
+
+/** Rows i = from … from+count−1 (rowOf). */
 function rowsSource(count: number, from = 0, blockRows = 37): RowSource {
   return {
     name: `${count} numbered rows`,
@@ -33,7 +36,7 @@ function rowsSource(count: number, from = 0, blockRows = 37): RowSource {
       for (let first = from; first < from + count; first += blockRows) {
         const rows = Math.min(blockRows, from + count - first);
         const values = new Float32Array(rows * D);
-        for (let r = 0; r < rows; r++) values.set([first + r, (first + r) / 2, -(first + r)], r * D);
+        for (let r = 0; r < rows; r++) values.set(rowOf(first + r), r * D);
         yield { values, rows, D, scale: 1 };
       }
     },
@@ -46,9 +49,10 @@ async function consume(source: RowSource, maxRows = Infinity, timeoutMs = 15_000
   const ids: number[] = [];
   for await (const block of source.open()) {
     for (let r = 0; r < block.rows; r++) {
-      const v = block.values.subarray(r * D, (r + 1) * D);
-      assert.equal([...v], [v[0], v[0] / 2, -v[0]], `row ${v[0]} is intact`);
-      ids.push(v[0]);
+      const v = [...block.values.subarray(r * D, (r + 1) * D)];
+      const id = v[0] * 65536;
+      assert.equal(v, rowOf(id), `row ${id} is intact`);
+      ids.push(id);
     }
     if (ids.length >= maxRows) break;
     if (performance.now() > deadline) throw new Error(`consume: no end after ${timeoutMs} ms (${ids.length} rows)`);
@@ -76,8 +80,8 @@ test('consumer URLs: group and consumer required, unknown parameters and a keep-
 
 test('entries: u8 and f32 rows round-trip; a bad entry is refused naming the stream, the entry id and what was expected', () => {
   const bytes = (fields: (string | Uint8Array)[]) => fields.map((f) => (typeof f === 'string' ? new TextEncoder().encode(f) : f));
-  const f32 = decodeEntry('s', '1-0', bytes(encodeEntry(Float32Array.of(1.5, -2, 3e-8, 4), 2)), null);
-  assert.equal([f32.rows, f32.D, f32.scale, [...f32.values]], [2, 2, 1, [1.5, -2, Math.fround(3e-8), 4]]);
+  const f32 = decodeEntry('s', '1-0', bytes(encodeEntry(Float32Array.of(0.15, 1, 3e-8, 0), 2)), null);
+  assert.equal([f32.rows, f32.D, f32.scale, [...f32.values]], [2, 2, 1, [Math.fround(0.15), 1, Math.fround(3e-8), 0]]);
   const u8 = decodeEntry('s', '1-1', bytes(encodeEntry(Uint8Array.of(0, 255, 7), 3)), 3);
   assert.equal([u8.rows, u8.D, u8.scale, [...u8.values]], [1, 3, 1 / 255, [0, 255, 7]]);
   const entry = (d: string, t: string, x: Uint8Array) => bytes(['d', d, 't', t, 'x', x]);
@@ -87,6 +91,9 @@ test('entries: u8 and f32 rows round-trip; a bad entry is refused naming the str
   throwsWith(() => decodeEntry('s', '5-3', bytes(['t', 'u8', 'x', new Uint8Array(4)]), null), ['entry 5-3', "expected a field 'd'", 'fields t, x']);
   throwsWith(() => decodeEntry('s', '5-4', entry('2', 'u8', new Uint8Array(4)), 3), ['entry 5-4', 'rows have 2 values, but the rows delivered before have 3']);
   throwsWith(() => decodeEntry('s', '5-5', entry('2', 'u8', new Uint8Array(0)), null), ['entry 5-5', 'holds 0 bytes']);
+  const outOfRange = bytes(encodeEntry(Float32Array.of(0.5, 1, 0, 37), 2));
+  throwsWith(() => decodeEntry('s', '5-6', outOfRange, null), ['entry 5-6', 'row 1, value 1 is 37: expected values in [0, 1]', 'divide by 255']);
+  throwsWith(() => decodeEntry('s', '5-7', bytes(encodeEntry(Float32Array.of(NaN), 1)), null), ['entry 5-7', 'row 0, value 0 is NaN', 'not finite']);
 });
 
 if (redisServerInstalled('the Redis stream tests')) {
@@ -213,7 +220,7 @@ if (redisServerInstalled('the Redis stream tests')) {
       let error: Error | null = null;
       const seen: number[] = [];
       try {
-        for await (const block of a.open()) seen.push(block.values[0]);
+        for await (const block of a.open()) seen.push(block.values[0] * 65536);
       } catch (e) {
         error = e as Error;
       }
@@ -239,7 +246,7 @@ if (redisServerInstalled('the Redis stream tests')) {
   test('aevb publish --data FILE --to redis://…/stream: packed entries a consumer reads back bit-identical', async () => {
     const stream = newStream();
     const file = join(mkdtempSync(join(tmpdir(), 'aevb-publish-')), 'rows.npy');
-    const values = range(250 * D).map((i) => Math.floor(i / D) * [1, 0.5, -1][i % D]);
+    const values = range(250).flatMap(rowOf);
     writeFileSync(file, npyBytes('<f4', [250, D], values));
     const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -9,6 +9,7 @@ import { sgdUpdate as referenceSgd } from './reference/sgd_update.ts';
 import { adagradUpdate as referenceAdagrad } from './reference/adagrad_update.ts';
 import { adamUpdate as referenceAdam } from './reference/adam_update.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
+import { Vae } from '../src/model/vae.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from '../src/train/optimizer_config.ts';
 import { DEFAULT_TRAIN_CONFIG, klWeightOf } from '../src/train/train_config.ts';
 import { parameterLayout, type ParameterLayout } from '../src/model/parameter_layout.ts';
@@ -38,9 +39,14 @@ test('the parameter layout names the same tensors, shapes and order as the refer
 /** The reference runs on the float32-rounded inputs the GPU saw. */
 const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
 
+/** A model of `arch` on the suite's device; each test writes its own parameters over the initial ones. */
+function modelOf(gpu: GpuContext, arch: VaeArchitecture): Promise<Vae> {
+  return Vae.create({ D: arch.D, hidden: arch.hidden, latent: arch.Z, activation: arch.activation, likelihood: arch.likelihood, init: 'glorot', seed: 1 }, { gpu });
+}
+
 /** Writes parameters and ε into a fixed-noise step and submits it on the minibatch x. */
 function runStep(gpu: GpuContext, step: SgvbStep, params: Float64Array, x: ArrayLike<number>, eps: ArrayLike<number>): void {
-  gpu.device.queue.writeBuffer(step.params, 0, Float32Array.from(params));
+  gpu.device.queue.writeBuffer(step.model.params, 0, Float32Array.from(params));
   gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
   step.submit(Float32Array.from(x));
 }
@@ -91,9 +97,10 @@ for (const { arch, B } of MODELS) {
   for (const kind of ['sgd', 'adagrad', 'adam'] as const) {
     const optimizer: OptimizerConfig = { ...DEFAULT_OPTIMIZERS[kind], weightDecay: 0.001 };
     test(`one step, ${kind}, D=${arch.D} hidden=[${arch.hidden}] Z=${arch.Z} ${arch.activation} B=${B}`, async ({ gpu }) => {
-      const step = new SgvbStep(gpu, { arch, B, optimizer, seed: 1, noise: 'fixed' });
+      const model = await modelOf(gpu, arch);
+      const step = new SgvbStep(model, { B, optimizer, seed: 1, noise: 'fixed' });
       try {
-        const layout = step.layout;
+        const layout = model.layout;
         const params = initialParameters(layout);
         const x = seededUniform(7, B * arch.D).map((v) => (v < 0.3 ? 1 : 0));
         const eps = seededNormal(8, B * arch.Z);
@@ -105,7 +112,7 @@ for (const { arch, B } of MODELS) {
         const expectedGrads = flatten(layout, expected.grads);
         const grads = await runAndRead(gpu, [], step.grads, layout.P);
         const gradientTolerance = checkGradients(grads, expected.grads, layout, kind);
-        const after = await runAndRead(gpu, [], step.params, layout.P);
+        const after = await runAndRead(gpu, [], model.params, layout.P);
         // (a) The update applied to the gradients the GPU computed: the optimizer and its wiring, exactly.
         const fromOurGradients = f32(params);
         referenceOptimizerStep(optimizer, fromOurGradients, Float64Array.from(grads));
@@ -123,6 +130,7 @@ for (const { arch, B } of MODELS) {
         assertClose(kept.map((i) => after[i]), kept.map((i) => endToEnd[i]), { atol: 1e-6, rtol: 1e-5, label: `params after one ${kind} step (float64 end to end)` });
       } finally {
         step.destroy();
+        model.destroy();
       }
     });
   }
@@ -131,18 +139,20 @@ for (const { arch, B } of MODELS) {
 for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) test(`a step with estimator ${estimator} and β = ${beta} on the KL has the reference gradients`, async ({ gpu }) => {
   const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
   const B = 3;
-  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? beta : 1), estimator });
+  const model = await modelOf(gpu, arch);
+  const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? beta : 1), estimator });
   try {
-    const params = initialParameters(step.layout);
+    const params = initialParameters(model.layout);
     const x = seededUniform(9, B * arch.D).map((v) => (v < 0.5 ? 1 : 0));
     const eps = seededNormal(10, B * arch.Z);
     runStep(gpu, step, params, x, eps);
-    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, beta, estimator);
+    const expected = vaeLossAndGradients(arch, byName(model.layout, f32(params)), x, f32(eps), B, beta, estimator);
     const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
     assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl]], [expected.elbo, expected.kl], { atol: 1e-4, rtol: 1e-5, label: `estimator ${estimator} [elbo, kl]` });
-    checkGradients(await runAndRead(gpu, [], step.grads, step.layout.P), expected.grads, step.layout, `${estimator}, β=${beta}:`);
+    checkGradients(await runAndRead(gpu, [], step.grads, model.layout.P), expected.grads, model.layout, `${estimator}, β=${beta}:`);
   } finally {
     step.destroy();
+    model.destroy();
   }
 });
 
@@ -150,18 +160,20 @@ test('a step on the IWAE objective (k = 3) has the reference gradients', async (
   const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
   const [points, k] = [2, 3];
   const B = points * k;
-  const step = new SgvbStep(gpu, { arch, B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', iwaeSamples: k });
+  const model = await modelOf(gpu, arch);
+  const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', iwaeSamples: k });
   try {
-    const params = initialParameters(step.layout);
+    const params = initialParameters(model.layout);
     // Each datapoint's row repeated k times, as the trainer lays L samples per point out.
     const xPoints = seededUniform(19, points * arch.D).map((v) => (v < 0.5 ? 1 : 0));
     const x = Float64Array.from({ length: B * arch.D }, (_, i) => xPoints[Math.floor(i / (k * arch.D)) * arch.D + (i % arch.D)]);
     const eps = seededNormal(20, B * arch.Z);
     runStep(gpu, step, params, x, eps);
-    const expected = vaeLossAndGradients(arch, byName(step.layout, f32(params)), x, f32(eps), B, 1, 'A', k);
-    checkGradients(await runAndRead(gpu, [], step.grads, step.layout.P), expected.grads, step.layout, 'IWAE k=3:');
+    const expected = vaeLossAndGradients(arch, byName(model.layout, f32(params)), x, f32(eps), B, 1, 'A', k);
+    checkGradients(await runAndRead(gpu, [], step.grads, model.layout.P), expected.grads, model.layout, 'IWAE k=3:');
   } finally {
     step.destroy();
+    model.destroy();
   }
 });
 

@@ -11,17 +11,15 @@ import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
-import { openDataSource } from '../src/data/file_source.node.ts';
+import { fileSource } from '../src/data/file_source.node.ts';
 import type { RowSource } from '../src/data/row_source.ts';
-import { Demand } from '../src/stream/demand.ts';
-import { trainingStream } from '../src/stream/training_stream.ts';
-import { trainOnGpu } from '../src/stream/train_on_gpu.ts';
+import { streamedTraining } from '../src/stream/streamed_training.ts';
 import { STREAM_START } from '../src/stream/positioned_batch.ts';
 
 const test = gpuSuite('stream_training');
 const D = 12;
 const ROWS = 70;
-const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 const values = seededUniform(77, ROWS * D);
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-stream-'));
@@ -34,9 +32,8 @@ writeFileSync(join(dir, 'shards', 'part-1.npy'), npyBytes('<f4', [45, D], values
 async function trainFrom(source: RowSource, gpu: Trainer['gpu']) {
   const trainer = await Trainer.create(CONFIG, { gpu, ringSlots: 2 });
   try {
-    const demand = new Demand();
-    const stream = trainingStream({ source, B: CONFIG.batch, seed: CONFIG.seed, shuffleWindowRows: 16, binarize: true, epochs: 2, start: STREAM_START }, demand);
-    const batches = await lastValueFrom(stream.pipe(trainOnGpu(trainer, demand), toArray()));
+    const stream = streamedTraining(trainer, { source, B: CONFIG.batch, seed: CONFIG.seed, shuffleWindowRows: 16, binarize: true, epochs: 2, start: STREAM_START });
+    const batches = await lastValueFrom(stream.pipe(toArray()));
     const snapshot = await trainer.snapshot();
     return { positions: batches.map((b) => [b.epoch, b.index, b.step]), step: trainer.step, params: snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')) };
   } finally {
@@ -45,8 +42,8 @@ async function trainFrom(source: RowSource, gpu: Trainer['gpu']) {
 }
 
 test('a .npy file and the same rows in shards train identical models', async ({ gpu }) => {
-  const single = await trainFrom(openDataSource(join(dir, 'all.npy')), gpu);
-  const sharded = await trainFrom(openDataSource(join(dir, 'shards')), gpu);
+  const single = await trainFrom(fileSource(join(dir, 'all.npy')), gpu);
+  const sharded = await trainFrom(fileSource(join(dir, 'shards')), gpu);
   assert.is(single.step, 14);
   assert.equal(single.positions.slice(0, 8), [[0, 0, 1], [0, 1, 2], [0, 2, 3], [0, 3, 4], [0, 4, 5], [0, 5, 6], [0, 6, 7], [1, 0, 8]]);
   assert.equal(sharded.positions, single.positions);

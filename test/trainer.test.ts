@@ -1,4 +1,4 @@
-// The Trainer (src/train/trainer.ts) and the dataset ELBO (src/eval/test_elbo.ts): the evaluation of a whole
+// The Trainer (src/train/trainer.ts) and the dataset ELBO (src/eval/dataset_elbo.ts): the evaluation of a whole
 // dataset, partial last chunk included, equals the float64 reference with the same ε; a non-finite ELBO stops
 // training with the step number instead of spreading.
 import * as assert from 'uvu/assert';
@@ -13,7 +13,7 @@ import { RANDOM_STREAMS } from '../src/random/streams.ts';
 import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 
 const test = gpuSuite('trainer');
-const CONFIG: TrainConfig = { D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 21, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 21, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 
 test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float64 reference', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });

@@ -14,7 +14,7 @@ import { readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
 
 const test = gpuSuite('trajectory');
 
-const CONFIG: TrainConfig = { D: 12, hidden: [8], latent: 3, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo' };
+const CONFIG: TrainConfig = { D: 12, hidden: [8], latent: 3, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
 const STEPS = 20;
 const BATCHES = Array.from({ length: STEPS }, (_, i) => Float32Array.from(seededUniform(1000 + i, CONFIG.batch * CONFIG.D).map((u) => (u < 0.4 ? 1 : 0))));
 
@@ -53,7 +53,7 @@ test('stopped at step 10, checkpointed and resumed, the run continues identicall
   const dir = mkdtempSync(join(tmpdir(), 'aevb-trajectory-'));
   const first = await Trainer.create(CONFIG, { gpu });
   const before = await run(first, 0, 10);
-  writeCheckpoint(dir, { snapshot: await first.snapshot(), extra: {} });
+  writeCheckpoint(dir, { snapshot: await first.snapshot(), run: null });
   first.destroy();
   assert.equal(readdirSync(dir), ['checkpoint.safetensors'], 'only the checkpoint, no temporary file left behind');
 

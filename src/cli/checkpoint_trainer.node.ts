@@ -1,20 +1,14 @@
-// Node-only: a Trainer holding a checkpoint's model and state, for the commands that only read a run.
+// Node-only: a checkpoint's model (parameters only, no optimizer state), for the commands that only read a run.
 import { join } from 'node:path';
 import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
-import { Trainer } from '../train/trainer.ts';
+import { Vae } from '../model/vae.ts';
 import { loadTestSet } from './data_setup.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
 
-export async function trainerFromCheckpoint(dir: string, vulkanDriver: string | undefined): Promise<{ trainer: Trainer; checkpoint: Checkpoint }> {
+export async function modelFromCheckpoint(dir: string, vulkanDriver: string | undefined): Promise<{ model: Vae; checkpoint: Checkpoint }> {
   const checkpoint = readCheckpoint(dir);
-  const trainer = await Trainer.create(checkpoint.snapshot.config, { acquire: { vulkanDriver } });
-  try {
-    await trainer.restore(checkpoint.snapshot, join(dir, CHECKPOINT_FILE));
-  } catch (error) {
-    trainer.destroy();
-    throw error;
-  }
-  return { trainer, checkpoint };
+  const model = await Vae.fromCheckpoint(checkpoint, { acquire: { vulkanDriver }, source: join(dir, CHECKPOINT_FILE) });
+  return { model, checkpoint };
 }
 
 /**
@@ -22,10 +16,11 @@ export async function trainerFromCheckpoint(dir: string, vulkanDriver: string | 
  * MNIST's — read and binarized the way the run read its data; null when the run trained on --data alone.
  */
 export async function testSetOf(checkpoint: Checkpoint, override: string | undefined): Promise<{ values: Float32Array; D: number; name: string } | null> {
-  const stream = (checkpoint.extra.stream ?? {}) as { data?: string | null; testData?: string | null; format?: DataFormat; dim?: number | null; binarize?: boolean };
-  const path: string | null = override ?? stream.testData ?? null;
-  if (path === null && stream.data) return null;
-  const set = await loadTestSet(path, { format: stream.format ?? 'auto', dim: stream.dim ?? undefined, binarize: stream.binarize ?? true });
+  const plan = checkpoint.run?.plan;
+  const data = plan?.data ?? null;
+  const path: string | null = override ?? data?.test ?? null;
+  if (path === null && data?.train) return null;
+  const set = await loadTestSet(path, { format: (data?.format ?? 'auto') as DataFormat, dim: data?.dim ?? undefined, binarize: plan?.binarize ?? true });
   const D = checkpoint.snapshot.config.D;
   if (set.D !== D) throw new Error(`${set.name}: test rows have ${set.D} values, but the checkpoint's model expects D = ${D}`);
   return set;

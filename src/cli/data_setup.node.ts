@@ -1,9 +1,10 @@
 // Node-only: which data a `aevb train` run reads — the bundled MNIST unless --data says otherwise — and its
 // test set, held in memory and binarized once.
 import { mnistFile } from '../data/mnist.node.ts';
-import { openDataSource } from '../data/file_source.node.ts';
+import { fileSource } from '../data/file_source.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
-import { binarizeRowsOnce, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
+import { binarizeRowsOnce, loadRows, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
+import { splitValidation } from '../data/validation_split.ts';
 import type { RowSource } from '../data/row_source.ts';
 import { syntheticSource } from '../data/synthetic_source.ts';
 
@@ -15,6 +16,10 @@ export interface DataSettings {
   dim: number | undefined;
   binarize: boolean;
   seed: number;
+  /** Hold out this share of the training rows for validation (by seed), or null. */
+  validationSplit: number | null;
+  /** A validation file, or null. */
+  validationData: string | null;
 }
 
 export interface RunData {
@@ -22,6 +27,8 @@ export interface RunData {
   D: number;
   /** Test rows (binarized if the run binarizes), or null when there is no test set. */
   test: Float32Array | null;
+  /** Validation rows (held out of `train`, or from their own file; binarized likewise), or null. */
+  validation: Float32Array | null;
   description: string;
   /** Rows per pass when known up front (the bundled MNIST), else null: learned when the first epoch ends. */
   rowsPerEpoch: number | null;
@@ -32,19 +39,29 @@ const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
 function sourceFor(path: string, d: DataSettings): RowSource {
   const synthetic = SYNTHETIC.exec(path);
   if (synthetic) return syntheticSource({ rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]), D: Number(synthetic[2]), seed: d.seed });
-  return openDataSource(path, { format: d.format, dim: d.dim });
+  return fileSource(path, { format: d.format, dim: d.dim });
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
-export async function loadTestSet(path: string | null, d: Omit<DataSettings, 'data' | 'testData' | 'seed'>): Promise<{ values: Float32Array; D: number; name: string }> {
+export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize'>): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? mnistFile('test');
-  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null, seed: 0 }));
+  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null, seed: 0, validationSplit: null, validationData: null }));
   return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values, D: rows.D, name };
 }
 
+/** Validation rows held in memory at most: a held-out share of an unbounded stream stops here. */
+export const MAX_VALIDATION_ROWS = 10_000;
+
 export async function setUpData(d: DataSettings): Promise<RunData> {
   const mnist = d.data === null;
-  const train = mnist ? openDataSource(mnistFile('train')) : sourceFor(d.data!, d);
+  let train = mnist ? fileSource(mnistFile('train')) : sourceFor(d.data!, d);
+  let validation: Float32Array | null = null;
+  if (d.validationSplit !== null && d.validationData !== null) throw new Error('give --validation-split or --validation-data, not both');
+  if (d.validationSplit !== null) {
+    const split = splitValidation(train, { fraction: d.validationSplit, seed: d.seed });
+    train = split.train;
+    validation = await loadRows(split.validation, { maxRows: MAX_VALIDATION_ROWS, binarize: d.binarize });
+  }
   const testPath = mnist ? null : d.testData;
   const D = await rowLengthOf(train);
   let test: Float32Array | null = null;
@@ -53,6 +70,12 @@ export async function setUpData(d: DataSettings): Promise<RunData> {
     if (set.D !== D) throw new Error(`${set.name}: test rows have ${set.D} values, but the training data's have ${D}`);
     test = set.values;
   }
+  if (d.validationData !== null) {
+    const set = await loadTestSet(d.validationData, d);
+    if (set.D !== D) throw new Error(`${set.name}: validation rows have ${set.D} values, but the training data's have ${D}`);
+    validation = set.values;
+  }
+  if (validation !== null && validation.length !== 0 && validation.length % D !== 0) throw new Error(`validation rows do not have the training data's ${D} values`);
   const description = mnist ? 'MNIST (bundled, 60000 train / 10000 test)' : `${train.name}${testPath ? `, test ${testPath}` : ', no test set (--test-data)'}`;
-  return { train, D, test, description, rowsPerEpoch: mnist ? 60_000 : null };
+  return { train, D, test, validation, description, rowsPerEpoch: mnist && d.validationSplit === null ? 60_000 : null };
 }

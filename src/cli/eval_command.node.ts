@@ -3,7 +3,8 @@
 // number of active latent units; printed as a table and, with --json, as one JSON line.
 import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
-import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { CountProgress } from './progress.node.ts';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -16,22 +17,23 @@ export function evalCommand(): Command {
     .option('--json', 'print one JSON line instead of the table')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      const { trainer, checkpoint } = await trainerFromCheckpoint(o.checkpoint, o.vulkanDriver);
+      const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
       try {
         const config = checkpoint.snapshot.config;
         const test = await testSetOf(checkpoint, o.testData);
         if (test === null) throw new Error(`${o.checkpoint}: the run trained without a test set; give --test-data`);
         const data = { test: test.values };
-        const elbo = await trainer.evaluate(data.test);
+        const elbo = await model.evaluate(data.test);
         const points = Math.min(o.points, elbo.rows);
         const started = performance.now();
-        const logPx = await trainer.logPx(data.test.subarray(0, points * config.D), {
+        const progress = o.json ? null : new CountProgress('log p(x)', 'points');
+        const logPx = await model.logPx(data.test.subarray(0, points * config.D), {
           k: o.k, chunk: o.chunk,
-          onProgress: (done, total) => { if (!o.json) process.stderr.write(`\rlog p(x): ${done}/${total} points`); },
+          onProgress: (done, total) => progress?.update(done, total),
         });
         const seconds = (performance.now() - started) / 1000;
-        if (!o.json) process.stderr.write('\n');
-        const units = await trainer.activeUnits(data.test);
+        progress?.end();
+        const units = await model.activeUnits(data.test);
         const result = {
           checkpoint: o.checkpoint, step: checkpoint.snapshot.step, test_points: elbo.rows, test_elbo: elbo.elbo, kl: elbo.kl, logp: elbo.logp,
           log_px: logPx.logPx, k: o.k, log_px_points: points, log_px_seconds: seconds, active_units: units.count, latent: config.latent,
@@ -45,7 +47,7 @@ export function evalCommand(): Command {
           console.log(`active units          ${units.count} of ${config.latent}  (Var_x E[z_j|x] > 0.01)`);
         }
       } finally {
-        trainer.destroy();
+        model.destroy();
       }
     });
 }

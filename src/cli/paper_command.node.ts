@@ -1,13 +1,13 @@
 // Node-only: `aevb paper` — Kingma & Welling's MNIST experiment (Figure 2) as one command: their model and
 // optimiser (784-500-Z, tanh, N(0, 0.01²) init, Adagrad 0.02, M = 100, L = 1, the N(0, I) prior on the
 // parameters scaled by M/N), the train and test lower bound logged against samples seen after every epoch,
-// and the curve drawn into lower_bound.png.
+// and the curves drawn into lower_bound.png.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
-import { linePlot } from '../io/line_plot.ts';
-import { writePng } from '../io/png.node.ts';
+import { writeLineChart } from '../io/line_chart_png.node.ts';
+import { trainingCurvesChart } from '../io/training_curves.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/train_config.ts';
 import { runTraining } from './train_run.node.ts';
 
@@ -34,15 +34,11 @@ export function paperCommand(): Command {
       await runTraining(paperConfig(o.latent), {
         data: null, testData: null, format: 'auto', dim: undefined, binarize: true, shuffleWindow: MNIST_TRAINING_ROWS,
         epochs: 1, samples: o.samples, out, resume: null, checkpointEvery: 0, metricsEvery: 50, evalChunk: 1000,
-        vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000,
+        vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null,
       }, new Set());
       const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const curve = (type: string, key: string) => records.filter((r) => r.type === type).map((r): [number, number] => [r.samples, r[key]]);
       const path = join(out, 'lower_bound.png');
-      writePng(path, linePlot([
-        { label: 'TEST', points: curve('test', 'test_elbo'), grey: 0, dash: [1, 0] },
-        { label: 'TRAIN', points: curve('train_bound', 'train_elbo'), grey: 110, dash: [6, 4] },
-      ], { logX: true }));
+      writeLineChart(path, trainingCurvesChart(records, { title: `MNIST, Z = ${o.latent}: lower bound per datapoint`, types: ['train_bound', 'test'], xScale: 'log' }));
       console.log(`lower bound per datapoint against training samples: ${path}`);
     });
 }

@@ -3,16 +3,17 @@
 import { join } from 'node:path';
 import { imageGrid, pairRows, squareSide } from '../io/image_grid.ts';
 import { writePng } from '../io/png.node.ts';
-import { latentManifold, reconstruct, samplePrior } from '../eval/pictures.ts';
-import type { Trainer } from '../train/trainer.ts';
+import type { Vae } from '../model/vae.ts';
 
 const COLS = 10;
 
-/** Writes the pictures for `trainer` into `dir`; returns the paths (none when rows are not square images). */
-export async function writePictures(trainer: Trainer, dir: string, test: Float32Array | null, seed: number): Promise<string[]> {
-  const { D, Z } = trainer.model.arch;
+/**
+ * Writes the pictures of `model` into `dir`; returns the paths (none when rows are not square images). A model
+ * still training: settle its trainer first, or the pictures show whatever step the GPU has reached.
+ */
+export async function writePictures(model: Vae, dir: string, test: Float32Array | null, seed: number): Promise<string[]> {
+  const { D, Z } = model.architecture;
   if (squareSide(D) === null) return [];
-  await trainer.settle();
   const written: string[] = [];
   const save = (name: string, images: Float32Array) => {
     const path = join(dir, name);
@@ -21,13 +22,13 @@ export async function writePictures(trainer: Trainer, dir: string, test: Float32
   };
   if (test !== null && test.length >= 5 * COLS * D) {
     const originals = test.subarray(0, 5 * COLS * D);
-    save('reconstructions.png', pairRows(originals, await reconstruct(trainer.gpu, trainer.model, originals), D, COLS));
+    save('reconstructions.png', pairRows(originals, await model.reconstruct(originals), D, COLS));
   }
-  save('samples.png', await samplePrior(trainer.gpu, trainer.model, 10 * COLS, seed));
+  save('samples.png', await model.sample(10 * COLS, seed));
   if (Z === 2) {
     const side = 20;
     const path = join(dir, 'manifold.png');
-    writePng(path, imageGrid(await latentManifold(trainer.gpu, trainer.model, side), D, side, 0));
+    writePng(path, imageGrid(await model.latentGrid(side), D, side, 0));
     written.push(path);
   }
   return written;

@@ -1,37 +1,30 @@
-// Node-only: the progress bar of `aevb train` (cli-progress): steps, samples/s, the latest minibatch ELBO and
-// the share of time the trainer waited for data. On a terminal it redraws in place; elsewhere (CI, a log
-// file) it prints a line every 15 s.
+// Node-only: the progress shown on stderr. The bar of `aevb train` (cli-progress): steps, samples/s, the latest
+// minibatch ELBO and the share of time the trainer waited for data, all taken from the run's events; and a
+// done/total counter for longer passes (`aevb eval`'s log p(x)). On a terminal both redraw in place; elsewhere
+// (CI, a log file) they print whole lines, one every 15 s and one at the end, and never a carriage return.
 import cliProgress from 'cli-progress';
-import type { PipelineStats } from '../stream/train_on_gpu.ts';
+import type { RunStepEvent } from '../run/training_events.ts';
+
+/** Milliseconds between lines when stderr is not a terminal. */
+const NOT_TTY_INTERVAL_MS = 15_000;
 
 export class Progress {
   private readonly bar: cliProgress.SingleBar;
-  private readonly first: number;
-  private readonly started = performance.now();
-  private readonly trainer: { step: number };
-  private readonly batch: number;
-  private readonly stats: PipelineStats;
 
   /** `totalSteps` null: the epoch's length is unknown until it ends, so the bar counts without a total. */
-  constructor(epoch: number, totalSteps: number | null, trainer: { step: number }, batch: number, stats: PipelineStats) {
-    this.trainer = trainer;
-    this.batch = batch;
-    this.stats = stats;
-    this.first = trainer.step;
+  constructor(epoch: number, totalSteps: number | null, firstStep: number) {
     const counter = totalSteps === null ? '{value} steps' : '|{bar}| {value}/{total} steps';
     this.bar = new cliProgress.SingleBar({
       format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%`,
       noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 15_000,
+      notTTYSchedule: NOT_TTY_INTERVAL_MS,
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(totalSteps ?? 0, trainer.step, { speed: '-', elbo: '-', waiting: '-' });
+    this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-' });
   }
 
-  step(): void {
-    const seconds = (performance.now() - this.started) / 1000;
-    const waiting = this.stats.elapsedMs > 0 ? (100 * this.stats.waitingForDataMs) / this.stats.elapsedMs : 0;
-    this.bar.update(this.trainer.step, { speed: (((this.trainer.step - this.first) * this.batch) / seconds).toFixed(0), waiting: waiting.toFixed(1) });
+  step(e: RunStepEvent): void {
+    this.bar.update(e.step, { speed: e.samplesPerSecond.toFixed(0), waiting: e.waitingForDataPercent.toFixed(1) });
   }
 
   metrics(elbo: number): void {
@@ -40,5 +33,37 @@ export class Progress {
 
   stop(): void {
     this.bar.stop();
+  }
+}
+
+/** `label: done/total unit` on stderr: redrawn in place on a terminal, else a line every 15 s and at the end. */
+export class CountProgress {
+  private readonly label: string;
+  private readonly unit: string;
+  private readonly stream: NodeJS.WriteStream;
+  private lastLine = -Infinity;
+  private drawn = false;
+
+  constructor(label: string, unit: string, stream: NodeJS.WriteStream = process.stderr) {
+    this.label = label;
+    this.unit = unit;
+    this.stream = stream;
+  }
+
+  update(done: number, total: number): void {
+    const text = `${this.label}: ${done}/${total} ${this.unit}`;
+    if (this.stream.isTTY) {
+      this.stream.write(`\r${text}`);
+      this.drawn = true;
+    } else if (done === total || performance.now() - this.lastLine >= NOT_TTY_INTERVAL_MS) {
+      this.stream.write(`${text}\n`);
+      this.lastLine = performance.now();
+    }
+  }
+
+  /** Ends the line drawn in place (nothing to do off a terminal: every line is already whole). */
+  end(): void {
+    if (this.drawn) this.stream.write('\n');
+    this.drawn = false;
   }
 }

@@ -2,7 +2,7 @@
 // of rows per entry, pipelined, with a progress line; trainers read it with --data redis://…?group=…&consumer=….
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { openDataSource } from '../data/file_source.node.ts';
+import { fileSource } from '../data/file_source.node.ts';
 import { publishRows } from '../data/redis_publish.node.ts';
 import { parseRedisStreamUrl } from '../data/redis_url.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
@@ -19,7 +19,7 @@ export function publishCommand(): Command {
     .option('--rows <n>', 'stop after this many rows', integer('--rows', 1))
     .action(async (o) => {
       parseRedisStreamUrl(o.to); // a bad URL is refused before any file is read
-      const source = openDataSource(o.data, { format: o.format, dim: o.dim });
+      const source = fileSource(o.data, { format: o.format, dim: o.dim });
       const bar = new cliProgress.SingleBar({
         format: 'published {value} rows | {entries} entries | {speed} rows/s',
         noTTYOutput: !process.stderr.isTTY,

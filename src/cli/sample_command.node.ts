@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { writePictures } from './pictures.node.ts';
-import { testSetOf, trainerFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
 
 export function sampleCommand(): Command {
   return new Command('sample')
@@ -15,14 +15,14 @@ export function sampleCommand(): Command {
     .option('--seed <n>', 'seed of the prior samples', integer('--seed', 0), 1)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      const { trainer, checkpoint } = await trainerFromCheckpoint(o.checkpoint, o.vulkanDriver);
+      const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
       try {
         const test = (await testSetOf(checkpoint, o.testData))?.values ?? null;
         const out = o.out ?? o.checkpoint;
         mkdirSync(out, { recursive: true });
-        for (const path of await writePictures(trainer, out, test, o.seed)) console.log(`wrote ${path}`);
+        for (const path of await writePictures(model, out, test, o.seed)) console.log(`wrote ${path}`);
       } finally {
-        trainer.destroy();
+        model.destroy();
       }
     });
 }

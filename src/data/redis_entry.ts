@@ -5,7 +5,7 @@
  *   x  the raw values: one row or a packed block of rows, rows = len(x) / (d · bytes per value)
  * Other fields are ignored (a producer may add its own). No Redis client here: bytes in, bytes out.
  */
-import type { RowBlock } from './row_block.ts';
+import { MAX_ROW_VALUES, type RowBlock } from './row_block.ts';
 
 export type EntryValueType = 'u8' | 'f32';
 
@@ -37,6 +37,7 @@ export function decodeEntry(stream: string, id: string, fields: Uint8Array[], ex
   const dText = decoder.decode(field('d', 'values per row'));
   const D = Number(dText);
   if (!/^\d+$/.test(dText) || D < 1) fail(`expected 'd' to be a positive integer (values per row), got '${dText}'`);
+  if (D > MAX_ROW_VALUES) fail(`a row of d = ${D} values is over the limit of ${MAX_ROW_VALUES} values per row (128 MiB as float32, the largest WebGPU input binding)`);
   const t = decoder.decode(field('t', "the value type, 'u8' or 'f32'"));
   if (t !== 'u8' && t !== 'f32') fail(`expected 't' to be 'u8' or 'f32', got '${t}'`);
   const type = t as EntryValueType;
@@ -51,7 +52,16 @@ export function decodeEntry(stream: string, id: string, fields: Uint8Array[], ex
   if (type === 'u8') return { values: new Uint8Array(x), rows, D, scale: 1 / 255 };
   const view = new DataView(x.buffer, x.byteOffset, x.byteLength);
   const values = new Float32Array(rows * D);
-  for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(4 * i, true);
+  for (let i = 0; i < values.length; i++) {
+    const v = (values[i] = view.getFloat32(4 * i, true));
+    // The same rule, and the same words, as a file's floats (row_block.ts).
+    if (!(v >= 0 && v <= 1)) {
+      const fix = Number.isFinite(v)
+        ? v > 1 && v <= 255 ? ' If these are 0–255 intensities, divide by 255 before publishing, or publish them as u8, which is scaled by 1/255.' : ' Rescale the data into [0, 1].'
+        : ' The data itself is not finite: fix or drop that row.';
+      fail(`row ${Math.floor(i / D)}, value ${i % D} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`);
+    }
+  }
   return { values, rows, D, scale: 1 };
 }
 

@@ -1,7 +1,9 @@
 /**
  * A row source read over HTTP(S) with fetch — in a browser page or in Node — streamed from the response body
- * (never downloaded whole first). Each pass (epoch) fetches again. The format comes from the URL's name unless
- * given; raw rows need `dim`.
+ * (never downloaded whole first), so memory stays bounded by the parser's limits (row_block.ts) whatever the
+ * server sends. Each pass (epoch) fetches again. The format comes from the URL's name unless given; raw rows
+ * need `dim`. A `.gz` URL is refused up front: the bytes are not gunzipped here (a server that sends
+ * `Content-Encoding: gzip` is undone by fetch itself), so serve the file uncompressed.
  */
 import { rowParserFor, type DataFormat } from './row_format.ts';
 import { parsedSource, readableStreamBytes, type RowSource } from './row_source.ts';
@@ -14,11 +16,28 @@ export interface UrlSourceOptions {
 }
 
 export function urlSource(url: string, options: UrlSourceOptions = {}): RowSource {
-  const makeParser = rowParserFor(url, options.format, options.dim, new URL(url, 'http://localhost/').pathname);
+  const path = new URL(url, 'http://localhost/').pathname;
+  if (path.endsWith('.gz')) {
+    throw new Error(`${url}: a .gz URL is not gunzipped when read over HTTP: serve the file uncompressed (or with Content-Encoding: gzip, which fetch undoes)`);
+  }
+  const makeParser = rowParserFor(url, options.format, options.dim, path);
   const get = options.fetch ?? globalThis.fetch;
   return parsedSource(url, async function* () {
-    const response = await get(url);
+    let response: Response;
+    try {
+      response = await get(url);
+    } catch (error) {
+      throw new Error(`${url}: the request failed (${(error as Error).message})`, { cause: error });
+    }
     if (!response.ok || response.body === null) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-    yield* readableStreamBytes(response.body);
+    let received = 0;
+    try {
+      for await (const chunk of readableStreamBytes(response.body)) {
+        received += chunk.length;
+        yield chunk;
+      }
+    } catch (error) {
+      throw new Error(`${url}: the download failed after ${received} bytes (${(error as Error).message})`, { cause: error });
+    }
   }, makeParser);
 }

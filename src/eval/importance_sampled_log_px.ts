@@ -4,13 +4,12 @@
  * the k samples then re-runs only ε, the decoder and the likelihood, folding its weight into a running
  * log-sum-exp that never leaves the GPU. ε of sample s of chunk c is Philox(seed, c·k + s, importance stream).
  */
-import type { GpuContext } from '../gpu/device.ts';
-import { createStorageBuffer, readFloat32 } from '../gpu/buffers.ts';
+import { readFloat32 } from '../gpu/buffers.ts';
 import { submitDispatches } from '../kernels/kernel.ts';
 import { importanceWeight } from '../kernels/importance_weight.ts';
 import { VaeForward } from '../model/vae_forward.ts';
-import type { VaeArchitecture } from '../model/vae_architecture.ts';
-import type { ParameterLayout } from '../model/parameter_layout.ts';
+import { BufferSet } from '../model/buffer_set.ts';
+import type { ModelBuffers } from '../model/model_buffers.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 
 export interface LogPxResult {
@@ -21,13 +20,14 @@ export interface LogPxResult {
   k: number;
 }
 
+/** log p(x) of every row of `data` (whole rows of D values) under `model`, k samples each, in chunks of `chunk` rows. */
 export async function importanceSampledLogPx(
-  ctx: GpuContext,
-  model: { arch: VaeArchitecture; layout: ParameterLayout; params: GPUBuffer },
+  model: ModelBuffers,
   data: Float32Array,
-  options: { k: number; chunk: number; seed: number; onProgress?: (done: number, total: number) => void },
+  options: { k: number; chunk: number; seed: number | bigint; onProgress?: (done: number, total: number) => void },
 ): Promise<LogPxResult> {
-  const { D, Z } = model.arch;
+  const ctx = model.gpu;
+  const { D, Z } = model.architecture;
   const { k } = options;
   if (!Number.isInteger(k) || k < 1) throw new Error(`aevb: k must be an integer ≥ 1, got ${k}`);
   if (data.length % D !== 0 || data.length === 0) throw new Error(`aevb: evaluation data must be whole rows of D = ${D} values`);
@@ -36,15 +36,16 @@ export async function importanceSampledLogPx(
   const chunks = Math.ceil(rows / chunk);
   if (chunks * k > 2 ** 32) throw new Error(`aevb: ${chunks} chunks × k = ${k} samples exceed the 2³² Philox counters`);
   const perRow = new Float32Array(rows);
-  const plans = new Map<number, { forward: VaeForward; kernels: ReturnType<typeof importanceWeight>; logPx: GPUBuffer }>();
+  const plans = new Map<number, { forward: VaeForward; weights: BufferSet; kernels: ReturnType<typeof importanceWeight>; logPx: GPUBuffer }>();
   const planFor = (B: number) => {
     let plan = plans.get(B);
     if (plan === undefined) {
-      const forward = new VaeForward(ctx, { ...model, B, noise: { seed: options.seed, stream: RANDOM_STREAMS.importanceNoise }, label: `log p(x) B=${B}` });
-      const state = forward.buffer('log p(x) state', B * 2);
-      const logPx = forward.buffer('log p(x)', B);
-      const kernels = importanceWeight(ctx, { B, Z, k, logp: { buffer: forward.logp }, z: { buffer: forward.z }, eps: { buffer: forward.eps }, stats: { buffer: forward.stats }, state: { buffer: state }, logPx: { buffer: logPx } });
-      plan = { forward, kernels, logPx };
+      const forward = new VaeForward(model, { B, noise: { seed: options.seed, stream: RANDOM_STREAMS.importanceNoise }, label: `log p(x) B=${B}` });
+      const weights = new BufferSet(ctx);
+      const logPx = weights.storage('log p(x)', B);
+      const kernels = importanceWeight(ctx, { B, Z, k, logp: { buffer: forward.logp }, z: { buffer: forward.decoder.z }, eps: { buffer: forward.eps }, stats: { buffer: forward.encoder.stats },
+        state: { buffer: weights.storage('log p(x) state', B * 2) }, logPx: { buffer: logPx } });
+      plan = { forward, weights, kernels, logPx };
       plans.set(B, plan);
     }
     return plan;
@@ -54,7 +55,7 @@ export async function importanceSampledLogPx(
       const first = c * chunk;
       const B = Math.min(chunk, rows - first);
       const { forward, kernels, logPx } = planFor(B);
-      ctx.device.queue.writeBuffer(forward.x, 0, data.subarray(first * D, (first + B) * D));
+      ctx.device.queue.writeBuffer(forward.encoder.x, 0, data.subarray(first * D, (first + B) * D));
       submitDispatches(ctx, forward.encoderDispatches, 'log p(x) encoder');
       for (let s = 0; s < k; s++) {
         forward.noise!.setStep(c * k + s);
@@ -67,7 +68,10 @@ export async function importanceSampledLogPx(
       options.onProgress?.(first + B, rows);
     }
   } finally {
-    for (const p of plans.values()) p.forward.destroy();
+    for (const p of plans.values()) {
+      p.forward.destroy();
+      p.weights.destroy();
+    }
   }
   let sum = 0;
   for (const v of perRow) sum += v;

@@ -2,56 +2,56 @@
  * The pictures users look at, as grey-level images in [0, 1] (B rows of D = side² pixels): reconstructions of
  * data (the encoder's mean z, decoded), samples from the prior, and for Z = 2 the learned manifold — decoder
  * means on a grid of latent values through the inverse Gaussian CDF (Kingma & Welling, figures 4 and 5).
- * The networks run on the GPU; only the final sigmoid of the read-back logits is done on the CPU.
+ * The networks run on the GPU; only the final sigmoid of the read-back logits is done on the CPU. Vae's
+ * decode, sample, reconstruct and latentGrid are these.
  */
-import type { GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
 import { submitDispatches } from '../kernels/kernel.ts';
+import type { ModelBuffers } from '../model/model_buffers.ts';
 import { VaeDecoder } from '../model/vae_decoder.ts';
 import { VaeForward } from '../model/vae_forward.ts';
-import type { VaeArchitecture } from '../model/vae_architecture.ts';
-import type { ParameterLayout } from '../model/parameter_layout.ts';
 import { philoxNormals } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
-
-type Model = { arch: VaeArchitecture; layout: ParameterLayout; params: GPUBuffer };
 
 const sigmoid = (l: number) => (l >= 0 ? 1 / (1 + Math.exp(-l)) : Math.exp(l) / (1 + Math.exp(l)));
 
 /** Decoder means sigmoid(logits) for the given latents (n × Z). */
-export async function decodeLatents(ctx: GpuContext, model: Model, z: Float32Array): Promise<Float32Array> {
-  const n = z.length / model.arch.Z;
-  const decoder = new VaeDecoder(ctx, model, n);
+export async function decoderMeans(model: ModelBuffers, z: Float32Array): Promise<Float32Array> {
+  const { D, Z } = model.architecture;
+  const n = z.length / Z;
+  if (!Number.isInteger(n) || n === 0) throw new Error(`aevb: latents to decode must be whole rows of Z = ${Z} values, got ${z.length} floats`);
+  const decoder = new VaeDecoder(model, n, 'decode');
   try {
-    ctx.device.queue.writeBuffer(decoder.z, 0, z);
-    submitDispatches(ctx, decoder.dispatches, 'decode');
-    return (await readFloat32(ctx, { buffer: decoder.logits }, n * model.arch.D)).map(sigmoid);
+    model.gpu.device.queue.writeBuffer(decoder.z, 0, z);
+    submitDispatches(model.gpu, decoder.dispatches, 'decode');
+    return (await readFloat32(model.gpu, { buffer: decoder.logits }, n * D)).map(sigmoid);
   } finally {
     decoder.destroy();
   }
 }
 
 /** Each row of `data` (n × D) reconstructed through z = E[z|x] (ε = 0). */
-export async function reconstruct(ctx: GpuContext, model: Model, data: Float32Array): Promise<Float32Array> {
-  const n = data.length / model.arch.D;
-  const forward = new VaeForward(ctx, { ...model, B: n, noise: null, label: 'reconstruct' }); // ε stays 0
+export async function reconstructions(model: ModelBuffers, data: Float32Array): Promise<Float32Array> {
+  const { D } = model.architecture;
+  const n = data.length / D;
+  if (!Number.isInteger(n) || n === 0) throw new Error(`aevb: rows to reconstruct must be whole rows of D = ${D} values, got ${data.length} floats`);
+  const forward = new VaeForward(model, { B: n, noise: null, label: 'reconstruct' }); // ε stays 0
   try {
-    ctx.device.queue.writeBuffer(forward.x, 0, data);
-    submitDispatches(ctx, forward.dispatches, 'reconstruct');
-    return (await readFloat32(ctx, { buffer: forward.logits }, n * model.arch.D)).map(sigmoid);
+    model.gpu.device.queue.writeBuffer(forward.encoder.x, 0, data);
+    submitDispatches(model.gpu, forward.dispatches, 'reconstruct');
+    return (await readFloat32(model.gpu, { buffer: forward.decoder.logits }, n * D)).map(sigmoid);
   } finally {
     forward.destroy();
   }
 }
 
-/** n decoder means for z ~ N(0, I), drawn from Philox(seed, 0, prior stream). */
-export function samplePrior(ctx: GpuContext, model: Model, n: number, seed: number): Promise<Float32Array> {
-  return decodeLatents(ctx, model, Float32Array.from(philoxNormals(seed, 0, RANDOM_STREAMS.priorSamples, n * model.arch.Z)));
+/** n latents z ~ N(0, I) (n × Z), drawn from Philox(seed, 0, prior stream). */
+export function priorLatents(Z: number, n: number, seed: number): Float32Array {
+  return Float32Array.from(philoxNormals(seed, 0, RANDOM_STREAMS.priorSamples, n * Z));
 }
 
-/** For Z = 2: decoder means on a side × side grid of z = (Φ⁻¹(u), Φ⁻¹(v)), u and v evenly inside (0, 1). */
-export function latentManifold(ctx: GpuContext, model: Model, side: number): Promise<Float32Array> {
-  if (model.arch.Z !== 2) throw new Error(`aevb: the latent manifold is drawn for Z = 2 only (this model has Z = ${model.arch.Z})`);
+/** For Z = 2: a side × side grid of z = (Φ⁻¹(u), Φ⁻¹(v)), u and v evenly inside (0, 1), v falling down the rows. */
+export function manifoldLatents(side: number): Float32Array {
   const z = new Float32Array(side * side * 2);
   for (let r = 0; r < side; r++) {
     for (let c = 0; c < side; c++) {
@@ -59,7 +59,7 @@ export function latentManifold(ctx: GpuContext, model: Model, side: number): Pro
       z[(r * side + c) * 2 + 1] = inverseNormalCdf(1 - (r + 0.5) / side);
     }
   }
-  return decodeLatents(ctx, model, z);
+  return z;
 }
 
 /** Φ⁻¹(p) by Acklam's rational approximation (relative error < 1.2e-9), for p in (0, 1). */

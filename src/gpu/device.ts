@@ -4,6 +4,7 @@
  * modules and pipelines, and hands back a handle whose destroy() releases everything.
  */
 import type { ShaderSource } from './shader_source.ts';
+import type { EnvironmentSettings } from './settings.node.ts';
 import { chooseMatmulVariant, parseMatmulVariant, type MatmulVariant } from '../kernels/matmul_variant.ts';
 
 export interface AcquireOptions {
@@ -49,44 +50,66 @@ export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private firstError: Error | null = null;
+  // A kernel that failed to compile or link: thrown before any other error, which is likely its consequence.
+  private pipelineError: Error | null = null;
+  private readonly pipelineChecks = new Set<Promise<void>>();
+  private readonly onError: ((error: Error) => void) | undefined;
   private destroyed = false;
   // The Dawn instance the device came from. dawn.node crashes if it is collected while the device lives,
   // so the context holds it until destroy().
   private keepAlive: unknown;
 
-  constructor(device: GPUDevice, adapter: AdapterSummary, shaders: ShaderSource, options: AcquireOptions, keepAlive: unknown) {
+  /** `environment`: Node's AEVB_* settings (src/gpu/settings.node.ts), the fallback for options not given; {} in a browser. */
+  constructor(
+    device: GPUDevice,
+    adapter: AdapterSummary,
+    shaders: ShaderSource,
+    options: AcquireOptions,
+    environment: Partial<EnvironmentSettings>,
+    keepAlive: unknown,
+  ) {
     this.device = device;
     this.adapter = adapter;
     this.limits = device.limits;
     this.shaders = shaders;
-    const forced = options.matmulVariant ?? (isNode() ? process.env.AEVB_MATMUL || undefined : undefined);
+    const forced = options.matmulVariant ?? environment.matmulVariant;
     this.matmulVariant = forced === undefined ? chooseMatmulVariant(adapter) : parseMatmulVariant(forced, 'the matmul variant (AEVB_MATMUL)');
-    this.debugShaders = options.debugShaders ?? (isNode() && process.env.AEVB_DEBUG_SHADERS === '1');
+    this.debugShaders = options.debugShaders ?? environment.debugShaders ?? false;
     this.keepAlive = keepAlive;
-    const report = (error: Error) => {
-      if (this.firstError === null) {
-        this.firstError = error;
-        options.onError?.(error);
-      }
-    };
+    this.onError = options.onError;
     device.addEventListener('uncapturederror', (event) => {
       const gpuError = (event as GPUUncapturedErrorEvent).error;
-      report(new Error(`aevb: WebGPU error: ${gpuError.message}`));
+      this.report(new Error(`aevb: WebGPU error: ${gpuError.message}`));
     });
     void device.lost.then((info) => {
-      if (!this.destroyed) report(new Error(`aevb: the WebGPU device was lost (${info.reason}): ${info.message}`));
+      if (!this.destroyed) this.report(new Error(`aevb: the WebGPU device was lost (${info.reason}): ${info.message}`));
     });
   }
 
-  /** Throws the first error the device reported since it was acquired, if any. */
-  throwIfFailed(): void {
-    if (this.destroyed) throw new Error('aevb: the GPU context was destroyed');
-    if (this.firstError) throw this.firstError;
+  private report(error: Error): void {
+    if (this.firstError === null) {
+      this.firstError = error;
+      this.onError?.(error);
+    }
   }
 
-  /** Waits for all submitted work, then throws the first reported error, if any. */
+  /**
+   * Throws the first error the device reported since it was acquired, if any; a kernel that failed to compile
+   * comes first (the errors of dispatches that used it follow from it).
+   */
+  throwIfFailed(): void {
+    if (this.destroyed) throw new Error('aevb: the GPU context was destroyed');
+    const error = this.pipelineError ?? this.firstError;
+    if (error) throw error;
+  }
+
+  /**
+   * Waits for all submitted work and for the verdict on every pipeline made so far, then throws the first
+   * reported error, if any. Await it after building a plan to have a WGSL error thrown there.
+   */
   async settle(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
+    await Promise.all(this.pipelineChecks);
     this.throwIfFailed();
   }
 
@@ -96,23 +119,49 @@ export class GpuContext {
     const key = `${stem}:${entryPoint}:${JSON.stringify(sortedConstants)}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline === undefined) {
+      const code = this.shaders(stem); // read before the scope opens: an unknown stem throws here
       if (this.debugShaders) {
-        console.error(`[aevb shaders] pipeline ${key}\n${this.shaders(stem)}`);
+        console.error(`[aevb shaders] pipeline ${key}\n${code}`);
       }
+      // WebGPU reports a WGSL or override error asynchronously, as a generic validation error; the scope
+      // catches it here, where the kernel's name and the compiler's messages can be put on it.
+      this.device.pushErrorScope('validation');
+      const module = this.module(stem, code);
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
-        compute: { module: this.module(stem), entryPoint, constants: toNumbers(sortedConstants) },
+        compute: { module, entryPoint, constants: toNumbers(sortedConstants) },
       });
+      this.checkPipeline(this.device.popErrorScope(), module, stem, `kernel ${stem} (entry point '${entryPoint}', constants ${JSON.stringify(sortedConstants)})`);
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
-  private module(stem: string): GPUShaderModule {
+  /** Turns the verdict of a pipeline's error scope into an error naming the kernel, with the compiler's messages. */
+  private checkPipeline(scope: Promise<GPUError | null>, module: GPUShaderModule, stem: string, kernel: string): void {
+    const check = (async () => {
+      const error = await scope;
+      if (error === null) return;
+      const info = await module.getCompilationInfo();
+      const compiler = info.messages
+        .filter((m) => m.type === 'error')
+        .map((m) => `  ${stem}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+      const detail = compiler.length > 0 ? compiler.join('\n') : `  ${error.message.trim()}`;
+      const failure = new Error(`aevb: ${kernel} could not be made:\n${detail}`);
+      this.pipelineError ??= failure;
+      this.report(failure);
+    })().catch(() => {
+      // Only a lost or destroyed device rejects here, and the device's loss is reported on its own.
+    });
+    this.pipelineChecks.add(check);
+    void check.then(() => this.pipelineChecks.delete(check));
+  }
+
+  private module(stem: string, code: string): GPUShaderModule {
     let module = this.modules.get(stem);
     if (module === undefined) {
-      module = this.device.createShaderModule({ label: `${stem}.wgsl`, code: this.shaders(stem) });
+      module = this.device.createShaderModule({ label: `${stem}.wgsl`, code });
       this.modules.set(stem, module);
     }
     return module;
@@ -133,9 +182,21 @@ function toNumbers(constants: PipelineConstants): Record<string, number> {
   return Object.fromEntries(Object.entries(constants).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v]));
 }
 
+// The npm package 'webgpu' (Dawn) is an optional peer dependency, so that browser-only users never download it.
+function explainMissingDawn(error: unknown): never {
+  if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'webgpu'")) {
+    throw new Error("aevb: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of aevb: run `npm install webgpu`");
+  }
+  throw error;
+}
+
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
+
+// Node-only modules are imported lazily, through specifiers a bundler does not follow, so a browser build never
+// contains them (they are only imported where isNode() holds).
+const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
 
 /**
  * Acquires a WebGPU device: options.gpu, else navigator.gpu, else (in Node) Dawn through the `webgpu`
@@ -148,12 +209,14 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   let keepAlive: unknown = null;
   let driver = 'browser';
   let installHint = 'Use a browser with WebGPU enabled (Chrome/Edge 113+, Firefox 141+ on Windows, Safari 26+).';
+  let environment: Partial<EnvironmentSettings> = {};
+  if (isNode()) {
+    const settings = (await nodeOnly('settings')) as typeof import('./settings.node.ts');
+    environment = settings.readEnvironmentSettings();
+  }
   if (gpu === undefined) {
     if (!isNode()) throw new Error(`aevb: this environment has no WebGPU (navigator.gpu is undefined). ${installHint}`);
-    // Node-only modules are imported here, lazily, through specifiers a bundler does not follow, so a browser
-    // build never contains them (this branch never runs where navigator.gpu exists).
-    const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
-    const dawn = (await nodeOnly('dawn')) as typeof import('./dawn.node.ts');
+    const dawn = (await nodeOnly('dawn').catch(explainMissingDawn)) as typeof import('./dawn.node.ts');
     const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
     const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
     const created = dawn.createDawnGpu(options.vulkanDriver);
@@ -194,5 +257,5 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     isFallbackAdapter,
     driver,
   };
-  return new GpuContext(device, summary, shaders, options, keepAlive);
+  return new GpuContext(device, summary, shaders, options, environment, keepAlive);
 }

@@ -1,4 +1,6 @@
-// Node-only: reads the WGSL kernels from the repository's shaders/ directory.
+// Node-only: reads the WGSL kernels from the package's shaders/ directory. The published package ships that
+// folder (package.json `files`) and its compiled copy of this module sits at dist/gpu/, as the source sits at
+// src/gpu/, so ../../shaders/ is the same folder from both: the repository's one set of .wgsl files.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ShaderSource } from './shader_source.ts';

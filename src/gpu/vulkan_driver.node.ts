@@ -1,6 +1,7 @@
 // Node-only: which Vulkan driver (ICD) Dawn loads. Dawn's Vulkan loader reads VK_ICD_FILENAMES once, when
 // the first GPU instance is created, so the choice is made once per process, before that.
 import { existsSync, readdirSync } from 'node:fs';
+import { readEnvironmentSettings, type EnvironmentSettings } from './settings.node.ts';
 
 /** The software drivers aevb knows by name, and where Debian bookworm installs them. */
 export const KNOWN_ICD_FILES = {
@@ -33,11 +34,17 @@ function systemHasIcds(): boolean {
   return SYSTEM_ICD_DIRECTORIES.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json')));
 }
 
-/** Resolves the driver request to ICD files, throwing with what to install when the named one is missing. */
-export function resolveVulkanDriver(requested: VulkanDriver | undefined, env = process.env): DriverChoice {
-  const asked = requested ?? env.AEVB_VULKAN_ICD ?? 'auto';
+/**
+ * Resolves the driver request (else the environment's AEVB_VULKAN_ICD, else 'auto') to ICD files, throwing
+ * with what to install when the named one is missing.
+ */
+export function resolveVulkanDriver(
+  requested: VulkanDriver | undefined,
+  settings: Pick<EnvironmentSettings, 'vulkanDriver' | 'vulkanIcdFiles'> = readEnvironmentSettings(),
+): DriverChoice {
+  const asked = requested ?? settings.vulkanDriver ?? 'auto';
   if (asked === 'auto') {
-    if (env.VK_ICD_FILENAMES) return { requested: 'auto (VK_ICD_FILENAMES from the environment)', icdFiles: env.VK_ICD_FILENAMES };
+    if (settings.vulkanIcdFiles) return { requested: 'auto (VK_ICD_FILENAMES from the environment)', icdFiles: settings.vulkanIcdFiles };
     if (systemHasIcds()) return { requested: 'auto (system drivers)', icdFiles: null };
     if (existsSync(KNOWN_ICD_FILES.swiftshader)) return { requested: 'auto (swiftshader)', icdFiles: KNOWN_ICD_FILES.swiftshader };
     return { requested: 'auto (no Vulkan driver installed)', icdFiles: null };

@@ -6,8 +6,9 @@ import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const GAUSSIAN_HEAD_WORKGROUP = 64;
-/** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override. */
+/** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override: its only statement. */
 export const LOG_VARIANCE_BOUND = 15;
 
 function headDims(label: string, B: number, Z: number) {

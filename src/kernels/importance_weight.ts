@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
 
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const IMPORTANCE_WEIGHT_WORKGROUP = 64;
 
 export interface ImportanceWeightKernels {

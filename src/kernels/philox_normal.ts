@@ -7,6 +7,7 @@ import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buf
 import { philoxKey } from '../random/philox.ts';
 import { ceilDiv, checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
 
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const PHILOX_NORMAL_WORKGROUP = 64;
 /** Normals produced by one invocation (one Philox call gives four 32-bit words). */
 const NORMALS_PER_INVOCATION = 4;

@@ -3,6 +3,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
 
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const REPARAMETERIZE_WORKGROUP = 64;
 
 export function reparameterizeForward(

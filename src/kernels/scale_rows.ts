@@ -3,6 +3,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
 
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const SCALE_ROWS_WORKGROUP = 256;
 
 export function scaleRows(ctx: GpuContext, s: { R: number; N: number; a: TensorBinding; rowScale: TensorBinding }, label = 'scale_rows'): KernelDispatch {

@@ -23,6 +23,8 @@ export const RANDOM_STREAMS = {
   importanceNoise: 8,
   /** z ~ N(0, I) for pictures of samples from the prior (CPU; counter = 0). */
   priorSamples: 9,
+  /** Which rows a validation split holds out (CPU; counter = ⌊row index / 2³⁴⌋, element row index mod 2³⁴). */
+  validationSplit: 10,
   /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
-  shardOrder: 10,
+  shardOrder: 11,
 } as const;

@@ -9,7 +9,7 @@ import type { Demand } from './demand.ts';
  * (the file is not read ahead into memory). Unsubscribing stops the pass and closes the file.
  *
  * @example
- * rowsFrom(openDataSource('train.npy'), demand).pipe(shuffleWindow(10_000, seed, epoch), minibatch(100))
+ * rowsFrom(fileSource('train.npy'), demand).pipe(shuffleWindow(10_000, seed, epoch), minibatch(100))
  */
 export function rowsFrom(source: RowSource, demand?: Demand): Observable<RowBlock> {
   return new Observable<RowBlock>((subscriber) => {

@@ -12,11 +12,15 @@ export type OptimizerConfig =
   | { kind: 'adagrad'; lr: number; eps: number; weightDecay: number }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
 
+/** Each optimizer's hyperparameters unless a run sets them (TrainConfig sets lr and weightDecay). */
 export const DEFAULT_OPTIMIZERS = {
-  sgd: { kind: 'sgd', lr: 0.01, weightDecay: 0 },
-  adagrad: { kind: 'adagrad', lr: 0.02, eps: 1e-10, weightDecay: 0 },
   adam: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+  adagrad: { kind: 'adagrad', lr: 0.02, eps: 1e-10, weightDecay: 0 },
+  sgd: { kind: 'sgd', lr: 0.01, weightDecay: 0 },
 } as const satisfies Record<OptimizerConfig['kind'], OptimizerConfig>;
+
+/** The optimizers by name, as TrainConfig's `optimizer` field offers them. */
+export const OPTIMIZER_KINDS = Object.keys(DEFAULT_OPTIMIZERS) as Array<OptimizerConfig['kind']>;
 
 /** Names of the per-parameter state buffers each optimizer keeps (each mirrors the parameter layout). */
 export function optimizerStateNames(config: OptimizerConfig): string[] {

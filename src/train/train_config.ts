@@ -1,89 +1,214 @@
-/** The one typed configuration of a training run, its defaults, and its validation. */
-import { ACTIVATIONS, type Activation } from '../kernels/activation.ts';
-import { INIT_SCHEMES, type InitScheme } from '../model/initialization.ts';
+/**
+ * The one typed configuration of a training run. Every field is described once, in TRAIN_CONFIG_FIELDS: its
+ * type, default, accepted range and help line. TrainConfig, DEFAULT_TRAIN_CONFIG, validateTrainConfig and the
+ * model and optimizer flags of `aevb train` (src/cli/train_options.node.ts) are all made from that table.
+ */
+import { ACTIVATIONS } from '../kernels/activation.ts';
+import { INIT_SCHEMES } from '../model/initialization.ts';
 import type { VaeArchitecture } from '../model/vae_architecture.ts';
-import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from './optimizer_config.ts';
+import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
+import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 
-export const OPTIMIZER_KINDS = ['adam', 'adagrad', 'sgd'] as const;
-
-export interface TrainConfig {
-  /** Data dimension: values per row (784 for MNIST); set from the data. */
-  D: number;
-  /** Encoder hidden widths, input side first; the decoder mirrors them. [500] is the paper's MNIST model. */
-  hidden: number[];
-  /** Latent dimension Z. */
-  latent: number;
-  /** Activation of the hidden layers. */
-  activation: Activation;
-  /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
-  init: InitScheme;
-  /** Minibatch size M (the paper's M = 100). */
-  batch: number;
-  /** Optimiser: adam (default), adagrad (the paper's), sgd. */
-  optimizer: (typeof OPTIMIZER_KINDS)[number];
-  /** Learning rate; null = the optimiser's default (adam 1e-3, adagrad 0.02, sgd 0.01). */
-  lr: number | null;
-  /** λ of a N(0, I/λ) prior on the parameters (weight decay, added to the gradient as λθ); 0 = none. */
-  weightDecay: number;
-  /** The run's one seed: initialisation, shuffling, binarization and ε all derive from it. */
-  seed: number;
-  /** Weight β of the KL term in the training loss (1 = the ELBO; ≠ 1 a β-VAE). Reported ELBOs are always β = 1. */
-  beta: number;
-  /** KL warm-up: β grows linearly from 0 to `beta` over this many steps (0 = no warm-up). */
-  klWarmup: number;
-  /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
-  estimator: 'A' | 'B';
-  /** L, samples of z per datapoint in each step (the paper uses 1). */
-  samplesPerPoint: number;
-  /** p(x|z): 'bernoulli' (binary data) or 'gaussian' (real values in [0, 1]: sigmoid mean, learned variances). */
-  likelihood: 'bernoulli' | 'gaussian';
-  /** 'elbo' (the paper's bound) or 'iwae': the importance-weighted bound over the samplesPerPoint samples. */
-  objective: 'elbo' | 'iwae';
+interface FieldBase {
+  /** One line for `aevb train --help`. */
+  help: string;
+  /** The value placeholder of the field's command-line flag (`--latent <Z>`); absent: not a flag. */
+  flagValue?: string;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  D: 784,
-  hidden: [500],
-  latent: 20,
-  activation: 'relu',
-  init: 'pytorch',
-  batch: 100,
-  optimizer: 'adam',
-  lr: null,
-  weightDecay: 0,
-  seed: 1,
-  beta: 1,
-  klWarmup: 0,
-  estimator: 'B',
-  samplesPerPoint: 1,
-  likelihood: 'bernoulli',
-  objective: 'elbo',
-};
+/** A whole number in [min, max]; without max, any safe integer from min. */
+export interface IntegerField extends FieldBase {
+  type: 'integer';
+  default: number;
+  min: number;
+  max?: number;
+}
+
+/** A finite number from min (above it when minExclusive), below max when given; null too when nullable. */
+export interface NumberField extends FieldBase {
+  type: 'number';
+  default: number | null;
+  min: number;
+  minExclusive?: boolean;
+  /** Exclusive upper bound. */
+  max?: number;
+  nullable?: boolean;
+}
+
+/** One of a list of names. */
+export interface ChoiceField extends FieldBase {
+  type: 'choice';
+  choices: readonly string[];
+  default: string;
+}
+
+/** A list of layer widths, each an integer in [min, max]. */
+export interface WidthsField extends FieldBase {
+  type: 'widths';
+  default: readonly number[];
+  min: number;
+  max: number;
+}
+
+/** A learning-rate schedule (lr_schedule.ts): JSON in configs and checkpoints, KIND:k=v,…;warmup=W as a flag. */
+export interface ScheduleField extends FieldBase {
+  type: 'schedule';
+  default: LrSchedule;
+}
+
+export type ConfigField = IntegerField | NumberField | ChoiceField | WidthsField | ScheduleField;
+
+const lrDefaults = Object.values(DEFAULT_OPTIMIZERS).map((o) => `${o.kind} ${o.lr}`).join(', ');
+
+/** The fields of TrainConfig, in the order `aevb train --help` lists their flags. */
+export const TRAIN_CONFIG_FIELDS = {
+  /** Data dimension: values per row (784 for MNIST); set from the data, so not a flag. */
+  D: { type: 'integer', default: 784, min: 1, max: 1 << 24, help: 'values per row (set from the data)' },
+  /** Encoder hidden widths, input side first; the decoder mirrors them. [500] is the paper's MNIST model. */
+  hidden: {
+    type: 'widths', default: [500], min: 1, max: 65536, flagValue: '<widths>',
+    help: 'hidden layer widths of the encoder, comma-separated; the decoder mirrors them',
+  },
+  /** Latent dimension Z. */
+  latent: { type: 'integer', default: 20, min: 1, max: 4096, flagValue: '<Z>', help: 'latent dimension' },
+  /** Minibatch size M (the paper's M = 100). */
+  batch: { type: 'integer', default: 100, min: 1, max: 65535, flagValue: '<M>', help: 'minibatch size' },
+  /** Activation of the hidden layers. */
+  activation: { type: 'choice', choices: ACTIVATIONS, default: 'relu', flagValue: '<name>', help: 'hidden-layer activation' },
+  /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
+  init: {
+    type: 'choice', choices: INIT_SCHEMES, default: 'pytorch', flagValue: '<scheme>',
+    help: 'initialisation: pytorch U(±1/√fan_in), glorot, or paper N(0, 0.01²)',
+  },
+  /** Optimiser: adam (default), adagrad (the paper's), sgd; their hyperparameters are DEFAULT_OPTIMIZERS. */
+  optimizer: { type: 'choice', choices: OPTIMIZER_KINDS, default: 'adam', flagValue: '<name>', help: "optimizer (adagrad is the paper's)" },
+  /** Learning rate; null = the optimiser's default (DEFAULT_OPTIMIZERS). */
+  lr: {
+    type: 'number', default: null, nullable: true, min: 0, minExclusive: true, max: 10, flagValue: '<rate>',
+    help: `learning rate (default: ${lrDefaults})`,
+  },
+  /** How the learning rate moves over the steps: constant, step decay or cosine, each with an optional warm-up. */
+  lrSchedule: {
+    type: 'schedule', default: CONSTANT_LR, flagValue: '<schedule>',
+    help: 'learning-rate schedule: constant, step:every=S,factor=γ or cosine:steps=T,min=LR, each optionally ;warmup=W (e.g. cosine:steps=6000,min=1e-5;warmup=500)',
+  },
+  /** λ of a N(0, I/λ) prior on the parameters (weight decay, added to the gradient as λθ); 0 = none. */
+  weightDecay: {
+    type: 'number', default: 0, min: 0, flagValue: '<lambda>',
+    help: 'N(0, I/λ) prior on the parameters, added to the gradient as λθ',
+  },
+  /** Weight β of the KL term in the training loss (1 = the ELBO; ≠ 1 a β-VAE). Reported ELBOs are always β = 1. */
+  beta: {
+    type: 'number', default: 1, min: 0, flagValue: '<β>',
+    help: 'weight of the KL term in the training loss (1: the ELBO; reported ELBOs always use 1)',
+  },
+  /** KL warm-up: β grows linearly from 0 to `beta` over this many steps (0 = no warm-up). */
+  klWarmup: {
+    type: 'integer', default: 0, min: 0, flagValue: '<steps>',
+    help: 'KL warm-up: β rises linearly from 0 over this many steps (0: none)',
+  },
+  /** p(x|z): 'bernoulli' (binary data) or 'gaussian' (real values in [0, 1]: sigmoid mean, learned variances). */
+  likelihood: {
+    type: 'choice', choices: ['bernoulli', 'gaussian'], default: 'bernoulli', flagValue: '<name>',
+    help: 'p(x|z): bernoulli (binary data) or gaussian (real values in [0, 1]; use with --no-binarize)',
+  },
+  /** 'elbo' (the paper's bound) or 'iwae': the importance-weighted bound over the samplesPerPoint samples. */
+  objective: {
+    type: 'choice', choices: ['elbo', 'iwae'], default: 'elbo', flagValue: '<name>',
+    help: 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)',
+  },
+  /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
+  estimator: { type: 'choice', choices: ['A', 'B'], default: 'B', flagValue: '<A|B>', help: "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL" },
+  /** L, samples of z per datapoint in each step (the paper uses 1). */
+  samplesPerPoint: { type: 'integer', default: 1, min: 1, max: 1024, flagValue: '<L>', help: 'samples of z per datapoint in each step' },
+  /** The run's one seed: initialisation, shuffling, binarization and ε all derive from it. */
+  seed: { type: 'integer', default: 1, min: 0, flagValue: '<n>', help: "the run's one seed (init, shuffling, binarization, ε)" },
+} as const satisfies Record<string, ConfigField>;
+
+type Fields = typeof TRAIN_CONFIG_FIELDS;
+
+/** The value a field holds: its choices' union, a list of widths, or a number (or null where nullable). */
+type FieldValue<F> = F extends { type: 'choice'; choices: readonly (infer C)[] }
+  ? C
+  : F extends { type: 'schedule' }
+    ? LrSchedule
+  : F extends { type: 'widths' }
+    ? number[]
+    : F extends { nullable: true }
+      ? number | null
+      : number;
+
+/** A training run's settings: one field per entry of TRAIN_CONFIG_FIELDS, which documents each. */
+export type TrainConfig = { -readonly [K in keyof Fields]: FieldValue<Fields[K]> };
+
+/** Every field at its default. */
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
+  Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [name, Array.isArray(field.default) ? [...field.default] : typeof field.default === 'object' && field.default !== null ? { ...field.default } : field.default]),
+) as TrainConfig; // one entry per field of the table: TrainConfig's shape by construction
+
+/** The accepted range of a field, as validation messages state it ("an integer from 1 to 4096"). */
+export function describeRange(field: ConfigField): string {
+  switch (field.type) {
+    case 'integer':
+    case 'widths':
+      return field.max === undefined ? `an integer ≥ ${field.min}` : `an integer from ${field.min} to ${field.max}`;
+    case 'number':
+      return field.max === undefined
+        ? `a finite number ${field.minExclusive ? '>' : '≥'} ${field.min}`
+        : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max})`;
+    case 'choice':
+      return `one of ${field.choices.join(', ')}`;
+    case 'schedule':
+      return `a learning-rate schedule such as ${formatLrSchedule({ kind: 'cosine', steps: 6000, min: 1e-5, warmup: 500 })}`;
+  }
+}
+
+function inRange(field: IntegerField | NumberField | WidthsField, v: unknown): boolean {
+  if (typeof v !== 'number') return false;
+  if (field.type === 'number') {
+    return Number.isFinite(v) && (field.minExclusive ? v > field.min : v >= field.min) && (field.max === undefined || v < field.max);
+  }
+  return Number.isSafeInteger(v) && v >= field.min && (field.max === undefined || v <= field.max);
+}
+
+/** A value as a message quotes it: 'swish', NaN, [500,0]. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number' || v === undefined) return String(v);
+  return JSON.stringify(v);
+}
+
+/** Throws, naming the field and the value, unless `value` is in the field's range. */
+function checkField(name: string, field: ConfigField, value: unknown): void {
+  const refuse = (what: string, v: unknown) => {
+    throw new Error(`aevb: ${what} must be ${describeRange(field)}, got ${shown(v)}`);
+  };
+  switch (field.type) {
+    case 'choice':
+      if (!field.choices.includes(value as string)) refuse(name, value);
+      return;
+    case 'widths':
+      if (!Array.isArray(value)) throw new Error(`aevb: ${name} must be a list of widths, got ${shown(value)}`);
+      for (const [i, width] of value.entries()) if (!inRange(field, width)) refuse(`${name}[${i}]`, width);
+      return;
+    case 'number':
+      if (value === null && field.nullable) return;
+      if (!inRange(field, value)) refuse(name, value);
+      return;
+    case 'integer':
+      if (!inRange(field, value)) refuse(name, value);
+      return;
+    case 'schedule':
+      validateLrSchedule(value, name);
+  }
+}
 
 /** Throws a message naming the field and the value when a setting is out of range. */
 export function validateTrainConfig(c: TrainConfig): void {
-  const positiveInteger = (name: string, v: number, max = 1 << 24) => {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`aevb: ${name} must be an integer from 1 to ${max}, got ${v}`);
-  };
-  positiveInteger('D', c.D);
-  c.hidden.forEach((h, i) => positiveInteger(`hidden[${i}]`, h, 65536));
-  positiveInteger('latent', c.latent, 4096);
-  positiveInteger('batch', c.batch, 65535);
-  if (!ACTIVATIONS.includes(c.activation)) throw new Error(`aevb: activation must be one of ${ACTIVATIONS.join(', ')}, got '${c.activation}'`);
-  if (!INIT_SCHEMES.includes(c.init)) throw new Error(`aevb: init must be one of ${INIT_SCHEMES.join(', ')}, got '${c.init}'`);
-  if (!OPTIMIZER_KINDS.includes(c.optimizer)) throw new Error(`aevb: optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got '${c.optimizer}'`);
-  if (c.lr !== null && !(Number.isFinite(c.lr) && c.lr > 0 && c.lr < 10)) throw new Error(`aevb: lr must be a number in (0, 10), got ${c.lr}`);
-  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`aevb: weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
-  if (!(Number.isFinite(c.beta) && c.beta >= 0)) throw new Error(`aevb: beta must be a finite number ≥ 0, got ${c.beta}`);
-  if (c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian') throw new Error(`aevb: likelihood must be bernoulli or gaussian, got '${c.likelihood}'`);
-  if (c.objective !== 'elbo' && c.objective !== 'iwae') throw new Error(`aevb: objective must be elbo or iwae, got '${c.objective}'`);
+  for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS)) checkField(name, field, c[name as keyof TrainConfig]);
   if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
   if (c.objective === 'iwae' && c.likelihood !== 'bernoulli') throw new Error('aevb: the iwae objective is implemented for the bernoulli likelihood only');
-  if (c.estimator !== 'A' && c.estimator !== 'B') throw new Error(`aevb: estimator must be A or B, got '${c.estimator}'`);
-  positiveInteger('samplesPerPoint', c.samplesPerPoint, 1024);
-  positiveInteger('batch × samplesPerPoint', c.batch * c.samplesPerPoint, 65535);
-  if (!Number.isInteger(c.klWarmup) || c.klWarmup < 0) throw new Error(`aevb: klWarmup must be an integer ≥ 0 (steps), got ${c.klWarmup}`);
+  checkField('batch × samplesPerPoint', { ...TRAIN_CONFIG_FIELDS.batch }, c.batch * c.samplesPerPoint);
 }
 
 /** β at step t (1-based): the KL weight, ramped linearly over the warm-up. */
@@ -98,4 +223,10 @@ export function architectureOf(c: TrainConfig): VaeArchitecture {
 export function optimizerOf(c: TrainConfig): OptimizerConfig {
   const base = DEFAULT_OPTIMIZERS[c.optimizer];
   return { ...base, lr: c.lr ?? base.lr, weightDecay: c.weightDecay };
+}
+
+/** The learning rate of step t (1-based): the optimizer's rate through the config's schedule. */
+export function learningRateOf(c: TrainConfig): (step: number) => number {
+  const lr = optimizerOf(c).lr;
+  return (step) => learningRateAt(c.lrSchedule, lr, step);
 }

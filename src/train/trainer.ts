@@ -11,16 +11,14 @@
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
-import { initialParameters } from '../model/initialization.ts';
-import { datasetElbo, type ElboResult } from '../eval/test_elbo.ts';
-import { importanceSampledLogPx, type LogPxResult } from '../eval/importance_sampled_log_px.ts';
-import { activeUnits, type ActiveUnits } from '../eval/active_units.ts';
-import type { VaeArchitecture } from '../model/vae_architecture.ts';
-import type { ParameterLayout } from '../model/parameter_layout.ts';
+import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../model/vae.ts';
+import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
-import { architectureOf, klWeightOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+
+export type { NamedTensor };
 
 export interface FitOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default 50. */
@@ -38,13 +36,6 @@ export interface TrainerOptions {
   ringSlots?: number;
 }
 
-/** A tensor of a snapshot: name, shape and float32 values. */
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
-
 export interface TrainerSnapshot {
   config: TrainConfig;
   /** Steps completed. */
@@ -56,6 +47,8 @@ export interface TrainerSnapshot {
 export class Trainer {
   readonly gpu: GpuContext;
   readonly config: TrainConfig;
+  /** The model trained: its parameters are updated in place by every step. */
+  readonly model: Vae;
   /** Read the minibatch metrics back every this many steps; 0 = never. */
   metricsEvery = 50;
   private readonly sgvb: SgvbStep;
@@ -65,16 +58,17 @@ export class Trainer {
   private readonly ownsGpu: boolean;
   private firstNonFinite: StepMetrics | null = null;
 
-  private constructor(gpu: GpuContext, config: TrainConfig, options: TrainerOptions) {
-    this.gpu = gpu;
+  private constructor(model: Vae, config: TrainConfig, options: TrainerOptions) {
+    this.gpu = model.gpu;
+    this.model = model;
     this.config = config;
     this.ownsGpu = options.gpu === undefined;
+    const gpu = this.gpu;
     // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
-    this.sgvb = new SgvbStep(gpu, {
-      arch: architectureOf(config), B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
-      klWeight: klWeightOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
+    this.sgvb = new SgvbStep(model, {
+      B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
+      klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
     });
-    gpu.device.queue.writeBuffer(this.sgvb.params, 0, initialParameters(this.sgvb.layout, config.init, config.seed));
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
     this.metrics = new MetricsReader(gpu, (m) => {
       if (!Number.isFinite(m.elbo)) this.firstNonFinite ??= m;
@@ -86,9 +80,13 @@ export class Trainer {
   static async create(config: TrainConfig, options: TrainerOptions = {}): Promise<Trainer> {
     validateTrainConfig(config);
     const gpu = options.gpu ?? (await acquireDevice(options.acquire));
+    let model: Vae | null = null;
     try {
-      return new Trainer(gpu, config, options);
+      // The model shares the trainer's device; the trainer owns the device when it acquired it.
+      model = await Vae.create(config, { gpu });
+      return new Trainer(model, config, options);
     } catch (error) {
+      model?.destroy();
       if (options.gpu === undefined) gpu.destroy();
       throw error;
     }
@@ -99,8 +97,9 @@ export class Trainer {
     return this.sgvb.step;
   }
 
+  /** Trainable floats of the model. */
   get parameterCount(): number {
-    return this.sgvb.layout.entries.reduce((n, e) => n + e.size, 0);
+    return this.model.parameterCount;
   }
 
   /** Calls `listener` with every metrics read-back until the returned function is called. */
@@ -122,7 +121,7 @@ export class Trainer {
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     const next = this.sgvb.step + 1;
     const claim = this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
-    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.x, bytes), claim?.record);
+    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.encoder.x, bytes), claim?.record);
     this.ring.release(slot);
     claim?.started();
     return next;
@@ -156,66 +155,42 @@ export class Trainer {
     this.throwIfFailed();
   }
 
-  /** Mean ELBO, KL and log p(x|z) over `rows` (a multiple of D floats in [0, 1]), in chunks of `chunk` rows. */
+  /** The model's evaluate() (seeded by the config) once every queued step has run. */
   async evaluate(rows: Float32Array, options: { chunk?: number } = {}): Promise<ElboResult> {
     await this.settle();
-    return datasetElbo(this.gpu, this.model, rows, {
-      chunk: options.chunk ?? 1000,
-      seed: this.config.seed,
-    });
+    return this.model.evaluate(rows, options);
   }
 
-  /** The model as the evaluation functions take it: architecture, parameter layout and the live parameters. */
-  get model(): { arch: VaeArchitecture; layout: ParameterLayout; params: GPUBuffer } {
-    return { arch: architectureOf(this.config), layout: this.sgvb.layout, params: this.sgvb.params };
-  }
-
-  /** Importance-sampled log p(x) with k samples per row (rows: a multiple of D floats in [0, 1]). */
+  /** The model's logPx() (seeded by the config) once every queued step has run. */
   async logPx(rows: Float32Array, options: { k: number; chunk?: number; onProgress?: (done: number, total: number) => void }): Promise<LogPxResult> {
     await this.settle();
-    return importanceSampledLogPx(this.gpu, this.model, rows, { k: options.k, chunk: options.chunk ?? 100, seed: this.config.seed, onProgress: options.onProgress });
+    return this.model.logPx(rows, options);
   }
 
-  /** Latent dimensions whose posterior mean varies across `rows` (Var > 0.01). */
+  /** The model's activeUnits() once every queued step has run. */
   async activeUnits(rows: Float32Array, options: { chunk?: number } = {}): Promise<ActiveUnits> {
     await this.settle();
-    return activeUnits(this.gpu, this.model, rows, { chunk: options.chunk ?? 1000 });
+    return this.model.activeUnits(rows, options);
   }
 
   /** Copies parameters, optimizer state and the step counter back from the GPU. */
   async snapshot(): Promise<TrainerSnapshot> {
     await this.settle();
-    const tensors: NamedTensor[] = [];
-    const layout = this.sgvb.layout;
-    const read = async (buffer: GPUBuffer, prefix: string) => {
-      const flat = await readFloat32(this.gpu, { buffer }, layout.P);
-      for (const e of layout.entries) tensors.push({ name: `${prefix}${e.name}`, shape: e.shape, data: flat.slice(e.offset, e.offset + e.size) });
-    };
-    await read(this.sgvb.params, '');
-    for (const [name, buffer] of Object.entries(this.sgvb.optimizerState)) await read(buffer, `optimizer.${name}.`);
+    const tensors = await this.model.parameters();
+    for (const [name, buffer] of Object.entries(this.sgvb.optimizerState)) {
+      tensors.push(...unpackTensors(this.model.layout, await readFloat32(this.gpu, { buffer }, this.model.layout.P), `optimizer.${name}.`));
+    }
     return { config: this.config, step: this.sgvb.step, tensors };
   }
 
   /** Loads a snapshot taken from a trainer with the same config (same shapes); throws naming what differs. */
   async restore(snapshot: TrainerSnapshot, source = 'snapshot'): Promise<void> {
-    const layout = this.sgvb.layout;
-    const byName = new Map(snapshot.tensors.map((t) => [t.name, t]));
-    const write = (buffer: GPUBuffer, prefix: string) => {
-      const flat = new Float32Array(layout.P);
-      for (const e of layout.entries) {
-        const t = byName.get(`${prefix}${e.name}`);
-        if (t === undefined) throw new Error(`${source}: has no tensor '${prefix}${e.name}' (shape ${e.shape.join('×')}) that this model needs`);
-        if (t.shape.join('×') !== e.shape.join('×')) {
-          throw new Error(`${source}: tensor '${prefix}${e.name}' has shape ${t.shape.join('×')}, but this model needs ${e.shape.join('×')}`);
-        }
-        flat.set(t.data, e.offset);
-      }
-      return () => this.gpu.device.queue.writeBuffer(buffer, 0, flat);
-    };
     // Check everything before writing anything: a bad snapshot leaves the trainer as it was.
-    const writes = [write(this.sgvb.params, ''), ...Object.entries(this.sgvb.optimizerState).map(([name, b]) => write(b, `optimizer.${name}.`))];
+    const params = packTensors(this.model.layout, snapshot.tensors, source);
+    const states = Object.entries(this.sgvb.optimizerState).map(([name, buffer]) => ({ buffer, flat: packTensors(this.model.layout, snapshot.tensors, source, `optimizer.${name}.`) }));
     await this.settle();
-    writes.forEach((w) => w());
+    this.model.write(params);
+    for (const { buffer, flat } of states) this.gpu.device.queue.writeBuffer(buffer, 0, flat);
     this.sgvb.step = snapshot.step;
   }
 
@@ -223,6 +198,7 @@ export class Trainer {
     this.ring.destroy();
     this.metrics.destroy();
     this.sgvb.destroy();
+    this.model.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }
 }

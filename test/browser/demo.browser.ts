@@ -13,7 +13,6 @@ import { seededNormal, seededUniform } from '../seeded_random.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/train/train_config.ts';
 import { encodeCheckpoint } from '../../src/io/checkpoint_format.ts';
-import { decodeLatents } from '../../src/eval/pictures.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
@@ -67,8 +66,8 @@ test('a checkpoint written in Node decodes to the same images in the page', asyn
   let expected: Float32Array;
   try {
     await trainer.fit(Array.from({ length: 5 }, (_, i) => Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0))));
-    bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), extra: {} });
-    expected = await decodeLatents(trainer.gpu, trainer.model, Float32Array.from(z));
+    bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: null });
+    expected = await trainer.model.decode(Float32Array.from(z));
   } finally {
     trainer.destroy();
   }
@@ -113,6 +112,67 @@ test('the demo trains in the page: the test ELBO rises, samples are drawn, no We
   assert.ok(lit > 100, `only ${lit} lit pixels in the samples canvas`);
   if (process.env.AEVB_SCREENSHOT) await page.screenshot({ path: process.env.AEVB_SCREENSHOT, fullPage: true });
   await page.close();
+});
+
+type PageState = { steps: number; test: Array<[number, number]>; errors: string[]; done: boolean; idle: boolean };
+const pageState = (page: import('playwright-core').Page) => page.evaluate(() => (window as unknown as { __aevb: PageState }).__aevb);
+/** Waits until the page is done training, or reports an error. */
+const settled = (page: import('playwright-core').Page, what: 'done' | 'error') => page.waitForFunction((w) => {
+  const s = (window as unknown as { __aevb?: PageState }).__aevb;
+  return s !== undefined && (w === 'done' ? s.done || s.errors.length > 0 : s.errors.length > 0);
+}, what, { timeout: 240_000 });
+
+test('a picked file: a bad one is explained in the page and leaves the controls usable; a good one trains', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${server.resolvedUrls!.local[0]}?hidden=16&latent=2&batch=20&steps=8&evalEvery=4`);
+  // A name that says no format: the page asks for the format in its own words, not a CLI flag.
+  await page.setInputFiles('#file', { name: 'images.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(784 * 50, 7) });
+  await page.click('#start');
+  await settled(page, 'error');
+  assert.match(await page.textContent('#error') ?? '', 'choose its format in the menu beside the file picker');
+  assert.not.match(await page.textContent('#error') ?? '', '--format');
+  assert.is(await page.isDisabled('#start'), false, 'Start is usable again after the error');
+  // The same bytes as raw rows of 784 values, chosen in the format menu: it trains.
+  await page.selectOption('#format', 'raw-u8');
+  await page.fill('#dim', '784');
+  await page.evaluate(() => { (window as unknown as { __aevb: PageState }).__aevb.errors = []; });
+  await page.setInputFiles('#file', { name: 'images.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(seededUniform(5, 784 * 200).map((u) => Math.floor(u * 256))) });
+  await page.click('#start');
+  await settled(page, 'done');
+  const state = await pageState(page);
+  assert.equal(state.errors, []);
+  assert.is(state.steps, 8);
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  await page.close();
+});
+
+test('save → load → continue: a checkpoint saved by the page resumes in a fresh page where it stopped', async () => {
+  const base = `${server.resolvedUrls!.local[0]}?hidden=16&latent=3&batch=20&evalEvery=5`;
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${base}&steps=10&autostart=1`);
+  await settled(page, 'done');
+  await page.click('#save');
+  await page.waitForFunction(() => (window as unknown as { __aevbSaved?: Uint8Array }).__aevbSaved !== undefined);
+  const saved = await page.evaluate(() => Array.from((window as unknown as { __aevbSaved: Uint8Array }).__aevbSaved));
+  await page.close();
+  // A fresh page whose fields say otherwise: loading takes the checkpoint's model, then Start continues to 20.
+  const next = await browser.newPage();
+  const nextProblems = watch(next);
+  await next.goto(`${base}&steps=20&hidden=99&latent=7`);
+  await next.setInputFiles('#load', { name: 'checkpoint.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(saved) });
+  await next.waitForFunction(() => (window as unknown as { __aevb: PageState }).__aevb.idle && document.getElementById('status')!.textContent!.startsWith('step 10'));
+  assert.is(await next.inputValue('#hidden'), '16');
+  assert.is(await next.inputValue('#latent'), '3');
+  await next.click('#start');
+  await settled(next, 'done');
+  const state = await pageState(next);
+  assert.equal(state.errors, []);
+  assert.is(state.steps, 20, 'continued from step 10 to the 20-step budget');
+  assert.match(await next.textContent('#status') ?? '', /step 20 · train ELBO -?\d+\.\d\d · test ELBO -?\d+\.\d\d nats · \d+ images\/s/);
+  assert.equal([...problems, ...nextProblems], [], 'console errors or WebGPU warnings');
+  await next.close();
 });
 
 test.run();

@@ -4,14 +4,13 @@
  * float64, weighted by chunk size). ε comes from Philox(seed, chunk index, evaluation stream), so evaluating
  * the same parameters twice gives the same number.
  */
-import type { GpuContext } from '../gpu/device.ts';
 import { createStorageBuffer, readFloat32 } from '../gpu/buffers.ts';
 import { encodeDispatches, type KernelDispatch } from '../kernels/kernel.ts';
 import { klDivergence } from '../kernels/kl_divergence.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import { VaeForward } from '../model/vae_forward.ts';
-import type { VaeArchitecture } from '../model/vae_architecture.ts';
-import type { ParameterLayout } from '../model/parameter_layout.ts';
+import { BufferSet } from '../model/buffer_set.ts';
+import type { ModelBuffers } from '../model/model_buffers.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 
 export interface ElboResult {
@@ -26,32 +25,32 @@ export interface ElboResult {
 /** Floats per chunk in the results buffer: the 3 metrics, padded so each chunk's copy is 16-byte aligned. */
 const RESULT_STRIDE = 4;
 
-export async function datasetElbo(
-  ctx: GpuContext,
-  model: { arch: VaeArchitecture; layout: ParameterLayout; params: GPUBuffer },
-  data: Float32Array,
-  options: { chunk: number; seed: number | bigint },
-): Promise<ElboResult> {
-  const { D } = model.arch;
+/** The mean ELBO of `data` (whole rows of D values) under `model`, in chunks of `chunk` rows. */
+export async function datasetElbo(model: ModelBuffers, data: Float32Array, options: { chunk: number; seed: number | bigint }): Promise<ElboResult> {
+  const ctx = model.gpu;
+  const { D, Z } = model.architecture;
   if (data.length % D !== 0) throw new Error(`aevb: evaluation data holds ${data.length} floats, not a whole number of rows of D = ${D}`);
   const rows = data.length / D;
   if (rows === 0) throw new Error('aevb: evaluation data is empty');
   const chunk = Math.min(options.chunk, rows);
   const chunks = Math.ceil(rows / chunk);
   const results = createStorageBuffer(ctx, 'evaluation results', chunks * RESULT_STRIDE);
-  const passes = new Map<number, { forward: VaeForward; metrics: GPUBuffer; dispatches: KernelDispatch[] }>();
+  const passes = new Map<number, { forward: VaeForward; loss: BufferSet; metrics: GPUBuffer; dispatches: KernelDispatch[] }>();
   // One plan per distinct chunk size (at most two: full chunks and the remainder).
   const planFor = (B: number) => {
     let pass = passes.get(B);
     if (pass === undefined) {
-      const forward = new VaeForward(ctx, { ...model, B, noise: { seed: options.seed, stream: RANDOM_STREAMS.evaluationNoise }, label: `evaluate B=${B}` });
-      const metrics = forward.buffer('evaluation metrics', ELBO_METRICS.count);
+      const forward = new VaeForward(model, { B, noise: { seed: options.seed, stream: RANDOM_STREAMS.evaluationNoise }, label: `evaluate B=${B}` });
+      // The KL kernel writes its gradient too; evaluation keeps it in a scratch buffer of its own.
+      const loss = new BufferSet(ctx);
+      const kl = loss.storage('evaluation kl', B);
+      const metrics = loss.storage('evaluation metrics', ELBO_METRICS.count);
       const dispatches = [
         ...forward.dispatches,
-        klDivergence(ctx, { B, Z: model.arch.Z, scale: 1 / B, stats: { buffer: forward.stats }, kl: { buffer: forward.kl }, dStats: { buffer: forward.dStats } }).dispatch,
-        elboMean(ctx, { B, logp: { buffer: forward.logp }, kl: { buffer: forward.kl }, metrics: { buffer: metrics } }),
+        klDivergence(ctx, { B, Z, scale: 1 / B, stats: { buffer: forward.encoder.stats }, kl: { buffer: kl }, dStats: { buffer: loss.storage('evaluation dStats', B * 2 * Z) } }).dispatch,
+        elboMean(ctx, { B, logp: { buffer: forward.logp }, kl: { buffer: kl }, metrics: { buffer: metrics } }),
       ];
-      pass = { forward, metrics, dispatches };
+      pass = { forward, loss, metrics, dispatches };
       passes.set(B, pass);
     }
     return pass;
@@ -61,7 +60,7 @@ export async function datasetElbo(
       const first = c * chunk;
       const B = Math.min(chunk, rows - first);
       const pass = planFor(B);
-      ctx.device.queue.writeBuffer(pass.forward.x, 0, data.subarray(first * D, (first + B) * D));
+      ctx.device.queue.writeBuffer(pass.forward.encoder.x, 0, data.subarray(first * D, (first + B) * D));
       pass.forward.noise?.setStep(c);
       const encoder = ctx.device.createCommandEncoder({ label: `evaluate chunk ${c}` });
       encodeDispatches(encoder, pass.dispatches, 'evaluate');
@@ -78,7 +77,10 @@ export async function datasetElbo(
     }
     return { elbo: sum.elbo / rows, kl: sum.kl / rows, logp: sum.logp / rows, rows };
   } finally {
-    for (const p of passes.values()) p.forward.destroy();
+    for (const p of passes.values()) {
+      p.forward.destroy();
+      p.loss.destroy();
+    }
     results.destroy();
   }
 }

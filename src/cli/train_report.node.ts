@@ -1,0 +1,113 @@
+// Node-only: how `aevb train` shows a run — the progress bar, a line per epoch, the metrics log
+// (metrics.jsonl) and the training curves (curves.png) — all from the run's events.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainingEvent } from '../run/training_events.ts';
+import type { RunPlan } from '../run/run_state.ts';
+import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.ts';
+import { writeLineChart } from '../io/line_chart_png.node.ts';
+import { Progress } from './progress.node.ts';
+
+export const METRICS_FILE = 'metrics.jsonl';
+export const CURVES_FILE = 'curves.png';
+
+export class TrainReport {
+  /** Where the last checkpoint went. */
+  lastCheckpoint = '';
+  private progress: Progress | null = null;
+  private stepsPerEpoch: number | null;
+
+  constructor(
+    private readonly out: string,
+    private readonly plan: RunPlan,
+    /** Minibatch size, and steps per epoch when known before the first epoch ends. */
+    private readonly batch: number,
+    stepsPerEpoch: number | null,
+    private readonly resumedFrom: string | null,
+  ) {
+    this.stepsPerEpoch = stepsPerEpoch;
+  }
+
+  /** Appends one record to metrics.jsonl, stamped with the time. */
+  log(record: object): void {
+    appendFileSync(join(this.out, METRICS_FILE), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+  }
+
+  /** Redraws curves.png from the whole metrics log (a resumed run's earlier epochs included). */
+  writeCurves(title: string): string | null {
+    const path = join(this.out, METRICS_FILE);
+    if (!existsSync(path)) return null;
+    const records = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord);
+    if (!records.some((r) => r.type === 'train' || r.type === 'test' || r.type === 'validation')) return null;
+    const curves = join(this.out, CURVES_FILE);
+    writeLineChart(curves, trainingCurvesChart(records, { title, types: ['train', 'validation', 'test'] }));
+    return curves;
+  }
+
+  stop(): void {
+    this.progress?.stop();
+    this.progress = null;
+  }
+
+  show(e: TrainingEvent): void {
+    switch (e.type) {
+      case 'start':
+        if (e.resumed) console.log(`resuming from ${this.resumedFrom} at step ${e.step} (epoch ${e.position.epoch + 1}, minibatch ${e.position.index + 1})`);
+        break;
+      case 'step':
+        if (this.progress === null) {
+          const total = this.plan.steps ?? (this.stepsPerEpoch === null ? null : (e.epoch + 1) * this.stepsPerEpoch);
+          this.progress = new Progress(e.epoch, total, e.step - 1);
+        }
+        this.progress.step(e);
+        break;
+      case 'metrics':
+        this.progress?.metrics(e.elbo);
+        this.log({ type: 'train', step: e.step, elbo: e.elbo, kl: e.kl, logp: e.logp, samples: e.samples });
+        break;
+      case 'evaluation': {
+        const v = e.results.validation;
+        if (v !== undefined) this.log({ type: 'validation', step: e.step, samples: e.samples, validation_elbo: v.elbo, kl: v.kl, logp: v.logp });
+        break;
+      }
+      case 'epoch':
+        this.epoch(e);
+        break;
+      case 'checkpoint':
+        if (!e.best) this.lastCheckpoint = e.location ?? this.lastCheckpoint;
+        this.log({ type: 'checkpoint', step: e.step, path: e.location, best: e.best });
+        break;
+      case 'stopped':
+        this.stop();
+        break;
+      case 'done':
+        this.stop();
+        if (e.reason === 'early-stopped') {
+          const s = e.state.earlyStopping!;
+          console.log(`early stop: the validation ELBO has not improved for ${this.plan.earlyStopping?.patience} evaluations; best ${s.best?.toFixed(2)} nats at step ${s.bestStep}`);
+        }
+        this.log({ type: 'done', step: e.step, reason: e.reason });
+        break;
+    }
+  }
+
+  private epoch(e: Extract<TrainingEvent, { type: 'epoch' }>): void {
+    this.stop();
+    if (e.ended) this.stepsPerEpoch ??= Math.round(e.step / e.epoch);
+    const speed = `${e.samplesPerSecond.toFixed(0)} samples/s, waiting for data ${e.waitingForDataPercent.toFixed(1)}% of the time`;
+    const { test, validation, train } = e.evaluations;
+    const scores = [
+      validation && `validation ELBO ${validation.elbo.toFixed(2)}`,
+      test && `test ELBO ${test.elbo.toFixed(2)} nats (KL ${test.kl.toFixed(2)}, log p(x|z) ${test.logp.toFixed(2)})`,
+    ].filter(Boolean);
+    console.log(`epoch ${e.epoch}: ${scores.length > 0 ? `${scores.join(', ')} after ` : ''}${e.samples} samples, ${speed}`);
+    if (test !== undefined) {
+      this.log({ type: 'test', epoch: e.epoch, step: e.step, samples: e.samples, test_elbo: test.elbo, kl: test.kl, logp: test.logp,
+        samples_per_second: e.samplesPerSecond, waiting_for_data_percent: e.waitingForDataPercent });
+    }
+    if (train !== undefined) {
+      console.log(`epoch ${e.epoch}: train ELBO ${train.elbo.toFixed(2)} nats (first ${train.rows} training rows)`);
+      this.log({ type: 'train_bound', epoch: e.epoch, step: e.step, samples: e.samples, train_elbo: train.elbo, rows: train.rows });
+    }
+  }
+}

@@ -1,0 +1,149 @@
+// The library's training run (src/run/training_run.ts) on the GPU with a tiny model and rows in memory: the
+// events arrive in order; a stop through the AbortSignal leaves a readable checkpoint; a run resumed from any
+// checkpoint — mid-epoch or on an epoch's last minibatch — continues with exactly the minibatches (and so the
+// minibatch ELBOs, bit for bit) of an uninterrupted run; settings that would change the minibatches are refused.
+import * as assert from 'uvu/assert';
+import { lastValueFrom, tap, toArray } from 'rxjs';
+import { gpuSuite } from './gpu_suite.ts';
+import { seededUniform } from './seeded_random.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import type { TrainConfig } from '../src/train/train_config.ts';
+import { memorySource } from '../src/data/memory_source.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
+import { trainingRun, type TrainingRunOptions } from '../src/run/training_run.ts';
+import type { TrainingEvent } from '../src/run/training_events.ts';
+import type { GpuContext } from '../src/gpu/device.ts';
+
+const test = gpuSuite('training_run');
+const CONFIG: TrainConfig = { D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const ROWS = 32; // 6 minibatches of 5 per epoch, 2 rows dropped
+const rows = Float32Array.from(seededUniform(21, ROWS * CONFIG.D));
+const testRows = Float32Array.from(seededUniform(22, 20 * CONFIG.D)).map((u) => (u < 0.5 ? 1 : 0));
+const base = (): TrainingRunOptions => ({ source: memorySource(rows, { D: CONFIG.D }), epochs: 3, shuffleWindow: 16, metricsEvery: 1, evaluate: { test: testRows } });
+
+/** Runs to completion and returns every event; checkpoints are kept in memory, as encoded bytes. */
+async function run(trainer: Trainer, options: TrainingRunOptions, saved: Checkpoint[] = []): Promise<TrainingEvent[]> {
+  return lastValueFrom(trainingRun(trainer, { ...options, checkpoints: { every: options.checkpoints?.every, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')); } } }).pipe(toArray()));
+}
+
+const elbos = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'metrics' ? [[e.step, e.elbo]] : []));
+
+async function resumedFrom(gpu: GpuContext, checkpoint: Checkpoint, options: TrainingRunOptions): Promise<TrainingEvent[]> {
+  const trainer = await Trainer.create(checkpoint.snapshot.config, { gpu });
+  try {
+    await trainer.restore(checkpoint.snapshot);
+    return await run(trainer, { ...options, resume: checkpoint.run! });
+  } finally {
+    trainer.destroy();
+  }
+}
+
+let straight: TrainingEvent[] = [];
+let straightCheckpoints: Checkpoint[] = [];
+
+test('events arrive in order: start, steps with their metrics, evaluation and epoch, checkpoint, done', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    straightCheckpoints = [];
+    straight = await run(trainer, { ...base(), checkpoints: { every: 4, save: () => {} } }, straightCheckpoints);
+  } finally {
+    trainer.destroy();
+  }
+  const types = straight.map((e) => e.type);
+  assert.is(types[0], 'start');
+  assert.is(types.at(-1), 'done');
+  assert.is(straight.filter((e) => e.type === 'step').length, 18);
+  const steps = straight.flatMap((e) => (e.type === 'step' ? [e.step] : []));
+  assert.equal(steps, Array.from({ length: 18 }, (_, i) => i + 1));
+  const epochs = straight.flatMap((e) => (e.type === 'epoch' ? [e] : []));
+  assert.equal(epochs.map((e) => [e.epoch, e.step, e.ended]), [[1, 6, true], [2, 12, true], [3, 18, true]]);
+  for (const e of epochs) {
+    const at = straight.indexOf(e);
+    assert.is(straight[at - 1].type, 'evaluation', 'each epoch event follows its evaluation');
+    assert.ok(Number.isFinite(e.evaluations.test.elbo) && e.evaluations.test.rows === 20);
+    assert.ok(straight.slice(at + 1).every((later) => later.type !== 'step' || later.step > e.step), 'no step of the epoch comes after it');
+  }
+  // Checkpoints at steps 4, 8, 12, 16 (cadence) and 6, 12, 18 (epoch ends), each step once.
+  assert.equal(straight.flatMap((e) => (e.type === 'checkpoint' ? [e.step] : [])), [4, 6, 8, 12, 16, 18]);
+  assert.equal(straightCheckpoints.map((c) => [c.snapshot.step, c.run!.position.epoch, c.run!.position.index]), [[4, 0, 4], [6, 1, 0], [8, 1, 2], [12, 2, 0], [16, 2, 4], [18, 3, 0]]);
+  const done = straight.at(-1)!;
+  assert.ok(done.type === 'done' && done.reason === 'finished' && done.step === 18 && done.state.stepsPerEpoch === 6);
+  assert.is(elbos(straight).length, 18);
+});
+
+test('a run resumed mid-epoch continues with the same minibatch ELBOs, bit for bit', async ({ gpu }) => {
+  const at8 = straightCheckpoints.find((c) => c.snapshot.step === 8)!;
+  const resumed = await resumedFrom(gpu, at8, base());
+  const start = resumed[0];
+  assert.ok(start.type === 'start' && start.resumed && start.step === 8);
+  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 8));
+});
+
+test('a checkpoint taken on an epoch\'s last minibatch resumes at the next epoch', async ({ gpu }) => {
+  // Checkpointing every 3 steps puts one at step 6, the last of epoch 1, recorded as (epoch 1, index 0).
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  const saved: Checkpoint[] = [];
+  try {
+    await run(trainer, { ...base(), epochs: 1, checkpoints: { every: 3, save: () => {} } }, saved);
+  } finally {
+    trainer.destroy();
+  }
+  const last = saved.at(-1)!;
+  assert.equal([last.snapshot.step, last.run!.position], [6, { epoch: 1, index: 0, step: 7 }]);
+  const resumed = await resumedFrom(gpu, last, base());
+  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 6));
+});
+
+test('a stop through the signal finishes the queued steps, saves a readable checkpoint, then reports stopped and done', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  const stop = new AbortController();
+  const saved: Checkpoint[] = [];
+  let events: TrainingEvent[];
+  try {
+    events = await lastValueFrom(trainingRun(trainer, {
+      ...base(), signal: stop.signal,
+      checkpoints: { save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')); return 'in memory'; } },
+    }).pipe(tap((e) => { if (e.type === 'step' && e.step === 8) stop.abort(); }), toArray()));
+  } finally {
+    trainer.destroy();
+  }
+  const tail = events.slice(events.findIndex((e) => e.type === 'stopped'));
+  assert.equal(tail.map((e) => e.type), ['stopped', 'checkpoint', 'done']);
+  const last = events.filter((e) => e.type === 'step').at(-1)!;
+  assert.is(last.step, 8, 'no minibatch is taken after the stop');
+  const done = tail[2];
+  assert.ok(done.type === 'done' && done.reason === 'stopped' && done.step === 8);
+  assert.is(tail[1].type === 'checkpoint' && tail[1].location, 'in memory');
+  assert.equal(saved.at(-1)!.run!.position, { epoch: 1, index: 2, step: 9 });
+  const resumed = await resumedFrom(gpu, saved.at(-1)!, base());
+  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 8));
+});
+
+test('a resume that would change the minibatches, or a trained trainer without its run state, is refused', async ({ gpu }) => {
+  const at8 = straightCheckpoints.find((c) => c.snapshot.step === 8)!;
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    await trainer.restore(at8.snapshot);
+    const refusal = async (options: TrainingRunOptions) => {
+      try {
+        await run(trainer, options);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    assert.match(await refusal({ ...base(), shuffleWindow: 17, resume: at8.run! }), 'streamed with shuffleWindow 16, not 17');
+    assert.match(await refusal(base()), 'the trainer has already trained 8 steps');
+    assert.match(await refusal({ ...base(), resume: straightCheckpoints[0].run! }), 'continues at step 5, but the trainer has trained 8 steps');
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('a run whose plan is complete trains nothing and says done', async ({ gpu }) => {
+  const end = straightCheckpoints.at(-1)!;
+  const events = await resumedFrom(gpu, end, base());
+  assert.equal(events.map((e) => e.type).filter((t) => t !== 'checkpoint'), ['start', 'done']);
+});
+
+test.run();

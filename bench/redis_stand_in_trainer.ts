@@ -60,7 +60,7 @@ async function train(count: number): Promise<void> {
 async function checkpoint(): Promise<void> {
   let lowWater = delivered;
   for (const n of numbers) lowWater = Math.min(lowWater, n);
-  const saved: CheckpointedRows = { rowsConsumed: lowWater, source: source.checkpointState() };
+  const saved: CheckpointedRows = { rowsConsumed: lowWater, source: source.checkpointState(lowWater) };
   writeFileSync(`${checkpointFile}.tmp`, JSON.stringify({ step, state: saved }));
   renameSync(`${checkpointFile}.tmp`, checkpointFile);
   await source.checkpointed(saved);

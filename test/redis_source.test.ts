@@ -120,7 +120,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     return s;
   };
   const pending = async (stream: string) => Number(((await admin.call('XPENDING', stream, 'g')) as [number])[0]);
-  const state = (s: RedisStreamSource, rowsConsumed: number): CheckpointedRows => ({ rowsConsumed, source: s.checkpointState() });
+  const state = (s: RedisStreamSource, rowsConsumed: number): CheckpointedRows => ({ rowsConsumed, source: s.checkpointState(rowsConsumed) });
 
   test('produce → consume: rows bit-identical and in order; acknowledged only up to what checkpointed() says', async () => {
     const stream = newStream();
@@ -160,6 +160,8 @@ if (redisServerInstalled('the Redis stream tests')) {
     const a = source(stream, 'a', '&count=10');
     assert.equal(await consume(a, 400), range(400));
     const saved = JSON.parse(JSON.stringify(state(a, 200))); // the checkpoint, written; then the crash
+    assert.is(saved.source.entries.length, 20, 'the checkpoint holds only the entries it acknowledges');
+    assert.is(a.checkpointState().entries.length, 40, 'without a mark: every unacknowledged entry');
     a.abandon();
     assert.is(await pending(stream), 40);
     const again = source(stream, 'a', '&count=10');

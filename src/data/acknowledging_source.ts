@@ -14,7 +14,7 @@
  * a crash: delivery is at-least-once, never at-most-once.
  *
  * The protocol, for a run that checkpoints at step s:
- *   1. state = { rowsConsumed: L, source: source.checkpointState() }  (both taken at step s)
+ *   1. state = { rowsConsumed: L, source: source.checkpointState(L) }  (both taken at step s)
  *   2. write the checkpoint, state included, atomically
  *   3. await source.checkpointed(state)                               (acknowledges rows below L)
  * and on resume, before the first pass is opened: await source.resumeFrom?.(state) with the state read back,
@@ -25,8 +25,11 @@ import type { RowSource } from './row_source.ts';
 export interface AcknowledgingSource extends RowSource {
   /** Rows delivered so far that a checkpoint now contains: the source may acknowledge them (Redis XACK). */
   checkpointed(state: unknown): Promise<void>;
-  /** What the source needs in a checkpoint to finish acknowledging after a crash (JSON-serialisable). */
-  checkpointState(): unknown;
+  /**
+   * What the source needs in a checkpoint to finish acknowledging after a crash (JSON-serialisable). Given the
+   * checkpoint's low-water mark, it keeps only what acknowledging up to it needs: a smaller checkpoint.
+   */
+  checkpointState(rowsConsumed?: number): unknown;
   /** Called once with the state from the checkpoint being resumed. */
   resumeFrom?(state: unknown): Promise<void>;
   /** Releases connections; the source cannot be used afterwards. */

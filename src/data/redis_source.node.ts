@@ -141,8 +141,10 @@ export class RedisStreamSource implements AcknowledgingSource {
     }
   }
 
-  checkpointState(): RedisSourceState {
-    return { stream: this.settings.stream, group: this.settings.group, entries: [...this.log] };
+  /** The unacknowledged entries, or with `rowsConsumed` only those it lets the checkpoint acknowledge. */
+  checkpointState(rowsConsumed = Infinity): RedisSourceState {
+    const entries = [...this.log].filter(([, end]) => end <= rowsConsumed);
+    return { stream: this.settings.stream, group: this.settings.group, entries };
   }
 
   /** Acknowledges the entries of the checkpoint's state whose rows all lie below its rowsConsumed. */

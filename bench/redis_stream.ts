@@ -7,7 +7,9 @@
  *      processes, shuffle window, fixed step time, checkpoints then acknowledgements). Trainer 0 is killed with
  *      kill -9 and restarted with --resume; for N ≥ 2 trainer 1 is killed for good (its entries must be claimed).
  *      Reported: rows published, lost (must be 0), trained twice, pending at the end (must be 0), rows/s, and
- *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included).
+ *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included);
+ *   D. parameter averaging (src/data/redis_peers.node.ts): seconds and bytes per round for the default
+ *      784-500-20 model's 815 824 parameters, N = 2 and 4 trainers in this process.
  *
  * Run:  node --import tsx bench/redis_stream.ts [--quick]
  * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
@@ -22,6 +24,7 @@ import { fileSource } from '../src/data/file_source.node.ts';
 import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
+import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
 
@@ -77,6 +80,26 @@ try {
   console.log('   rows/s: rows trained ÷ time from the first step to the last, the kill and the restart included');
   console.log('   N | published | lost | trained twice | pending at end | dead-lettered | rows/s | recovery (s)');
   for (const N of [1, 2, 4]) console.log(await simulate(N));
+
+  // D. Averaging.
+  const P = 815_824;
+  console.log(`\nD. parameter averaging, ${P} float32 parameters (${(4 * P / 1e6).toFixed(2)} MB) per trainer, 5 rounds each`);
+  for (const N of [2, 4]) {
+    const peers = Array.from({ length: N }, (_, rank) => new PeerAveraging(parsePeersUrl(`${server.url}/avg-${N}?size=${N}&rank=${rank}&every=100&deadline=30000`)));
+    await Promise.all(peers.map((p) => p.join()));
+    const params = peers.map((_, rank) => new Float32Array(P).fill(rank));
+    let seconds = 0;
+    let sent = 0;
+    let received = 0;
+    for (let round = 1; round <= 5; round++) {
+      const results = await Promise.all(peers.map((p, rank) => p.average(round, params[rank])));
+      seconds += Math.max(...results.map((r) => r.seconds));
+      sent += results.reduce((a, r) => a + r.bytesSent, 0);
+      received += results.reduce((a, r) => a + r.bytesReceived, 0);
+    }
+    await Promise.all(peers.map((p) => p.leave()));
+    console.log(`   N = ${N}: ${(seconds / 5).toFixed(3)} s per round; per round ${(sent / 5 / 1e6).toFixed(1)} MB sent, ${(received / 5 / 1e6).toFixed(1)} MB received (all trainers)`);
+  }
 } finally {
   admin.disconnect();
   await server.stop();

@@ -18,7 +18,9 @@
  *   2. write the checkpoint, state included, atomically
  *   3. await source.checkpointed(state)                               (acknowledges rows below L)
  * and on resume, before the first pass is opened: await source.resumeFrom?.(state) with the state read back,
- * which finishes the acknowledgement a crash between 2 and 3 left undone.
+ * which finishes the acknowledgement a crash between 2 and 3 left undone. A resumed run must not skip the
+ * minibatches its epoch had reached, as it does to replay a file: the source delivers again exactly what was
+ * not acknowledged, and a row skipped there would be counted below L and acknowledged untrained.
  */
 import type { RowSource } from './row_source.ts';
 

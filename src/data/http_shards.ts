@@ -3,11 +3,12 @@
  * browser page), streamed, never downloaded whole. Each epoch reads the shards in its own seeded order (the
  * shuffle window then mixes rows across neighbouring shards); `shardOf` gives trainer i of N every N-th shard.
  *
- * A dropped connection resumes where it stopped with a `Range` request, after a backoff (bounded retries in a
- * row without progress). The first response's ETag is remembered for the source's lifetime and sent back with
- * `If-Match`, and every later response must carry it: a shard that changed on the server — mid-read or between
- * epochs — is an error, never two versions silently mixed. (A server that sends no ETag cannot be checked:
- * Last-Modified is compared instead when it is sent.)
+ * A dropped connection — or one silent for stallTimeoutMs — resumes where it stopped with a `Range` request,
+ * after a backoff (bounded retries in a row without progress). The first response's ETag is remembered for the
+ * source's lifetime and sent back with `If-Match`, and every later response must carry it: a shard that
+ * changed on the server — mid-read or between epochs — is an error, never two versions silently mixed. A
+ * server that sends no ETag is held to its first Last-Modified instead, and one that sends neither cannot be
+ * checked.
  */
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';

@@ -16,6 +16,9 @@ import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
 import { rowLengthOf } from '../src/data/read_rows.ts';
+import { firstValueFrom, toArray } from 'rxjs';
+import { trainingStream } from '../src/stream/training_stream.ts';
+import { STREAM_START } from '../src/stream/positioned_batch.ts';
 import { npyBytes } from './npy_writer.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -133,6 +136,20 @@ if (redisServerInstalled('the Redis stream tests')) {
     // Entries whose rows all lie below 500: 71 entries of 7 rows (rows 0…496); the entry holding 497…503 waits.
     assert.is(await pending(stream), 143 - 71);
     assert.is(a.unacknowledged, 143 - 71);
+    await a.checkpointed(state(a, 1000));
+    assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('through the training pipeline (shuffle window, minibatches): every published row once; the pass ends when the stream goes idle', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 25 });
+    const a = source(stream, 'a');
+    const batches = await firstValueFrom(trainingStream({ source: a, B: 10, seed: 1, shuffleWindowRows: 100, binarize: false, epochs: 1, start: STREAM_START }).pipe(toArray()));
+    assert.is(batches.length, 100);
+    const ids = batches.flatMap((b) => range(10).map((r) => b.data[r * D] * 65536));
+    assert.not.equal(ids, range(1000), 'shuffled');
+    assert.equal(sorted(ids), range(1000));
     await a.checkpointed(state(a, 1000));
     assert.is(await pending(stream), 0);
     await a.close();

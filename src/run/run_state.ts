@@ -46,7 +46,7 @@ export interface RunState {
   /** Where early stopping stands (best value, evaluations since), when the run uses it. */
   earlyStopping: EarlyStoppingState | null;
   /** For a source that acknowledges rows (a Redis stream): what this checkpoint lets it acknowledge. */
-  acknowledged?: CheckpointedRows | null;
+  acknowledged?: CheckpointedRows;
 }
 
 /** Whether a run in state `s` (after `step` steps) has nothing left to train. */
@@ -94,7 +94,8 @@ export function parseRunState(json: unknown, source: string): RunState {
     },
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),
     earlyStopping: orNull(s.earlyStopping, (v) => parseEarlyStoppingState(v, `${source}: the run state's earlyStopping`)),
-    acknowledged: orNull(s.acknowledged, (v) => checkpointedRowsOf(v, `${source}: the run state's acknowledged`)),
   };
+  const acknowledged = orNull(s.acknowledged, (v) => checkpointedRowsOf(v, `${source}: the run state's acknowledged`));
+  if (acknowledged !== null) state.acknowledged = acknowledged;
   return state;
 }

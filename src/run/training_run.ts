@@ -142,7 +142,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   const state = (): RunState => ({
     position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
     plan, stepsPerEpoch, earlyStopping,
-    acknowledged: acknowledging === null ? null : { rowsConsumed: mark.low, source: acknowledging.checkpointState(mark.low) },
+    ...(acknowledging === null ? {} : { acknowledged: { rowsConsumed: mark.low, source: acknowledging.checkpointState(mark.low) } }),
   });
   // Early stopping ends the epoch's stream the way a stop signal does.
   const earlyStop = new AbortController();

@@ -20,6 +20,7 @@ import { iwaeWeights } from '../kernels/iwae_weights.ts';
 import { scaleRows } from '../kernels/scale_rows.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
+import { firstNonFinite, NonFiniteFlags } from '../kernels/first_non_finite.ts';
 import { vaeLayers, type DenseLayer } from '../model/vae_architecture.ts';
 import { VaeForward } from '../model/vae_forward.ts';
 import { BufferSet } from '../model/buffer_set.ts';
@@ -60,6 +61,11 @@ export class SgvbStep {
   readonly forward: VaeForward;
   /** (3): mean ELBO, KL, log p(x|z) of the last step (ELBO_METRICS). */
   readonly metrics: GPUBuffer;
+  /**
+   * The first step whose metrics, parameters or optimizer state held NaN or ±Inf, kept on the GPU: every step
+   * ends with a check of what it produced, so the flags name the true step however late they are read.
+   */
+  readonly nonFinite: NonFiniteFlags;
   /** Steps completed so far; the next step is number `step + 1`. */
   step = 0;
   readonly B: number;
@@ -164,6 +170,13 @@ export class SgvbStep {
     }
     d.push(elboMean(ctx, { B, logp: { buffer: f.logp }, kl: { buffer: klRows }, metrics: { buffer: this.metrics } }));
     d.push(this.optimizer.dispatch);
+    // Last, on what the step leaves behind: the next step (and any snapshot) starts from these values.
+    this.nonFinite = new NonFiniteFlags(ctx, 'sgvb non-finite flags');
+    d.push(firstNonFinite(ctx, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.metrics }, flags: this.nonFinite }));
+    d.push(firstNonFinite(ctx, { N: P, quantity: 'parameters', values: { buffer: model.params }, flags: this.nonFinite }));
+    for (const [name, buffer] of Object.entries(this.optimizerState)) {
+      d.push(firstNonFinite(ctx, { N: P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite }, `first_non_finite optimizer ${name}`));
+    }
     this.dispatches = d;
   }
 
@@ -187,6 +200,7 @@ export class SgvbStep {
     this.forward.noise?.setStep(next);
     this.optimizer.setStep(next, this.learningRate(next));
     this.kl.setScale(this.klWeight(next) / this.B);
+    this.nonFinite.setStep(next);
     const encoder = this.ctx.device.createCommandEncoder({ label: `sgvb step ${next}` });
     recordInput(encoder);
     this.encode(encoder);
@@ -213,6 +227,7 @@ export class SgvbStep {
   destroy(): void {
     this.forward.destroy();
     this.buffers.destroy();
+    this.nonFinite.destroy();
     for (const b of Object.values(this.optimizerState)) b.destroy();
   }
 }

@@ -8,12 +8,19 @@
  * Each minibatch goes into a slot of an upload ring and its step is submitted without waiting for the GPU;
  * only when every slot is still in the GPU's hands does the next step wait. That bound is what keeps memory
  * flat however long the run. Metrics come back asynchronously.
+ *
+ * Non-finite values stop training at the step where they appear: a minibatch holding NaN or ±Inf is refused
+ * before its step runs, and every step ends with a check on the GPU of its loss, parameters and optimizer
+ * state (first_non_finite.wgsl) that the trainer reads with every metrics read-back and before it settles or
+ * hands out a snapshot. Either way a NonFiniteError names the step and the cause, and no snapshot ever holds
+ * a non-finite value.
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
 import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../model/vae.ts';
 import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
+import { earliestNonFinite, type NonFiniteQuantity, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
@@ -56,7 +63,8 @@ export class Trainer {
   private readonly metrics: MetricsReader;
   private readonly listeners = new Set<(m: StepMetrics) => void>();
   private readonly ownsGpu: boolean;
-  private firstNonFinite: StepMetrics | null = null;
+  /** The flags of the first read-back (or settle) that found a non-finite step; cleared by restore(). */
+  private nonFinite: NonFiniteSteps | null = null;
 
   private constructor(model: Vae, config: TrainConfig, options: TrainerOptions) {
     this.gpu = model.gpu;
@@ -70,10 +78,10 @@ export class Trainer {
       klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
     });
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
-    this.metrics = new MetricsReader(gpu, (m) => {
-      if (!Number.isFinite(m.elbo)) this.firstNonFinite ??= m;
+    this.metrics = new MetricsReader(gpu, (m, nonFinite) => {
+      if (nonFinite !== null && earliestNonFinite(nonFinite) !== null) this.nonFinite ??= nonFinite;
       for (const listener of this.listeners) listener(m);
-    });
+    }, this.sgvb.nonFinite);
   }
 
   /** Validates the config, acquires a device (unless one is given) and initialises the model. */
@@ -111,12 +119,15 @@ export class Trainer {
   /**
    * Queues one training step on `batch` (B·D floats in [0, 1]). Resolves once the batch is in an upload slot
    * and the step is submitted — which waits only when all slots are still in the GPU's hands. Throws the
-   * first device error, or a non-finite ELBO with its step number.
+   * first device error, or a NonFiniteError: for this minibatch if it holds NaN or ±Inf (its step is not run),
+   * or for an earlier step that a metrics read-back found non-finite.
    */
   async enqueueStep(batch: Float32Array): Promise<number> {
     const { batch: B, D, samplesPerPoint: L } = this.config;
     if (batch.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
     this.throwIfFailed();
+    const bad = firstNonFiniteIndex(batch);
+    if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, Math.floor(bad / D), bad % D, batch[bad]);
     const slot = await this.ring.acquire();
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     const next = this.sgvb.step + 1;
@@ -144,14 +155,27 @@ export class Trainer {
 
   private throwIfFailed(): void {
     this.gpu.throwIfFailed();
-    if (this.firstNonFinite !== null) throw nonFinite(this.firstNonFinite);
+    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, this.config);
   }
 
-  /** Waits until every queued step has run and its metrics are read; throws what went wrong, if anything. */
-  async settle(): Promise<void> {
+  /** Waits until every queued step has run and its metrics are read; throws nothing about their values. */
+  private async quiesce(): Promise<void> {
     await this.ring.drain();
     await this.gpu.settle();
     await this.metrics.drain();
+  }
+
+  /**
+   * Waits until every queued step has run and its metrics are read, then checks the non-finite flags; throws
+   * what went wrong, if anything (a NonFiniteError names the first step whose values were not finite).
+   */
+  async settle(): Promise<void> {
+    await this.quiesce();
+    this.gpu.throwIfFailed();
+    if (this.nonFinite === null && this.sgvb.step > 0) {
+      const steps = await this.sgvb.nonFinite.read();
+      if (earliestNonFinite(steps) !== null) this.nonFinite = steps;
+    }
     this.throwIfFailed();
   }
 
@@ -173,7 +197,10 @@ export class Trainer {
     return this.model.activeUnits(rows, options);
   }
 
-  /** Copies parameters, optimizer state and the step counter back from the GPU. */
+  /**
+   * Copies parameters, optimizer state and the step counter back from the GPU; throws a NonFiniteError instead
+   * if any step so far left a non-finite value (so a snapshot, and a checkpoint made from it, is always finite).
+   */
   async snapshot(): Promise<TrainerSnapshot> {
     await this.settle();
     const tensors = await this.model.parameters();
@@ -183,15 +210,26 @@ export class Trainer {
     return { config: this.config, step: this.sgvb.step, tensors };
   }
 
-  /** Loads a snapshot taken from a trainer with the same config (same shapes); throws naming what differs. */
+  /**
+   * Loads a snapshot taken from a trainer with the same config (same shapes); throws naming what differs, or
+   * the first non-finite value. Also the way back after a NonFiniteError: the trainer continues from the
+   * snapshot (e.g. the last checkpoint) with its non-finite flags cleared.
+   */
   async restore(snapshot: TrainerSnapshot, source = 'snapshot'): Promise<void> {
     // Check everything before writing anything: a bad snapshot leaves the trainer as it was.
     const params = packTensors(this.model.layout, snapshot.tensors, source);
     const states = Object.entries(this.sgvb.optimizerState).map(([name, buffer]) => ({ buffer, flat: packTensors(this.model.layout, snapshot.tensors, source, `optimizer.${name}.`) }));
-    await this.settle();
+    for (const t of snapshot.tensors) {
+      const bad = firstNonFiniteIndex(t.data);
+      if (bad >= 0) throw new Error(`${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; expected finite values (a diverged run's state cannot be restored)`);
+    }
+    await this.quiesce();
+    this.gpu.throwIfFailed();
     this.model.write(params);
     for (const { buffer, flat } of states) this.gpu.device.queue.writeBuffer(buffer, 0, flat);
     this.sgvb.step = snapshot.step;
+    this.sgvb.nonFinite.reset();
+    this.nonFinite = null;
   }
 
   destroy(): void {
@@ -203,7 +241,49 @@ export class Trainer {
   }
 }
 
-function nonFinite(m: StepMetrics): Error {
-  return new Error(`aevb: the minibatch ELBO became ${m.elbo} at step ${m.step} (KL ${m.kl}, log p ${m.logp}); stopping before it spreads. ` +
-    'Try a smaller --lr.');
+/** Where a NonFiniteError came from: the minibatch itself, or the training of finite minibatches. */
+export type NonFiniteCause = 'data' | 'training';
+
+/** Training stopped because a value became NaN or ±Inf; `step` is the first step where it happened. */
+export class NonFiniteError extends Error {
+  /** The first step whose minibatch (cause 'data') or results (cause 'training') were non-finite. */
+  readonly step: number;
+  readonly origin: NonFiniteCause;
+  /** For 'training': the first step at which each quantity was non-finite. */
+  readonly steps: NonFiniteSteps | null;
+
+  private constructor(message: string, step: number, origin: NonFiniteCause, steps: NonFiniteSteps | null) {
+    super(message);
+    this.name = 'NonFiniteError';
+    this.step = step;
+    this.origin = origin;
+    this.steps = steps;
+  }
+
+  /** The minibatch of `step` holds `value` at (row, column): the step was refused before it ran. */
+  static inData(step: number, row: number, column: number, value: number): NonFiniteError {
+    return new NonFiniteError(`aevb: the minibatch of step ${step} holds ${value} (row ${row} of the minibatch, value ${column}): the data is not finite. ` +
+      `Step ${step} was not run; the model is still that of step ${step - 1}. Check the data source, or what made its rows.`, step, 'data', null);
+  }
+
+  /** The flags found a non-finite loss, parameter or optimizer state after steps whose minibatches were finite. */
+  static inTraining(steps: NonFiniteSteps, config: TrainConfig): NonFiniteError {
+    const step = earliestNonFinite(steps)!;
+    const names: Record<NonFiniteQuantity, string> = { loss: 'the minibatch ELBO', parameters: 'the parameters', optimizerState: 'the optimizer state' };
+    const what = (Object.keys(names) as NonFiniteQuantity[]).filter((q) => steps[q] === step).map((q) => names[q]);
+    const opt = optimizerOf(config);
+    const list = what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what.at(-1)}`;
+    return new NonFiniteError(`aevb: ${list} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: training diverged ` +
+      `(${opt.kind}, lr ${opt.lr}). Try a smaller --lr.`, step, 'training', steps);
+  }
+}
+
+/** The index of the first NaN or ±Inf in `values`, or −1. */
+function firstNonFiniteIndex(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    // x − x is 0 for every finite x and NaN for NaN and ±Inf; cheaper than Number.isFinite in this loop.
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
 }

@@ -14,12 +14,15 @@
 //   flags:   (SLOTS) u32, one per watched quantity (NON_FINITE_SLOTS, src/kernels/first_non_finite.ts), atomic
 //   current: step = t ≥ 1, the step these values belong to
 //
-// One invocation per value; only an invocation that finds a non-finite value touches flags. Dispatch: a 2-D
-// grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ N (flatGrid in src/kernels/kernel.ts); flat index =
-// (wid.y · x + wid.x) · WG + lid.
+// Each invocation looks at PER_INVOCATION values, grid-strided (invocation t reads t, t + T, t + 2T, … where T is
+// the number of invocations, so the lanes of a workgroup read neighbouring values), and only one that found a
+// non-finite value touches flags. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with
+// x·y·WG·PER_INVOCATION ≥ N (flatGrid in src/kernels/kernel.ts over ⌈N / PER_INVOCATION⌉ invocations); flat index
+// t = (wid.y · x + wid.x) · WG + lid.
 
-// No defaults: WG, N and SLOT come from src/kernels/first_non_finite.ts when the pipeline is made.
+// No defaults: WG, PER_INVOCATION, N and SLOT come from src/kernels/first_non_finite.ts when the pipeline is made.
 override WG: u32;
+override PER_INVOCATION: u32;
 override N: u32;
 override SLOT: u32;
 
@@ -34,9 +37,15 @@ struct Current { step: u32 }
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * groups.x + wid.x) * WG + lid;
-  if (i >= N) { return; }
-  if ((bitcast<u32>(values[i]) & EXPONENT_BITS) == EXPONENT_BITS) {
+  let t = (wid.y * groups.x + wid.x) * WG + lid;
+  let invocations = groups.x * groups.y * WG;
+  var nonFinite = false;
+  for (var k = 0u; k < PER_INVOCATION; k++) {
+    let i = t + k * invocations;
+    if (i >= N) { break; }
+    nonFinite = nonFinite || (bitcast<u32>(values[i]) & EXPONENT_BITS) == EXPONENT_BITS;
+  }
+  if (nonFinite) {
     atomicMin(&flags[SLOT], current.step);
   }
 }

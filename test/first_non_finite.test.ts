@@ -1,12 +1,12 @@
 // shaders/first_non_finite.wgsl (src/kernels/first_non_finite.ts) against test/reference/first_non_finite.ts:
 // after a sequence of steps, each flag holds the first step whose watched values held NaN or ±Inf — whatever
-// the order the steps were submitted in, wherever the value sits (first, last, past a workgroup's end) — while
+// the order the steps were submitted in, wherever the value sits (first, last, in the grid's tail) — while
 // the largest finite float32, subnormals and −0 never set it; flags are independent and reset() forgets them.
 import * as assert from 'uvu/assert';
 import { gpuSuite, throwsWith, upload } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { firstNonFiniteStep } from './reference/first_non_finite.ts';
-import { firstNonFinite, NonFiniteFlags, FIRST_NON_FINITE_WORKGROUP, type NonFiniteQuantity } from '../src/kernels/first_non_finite.ts';
+import { firstNonFinite, NonFiniteFlags, FIRST_NON_FINITE_PER_INVOCATION, FIRST_NON_FINITE_WORKGROUP, type NonFiniteQuantity } from '../src/kernels/first_non_finite.ts';
 import { submitDispatches } from '../src/kernels/kernel.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 
@@ -30,7 +30,9 @@ async function observe(gpu: GpuContext, quantity: NonFiniteQuantity, N: number, 
   }
 }
 
-for (const N of [1, 3, FIRST_NON_FINITE_WORKGROUP - 1, FIRST_NON_FINITE_WORKGROUP, FIRST_NON_FINITE_WORKGROUP + 1, 5000]) {
+/** Values one workgroup covers: sizes around it (and around one workgroup's invocations) probe the grid's tail. */
+const WORKGROUP_VALUES = FIRST_NON_FINITE_WORKGROUP * FIRST_NON_FINITE_PER_INVOCATION;
+for (const N of [1, 3, FIRST_NON_FINITE_WORKGROUP + 1, WORKGROUP_VALUES - 1, WORKGROUP_VALUES, WORKGROUP_VALUES + 1, 70_001]) {
   test(`N=${N}: the first non-finite step over steps submitted out of order equals the reference`, async ({ gpu }) => {
     const steps = [5, 9, 2, 14, 7, 3, 11];
     const observations = steps.map((step, k) => {

@@ -5,6 +5,7 @@
 //  - a learning rate so large the training overflows stops the run at the first step whose loss or parameters
 //    were non-finite — found here independently, by reading every step back — although metrics are read only
 //    every 50 steps; the error blames the training and suggests a smaller --lr;
+//  - an optimizer state gone non-finite while the parameters stay finite is caught before a snapshot;
 //  - `aevb train` with such a rate exits non-zero with that message, and its checkpoint on disk stays readable
 //    and finite.
 import * as assert from 'uvu/assert';
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { gpuSuite } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { NonFiniteError, Trainer } from '../src/train/trainer.ts';
+import type { SgvbStep } from '../src/train/sgvb_step.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
@@ -126,6 +128,32 @@ test('a learning rate that overflows the training stops the run at the first non
     assert.ok(!events.some((ev) => ev.type === 'metrics'), 'no read-back happened before the error');
     assertAllFinite(saved);
     assert.equal(saved.map((c) => c.snapshot.step), Array.from({ length: Math.floor((expected - 1) / 5) }, (_, k) => 5 * (k + 1)));
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('an optimizer state gone non-finite while the parameters stay finite is caught before any snapshot', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const data = rows();
+    for (let k = 0; k < 3; k++) await trainer.enqueueStep(data.slice(k * B * D, (k + 1) * B * D));
+    // Adam's v at +Inf (as a gradient past 1.8e19 would make it): that parameter's update becomes 0, so the
+    // parameters and the loss stay finite and only the state check before a snapshot can see it.
+    const { sgvb } = trainer as unknown as { sgvb: SgvbStep };
+    gpu.device.queue.writeBuffer(sgvb.optimizerState.v, 4 * 5, new Float32Array([Infinity]));
+    await trainer.enqueueStep(data.slice(3 * B * D, 4 * B * D));
+    const params = await trainer.model.parameters();
+    assert.ok(params.every((t) => t.data.every(Number.isFinite)), 'the parameters are still finite');
+    let error: unknown = null;
+    try {
+      await trainer.snapshot();
+    } catch (e) {
+      error = e;
+    }
+    assert.instance(error, NonFiniteError);
+    assert.is((error as NonFiniteError).step, 4);
+    assert.match((error as Error).message, 'the optimizer state was found non-finite (NaN or ±Inf) after step 4, the parameters and the minibatch ELBO still finite');
   } finally {
     trainer.destroy();
   }

@@ -10,6 +10,11 @@ import { checkBinding, checkDims, flatGrid, kernelDispatch, type KernelDispatch 
 
 /** Invocations per workgroup (the shader's WG override). */
 export const FIRST_NON_FINITE_WORKGROUP = 256;
+/**
+ * Values each invocation checks (the shader's PER_INVOCATION override): fewer, busier invocations. On lavapipe
+ * one value per invocation made the checks of the 784-500-20 Adam step cost ~10% of the step (bench/non_finite_flags.ts).
+ */
+export const FIRST_NON_FINITE_PER_INVOCATION = 16;
 /** Which flag a dispatch writes (the shader's SLOT override). */
 export const NON_FINITE_SLOTS = { loss: 0, parameters: 1, optimizerState: 2, count: 3 } as const;
 /** A flag that has never been set: larger than any step. */
@@ -78,11 +83,14 @@ export function firstNonFinite(
 ): KernelDispatch {
   const dims = { N: s.N };
   checkDims(label, dims);
-  const pipeline = ctx.pipeline('first_non_finite', 'main', { WG: FIRST_NON_FINITE_WORKGROUP, N: s.N, SLOT: NON_FINITE_SLOTS[s.quantity] });
+  const pipeline = ctx.pipeline('first_non_finite', 'main', {
+    WG: FIRST_NON_FINITE_WORKGROUP, PER_INVOCATION: FIRST_NON_FINITE_PER_INVOCATION, N: s.N, SLOT: NON_FINITE_SLOTS[s.quantity],
+  });
   const entries: Array<[number, GPUBufferBinding]> = [
     [0, checkBinding(ctx, label, 'values', s.values, s.N, dims)],
     [1, { buffer: s.flags.flags }],
     [2, { buffer: s.flags.current }],
   ];
-  return kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, s.N, FIRST_NON_FINITE_WORKGROUP));
+  const invocations = Math.ceil(s.N / FIRST_NON_FINITE_PER_INVOCATION);
+  return kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, invocations, FIRST_NON_FINITE_WORKGROUP));
 }

@@ -10,9 +10,9 @@
  * flat however long the run. Metrics come back asynchronously.
  *
  * Non-finite values stop training at the step where they appear: a minibatch holding NaN or ±Inf is refused
- * before its step runs, and every step ends with a check on the GPU of its loss, parameters and optimizer
- * state (first_non_finite.wgsl) that the trainer reads with every metrics read-back and before it settles or
- * hands out a snapshot. Either way a NonFiniteError names the step and the cause, and no snapshot ever holds
+ * before its step runs, and every step ends with a check on the GPU of its loss and parameters
+ * (first_non_finite.wgsl) that the trainer reads with every metrics read-back and when it settles (before any
+ * snapshot); the optimizer state is checked when it settles. Either way a NonFiniteError names the step and the cause, and no snapshot ever holds
  * a non-finite value.
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
@@ -170,6 +170,7 @@ export class Trainer {
    * what went wrong, if anything (a NonFiniteError names the first step whose values were not finite).
    */
   async settle(): Promise<void> {
+    this.sgvb.checkOptimizerState();
     await this.quiesce();
     this.gpu.throwIfFailed();
     if (this.nonFinite === null && this.sgvb.step > 0) {
@@ -269,12 +270,17 @@ export class NonFiniteError extends Error {
   /** The flags found a non-finite loss, parameter or optimizer state after steps whose minibatches were finite. */
   static inTraining(steps: NonFiniteSteps, config: TrainConfig): NonFiniteError {
     const step = earliestNonFinite(steps)!;
-    const names: Record<NonFiniteQuantity, string> = { loss: 'the minibatch ELBO', parameters: 'the parameters', optimizerState: 'the optimizer state' };
-    const what = (Object.keys(names) as NonFiniteQuantity[]).filter((q) => steps[q] === step).map((q) => names[q]);
     const opt = optimizerOf(config);
-    const list = what.length === 1 ? what[0] : `${what.slice(0, -1).join(', ')} and ${what.at(-1)}`;
-    return new NonFiniteError(`aevb: ${list} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: training diverged ` +
-      `(${opt.kind}, lr ${opt.lr}). Try a smaller --lr.`, step, 'training', steps);
+    const advice = `training diverged (${opt.kind}, lr ${opt.lr}). Try a smaller --lr.`;
+    const names: Record<Exclude<NonFiniteQuantity, 'optimizerState'>, string> = { loss: 'the minibatch ELBO', parameters: 'the parameters' };
+    const what = (Object.keys(names) as Array<keyof typeof names>).filter((q) => steps[q] === step).map((q) => names[q]);
+    if (what.length === 0) {
+      // Only the optimizer state, which is checked when the trainer settles rather than at every step.
+      return new NonFiniteError(`aevb: the optimizer state was found non-finite (NaN or ±Inf) after step ${step}, the parameters and the minibatch ELBO ` +
+        `still finite: ${advice}`, step, 'training', steps);
+    }
+    return new NonFiniteError(`aevb: ${what.join(' and ')} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: ${advice}`,
+      step, 'training', steps);
   }
 }
 

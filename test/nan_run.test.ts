@@ -1,7 +1,8 @@
 // Non-finite values in a training run (src/train/trainer.ts, src/run/training_run.ts, `aevb train`) are caught
 // at the step where they appear, with their cause, and never reach a checkpoint:
 //  - a NaN row at a known position of the data (no shuffling) stops the run at exactly that row's step, blamed on
-//    the data; the step is not run, and the checkpoints before it are the last good ones;
+//    the data, also when minibatches are binarized (which would make NaN a 0); the step is not run, and the
+//    checkpoints before it are the last good ones;
 //  - a learning rate so large the training overflows stops the run at the first step whose loss or parameters
 //    were non-finite — found here independently, by reading every step back — although metrics are read only
 //    every 50 steps; the error blames the training and suggests a smaller --lr;
@@ -60,14 +61,14 @@ function assertAllFinite(saved: Checkpoint[]): void {
   }
 }
 
-for (const [row, value] of [[213, NaN], [39, Infinity], [0, -Infinity]] as const) {
+for (const [row, value, binarize] of [[213, NaN, false], [39, Infinity, false], [0, -Infinity, false], [150, NaN, true]] as const) {
   const step = Math.floor(row / B) + 1;
-  test(`${value} in row ${row} stops the run at step ${step}, blamed on the data; no checkpoint holds it`, async ({ gpu }) => {
+  test(`${value} in row ${row} stops the run at step ${step}, blamed on the data${binarize ? ' (binarizing)' : ''}; no checkpoint holds it`, async ({ gpu }) => {
     const data = rows();
     data[row * D + 7] = value;
     const trainer = await Trainer.create(CONFIG, { gpu });
     try {
-      const { error, saved } = await runToError(trainer, { source: memorySource(data, { D }), epochs: 2, shuffleWindow: 1, binarize: false, metricsEvery: 50 }, 4);
+      const { error, saved } = await runToError(trainer, { source: memorySource(data, { D }), epochs: 2, shuffleWindow: 1, binarize, metricsEvery: 50 }, 4);
       assert.instance(error, NonFiniteError);
       const e = error as NonFiniteError;
       assert.is(e.step, step);

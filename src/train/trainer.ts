@@ -20,12 +20,14 @@ import { readFloat32 } from '../gpu/buffers.ts';
 import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../model/vae.ts';
 import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
-import { earliestNonFinite, type NonFiniteQuantity, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
+import { earliestNonFinite, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
+import { firstNonFiniteIndex, NonFiniteError } from './non_finite_error.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
+export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
 
 export interface FitOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default 50. */
@@ -127,7 +129,7 @@ export class Trainer {
     if (batch.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
     this.throwIfFailed();
     const bad = firstNonFiniteIndex(batch);
-    if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, Math.floor(bad / D), bad % D, batch[bad]);
+    if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, batch[bad], `row ${Math.floor(bad / D)} of the minibatch, value ${bad % D}`);
     const slot = await this.ring.acquire();
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     const next = this.sgvb.step + 1;
@@ -155,7 +157,7 @@ export class Trainer {
 
   private throwIfFailed(): void {
     this.gpu.throwIfFailed();
-    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, this.config);
+    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, optimizerOf(this.config));
   }
 
   /** Waits until every queued step has run and its metrics are read; throws nothing about their values. */
@@ -240,56 +242,4 @@ export class Trainer {
     this.model.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }
-}
-
-/** Where a NonFiniteError came from: the minibatch itself, or the training of finite minibatches. */
-export type NonFiniteCause = 'data' | 'training';
-
-/** Training stopped because a value became NaN or ±Inf; `step` is the first step where it happened. */
-export class NonFiniteError extends Error {
-  /** The first step whose minibatch (cause 'data') or results (cause 'training') were non-finite. */
-  readonly step: number;
-  readonly origin: NonFiniteCause;
-  /** For 'training': the first step at which each quantity was non-finite. */
-  readonly steps: NonFiniteSteps | null;
-
-  private constructor(message: string, step: number, origin: NonFiniteCause, steps: NonFiniteSteps | null) {
-    super(message);
-    this.name = 'NonFiniteError';
-    this.step = step;
-    this.origin = origin;
-    this.steps = steps;
-  }
-
-  /** The minibatch of `step` holds `value` at (row, column): the step was refused before it ran. */
-  static inData(step: number, row: number, column: number, value: number): NonFiniteError {
-    return new NonFiniteError(`aevb: the minibatch of step ${step} holds ${value} (row ${row} of the minibatch, value ${column}): the data is not finite. ` +
-      `Step ${step} was not run; the model is still that of step ${step - 1}. Check the data source, or what made its rows.`, step, 'data', null);
-  }
-
-  /** The flags found a non-finite loss, parameter or optimizer state after steps whose minibatches were finite. */
-  static inTraining(steps: NonFiniteSteps, config: TrainConfig): NonFiniteError {
-    const step = earliestNonFinite(steps)!;
-    const opt = optimizerOf(config);
-    const advice = `training diverged (${opt.kind}, lr ${opt.lr}). Try a smaller --lr.`;
-    const names: Record<Exclude<NonFiniteQuantity, 'optimizerState'>, string> = { loss: 'the minibatch ELBO', parameters: 'the parameters' };
-    const what = (Object.keys(names) as Array<keyof typeof names>).filter((q) => steps[q] === step).map((q) => names[q]);
-    if (what.length === 0) {
-      // Only the optimizer state, which is checked when the trainer settles rather than at every step.
-      return new NonFiniteError(`aevb: the optimizer state was found non-finite (NaN or ±Inf) after step ${step}, the parameters and the minibatch ELBO ` +
-        `still finite: ${advice}`, step, 'training', steps);
-    }
-    return new NonFiniteError(`aevb: ${what.join(' and ')} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: ${advice}`,
-      step, 'training', steps);
-  }
-}
-
-/** The index of the first NaN or ±Inf in `values`, or −1. */
-function firstNonFiniteIndex(values: ArrayLike<number>): number {
-  for (let i = 0; i < values.length; i++) {
-    // x − x is 0 for every finite x and NaN for NaN and ±Inf; cheaper than Number.isFinite in this loop.
-    const v = values[i];
-    if (v - v !== 0) return i;
-  }
-  return -1;
 }

@@ -10,6 +10,7 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint_format.ts';
+import { processIsAlive } from './process_alive.node.ts';
 
 export type { Checkpoint } from './checkpoint_format.ts';
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -152,15 +153,6 @@ function removeStaleTemporaries(fs: CheckpointFs, directory: string): void {
     } catch {
       // Another cleaner got there first.
     }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -72,7 +72,7 @@ export class Vae implements ModelBuffers {
     this.gpu = gpu;
     this.config = config;
     this.ownsGpu = ownsGpu;
-    this.architecture = { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood };
+    this.architecture = modelArchitecture(config);
     this.layout = parameterLayout(this.architecture);
     this.parameterCount = this.layout.entries.reduce((n, e) => n + e.size, 0);
     this.params = createStorageBuffer(gpu, 'params', this.layout.P);
@@ -177,6 +177,11 @@ export class Vae implements ModelBuffers {
     this.params.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }
+}
+
+/** The network's shape as the plans read it (latent → Z; the likelihood defaults to bernoulli). */
+export function modelArchitecture(config: ModelConfig): VaeArchitecture {
+  return { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood ?? 'bernoulli' };
 }
 
 /** Throws a message naming the field and the value when a model setting is out of range. */

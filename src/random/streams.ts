@@ -25,4 +25,6 @@ export const RANDOM_STREAMS = {
   priorSamples: 9,
   /** Which rows a validation split holds out (CPU; counter = ⌊row index / 2³⁴⌋, element row index mod 2³⁴). */
   validationSplit: 10,
+  /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
+  shardOrder: 11,
 } as const;

@@ -14,8 +14,8 @@
  * Non-finite values stop training at the step where they appear: a minibatch holding NaN or ±Inf is refused
  * before its step runs, and every step ends with a check on the GPU of its loss and parameters
  * (first_non_finite.wgsl) that the trainer reads with every metrics read-back and when it settles (before any
- * snapshot); the optimizer state is checked when it settles. Either way a NonFiniteError names the step and the cause, and no snapshot ever holds
- * a non-finite value.
+ * snapshot), when it also checks the optimizer state. Either way a NonFiniteError names the step and the
+ * cause, and no snapshot ever holds a non-finite value.
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';

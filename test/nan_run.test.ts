@@ -5,7 +5,8 @@
 //    checkpoints before it are the last good ones;
 //  - a learning rate so large the training overflows stops the run at the first step whose loss or parameters
 //    were non-finite — found here independently, by reading every step back — although metrics are read only
-//    every 50 steps; the error blames the training and suggests a smaller --lr;
+//    every 50 steps; the error blames the training and suggests a smaller --lr; restoring the last checkpoint
+//    then gives back a trainer that works;
 //  - an optimizer state gone non-finite while the parameters stay finite is caught before a snapshot;
 //  - `aevb train` with such a rate exits non-zero with that message, and its checkpoint on disk stays readable
 //    and finite.
@@ -129,6 +130,12 @@ test('a learning rate that overflows the training stops the run at the first non
     assert.ok(!events.some((ev) => ev.type === 'metrics'), 'no read-back happened before the error');
     assertAllFinite(saved);
     assert.equal(saved.map((c) => c.snapshot.step), Array.from({ length: Math.floor((expected - 1) / 5) }, (_, k) => 5 * (k + 1)));
+    // The way back: restoring the last good checkpoint clears the flags, and the trainer is that checkpoint again.
+    const good = saved.at(-1)!.snapshot;
+    await trainer.restore(good);
+    assert.is(trainer.step, good.step);
+    const again = await trainer.snapshot();
+    assert.equal(again.tensors.map((t) => Array.from(t.data)), good.tensors.map((t) => Array.from(t.data)));
   } finally {
     trainer.destroy();
   }

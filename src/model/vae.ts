@@ -158,6 +158,11 @@ export class Vae implements ModelBuffers {
     return unpackTensors(this.layout, await readFloat32(this.gpu, { buffer: this.params }, this.layout.P));
   }
 
+  /** The parameters as one flat array (P floats, layout order): what write() takes back. */
+  flatParameters(): Promise<Float32Array> {
+    return readFloat32(this.gpu, { buffer: this.params }, this.layout.P);
+  }
+
   /**
    * Replaces the parameters with `tensors` by layout name (others, like optimizer state, are ignored). Checks
    * everything before writing anything; throws naming `source` and the tensor that is missing or misshapen.

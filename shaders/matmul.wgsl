@@ -14,7 +14,8 @@
 //   c:   (M, N), written (never accumulated)
 //   dims: M, N, K
 //
-// Two entry points, the same result (src/kernels/matmul_variant.ts says which runs where):
+// Two entry points, the same result (src/kernels/matmul_variant.ts says which runs where; matmul_lanes.wgsl
+// is the third variant):
 //   main   register-blocked: one invocation computes a TILE×TILE block of C straight from global memory,
 //          reusing each loaded a/b value TILE times from registers. Loads clamp their row/column into range
 //          instead of branching, so the inner loop has no conditions. Fastest on CPU drivers (lavapipe,
@@ -36,7 +37,9 @@ const ACT_RELU: u32 = 2u;
 const ACT_SOFTPLUS: u32 = 3u;
 const ACT_SIGMOID: u32 = 4u;
 
-const TILE: u32 = 4u;
+// Outputs per invocation along each axis, from the host (src/kernels/matmul.ts MATMUL_TILE). At most 4: the
+// register arrays below hold 4 (their size must be a const; a larger TILE would clamp their indices).
+override TILE: u32;
 // Depth of the K panel the tiled entry point stages in workgroup memory.
 const TILE_K: u32 = 16u;
 
@@ -106,7 +109,7 @@ fn expm1_neg(y: f32) -> f32 {
 
 // Applies the epilogue to a finished TILE×TILE block whose top-left element is C[row0, col0] and stores the
 // part of it that lies inside C.
-fn store_block(row0: u32, col0: u32, acc: array<array<f32, TILE>, TILE>) {
+fn store_block(row0: u32, col0: u32, acc: array<array<f32, 4>, 4>) {
   for (var r = 0u; r < TILE; r++) {
     let i = row0 + r;
     if (i >= dims.M) { break; }
@@ -131,17 +134,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row0 >= dims.M || col0 >= dims.N) { return; }
 
   // Clamped indices: out-of-range rows/columns re-read the last valid one; their results are never stored.
-  var rows: array<u32, TILE>;
-  var cols: array<u32, TILE>;
+  var rows: array<u32, 4>;
+  var cols: array<u32, 4>;
   for (var t = 0u; t < TILE; t++) {
     rows[t] = min(row0 + t, dims.M - 1u);
     cols[t] = min(col0 + t, dims.N - 1u);
   }
 
-  var acc: array<array<f32, TILE>, TILE>;
+  var acc: array<array<f32, 4>, 4>;
   for (var k = 0u; k < dims.K; k++) {
-    var av: array<f32, TILE>;
-    var bv: array<f32, TILE>;
+    var av: array<f32, 4>;
+    var bv: array<f32, 4>;
     for (var t = 0u; t < TILE; t++) {
       av[t] = load_a(rows[t], k);
       bv[t] = load_b(k, cols[t]);
@@ -167,7 +170,7 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
   let rowBase = wid.y * blockRows;
   let colBase = wid.x * blockCols;
   // No early return: every invocation must reach every barrier. Out-of-range panel entries are zero.
-  var acc: array<array<f32, TILE>, TILE>;
+  var acc: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
     for (var e = flat; e < blockRows * TILE_K; e += WG_X * WG_Y) {
       let i = rowBase + e / TILE_K;
@@ -181,8 +184,8 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      var av: array<f32, TILE>;
-      var bv: array<f32, TILE>;
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
       for (var t = 0u; t < TILE; t++) {
         av[t] = panelA[(lid.y * TILE + t) * TILE_K + kk];
         bv[t] = panelB[kk * blockCols + lid.x * TILE + t];

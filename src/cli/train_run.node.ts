@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { lastValueFrom, take } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
+import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { Demand } from '../stream/demand.ts';
 import { trainingStream } from '../stream/training_stream.ts';
@@ -80,7 +81,7 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, estimator ${config.estimator}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
-    console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
+    console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
     if (checkpoint !== null) console.log(`resuming from ${run.resume} at step ${trainer.step} (epoch ${position.epoch + 1}, minibatch ${position.index + 1})`);
     log({ type: 'start', config, totalSteps, epochs, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
 

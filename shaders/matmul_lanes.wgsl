@@ -14,14 +14,17 @@
 //   c:   (M, N), written (never accumulated)
 //   dims: M, N, K
 //
-// Why this shape (lavapipe runs 8 invocations as one 8-wide SIMD vector on one thread; each storage load costs
-// a per-lane bounds-checked sequence whatever its width, so the cost of a matmul there is the number of loads):
-//   - a workgroup is a block of LANES = 8 rows × 32 columns of C; lane l owns columns 4l..4l+3 of it (one vec4
-//     accumulator per row: 8 vec4 = 32 floats per lane);
-//   - per step of 8 k values, each lane loads two vec4 of A (a row's 8 k values, or a k's 8 rows when A is
-//     transposed) and the 8 lanes' loads are shared by subgroupBroadcast with constant lane ids (one permute
-//     each on lavapipe); B is 8 vec4 per lane (8 rows of its 4 columns, or 4 columns of 8 k when transposed);
-//   - the 8 k values of a step are unrolled by hand (gather8, the loops over 8 and 4 have constant trip counts).
+// Why this shape. lavapipe runs 8 invocations as one 8-wide SIMD vector on one thread; a storage load whose
+// address is not a constant becomes a loop over the 8 lanes with, per component, a bounds check, a branch, a
+// scalar load and an insert (Mesa gallivm lp_bld_nir_soa.c emit_load_mem), while subgroupBroadcast with a
+// constant lane is one permute. So loads are what a matmul costs there, and they are shared, not repeated:
+//   - a workgroup is a block of GROUPS·LANES rows (GROUPS blocks of 8) × 32 columns of C; lane l owns columns
+//     4l .. 4l+3 of it: one vec4 accumulator per row;
+//   - per step of 8 k values, each lane loads two vec4 of A per row block (a row's 8 k values, or a k's 8 rows
+//     when A is transposed), shared by gather8 (8 broadcasts each), and 8 vec4 of B (8 rows of its 4 columns,
+//     or 4 columns of 8 k when transposed) that every row block reuses;
+//   - the 8 k values of a step are unrolled by hand; the loops over 8 and 4 have constant trip counts, which
+//     Mesa unrolls, so every array below is indexed by constants and lives in registers.
 //
 // Preconditions (src/kernels/matmul.ts checks them and runs matmul.wgsl's kernel where they fail):
 //   - the workgroup is ONE subgroup: the adapter's subgroup size is at least LANES;
@@ -30,7 +33,8 @@
 // No other divisibility: rows past M, columns past N and k past K (the tail of a block) are clamped on load,
 // their A values zeroed, and their results never stored.
 //
-// Dispatch: (ceil(N / (4·LANES)), ceil(M / LANES), 1) workgroups of (LANES, 1, 1); LANES comes from the host.
+// Dispatch: (ceil(N / (4·LANES)), ceil(M / (GROUPS·LANES)), 1) workgroups of (LANES, 1, 1); LANES and GROUPS
+// come from the host.
 
 enable subgroups;
 
@@ -47,6 +51,8 @@ const ACT_SIGMOID: u32 = 4u;
 // Invocations per workgroup, rows of C per workgroup and k values per step, from the host (src/kernels/matmul.ts).
 // It must be 8: gather8 and the register arrays below are written out for 8 lanes.
 override LANES: u32;
+// Blocks of LANES rows per workgroup, from the host: 1 or 2 (acc0, acc1).
+override GROUPS: u32;
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
 override EPILOGUE: u32 = EPILOGUE_NONE;
@@ -108,89 +114,90 @@ fn activation_derivative_from_output(y: vec4<f32>) -> vec4<f32> {
   }
 }
 
-@compute @workgroup_size(LANES, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+// A's rows r0 .. r0+7 at k0 .. k0+7, the same in every lane: lo[r] = A[r0 + r][k0 .. k0+3], hi[r] = [k0+4 .. k0+7].
+struct RowBlock { lo: array<vec4<f32>, 8>, hi: array<vec4<f32>, 8> }
+
+// Each lane loads two vec4 of A; gather8 shares them. Rows past M and k past K read clamped addresses; k past
+// K is zeroed (rows past M are never stored).
+fn load_a_rows(r0: u32, k0: u32, lane: u32) -> RowBlock {
   let M = dims.M;
+  let K = dims.K;
+  var block: RowBlock;
+  if (TRANSPOSE_A) {
+    // Stored (K, M), M a multiple of 4: this lane reads k = k0 + lane, rows r0 .. r0+7.
+    let keep = k0 + lane < K;
+    let base = min(k0 + lane, K - 1u) * M;
+    let lo = gather8(select(vec4(0.0), quad_a(base + min(r0, M - 4u)), keep));
+    let hi = gather8(select(vec4(0.0), quad_a(base + min(r0 + 4u, M - 4u)), keep));
+    // lo[kk] = A[r0 .. r0+3][k0 + kk], hi[kk] = A[r0+4 .. r0+7][k0 + kk]: transposed into rows.
+    for (var r = 0u; r < 4u; r++) {
+      block.lo[r] = vec4(lo[0][r], lo[1][r], lo[2][r], lo[3][r]);
+      block.hi[r] = vec4(lo[4][r], lo[5][r], lo[6][r], lo[7][r]);
+      block.lo[r + 4u] = vec4(hi[0][r], hi[1][r], hi[2][r], hi[3][r]);
+      block.hi[r + 4u] = vec4(hi[4][r], hi[5][r], hi[6][r], hi[7][r]);
+    }
+  } else {
+    // Stored (M, K), K a multiple of 4: this lane reads row r0 + lane, k0 .. k0+7; the upper quad is
+    // entirely past K or entirely inside it.
+    let base = min(r0 + lane, M - 1u) * K;
+    block.lo = gather8(quad_a(base + k0));
+    block.hi = gather8(select(vec4(0.0), quad_a(base + min(k0 + 4u, K - 4u)), k0 + 4u < K));
+  }
+  return block;
+}
+
+// bk[kk] = B[k0 + kk][col .. col+3] for this lane (k clamped past K, where A is zero).
+fn load_b_block(k0: u32, col: u32) -> array<vec4<f32>, 8> {
   let N = dims.N;
   let K = dims.K;
-  let row0 = wid.y * LANES;
-  let col = wid.x * 4u * LANES + 4u * lane;
-  // Clamped starts of this lane's vec4 loads: a past-the-end lane re-reads the last quad; never stored.
-  let colClamped = min(col, N - 4u);
-
-  var acc: array<vec4<f32>, 8>;
-  for (var k0 = 0u; k0 < K; k0 += LANES) {
-    // rowsLo[r], rowsHi[r]: A[row0 + r][k0 .. k0+3] and [k0+4 .. k0+7], the same in every lane.
-    var rowsLo: array<vec4<f32>, 8>;
-    var rowsHi: array<vec4<f32>, 8>;
-    if (TRANSPOSE_A) {
-      // Stored (K, M): this lane reads k = k0 + lane, rows row0..row0+7; lanes past K contribute zeros.
-      let k = k0 + lane;
-      let keep = k < K;
-      let base = min(k, K - 1u) * M;
-      let lo = select(vec4(0.0), quad_a(base + min(row0, M - 4u)), keep);
-      let hi = select(vec4(0.0), quad_a(base + min(row0 + 4u, M - 4u)), keep);
-      // atLo[kk] = A[row0 .. row0+3][k0 + kk]: transposed into rows below.
-      let atLo = gather8(lo);
-      let atHi = gather8(hi);
-      for (var r = 0u; r < 4u; r++) {
-        rowsLo[r] = vec4(atLo[0][r], atLo[1][r], atLo[2][r], atLo[3][r]);
-        rowsHi[r] = vec4(atLo[4][r], atLo[5][r], atLo[6][r], atLo[7][r]);
-        rowsLo[r + 4u] = vec4(atHi[0][r], atHi[1][r], atHi[2][r], atHi[3][r]);
-        rowsHi[r + 4u] = vec4(atHi[4][r], atHi[5][r], atHi[6][r], atHi[7][r]);
-      }
-    } else {
-      // Stored (M, K), K a multiple of 4: this lane reads row row0 + lane, k0..k0+7; the upper quad is
-      // entirely past K or entirely inside it.
-      let base = min(row0 + lane, M - 1u) * K;
-      let lo = quad_a(base + k0);
-      let hi = select(vec4(0.0), quad_a(base + min(k0 + 4u, K - 4u)), k0 + 4u < K);
-      rowsLo = gather8(lo);
-      rowsHi = gather8(hi);
+  var bk: array<vec4<f32>, 8>;
+  if (TRANSPOSE_B) {
+    // Stored (N, K), K a multiple of 4: four columns of 8 k each, transposed in registers.
+    var lo: array<vec4<f32>, 4>;
+    var hi: array<vec4<f32>, 4>;
+    for (var s = 0u; s < 4u; s++) {
+      let base = (col + s) * K;
+      lo[s] = quad_b(base + k0);
+      hi[s] = quad_b(base + min(k0 + 4u, K - 4u));
     }
-
-    // bk[kk] = B[k0 + kk][col .. col+3] for this lane (k clamped; its A value is zero).
-    var bk: array<vec4<f32>, 8>;
-    if (TRANSPOSE_B) {
-      // Stored (N, K), K a multiple of 4: four columns of 8 k each, transposed in registers.
-      var lo: array<vec4<f32>, 4>;
-      var hi: array<vec4<f32>, 4>;
-      for (var s = 0u; s < 4u; s++) {
-        let base = (colClamped + s) * K;
-        lo[s] = quad_b(base + k0);
-        hi[s] = quad_b(base + min(k0 + 4u, K - 4u));
-      }
-      for (var kk = 0u; kk < 4u; kk++) {
-        bk[kk] = vec4(lo[0][kk], lo[1][kk], lo[2][kk], lo[3][kk]);
-        bk[kk + 4u] = vec4(hi[0][kk], hi[1][kk], hi[2][kk], hi[3][kk]);
-      }
-    } else {
-      for (var kk = 0u; kk < LANES; kk++) {
-        bk[kk] = quad_b(min(k0 + kk, K - 1u) * N + colClamped);
-      }
+    for (var kk = 0u; kk < 4u; kk++) {
+      bk[kk] = vec4(lo[0][kk], lo[1][kk], lo[2][kk], lo[3][kk]);
+      bk[kk + 4u] = vec4(hi[0][kk], hi[1][kk], hi[2][kk], hi[3][kk]);
     }
-
-    for (var r = 0u; r < LANES; r++) {
-      let lo = rowsLo[r];
-      let hi = rowsHi[r];
-      var s = acc[r];
-      s = fma(vec4(lo.x), bk[0], s);
-      s = fma(vec4(lo.y), bk[1], s);
-      s = fma(vec4(lo.z), bk[2], s);
-      s = fma(vec4(lo.w), bk[3], s);
-      s = fma(vec4(hi.x), bk[4], s);
-      s = fma(vec4(hi.y), bk[5], s);
-      s = fma(vec4(hi.z), bk[6], s);
-      s = fma(vec4(hi.w), bk[7], s);
-      acc[r] = s;
+  } else {
+    for (var kk = 0u; kk < 8u; kk++) {
+      bk[kk] = quad_b(min(k0 + kk, K - 1u) * N + col);
     }
   }
+  return bk;
+}
 
-  if (col >= N) { return; }
-  for (var r = 0u; r < LANES; r++) {
-    let i = row0 + r;
-    if (i >= M) { break; }
-    let e = i * N + col;
+// acc[r] += Σ_kk A[r][k0 + kk] · bk[kk] for the 8 rows of a block.
+fn accumulate(acc: array<vec4<f32>, 8>, a: RowBlock, bk: array<vec4<f32>, 8>) -> array<vec4<f32>, 8> {
+  var out = acc;
+  for (var r = 0u; r < 8u; r++) {
+    let lo = a.lo[r];
+    let hi = a.hi[r];
+    var s = out[r];
+    s = fma(vec4(lo.x), bk[0], s);
+    s = fma(vec4(lo.y), bk[1], s);
+    s = fma(vec4(lo.z), bk[2], s);
+    s = fma(vec4(lo.w), bk[3], s);
+    s = fma(vec4(hi.x), bk[4], s);
+    s = fma(vec4(hi.y), bk[5], s);
+    s = fma(vec4(hi.z), bk[6], s);
+    s = fma(vec4(hi.w), bk[7], s);
+    out[r] = s;
+  }
+  return out;
+}
+
+// Applies the epilogue to rows r0 .. r0+7 of this lane's columns col .. col+3 and stores those inside C.
+fn store_rows(acc: array<vec4<f32>, 8>, r0: u32, col: u32) {
+  for (var r = 0u; r < 8u; r++) {
+    let i = r0 + r;
+    if (i >= dims.M) { break; }
+    let e = i * dims.N + col;
     var v = acc[r];
     if (EPILOGUE == EPILOGUE_BIAS_ACT) {
       v = activate(v + aux[col >> 2u]);
@@ -198,5 +205,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
       v = v * activation_derivative_from_output(aux[e >> 2u]);
     }
     c[e >> 2u] = v;
+  }
+}
+
+@compute @workgroup_size(LANES, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let row0 = wid.y * GROUPS * LANES;
+  let col = wid.x * 4u * LANES + 4u * lane;
+  // A past-the-end lane re-reads the last quad of B; its results are never stored.
+  let colClamped = min(col, dims.N - 4u);
+  var acc0: array<vec4<f32>, 8>;
+  var acc1: array<vec4<f32>, 8>;
+  for (var k0 = 0u; k0 < dims.K; k0 += LANES) {
+    let bk = load_b_block(k0, colClamped);
+    acc0 = accumulate(acc0, load_a_rows(row0, k0, lane), bk);
+    if (GROUPS == 2u) {
+      acc1 = accumulate(acc1, load_a_rows(row0 + LANES, k0, lane), bk);
+    }
+  }
+  if (col >= dims.N) { return; }
+  store_rows(acc0, row0, col);
+  if (GROUPS == 2u) {
+    store_rows(acc1, row0 + LANES, col);
   }
 }

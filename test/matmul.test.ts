@@ -1,7 +1,7 @@
 // shaders/matmul.wgsl and shaders/matmul_lanes.wgsl (through src/kernels/matmul.ts) against the float64
 // reference test/reference/matmul.ts: the plain product in all four transpose forms for every variant, a dense
 // layer's forward with each activation, and both backward forms (on the device's variant, which AEVB_MATMUL
-// forces), on shapes that do and do not divide the workgroup blocks (32×32, and 8×32 for lanes) or whole vec4s.
+// forces), on shapes that do and do not divide the workgroup blocks (32×32, and 16×32 for lanes) or whole vec4s.
 import { assertClose } from './assert_close.ts';
 import { gpuSuite, runAndRead, throwsWith, upload, zeros } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';

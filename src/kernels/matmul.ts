@@ -14,6 +14,12 @@ export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
 export const MATMUL_TILE = 4;
 /** Columns of C one lane of matmul_lanes.wgsl owns: one vec4. */
 const LANE_COLUMNS = 4;
+/**
+ * Blocks of LANES rows per workgroup of matmul_lanes.wgsl (its GROUPS override, 1 or 2). Two share each B load
+ * between 16 rows (12 vec4 loads per lane and step instead of 2 × 10); on lavapipe the difference was within
+ * the noise of a shared 2-core machine (bench/kernels.ts), so the one with fewer loads is kept.
+ */
+const LANE_ROW_GROUPS = 2;
 
 const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
 
@@ -76,8 +82,8 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
   let workgroups: [number, number, number];
   if (variant === 'lanes') {
     if (epilogue.kind === 'none') aux = { buffer: spec.a.buffer, offset: a.offset, size: 16 };
-    pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, ...common });
-    workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, LANES), 1];
+    pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, GROUPS: LANE_ROW_GROUPS, ...common });
+    workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, LANE_ROW_GROUPS * LANES), 1];
   } else {
     pipeline = ctx.pipeline('matmul', variant === 'tiled' ? 'tiled' : 'main', { TILE: MATMUL_TILE, WG_X: MATMUL_WORKGROUP.x, WG_Y: MATMUL_WORKGROUP.y, ...common });
     workgroups = [ceilDiv(N, MATMUL_TILE * MATMUL_WORKGROUP.x), ceilDiv(M, MATMUL_TILE * MATMUL_WORKGROUP.y), 1];

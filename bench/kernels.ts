@@ -19,8 +19,10 @@
  * onSubmittedWorkDone; N is chosen so one measurement lasts ≥ 0.5 s, after a warm-up; the median of 3 is kept.
  * A variant the adapter cannot run (lanes without subgroups of 8) is reported and skipped.
  *
- * Run:  node --import tsx bench/kernels.ts [--quick] [--json]
- *   --quick  short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
+ * Run:  node --import tsx bench/kernels.ts [--quick] [--json] [--variants register,lanes|default] [--batches 100,1000]
+ *   --quick     short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
+ *   --variants  which matmul variants to measure (default: all; 'default' is the adapter's own choice).
+ *   --batches   the minibatch sizes of the whole-step table (default: 100,1000).
  *   --json   stdout carries one JSON object per line (one per table row, `row` names its kind) for other
  *            scripts (bench/vulkan_drivers.ts); the human table then goes to stderr.
  *
@@ -31,23 +33,36 @@ import { readFileSync } from 'node:fs';
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { createStorageBuffer, createUniformBuffer, packUniform } from '../src/gpu/buffers.ts';
 import { encodeDispatches, kernelDispatch, type KernelDispatch } from '../src/kernels/kernel.ts';
-import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
+import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
 import { MATMUL_TILE } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
 import { allLayers, vaeLayers, type VaeArchitecture } from '../src/model/vae_architecture.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
+/** The value after `--name`, split at commas; undefined when the flag is absent. */
+function listFlag(name: string): string[] | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  if (i + 1 >= argv.length) throw new Error(`bench/kernels.ts: --${name} needs a comma-separated list`);
+  return argv[i + 1].split(',');
+}
 /** Seconds one measurement should last; long enough that submit and wake-up overheads vanish. */
 const TARGET_S = QUICK ? 0.05 : 0.5;
 const ROUNDS = QUICK ? 1 : 3;
 const ARCH: VaeArchitecture = { D: 784, hidden: [500], Z: 20, activation: 'tanh' };
 /** Minibatch of the per-matmul table; the whole step runs at every size of STEP_BATCHES. */
 const B = 100;
-const STEP_BATCHES = [100, 1000];
+const STEP_BATCHES = (listFlag('batches') ?? ['100', '1000']).map((b) => {
+  if (!/^[1-9]\d*$/.test(b)) throw new Error(`bench/kernels.ts: --batches takes positive integers, got '${b}'`);
+  return Number(b);
+});
+/** Variants to measure ('default': the adapter's choice); every variant unless --variants says otherwise. */
+const VARIANT_NAMES = listFlag('variants') ?? [...MATMUL_VARIANTS];
 /** Workgroup size and loop length of the ceiling kernels; enough workgroups to fill every core many times. */
 const CEILING = { WG: 64, workgroups: 512, iterations: 2048, quads: 1 << 18 } as const;
 
@@ -200,7 +215,7 @@ async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: Matmul
     const g = gflops(flopsOf(shape), t.seconds);
     rows.push({
       row: 'matmul', variant, label: `${variant}: ${d.label}`, kernel: d.pipeline.label.slice(0, d.pipeline.label.indexOf(':{')), ...shape, epilogue: epilogueOf(d.pipeline),
-      reps: t.reps, msPerLaunch: t.seconds * 1e3, gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
+      reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
     });
   }
   return rows;
@@ -236,7 +251,7 @@ async function benchStep(gpu: GpuContext, variant: MatmulVariant, batch: number)
     const flops = step.plan.filter((d) => d.pipeline.label.startsWith('matmul')).reduce((s, d) => s + flopsOf(stepMatmulShape(d.label, batch)), 0);
     return {
       row: 'step', variant, label: `sgvb step (adam) ${variant} B=${batch}`, optimizer: 'adam', B: batch, dispatches: step.plan.length, reps: t.reps,
-      msPerStep: t.seconds * 1e3, samplesPerSec: batch / t.seconds, samplesPerCpuSec: batch / t.cpuSeconds, matmulGflopPerStep: flops / 1e9, gflops: gflops(flops, t.seconds),
+      msPerStep: t.seconds * 1e3, cpuMsPerStep: t.cpuSeconds * 1e3, samplesPerSec: batch / t.seconds, samplesPerCpuSec: batch / t.cpuSeconds, matmulGflopPerStep: flops / 1e9, gflops: gflops(flops, t.seconds),
     };
   } finally {
     step.destroy();
@@ -269,9 +284,9 @@ function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: R
   );
   const variants = [...new Set(steps.map((r) => r.variant as string))];
   const stepOf = (v: string, batch: number) => steps.find((r) => r.variant === v && r.B === batch);
-  const matmulMs = (v: string) => matmuls.filter((r) => r.variant === v).reduce((s, r) => s + (r.msPerLaunch as number), 0);
+  const matmulCpuMs = (v: string) => matmuls.filter((r) => r.variant === v).reduce((s, r) => s + (r.cpuMsPerLaunch as number), 0);
   const stepTable = formatTable(
-    ['whole step (784-500-20, Adam)', ...STEP_BATCHES.flatMap((b) => [`B=${b} samples/s`, 'per CPU-s', '× register']), 'matmuls alone, B=100'],
+    ['whole step (784-500-20, Adam)', ...STEP_BATCHES.flatMap((b) => [`B=${b} samples/s`, 'per CPU-s', '× register']), 'matmuls alone (CPU time), B=100'],
     variants.map((v) => [
       v,
       ...STEP_BATCHES.flatMap((b) => {
@@ -279,7 +294,7 @@ function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: R
         const ratio = r && base ? `${fixed((r.samplesPerCpuSec as number) / (base.samplesPerCpuSec as number), 2)}×` : '—';
         return [r ? fixed(r.samplesPerSec, 0) : '—', r ? fixed(r.samplesPerCpuSec, 0) : '—', ratio];
       }),
-      `${percent(matmulMs(v) / (stepOf(v, B)!.msPerStep as number))} of the step`,
+      stepOf(v, B) ? `${percent(matmulCpuMs(v) / (stepOf(v, B)!.cpuMsPerStep as number))} of the step` : '—',
     ]),
   );
   const dispatches = steps.find((r) => r.B === B)?.dispatches;
@@ -305,7 +320,8 @@ async function main(): Promise<void> {
   const matmuls: Row[] = [];
   const steps: Row[] = [];
   const skipped: string[] = [];
-  for (const variant of MATMUL_VARIANTS) {
+  const variants = [...new Set(VARIANT_NAMES.map((v) => (v === 'default' ? defaultVariant : parseMatmulVariant(v, 'bench/kernels.ts --variants'))))];
+  for (const variant of variants) {
     const gpu = await acquireDevice({ matmulVariant: variant });
     try {
       if (variant === 'lanes' && !lanesSupported(gpu.adapter)) {

@@ -88,7 +88,8 @@ for (const [B, inputs, outputs] of SHAPES) {
 
 test('the device variant is the forced one (AEVB_MATMUL) or a known default', ({ gpu }) => {
   const variant = matmulVariantOf(gpu);
-  const forced = process.env.AEVB_MATMUL;
+  // In a browser page (demo/kernel_tests.ts) there is no process and no forced variant.
+  const forced = typeof process === 'undefined' ? undefined : process.env.AEVB_MATMUL;
   if (forced ? variant !== forced : !(MATMUL_VARIANTS as readonly string[]).includes(variant)) throw new Error(`variant ${variant}, AEVB_MATMUL=${forced}`);
 });
 

@@ -16,8 +16,9 @@ export const MATMUL_TILE = 4;
 const LANE_COLUMNS = 4;
 /**
  * Blocks of LANES rows per workgroup of matmul_lanes.wgsl (its GROUPS override, 1 or 2). Two share each B load
- * between 16 rows (12 vec4 loads per lane and step instead of 2 × 10); on lavapipe the difference was within
- * the noise of a shared 2-core machine (bench/kernels.ts), so the one with fewer loads is kept.
+ * between 16 rows (12 vec4 loads per lane and step instead of 2 × 10). On lavapipe 1, 2 (and 4, in a probe)
+ * measured within the noise of a shared 2-core machine (CPU time per launch of 100×784·784×500), so the one
+ * with fewer loads is kept.
  */
 const LANE_ROW_GROUPS = 2;
 

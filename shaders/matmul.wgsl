@@ -22,7 +22,8 @@
 //          SwiftShader), whose "workgroup memory" is ordinary memory plus barrier costs.
 //   tiled  the same register blocks, but the workgroup first stages a (TILE·WG_Y × TILE_K) panel of A and a
 //          (TILE_K × TILE·WG_X) panel of B in workgroup memory, so each global value is read once per
-//          workgroup instead of once per invocation: what real GPUs reward.
+//          workgroup instead of once per invocation: what real GPUs reward. Panels are staged in the stored
+//          operand's memory order (coalesced for the transposed forms dW and dX too) into padded rows.
 // Only the stores are guarded; no divisibility is assumed by either.
 //
 // Dispatch (both): (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
@@ -158,37 +159,56 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   store_block(row0, col0, acc);
 }
 
-// Panels of the tiled entry point: A as [row][k], B as [k][column].
-var<workgroup> panelA: array<f32, TILE * WG_Y * TILE_K>;
-var<workgroup> panelB: array<f32, TILE_K * TILE * WG_X>;
+// Panels of the tiled entry point: A as [row][k], B as [k][column], each row padded by one float so that
+// staging a transposed operand (consecutive invocations writing down a panel column) and reading a panel hit
+// distinct workgroup-memory banks on GPUs.
+const PAD: u32 = 1u;
+var<workgroup> panelA: array<f32, TILE * WG_Y * (TILE_K + PAD)>;
+var<workgroup> panelB: array<f32, TILE_K * (TILE * WG_X + PAD)>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
          @builtin(local_invocation_index) flat: u32) {
   let blockRows = TILE * WG_Y;
   let blockCols = TILE * WG_X;
+  let strideA = TILE_K + PAD;
+  let strideB = blockCols + PAD;
   let rowBase = wid.y * blockRows;
   let colBase = wid.x * blockCols;
   // No early return: every invocation must reach every barrier. Out-of-range panel entries are zero.
   var acc: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
+    // Staging walks each panel in the stored operand's memory order, so consecutive invocations read
+    // consecutive addresses (coalesced on GPUs) whether or not the operand is transposed.
     for (var e = flat; e < blockRows * TILE_K; e += WG_X * WG_Y) {
-      let i = rowBase + e / TILE_K;
-      let k = k0 + e % TILE_K;
-      panelA[e] = select(0.0, load_a(min(i, dims.M - 1u), min(k, dims.K - 1u)), i < dims.M && k < dims.K);
+      var r = e / TILE_K;
+      var q = e % TILE_K;
+      if (TRANSPOSE_A) {
+        r = e % blockRows;
+        q = e / blockRows;
+      }
+      let i = rowBase + r;
+      let k = k0 + q;
+      panelA[r * strideA + q] = select(0.0, load_a(min(i, dims.M - 1u), min(k, dims.K - 1u)), i < dims.M && k < dims.K);
     }
     for (var e = flat; e < TILE_K * blockCols; e += WG_X * WG_Y) {
-      let k = k0 + e / blockCols;
-      let j = colBase + e % blockCols;
-      panelB[e] = select(0.0, load_b(min(k, dims.K - 1u), min(j, dims.N - 1u)), k < dims.K && j < dims.N);
+      var q = e / blockCols;
+      var s = e % blockCols;
+      if (TRANSPOSE_B) {
+        q = e % TILE_K;
+        s = e / TILE_K;
+      }
+      let k = k0 + q;
+      let j = colBase + s;
+      panelB[q * strideB + s] = select(0.0, load_b(min(k, dims.K - 1u), min(j, dims.N - 1u)), k < dims.K && j < dims.N);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       var av: array<f32, 4>;
       var bv: array<f32, 4>;
       for (var t = 0u; t < TILE; t++) {
-        av[t] = panelA[(lid.y * TILE + t) * TILE_K + kk];
-        bv[t] = panelB[kk * blockCols + lid.x * TILE + t];
+        av[t] = panelA[(lid.y * TILE + t) * strideA + kk];
+        bv[t] = panelB[kk * strideB + lid.x * TILE + t];
       }
       for (var r = 0u; r < TILE; r++) {
         for (var s = 0u; s < TILE; s++) {

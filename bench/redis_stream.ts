@@ -25,8 +25,8 @@ import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
 import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
-import type { RowSource } from '../src/data/row_source.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
+import { numberedRows } from './redis_numbered_rows.ts';
 
 const quick = process.argv.includes('--quick');
 const D = 784;
@@ -103,21 +103,6 @@ try {
 } finally {
   admin.disconnect();
   await server.stop();
-}
-
-/** Rows whose first three bytes are their id (0 … count − 1), the rest a constant: MNIST-sized entries. */
-function numberedRows(count: number): RowSource {
-  return {
-    name: `${count} numbered rows`,
-    async *open() {
-      for (let first = 0; first < count; first += 500) {
-        const rows = Math.min(500, count - first);
-        const values = new Uint8Array(rows * D).fill(7);
-        for (let r = 0; r < rows; r++) values.set([(first + r) & 255, ((first + r) >> 8) & 255, (first + r) >> 16], r * D);
-        yield { values, rows, D, scale: 1 / 255 };
-      }
-    },
-  };
 }
 
 async function simulate(N: number): Promise<string> {

@@ -41,7 +41,7 @@ const REAL_FLAGS = ['--hidden', '64', '--latent', '8', '--batch', '50', '--check
 /** Stand-ins: the same minibatch, window and checkpoints; a step time near the real trainers'. */
 const STAND_IN = { stepMs: 25, B: 50, W: 500, K: 20 };
 const CLAIM_AFTER_MS = 3000;
-const END_AFTER_IDLE_MS = 6000;
+const END_AFTER_IDLE_MS = 5000;
 /** Steps a trainer takes before it is killed: past its first checkpoint (step 20), 5 steps unsaved. */
 const KILL_AT_STEP = 25;
 const recorder = fileURLToPath(new URL('./redis_recording_trainer.ts', import.meta.url));
@@ -52,7 +52,7 @@ const server = await startRedisServer();
 const admin = new Redis(server.url, { protocol: 2 });
 console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}`);
 console.log(`${rowsFor(1)}·N rows of ${D} u8 (10 per entry), published before the trainers start (stand-ins start once the real ones train); real trainers: aevb train ${REAL_FLAGS.join(' ')}; stand-ins: ${STAND_IN.stepMs} ms steps of ${STAND_IN.B} rows`);
-console.log(`claim-after ${CLAIM_AFTER_MS} ms, end-after-idle ${END_AFTER_IDLE_MS} ms; trainer 0 (real) killed -9 at step ${KILL_AT_STEP} and resumed; trainer 1 (real, N ≥ 2) killed for good\n`);
+console.log(`claim-after ${CLAIM_AFTER_MS} ms, end-after-idle ${END_AFTER_IDLE_MS} ms; trainer 0 (real) killed -9 at step ≥ ${KILL_AT_STEP} and resumed; trainer 1 (real, N ≥ 2) killed for good at step ≥ ${KILL_AT_STEP}\n`);
 console.log('N | real+stand-in | published | lost | trained twice | pending at end | dead-lettered | rows/s | rows/s before kill | recovery (s) | rows per trainer');
 try {
   const only = process.argv.indexOf('--n');

@@ -11,7 +11,7 @@
  * Reported per N: rows published; rows lost (must be 0: a published row that is neither in a checkpointed step
  * of some trainer nor in an entry still pending); rows trained twice (in checkpointed steps of two trainers, or
  * two incarnations); rows pending at the end (delivered, never acknowledged: the last partial minibatch a real
- * trainer drops stays pending for the next run); rows/s (distinct rows in checkpointed steps ÷ time from the
+ * trainer drops stays pending for the next run; in brackets the pending rows no checkpoint holds); rows/s (distinct rows in checkpointed steps ÷ time from the
  * first step to the last, the kill and restart included, less the end-after-idle wait that ends a pass; and before the kill: rows trained by all trainers
  * from the first step to the kill, the N trainers at work); recovery (kill → the restarted trainer's first step,
  * node's and the GPU's start-up included).
@@ -53,7 +53,7 @@ const admin = new Redis(server.url, { protocol: 2 });
 console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}`);
 console.log(`${rowsFor(1)}·N rows of ${D} u8 (10 per entry), published before the trainers start (stand-ins start once the real ones train); real trainers: aevb train ${REAL_FLAGS.join(' ')}; stand-ins: ${STAND_IN.stepMs} ms steps of ${STAND_IN.B} rows`);
 console.log(`claim-after ${CLAIM_AFTER_MS} ms, end-after-idle ${END_AFTER_IDLE_MS} ms; trainer 0 (real) killed -9 at step ≥ ${KILL_AT_STEP} and resumed; trainer 1 (real, N ≥ 2) killed for good at step ≥ ${KILL_AT_STEP}\n`);
-console.log('N | real+stand-in | published | lost | trained twice | pending at end | dead-lettered | rows/s | rows/s before kill | recovery (s) | rows per trainer');
+console.log('N | real+stand-in | published | lost | trained twice | pending at end (untrained) | dead-lettered | rows/s | rows/s before kill | recovery (s) | rows per trainer');
 try {
   const only = process.argv.indexOf('--n');
   for (const N of only > 0 ? [Number(process.argv[only + 1])] : [1, 2, 4]) console.log(await simulate(N));
@@ -145,6 +145,8 @@ async function simulate(N: number): Promise<string> {
   let lost = 0;
   let twice = 0;
   let trained = 0;
+  let pendingUntrained = 0;
+  for (const id of pendingRows) if (counts[id] === 0) pendingUntrained++;
   for (let id = 0; id < ROWS; id++) {
     const c = counts[id];
     if (c > 0) trained++;
@@ -157,7 +159,7 @@ async function simulate(N: number): Promise<string> {
   const kinds = `${Math.min(N, 2)}+${Math.max(0, N - 2)}`;
   const byConsumer = ((await admin.xpending(stream, 'train')) as [number, string, string, Array<[string, string]> | null])[3] ?? [];
   const holders = byConsumer.length === 0 ? '' : ` (entries pending: ${byConsumer.map(([c, n]) => `${c} ${n}`).join(', ')})`;
-  return `${N} | ${kinds.padStart(13)} | ${String(published.rows).padStart(9)} | ${String(lost).padStart(4)} | ${String(twice).padStart(13)} | ${String(pendingRows.size).padStart(14)} | ${String(dead).padStart(13)} | ${rate.toFixed(0).padStart(6)} | ${rateBeforeKill.toFixed(0).padStart(17)} | ${recovery.toFixed(2).padStart(12)} | ${perTrainer.join(', ')}${holders}`;
+  return `${N} | ${kinds.padStart(13)} | ${String(published.rows).padStart(9)} | ${String(lost).padStart(4)} | ${String(twice).padStart(13)} | ${`${pendingRows.size} (${pendingUntrained})`.padStart(14)} | ${String(dead).padStart(13)} | ${rate.toFixed(0).padStart(6)} | ${rateBeforeKill.toFixed(0).padStart(17)} | ${recovery.toFixed(2).padStart(12)} | ${perTrainer.join(', ')}${holders}`;
 }
 
 /** The ids of the rows in entries still pending (delivered to some consumer, never acknowledged). */

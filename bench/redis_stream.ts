@@ -8,7 +8,7 @@
  *      kill -9 and restarted with --resume; for N ≥ 2 trainer 1 is killed for good (its entries must be claimed).
  *      Reported: rows published, lost (must be 0), trained twice, pending at the end (must be 0), rows/s, and
  *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included).
- *      bench/redis_trainers.ts runs the same with real `aevb train` processes beside the stand-ins;
+ *      bench/redis_trainers.ts runs the same with real `aevb train` processes beside the stand-ins.
  *   D. parameter averaging (src/data/redis_peers.node.ts): seconds and bytes per round for the default
  *      784-500-20 model's 815 824 parameters, N = 2 and 4 trainers in this process.
  *

@@ -25,4 +25,6 @@ export const RANDOM_STREAMS = {
   priorSamples: 9,
   /** Which rows a validation split holds out (CPU; counter = ⌊row index / 2³⁴⌋, element row index mod 2³⁴). */
   validationSplit: 10,
+  /** ε of a z sampled while encoding a source (CPU; counter = row index, so ε does not depend on the chunking). */
+  encodingNoise: 11,
 } as const;

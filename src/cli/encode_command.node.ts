@@ -50,8 +50,9 @@ export function encodeCommand(): Command {
         const rows = await writeLatents(model, source, o.out, { sample: o.sample === true, seed: o.seed, chunk: o.chunk, labels, dataName: dataPath });
         const seconds = (performance.now() - started) / 1000;
         const what = o.sample ? `z (Z = ${Z}, seed ${o.seed ?? checkpoint.snapshot.config.seed})` : `[μ | log σ²] (Z = ${Z})`;
-        console.log(`wrote ${o.out}: ${rows} rows × ${o.sample ? Z : 2 * Z} float32, ${what}, from ${dataPath} (${(rows / seconds).toFixed(0)} rows/s)`);
-        if (labels !== null) console.log(`wrote ${labelsPathFor(o.out)}: ${rows} labels ('${labels.descr}') from ${labels.path}`);
+        const bundled = o.data === undefined ? `the bundled MNIST ${split}` : null;
+        console.log(`wrote ${o.out}: ${rows} rows × ${o.sample ? Z : 2 * Z} float32, ${what}, from ${bundled ? `${bundled} images` : dataPath} (${(rows / seconds).toFixed(0)} rows/s)`);
+        if (labels !== null) console.log(`wrote ${labelsPathFor(o.out)}: ${rows} labels ('${labels.descr}') from ${bundled && o.labels === undefined ? `${bundled} labels` : labels.path}`);
       } finally {
         model.destroy();
       }

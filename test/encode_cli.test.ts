@@ -3,9 +3,9 @@
 // are [μ | log σ²] exactly as Vae.encode gives them for the same rows; labels are copied beside it in the
 // same order with their dtype; --sample writes (N, Z) z reproducible by seed whatever the chunk; a labels
 // count that differs from the rows is refused naming both files, and leaves no output behind; so are data rows
-// of the wrong length and a missing data file.
+// of the wrong length and a missing data file; Ctrl-C exits 130 and leaves no file behind.
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,6 +202,26 @@ test('labels that do not match the rows, or are not labels, are refused naming t
   } finally {
     vae.destroy();
   }
+});
+
+test('Ctrl-C while encoding an unbounded stream: exit 130, the rows so far said, no file left behind', async ({ gpu }) => {
+  const { dir, vae } = await fixture(gpu);
+  vae.destroy();
+  const out = join(dir, 'endless.npy');
+  const child = spawn(process.execPath, [bin, 'encode', '--checkpoint', join(dir, 'run'), '--data', `synthetic:infx${CONFIG.D}`, '--out', out, '--chunk', '50']);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The temporary file appears once the signal handler is in place and rows are being written.
+  const started = performance.now();
+  while (!readdirSync(dir).some((f) => f.startsWith('endless.npy.tmp-'))) {
+    if (performance.now() - started > 60_000) throw new Error(`aevb encode never started writing: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGINT');
+  assert.is(await exited, 130, stderr);
+  assert.match(stderr, /aevb: interrupted after \d+ rows; nothing was written to /);
+  assert.equal(readdirSync(dir).sort(), ['run'], 'neither the .npy nor its temporary file');
 });
 
 test.run();

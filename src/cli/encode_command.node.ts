@@ -46,8 +46,25 @@ export function encodeCommand(): Command {
       try {
         const { D, latent: Z } = checkpoint.snapshot.config;
         const source = sourceFor(dataPath, { format: o.format as DataFormat, dim: o.dim ?? D, seed: checkpoint.snapshot.config.seed });
+        // Ctrl-C and SIGTERM stop after the chunk on the GPU: the temporary files are removed, the exit code says so.
+        const stop = new AbortController();
+        let signalled: NodeJS.Signals | null = null;
+        const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; stop.abort(); };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
         const started = performance.now();
-        const rows = await writeLatents(model, source, o.out, { sample: o.sample === true, seed: o.seed, chunk: o.chunk, labels, dataName: dataPath });
+        let rows: number;
+        try {
+          rows = await writeLatents(model, source, o.out, { sample: o.sample === true, seed: o.seed, chunk: o.chunk, labels, dataName: dataPath, signal: stop.signal });
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          process.removeListener('SIGTERM', onSignal);
+        }
+        if (signalled !== null) {
+          console.error(`aevb: interrupted after ${rows} rows; nothing was written to ${o.out}`);
+          process.exitCode = signalled === 'SIGINT' ? 130 : 143;
+          return;
+        }
         const seconds = (performance.now() - started) / 1000;
         const what = o.sample ? `z (Z = ${Z}, seed ${o.seed ?? checkpoint.snapshot.config.seed})` : `[μ | log σ²] (Z = ${Z})`;
         const bundled = o.data === undefined ? `the bundled MNIST ${split}` : null;
@@ -61,11 +78,12 @@ export function encodeCommand(): Command {
 
 /**
  * Streams the latents of `source` into `out` and, with `labels`, copies them beside it; refuses a labels count
- * that differs from the rows, naming both files (as soon as the rows outnumber the labels). Returns the rows.
+ * that differs from the rows, naming both files (as soon as the rows outnumber the labels). Returns the rows;
+ * when `signal` aborts, stops after the current chunk, writes nothing and returns the rows encoded so far.
  */
 async function writeLatents(
   model: Parameters<typeof encodeSource>[0], source: Parameters<typeof encodeSource>[1], out: string,
-  o: { sample: boolean; seed: number | undefined; chunk: number; labels: LabelsFile | null; dataName: string },
+  o: { sample: boolean; seed: number | undefined; chunk: number; labels: LabelsFile | null; dataName: string; signal: AbortSignal },
 ): Promise<number> {
   const Z = model.architecture.Z;
   const latents = new NpyFileWriter(out, '<f4', [o.sample ? Z : 2 * Z]);
@@ -75,6 +93,10 @@ async function writeLatents(
     for await (const block of encodeSource(model, source, { chunk: o.chunk, sample: o.sample, seed: o.seed })) {
       if (o.labels !== null && block.first + block.rows > o.labels.count) throw mismatch(`more than ${o.labels.count}`);
       latents.appendFloat32(block.z ?? interleave(block.mu, block.logVar, block.rows, Z));
+      if (o.signal.aborted) {
+        latents.abort();
+        return latents.rows;
+      }
     }
     if (o.labels !== null) {
       if (latents.rows !== o.labels.count) throw mismatch(String(latents.rows));

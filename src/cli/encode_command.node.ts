@@ -12,6 +12,8 @@ import { labelBytes, readLabelsHeader, type LabelsFile } from '../data/labels_fi
 import { DATA_FORMATS, type DataFormat } from '../data/row_format.ts';
 import { encodeSource, DEFAULT_ENCODE_CHUNK } from '../eval/encode_source.ts';
 import { NpyFileWriter } from '../io/npy_writer.node.ts';
+import type { RowSource } from '../data/row_source.ts';
+import type { Vae } from '../model/vae.ts';
 
 const MNIST_LABELS = { train: 'train-labels-idx1-ubyte', test: 't10k-labels-idx1-ubyte' } as const;
 
@@ -27,7 +29,7 @@ export function encodeCommand(): Command {
     .requiredOption('--out <file>', 'the .npy to write: (N, 2Z) [μ | log σ²], or (N, Z) with --sample')
     .option('--data <path>', 'rows to encode: a file (IDX, .npy, raw; .gz), a shard directory or synthetic:ROWSxD (default: the bundled MNIST, with its labels)')
     .addOption(new Option('--split <split>', 'which bundled MNIST images to encode when --data is not given (default: test)').choices(['train', 'test']))
-    .addOption(new Option('--format <format>', 'the data\'s format (default: from its name)').choices(DATA_FORMATS).default('auto'))
+    .addOption(new Option('--format <format>', 'the data\'s format (auto: from its name)').choices(DATA_FORMATS).default('auto'))
     .option('--dim <D>', 'values per row of raw data (default: the model\'s D)', integer('--dim', 1))
     .option('--labels <file>', 'labels of the rows, one per row (a 1-D IDX or .npy, optionally .gz): copied into <out stem>.labels.npy')
     .option('--sample', 'write z = μ + σ ⊙ ε, one draw per row, instead of [μ | log σ²]')
@@ -36,6 +38,7 @@ export function encodeCommand(): Command {
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
       if (o.data !== undefined && o.split !== undefined) throw new Error('--split chooses the bundled MNIST images: give it without --data');
+      if (o.seed !== undefined && o.sample !== true) throw new Error('--seed seeds the ε of --sample: give it with --sample');
       const split: 'train' | 'test' = o.split ?? 'test';
       // Without --data the bundled MNIST's labels come along, unless --labels names others.
       const dataPath: string = o.data ?? mnistFile(split);
@@ -82,7 +85,7 @@ export function encodeCommand(): Command {
  * when `signal` aborts, stops after the current chunk, writes nothing and returns the rows encoded so far.
  */
 async function writeLatents(
-  model: Parameters<typeof encodeSource>[0], source: Parameters<typeof encodeSource>[1], out: string,
+  model: Vae, source: RowSource, out: string,
   o: { sample: boolean; seed: number | undefined; chunk: number; labels: LabelsFile | null; dataName: string; signal: AbortSignal },
 ): Promise<number> {
   const Z = model.architecture.Z;

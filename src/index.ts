@@ -22,6 +22,7 @@ export type { StepMetrics } from './train/metrics_reader.ts';
 export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
+export { encodeSource, DEFAULT_ENCODE_CHUNK, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
 export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';
 export type {
   TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,

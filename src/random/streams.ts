@@ -27,4 +27,6 @@ export const RANDOM_STREAMS = {
   validationSplit: 10,
   /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
   shardOrder: 11,
+  /** ε of a z sampled while encoding a source (CPU; counter = row index, so ε does not depend on the chunking). */
+  encodingNoise: 12,
 } as const;

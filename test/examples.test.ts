@@ -1,6 +1,6 @@
 // The README's library examples (docs/examples/*.ts) run as a user runs them — `node` with tsx, importing
 // 'aevb' (mapped to this repository's sources by tsconfig's paths) — in a fresh folder, in the README's order:
-// train on MNIST (writes out/mnist), train on your own stream, then load that checkpoint and decode a grid.
+// train on MNIST (writes out/mnist), train on your own stream, encode with that checkpoint, then decode a grid.
 // The page example runs in Chromium (test/browser/demo.browser.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -42,6 +42,14 @@ test('own_stream: 400 steps from a custom row source, the ELBO reported', async 
   const elbos = [...stdout.matchAll(/step (\d+): ELBO (-?[\d.]+)/g)].map((m) => Number(m[2]));
   assert.is(elbos.length, 8);
   assert.ok(elbos.at(-1)! > elbos[0], `the ELBO rose: ${elbos.join(', ')}`);
+});
+
+test('encode: every test image encoded, streamed, and three in memory', async () => {
+  const { code, stdout, stderr } = await example('encode');
+  assert.is(code, 0, stderr);
+  assert.match(stdout, /z0: mean μ -?\d+\.\d+, variance of μ \d+\.\d+ over 10000 images/);
+  assert.match(stdout, /z1: mean μ/);
+  assert.is([...stdout.matchAll(/image \d: μ = \[-?\d+\.\d+, -?\d+\.\d+\], σ = \[\d+\.\d+, \d+\.\d+\]/g)].length, 3);
 });
 
 test('latent_grid: the checkpoint decodes into a 20 × 20 grid picture', async () => {

@@ -20,7 +20,7 @@ import { iwaeWeights } from '../kernels/iwae_weights.ts';
 import { scaleRows } from '../kernels/scale_rows.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
-import { vaeLayers, type DenseLayer } from '../model/vae_architecture.ts';
+import { decoderOutputs, vaeLayers, type DenseLayer } from '../model/vae_architecture.ts';
 import { VaeForward } from '../model/vae_forward.ts';
 import { BufferSet } from '../model/buffer_set.ts';
 import { tensorIn, type ModelBuffers } from '../model/model_buffers.ts';
@@ -116,7 +116,7 @@ export class SgvbStep {
       : null;
     if (rowScale !== null) {
       d.push(mc!.value, iwaeWeights(ctx, { B: B / iwae, k: iwae, scale: iwae / B, logp: { buffer: f.logp }, kl: { buffer: klRows }, rowScale: { buffer: rowScale }, bound: { buffer: own('iwae bound', B / iwae) } }));
-      d.push(scaleRows(ctx, { R: B, N: arch.D, a: { buffer: f.dLogits }, rowScale: { buffer: rowScale } }, 'iwae scale dLogits'));
+      d.push(scaleRows(ctx, { R: B, N: decoderOutputs(arch), a: { buffer: f.dLogits }, rowScale: { buffer: rowScale } }, 'iwae scale dLogits'));
       if (f.dLogVarRows !== null) d.push(scaleRows(ctx, { R: B, N: arch.D, a: { buffer: f.dLogVarRows }, rowScale: { buffer: rowScale } }, 'iwae scale dLogVar'));
     }
     // Gradients of a layer whose ∂loss/∂pre is dPre: its weight and bias, and (optionally) the gradient into its

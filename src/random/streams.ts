@@ -25,4 +25,8 @@ export const RANDOM_STREAMS = {
   priorSamples: 9,
   /** Which rows a validation split holds out (CPU; counter = ⌊row index / 2³⁴⌋, element row index mod 2³⁴). */
   validationSplit: 10,
+  /** Uniform dequantization of a training minibatch (CPU; counter = step). */
+  dequantization: 11,
+  /** The one-off dequantization of an evaluation set (CPU; counter = 0). */
+  testDequantization: 12,
 } as const;

@@ -232,7 +232,7 @@ function trainOneEpoch(
     let last: TrainedBatch | null = null;
     const stream = streamedTraining(trainer, {
       source: o.source, B: trainer.config.batch, seed: trainer.config.seed, shuffleWindowRows: plan.shuffleWindow, binarize: plan.binarize,
-      epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep,
+      dequantize: trainer.config.dequantize === 'uniform', epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep,
     });
     const stop = () => {
       subscription.unsubscribe();

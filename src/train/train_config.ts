@@ -42,6 +42,8 @@ export interface ChoiceField extends FieldBase {
   type: 'choice';
   choices: readonly string[];
   default: string;
+  /** May be absent from a TrainConfig (a field added after configs were written): absent means the default. */
+  optional?: boolean;
 }
 
 /** A list of layer widths, each an integer in [min, max]. */
@@ -117,6 +119,15 @@ export const TRAIN_CONFIG_FIELDS = {
   likelihood: {
     type: 'choice', choices: LIKELIHOODS, default: 'bernoulli', flagValue: '<name>',
     help: "p(x|z): bernoulli (binary data), gaussian (the paper's: mean and variance from the decoder) or gaussian-shared-variance (one learned variance per value); the gaussians want --no-binarize, best with --dequantize",
+  },
+  /**
+   * 'uniform': train on 8-bit grey levels dequantized afresh at every step, (k + u)/256 with u ~ U(0, 1)
+   * (src/stream/dequantize.ts), and evaluate on sets dequantized once; bounds are then densities of the
+   * dequantized values, and bits/dim subtract D ln 256. 'none' (default): values as read. Needs no binarization.
+   */
+  dequantize: {
+    type: 'choice', choices: ['none', 'uniform'], default: 'none', optional: true, flagValue: '<none|uniform>',
+    help: 'uniform: dequantize 8-bit grey levels, (k + u)/256 with fresh u ~ U(0, 1) each step (real-valued likelihoods; with --no-binarize)',
   },
   /**
    * The Gaussian decoders' floor on log σ² (log σ² = max(output, floor)): keeps the bound finite on constant
@@ -203,6 +214,7 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
   };
   switch (field.type) {
     case 'choice':
+      if (value === undefined && field.optional) return;
       if (!field.choices.includes(value as string)) refuse(name, value);
       return;
     case 'widths':

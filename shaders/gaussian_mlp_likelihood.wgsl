@@ -10,6 +10,9 @@
 //                     0                             where t ≤ F    = ∂(−scale · Σ_b logp[b]) / ∂t[b, d]
 // scale = 1/B for loss = −(1/B) Σ ELBO. The floor keeps the bound finite when a pixel is constant (σ² → 0
 // would make it +∞) and e^{−s} inside float32.
+// With SIGMOID_MEAN = false the mean is l itself (m = l, dOut[b, d] = scale · (−r e^{−s})): the log-density
+// of x under N(l, e^s) for rows [l | t] such as the encoder's [μ | log σ²] — the sleep phase of wake-sleep
+// fits q(z|x) by it, with x the dreamed z and D = Z.
 //
 // Bindings:
 //   out:   (B, 2D) decoder output, row b = [l_0 … l_{D−1} | t_0 … t_{D−1}]
@@ -23,6 +26,7 @@
 
 // WG has no default: it is GAUSSIAN_MLP_LIKELIHOOD_WORKGROUP (src/kernels/gaussian_mlp_likelihood.ts), passed when the pipeline is made.
 override WG: u32;
+override SIGMOID_MEAN: bool = true;
 
 struct Params { B: u32, D: u32, scale: f32, minLogVar: f32 }
 
@@ -50,14 +54,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let row = b * 2u * D;
   var sum = 0.0;
   for (var d = lid; d < D; d += WG) {
-    let m = sigmoid(out[row + d]);
+    let l = out[row + d];
+    let m = select(l, sigmoid(l), SIGMOID_MEAN);
+    let dMean = select(1.0, m * (1.0 - m), SIGMOID_MEAN); // ∂m/∂l
     let t = out[row + D + d];
     let s = max(t, params.minLogVar);
     let r = x[b * D + d] - m;
     let inverseVariance = exp(-s);
     let squared = r * r * inverseVariance;
     sum += -0.5 * (LOG_2PI + s + squared);
-    dOut[row + d] = params.scale * (-r * inverseVariance * m * (1.0 - m));
+    dOut[row + d] = params.scale * (-r * inverseVariance * dMean);
     dOut[row + D + d] = select(0.0, params.scale * 0.5 * (1.0 - squared), t > params.minLogVar);
   }
   partial[lid] = sum;

@@ -6,6 +6,7 @@ import { assertClose } from './assert_close.ts';
 import { gpuSuite, runAndRead, throwsWith, upload, zeros } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { gaussianMlpLogLikelihood, gaussianMlpLogLikelihoodBackward } from './reference/gaussian_mlp_likelihood.ts';
+import { gaussianLogDensity, gaussianLogDensityBackward } from './reference/gaussian_log_density.ts';
 import { gaussianMlpLikelihood } from '../src/kernels/gaussian_mlp_likelihood.ts';
 
 const test = gpuSuite('gaussian_mlp_likelihood');
@@ -40,6 +41,17 @@ test('a constant pixel asking for σ² → 0 gets the floor: log p stays finite 
   assertClose(got, gaussianMlpLogLikelihood(out, x, B, D, floor), { atol: 1e-4, rtol: 1e-6, label: 'logp at the floor' });
   assertClose(got, [-0.5 * D * (Math.log(2 * Math.PI) + floor), -0.5 * D * (Math.log(2 * Math.PI) + floor)], { atol: 1e-4, rtol: 1e-6, label: 'the bound' });
   assertClose((await runAndRead(gpu, [], dOut, B * 2 * D)).filter((_, i) => i % (2 * D) >= D), new Float64Array(B * D), { atol: 0, rtol: 0, label: 'no gradient below the floor' });
+});
+
+test('with an identity mean (the sleep phase of wake-sleep): log N(z; μ, σ²) per row and ∂/∂[μ | log σ²]', async ({ gpu }) => {
+  const [B, Z] = [6, 5];
+  const stats = f32(seededUniform(61, B * 2 * Z, -3, 2));
+  const z = f32(seededUniform(62, B * Z, -2.5, 2.5));
+  const logq = zeros(gpu, B);
+  const dStats = zeros(gpu, B * 2 * Z);
+  const kernel = gaussianMlpLikelihood(gpu, { B, D: Z, scale: 1 / B, minLogVar: -40, mean: 'identity', out: { buffer: upload(gpu, stats) }, x: { buffer: upload(gpu, z) }, logp: { buffer: logq }, dOut: { buffer: dStats } });
+  assertClose(await runAndRead(gpu, [kernel], logq, B), gaussianLogDensity(stats, z, B, Z), { atol: 1e-4, rtol: 1e-5, label: 'log q' });
+  assertClose(await runAndRead(gpu, [], dStats, B * 2 * Z), gaussianLogDensityBackward(stats, z, B, Z, 1 / B), { atol: 1e-5, rtol: 1e-4, label: 'dStats' });
 });
 
 test('bad shapes are refused', ({ gpu }) => {

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import { assertClose } from '../assert_close.ts';
 import { seededUniform } from '../seeded_random.ts';
 import { gaussianMlpLogLikelihood, gaussianMlpLogLikelihoodBackward } from '../reference/gaussian_mlp_likelihood.ts';
+import { gaussianLogDensity, gaussianLogDensityBackward } from '../reference/gaussian_log_density.ts';
 import { FD_TOL, numericGradient } from './finite_difference.ts';
 
 test("paper's Gaussian decoder: ∂loss/∂(mean logits) and ∂loss/∂(log σ²) match finite differences", () => {
@@ -24,6 +25,14 @@ test('the floor bounds log p: a constant pixel predicted exactly gives at most �
   const bound = -0.5 * D * (Math.log(2 * Math.PI) + floor);
   const logp = gaussianMlpLogLikelihood(out, x, B, D, floor)[0];
   assertClose([logp], [bound], { atol: 1e-9, rtol: 1e-12, label: 'log p at the floor' });
+});
+
+test('log N(z; μ, σ²) (log q of the sleep phase, the identity-mean form): ∂/∂[μ | log σ²] match finite differences', () => {
+  const [B, Z, scale] = [3, 4, 1 / 3];
+  const stats = seededUniform(53, B * 2 * Z, -2, 1.5);
+  const z = seededUniform(54, B * Z, -2, 2);
+  const loss = (s: ArrayLike<number>) => -scale * gaussianLogDensity(s, z, B, Z).reduce((a, v) => a + v, 0);
+  assertClose(gaussianLogDensityBackward(stats, z, B, Z, scale), numericGradient(loss, stats), { ...FD_TOL, label: 'dStats' });
 });
 
 test.run();

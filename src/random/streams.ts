@@ -29,4 +29,8 @@ export const RANDOM_STREAMS = {
   dequantization: 11,
   /** The one-off dequantization of an evaluation set (CPU; counter = 0). */
   testDequantization: 12,
+  /** z ~ N(0, I) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
+  sleepLatents: 13,
+  /** The normals behind x ~ p(x|z) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
+  sleepData: 14,
 } as const;

@@ -37,7 +37,7 @@ export interface ParameterShape {
   shape: number[];
 }
 
-interface Layer {
+export interface Layer {
   prefix: string;
   in: number;
   out: number;
@@ -45,7 +45,7 @@ interface Layer {
 }
 
 // The dense layers in forward order (encoder, head, decoder, out).
-function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
+export function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
   const { D, hidden, Z, activation } = config;
   const encoder: Layer[] = [];
   let width = D;

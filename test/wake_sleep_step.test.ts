@@ -1,0 +1,71 @@
+// The whole wake-sleep step (src/train/wake_sleep_step.ts: both phases and the update in one submission)
+// against the float64 reference test/reference/wake_sleep_step.ts: from fixed parameters, ε, dreamed z and
+// dream noise, the wake minibatch's metrics, the dreamed x, every gradient (decoder ones from the wake phase,
+// encoder ones from the sleep phase) and the SGD update match, for each decoder.
+import { assertClose } from './assert_close.ts';
+import { gpuSuite, runAndRead } from './gpu_suite.ts';
+import { seededNormal, seededUniform } from './seeded_random.ts';
+import { wakeSleepGradients } from './reference/wake_sleep_step.ts';
+import { WakeSleepStep } from '../src/train/wake_sleep_step.ts';
+import { Vae } from '../src/model/vae.ts';
+import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
+import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
+import type { VaeArchitecture } from '../src/model/vae_architecture.ts';
+
+const test = gpuSuite('wake_sleep_step');
+const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
+const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
+
+const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
+  { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'bernoulli' }, B: 4 },
+  { arch: { D: 8, hidden: [6, 5], Z: 2, activation: 'softplus', likelihood: 'gaussian', minLogVariance: -0.5 }, B: 5 },
+  { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'gaussian-shared-variance' }, B: 4 },
+];
+
+for (const { arch, B } of MODELS) {
+  test(`one wake-sleep step, ${arch.likelihood} decoder, hidden [${arch.hidden}], B=${B}`, async ({ gpu }) => {
+    const model = await Vae.create({ D: arch.D, hidden: arch.hidden, latent: arch.Z, activation: arch.activation, likelihood: arch.likelihood, minLogVariance: arch.minLogVariance, init: 'glorot', seed: 1 }, { gpu });
+    const optimizer = { ...DEFAULT_OPTIMIZERS.sgd, lr: 0.1 };
+    const step = new WakeSleepStep(model, { B, optimizer, seed: 1, noise: 'fixed' });
+    try {
+      const layout = model.layout;
+      const params = new Float64Array(layout.P);
+      layout.entries.forEach((e, i) => params.set(f32(seededNormal(200 + i, e.size, e.shape.length === 2 ? 1 / Math.sqrt(e.shape[0]) : 0.3)), e.offset));
+      const byName = Object.fromEntries(layout.entries.map((e) => [e.name, params.subarray(e.offset, e.offset + e.size)]));
+      const x = f32(seededUniform(81, B * arch.D).map((v) => (arch.likelihood === 'bernoulli' ? (v < 0.4 ? 1 : 0) : v)));
+      const eps = f32(seededNormal(82, B * arch.Z));
+      const dreamZ = f32(seededNormal(83, B * arch.Z));
+      const dreamNoise = f32(seededNormal(84, B * 2 * arch.D));
+      const expected = wakeSleepGradients(arch, byName, x, eps, dreamZ, dreamNoise, B);
+      if (arch.likelihood === 'bernoulli') {
+        // No dream may sit within float32 rounding of its threshold, or either draw would be right.
+        const margin = Math.min(...Array.from(expected.dreamX, (_, i) => {
+          const [b, d] = [Math.floor(i / arch.D), i % arch.D];
+          return Math.abs(Math.exp(-0.5 * (dreamNoise[b * 2 * arch.D + d] ** 2 + dreamNoise[b * 2 * arch.D + arch.D + d] ** 2)) - sigmoid(expected.dreamOut[i]));
+        }));
+        if (margin < 1e-4) throw new Error(`a dream within ${margin} of its threshold: pick other seeds`);
+      }
+      gpu.device.queue.writeBuffer(model.params, 0, Float32Array.from(params));
+      gpu.device.queue.writeBuffer(step.forward.eps, 0, Float32Array.from(eps));
+      gpu.device.queue.writeBuffer(step.dreams.decoder.z, 0, Float32Array.from(dreamZ));
+      gpu.device.queue.writeBuffer(step.dreams.noise, 0, Float32Array.from(dreamNoise));
+      step.submit(Float32Array.from(x));
+      const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
+      assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl], metrics[ELBO_METRICS.logp]], [expected.elbo, expected.kl, expected.logp], { atol: 1e-4, rtol: 1e-5, label: 'wake metrics [elbo, kl, logp]' });
+      assertClose(await runAndRead(gpu, [], step.dreams.encoder.x, B * arch.D), expected.dreamX, { atol: 1e-6, rtol: 1e-5, label: 'dreamed x' });
+      const grads = await runAndRead(gpu, [], step.grads, layout.P);
+      for (const e of layout.entries) {
+        const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `∂/∂${e.name}` });
+      }
+      const after = await runAndRead(gpu, [], model.params, layout.P);
+      const sgd = params.map((p, i) => p - optimizer.lr * grads[i]);
+      assertClose(after, sgd, { atol: 1e-6, rtol: 1e-5, label: 'parameters after one SGD step' });
+    } finally {
+      step.destroy();
+      model.destroy();
+    }
+  });
+}
+
+test.run();

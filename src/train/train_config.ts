@@ -143,6 +143,14 @@ export const TRAIN_CONFIG_FIELDS = {
     type: 'choice', choices: ['elbo', 'iwae'], default: 'elbo', flagValue: '<name>',
     help: 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)',
   },
+  /**
+   * How the encoder and decoder are trained: 'sgvb' (the paper's AEVB, default) or 'wake-sleep' (Hinton et al.
+   * 1995, the paper's baseline: src/train/wake_sleep_step.ts), reported by the same ELBO.
+   */
+  method: {
+    type: 'choice', choices: ['sgvb', 'wake-sleep'], default: 'sgvb', optional: true, flagValue: '<sgvb|wake-sleep>',
+    help: "training algorithm: sgvb (AEVB) or wake-sleep (the paper's baseline; β, warm-up, estimator and iwae do not apply)",
+  },
   /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
   estimator: { type: 'choice', choices: ['A', 'B'], default: 'B', flagValue: '<A|B>', help: "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL" },
   /** L, samples of z per datapoint in each step (the paper uses 1). */
@@ -238,6 +246,7 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
 export function validateTrainConfig(c: TrainConfig): void {
   for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS)) checkField(name, field, c[name as keyof TrainConfig]);
   if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
+  if (c.method === 'wake-sleep' && c.objective === 'iwae') throw new Error('aevb: the iwae objective is an SGVB bound: it does not apply to wake-sleep training');
   checkField('batch × samplesPerPoint', { ...TRAIN_CONFIG_FIELDS.batch }, c.batch * c.samplesPerPoint);
 }
 

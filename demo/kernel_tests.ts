@@ -6,11 +6,11 @@ import { shaders } from './shaders.ts';
 /** The GPU kernel suites that need nothing but a device (no files, no child processes). */
 const SUITES = [
   'matmul', 'column_sum', 'gaussian_head', 'philox_normal', 'reparameterize', 'kl_divergence', 'mc_kl', 'bernoulli_likelihood',
-  'gaussian_likelihood', 'elbo_mean', 'importance_weight', 'iwae_weights', 'scale_rows', 'sgd_update', 'adagrad_update', 'adam_update', 'sgvb_step',
+  'gaussian_likelihood', 'gaussian_mlp_likelihood', 'decoder_sample', 'elbo_mean', 'importance_weight', 'iwae_weights', 'scale_rows', 'sgd_update', 'adagrad_update', 'adam_update', 'sgvb_step',
 ];
 // The same list as a literal pattern, so the bundle holds only these files (the glob must be static text).
 const modules = import.meta.glob(
-  '../test/{matmul,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
+  '../test/{matmul,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,gaussian_mlp_likelihood,decoder_sample,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
 );
 
 // uvu binds console.log when it is first evaluated, so the capture goes in before uvu is imported.

@@ -9,6 +9,7 @@ import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
 import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { Vae } from '../src/model/vae.ts';
 import { architectureOf, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';
@@ -91,6 +92,21 @@ test('constant pixels: the floor keeps log p(x|z) finite and under −½ D (log 
   } finally {
     trainer.destroy();
   }
+});
+
+test("a checkpoint from when 'gaussian' meant per-pixel variances is refused with the new name", async ({ gpu }) => {
+  const old = { config: { ...CONFIG, likelihood: 'gaussian-shared-variance' as const }, tensors: [] as { name: string; shape: number[]; data: Float32Array }[] };
+  const trainer = await Trainer.create(old.config, { gpu });
+  try {
+    old.tensors = (await trainer.snapshot()).tensors.filter((t) => !t.name.startsWith('optimizer.'));
+  } finally {
+    trainer.destroy();
+  }
+  let message = '';
+  await Vae.fromCheckpoint({ config: { ...old.config, likelihood: 'gaussian' }, tensors: old.tensors }, { gpu, source: 'old.safetensors' }).then((v) => v.destroy(), (e: Error) => (message = e.message));
+  assert.match(message, "old.safetensors holds a 'decoder.logvar' tensor");
+  assert.match(message, "now 'gaussian-shared-variance'");
+  (await Vae.fromCheckpoint(old, { gpu })).destroy(); // under its new name it loads
 });
 
 test.run();

@@ -22,7 +22,7 @@ import { decoderMeans, manifoldLatents, priorLatents, reconstructions } from '..
 import { INIT_SCHEMES, initialParameters, type InitScheme } from './initialization.ts';
 import type { ModelBuffers } from './model_buffers.ts';
 import { packTensors, unpackTensors, type NamedTensor } from './named_tensors.ts';
-import { parameterLayout, type ParameterLayout } from './parameter_layout.ts';
+import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from './parameter_layout.ts';
 import { LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Likelihood, type VaeArchitecture } from './vae_architecture.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
@@ -94,6 +94,10 @@ export class Vae implements ModelBuffers {
    */
   static fromCheckpoint(checkpoint: ModelSnapshot | { snapshot: ModelSnapshot }, options: VaeOptions & { source?: string } = {}): Promise<Vae> {
     const snapshot = 'snapshot' in checkpoint ? checkpoint.snapshot : checkpoint;
+    if (snapshot.config.likelihood === 'gaussian' && snapshot.tensors.some((t) => t.name === DECODER_LOG_VARIANCE)) {
+      return Promise.reject(new Error(`aevb: ${options.source ?? 'checkpoint'} holds a '${DECODER_LOG_VARIANCE}' tensor: it was written when likelihood 'gaussian' meant one ` +
+        "learned variance per pixel, which is now 'gaussian-shared-variance' ('gaussian' is the paper's decoder, whose variance depends on z); set its config's likelihood to 'gaussian-shared-variance'"));
+    }
     return Vae.make(snapshot.config, options, (vae) => vae.write(packTensors(vae.layout, snapshot.tensors, options.source ?? 'checkpoint')));
   }
 

@@ -31,6 +31,9 @@ function serveMnist(): Plugin {
 export default defineConfig({
   root: 'demo',
   plugins: [serveMnist()],
-  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', rollupOptions: { input: { main: page('index.html'), kernels: page('kernel-tests.html') } } },
+  // 'aevb' in the pages (the README's page example) is this repository's browser entry, as a bundler resolves it
+  // for an app that installed the package.
+  resolve: { alias: { aevb: fileURLToPath(new URL('./src/index.browser.ts', import.meta.url)) } },
+  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', rollupOptions: { input: { main: page('index.html'), kernels: page('kernel-tests.html'), example: page('example.html') } } },
   server: { fs: { allow: ['..'] } },
 });

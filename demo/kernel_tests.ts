@@ -3,15 +3,14 @@
 // for the browser test (test/browser/demo.browser.ts) and in the page for people.
 import { shaders } from './shaders.ts';
 
-/** The GPU kernel suites that need nothing but a device (no files, no child processes). */
-const SUITES = [
-  'matmul', 'column_sum', 'gaussian_head', 'philox_normal', 'reparameterize', 'kl_divergence', 'mc_kl', 'bernoulli_likelihood',
-  'gaussian_likelihood', 'gaussian_mlp_likelihood', 'decoder_sample', 'elbo_mean', 'importance_weight', 'iwae_weights', 'scale_rows', 'sgd_update', 'adagrad_update', 'adam_update', 'sgvb_step',
-];
-// The same list as a literal pattern, so the bundle holds only these files (the glob must be static text).
+/**
+ * The GPU kernel suites that need nothing but a device (no files, no child processes), as one literal pattern
+ * (a glob must be static text), so the bundle holds only these files.
+ */
 const modules = import.meta.glob(
-  '../test/{matmul,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,gaussian_mlp_likelihood,decoder_sample,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
+  '../test/{matmul,activation,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,gaussian_mlp_likelihood,decoder_sample,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
 );
+const SUITES = Object.keys(modules).map((path) => path.replace(/^.*\/(\w+)\.test\.ts$/, '$1'));
 
 // uvu binds console.log when it is first evaluated, so the capture goes in before uvu is imported.
 const out: string[] = [];

@@ -44,8 +44,11 @@ const evalEvery = Number(query.get('evalEvery') ?? 200);
 function report(error: unknown): void {
   const message = (error as Error).message ?? String(error);
   state.errors.push(message);
-  $('error').textContent = message.replace(/give --format [\w|-]+/, 'choose its format in the menu beside the file picker').replace(/give --dim D/, 'give the values per row');
-  console.error(`aevb: ${message}`);
+  $('error').textContent = message
+    .replace(/give its format: .*$/, 'choose its format in the menu beside the file picker')
+    .replace(/give the values per row \(.*\)/, 'give the values per row beside the format menu');
+  // A warning, not an error: the page handled it (bad input, a failed run), and says so above.
+  console.warn(`aevb: ${message}`);
   setControls('idle');
 }
 

@@ -39,3 +39,5 @@ export { DataFormatError } from './data/idx.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
 export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';
+export { httpShardsSource, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
+export { isAcknowledgingSource, type AcknowledgingSource, type CheckpointedRows } from './data/acknowledging_source.ts';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCheckpoint } from '../src/io/checkpoint.node.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField } from '../src/train/train_config.ts';
+import { formatLrSchedule } from '../src/train/lr_schedule.ts';
 import { flagOf } from '../src/cli/train_options.node.ts';
 
 const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
@@ -39,7 +40,8 @@ test('aevb train --help shows every flag of the TrainConfig table with its help,
     assert.ok(block, `--help has no line for ${flagOf(name)} ${field.flagValue}`);
     assert.ok(block!.includes(field.help), `${flagOf(name)}: help '${field.help}' in: ${block}`);
     if (field.type === 'choice') assert.ok(block!.includes(`choices: ${field.choices.map((c) => `"${c}"`).join(', ')}`), block);
-    if (field.default !== null) assert.ok(block!.includes(`default: ${JSON.stringify(field.default)})`), `${flagOf(name)} default ${JSON.stringify(field.default)} in: ${block}`);
+    const shown = field.type === 'schedule' ? formatLrSchedule(field.default) : JSON.stringify(field.default);
+    if (field.default !== null) assert.ok(block!.includes(`default: ${shown})`), `${flagOf(name)} default ${shown} in: ${block}`);
   }
 });
 

@@ -58,8 +58,27 @@ test('the x scale: log when x spans a factor of 100 or more, unless asked; large
   assert.is(scale({ ...charts['paper, 1e5 to 1e8 samples'], xScale: 'linear' }), 'linear');
   const paper = lineChartLayout(charts['paper, 1e5 to 1e8 samples']).xTicks.filter((t) => t.label !== '').map((t) => t.label);
   for (const label of ['100k', '1M', '10M', '100M']) assert.ok(paper.includes(label), `${label} among ${paper}`);
+  const large = lineChartLayout(charts['linear, large x']).xTicks.map((t) => t.label);
+  assert.equal(large.slice(0, 2), ['0', '0.5M'], 'zero is 0, not 0M');
   const y = lineChartLayout(charts['short run, close y values']).yTicks.map((t) => t.label);
   assert.ok(y.includes('−213.60'), `y labels resolve the second decimal: ${y}`);
+});
+
+test('the legend sits in a plot corner no curve passes under, else below the x axis title', () => {
+  const inside = lineChartLayout(charts['two decades, minibatch and validation']);
+  const { legend, plot } = inside;
+  assert.ok(legend.x >= plot.left && legend.x + legend.width <= plot.right && legend.y >= plot.top && legend.y + legend.height <= plot.bottom, 'inside the plot');
+  for (const s of charts['two decades, minibatch and validation'].series) {
+    for (const [x, y] of s.points) {
+      const [px, py] = [inside.toX(x), inside.toY(y)];
+      assert.not.ok(px >= legend.x && px <= legend.x + legend.width && py >= legend.y && py <= legend.y + legend.height, `(${x}, ${y}) is not hidden by the legend`);
+    }
+  }
+  // Curves through all four corners: a rising and a falling line, each from edge to edge.
+  const crossing: LineChart = { title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'up', points: [[0, 0], [10, 10]] }, { name: 'down', points: [[0, 10], [10, 0]] }] };
+  const below = lineChartLayout(crossing);
+  assert.ok(below.legend.y > below.xTitleY && below.legend.y + below.legend.height <= below.height, 'under the x axis title, inside the image');
+  assert.is(below.legend.items.length, 2);
 });
 
 test('charts it cannot draw are refused naming the series', () => {

@@ -25,8 +25,8 @@ const ids = (values: ArrayLike<number>) => Array.from(values).filter((_, i) => i
 test('minibatch: rows regrouped into batches of B across blocks, partial batch dropped or kept', () => {
   scheduler().run(({ cold, expectObservable }) => {
     const rows = cold('a-b--c|', { a: block(0, 3), b: block(3, 2), c: block(5, 4) });
-    expectObservable(rows.pipe(minibatch(4), map(ids))).toBe('--x--y|', { x: [0, 1, 2, 3], y: [4, 5, 6, 7] });
-    expectObservable(rows.pipe(minibatch(4, { keepPartial: true }), map(ids))).toBe('--x--y(z|)', { x: [0, 1, 2, 3], y: [4, 5, 6, 7], z: [8] });
+    expectObservable(rows.pipe(minibatch(4), map((b) => ids(b.data)))).toBe('--x--y|', { x: [0, 1, 2, 3], y: [4, 5, 6, 7] });
+    expectObservable(rows.pipe(minibatch(4, { keepPartial: true }), map((b) => ids(b.data)))).toBe('--x--y(z|)', { x: [0, 1, 2, 3], y: [4, 5, 6, 7], z: [8] });
   });
 });
 
@@ -34,7 +34,7 @@ test('minibatch: values are scaled into [0, 1] and an upstream error passes thro
   scheduler().run(({ cold, expectObservable }) => {
     const bytes: RowBlock = { values: Uint8Array.from([0, 255, 51, 102]), rows: 2, D: 2, scale: 1 / 255 };
     // A group "(xy)" spans 4 frames of the diagram, so the error comes at frame 4 on both sides.
-    expectObservable(cold('a---#', { a: bytes }, new Error('disk')).pipe(minibatch(1), map((b) => Array.from(b).map((v) => Math.round(v * 100) / 100))))
+    expectObservable(cold('a---#', { a: bytes }, new Error('disk')).pipe(minibatch(1), map((b) => Array.from(b.data).map((v) => Math.round(v * 100) / 100))))
       .toBe('(xy)#', { x: [0, 1], y: [0.2, 0.4] }, new Error('disk'));
   });
 });
@@ -83,6 +83,16 @@ test('binarize: 0/1 values, a function of (seed, step) only', async () => {
   assert.not.equal(Array.from(a.data), Array.from(b.data));
   const ones = a.data.reduce((s, v) => s + v, 0);
   assert.ok(Math.abs(ones - 500) < 4 * Math.sqrt(250), `${ones} ones of 1000 at p = 0.5`);
+});
+
+test('row numbers travel with their rows through the shuffle window and into the minibatches', async () => {
+  const numbered = (first: number, rows: number): RowBlock => ({ ...block(first, rows), ids: Float64Array.from({ length: rows }, (_, r) => first + r) });
+  const blocks = [numbered(0, 7), numbered(7, 9), numbered(16, 4)];
+  const batches = await firstValueFrom(concat(...blocks.map((b) => of(b))).pipe(shuffleWindow(6, 3, 0, { outRows: 5 }), minibatch(4, { keepPartial: true }), toArray()));
+  const seen = batches.flatMap((b) => Array.from(b.rowIds!));
+  assert.equal(batches.map((b) => Array.from(b.rowIds!)), batches.map((b) => ids(b.data)), 'each row keeps its number');
+  assert.equal([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  assert.not.equal(seen, [...seen].sort((a, b) => a - b), 'shuffled');
 });
 
 test.run();

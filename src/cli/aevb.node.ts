@@ -7,6 +7,7 @@ import { expandConfigFile } from './config_file.node.ts';
 import { evalCommand } from './eval_command.node.ts';
 import { sampleCommand } from './sample_command.node.ts';
 import { paperCommand } from './paper_command.node.ts';
+import { publishCommand } from './publish_command.node.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('aevb')
@@ -18,6 +19,7 @@ program.addCommand(train);
 program.addCommand(evalCommand());
 program.addCommand(sampleCommand());
 program.addCommand(paperCommand());
+program.addCommand(publishCommand());
 
 try {
   await program.parseAsync(expandConfigFile(process.argv, train));

@@ -6,6 +6,7 @@ import type { DataFormat } from '../data/row_format.ts';
 import { binarizeRowsOnce, loadRows, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
 import { dequantizeRowsOnce } from '../data/dequantization.ts';
 import { splitValidation } from '../data/validation_split.ts';
+import { remoteSourceFor } from '../data/remote_source.node.ts';
 import type { RowSource } from '../data/row_source.ts';
 import { syntheticSource } from '../data/synthetic_source.ts';
 
@@ -23,6 +24,8 @@ export interface DataSettings {
   validationSplit: number | null;
   /** A validation file, or null. */
   validationData: string | null;
+  /** For HTTP(S) shards: train on shard i of every N (--shard-of i/N), or null. */
+  shardOf?: { index: number; count: number } | null;
 }
 
 export interface RunData {
@@ -40,6 +43,8 @@ export interface RunData {
 const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
 
 function sourceFor(path: string, d: DataSettings): RowSource {
+  const remote = remoteSourceFor(path, { seed: d.seed, format: d.format, dim: d.dim, shardOf: d.shardOf ?? undefined });
+  if (remote !== null) return remote;
   const synthetic = SYNTHETIC.exec(path);
   if (synthetic) return syntheticSource({ rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]), D: Number(synthetic[2]), seed: d.seed });
   return fileSource(path, { format: d.format, dim: d.dim });

@@ -53,7 +53,7 @@ export function paperCommand(): Command {
         await runTraining({ ...paperConfig(o.latent), method }, {
           data: null, testData: null, format: 'auto', dim: undefined, binarize: true, shuffleWindow: MNIST_TRAINING_ROWS,
           epochs: 1, samples: o.samples, out: folder, resume: null, checkpointEvery: 0, metricsEvery: 50, evalChunk: 1000,
-          vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null,
+          vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null, shardOf: null, peers: null,
         }, new Set());
         runs.push({ name: METHODS[method], records: readFileSync(join(folder, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) });
       }

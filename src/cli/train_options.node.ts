@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { fromParser, integer, number, widths } from './flag_parsers.node.ts';
 import { formatLrSchedule, parseLrSchedule } from '../train/lr_schedule.ts';
+import { parseShardOf } from '../data/http_shards.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField, type TrainConfig } from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
@@ -26,6 +27,10 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   validationData: string | null;
   /** Stop after this many evaluations without a better validation ELBO (null: never). */
   earlyStop: number | null;
+  /** HTTP(S) shards: this trainer's share, shard i of every N. */
+  shardOf: { index: number; count: number } | null;
+  /** redis://host:port/RUN?size=N&rank=R&every=H: average parameters with the other trainers of RUN. */
+  peers: string | null;
 }
 
 /** The command-line flag of a TrainConfig field: `samplesPerPoint` → `--samples-per-point`. */
@@ -69,6 +74,8 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--validation-split <fraction>', 'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on', number('--validation-split', 0, true))
     .option('--validation-data <path>', 'a validation set instead (held in memory like --test-data)')
     .option('--early-stop <patience>', 'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/', integer('--early-stop', 1))
+    .option('--shard-of <i/N>', 'with HTTP(S) shards: train on shard i of every N (one trainer of N)', fromParser(parseShardOf))
+    .option('--peers <url>', 'redis://host:port/RUN?size=N&rank=R&every=H: average the parameters with the other N − 1 trainers of RUN every H steps')
     .option('--config <file>', "a JSON object of these flags by name (e.g. {\"latent\": 2}); flags on the command line win");
   for (const name of CONFIG_FLAGS) command.addOption(configOption(name));
   command
@@ -89,6 +96,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
         epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
         checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
         validationSplit: o.validationSplit ?? null, validationData: o.validationData ?? null, earlyStop: o.earlyStop ?? null,
+        shardOf: o.shardOf ?? null, peers: o.peers ?? null,
       }, given);
     });
   return command;

@@ -11,6 +11,8 @@ import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
 import { TrainReport } from './train_report.node.ts';
+import { joinPeers } from './peer_rounds.node.ts';
+import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
 import type { RunSettings } from './train_options.node.ts';
@@ -154,11 +156,12 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
       }
       return path;
     };
+    const peers = run.peers === null ? null : await joinPeers(run.peers, trainer, (r) => report.log(r));
     const events = trainingRun(trainer, {
       source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
       evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,
       resume: checkpoint?.run ?? undefined,
-      earlyStopping: plan.earlyStopping ?? undefined,
+      earlyStopping: plan.earlyStopping ?? undefined, rounds: peers?.rounds,
       checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
     });
     try {
@@ -166,6 +169,8 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      await peers?.leave();
+      if (isAcknowledgingSource(data.train)) await data.train.close?.();
     }
     await pictures();
     const curves = report.writeCurves(title);

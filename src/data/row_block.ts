@@ -14,6 +14,11 @@ export interface RowBlock {
   D: number;
   /** 1/255 for bytes, 1 for floats. */
   scale: number;
+  /**
+   * The rows' numbers in delivery order within their pass (0, 1, …), present when the pipeline tracks which
+   * rows a checkpoint contains (for sources that acknowledge rows: acknowledging_source.ts).
+   */
+  ids?: Float64Array;
 }
 
 /**

@@ -30,10 +30,10 @@ export function rowParserFor(source: string, format: DataFormat = 'auto', dim?: 
     case 'npy': return () => new NpyRowParser(source);
     case 'raw-u8':
     case 'raw-f32': {
-      if (dim === undefined) throw new Error(`${source}: raw rows have no header: give --dim D (values per row)`);
+      if (dim === undefined) throw new Error(`${source}: raw rows have no header: give the values per row (the CLI's --dim D, the library's dim)`);
       return () => new RawRowParser(source, resolved, dim);
     }
     case null:
-      throw new Error(`${source}: cannot tell the format from the name (expected .npy, .idx or *-ubyte, optionally .gz); give --format idx|npy|raw-u8|raw-f32`);
+      throw new Error(`${source}: cannot tell the format from the name (expected .npy, .idx or *-ubyte, optionally .gz); give its format: idx, npy, raw-u8 or raw-f32 (the CLI's --format, the library's format)`);
   }
 }

@@ -8,8 +8,11 @@ import type { RowBlock, RowParser } from './row_block.ts';
 export interface RowSource {
   /** A path, URL or description, for messages. */
   name: string;
-  /** A fresh pass over the rows. */
-  open(): AsyncIterable<RowBlock>;
+  /**
+   * A fresh pass over the rows. The training pipeline says which epoch the pass is for, so a source whose
+   * order depends on it (HTTP shards read in a seeded order per epoch) needs no count of its own.
+   */
+  open(epoch?: number): AsyncIterable<RowBlock>;
 }
 
 /** A source whose bytes come from `openBytes` (a file, a fetch) and are cut into rows by a fresh parser. */

@@ -3,14 +3,14 @@
  * in a browser), turns `uncapturederror` and `device.lost` into errors instead of console noise, caches shader
  * modules and pipelines, and hands back a handle whose destroy() releases everything.
  */
-import type { ShaderSource } from './shader_source.ts';
+import { bundledShaderSource, type ShaderSource } from './shader_source.ts';
 import type { EnvironmentSettings } from './settings.node.ts';
 import { chooseMatmulVariant, parseMatmulVariant, type MatmulVariant } from '../kernels/matmul_variant.ts';
 
 export interface AcquireOptions {
   /** A GPU to use instead of navigator.gpu / Dawn (e.g. a page's own navigator.gpu). */
   gpu?: GPU;
-  /** Where WGSL comes from. Required in a browser (import the shaders through the bundler); Node reads shaders/. */
+  /** Where WGSL comes from. Default: the browser entry's bundled shaders in a page, shaders/ on disk in Node. */
   shaders?: ShaderSource;
   /** Node only: the Vulkan driver, overriding the AEVB_VULKAN_ICD environment variable (see vulkan_driver.node.ts). */
   vulkanDriver?: string;
@@ -205,7 +205,7 @@ const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`
  */
 export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuContext> {
   let gpu = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
-  let shaders = options.shaders;
+  let shaders = options.shaders ?? bundledShaderSource();
   let keepAlive: unknown = null;
   let driver = 'browser';
   let installHint = 'Use a browser with WebGPU enabled (Chrome/Edge 113+, Firefox 141+ on Windows, Safari 26+).';
@@ -227,7 +227,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     shaders ??= files.shaderFilesFromDisk();
   }
   if (shaders === undefined) {
-    throw new Error('aevb: acquireDevice needs options.shaders in a browser (import shaders/*.wgsl as text through the bundler)');
+    throw new Error("aevb: acquireDevice needs options.shaders in a browser: import aevb's browser entry (a bundler's 'browser' condition picks it), which bundles them");
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (adapter === null) {

@@ -4,6 +4,21 @@
  */
 export type ShaderSource = (stem: string) => string;
 
+let bundled: ShaderSource | undefined;
+
+/**
+ * Makes `source` the shaders of every device acquired without `options.shaders`: the browser entry registers
+ * the WGSL its bundler inlined, so a page calls acquireDevice() / Trainer.create() exactly as Node code does.
+ */
+export function registerBundledShaders(source: ShaderSource): void {
+  bundled = source;
+}
+
+/** The shaders registered by the browser entry, if it was loaded. */
+export function bundledShaderSource(): ShaderSource | undefined {
+  return bundled;
+}
+
 /** Wraps a `{ stem: code }` record (e.g. from a bundler's glob import) as a ShaderSource. */
 export function shaderSourceFromRecord(record: Record<string, string>): ShaderSource {
   return (stem) => {

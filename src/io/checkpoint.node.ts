@@ -10,6 +10,7 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint_format.ts';
+import { processIsAlive } from './process_alive.node.ts';
 
 export type { Checkpoint } from './checkpoint_format.ts';
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -17,9 +18,23 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint.prev.safetensors';
 const TEMPORARY_PREFIX = `${CHECKPOINT_FILE}.tmp-`;
 
-/** The file system calls the writer makes: replace some (writeSync, say) to inject faults in tests. */
-export type CheckpointFs = Pick<typeof nodeFs,
-  'mkdirSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'readFileSync' | 'renameSync' | 'linkSync' | 'unlinkSync' | 'readdirSync' | 'copyFileSync'>;
+/**
+ * The file system calls the writer makes (node:fs's, as the writer calls them): replace some (writeSync, say) to
+ * inject faults in tests. Stated here rather than picked from node:fs, so the published types need no @types/node.
+ */
+export interface CheckpointFs {
+  mkdirSync(path: string, options: { recursive: true }): unknown;
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  readFileSync(path: string): Uint8Array;
+  renameSync(from: string, to: string): void;
+  linkSync(existing: string, link: string): void;
+  unlinkSync(path: string): void;
+  readdirSync(path: string): string[];
+  copyFileSync(from: string, to: string): void;
+}
 
 export interface WriteCheckpointOptions {
   /** Overrides of the file system calls (default: node:fs). */
@@ -28,7 +43,7 @@ export interface WriteCheckpointOptions {
 
 /** Writes `checkpoint` as DIR/checkpoint.safetensors (see above); returns its path, or throws leaving DIR as it was. */
 export function writeCheckpoint(directory: string, checkpoint: Checkpoint, options: WriteCheckpointOptions = {}): string {
-  const fs: CheckpointFs = { ...nodeFs, ...options.fs };
+  const fs: CheckpointFs = { ...(nodeFs as CheckpointFs), ...options.fs };
   const path = join(directory, CHECKPOINT_FILE);
   const previous = join(directory, PREVIOUS_CHECKPOINT_FILE);
   const temporary = join(directory, `${TEMPORARY_PREFIX}${process.pid}`);
@@ -152,15 +167,6 @@ function removeStaleTemporaries(fs: CheckpointFs, directory: string): void {
     } catch {
       // Another cleaner got there first.
     }
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -45,8 +45,11 @@ export interface ChartLayout {
   yDomain: [number, number];
   xTicks: Tick[];
   yTicks: Tick[];
-  /** The plot-area corner that holds the legend (the one with the fewest data points under it). */
-  legend: { x: number; y: number; width: number; height: number };
+  /** Baseline of the x axis title. */
+  xTitleY: number;
+  /** The legend's box, in a corner of the plot that no curve passes under, else under the x axis title; each
+   * item's (x, y) is the left end of its line sample, on the middle of its row. */
+  legend: { x: number; y: number; width: number; height: number; items: Array<{ x: number; y: number }> };
   toX(x: number): number;
   toY(y: number): number;
 }
@@ -83,9 +86,10 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
     if (negative) throw new Error(`aevb: chart '${chart.title}', series '${negative.name}': a log x axis needs every x > 0`);
   }
 
-  // y: padded by 4% (a constant series by ±1), then widened to round tick values.
+  // y: padded by 4% (a constant series by ±1) without crossing 0 when the data doesn't, then widened to round
+  // tick values.
   const pad = y1 > y0 ? 0.04 * (y1 - y0) : Math.max(1, Math.abs(y0) * 0.05);
-  const y = scaleLinear().domain([y0 - pad, y1 + pad]).nice(6);
+  const y = scaleLinear().domain([y0 >= 0 ? Math.max(0, y0 - pad) : y0 - pad, y1 <= 0 ? Math.min(0, y1 + pad) : y1 + pad]).nice(6);
   const yDomain = y.domain() as [number, number];
   const yTicks = distinct(y.ticks(6), y.tickFormat(6));
 
@@ -93,29 +97,45 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
   const yLabelWidth = Math.max(...yTicks.map((t) => textWidth(t.label, SIZE.tick)));
   const plot = { left: Math.ceil(12 + SIZE.axisTitle + 10 + yLabelWidth + 8), top: 44, right: width - 24, bottom: height - 56 };
   y.range([plot.bottom, plot.top]);
-
-  let xTicks: Tick[];
-  let toX: (v: number) => number;
-  let xDomain: [number, number];
-  if (log) {
-    if (x0 === x1) [x0, x1] = [x0 / 2, x1 * 2];
-    const margin = 0.02 * Math.log10(x1 / x0); // in decades: keeps end markers off the frame
-    const x = scaleLog().domain([x0 / 10 ** margin, x1 * 10 ** margin]).range([plot.left, plot.right]);
-    xDomain = x.domain() as [number, number];
-    xTicks = thin(distinct(x.ticks(), x.tickFormat(8, '~s')), x, SIZE.tick);
-    toX = (v) => x(v);
-  } else {
-    // Padded by 2% so end points sit inside the frame, but never below 0 when every x is ≥ 0 (counts).
-    const xPad = x1 > x0 ? 0.02 * (x1 - x0) : 1;
-    const x = scaleLinear().domain([x0 >= 0 ? Math.max(0, x0 - xPad) : x0 - xPad, x1 + xPad]).nice(8).range([plot.left, plot.right]);
-    xDomain = x.domain() as [number, number];
-    const big = Math.max(Math.abs(xDomain[0]), Math.abs(xDomain[1])) >= 1e4;
-    xTicks = thin(distinct(x.ticks(8), x.tickFormat(8, big ? '~s' : undefined)), x, SIZE.tick);
-    toX = (v) => x(v);
-  }
   const toY = (v: number) => y(v);
-  const legend = placeLegend(chart.series, plot, toX, toY);
-  return { width, height, xScale: log ? 'log' : 'linear', plot, xDomain, yDomain, xTicks, yTicks, legend, toX, toY };
+  if (x0 === x1) [x0, x1] = log ? [x0 / 2, x1 * 2] : [x0 - 1, x1 + 1];
+  const x = log ? logAxis(x0, x1, plot.left, plot.right) : linearAxis(x0, x1, plot.left, plot.right);
+
+  // The legend goes in a corner of the plot that no curve passes through; when every corner is taken, the
+  // plot gets shorter and the legend's items flow in rows under the x axis title.
+  let legend = freeCorner(chart.series, plot, x.toX, toY);
+  if (legend === null) {
+    legend = legendBelow(chart.series, plot.left, plot.right);
+    plot.bottom -= legend.height + 8;
+    y.range([plot.bottom, plot.top]);
+    const top = height - 8 - legend.height;
+    legend = { ...legend, y: top, items: legend.items.map((item) => ({ x: item.x, y: item.y + top })) };
+  }
+  const xTitleY = plot.bottom + 42;
+  return { width, height, xScale: log ? 'log' : 'linear', plot, xDomain: x.domain, yDomain, xTicks: x.ticks, yTicks, xTitleY, legend, toX: x.toX, toY };
+}
+
+interface Axis {
+  domain: [number, number];
+  ticks: Tick[];
+  toX(v: number): number;
+}
+
+function logAxis(x0: number, x1: number, left: number, right: number): Axis {
+  const margin = 0.02 * Math.log10(x1 / x0); // in decades: keeps end markers off the frame
+  const x = scaleLog().domain([x0 / 10 ** margin, x1 * 10 ** margin]).range([left, right]);
+  return { domain: x.domain() as [number, number], ticks: thin(distinct(x.ticks(), x.tickFormat(8, '~s')), x, SIZE.tick), toX: (v) => x(v) };
+}
+
+function linearAxis(x0: number, x1: number, left: number, right: number): Axis {
+  // Padded by 2% so end points sit inside the frame, but never below 0 when every x is ≥ 0 (counts).
+  const pad = 0.02 * (x1 - x0);
+  const x = scaleLinear().domain([x0 >= 0 ? Math.max(0, x0 - pad) : x0 - pad, x1 + pad]).nice(8).range([left, right]);
+  const domain = x.domain() as [number, number];
+  const big = Math.max(Math.abs(domain[0]), Math.abs(domain[1])) >= 1e4;
+  const format = x.tickFormat(8, big ? '~s' : undefined);
+  // d3 gives every tick the same SI prefix, which would make 0 read '0k'.
+  return { domain, ticks: thin(distinct(x.ticks(8), (v) => (v === 0 ? '0' : format(v))), x, SIZE.tick), toX: (v) => x(v) };
 }
 
 /** Ticks with their labels, checked distinct: a format that merges two ticks is a bug worth a loud error. */
@@ -146,29 +166,49 @@ function thin(ticks: Tick[], scale: (v: number) => number, size: number): Tick[]
   return ticks.map((t) => (keep.has(t) ? t : { value: t.value, label: '' }));
 }
 
-function placeLegend(series: ChartSeries[], plot: ChartLayout['plot'], toX: (v: number) => number, toY: (v: number) => number): ChartLayout['legend'] {
-  const row = SIZE.legend + 8;
-  const width = Math.ceil(12 + 28 + 8 + Math.max(...series.map((s) => textWidth(s.name, SIZE.legend))) + 12);
-  const height = row * series.length + 12;
+const LEGEND_ROW = SIZE.legend + 8;
+/** Width of a legend item: the line sample, a gap, the name. */
+const itemWidth = (s: ChartSeries) => 28 + 8 + textWidth(s.name, SIZE.legend);
+
+/** The items in rows from left to right between `left` and `right` (box y = 0; the caller moves it). */
+function legendBelow(series: ChartSeries[], left: number, right: number): ChartLayout['legend'] {
+  const items: Array<{ x: number; y: number }> = [];
+  let [cx, row] = [left + 12, 0];
+  for (const s of series) {
+    if (cx > left + 12 && cx + itemWidth(s) > right - 12) [cx, row] = [left + 12, row + 1];
+    items.push({ x: cx, y: 6 + LEGEND_ROW * row + LEGEND_ROW / 2 });
+    cx += itemWidth(s) + 24;
+  }
+  return { x: left, y: 0, width: right - left, height: LEGEND_ROW * (row + 1) + 12, items };
+}
+
+/** The first corner of the plot (bottom right first: rising curves leave it empty) that no curve passes under, or null. */
+function freeCorner(series: ChartSeries[], plot: ChartLayout['plot'], toX: (v: number) => number, toY: (v: number) => number): ChartLayout['legend'] | null {
+  const width = Math.ceil(12 + Math.max(...series.map(itemWidth)) + 12);
+  const height = LEGEND_ROW * series.length + 12;
   const inset = 10;
   const corners = [
-    { x: plot.right - inset - width, y: plot.bottom - inset - height }, // bottom right: rising curves leave it empty
+    { x: plot.right - inset - width, y: plot.bottom - inset - height },
     { x: plot.right - inset - width, y: plot.top + inset },
     { x: plot.left + inset, y: plot.bottom - inset - height },
     { x: plot.left + inset, y: plot.top + inset },
   ];
-  // Count the curve's points (and points along each segment) that would hide under each corner.
+  // The curves' points, and points every few pixels along each segment, that would hide under a corner.
   const samples: Array<[number, number]> = [];
   for (const s of series) {
     const p = [...s.points].filter(([, y]) => Number.isFinite(y)).sort((a, b) => a[0] - b[0]).map(([x, y]) => [toX(x), toY(y)]);
     for (let i = 0; i < p.length; i++) {
-      samples.push([p[i][0], p[i][1]]);
-      if (i > 0) for (let k = 1; k < 8; k++) samples.push([p[i - 1][0] + ((p[i][0] - p[i - 1][0]) * k) / 8, p[i - 1][1] + ((p[i][1] - p[i - 1][1]) * k) / 8]);
+      if (i === 0) { samples.push([p[0][0], p[0][1]]); continue; }
+      const [[ax, ay], [bx, by]] = [p[i - 1], p[i]];
+      const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / 3));
+      for (let k = 1; k <= n; k++) samples.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
     }
   }
-  const covered = (c: { x: number; y: number }) => samples.filter(([x, y]) => x >= c.x - 4 && x <= c.x + width + 4 && y >= c.y - 4 && y <= c.y + height + 4).length;
-  const best = corners.reduce((a, b) => (covered(b) < covered(a) ? b : a));
-  return { ...best, width, height };
+  const free = (c: { x: number; y: number }) => !samples.some(([x, y]) => x >= c.x - 6 && x <= c.x + width + 6 && y >= c.y - 6 && y <= c.y + height + 6);
+  const corner = corners.find(free);
+  if (corner === undefined) return null;
+  const items = series.map((_, i) => ({ x: corner.x + 12, y: corner.y + 6 + LEGEND_ROW * i + LEGEND_ROW / 2 }));
+  return { ...corner, width, height, items };
 }
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -208,7 +248,7 @@ export function lineChartSvg(chart: LineChart): string {
   }
 
   // Axis titles.
-  out.push(`<text x="${f((plot.left + plot.right) / 2)}" y="${L.height - 14}" font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.xLabel)}${L.xScale === 'log' ? ' (log scale)' : ''}</text>`);
+  out.push(`<text x="${f((plot.left + plot.right) / 2)}" y="${f(L.xTitleY)}" font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.xLabel)}${L.xScale === 'log' ? ' (log scale)' : ''}</text>`);
   const yMid = f((plot.top + plot.bottom) / 2);
   out.push(`<text transform="translate(${12 + SIZE.axisTitle} ${yMid}) rotate(-90)" font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.yLabel)}</text>`);
 
@@ -238,8 +278,7 @@ export function lineChartSvg(chart: LineChart): string {
   chart.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const dash = DASHES[i % DASHES.length];
-    const cy = legend.y + 6 + (SIZE.legend + 8) * i + (SIZE.legend + 8) / 2;
-    const x = legend.x + 12;
+    const { x, y: cy } = legend.items[i];
     out.push(`<line x1="${f(x)}" y1="${f(cy)}" x2="${f(x + 28)}" y2="${f(cy)}" stroke="${colour}" stroke-width="2.2"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/>`);
     out.push(`<text x="${f(x + 36)}" y="${f(cy + SIZE.legend * 0.36)}" font-size="${SIZE.legend}" fill="#111">${escape(s.name)}</text>`);
   });

@@ -3,6 +3,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processIsAlive } from './process_alive.node.ts';
 
 export const LOCK_FILE = '.aevb.lock';
 
@@ -10,15 +11,6 @@ interface LockOwner {
   pid: number;
   host: string;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Takes the lock on `directory` (which must exist) or throws naming the run that holds it; returns the release. */
@@ -37,7 +29,7 @@ export function holdOutputLock(directory: string): () => void {
       } catch {
         // Unreadable: a writer died between creating and filling it; treat as stale.
       }
-      if (owner !== null && (owner.host !== me.host || alive(owner.pid))) {
+      if (owner !== null && (owner.host !== me.host || processIsAlive(owner.pid))) {
         throw new Error(`${directory}: another aevb run (PID ${owner.pid} on ${owner.host}, since ${owner.since}) is writing into this folder; ` +
           `wait for it, or choose another --out (delete ${path} if that run is gone)`);
       }

@@ -77,7 +77,7 @@ export class Vae implements ModelBuffers {
     this.gpu = gpu;
     this.config = config;
     this.ownsGpu = ownsGpu;
-    this.architecture = { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood, minLogVariance: config.minLogVariance };
+    this.architecture = modelArchitecture(config);
     this.layout = parameterLayout(this.architecture);
     this.parameterCount = this.layout.entries.reduce((n, e) => n + e.size, 0);
     this.params = createStorageBuffer(gpu, 'params', this.layout.P);
@@ -167,6 +167,11 @@ export class Vae implements ModelBuffers {
     return unpackTensors(this.layout, await readFloat32(this.gpu, { buffer: this.params }, this.layout.P));
   }
 
+  /** The parameters as one flat array (P floats, layout order): what write() takes back. */
+  flatParameters(): Promise<Float32Array> {
+    return readFloat32(this.gpu, { buffer: this.params }, this.layout.P);
+  }
+
   /**
    * Replaces the parameters with `tensors` by layout name (others, like optimizer state, are ignored). Checks
    * everything before writing anything; throws naming `source` and the tensor that is missing or misshapen.
@@ -186,6 +191,11 @@ export class Vae implements ModelBuffers {
     this.params.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }
+}
+
+/** The network's shape as the plans read it (latent → Z; the likelihood defaults to bernoulli). */
+export function modelArchitecture(config: ModelConfig): VaeArchitecture {
+  return { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood ?? 'bernoulli', minLogVariance: config.minLogVariance };
 }
 
 /** Throws a message naming the field and the value when a model setting is out of range. */

@@ -25,12 +25,14 @@ export const RANDOM_STREAMS = {
   priorSamples: 9,
   /** Which rows a validation split holds out (CPU; counter = ⌊row index / 2³⁴⌋, element row index mod 2³⁴). */
   validationSplit: 10,
+  /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
+  shardOrder: 11,
   /** Uniform dequantization of a training minibatch (CPU; counter = step). */
-  dequantization: 11,
+  dequantization: 12,
   /** The one-off dequantization of an evaluation set (CPU; counter = 0). */
-  testDequantization: 12,
+  testDequantization: 13,
   /** z ~ N(0, I) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
-  sleepLatents: 13,
+  sleepLatents: 14,
   /** The normals behind x ~ p(x|z) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
-  sleepData: 14,
+  sleepData: 15,
 } as const;

@@ -4,6 +4,7 @@
  */
 import type { StreamPosition } from '../stream/positioned_batch.ts';
 import { parseEarlyStoppingState, type EarlyStoppingState } from '../train/early_stopping.ts';
+import { checkpointedRowsOf, type CheckpointedRows } from '../data/acknowledging_source.ts';
 
 /** How a run was asked to go: a resume continues the same plan unless told otherwise. */
 export interface RunPlan {
@@ -44,6 +45,8 @@ export interface RunState {
   stepsPerEpoch: number | null;
   /** Where early stopping stands (best value, evaluations since), when the run uses it. */
   earlyStopping: EarlyStoppingState | null;
+  /** For a source that acknowledges rows (a Redis stream): what this checkpoint lets it acknowledge. */
+  acknowledged?: CheckpointedRows;
 }
 
 /** Whether a run in state `s` (after `step` steps) has nothing left to train. */
@@ -92,5 +95,7 @@ export function parseRunState(json: unknown, source: string): RunState {
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),
     earlyStopping: orNull(s.earlyStopping, (v) => parseEarlyStoppingState(v, `${source}: the run state's earlyStopping`)),
   };
+  const acknowledged = orNull(s.acknowledged, (v) => checkpointedRowsOf(v, `${source}: the run state's acknowledged`));
+  if (acknowledged !== null) state.acknowledged = acknowledged;
   return state;
 }

@@ -20,6 +20,8 @@ import type { Trainer } from '../train/trainer.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
 import { streamedTraining, type TrainedBatch } from '../stream/streamed_training.ts';
 import { isFinished, type DataDescription, type RunPlan, type RunState } from './run_state.ts';
+import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
+import { RowMark } from './row_mark.ts';
 import { INITIAL_EARLY_STOPPING, observeEvaluation, validateEarlyStopping, type EarlyStoppingState } from '../train/early_stopping.ts';
 import type { TrainingEvent } from './training_events.ts';
 
@@ -54,6 +56,11 @@ export interface TrainingRunOptions {
   resume?: RunState;
   /** Stop taking minibatches: the steps queued finish, a checkpoint is saved, then `stopped` and `done`. */
   signal?: AbortSignal;
+  /**
+   * Work between steps every `every` steps, awaited with nothing else queued: averaging parameters with other
+   * trainers (local SGD), say. It may read and replace the model's parameters.
+   */
+  rounds?: { every: number; run(step: number): Promise<void> };
   /** Read the minibatch metrics back every this many steps (default: the trainer's, 50). */
   metricsEvery?: number;
   /** Recorded in checkpoints so that a resume can open the same data (the CLI's paths). */
@@ -127,9 +134,15 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     validateEarlyStopping({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0, mode: 'max' });
     if (o.evaluate?.[o.earlyStopping.on] === undefined) throw new Error(`aevb: early stopping watches the evaluation set '${o.earlyStopping.on}', which the run was not given`);
   }
+  // A source that acknowledges rows (a Redis stream) is told, after each checkpoint is safely written, which rows
+  // it holds: those below the pass's low-water mark. Such a source delivers again whatever it has not had
+  // acknowledged, so a resumed pass starts from its first minibatch instead of skipping the ones already seen.
+  const acknowledging = isAcknowledgingSource(o.source) ? o.source : null;
+  let mark = new RowMark();
   const state = (): RunState => ({
     position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
     plan, stepsPerEpoch, earlyStopping,
+    ...(acknowledging === null ? {} : { acknowledged: { rowsConsumed: mark.low, source: acknowledging.checkpointState(mark.low) } }),
   });
   // Early stopping ends the epoch's stream the way a stop signal does.
   const earlyStop = new AbortController();
@@ -144,6 +157,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     const run = state();
     const location = await o.checkpoints.save({ snapshot: await trainer.snapshot(), run });
     savedAt = run.position.step - 1;
+    if (acknowledging !== null) await acknowledging.checkpointed(run.acknowledged!);
     emit({ type: 'checkpoint', step: savedAt, location: location ?? null, best: false });
   }));
   // Scored once per step: an epoch's end that falls on the evaluation cadence reuses the cadence's results.
@@ -173,9 +187,17 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   let checkpointDue = false;
   const beforeStep = () => (checkpointDue ? save().then(() => { checkpointDue = false; }) : undefined);
   const afterStep = async (step: number) => {
+    if (o.rounds !== undefined && step % o.rounds.every === 0) {
+      await trainer.settle();
+      await o.rounds.run(step);
+    }
     if (evaluateEvery > 0 && step % evaluateEvery === 0) await evaluate();
     checkpointDue ||= plan.checkpointEvery > 0 && step % plan.checkpointEvery === 0;
   };
+
+  // A crash between a checkpoint's write and its acknowledgement left that undone: finish it first.
+  if (acknowledging !== null && o.resume?.acknowledged) await acknowledging.resumeFrom?.(o.resume.acknowledged);
+  if (acknowledging !== null) position = { ...position, index: 0 };
 
   emit({ type: 'start', step: trainer.step, position, resumed: o.resume !== undefined, stepsPerEpoch });
   const unwatch = trainer.watchMetrics((m) => emit({ type: 'metrics', step: m.step, samples: m.step * B, elbo: m.elbo, kl: m.kl, logp: m.logp }));
@@ -183,8 +205,10 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     while (!isFinished(state(), trainer.step) && !stopRequested()) {
       const epoch = position.epoch;
       const firstStep = trainer.step;
-      const last = await trainOneEpoch(trainer, o, plan, position, beforeStep, (b) => {
+      mark = new RowMark();
+      const last = await trainOneEpoch(trainer, o, plan, position, acknowledging !== null, beforeStep, (b) => {
         position = { epoch: b.epoch, index: b.index + 1, step: b.step + 1 };
+        if (b.rowIds !== undefined) mark.trained(b.rowIds);
         return afterStep(b.step);
       }, (b) => emit({
         type: 'step', step: b.step, epoch: b.epoch, index: b.index,
@@ -224,7 +248,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
  * last trained batch once the GPU has run them all, or as soon as a stop is signalled.
  */
 function trainOneEpoch(
-  trainer: Trainer, o: TrainingRunOptions, plan: RunPlan, start: StreamPosition,
+  trainer: Trainer, o: TrainingRunOptions, plan: RunPlan, start: StreamPosition, numberRows: boolean,
   beforeStep: () => void | Promise<void>, afterStep: (b: PositionedBatch) => void | Promise<void>,
   onStep: (b: TrainedBatch) => void, signals: Array<AbortSignal | undefined>,
 ): Promise<TrainedBatch | null> {
@@ -232,7 +256,7 @@ function trainOneEpoch(
     let last: TrainedBatch | null = null;
     const stream = streamedTraining(trainer, {
       source: o.source, B: trainer.config.batch, seed: trainer.config.seed, shuffleWindowRows: plan.shuffleWindow, binarize: plan.binarize,
-      dequantize: trainer.config.dequantize === 'uniform', epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep,
+      dequantize: trainer.config.dequantize === 'uniform', epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep, numberRows,
     });
     const stop = () => {
       subscription.unsubscribe();

@@ -8,6 +8,8 @@ export interface PositionedBatch {
   index: number;
   /** The training step it is for (1-based): also its binarization counter. */
   step: number;
+  /** Its rows' numbers in delivery order within the pass, when the run tracks them (acknowledging sources). */
+  rowIds?: Float64Array;
 }
 
 /** Where a (resumed) stream starts: the next unseen minibatch. */

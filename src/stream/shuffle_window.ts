@@ -32,6 +32,9 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
     let used = 0;
     let out: Uint8Array | Float32Array | null = null;
     let outCount = 0;
+    // Row numbers (RowBlock.ids) travel with their rows when the blocks carry them.
+    let windowIds: Float64Array | null = null;
+    let outIds: Float64Array | null = null;
     let lastBlockRows = 1;
     const uniform = () => {
       if (used === draws.length) {
@@ -41,11 +44,14 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
       return draws[used++];
     };
     const flush = () => {
-      if (out !== null && outCount > 0) subscriber.next({ values: out.slice(0, outCount * D), rows: outCount, D, scale });
+      if (out !== null && outCount > 0) {
+        subscriber.next({ values: out.slice(0, outCount * D), rows: outCount, D, scale, ...(outIds ? { ids: outIds.slice(0, outCount) } : {}) });
+      }
       outCount = 0;
     };
-    const emit = (from: Uint8Array | Float32Array, row: number) => {
+    const emit = (from: Uint8Array | Float32Array, row: number, id: number) => {
       out!.set(from.subarray(row * D, (row + 1) * D), outCount * D);
+      if (outIds !== null) outIds[outCount] = id;
       if (++outCount === outRows) flush();
     };
     return source.subscribe({
@@ -55,6 +61,10 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
           scale = block.scale;
           window = block.values instanceof Uint8Array ? new Uint8Array(windowRows * D) : new Float32Array(windowRows * D);
           out = block.values instanceof Uint8Array ? new Uint8Array(outRows * D) : new Float32Array(outRows * D);
+          if (block.ids !== undefined) {
+            windowIds = new Float64Array(windowRows);
+            outIds = new Float64Array(outRows);
+          }
         } else if (block.D !== D || block.scale !== scale || (block.values instanceof Uint8Array) !== (window instanceof Uint8Array)) {
           subscriber.error(new Error(`aevb: rows changed shape or type mid-stream (D ${D} → ${block.D})`));
           return;
@@ -62,12 +72,15 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
         lastBlockRows = Math.max(1, block.rows);
         for (let r = 0; r < block.rows; r++) {
           const row = block.values.subarray(r * D, (r + 1) * D);
+          const id = block.ids?.[r] ?? 0;
           if (filled < windowRows) {
+            if (windowIds !== null) windowIds[filled] = id;
             window.set(row, filled++ * D);
           } else {
             const j = Math.floor(uniform() * windowRows);
-            emit(window, j);
+            emit(window, j, windowIds?.[j] ?? 0);
             window.set(row, j * D);
+            if (windowIds !== null) windowIds[j] = id;
           }
         }
         flush();
@@ -80,8 +93,11 @@ export function shuffleWindow(windowRows: number, seed: number, epoch: number, o
           for (let i = filled - 1; i >= 0 && !subscriber.closed; i--) {
             if (options.demand && outCount === 0) await options.demand.whenOpen();
             const j = Math.floor(uniform() * (i + 1));
-            emit(window!, j);
-            if (j !== i) window!.copyWithin(j * D, i * D, (i + 1) * D);
+            emit(window!, j, windowIds?.[j] ?? 0);
+            if (j !== i) {
+              window!.copyWithin(j * D, i * D, (i + 1) * D);
+              if (windowIds !== null) windowIds[j] = windowIds[i];
+            }
             if (outCount >= lastBlockRows) flush();
           }
           flush();

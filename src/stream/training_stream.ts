@@ -30,6 +30,8 @@ export interface TrainingStreamOptions {
   epochs: number;
   /** Where to start; STREAM_START for a new run. */
   start: StreamPosition;
+  /** Number the rows of each pass and carry the numbers to the minibatches (PositionedBatch.rowIds). */
+  numberRows?: boolean;
 }
 
 export function trainingStream(o: TrainingStreamOptions, demand?: Demand): Observable<PositionedBatch> {
@@ -37,11 +39,11 @@ export function trainingStream(o: TrainingStreamOptions, demand?: Demand): Obser
     let step = o.start.step;
     const pass = (epoch: number) => {
       const skipped = epoch === o.start.epoch ? o.start.index : 0;
-      return rowsFrom(o.source, demand).pipe(
+      return rowsFrom(o.source, demand, { numbered: o.numberRows, epoch }).pipe(
         shuffleWindow(o.shuffleWindowRows, o.seed, epoch, { demand }),
         minibatch(o.B),
         skip(skipped),
-        map((data, i): PositionedBatch => ({ data, epoch, index: skipped + i, step: step++ })),
+        map(({ data, rowIds }, i): PositionedBatch => ({ data, epoch, index: skipped + i, step: step++, ...(rowIds ? { rowIds } : {}) })),
       );
     };
     const stream = epochs(o.epochs - o.start.epoch, pass, o.start.epoch);

@@ -1,5 +1,7 @@
 /**
- * The library's front door: a VAE, its optimizer and its device in one object.
+ * The library's front door for training: one model (a Vae, `trainer.model`), its optimizer, the upload ring
+ * its minibatches go through and the metrics read-back. What only reads the model (evaluate, logPx, …) is the
+ * Vae's; the trainer's versions first wait for the queued steps.
  *
  *   const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, D: 784 });
  *   await trainer.fit(batches, { onMetrics: (m) => console.log(m.step, m.elbo) });

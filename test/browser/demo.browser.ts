@@ -114,6 +114,18 @@ test('the demo trains in the page: the test ELBO rises, samples are drawn, no We
   await page.close();
 });
 
+test('the README\'s page example trains and draws samples, with no WebGPU error', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${server.resolvedUrls!.local[0]}example.html`);
+  await page.waitForFunction(() => /done|error/.test(document.getElementById('log')?.textContent ?? ''), undefined, { timeout: 240_000 });
+  const log = await page.textContent('#log') ?? '';
+  assert.not.match(log, 'error');
+  assert.match(log, /step 40: ELBO -\d+\.\d nats\ndone/);
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  await page.close();
+});
+
 type PageState = { steps: number; test: Array<[number, number]>; errors: string[]; done: boolean; idle: boolean };
 const pageState = (page: import('playwright-core').Page) => page.evaluate(() => (window as unknown as { __aevb: PageState }).__aevb);
 /** Waits until the page is done training, or reports an error. */
@@ -131,7 +143,7 @@ test('a picked file: a bad one is explained in the page and leaves the controls 
   await page.click('#start');
   await settled(page, 'error');
   assert.match(await page.textContent('#error') ?? '', 'choose its format in the menu beside the file picker');
-  assert.not.match(await page.textContent('#error') ?? '', '--format');
+  assert.not.match(await page.textContent('#error') ?? '', 'the CLI');
   assert.is(await page.isDisabled('#start'), false, 'Start is usable again after the error');
   // The same bytes as raw rows of 784 values, chosen in the format menu: it trains.
   await page.selectOption('#format', 'raw-u8');

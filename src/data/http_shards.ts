@@ -1,0 +1,233 @@
+/**
+ * Rows from shards served over HTTP(S) — `https://host/path/shard-{000..099}.npy` — read with fetch (Node or a
+ * browser page), streamed, never downloaded whole. Each epoch reads the shards in its own seeded order (the
+ * shuffle window then mixes rows across neighbouring shards); `shardOf` gives trainer i of N every N-th shard.
+ *
+ * A dropped connection — or one silent for stallTimeoutMs — resumes where it stopped with a `Range` request,
+ * after a backoff (bounded retries in a row without progress). The first response's ETag is remembered for the
+ * source's lifetime and sent back with `If-Match`, and every later response must carry it: a shard that
+ * changed on the server — mid-read or between epochs — is an error, never two versions silently mixed. A
+ * server that sends no ETag is held to its first Last-Modified instead, and one that sends neither cannot be
+ * checked.
+ */
+import { philoxUniforms } from '../random/philox.ts';
+import { RANDOM_STREAMS } from '../random/streams.ts';
+import { expandBraceRanges } from './brace_range.ts';
+import type { RowBlock } from './row_block.ts';
+import { rowParserFor, type DataFormat } from './row_format.ts';
+import { readableStreamBytes, type RowSource } from './row_source.ts';
+
+export interface HttpShardsOptions {
+  /** Seed of the shard order (a run passes its own seed). */
+  seed: number;
+  /** Read only shard i, i + count, i + 2·count … of the list: trainer `index` of `count`. */
+  shardOf?: { index: number; count: number };
+  format?: DataFormat;
+  /** Values per row, for raw rows. */
+  dim?: number;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Failed attempts in a row, without a byte of progress, before a shard is given up (default 5). */
+  retries?: number;
+  /** The first backoff; it doubles after each failure in a row, up to 8 s (default 250 ms). */
+  backoffMs?: number;
+  /** A connection that sends nothing for this long is dropped and resumed (default 30 s). */
+  stallTimeoutMs?: number;
+  /** The epoch of the first pass when open() is given none (a resumed run passes its epoch). */
+  firstEpoch?: number;
+}
+
+/** A shard's version as the server first described it. */
+interface Validator {
+  etag: string | null;
+  lastModified: string | null;
+}
+
+const MAX_BACKOFF_MS = 8000;
+
+/** A row source over HTTP(S) shards whose open() may be told the epoch, which keys the shard order. */
+export interface HttpShardsSource extends RowSource {
+  /** The shards this source reads (after shardOf), in list order. */
+  readonly shards: readonly string[];
+  open(epoch?: number): AsyncIterable<RowBlock>;
+}
+
+/** The shards of `pattern` (brace ranges expanded) or of a list of URLs, as one row source; see the file's header. */
+export function httpShardsSource(pattern: string | string[], options: HttpShardsOptions): HttpShardsSource {
+  const all = typeof pattern === 'string' ? expandBraceRanges(pattern) : pattern;
+  const name = typeof pattern === 'string' ? pattern : `${all.length} shards (${all[0]} …)`;
+  const shards = shardsOf(all, options.shardOf, name);
+  for (const url of shards) {
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`${name}: '${url}' is not an absolute URL`);
+    }
+  }
+  const parsers = new Map(shards.map((url) => [url, rowParserFor(url, options.format, options.dim, new URL(url).pathname)]));
+  const validators = new Map<string, Validator>();
+  const retry: RetryPolicy = { retries: options.retries ?? 5, backoffMs: options.backoffMs ?? 250, stallTimeoutMs: options.stallTimeoutMs ?? 30_000 };
+  let nextEpoch = options.firstEpoch ?? 0;
+  return {
+    name,
+    shards,
+    async *open(epoch?: number) {
+      const e = epoch ?? nextEpoch++;
+      let D: number | null = null;
+      for (const url of shardOrder(shards, options.seed, e)) {
+        const parser = parsers.get(url)!();
+        for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry)) {
+          const block = parser.push(chunk);
+          if (block === null) continue;
+          D ??= block.D;
+          if (block.D !== D) throw new Error(`${url}: rows have ${block.D} values, but the shards read before it have ${D}`);
+          yield block;
+        }
+        parser.end();
+      }
+    },
+  };
+}
+
+/** `i/N` (the --shard-of flag) as { index: i, count: N }. */
+export function parseShardOf(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (m === null || Number(m[1]) >= Number(m[2])) throw new Error(`--shard-of must be i/N with 0 ≤ i < N (this trainer's index and the number of trainers), got '${text}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** Shards index, index + count, … of the list. */
+export function shardsOf(all: string[], shardOf: { index: number; count: number } | undefined, name: string): string[] {
+  if (all.length === 0) throw new Error(`${name}: no shards`);
+  if (shardOf === undefined) return all;
+  const { index, count } = shardOf;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`${name}: shard-of must be i/N with 0 ≤ i < N, got ${index}/${count}`);
+  }
+  if (count > all.length) throw new Error(`${name}: shard-of ${index}/${count} asks for more trainers than the ${all.length} shards; trainer ${index} would get none`);
+  return all.filter((_, i) => i % count === index);
+}
+
+/** The shards in epoch `epoch`'s order: a Fisher–Yates shuffle drawn from Philox(seed, epoch, shard-order stream). */
+export function shardOrder(shards: readonly string[], seed: number, epoch: number): string[] {
+  const order = [...shards];
+  const u = philoxUniforms(seed, epoch, RANDOM_STREAMS.shardOrder, order.length);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(u[i] * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+interface RetryPolicy {
+  retries: number;
+  backoffMs: number;
+  stallTimeoutMs: number;
+}
+
+/** A status worth retrying: the server or a proxy is busy or briefly down. */
+const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/**
+ * The bytes of `url`, resumed with Range requests after a dropped connection, each response checked against
+ * the shard's first version (`validators`, shared by every pass).
+ */
+async function* resumableBytes(url: string, get: typeof fetch, validators: Map<string, Validator>, retry: RetryPolicy): AsyncGenerator<Uint8Array> {
+  let offset = 0;
+  let total: number | null = null;
+  let failures = 0;
+  const fail = async (reason: string) => {
+    if (++failures > retry.retries) {
+      throw new Error(`${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(retry.backoffMs * 2 ** (failures - 1), MAX_BACKOFF_MS)));
+  };
+  for (;;) {
+    const known = validators.get(url);
+    // Identity encoding: Range offsets count the bytes as stored, which a compressed transfer would not keep.
+    const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
+    if (offset > 0) headers.Range = `bytes=${offset}-`;
+    // If-Match compares strongly: a weak ETag (W/"…") would always fail it, so that one is only compared below.
+    if (known?.etag && !known.etag.startsWith('W/')) headers['If-Match'] = known.etag;
+    // A stalled connection (no close, no bytes) is aborted like a dropped one; the timer restarts with each chunk.
+    const abort = new AbortController();
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const armStallTimer = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => abort.abort(new Error(`no data for ${retry.stallTimeoutMs} ms`)), retry.stallTimeoutMs);
+    };
+    armStallTimer();
+    try {
+      let response: Response;
+      try {
+        response = await get(url, { headers, signal: abort.signal });
+      } catch (error) {
+        await fail(`cannot connect: ${(error as Error).message}`);
+        continue;
+      }
+      if (response.status === 412) {
+        await response.body?.cancel();
+        throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
+      }
+      if (!response.ok || response.body === null) {
+        await response.body?.cancel();
+        if (!retryable(response.status)) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+        await fail(`HTTP ${response.status} ${response.statusText}`);
+        continue;
+      }
+      const seen: Validator = { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') };
+      if (known === undefined) validators.set(url, seen);
+      else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
+        await response.body.cancel();
+        throw changedError(url, known, `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`);
+      }
+      // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
+      let skip = 0;
+      if (response.status === 206) {
+        const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+        if (range === null || Number(range[1]) !== offset) {
+          await response.body.cancel();
+          throw new Error(`${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`);
+        }
+        if (range[3] !== '*') total = Number(range[3]);
+      } else {
+        skip = offset;
+        const length = response.headers.get('content-length');
+        if (length !== null) total = Number(length);
+      }
+      const encoding = response.headers.get('content-encoding');
+      const resumable = encoding === null || encoding === 'identity';
+      try {
+        for await (let chunk of readableStreamBytes(response.body)) {
+          armStallTimer();
+          if (skip > 0) {
+            const dropped = Math.min(skip, chunk.length);
+            skip -= dropped;
+            chunk = chunk.subarray(dropped);
+            if (chunk.length === 0) continue;
+          }
+          offset += chunk.length;
+          failures = 0;
+          // The consumer may pause here (back-pressure): that is not a stall.
+          clearTimeout(stall);
+          yield chunk;
+          armStallTimer();
+        }
+      } catch (error) {
+        const reason = `the connection dropped: ${(error as Error).message}`;
+        if (!resumable) throw new Error(`${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`);
+        await fail(reason);
+        continue;
+      }
+      if (total === null || offset >= total || !resumable) return;
+      await fail(`the response ended at byte ${offset} of ${total}`);
+    } finally {
+      clearTimeout(stall);
+    }
+  }
+}
+
+function changedError(url: string, first: Validator, now: string): Error {
+  const was = first.etag === null ? `Last-Modified ${first.lastModified}` : `ETag ${first.etag}`;
+  return new Error(`${url}: the shard changed on the server while it was being read (it was first served with ${was}; ${now}); refusing to mix two versions of the data — restart the run to read the new version`);
+}

@@ -1,0 +1,174 @@
+// Sharded HTTP(S) sources (src/data/http_shards.ts, brace_range.ts) against a local server that drops
+// connections mid-body and changes files (test/servers/flaky_http_server.ts): brace ranges expand as a shell
+// would; the shard order is a seeded permutation per epoch; shard-of partitions the list; rows and the training
+// minibatches made from them are bit-identical through 3 dropped connections (resumed with Range + If-Match);
+// a shard that changes underneath is an error, never mixed; retries are bounded.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { firstValueFrom, toArray } from 'rxjs';
+import { expandBraceRanges } from '../src/data/brace_range.ts';
+import { httpShardsSource, parseShardOf, shardOrder, shardsOf } from '../src/data/http_shards.ts';
+import type { RowSource } from '../src/data/row_source.ts';
+import { remoteSourceFor } from '../src/data/remote_source.node.ts';
+import { RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { trainingStream } from '../src/stream/training_stream.ts';
+import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { npyBytes } from './npy_writer.ts';
+import { seededUniform } from './seeded_random.ts';
+import { rejectsWith, throwsWith } from './gpu_suite.ts';
+import { startFlakyHttpServer, type FlakyHttpServer } from './servers/flaky_http_server.ts';
+
+const D = 5;
+const ROWS_PER_SHARD = 60;
+const SHARDS = 4;
+
+let server: FlakyHttpServer;
+let pattern: string;
+
+test.before(async () => {
+  server = await startFlakyHttpServer();
+  for (let i = 0; i < SHARDS; i++) server.put(`/data/shard-${String(i).padStart(3, '0')}.npy`, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(100 + i, ROWS_PER_SHARD * D)));
+  pattern = `${server.url}/data/shard-{000..${String(SHARDS - 1).padStart(3, '0')}}.npy`;
+});
+test.after(async () => {
+  await server?.close();
+});
+
+async function allValues(source: RowSource): Promise<Float32Array> {
+  const parts: number[] = [];
+  for await (const block of source.open()) parts.push(...block.values);
+  return Float32Array.from(parts);
+}
+
+const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+
+test('brace ranges expand like a shell: zero padding, descending, several ranges; anything else in braces is refused', () => {
+  assert.equal(expandBraceRanges('s-{000..003}.npy'), ['s-000.npy', 's-001.npy', 's-002.npy', 's-003.npy']);
+  assert.equal(expandBraceRanges('p{8..10}'), ['p8', 'p9', 'p10']);
+  assert.equal(expandBraceRanges('p{2..0}'), ['p2', 'p1', 'p0']);
+  assert.equal(expandBraceRanges('{0..1}/{00..01}'), ['0/00', '0/01', '1/00', '1/01']);
+  assert.equal(expandBraceRanges('https://h/plain.npy'), ['https://h/plain.npy']);
+  throwsWith(() => expandBraceRanges('s-{a,b}.npy'), ['s-{a,b}.npy', 'numeric range like {000..099}', "stray '{'"]);
+  throwsWith(() => expandBraceRanges('s-{0..3.npy'), ["stray '{'"]);
+  throwsWith(() => expandBraceRanges('{0..999}{0..9999}'), ['expands to more than 1000000 names']);
+});
+
+test('shard order: a seeded permutation, the same for the same seed and epoch, another for another epoch', () => {
+  const shards = expandBraceRanges('s{00..19}');
+  const e0 = shardOrder(shards, 7, 0);
+  assert.equal([...e0].sort(), shards, 'a permutation');
+  assert.equal(shardOrder(shards, 7, 0), e0, 'reproducible');
+  assert.not.equal(shardOrder(shards, 7, 1), e0, 'epoch 1 reads in another order');
+  assert.not.equal(shardOrder(shards, 8, 0), e0, 'another seed, another order');
+  assert.not.equal(e0, shards, 'not the list order');
+});
+
+test('shard-of i/N: every shard to exactly one trainer; impossible splits refused', () => {
+  const shards = expandBraceRanges('s{0..9}');
+  const parts = [0, 1, 2].map((index) => shardsOf(shards, { index, count: 3 }, 'x'));
+  assert.equal(parts[0], ['s0', 's3', 's6', 's9']);
+  assert.equal(parts.flat().sort(), [...shards].sort());
+  throwsWith(() => shardsOf(shards, { index: 3, count: 3 }, 'x'), ['shard-of must be i/N with 0 ≤ i < N', '3/3']);
+  throwsWith(() => shardsOf(shards, { index: 0, count: 11 }, 'x'), ['more trainers than the 10 shards']);
+  assert.equal(parseShardOf('1/3'), { index: 1, count: 3 });
+  throwsWith(() => parseShardOf('3/3'), ["--shard-of must be i/N with 0 ≤ i < N", "'3/3'"]);
+  throwsWith(() => parseShardOf('1'), ["'1'"]);
+  const source = httpShardsSource('http://h/s{0..9}.npy', { seed: 1, shardOf: parseShardOf('1/3') });
+  assert.equal(source.shards, ['http://h/s1.npy', 'http://h/s4.npy', 'http://h/s7.npy']);
+});
+
+test('rows and training minibatches are bit-identical through 3 dropped connections, resumed with Range and If-Match', async () => {
+  const unbroken = await allValues(httpShardsSource(pattern, { seed: 3 }));
+  assert.is(unbroken.length, SHARDS * ROWS_PER_SHARD * D);
+  server.requests.length = 0;
+  server.dropNext(3, 301);
+  const resumed = await allValues(httpShardsSource(pattern, { seed: 3, backoffMs: 5 }));
+  assert.ok(sameBits(resumed, unbroken), 'the same bits');
+  const first = server.requests[0];
+  const etag = server.requests[1].ifMatch;
+  assert.match(etag ?? '', /^"v\d+"$/, 'the resumed request sends back the first ETag');
+  assert.equal(server.requests.slice(0, 4).map((r) => [r.path, r.range, r.ifMatch, r.status]), [
+    [first.path, null, null, 200],
+    [first.path, 'bytes=301-', etag, 206],
+    [first.path, 'bytes=602-', etag, 206],
+    [first.path, 'bytes=903-', etag, 206],
+  ]);
+  assert.is(server.requests.length, SHARDS + 3);
+  // The whole data side of a run — shuffle window, minibatches, binarization — sees the same bytes too.
+  const batches = async () => {
+    const stream = trainingStream({ source: httpShardsSource(pattern, { seed: 3, backoffMs: 5 }), B: 16, seed: 3, shuffleWindowRows: 50, binarize: true, epochs: 2, start: STREAM_START });
+    return firstValueFrom(stream.pipe(toArray()));
+  };
+  const clean = await batches();
+  server.dropNext(3, 1000);
+  const broken = await batches();
+  assert.is(broken.length, clean.length);
+  assert.is(clean.length, 2 * Math.floor((SHARDS * ROWS_PER_SHARD) / 16));
+  for (let i = 0; i < clean.length; i++) assert.ok(sameBits(broken[i].data, clean[i].data), `minibatch ${i}`);
+});
+
+test('a server that ignores Range (200 with the whole file) still resumes at the right byte', async () => {
+  const unbroken = await allValues(httpShardsSource(pattern, { seed: 4 }));
+  server.ignoreRange = true;
+  try {
+    server.dropNext(2, 777);
+    assert.ok(sameBits(await allValues(httpShardsSource(pattern, { seed: 4, backoffMs: 5 })), unbroken));
+  } finally {
+    server.ignoreRange = false;
+  }
+});
+
+test('a stalled connection (open, silent) is abandoned after the stall timeout and resumed: the same bits', async () => {
+  const unbroken = await allValues(httpShardsSource(pattern, { seed: 5 }));
+  server.requests.length = 0;
+  server.stallNext(2, 400);
+  const resumed = await allValues(httpShardsSource(pattern, { seed: 5, backoffMs: 5, stallTimeoutMs: 150 }));
+  assert.ok(sameBits(resumed, unbroken));
+  assert.equal(server.requests.slice(0, 3).map((r) => r.range), [null, 'bytes=400-', 'bytes=800-']);
+});
+
+test('a consumer that pauses longer than the stall timeout (back-pressure) is not a stall: no request is repeated', async () => {
+  server.requests.length = 0;
+  let blocks = 0;
+  for await (const _ of httpShardsSource(pattern, { seed: 5, stallTimeoutMs: 100 }).open()) {
+    if (blocks++ < 2) await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.equal(server.requests.map((r) => r.range), Array(SHARDS).fill(null));
+});
+
+test('a shard that changes on the server mid-read is an error naming it, never two versions mixed', async () => {
+  const path = '/data/shard-002.npy';
+  const changed = npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(999, ROWS_PER_SHARD * D));
+  server.dropNext(1, 500, () => server.put(path, changed));
+  const source = httpShardsSource(`${server.url}${path}`, { seed: 1, backoffMs: 5 });
+  await rejectsWith(() => allValues(source), new RegExp(`${server.url}${path}: the shard changed on the server while it was being read \\(it was first served with ETag "v\\d+"; the server answers 412 Precondition Failed.*refusing to mix two versions`));
+});
+
+test('a shard that changes between epochs is an error too', async () => {
+  const path = '/data/shard-001.npy';
+  const source = httpShardsSource(`${server.url}${path}`, { seed: 1 });
+  assert.is((await allValues(source)).length, ROWS_PER_SHARD * D);
+  server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(998, ROWS_PER_SHARD * D)));
+  await rejectsWith(() => allValues(source), /shard-001\.npy: the shard changed on the server/);
+});
+
+test('retries are bounded: a connection that keeps dropping without progress is given up, naming the byte', async () => {
+  server.dropNext(100, 0);
+  try {
+    await rejectsWith(() => allValues(httpShardsSource(pattern, { seed: 1, retries: 2, backoffMs: 5 })), /shard-\d{3}\.npy: gave up after 2 retries in a row at byte 0 of \d+ \(last: the connection dropped/);
+  } finally {
+    server.dropNext(0, 0);
+  }
+  await rejectsWith(() => allValues(httpShardsSource(`${server.url}/data/missing-{0..1}.npy`, { seed: 1 })), /missing-[01]\.npy: HTTP 404/);
+});
+
+test('--data: redis:// is a stream, http(s):// shards (brace ranges expanded), anything else a path', () => {
+  const shards = remoteSourceFor('https://h/s-{0..3}.npy', { seed: 1, shardOf: parseShardOf('1/2') }) as ReturnType<typeof httpShardsSource>;
+  assert.equal(shards.shards, ['https://h/s-1.npy', 'https://h/s-3.npy']);
+  assert.ok(remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1 }) instanceof RedisStreamSource);
+  assert.is(remoteSourceFor('data/train.npy', { seed: 1 }), null);
+  throwsWith(() => remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1, shardOf: parseShardOf('0/2') }), ['--shard-of splits HTTP(S) shards']);
+  throwsWith(() => remoteSourceFor('https://h/s.bin', { seed: 1 }), ['https://h/s.bin: cannot tell the format']);
+});
+
+test.run();

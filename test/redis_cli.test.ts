@@ -1,0 +1,73 @@
+// aevb end to end on a Redis stream (a real redis-server): `aevb publish` feeds a stream, `aevb train --data
+// redis://…` trains from it and acknowledges what its checkpoints hold, and a second trainer run with `--peers`
+// beside it averages its parameters with the first every H steps.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
+import { readCheckpoint } from '../src/io/checkpoint.node.ts';
+import { npyBytes } from './npy_writer.ts';
+import { seededUniform } from './seeded_random.ts';
+
+const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+let server: RedisServer | null = null;
+
+function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 180_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+test.before(async () => {
+  if (redisServerInstalled('redis_cli')) server = await startRedisServer();
+});
+test.after(async () => {
+  await server?.stop();
+});
+
+test('aevb publish, then aevb train --data redis://…: trains the stream, acknowledges what its checkpoint holds', async () => {
+  if (server === null) return;
+  const file = join(mkdtempSync(join(tmpdir(), 'aevb-redis-data-')), 'rows.npy');
+  writeFileSync(file, npyBytes('<f4', [600, 16], seededUniform(7, 600 * 16)));
+  const published = await aevb('publish', '--data', file, '--to', `${server.url}/rows`, '--pack-rows', '20');
+  assert.is(published.code, 0, published.stderr);
+  const out = mkdtempSync(join(tmpdir(), 'aevb-redis-train-'));
+  const url = `${server.url}/rows?group=trainers&consumer=t1&end-after-idle=1500`;
+  const run = await aevb('train', '--data', url, '--hidden', '8', '--latent', '2', '--batch', '20', '--shuffle-window', '100', '--no-binarize', '--out', out);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /epoch 1: 600 samples/);
+  const state = readCheckpoint(out).run!;
+  assert.is(state.acknowledged!.rowsConsumed, 600, 'every row trained by the final checkpoint');
+  const redis = new Redis(server.url);
+  try {
+    const [count] = (await redis.xpending('rows', 'trainers')) as [number];
+    assert.is(count, 0, 'nothing left pending');
+  } finally {
+    redis.disconnect();
+  }
+});
+
+test('two trainers with --peers average their parameters every H steps and end with the same ones', async () => {
+  if (server === null) return;
+  const outs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'aevb-peers-')));
+  const trainer = (rank: number) => aevb('train', '--data', 'synthetic:400x16', '--seed', String(rank + 1), '--hidden', '8', '--latent', '2', '--batch', '20',
+    '--samples', '400', '--peers', `${server!.url}/avg-run?size=2&rank=${rank}&every=5&deadline=30000`, '--out', outs[rank]);
+  const runs = await Promise.all([trainer(0), trainer(1)]);
+  for (const r of runs) assert.is(r.code, 0, r.stderr);
+  const rounds = outs.map((out) => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'averaging'));
+  assert.equal(rounds[0].map((r) => r.round), [1, 2, 3, 4]);
+  // A trainer that starts later joins from the next round on; the last rounds have both.
+  assert.equal(rounds[0].at(-1).members, [0, 1], JSON.stringify(rounds[0]));
+  assert.equal(rounds[1].at(-1).members, [0, 1]);
+  // Step 20 ends in a round: both trainers hold the same averaged parameters (their optimizer states differ).
+  const params = outs.map((out) => readCheckpoint(out).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')));
+  for (let i = 0; i < params[0].length; i++) assert.equal(Array.from(params[0][i].data), Array.from(params[1][i].data), params[0][i].name);
+  assert.ok(existsSync(join(outs[0], 'checkpoint.safetensors')));
+});
+
+test.run();

@@ -1,0 +1,285 @@
+// The Redis stream source and producer against a real redis-server (test/servers/redis_server.ts): rows
+// published come back bit-identical; nothing is acknowledged before a checkpoint says so; a consumer that dies
+// has its entries claimed by another, none lost; a restarted consumer takes back its own entries and finishes
+// the acknowledgement its checkpoint records; entries held in the window are kept alive; bad entries are
+// refused naming the stream and the entry; an entry that keeps failing goes to the dead-letter stream.
+// Every loop is bounded by rows and by time (end-after-idle, and a deadline in `consume`).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import { redisSource, type RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { publishRows } from '../src/data/redis_publish.node.ts';
+import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
+import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
+import type { RowSource } from '../src/data/row_source.ts';
+import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
+import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
+import { rejectsWith, throwsWith } from './gpu_suite.ts';
+import { rowLengthOf } from '../src/data/read_rows.ts';
+import { firstValueFrom, toArray } from 'rxjs';
+import { trainingStream } from '../src/stream/training_stream.ts';
+import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { npyBytes } from './npy_writer.ts';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const D = 3;
+
+/** Row i as f32 values in [0, 1], exact in float32 for i < 2¹⁶: every row says which it is. */
+const rowOf = (i: number) => [i / 65536, i / 131072, 1 - i / 65536];
+
+/** Rows i = from … from+count−1 (rowOf). */
+function rowsSource(count: number, from = 0, blockRows = 37): RowSource {
+  return {
+    name: `${count} numbered rows`,
+    async *open() {
+      for (let first = from; first < from + count; first += blockRows) {
+        const rows = Math.min(blockRows, from + count - first);
+        const values = new Float32Array(rows * D);
+        for (let r = 0; r < rows; r++) values.set(rowOf(first + r), r * D);
+        yield { values, rows, D, scale: 1 };
+      }
+    },
+  };
+}
+
+/** The row numbers of a pass, read until `maxRows` rows or the pass ends; fails after `timeoutMs`. */
+async function consume(source: RowSource, maxRows = Infinity, timeoutMs = 15_000): Promise<number[]> {
+  const deadline = performance.now() + timeoutMs;
+  const ids: number[] = [];
+  for await (const block of source.open()) {
+    for (let r = 0; r < block.rows; r++) {
+      const v = [...block.values.subarray(r * D, (r + 1) * D)];
+      const id = v[0] * 65536;
+      assert.equal(v, rowOf(id), `row ${id} is intact`);
+      ids.push(id);
+    }
+    if (ids.length >= maxRows) break;
+    if (performance.now() > deadline) throw new Error(`consume: no end after ${timeoutMs} ms (${ids.length} rows)`);
+  }
+  return ids;
+}
+
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
+
+test('consumer URLs: group and consumer required, unknown parameters and a keep-alive ≥ claim-after refused', () => {
+  const s = parseRedisConsumerUrl('redis://:secret@10.0.0.1:6380/mnist%2Ftrain?group=vae&consumer=gpu-1&claim-after=9000&end-after-idle=500');
+  assert.equal([s.server, s.stream, s.group, s.consumer, s.claimAfterMs, s.keepAliveMs, s.endAfterIdleMs, s.maxDeliveries], [
+    'redis://:secret@10.0.0.1:6380', 'mnist/train', 'vae', 'gpu-1', 9000, 3000, 500, 5,
+  ]);
+  assert.is(parseRedisStreamUrl('rediss://h:1/s?db=2').db, 2);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?consumer=a'), ['redis://h:1/s?consumer=a', '?group=NAME']);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?group=g'), ['?consumer=NAME']);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/?group=g&consumer=c'), ["stream's name"]);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?group=g&consumer=c&claim=5'), ["unknown parameter 'claim'", 'claim-after']);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?group=g&consumer=c&claim-after=100&keep-alive=100'), ['keep-alive (100 ms) must be shorter than claim-after (100 ms)']);
+  throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?group=g&consumer=c&count=0'), ['count must be an integer ≥ 1', "'0'"]);
+  throwsWith(() => parseRedisConsumerUrl('http://h:1/s?group=g&consumer=c'), ['expected a redis:// or rediss:// URL']);
+});
+
+test('entries: u8 and f32 rows round-trip; a bad entry is refused naming the stream, the entry id and what was expected', () => {
+  const bytes = (fields: (string | Uint8Array)[]) => fields.map((f) => (typeof f === 'string' ? new TextEncoder().encode(f) : f));
+  const f32 = decodeEntry('s', '1-0', bytes(encodeEntry(Float32Array.of(0.15, 1, 3e-8, 0), 2)), null);
+  assert.equal([f32.rows, f32.D, f32.scale, [...f32.values]], [2, 2, 1, [Math.fround(0.15), 1, Math.fround(3e-8), 0]]);
+  const u8 = decodeEntry('s', '1-1', bytes(encodeEntry(Uint8Array.of(0, 255, 7), 3)), 3);
+  assert.equal([u8.rows, u8.D, u8.scale, [...u8.values]], [1, 3, 1 / 255, [0, 255, 7]]);
+  const entry = (d: string, t: string, x: Uint8Array) => bytes(['d', d, 't', t, 'x', x]);
+  throwsWith(() => decodeEntry('redis://h:1/s', '5-0', entry('4', 'f32', new Uint8Array(20)), null), ['redis://h:1/s: entry 5-0', 'whole rows of 4 f32 values (16 bytes each)', 'holds 20 bytes']);
+  throwsWith(() => decodeEntry('s', '5-1', entry('4', 'f64', new Uint8Array(32)), null), ['entry 5-1', "'t' to be 'u8' or 'f32'", "'f64'"]);
+  throwsWith(() => decodeEntry('s', '5-2', entry('x', 'u8', new Uint8Array(4)), null), ['entry 5-2', "'d' to be a positive integer", "'x'"]);
+  throwsWith(() => decodeEntry('s', '5-3', bytes(['t', 'u8', 'x', new Uint8Array(4)]), null), ['entry 5-3', "expected a field 'd'", 'fields t, x']);
+  throwsWith(() => decodeEntry('s', '5-4', entry('2', 'u8', new Uint8Array(4)), 3), ['entry 5-4', 'rows have 2 values, but the rows delivered before have 3']);
+  throwsWith(() => decodeEntry('s', '5-5', entry('2', 'u8', new Uint8Array(0)), null), ['entry 5-5', 'holds 0 bytes']);
+  const outOfRange = bytes(encodeEntry(Float32Array.of(0.5, 1, 0, 37), 2));
+  throwsWith(() => decodeEntry('s', '5-6', outOfRange, null), ['entry 5-6', 'row 1, value 1 is 37: expected values in [0, 1]', 'divide by 255']);
+  throwsWith(() => decodeEntry('s', '5-7', bytes(encodeEntry(Float32Array.of(NaN), 1)), null), ['entry 5-7', 'row 0, value 0 is NaN', 'not finite']);
+});
+
+if (redisServerInstalled('the Redis stream tests')) {
+  let server: RedisServer;
+  let admin: Redis;
+  let streams = 0;
+  const sources: RedisStreamSource[] = [];
+
+  test.before(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url, { protocol: 2 });
+  });
+  test.after(async () => {
+    for (const s of sources) s.abandon();
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  /** A fresh stream name for each test. */
+  const newStream = () => `rows-${++streams}`;
+  const source = (stream: string, consumer: string, params = '') => {
+    const s = redisSource(`${server.url}/${stream}?group=g&consumer=${consumer}&block=100&end-after-idle=600${params}`);
+    sources.push(s);
+    return s;
+  };
+  const pending = async (stream: string) => Number(((await admin.call('XPENDING', stream, 'g')) as [number])[0]);
+  const state = (s: RedisStreamSource, rowsConsumed: number): CheckpointedRows => ({ rowsConsumed, source: s.checkpointState(rowsConsumed) });
+
+  test('produce → consume: rows bit-identical and in order; acknowledged only up to what checkpointed() says', async () => {
+    const stream = newStream();
+    const published = await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 7, entriesPerRoundTrip: 10 });
+    assert.equal([published.rows, published.entries], [1000, Math.ceil(1000 / 7)]);
+    const a = source(stream, 'a');
+    assert.equal(await consume(a), range(1000));
+    assert.is(await pending(stream), 143, 'nothing acknowledged before a checkpoint');
+    await a.checkpointed(state(a, 500));
+    // Entries whose rows all lie below 500: 71 entries of 7 rows (rows 0…496); the entry holding 497…503 waits.
+    assert.is(await pending(stream), 143 - 71);
+    assert.is(a.unacknowledged, 143 - 71);
+    await a.checkpointed(state(a, 1000));
+    assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('through the training pipeline (shuffle window, minibatches): every published row once; the pass ends when the stream goes idle', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 25 });
+    const a = source(stream, 'a');
+    const batches = await firstValueFrom(trainingStream({ source: a, B: 10, seed: 1, shuffleWindowRows: 100, binarize: false, epochs: 1, start: STREAM_START }).pipe(toArray()));
+    assert.is(batches.length, 100);
+    const ids = batches.flatMap((b) => range(10).map((r) => b.data[r * D] * 65536));
+    assert.not.equal(ids, range(1000), 'shuffled');
+    assert.equal(sorted(ids), range(1000));
+    await a.checkpointed(state(a, 1000));
+    assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('a consumer killed without acknowledging: another claims its entries (XAUTOCLAIM); none lost, none twice', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(2000), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'a', '&claim-after=300');
+    const seenByA = await consume(a, 600);
+    assert.ok(seenByA.length >= 600);
+    a.abandon(); // a crash: no acknowledgement, no keep-alive
+    const b = source(stream, 'b', '&claim-after=300&end-after-idle=1500');
+    const seenByB = await consume(b);
+    assert.equal(sorted(seenByB), range(2000), 'b trains every row exactly once, a\'s included');
+    assert.ok(b.stats.claimed >= 60, `b claimed a's entries (${b.stats.claimed})`);
+    await b.checkpointed(state(b, b.stats.rows));
+    assert.is(await pending(stream), 0);
+    await b.close();
+  });
+
+  test('a restarted consumer finishes the acknowledgement its checkpoint records, then takes back its own entries first', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'a', '&count=10');
+    assert.equal(await consume(a, 400), range(400));
+    const saved = JSON.parse(JSON.stringify(state(a, 200))); // the checkpoint, written; then the crash
+    assert.is(saved.source.entries.length, 20, 'the checkpoint holds only the entries it acknowledges');
+    assert.is(a.checkpointState().entries.length, 40, 'without a mark: every unacknowledged entry');
+    a.abandon();
+    assert.is(await pending(stream), 40);
+    const again = source(stream, 'a', '&count=10');
+    await again.resumeFrom(saved);
+    assert.is(await pending(stream), 20, 'rows below the checkpoint\'s mark acknowledged on resume');
+    const seen = await consume(again);
+    assert.equal(seen, range(800, 200), 'its own pending entries (rows 200…399) first, then the new ones, each once');
+    await again.checkpointed(state(again, again.stats.rows));
+    assert.is(await pending(stream), 0);
+    await again.close();
+  });
+
+  test('a pass broken off (rowLengthOf reads one block) leaves nothing behind: the next pass delivers every row again from 0', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(500), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'a');
+    await rejectsWith(async () => {
+      const first = a.open()[Symbol.asyncIterator]();
+      const second = a.open()[Symbol.asyncIterator]();
+      try {
+        await first.next();
+        await second.next();
+      } finally {
+        await first.return?.(undefined);
+      }
+    }, /a pass is already open/);
+    assert.is(await rowLengthOf(a), D);
+    assert.equal(await consume(a, 100), range(100));
+    const seen = await consume(a);
+    assert.equal(seen, range(500), 'rows 0…99 again (pending, unacknowledged), then the rest');
+    await a.checkpointed(state(a, 500));
+    assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('entries held unacknowledged by a live consumer are kept alive: nobody claims them', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'trainer%20one', '&claim-after=400&keep-alive=100'); // a name with a space, too
+    assert.equal(await consume(a), range(300));
+    await new Promise((r) => setTimeout(r, 1200)); // three claim-afters with the entries still held
+    const b = source(stream, 'b', '&claim-after=400');
+    assert.equal(await consume(b), [], 'b finds nothing to claim');
+    assert.is(b.stats.claimed, 0);
+    await a.checkpointed(state(a, 300));
+    assert.is(await pending(stream), 0);
+    await a.close();
+    await b.close();
+  });
+
+  test('a bad entry stops the pass naming the stream and the entry; after max-deliveries it goes to <stream>:dead', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(20), `${server.url}/${stream}`, { packRows: 10 });
+    const badId = String(await admin.call('XADD', stream, '*', 'd', '3', 't', 'f32', 'x', Buffer.alloc(13)));
+    await publishRows(rowsSource(20, 20), `${server.url}/${stream}`, { packRows: 10 });
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const a = source(stream, 'a', '&max-deliveries=2');
+      let error: Error | null = null;
+      const seen: number[] = [];
+      try {
+        for await (const block of a.open()) seen.push(block.values[0] * 65536);
+      } catch (e) {
+        error = e as Error;
+      }
+      assert.ok(error !== null, `delivery ${delivery} fails`);
+      assert.match(error!.message, `${server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`);
+      assert.equal(seen, delivery === 1 ? [0, 10] : [], 'the rows before the bad entry, checkpointed after the first delivery');
+      await a.checkpointed(state(a, a.stats.rows));
+      a.abandon(); // the trainer dies on the bad entry; restarted, it reads its pending entries again
+    }
+    const a = source(stream, 'a', '&max-deliveries=2');
+    assert.equal(await consume(a), range(20, 20), 'the third delivery of the bad entry dead-letters it and the pass goes on');
+    assert.is(a.stats.deadLettered, 1);
+    const dead = (await admin.call('XRANGE', `${stream}:dead`, '-', '+')) as [string, string[]][];
+    assert.is(dead.length, 1);
+    const fields = dead[0][1];
+    assert.is(fields[fields.indexOf('source-id') + 1], badId);
+    assert.is(fields[fields.indexOf('deliveries') + 1], '3');
+    await a.checkpointed(state(a, a.stats.rows));
+    assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('aevb publish --data FILE --to redis://…/stream: packed entries a consumer reads back bit-identical', async () => {
+    const stream = newStream();
+    const file = join(mkdtempSync(join(tmpdir(), 'aevb-publish-')), 'rows.npy');
+    const values = range(250).flatMap(rowOf);
+    writeFileSync(file, npyBytes('<f4', [250, D], values));
+    const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'publish', '--data', file, '--to', `${server.url}/${stream}`, '--pack-rows', '32'], { timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
+    });
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stdout, `published 250 rows of ${file} in 8 entries to ${server.url}/${stream}`);
+    assert.is(Number(await admin.call('XLEN', stream)), 8);
+    const a = source(stream, 'a');
+    assert.equal(await consume(a), range(250));
+    await a.close();
+  });
+}
+
+test.run();

@@ -1,0 +1,99 @@
+// Test helper: a local node:http file server (127.0.0.1, a free port) that honours Range and If-Match, gives
+// each version of a file its own ETag, and on request cuts responses short mid-body — a dropped connection —
+// or changes a file between two requests.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ServedRequest {
+  path: string;
+  range: string | null;
+  ifMatch: string | null;
+  status: number;
+}
+
+export interface FlakyHttpServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Every request so far, in order. */
+  requests: ServedRequest[];
+  /** Serves `bytes` at `path` (a new version, with a new ETag, if it was served before). */
+  put(path: string, bytes: Uint8Array): void;
+  /** The next `count` responses with a body send only `afterBytes` bytes of it, then drop the connection; `then` runs after each drop. */
+  dropNext(count: number, afterBytes: number, then?: () => void): void;
+  /** The next `count` responses with a body send only `afterBytes` bytes of it, then nothing, the connection left open. */
+  stallNext(count: number, afterBytes: number): void;
+  /** Answer Range requests with the whole file (200), as some servers do. */
+  ignoreRange: boolean;
+  close(): Promise<void>;
+}
+
+export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
+  const files = new Map<string, { bytes: Uint8Array; etag: string }>();
+  let versions = 0;
+  let drops: { count: number; afterBytes: number; then?: () => void } = { count: 0, afterBytes: 0 };
+  let stalls = { count: 0, afterBytes: 0 };
+  const requests: ServedRequest[] = [];
+  const served: FlakyHttpServer = {
+    url: '',
+    requests,
+    ignoreRange: false,
+    put(path, bytes) {
+      files.set(path, { bytes, etag: `"v${++versions}"` });
+    },
+    dropNext(count, afterBytes, then) {
+      drops = { count, afterBytes, then };
+    },
+    stallNext(count, afterBytes) {
+      stalls = { count, afterBytes };
+    },
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
+    }),
+  };
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    const record = (status: number) => requests.push({ path, range: req.headers.range ?? null, ifMatch: (req.headers['if-match'] as string) ?? null, status });
+    const file = files.get(path);
+    if (file === undefined) {
+      record(404);
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.headers['if-match'] !== undefined && req.headers['if-match'] !== file.etag) {
+      record(412);
+      res.writeHead(412, { ETag: file.etag }).end();
+      return;
+    }
+    const range = served.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    const body = file.bytes.subarray(start);
+    const status = range ? 206 : 200;
+    record(status);
+    res.writeHead(status, {
+      ETag: file.etag,
+      'Content-Length': body.length,
+      'Accept-Ranges': 'bytes',
+      ...(range ? { 'Content-Range': `bytes ${start}-${file.bytes.length - 1}/${file.bytes.length}` } : {}),
+    });
+    if (drops.count > 0 && body.length > drops.afterBytes) {
+      drops.count--;
+      const then = drops.then;
+      res.write(body.subarray(0, drops.afterBytes), () => {
+        res.socket?.destroy();
+        then?.();
+      });
+      return;
+    }
+    if (stalls.count > 0 && body.length > stalls.afterBytes) {
+      stalls.count--;
+      res.write(body.subarray(0, stalls.afterBytes));
+      return;
+    }
+    res.end(body);
+  };
+  const server = createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  served.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return served;
+}

@@ -1,0 +1,85 @@
+// Test helper: a real redis-server (Debian's package; .ci/setup installs it) as a child process on 127.0.0.1,
+// on a free port, with no persistence (nothing written to disk), stopped by its PID when the suite ends.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+
+export interface RedisServer {
+  port: number;
+  /** redis://127.0.0.1:PORT */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Whether redis-server can be run; when not, prints why the suites that need it are skipped. */
+export function redisServerInstalled(suite: string): boolean {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (probe.error === undefined && probe.status === 0) return true;
+  console.log(`SKIPPED ${suite}: redis-server is not installed (apt-get install -y redis-server; .ci/setup does)`);
+  return false;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server and waits (at most 10 s) until it accepts connections. */
+export async function startRedisServer(): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const ready = await waitUntilListening(child, port, 10_000);
+    if (ready) {
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        stop: () => stopChild(child),
+      };
+    }
+    await stopChild(child);
+    // Another process may have taken the port between the probe and the start: try another, three times.
+    if (attempt === 3) throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${output.trim()}`);
+  }
+}
+
+async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    const answered = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('data', (d: Buffer) => {
+        socket.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.write('PING\r\n');
+    });
+    if (answered) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -15,7 +15,6 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { encodeDispatches, type KernelDispatch } from '../kernels/kernel.ts';
-import { denseBackwardInput, denseBackwardWeight } from '../kernels/matmul.ts';
 import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward, LOG_VARIANCE_BOUND } from '../kernels/gaussian_head.ts';
 import { klDivergence } from '../kernels/kl_divergence.ts';
@@ -28,6 +27,7 @@ import { minLogVarianceOf, vaeLayers, type DenseLayer } from '../model/vae_archi
 import { VaeForward } from '../model/vae_forward.ts';
 import { VaeDecoder } from '../model/vae_decoder.ts';
 import { VaeEncoder } from '../model/vae_encoder.ts';
+import { denseChainBackward } from '../model/dense_chain.ts';
 import { BufferSet } from '../model/buffer_set.ts';
 import { tensorIn, type ModelBuffers } from '../model/model_buffers.ts';
 import { DECODER_LOG_VARIANCE } from '../model/parameter_layout.ts';
@@ -91,28 +91,15 @@ export class WakeSleepStep {
     const d: KernelDispatch[] = [...this.forward.dispatches];
     const f = this.forward;
 
-    // Gradients of a layer whose ∂loss/∂pre is dPre: weight, bias, and (unless dInput is null) ∂loss/∂input
-    // already multiplied by the derivative of the activation that produced the input.
-    const backward = (l: DenseLayer, input: GPUBuffer, inputActivation: DenseLayer['activation'], dPre: GPUBuffer, dInput: GPUBuffer | null) => {
-      d.push(denseBackwardWeight(ctx, { B, inputs: l.inputs, outputs: l.outputs, x: { buffer: input }, dPre: { buffer: dPre }, dWeight: tensor(this.grads, `${l.name}.weight`) }, `${l.name} dW`));
-      d.push(columnSum(ctx, { M: B, N: l.outputs, a: { buffer: dPre }, out: tensor(this.grads, `${l.name}.bias`) }, `${l.name} db`));
-      if (dInput !== null) {
-        d.push(denseBackwardInput(ctx, { B, inputs: l.inputs, outputs: l.outputs, dPre: { buffer: dPre }, weight: tensor(model.params, `${l.name}.weight`),
-          x: { buffer: input }, dx: { buffer: dInput }, inputActivation }, `${l.name} dX`));
-      }
-    };
     // A chain [first … last] walked back from ∂loss/∂pre of `last`, stopping at the chain's input (not needed).
-    const chainBackward = (chain: DenseLayer[], inputOf: (i: number) => GPUBuffer, dLast: GPUBuffer, tag: string) => {
+    const chainBackward = (chain: DenseLayer[], inputs: GPUBuffer[], dLast: GPUBuffer, tag: string) => {
       const dPre = chain.map((l, i) => (i === chain.length - 1 ? dLast : own(`${tag} ${l.name} dPre`, B * l.outputs)));
-      for (let i = chain.length - 1; i >= 0; i--) {
-        const inputActivation = i === 0 ? 'identity' as const : chain[i - 1].activation;
-        backward(chain[i], inputOf(i), inputActivation, dPre[i], i === 0 ? null : dPre[i - 1]);
-      }
+      denseChainBackward(model, chain, B, { inputs, dPre, dInput: null, grads: this.grads, into: d });
     };
 
     // Wake: the decoder fits the data at z ~ q(z|x); the KL only enters the reported ELBO.
     const decoderChain = [...layers.decoder, layers.out];
-    chainBackward(decoderChain, (i) => (i === 0 ? f.decoder.z : f.decoder.hidden[i - 1]), f.dLogits, 'wake');
+    chainBackward(decoderChain, [f.decoder.z, ...f.decoder.hidden], f.dLogits, 'wake');
     if (f.dLogVarRows !== null) d.push(columnSum(ctx, { M: B, N: D, a: { buffer: f.dLogVarRows }, out: tensor(this.grads, DECODER_LOG_VARIANCE) }, 'decoder.logvar grad'));
     const klRows = own('kl', B);
     d.push(klDivergence(ctx, { B, Z, scale: 1 / B, stats: { buffer: f.encoder.stats }, kl: { buffer: klRows }, dStats: { buffer: own('kl dStats (unused)', B * 2 * Z) } }).dispatch);
@@ -140,7 +127,7 @@ export class WakeSleepStep {
       logp: { buffer: logq }, dOut: { buffer: dStats } }, 'sleep log q'));
     d.push(gaussianHeadBackward(ctx, { B, Z, raw: { buffer: encoder.raw }, dStats: { buffer: dStats }, dRaw: { buffer: dRaw } }, 'sleep gaussian_head backward'));
     const encoderChain = [...layers.encoder, layers.head];
-    chainBackward(encoderChain, (i) => (i === 0 ? encoder.x : encoder.hidden[i - 1]), dRaw, 'sleep');
+    chainBackward(encoderChain, [encoder.x, ...encoder.hidden], dRaw, 'sleep');
 
     d.push(this.optimizer.dispatch);
     this.dispatches = d;

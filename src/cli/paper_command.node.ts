@@ -6,7 +6,7 @@
 // as the paper's Figure 2 does.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { writeLineChart } from '../io/line_chart_png.node.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.ts';
@@ -40,11 +40,10 @@ export function paperCommand(): Command {
     .description("Rerun Kingma & Welling's Figure 2 MNIST experiment for one latent size and plot its lower bound curve.")
     .option('--latent <Z>', 'latent dimension (the paper shows 3, 5, 10, 20 and 200)', integer('--latent', 1), 20)
     .option('--samples <n>', 'training samples to run (the paper goes to 10⁸)', integer('--samples', 1), 600_000)
-    .option('--method <name>', 'sgvb (AEVB), wake-sleep (the baseline), or both, overlaid in one plot', 'sgvb')
+    .addOption(new Option('--method <name>', 'sgvb (AEVB), wake-sleep (the baseline), or both, overlaid in one plot').choices([...Object.keys(METHODS), 'both']).default('sgvb'))
     .option('--out <dir>', 'run folder (default runs/paper-z<Z>, with -wake-sleep or -both after it for the other methods)')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      if (o.method !== 'both' && !(o.method in METHODS)) throw new Error(`--method must be sgvb, wake-sleep or both, got '${o.method}'`);
       const methods: Method[] = o.method === 'both' ? ['sgvb', 'wake-sleep'] : [o.method];
       const out = o.out ?? join('runs', `paper-z${o.latent}${o.method === 'sgvb' ? '' : `-${o.method}`}`);
       const runs: Array<{ name: string; records: MetricsRecord[] }> = [];

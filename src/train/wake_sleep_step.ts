@@ -111,12 +111,12 @@ export class WakeSleepStep {
     const noise = own('sleep noise', B * 2 * D);
     const logq = own('sleep log q', B);
     this.dreams = { decoder, encoder, noise, logq };
-    this.randomness = philox
+    const dreamNoise = philox
       ? [philoxNormal(ctx, { n: B * Z, seed: options.seed, stream: RANDOM_STREAMS.sleepLatents, out: { buffer: decoder.z } }, 'sleep z'),
         philoxNormal(ctx, { n: B * 2 * D, seed: options.seed, stream: RANDOM_STREAMS.sleepData, out: { buffer: noise } }, 'sleep x noise')]
       : [];
-    if (this.forward.noise) this.randomness.push(this.forward.noise);
-    d.push(...this.randomness.filter((k) => k !== this.forward.noise).map((k) => k.dispatch), ...decoder.dispatches);
+    this.randomness = this.forward.noise === null ? dreamNoise : [this.forward.noise, ...dreamNoise];
+    d.push(...dreamNoise.map((k) => k.dispatch), ...decoder.dispatches);
     d.push(decoderSample(ctx, { B, D, likelihood, minLogVar: minLogVarianceOf(arch), out: { buffer: decoder.logits }, noise: { buffer: noise },
       logVar: likelihood === 'gaussian-shared-variance' ? tensor(model.params, DECODER_LOG_VARIANCE) : undefined, x: { buffer: encoder.x } }));
     d.push(...encoder.dispatches);

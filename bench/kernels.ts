@@ -1,82 +1,117 @@
 /**
- * Benchmark of the matmul kernel and of one whole SGVB step, on whatever adapter acquireDevice() picks
- * (AEVB_VULKAN_ICD chooses the Vulkan driver in Node).
+ * Benchmark of the matmul kernels and of the whole SGVB step, every matmul variant side by side in one run, on
+ * whatever adapter acquireDevice() picks (AEVB_VULKAN_ICD chooses the Vulkan driver in Node).
  *
- * What it measures, for the 784-500-20 tanh VAE at B = 100:
- *  - every matmul launch in SgvbStep's plan (forward, dW = xᵀ·dPre, dX = dPre·Wᵀ ⊙ act'), found in the plan
- *    itself so the list follows SgvbStep: time per launch and GFLOP/s (2·M·N·K flops);
- *  - a "peak" for the adapter: the best GFLOP/s of the same kernel on large square matmuls (256³, 512³, 1024³;
- *    a size is skipped once the one before it took over 1 s per launch), and each step matmul's fraction of it;
- *  - the whole step with Adam: time per step, samples/s, the matmul FLOPs of a step, the step's effective
- *    GFLOP/s, and the share of the step that the matmuls' own times add up to.
+ * What it measures, for the 784-500-20 tanh VAE:
+ *  - the adapter's ceilings (bench/ceilings.wgsl): arithmetic (an unrolled loop of independent vec4 fma; an fma
+ *    counts 2 flops) and loads (vec4 loads/s, and f32 loads/s: on CPU drivers both cost about one load);
+ *  - for every variant (src/kernels/matmul_variant.ts; one device each, made with options.matmulVariant), every
+ *    matmul launch in SgvbStep's plan at B = 100 (forward, dW = xᵀ·dPre, dX = dPre·Wᵀ ⊙ act'), found in the
+ *    plan itself so the list follows SgvbStep: time per launch, GFLOP/s (2·M·N·K flops), its share of the
+ *    arithmetic ceiling, and the share of the load ceiling its own loads reach (loads counted from the kernel's
+ *    structure by issuedLoads below; 'tiled' is left out: most of its loads are from workgroup memory);
+ *  - the whole step with Adam at B = 100 and B = 1000 for every variant: samples/s, and its ratio to
+ *    'register' (the lavapipe default before 'lanes').
+ * Every timing is kept twice: wall clock, and this process's CPU time (user + system, lavapipe's worker threads
+ * included). Shares of the ceilings and ratios between variants use CPU time, which other processes on a
+ * shared machine disturb far less; samples/s is wall time, what a user waits.
  * A kernel is timed by encoding N copies of its dispatch into ONE command buffer, submitting it and awaiting
  * onSubmittedWorkDone; N is chosen so one measurement lasts ≥ 0.5 s, after a warm-up; the median of 3 is kept.
+ * A variant the adapter cannot run (lanes without subgroups of 8) is reported and skipped.
  *
- * The matmul variant is the device's choice (src/kernels/matmul_variant.ts); AEVB_MATMUL=register|tiled forces one.
- *
- * Run:  node --import tsx bench/kernels.ts [--quick] [--json]
- *   --quick  short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
+ * Run:  node --import tsx bench/kernels.ts [--quick] [--json] [--variants register,lanes|default] [--batches 100,1000]
+ *   --quick     short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
+ *   --variants  which matmul variants to measure (default: all; 'default' is the adapter's own choice).
+ *   --batches   the minibatch sizes of the whole-step table (default: 100,1000).
  *   --json   stdout carries one JSON object per line (one per table row, `row` names its kind) for other
  *            scripts (bench/vulkan_drivers.ts); the human table then goes to stderr.
  *
  * The numbers are for comparison within one run on one machine (these machines are shared and noisy); they
  * are never used as test assertions.
  */
+import { readFileSync } from 'node:fs';
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
-import { createStorageBuffer } from '../src/gpu/buffers.ts';
-import { encodeDispatches, type KernelDispatch } from '../src/kernels/kernel.ts';
-import { matmul } from '../src/kernels/matmul.ts';
+import { createStorageBuffer, createUniformBuffer, packUniform } from '../src/gpu/buffers.ts';
+import { encodeDispatches, kernelDispatch, type KernelDispatch } from '../src/kernels/kernel.ts';
+import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
+import { MATMUL_TILE } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
 import { allLayers, vaeLayers, type VaeArchitecture } from '../src/model/vae_architecture.ts';
-import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { Vae } from '../src/model/vae.ts';
+import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
 const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
+/** The value after `--name`, split at commas; undefined when the flag is absent. */
+function listFlag(name: string): string[] | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  if (i + 1 >= argv.length) throw new Error(`bench/kernels.ts: --${name} needs a comma-separated list`);
+  return argv[i + 1].split(',');
+}
 /** Seconds one measurement should last; long enough that submit and wake-up overheads vanish. */
 const TARGET_S = QUICK ? 0.05 : 0.5;
 const ROUNDS = QUICK ? 1 : 3;
 const ARCH: VaeArchitecture = { D: 784, hidden: [500], Z: 20, activation: 'tanh' };
+/** Minibatch of the per-matmul table; the whole step runs at every size of STEP_BATCHES. */
 const B = 100;
-const PEAK_SIZES = QUICK ? [256, 512] : [256, 512, 1024];
-/** Seconds per launch past which the larger squares are skipped. */
-const PEAK_MAX_LAUNCH_S = 1;
+const STEP_BATCHES = (listFlag('batches') ?? ['100', '1000']).map((b) => {
+  if (!/^[1-9]\d*$/.test(b)) throw new Error(`bench/kernels.ts: --batches takes positive integers, got '${b}'`);
+  return Number(b);
+});
+/** Variants to measure ('default': the adapter's choice); every variant unless --variants says otherwise. */
+const VARIANT_NAMES = listFlag('variants') ?? [...MATMUL_VARIANTS];
+/** Workgroup size and loop length of the ceiling kernels; enough workgroups to fill every core many times. */
+const CEILING = { WG: 64, workgroups: 512, iterations: 2048, quads: 1 << 18 } as const;
 
 type Row = Record<string, string | number | boolean>;
-interface Timing { seconds: number; reps: number }
+/** Seconds of one unit of work: wall clock, and CPU time of this process (lavapipe's threads included). */
+interface Timing { seconds: number; cpuSeconds: number; reps: number }
+interface Elapsed { wall: number; cpu: number }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Starts a wall and CPU clock; the returned function reads the seconds since. */
+function startClock(): () => Elapsed {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { wall: (performance.now() - wall) / 1000, cpu: (used.user + used.system) / 1e6 };
+  };
+}
+
 /**
- * Median seconds of one unit of work, where run(n) performs n units and returns the seconds they took.
+ * Median seconds of one unit of work, where run(n) performs n units and returns the time they took.
  * One warm-up (pipeline compilation, first-touch allocation), then n grows until a run is long enough to
  * extrapolate, and is scaled so one measured run lasts about TARGET_S.
  */
-async function measure(run: (n: number) => Promise<number>): Promise<Timing> {
+async function measure(run: (n: number) => Promise<Elapsed>): Promise<Timing> {
   await run(1);
   let n = 1;
-  let t = await run(n);
+  let t = (await run(n)).wall;
   while (t < TARGET_S / 10 && n < 1e6) {
     n *= 4;
-    t = await run(n);
+    t = (await run(n)).wall;
   }
   const reps = Math.max(1, Math.ceil((n * TARGET_S * 1.1) / t));
-  const rounds: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) rounds.push((await run(reps)) / reps);
-  return { seconds: median(rounds), reps };
+  const rounds: Elapsed[] = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await run(reps));
+  return { seconds: median(rounds.map((r) => r.wall)) / reps, cpuSeconds: median(rounds.map((r) => r.cpu)) / reps, reps };
 }
 
-/** Seconds to run `dispatch` n times in one command buffer; encoding happens before the clock starts. */
-async function runRepeated(gpu: GpuContext, dispatch: KernelDispatch, n: number): Promise<number> {
+/** Time to run `dispatch` n times in one command buffer; encoding happens before the clock starts. */
+async function runRepeated(gpu: GpuContext, dispatch: KernelDispatch, n: number): Promise<Elapsed> {
   const encoder = gpu.device.createCommandEncoder({ label: `bench ${dispatch.label}` });
   encodeDispatches(encoder, new Array<KernelDispatch>(n).fill(dispatch), 'bench');
   const commands = encoder.finish();
-  const start = performance.now();
+  const elapsed = startClock();
   gpu.device.queue.submit([commands]);
   await gpu.device.queue.onSubmittedWorkDone();
-  return (performance.now() - start) / 1000;
+  return elapsed();
 }
 
 interface MatmulShape { M: number; N: number; K: number }
@@ -85,14 +120,14 @@ interface MatmulShape { M: number; N: number; K: number }
  * M, N, K of a matmul of the step plan, from its label `[prefix ]${layer} forward|dW|dX` (the labels SgvbStep
  * and VaeForward give; layer names have no spaces, so the word before the kind is the layer).
  */
-function stepMatmulShape(label: string): MatmulShape {
+function stepMatmulShape(label: string, batch = B): MatmulShape {
   const match = /^(?:.* )?(\S+) (forward|dW|dX)$/.exec(label);
   const layer = match && allLayers(vaeLayers(ARCH)).find((l) => l.name === match[1]);
   if (!match || !layer) throw new Error(`bench: the step plan has a matmul '${label}' this benchmark cannot size; update stepMatmulShape`);
   const { inputs, outputs } = layer;
-  if (match[2] === 'forward') return { M: B, K: inputs, N: outputs };
-  if (match[2] === 'dW') return { M: inputs, K: B, N: outputs };
-  return { M: B, K: outputs, N: inputs };
+  if (match[2] === 'forward') return { M: batch, K: inputs, N: outputs };
+  if (match[2] === 'dW') return { M: inputs, K: batch, N: outputs };
+  return { M: batch, K: outputs, N: inputs };
 }
 
 /** The fused epilogue, read from the pipeline's override constants (its label, as GpuContext.pipeline names it). */
@@ -111,68 +146,114 @@ function epilogueOf(pipeline: GPUComputePipeline): string {
 const gflops = (flops: number, seconds: number) => flops / seconds / 1e9;
 const flopsOf = (s: MatmulShape) => 2 * s.M * s.N * s.K;
 
-/** The same matmul kernel (no epilogue) on n³ squares: the best GFLOP/s is the adapter's "peak" reference. */
-async function benchPeak(gpu: GpuContext): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const n of PEAK_SIZES) {
-    const a = createStorageBuffer(gpu, 'peak A', Float32Array.from({ length: n * n }, () => Math.random() - 0.5));
-    const b = createStorageBuffer(gpu, 'peak B', Float32Array.from({ length: n * n }, () => Math.random() - 0.5));
-    const c = createStorageBuffer(gpu, 'peak C', n * n);
-    const d = matmul(gpu, { M: n, N: n, K: n, a: { buffer: a }, b: { buffer: b }, c: { buffer: c } }, `square ${n}³`);
+/** Rates per wall second, and per CPU second (the shares below use these). */
+interface Ceilings { gflops: number; vec4LoadsPerSec: number; f32LoadsPerSec: number; cpu: { gflops: number; vec4LoadsPerSec: number; f32LoadsPerSec: number } }
+
+/** The adapter's arithmetic and load ceilings, from bench/ceilings.wgsl (see its header). */
+async function benchCeilings(gpu: GpuContext): Promise<{ ceilings: Ceilings; rows: Row[] }> {
+  const code = readFileSync(new URL('./ceilings.wgsl', import.meta.url), 'utf8');
+  const module = gpu.device.createShaderModule({ label: 'ceilings.wgsl', code });
+  const src = createStorageBuffer(gpu, 'ceiling src', Float32Array.from({ length: CEILING.quads * 4 }, () => Math.random()));
+  const invocations = CEILING.WG * CEILING.workgroups;
+  const sink = createStorageBuffer(gpu, 'ceiling sink', invocations * 4);
+  const params = createUniformBuffer(gpu, 'ceiling params', packUniform([['u32', CEILING.iterations], ['u32', CEILING.quads]]));
+  const time = async (entryPoint: string, bindings: Array<[number, GPUBufferBinding]>) => {
+    const pipeline = gpu.device.createComputePipeline({ label: `ceilings:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants: { WG: CEILING.WG } } });
+    const d = kernelDispatch(gpu, entryPoint, pipeline, bindings, [CEILING.workgroups, 1, 1]);
     const t = await measure((reps) => runRepeated(gpu, d, reps));
     await gpu.settle();
-    rows.push({ row: 'peak', label: d.label, M: n, N: n, K: n, reps: t.reps, msPerLaunch: t.seconds * 1e3, gflops: gflops(flopsOf({ M: n, N: n, K: n }), t.seconds) });
-    for (const buffer of [a, b, c]) buffer.destroy();
-    // The next size costs 8× per launch: on a slow driver (SwiftShader) that is minutes for no new information.
-    if (t.seconds > PEAK_MAX_LAUNCH_S) break;
-  }
-  return rows;
+    return t;
+  };
+  const io: Array<[number, GPUBufferBinding]> = [[1, { buffer: sink }], [2, { buffer: params }]];
+  const perLaunch = invocations * CEILING.iterations;
+  const fma = await time('fma_peak', io);
+  const vec4 = await time('load_peak_vec4', [[0, { buffer: src }], ...io]);
+  const f32 = await time('load_peak_scalar', [[3, { buffer: src }], ...io]);
+  for (const b of [src, sink, params]) b.destroy();
+  const ceilings = {
+    gflops: (perLaunch * 128) / fma.seconds / 1e9, vec4LoadsPerSec: (perLaunch * 4) / vec4.seconds, f32LoadsPerSec: (perLaunch * 4) / f32.seconds,
+    cpu: { gflops: (perLaunch * 128) / fma.cpuSeconds / 1e9, vec4LoadsPerSec: (perLaunch * 4) / vec4.cpuSeconds, f32LoadsPerSec: (perLaunch * 4) / f32.cpuSeconds },
+  };
+  const rows: Row[] = [
+    { row: 'ceiling', label: 'fma_peak', msPerLaunch: fma.seconds * 1e3, gflops: ceilings.gflops },
+    { row: 'ceiling', label: 'load_peak_vec4', msPerLaunch: vec4.seconds * 1e3, gLoadsPerSec: ceilings.vec4LoadsPerSec / 1e9, gbPerSec: (ceilings.vec4LoadsPerSec * 16) / 1e9 },
+    { row: 'ceiling', label: 'load_peak_scalar', msPerLaunch: f32.seconds * 1e3, gLoadsPerSec: ceilings.f32LoadsPerSec / 1e9, gbPerSec: (ceilings.f32LoadsPerSec * 4) / 1e9 },
+  ];
+  return { ceilings, rows };
 }
 
-/** Every matmul of the step plan, timed on the step's own buffers. */
-async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep): Promise<Row[]> {
+/**
+ * Global loads one launch issues, from the kernel's structure (the shaders' headers): 'lanes' loads, per lane
+ * and step of LANES k values, 2 vec4 of A and 8 of B (plus one aux vec4 per row of C with an epilogue);
+ * 'register' loads, per invocation and k, TILE floats of A and TILE of B (plus one aux float per C element).
+ * null for 'tiled', whose loads are mostly from workgroup memory. The kernel and its epilogue are read from the
+ * pipeline's label (GpuContext.pipeline names it stem:entry point:constants).
+ */
+function issuedLoads(pipeline: GPUComputePipeline, s: MatmulShape): { count: number; width: 'vec4' | 'f32' } | null {
+  const aux = !pipeline.label.includes('"EPILOGUE":0');
+  if (pipeline.label.startsWith('matmul_lanes:')) {
+    const lanes = ceilDiv(s.N, 4 * LANES) * LANES * ceilDiv(s.M, LANES);
+    return { count: lanes * (ceilDiv(s.K, LANES) * (2 + 8) + (aux ? LANES : 0)), width: 'vec4' };
+  }
+  if (pipeline.label.startsWith('matmul:main:')) {
+    const invocations = ceilDiv(s.N, MATMUL_TILE) * ceilDiv(s.M, MATMUL_TILE);
+    return { count: invocations * (s.K * 2 * MATMUL_TILE + (aux ? MATMUL_TILE * MATMUL_TILE : 0)), width: 'f32' };
+  }
+  return null;
+}
+
+const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
+
+/** Every matmul of the step plan, timed on the step's own buffers, with its share of the ceilings. */
+async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: MatmulVariant, ceilings: Ceilings): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const d of step.plan.filter((x) => x.pipeline.label.startsWith('matmul:'))) {
+  for (const d of step.plan.filter((x) => x.pipeline.label.startsWith('matmul'))) {
     const shape = stepMatmulShape(d.label);
     const t = await measure((reps) => runRepeated(gpu, d, reps));
     await gpu.settle();
-    rows.push({ row: 'matmul', label: d.label, ...shape, epilogue: epilogueOf(d.pipeline), reps: t.reps, msPerLaunch: t.seconds * 1e3, gflops: gflops(flopsOf(shape), t.seconds) });
+    const loads = issuedLoads(d.pipeline, shape);
+    const loadShare = loads === null ? null : loads.count / t.cpuSeconds / (loads.width === 'vec4' ? ceilings.cpu.vec4LoadsPerSec : ceilings.cpu.f32LoadsPerSec);
+    const g = gflops(flopsOf(shape), t.seconds);
+    rows.push({
+      row: 'matmul', variant, label: `${variant}: ${d.label}`, kernel: d.pipeline.label.slice(0, d.pipeline.label.indexOf(':{')), ...shape, epilogue: epilogueOf(d.pipeline),
+      reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
+    });
   }
   return rows;
 }
 
 /** Random binary minibatches, made before timing so the CPU's random numbers stay out of the step time. */
-function binaryBatches(count: number): Float32Array[] {
-  return Array.from({ length: count }, () => Float32Array.from({ length: B * ARCH.D }, () => (Math.random() < 0.3 ? 1 : 0)));
+function binaryBatches(count: number, batch: number): Float32Array[] {
+  return Array.from({ length: count }, () => Float32Array.from({ length: batch * ARCH.D }, () => (Math.random() < 0.3 ? 1 : 0)));
 }
 
-/** Small random weights (zeros elsewhere, padding included) so the step computes on realistic values. */
-function initParameters(gpu: GpuContext, step: SgvbStep): void {
-  const { layout } = step.model;
-  const params = new Float32Array(layout.P);
-  for (const e of layout.entries) {
-    if (e.name.endsWith('.weight')) for (let i = 0; i < e.size; i++) params[e.offset + i] = (Math.random() - 0.5) * 0.1;
+/** The benchmarked model, initialised as training starts (so the step computes on realistic values). */
+function benchModel(gpu: GpuContext): Promise<Vae> {
+  return Vae.create({ D: ARCH.D, hidden: ARCH.hidden, latent: ARCH.Z, activation: ARCH.activation, init: 'pytorch', seed: 1 }, { gpu });
+}
+
+/** The whole step at minibatch `batch`: n steps submitted back to back, one await. */
+async function benchStep(gpu: GpuContext, variant: MatmulVariant, batch: number): Promise<Row> {
+  const model = await benchModel(gpu);
+  const step = new SgvbStep(model, { B: batch, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
+  try {
+    const batches = binaryBatches(4, batch);
+    const t = await measure(async (n) => {
+      const elapsed = startClock();
+      for (let i = 0; i < n; i++) step.submit(batches[i % batches.length]);
+      await gpu.device.queue.onSubmittedWorkDone();
+      return elapsed();
+    });
+    await gpu.settle();
+    const flops = step.plan.filter((d) => d.pipeline.label.startsWith('matmul')).reduce((s, d) => s + flopsOf(stepMatmulShape(d.label, batch)), 0);
+    return {
+      row: 'step', variant, label: `sgvb step (adam) ${variant} B=${batch}`, optimizer: 'adam', B: batch, dispatches: step.plan.length, reps: t.reps,
+      msPerStep: t.seconds * 1e3, cpuMsPerStep: t.cpuSeconds * 1e3, samplesPerSec: batch / t.seconds, samplesPerCpuSec: batch / t.cpuSeconds, matmulGflopPerStep: flops / 1e9, gflops: gflops(flops, t.seconds),
+    };
+  } finally {
+    step.destroy();
+    model.destroy();
   }
-  gpu.device.queue.writeBuffer(step.model.params, 0, params);
-}
-
-/** The whole step: n steps submitted back to back, one await. */
-async function benchStep(gpu: GpuContext, step: SgvbStep, matmuls: Row[]): Promise<Row> {
-  const batches = binaryBatches(8);
-  const t = await measure(async (n) => {
-    const start = performance.now();
-    for (let i = 0; i < n; i++) step.submit(batches[i % batches.length]);
-    await gpu.device.queue.onSubmittedWorkDone();
-    return (performance.now() - start) / 1000;
-  });
-  await gpu.settle();
-  const flops = matmuls.reduce((s, r) => s + flopsOf(r as unknown as MatmulShape), 0);
-  const matmulMs = matmuls.reduce((s, r) => s + (r.msPerLaunch as number), 0);
-  return {
-    row: 'step', label: 'sgvb step (adam)', optimizer: 'adam', B, dispatches: step.plan.length, reps: t.reps,
-    msPerStep: t.seconds * 1e3, samplesPerSec: B / t.seconds, matmulGflopPerStep: flops / 1e9,
-    gflops: gflops(flops, t.seconds), matmulMs, matmulShare: matmulMs / (t.seconds * 1e3),
-  };
 }
 
 /** Right-aligned columns; the first column left-aligned. */
@@ -183,49 +264,84 @@ function formatTable(headers: string[], cells: string[][]): string {
 }
 
 const fixed = (x: number | string | boolean, digits: number) => (x as number).toFixed(digits);
+const percent = (x: number | string | boolean | undefined) => (x === undefined ? '—' : `${((x as number) * 100).toFixed(0)} %`);
 
-function report(peaks: Row[], matmuls: Row[], step: Row): string {
-  const peak = Math.max(...peaks.map((r) => r.gflops as number));
+function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: Row[], skipped: string[]): string {
+  const c = (label: string) => ceilingRows.find((r) => r.label === label)!;
+  const ceilingLines = [
+    `ceilings (bench/ceilings.wgsl): arithmetic ${fixed(ceilings.gflops, 2)} GFLOP/s (fma = 2 flops); ` +
+      `loads ${fixed(c('load_peak_vec4').gLoadsPerSec, 3)} G vec4/s (${fixed(c('load_peak_vec4').gbPerSec, 1)} GB/s), ` +
+      `${fixed(c('load_peak_scalar').gLoadsPerSec, 3)} G f32/s (${fixed(c('load_peak_scalar').gbPerSec, 1)} GB/s)`,
+    `  per CPU-second: ${fixed(ceilings.cpu.gflops, 2)} GFLOP, ${fixed(ceilings.cpu.vec4LoadsPerSec / 1e9, 3)} G vec4, ${fixed(ceilings.cpu.f32LoadsPerSec / 1e9, 3)} G f32 ` +
+      '(the shares "of arith" and "of loads" and the step ratios use CPU time: a shared machine disturbs it far less than wall time)',
+  ];
   const shapeOf = (r: Row) => `${r.M}×${r.K}·${r.K}×${r.N}`;
   const kernelTable = formatTable(
-    ['kernel', 'shape (M×K·K×N)', 'op, epilogue', 'reps', 'ms/launch', 'GFLOP/s', 'of peak'],
-    [
-      ...matmuls.map((r) => [r.label as string, shapeOf(r), r.epilogue as string, `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), `${fixed((r.gflops as number) / peak * 100, 0)} %`]),
-      ...peaks.map((r) => [`peak: ${r.label}`, shapeOf(r), 'A·B', `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), `${fixed((r.gflops as number) / peak * 100, 0)} %`]),
-    ],
+    ['matmul (B=100)', 'shape (M×K·K×N)', 'op, epilogue', 'reps', 'ms/launch', 'GFLOP/s', 'GFLOP/CPU-s', 'of arith', 'of loads'],
+    matmuls.map((r) => [r.label as string, shapeOf(r), r.epilogue as string, `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), fixed(r.cpuGflops, 2), percent(r.ofArithmetic), r.ofLoads === undefined ? '—' : `${percent(r.ofLoads)} ${r.loadWidth}`]),
   );
-  const stepLines = [
-    `whole step (784-500-20, B=${B}, Adam, ${step.dispatches} dispatches, ${step.reps} steps per measurement):`,
-    `  ${fixed(step.msPerStep, 3)} ms/step   ${fixed(step.samplesPerSec, 0)} samples/s`,
-    `  matmul work ${fixed(step.matmulGflopPerStep, 4)} GFLOP/step → effective ${fixed(step.gflops, 2)} GFLOP/s (peak ${fixed(peak, 2)})`,
-    `  matmuls timed alone add up to ${fixed(step.matmulMs, 3)} ms = ${fixed((step.matmulShare as number) * 100, 0)} % of the step`,
-  ];
-  return ['', kernelTable, '', ...stepLines].join('\n');
+  const variants = [...new Set(steps.map((r) => r.variant as string))];
+  const stepOf = (v: string, batch: number) => steps.find((r) => r.variant === v && r.B === batch);
+  const matmulCpuMs = (v: string) => matmuls.filter((r) => r.variant === v).reduce((s, r) => s + (r.cpuMsPerLaunch as number), 0);
+  const stepTable = formatTable(
+    ['whole step (784-500-20, Adam)', ...STEP_BATCHES.flatMap((b) => [`B=${b} samples/s`, 'per CPU-s', '× register']), 'matmuls alone (CPU time), B=100'],
+    variants.map((v) => [
+      v,
+      ...STEP_BATCHES.flatMap((b) => {
+        const [r, base] = [stepOf(v, b), stepOf('register', b)];
+        const ratio = r && base ? `${fixed((r.samplesPerCpuSec as number) / (base.samplesPerCpuSec as number), 2)}×` : '—';
+        return [r ? fixed(r.samplesPerSec, 0) : '—', r ? fixed(r.samplesPerCpuSec, 0) : '—', ratio];
+      }),
+      stepOf(v, B) ? `${percent(matmulCpuMs(v) / (stepOf(v, B)!.cpuMsPerStep as number))} of the step` : '—',
+    ]),
+  );
+  const dispatches = steps.find((r) => r.B === B)?.dispatches;
+  return ['', ...ceilingLines, '', kernelTable, '', `${stepTable}\n(${dispatches} dispatches per step, one submission)`, ...skipped.map((x) => `skipped: ${x}`)].join('\n');
 }
 
 async function main(): Promise<void> {
-  const gpu = await acquireDevice();
-  const model = await Vae.create({ D: ARCH.D, hidden: ARCH.hidden, latent: ARCH.Z, activation: ARCH.activation, init: 'pytorch', seed: 1 }, { gpu });
-  const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
+  const human = JSON_OUT ? console.error : console.log;
+  const first = await acquireDevice();
+  const a = first.adapter;
+  const defaultVariant = matmulVariantOf(first);
+  const subgroups = a.subgroups ? `subgroups ${a.subgroups.minSize}–${a.subgroups.maxSize}` : 'no subgroups';
+  // Print the adapter before the minutes of measuring, so a run shows at once what it is timing.
+  human(`adapter: ${a.description} (driver: ${a.driver}, ${subgroups}), default matmul variant: ${defaultVariant}${QUICK ? '   [--quick: rough numbers]' : ''}`);
+  const adapterRow: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: defaultVariant, quick: QUICK };
+  let ceilingRows: Row[];
+  let ceilings: Ceilings;
   try {
-    const a = gpu.adapter;
-    const adapter: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: gpu.matmulVariant, quick: QUICK };
-    // Print the adapter before the minutes of measuring, so a run shows at once what it is timing.
-    const human = JSON_OUT ? console.error : console.log;
-    human(`adapter: ${a.description} (driver: ${a.driver}), matmul variant: ${gpu.matmulVariant}${QUICK ? '   [--quick: rough numbers]' : ''}`);
-    initParameters(gpu, step);
-    const peaks = await benchPeak(gpu);
-    const peak = Math.max(...peaks.map((r) => r.gflops as number));
-    const matmuls = (await benchStepMatmuls(gpu, step)).map((r) => ({ ...r, fractionOfPeak: (r.gflops as number) / peak }));
-    const stepRow = await benchStep(gpu, step, matmuls);
-    const text = report(peaks, matmuls, stepRow);
-    human(text);
-    if (JSON_OUT) for (const r of [adapter, ...peaks, ...matmuls, stepRow]) console.log(JSON.stringify(r));
+    ({ ceilings, rows: ceilingRows } = await benchCeilings(first));
   } finally {
-    step.destroy();
-    model.destroy();
-    gpu.destroy();
+    first.destroy();
   }
+  const matmuls: Row[] = [];
+  const steps: Row[] = [];
+  const skipped: string[] = [];
+  const variants = [...new Set(VARIANT_NAMES.map((v) => (v === 'default' ? defaultVariant : parseMatmulVariant(v, 'bench/kernels.ts --variants'))))];
+  for (const variant of variants) {
+    const gpu = await acquireDevice({ matmulVariant: variant });
+    try {
+      if (variant === 'lanes' && !lanesSupported(gpu.adapter)) {
+        skipped.push(`lanes: this adapter has ${subgroups}; a workgroup of ${LANES} cannot be one subgroup`);
+        continue;
+      }
+      human(`[${variant}] …`);
+      const model = await benchModel(gpu);
+      const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
+      try {
+        matmuls.push(...(await benchStepMatmuls(gpu, step, variant, ceilings)));
+      } finally {
+        step.destroy();
+        model.destroy();
+      }
+      for (const batch of STEP_BATCHES) steps.push({ ...(await benchStep(gpu, variant, batch)), default: variant === defaultVariant });
+    } finally {
+      gpu.destroy();
+    }
+  }
+  human(report(ceilingRows, ceilings, matmuls, steps, skipped));
+  if (JSON_OUT) for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps]) console.log(JSON.stringify(r));
 }
 
 await main();

@@ -7,7 +7,8 @@
  *      processes, shuffle window, fixed step time, checkpoints then acknowledgements). Trainer 0 is killed with
  *      kill -9 and restarted with --resume; for N ≥ 2 trainer 1 is killed for good (its entries must be claimed).
  *      Reported: rows published, lost (must be 0), trained twice, pending at the end (must be 0), rows/s, and
- *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included);
+ *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included).
+ *      bench/redis_trainers.ts runs the same with real `aevb train` processes beside the stand-ins.
  *   D. parameter averaging (src/data/redis_peers.node.ts): seconds and bytes per round for the default
  *      784-500-20 model's 815 824 parameters, N = 2 and 4 trainers in this process.
  *
@@ -25,8 +26,8 @@ import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
 import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
-import type { RowSource } from '../src/data/row_source.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
+import { numberedRows } from './redis_numbered_rows.ts';
 
 const quick = process.argv.includes('--quick');
 const D = 784;
@@ -103,21 +104,6 @@ try {
 } finally {
   admin.disconnect();
   await server.stop();
-}
-
-/** Rows whose first three bytes are their id (0 … count − 1), the rest a constant: MNIST-sized entries. */
-function numberedRows(count: number): RowSource {
-  return {
-    name: `${count} numbered rows`,
-    async *open() {
-      for (let first = 0; first < count; first += 500) {
-        const rows = Math.min(500, count - first);
-        const values = new Uint8Array(rows * D).fill(7);
-        for (let r = 0; r < rows; r++) values.set([(first + r) & 255, ((first + r) >> 8) & 255, (first + r) >> 16], r * D);
-        yield { values, rows, D, scale: 1 / 255 };
-      }
-    },
-  };
 }
 
 async function simulate(N: number): Promise<string> {

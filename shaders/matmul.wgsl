@@ -14,14 +14,16 @@
 //   c:   (M, N), written (never accumulated)
 //   dims: M, N, K
 //
-// Two entry points, the same result (src/kernels/matmul_variant.ts says which runs where):
+// Two entry points, the same result (src/kernels/matmul_variant.ts says which runs where; matmul_lanes.wgsl
+// is the third variant):
 //   main   register-blocked: one invocation computes a TILE×TILE block of C straight from global memory,
 //          reusing each loaded a/b value TILE times from registers. Loads clamp their row/column into range
 //          instead of branching, so the inner loop has no conditions. Fastest on CPU drivers (lavapipe,
 //          SwiftShader), whose "workgroup memory" is ordinary memory plus barrier costs.
 //   tiled  the same register blocks, but the workgroup first stages a (TILE·WG_Y × TILE_K) panel of A and a
 //          (TILE_K × TILE·WG_X) panel of B in workgroup memory, so each global value is read once per
-//          workgroup instead of once per invocation: what real GPUs reward.
+//          workgroup instead of once per invocation: what real GPUs reward. Panels are staged in the stored
+//          operand's memory order (coalesced for the transposed forms dW and dX too) into padded rows.
 // Only the stores are guarded; no divisibility is assumed by either.
 //
 // Dispatch (both): (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
@@ -36,7 +38,9 @@ const ACT_RELU: u32 = 2u;
 const ACT_SOFTPLUS: u32 = 3u;
 const ACT_SIGMOID: u32 = 4u;
 
-const TILE: u32 = 4u;
+// Outputs per invocation along each axis, from the host (src/kernels/matmul.ts MATMUL_TILE). At most 4: the
+// register arrays below hold 4 (their size must be a const; a larger TILE would clamp their indices).
+override TILE: u32;
 // Depth of the K panel the tiled entry point stages in workgroup memory.
 const TILE_K: u32 = 16u;
 
@@ -106,7 +110,7 @@ fn expm1_neg(y: f32) -> f32 {
 
 // Applies the epilogue to a finished TILE×TILE block whose top-left element is C[row0, col0] and stores the
 // part of it that lies inside C.
-fn store_block(row0: u32, col0: u32, acc: array<array<f32, TILE>, TILE>) {
+fn store_block(row0: u32, col0: u32, acc: array<array<f32, 4>, 4>) {
   for (var r = 0u; r < TILE; r++) {
     let i = row0 + r;
     if (i >= dims.M) { break; }
@@ -131,17 +135,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row0 >= dims.M || col0 >= dims.N) { return; }
 
   // Clamped indices: out-of-range rows/columns re-read the last valid one; their results are never stored.
-  var rows: array<u32, TILE>;
-  var cols: array<u32, TILE>;
+  var rows: array<u32, 4>;
+  var cols: array<u32, 4>;
   for (var t = 0u; t < TILE; t++) {
     rows[t] = min(row0 + t, dims.M - 1u);
     cols[t] = min(col0 + t, dims.N - 1u);
   }
 
-  var acc: array<array<f32, TILE>, TILE>;
+  var acc: array<array<f32, 4>, 4>;
   for (var k = 0u; k < dims.K; k++) {
-    var av: array<f32, TILE>;
-    var bv: array<f32, TILE>;
+    var av: array<f32, 4>;
+    var bv: array<f32, 4>;
     for (var t = 0u; t < TILE; t++) {
       av[t] = load_a(rows[t], k);
       bv[t] = load_b(k, cols[t]);
@@ -155,37 +159,56 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   store_block(row0, col0, acc);
 }
 
-// Panels of the tiled entry point: A as [row][k], B as [k][column].
-var<workgroup> panelA: array<f32, TILE * WG_Y * TILE_K>;
-var<workgroup> panelB: array<f32, TILE_K * TILE * WG_X>;
+// Panels of the tiled entry point: A as [row][k], B as [k][column], each row padded by one float so that
+// staging a transposed operand (consecutive invocations writing down a panel column) and reading a panel hit
+// distinct workgroup-memory banks on GPUs.
+const PAD: u32 = 1u;
+var<workgroup> panelA: array<f32, TILE * WG_Y * (TILE_K + PAD)>;
+var<workgroup> panelB: array<f32, TILE_K * (TILE * WG_X + PAD)>;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
          @builtin(local_invocation_index) flat: u32) {
   let blockRows = TILE * WG_Y;
   let blockCols = TILE * WG_X;
+  let strideA = TILE_K + PAD;
+  let strideB = blockCols + PAD;
   let rowBase = wid.y * blockRows;
   let colBase = wid.x * blockCols;
   // No early return: every invocation must reach every barrier. Out-of-range panel entries are zero.
-  var acc: array<array<f32, TILE>, TILE>;
+  var acc: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < dims.K; k0 += TILE_K) {
+    // Staging walks each panel in the stored operand's memory order, so consecutive invocations read
+    // consecutive addresses (coalesced on GPUs) whether or not the operand is transposed.
     for (var e = flat; e < blockRows * TILE_K; e += WG_X * WG_Y) {
-      let i = rowBase + e / TILE_K;
-      let k = k0 + e % TILE_K;
-      panelA[e] = select(0.0, load_a(min(i, dims.M - 1u), min(k, dims.K - 1u)), i < dims.M && k < dims.K);
+      var r = e / TILE_K;
+      var q = e % TILE_K;
+      if (TRANSPOSE_A) {
+        r = e % blockRows;
+        q = e / blockRows;
+      }
+      let i = rowBase + r;
+      let k = k0 + q;
+      panelA[r * strideA + q] = select(0.0, load_a(min(i, dims.M - 1u), min(k, dims.K - 1u)), i < dims.M && k < dims.K);
     }
     for (var e = flat; e < TILE_K * blockCols; e += WG_X * WG_Y) {
-      let k = k0 + e / blockCols;
-      let j = colBase + e % blockCols;
-      panelB[e] = select(0.0, load_b(min(k, dims.K - 1u), min(j, dims.N - 1u)), k < dims.K && j < dims.N);
+      var q = e / blockCols;
+      var s = e % blockCols;
+      if (TRANSPOSE_B) {
+        q = e % TILE_K;
+        s = e / TILE_K;
+      }
+      let k = k0 + q;
+      let j = colBase + s;
+      panelB[q * strideB + s] = select(0.0, load_b(min(k, dims.K - 1u), min(j, dims.N - 1u)), k < dims.K && j < dims.N);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
-      var av: array<f32, TILE>;
-      var bv: array<f32, TILE>;
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
       for (var t = 0u; t < TILE; t++) {
-        av[t] = panelA[(lid.y * TILE + t) * TILE_K + kk];
-        bv[t] = panelB[kk * blockCols + lid.x * TILE + t];
+        av[t] = panelA[(lid.y * TILE + t) * strideA + kk];
+        bv[t] = panelB[kk * strideB + lid.x * TILE + t];
       }
       for (var r = 0u; r < TILE; r++) {
         for (var s = 0u; s < TILE; s++) {

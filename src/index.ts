@@ -5,23 +5,27 @@
  *   the device   acquireDevice → GpuContext
  *   the model    Vae: encode, decode, sample, reconstruct, evaluate, logPx, activeUnits
  *   training     Trainer (a Vae + its optimizer) and trainingRun (epochs, evaluation, checkpoints, resume, stop)
- *   data         row sources: memorySource, urlSource, streamSource, syntheticSource, shardedSource; loadRows
+ *   data         row sources: memorySource, urlSource, streamSource, httpShardsSource, syntheticSource,
+ *                shardedSource, or your own { name, open() }; loadRows for evaluation sets in memory
  *   checkpoints  encodeCheckpoint / decodeCheckpoint (safetensors bytes)
  */
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
 export { Vae, type ModelConfig } from './model/vae.ts';
-export { Trainer, type TrainerOptions, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
+export { Trainer, NonFiniteError, type NonFiniteCause, type TrainerOptions, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
 export type { Activation } from './kernels/activation.ts';
 export type { InitScheme } from './model/initialization.ts';
+export type { LrSchedule } from './train/lr_schedule.ts';
+export type { EncodedRows } from './eval/encode_rows.ts';
 export type { StepMetrics } from './train/metrics_reader.ts';
 export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
+export { encodeSource, DEFAULT_ENCODE_CHUNK, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
 export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';
 export type {
-  TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
+  TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
 } from './run/training_events.ts';
 export type { RunState, RunPlan, DataDescription } from './run/run_state.ts';
 export type { StreamPosition } from './stream/positioned_batch.ts';
@@ -39,5 +43,5 @@ export { DataFormatError } from './data/idx.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
 export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';
-export { httpShardsSource, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
-export { isAcknowledgingSource, type AcknowledgingSource, type CheckpointedRows } from './data/acknowledging_source.ts';
+export { httpShardsSource, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
+export type { AcknowledgingSource, CheckpointedRows } from './data/acknowledging_source.ts';

@@ -1,19 +1,22 @@
-// shaders/matmul.wgsl (through src/kernels/matmul.ts) against the float64 reference test/reference/matmul.ts:
-// the plain product in all four transpose forms, a dense layer's forward with each activation, and both
-// backward forms, on shapes that do and do not divide the 32×32 workgroup tile.
+// shaders/matmul.wgsl and shaders/matmul_lanes.wgsl (through src/kernels/matmul.ts) against the float64
+// reference test/reference/matmul.ts: the plain product in all four transpose forms for every variant, a dense
+// layer's forward with each activation, and both backward forms (on the device's variant, which AEVB_MATMUL
+// forces), on shapes that do and do not divide the workgroup blocks (32×32, and 16×32 for lanes) or whole vec4s.
 import { assertClose } from './assert_close.ts';
 import { gpuSuite, runAndRead, throwsWith, upload, zeros } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { matmul as referenceMatmul, denseForward as referenceDense } from './reference/matmul.ts';
 import { activate, activationBackward } from './reference/activation.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
-import { MATMUL_VARIANTS } from '../src/kernels/matmul_variant.ts';
+import { lanesSupported, MATMUL_VARIANTS, matmulVariantOf } from '../src/kernels/matmul_variant.ts';
 import { matmul, denseForward, denseBackwardInput, denseBackwardWeight } from '../src/kernels/matmul.ts';
 
 const test = gpuSuite('matmul');
 
-// (M, K, N): tiny and odd, the B=3/D=7/H=5 of the issue, one not dividing anything, and the real 784-500 layer.
-const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 7, 5], [33, 65, 17], [100, 784, 500]];
+// (M, K, N): tiny and odd, the B=3/D=7/H=5 of the issue, one not dividing anything, whole vec4s that divide no
+// block (M and K tails of the lanes kernel: K = 68 ends on half a step of 8), a 784-500-20 model's shapes
+// (M = B = 100, the layers 784-500, 500-40 and 20-500), and a dW shape with B = 3 (K tail below one step).
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [3, 7, 5], [33, 65, 17], [36, 68, 20], [100, 784, 500], [100, 500, 40], [100, 20, 500], [4, 3, 8]];
 
 // float32 accumulation over K terms of size ≤ 1: the error grows like K·2⁻²⁴ in the worst case.
 const tolerance = (K: number) => ({ atol: 2e-7 * K + 1e-6, rtol: 1e-5 });
@@ -25,7 +28,17 @@ for (const variant of MATMUL_VARIANTS) for (const [M, K, N] of SHAPES) {
         const a = seededUniform(M * 31 + K, M * K, -1, 1);
         const b = seededUniform(N * 17 + K, K * N, -1, 1);
         const c = zeros(gpu, M * N);
-        const dispatch = matmul(gpu, { M, N, K, a: { buffer: upload(gpu, a) }, b: { buffer: upload(gpu, b) }, c: { buffer: c }, transposeA, transposeB, variant });
+        const spec = { M, N, K, a: { buffer: upload(gpu, a) }, b: { buffer: upload(gpu, b) }, c: { buffer: c }, transposeA, transposeB, variant };
+        if (variant === 'lanes' && !lanesSupported(gpu.adapter)) {
+          // Where a workgroup of 8 cannot be one subgroup (SwiftShader: 4), the variant is refused, never run.
+          throwsWith(() => matmul(gpu, spec), ['lanes', 'subgroups of at least 8']);
+          return;
+        }
+        const dispatch = matmul(gpu, spec);
+        // The lanes kernel runs wherever the rows are whole vec4s; elsewhere its tail path is the register kernel.
+        const quads = [transposeA ? M : K, transposeB ? K : N, N].every((n) => n % 4 === 0);
+        const expectedStem = variant === 'lanes' && quads ? 'matmul_lanes:' : 'matmul:';
+        if (!dispatch.pipeline.label.startsWith(expectedStem)) throw new Error(`${variant} ran ${dispatch.pipeline.label}, expected ${expectedStem}…`);
         const actual = await runAndRead(gpu, [dispatch], c, M * N);
         assertClose(actual, referenceMatmul(a, b, M, K, N, { transposeA, transposeB }), { ...tolerance(K), label: dispatch.label });
       });
@@ -72,6 +85,13 @@ for (const [B, inputs, outputs] of SHAPES) {
     assertClose(actual, referenceMatmul(x, dPre, inputs, B, outputs, { transposeA: true }), { ...tolerance(B), label: 'backward weight' });
   });
 }
+
+test('the device variant is the forced one (AEVB_MATMUL) or a known default', ({ gpu }) => {
+  const variant = matmulVariantOf(gpu);
+  // In a browser page (demo/kernel_tests.ts) there is no process and no forced variant.
+  const forced = typeof process === 'undefined' ? undefined : process.env.AEVB_MATMUL;
+  if (forced ? variant !== forced : !(MATMUL_VARIANTS as readonly string[]).includes(variant)) throw new Error(`variant ${variant}, AEVB_MATMUL=${forced}`);
+});
 
 test('bad shapes and short buffers are refused with the kernel and the shapes in the message', ({ gpu }) => {
   const small = { buffer: zeros(gpu, 6) };

@@ -1,9 +1,9 @@
 // The Trainer (src/train/trainer.ts) and the dataset ELBO (src/eval/dataset_elbo.ts): the evaluation of a whole
 // dataset, partial last chunk included, equals the float64 reference with the same ε; a non-finite ELBO stops
-// training with the step number instead of spreading.
+// training with the true step number instead of spreading.
 import * as assert from 'uvu/assert';
 import { assertClose } from './assert_close.ts';
-import { gpuSuite } from './gpu_suite.ts';
+import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
 import { Trainer } from '../src/train/trainer.ts';
@@ -88,20 +88,23 @@ test('log p(x) with many samples is at least the ELBO, and active units match th
   }
 });
 
-test('a NaN in the parameters stops fit() with the step number', async ({ gpu }) => {
+test('a NaN in the parameters stops fit() with the true step, and restore() refuses a non-finite snapshot', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const snapshot = await trainer.snapshot();
     snapshot.tensors[0].data[0] = NaN;
-    await trainer.restore(snapshot);
+    await rejectsWith(() => trainer.restore(snapshot, 'nan.snapshot'), new RegExp(`nan.snapshot: tensor '${snapshot.tensors[0].name}' holds NaN at index 0; expected finite values`));
+    // Past restore()'s check: the parameters on the GPU go non-finite before step 1.
+    gpu.device.queue.writeBuffer(trainer.model.params, 0, new Float32Array([NaN]));
     const batches = Array.from({ length: 6 }, () => new Float32Array(CONFIG.batch * CONFIG.D).fill(1));
     let message = '';
     try {
-      await trainer.fit(batches, { metricsEvery: 2 });
+      await trainer.fit(batches, { metricsEvery: 4 });
     } catch (e) {
       message = (e as Error).message;
     }
-    assert.match(message, /the minibatch ELBO became NaN at step 2/);
+    assert.match(message, /the minibatch ELBO and the parameters became non-finite \(NaN or ±Inf\) at step 1, whose minibatch was finite/);
+    await rejectsWith(() => trainer.snapshot(), /at step 1, whose minibatch was finite/);
   } finally {
     trainer.destroy();
   }

@@ -92,4 +92,17 @@ test('a Trainer with method wake-sleep raises the ELBO of its data, and replays 
   assert.is((await run()).after, first.after, 'the same seed gives the same run');
 });
 
+test('a NaN in the parameters stops wake-sleep training with the true step, as it stops SGVB', async ({ gpu }) => {
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, D: 6, hidden: [5], latent: 2, batch: 4, method: 'wake-sleep' };
+  const trainer = await Trainer.create(config, { gpu });
+  try {
+    gpu.device.queue.writeBuffer(trainer.model.params, 0, new Float32Array([NaN]));
+    let message = '';
+    await trainer.fit(Array.from({ length: 6 }, () => new Float32Array(config.batch * config.D).fill(1)), { metricsEvery: 4 }).catch((e: Error) => (message = e.message));
+    assert.match(message, /became non-finite \(NaN or ±Inf\) at step 1/);
+  } finally {
+    trainer.destroy();
+  }
+});
+
 test.run();

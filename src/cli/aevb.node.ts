@@ -8,6 +8,7 @@ import { evalCommand } from './eval_command.node.ts';
 import { sampleCommand } from './sample_command.node.ts';
 import { paperCommand } from './paper_command.node.ts';
 import { publishCommand } from './publish_command.node.ts';
+import { encodeCommand } from './encode_command.node.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const program = new Command('aevb')
@@ -20,6 +21,7 @@ program.addCommand(evalCommand());
 program.addCommand(sampleCommand());
 program.addCommand(paperCommand());
 program.addCommand(publishCommand());
+program.addCommand(encodeCommand());
 
 try {
   await program.parseAsync(expandConfigFile(process.argv, train));

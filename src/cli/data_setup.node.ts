@@ -42,7 +42,8 @@ export interface RunData {
 
 const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
 
-function sourceFor(path: string, d: DataSettings): RowSource {
+/** The row source a data path names: a URL (Redis, HTTP(S) shards), a file, a shard directory, or 'synthetic:ROWSxD' (seeded by d.seed). */
+export function sourceFor(path: string, d: Pick<DataSettings, 'format' | 'dim' | 'seed' | 'shardOf'>): RowSource {
   const remote = remoteSourceFor(path, { seed: d.seed, format: d.format, dim: d.dim, shardOf: d.shardOf ?? undefined });
   if (remote !== null) return remote;
   const synthetic = SYNTHETIC.exec(path);
@@ -53,7 +54,7 @@ function sourceFor(path: string, d: DataSettings): RowSource {
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
 export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize' | 'dequantize'>): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? mnistFile('test');
-  const rows = await readAllRows(sourceFor(name, { ...d, data: null, testData: null, seed: 0, validationSplit: null, validationData: null }));
+  const rows = await readAllRows(sourceFor(name, { format: d.format, dim: d.dim, seed: 0 }));
   return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : d.dequantize ? dequantizeRowsOnce(rows.values) : rows.values, D: rows.D, name };
 }
 

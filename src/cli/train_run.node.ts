@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
+import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { trainingRun } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
@@ -121,7 +122,7 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`);
-    console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${trainer.gpu.matmulVariant}`);
+    console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
     report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
     writeResolvedConfig(run, config);
 

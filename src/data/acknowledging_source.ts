@@ -31,7 +31,7 @@ export interface AcknowledgingSource extends RowSource {
    * What the source needs in a checkpoint to finish acknowledging after a crash (JSON-serialisable). Given the
    * checkpoint's low-water mark, it keeps only what acknowledging up to it needs: a smaller checkpoint.
    */
-  checkpointState(rowsConsumed?: number): unknown;
+  checkpointState(rowsConsumed?: number, trainedAbove?: readonly number[]): unknown;
   /** Called once with the state from the checkpoint being resumed. */
   resumeFrom?(state: unknown): Promise<void>;
   /** Releases connections; the source cannot be used afterwards. */
@@ -42,6 +42,12 @@ export interface AcknowledgingSource extends RowSource {
 export interface CheckpointedRows {
   /** The low-water mark L: every row numbered below it is in the checkpoint. */
   rowsConsumed: number;
+  /**
+   * Rows numbered L or above that are in the checkpoint too (trained out of order through the shuffle window),
+   * ascending: an entry whose rows all lie below L or in this list is acknowledged as well, so a row left
+   * untrained (a pass's last partial minibatch) holds back only its own entry, not every entry after it.
+   */
+  trainedAbove?: number[];
   /** What the source's checkpointState() returned at the checkpoint's step. */
   source: unknown;
 }
@@ -58,5 +64,9 @@ export function checkpointedRowsOf(state: unknown, where: string): CheckpointedR
   if (s === null || typeof s !== 'object' || !Number.isInteger(s.rowsConsumed) || s.rowsConsumed! < 0) {
     throw new Error(`${where}: expected { rowsConsumed: a non-negative integer, source: … } from the training run, got ${JSON.stringify(state)}`);
   }
-  return { rowsConsumed: s.rowsConsumed!, source: s.source };
+  const above = s.trainedAbove;
+  if (above !== undefined && !(Array.isArray(above) && above.every((r, i) => Number.isSafeInteger(r) && r >= s.rowsConsumed! && (i === 0 || r > above[i - 1])))) {
+    throw new Error(`${where}: expected trainedAbove to be ascending row numbers ≥ rowsConsumed (${s.rowsConsumed}), got ${JSON.stringify(above).slice(0, 200)}`);
+  }
+  return { rowsConsumed: s.rowsConsumed!, ...(above === undefined ? {} : { trainedAbove: above }), source: s.source };
 }

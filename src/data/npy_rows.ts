@@ -17,8 +17,25 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-/** Parses the header if `bytes` holds all of it, else says how many bytes it needs. */
-export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | { need: number } {
+/** A .npy header's dictionary as written, whatever the array holds. */
+export interface NpyDictionary {
+  /** The full dtype: '<f4', '|u1', '<U5'. */
+  descr: string;
+  fortranOrder: boolean;
+  /** The shape's dimensions; NaN for one that is not a non-negative integer. */
+  dims: number[];
+  /** The shape as written, between its parentheses. */
+  shapeText: string;
+  /** Byte offset of the dictionary's text, which errors about its fields point at. */
+  textStart: number;
+  dataOffset: number;
+}
+
+/**
+ * The dictionary of any .npy header (rows, or a 1-D array of labels), with the magic, the version and the
+ * header's length checked; or how many bytes it needs when `bytes` holds less than the whole header.
+ */
+export function readNpyDictionary(bytes: Uint8Array, source: string): NpyDictionary | { need: number } {
   for (let i = 0; i < Math.min(bytes.length, MAGIC.length); i++) {
     if (bytes[i] !== MAGIC[i]) throw new DataFormatError(source, i, `expected the .npy magic "\\x93NUMPY", found byte 0x${bytes[i].toString(16).padStart(2, '0')}`);
   }
@@ -36,24 +53,32 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | {
   const dataOffset = textStart + headerLength;
   if (bytes.length < dataOffset) return { need: dataOffset };
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(textStart, dataOffset));
-  const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text);
+  const descr = /'descr'\s*:\s*'([<>|=][a-zA-Z]\d*)'/.exec(text);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
   if (!descr || !fortran || !shape) throw new DataFormatError(source, textStart, `expected a header with 'descr', 'fortran_order' and 'shape', found ${JSON.stringify(text.trim())}`);
-  const dtype = `${descr[2]}${descr[3]}`;
+  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (/^\d{1,15}L?$/.test(s) ? parseInt(s, 10) : NaN));
+  return { descr: descr[1], fortranOrder: fortran[1] === 'True', dims, shapeText: shape[1], textStart, dataOffset };
+}
+
+/** Parses the header of an array of rows if `bytes` holds all of it, else says how many bytes it needs. */
+export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | { need: number } {
+  const header = readNpyDictionary(bytes, source);
+  if ('need' in header) return header;
+  const { textStart, dims } = header;
+  const dtype = header.descr.slice(1);
   if (dtype !== 'u1' && dtype !== 'f4' && dtype !== 'f8') {
-    throw new DataFormatError(source, textStart, `expected dtype u1, f4 or f8, found '${descr[1]}${dtype}' (convert with array.astype('float32'))`);
+    throw new DataFormatError(source, textStart, `expected dtype u1, f4 or f8, found '${header.descr}' (convert with array.astype('float32'))`);
   }
-  if (fortran[1] === 'True') {
+  if (header.fortranOrder) {
     throw new DataFormatError(source, textStart, "expected C order (fortran_order False): a Fortran-order array stores columns, not rows, so it cannot be streamed row by row (save it with np.ascontiguousarray)");
   }
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (/^\d{1,15}L?$/.test(s) ? parseInt(s, 10) : NaN));
   if (dims.length < 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
     const hint = dims.length === 1 ? ' (a 1-D array is one value per item, like labels: save rows as a 2-D array, e.g. x.reshape(len(x), -1))' : '';
-    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive integer dimensions (rows, values…), found (${shape[1]})${hint}`);
+    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive integer dimensions (rows, values…), found (${header.shapeText})${hint}`);
   }
   checkRowLength(source, textStart, dims.slice(1).reduce((a, b) => a * b, 1), dims.slice(1).join('×'));
-  return { dtype, littleEndian: descr[1] !== '>', shape: dims, dataOffset };
+  return { dtype, littleEndian: header.descr[0] !== '>', shape: dims, dataOffset: header.dataOffset };
 }
 
 export class NpyRowParser extends HeaderedRowParser {

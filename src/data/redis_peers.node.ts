@@ -3,7 +3,8 @@
 //
 // A round r: each trainer stores its parameters (SET RUN:r:p:RANK, raw float32), joins the round's set
 // (SADD RUN:r:in), then waits until every trainer whose heartbeat is alive (RUN:alive:RANK, refreshed every
-// heartbeat, expiring after three) has joined, or the deadline passes. The first trainer to see either closes
+// heartbeat, expiring after three), or that has not started yet (no RUN:seen:RANK), has joined, or the deadline
+// passes: a trainer whose heartbeat expired is left out. The first trainer to see either closes
 // the round (SET RUN:r:closed NX): that one write fixes the members, so every trainer — a late one included —
 // averages the same vectors in the same order and gets bit-identical parameters. A trainer that arrives after
 // the close is not a member but takes the average all the same. The lowest-ranked member stores the average as
@@ -135,7 +136,11 @@ export class PeerAveraging {
   }
 
   private async beat(): Promise<void> {
-    await this.connection.send('SET', this.key('alive', this.settings.rank), '1', 'PX', 3 * this.settings.heartbeatMs);
+    await this.connection.pipeline([
+      ['SET', this.key('alive', this.settings.rank), '1', 'PX', 3 * this.settings.heartbeatMs],
+      // Seen once: a rank that has never been seen is still starting, and is waited for until the deadline.
+      ['SET', this.key('seen', this.settings.rank), '1', 'PX', this.ttlMs],
+    ]);
   }
 
   /** Round `round`: contributes `parameters`, waits for the others (bounded by the deadline), returns the average. */
@@ -153,17 +158,20 @@ export class PeerAveraging {
     const ranks = Array.from({ length: s.size }, (_, k) => k);
     let members: number[] | null = null;
     for (let poll = 0; members === null; poll++) {
-      const [closed, joined, alive] = await this.connection.pipeline([
+      const [closed, joined, alive, seen] = await this.connection.pipeline([
         ['GET', closedKey],
         ['SMEMBERS', this.key(round, 'in')],
         ['MGET', ...ranks.map((k) => this.key('alive', k))],
-      ]) as [Buffer | null, Buffer[], (Buffer | null)[]];
+        ['MGET', ...ranks.map((k) => this.key('seen', k))],
+      ]) as [Buffer | null, Buffer[], (Buffer | null)[], (Buffer | null)[]];
       if (closed !== null) {
         members = JSON.parse(closed.toString()) as number[];
         break;
       }
       const inRound = joined.map((b) => Number(b.toString())).sort((a, b) => a - b);
-      const waitingFor = ranks.filter((k) => alive[k] !== null && !inRound.includes(k));
+      // Waited for: every rank not in the round yet that is alive or has not started; one whose heartbeat has
+      // expired (it died, or left) is not.
+      const waitingFor = ranks.filter((k) => !inRound.includes(k) && (alive[k] !== null || seen[k] === null));
       if (waitingFor.length === 0 || performance.now() >= deadline) {
         // Whoever closes first fixes the members; everyone then reads that one decision.
         await this.connection.send('SET', closedKey, JSON.stringify(inRound), 'NX', 'PX', this.ttlMs);

@@ -19,11 +19,14 @@ interface RawEntry {
   fields: Buffer[] | null;
 }
 
-/** What checkpointState() returns: the unacknowledged entries, each with the number just past its last row. */
+/**
+ * What checkpointState() returns: the unacknowledged entries the checkpoint covers, each with the numbers of its
+ * first row and just past its last.
+ */
 export interface RedisSourceState {
   stream: string;
   group: string;
-  entries: [id: string, end: number][];
+  entries: [id: string, start: number, end: number][];
 }
 
 /** Counts since the source was made, for progress and for the tests. */
@@ -62,8 +65,8 @@ export class RedisStreamSource implements AcknowledgingSource {
   readonly settings: RedisConsumerSettings;
   private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, acknowledged: 0, deleted: 0 };
   private commandConnection: RedisConnection | null = null;
-  /** The entries this pass delivered and nobody acknowledged yet, in delivery order: id → the number just past its last row. */
-  private log = new Map<string, number>();
+  /** The entries this pass delivered and nobody acknowledged yet, in delivery order: id → its rows' numbers [start, end). */
+  private log = new Map<string, [start: number, end: number]>();
   /** Rows numbered so far in this pass (the numbering of acknowledging_source.ts, restarted by each pass). */
   private delivered = 0;
   private passOpen = false;
@@ -141,9 +144,13 @@ export class RedisStreamSource implements AcknowledgingSource {
     }
   }
 
-  /** The unacknowledged entries, or with `rowsConsumed` only those it lets the checkpoint acknowledge. */
-  checkpointState(rowsConsumed = Infinity): RedisSourceState {
-    const entries = [...this.log].filter(([, end]) => end <= rowsConsumed);
+  /**
+   * The unacknowledged entries, or with `rowsConsumed` (and `trainedAbove`) only those the checkpoint lets it
+   * acknowledge: every row below the mark or trained above it.
+   */
+  checkpointState(rowsConsumed = Infinity, trainedAbove: readonly number[] = []): RedisSourceState {
+    const covered = coverage(rowsConsumed, trainedAbove);
+    const entries = [...this.log].filter(([, [start, end]]) => covered(start, end)).map(([id, [start, end]]): [string, number, number] => [id, start, end]);
     return { stream: this.settings.stream, group: this.settings.group, entries };
   }
 
@@ -161,7 +168,7 @@ export class RedisStreamSource implements AcknowledgingSource {
   }
 
   private checkpointedIds(state: unknown): string[] {
-    const { rowsConsumed, source } = checkpointedRowsOf(state, this.name);
+    const { rowsConsumed, trainedAbove, source } = checkpointedRowsOf(state, this.name);
     const saved = source as Partial<RedisSourceState> | null;
     if (saved === null || typeof saved !== 'object' || !Array.isArray(saved.entries)) {
       throw new Error(`${this.name}: the checkpoint's source state is not this source's (expected { stream, group, entries }), got ${JSON.stringify(source)?.slice(0, 200)}`);
@@ -169,7 +176,8 @@ export class RedisStreamSource implements AcknowledgingSource {
     if (saved.stream !== this.settings.stream || saved.group !== this.settings.group) {
       throw new Error(`${this.name}: the checkpoint was trained from stream '${saved.stream}' group '${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`);
     }
-    return saved.entries.filter(([, end]) => end <= rowsConsumed).map(([id]) => id);
+    const covered = coverage(rowsConsumed, trainedAbove ?? []);
+    return saved.entries.filter(([, start, end]) => covered(start, end)).map(([id]) => id);
   }
 
   /** Stops keeping entries alive and closes the connection; unacknowledged entries stay pending. */
@@ -246,8 +254,8 @@ export class RedisStreamSource implements AcknowledgingSource {
       // A bad entry throws here and stays pending: each restart delivers it again, until it is dead-lettered.
       const block = decodeEntry(this.name, id, fields, this.D);
       this.D = block.D;
+      this.log.set(id, [this.delivered, this.delivered + block.rows]);
       this.delivered += block.rows;
-      this.log.set(id, this.delivered);
       this.counts.entries++;
       this.counts.rows += block.rows;
       yield block;
@@ -284,6 +292,15 @@ export class RedisStreamSource implements AcknowledgingSource {
 }
 
 /** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see redis_url.ts). */
+/** Whether rows [start, end) all lie below `mark` or among `above` (ascending). */
+function coverage(mark: number, above: readonly number[]): (start: number, end: number) => boolean {
+  const trained = new Set(above);
+  return (start, end) => {
+    for (let row = Math.max(start, mark); row < end; row++) if (!trained.has(row)) return false;
+    return true;
+  };
+}
+
 export function redisSource(url: string | RedisConsumerSettings): RedisStreamSource {
   return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url) : url);
 }

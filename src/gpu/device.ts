@@ -5,7 +5,6 @@
  */
 import { bundledShaderSource, type ShaderSource } from './shader_source.ts';
 import type { EnvironmentSettings } from './settings.node.ts';
-import { chooseMatmulVariant, parseMatmulVariant, type MatmulVariant } from '../kernels/matmul_variant.ts';
 
 export interface AcquireOptions {
   /** A GPU to use instead of navigator.gpu / Dawn (e.g. a page's own navigator.gpu). */
@@ -20,8 +19,11 @@ export interface AcquireOptions {
   allowFallbackAdapter?: boolean;
   /** Print every pipeline's WGSL stem, entry point and override constants as it is made (Node: AEVB_DEBUG_SHADERS=1). */
   debugShaders?: boolean;
-  /** Force a matmul kernel variant (Node: AEVB_MATMUL=register|tiled); default chosen per adapter. */
-  matmulVariant?: MatmulVariant;
+  /**
+   * Force a matmul kernel variant by name (Node: AEVB_MATMUL); default chosen per adapter. The names and the
+   * choice live in src/kernels/matmul_variant.ts, which checks this value when the first matmul is made.
+   */
+  matmulVariant?: string;
   /** Called with the first error the device reports (validation, out of memory, loss). Default: none. */
   onError?: (error: Error) => void;
 }
@@ -34,6 +36,8 @@ export interface AdapterSummary {
   isFallbackAdapter: boolean;
   /** Node: which Vulkan driver was asked for; browser: 'browser'. */
   driver: string;
+  /** Subgroup sizes the adapter reports when the device was given the `subgroups` feature; null without it. */
+  subgroups: { minSize: number; maxSize: number } | null;
 }
 
 /** Override constants of a pipeline: WGSL `override` names to values. */
@@ -44,8 +48,8 @@ export class GpuContext {
   readonly adapter: AdapterSummary;
   readonly limits: GPUSupportedLimits;
   readonly shaders: ShaderSource;
-  /** The matmul entry point every dense layer uses on this device (src/kernels/matmul_variant.ts). */
-  readonly matmulVariant: MatmulVariant;
+  /** The matmul variant asked for by options.matmulVariant or AEVB_MATMUL, unchecked; undefined: choose per adapter. */
+  readonly matmulVariantSetting: string | undefined;
   private readonly debugShaders: boolean;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -72,8 +76,7 @@ export class GpuContext {
     this.adapter = adapter;
     this.limits = device.limits;
     this.shaders = shaders;
-    const forced = options.matmulVariant ?? environment.matmulVariant;
-    this.matmulVariant = forced === undefined ? chooseMatmulVariant(adapter) : parseMatmulVariant(forced, 'the matmul variant (AEVB_MATMUL)');
+    this.matmulVariantSetting = options.matmulVariant ?? environment.matmulVariant;
     this.debugShaders = options.debugShaders ?? environment.debugShaders ?? false;
     this.keepAlive = keepAlive;
     this.onError = options.onError;
@@ -237,9 +240,12 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   if (isFallbackAdapter && options.allowFallbackAdapter === false) {
     throw new Error(`aevb: the only WebGPU adapter is a fallback (software) adapter (${adapter.info.description}) and allowFallbackAdapter is false`);
   }
-  // Ask for the adapter's own limits where our buffers can outgrow the defaults (large models, large B).
+  // Ask for the adapter's own limits where our buffers can outgrow the defaults (large models, large B), and
+  // for subgroups where the adapter has them (src/kernels/matmul_variant.ts chooses a kernel that uses them).
+  const subgroups = adapter.features.has('subgroups');
   const device = await adapter.requestDevice({
     label: 'aevb',
+    requiredFeatures: subgroups ? ['subgroups'] : [],
     requiredLimits: {
       maxBufferSize: adapter.limits.maxBufferSize,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -256,6 +262,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     description: info.description,
     isFallbackAdapter,
     driver,
+    subgroups: subgroups && info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined ? { minSize: info.subgroupMinSize, maxSize: info.subgroupMaxSize } : null,
   };
   return new GpuContext(device, summary, shaders, options, environment, keepAlive);
 }

@@ -29,14 +29,3 @@ export function shaderSourceFromRecord(record: Record<string, string>): ShaderSo
     return code;
   };
 }
-
-/**
- * The value of `const NAME: u32 = <n>u;` in a shader. For the few numbers that must be WGSL `const` (they
- * size function-scope arrays, which overrides cannot) yet also enter the dispatch-grid maths: the shader
- * stays their one source of truth.
- */
-export function shaderConstant(code: string, name: string): number {
-  const match = new RegExp(`\\bconst\\s+${name}\\s*:\\s*u32\\s*=\\s*(\\d+)u?\\s*;`).exec(code);
-  if (match === null) throw new Error(`aevb: the shader declares no 'const ${name}: u32'`);
-  return Number(match[1]);
-}

@@ -1,16 +1,26 @@
 /**
- * Wrapper of shaders/matmul.wgsl: C (M, N) = epilogue(op(A) · op(B)), register-blocked TILE×TILE per
- * invocation. The three uses a dense layer needs have their own functions below.
+ * Wrapper of shaders/matmul.wgsl and shaders/matmul_lanes.wgsl: C (M, N) = epilogue(op(A) · op(B)), by the
+ * variant src/kernels/matmul_variant.ts chooses. The three uses a dense layer needs have their own functions below.
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { MATMUL_ENTRY_POINT, type MatmulVariant } from './matmul_variant.ts';
-import { shaderConstant } from '../gpu/shader_source.ts';
+import { LANES, lanesSupported, matmulVariantOf, type MatmulVariant } from './matmul_variant.ts';
 import { activationId, type Activation } from './activation.ts';
 import { ceilDiv, checkBinding, checkDims, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
 
-/** Workgroup shape, passed to the shader's WG_X / WG_Y overrides. */
+/** Workgroup shape of matmul.wgsl, passed to its WG_X / WG_Y overrides. */
 export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
+/** Outputs per invocation along each axis in matmul.wgsl (its TILE override; at most 4, its register arrays' size). */
+export const MATMUL_TILE = 4;
+/** Columns of C one lane of matmul_lanes.wgsl owns: one vec4. */
+const LANE_COLUMNS = 4;
+/**
+ * Blocks of LANES rows per workgroup of matmul_lanes.wgsl (its GROUPS override, 1 or 2). Two share each B load
+ * between 16 rows (12 vec4 loads per lane and step instead of 2 × 10). On lavapipe 1, 2 (and 4, in a probe)
+ * measured within the noise of a shared 2-core machine (CPU time per launch of 100×784·784×500), so the one
+ * with fewer loads is kept.
+ */
+const LANE_ROW_GROUPS = 2;
 
 const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
 
@@ -32,7 +42,7 @@ export interface MatmulSpec {
   transposeA?: boolean;
   transposeB?: boolean;
   epilogue?: MatmulEpilogue;
-  /** Entry point; default: the device's choice (ctx.matmulVariant). */
+  /** Kernel variant; default: the device's (matmulVariantOf). */
   variant?: MatmulVariant;
 }
 
@@ -60,20 +70,38 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     // The shader declares aux in every mode; bind any small read-only range that is not C.
     aux = { buffer: spec.a.buffer, offset: a.offset, size: 4 };
   }
-  // Outputs per invocation along each axis: a WGSL const (it sizes register arrays), read from the shader.
-  const TILE = shaderConstant(ctx.shaders('matmul'), 'TILE');
-  const workgroups: [number, number, number] = [ceilDiv(N, TILE * MATMUL_WORKGROUP.x), ceilDiv(M, TILE * MATMUL_WORKGROUP.y), 1];
+  const epilogueId = epilogue.kind === 'none' ? EPILOGUE.none : epilogue.kind === 'bias-activation' ? EPILOGUE.biasActivation : EPILOGUE.activationGradient;
+  const common = { TRANSPOSE_A: spec.transposeA ?? false, TRANSPOSE_B: spec.transposeB ?? false, EPILOGUE: epilogueId, ACTIVATION: activationId(activation) };
+  let variant = spec.variant ?? matmulVariantOf(ctx);
+  if (variant === 'lanes' && !lanesSupported(ctx.adapter)) {
+    const sizes = ctx.adapter.subgroups ? `subgroups of ${ctx.adapter.subgroups.minSize}–${ctx.adapter.subgroups.maxSize}` : 'no subgroups';
+    throw new Error(`${label}: the 'lanes' matmul needs subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'register' or 'tiled')`);
+  }
+  // The lanes kernel's tail path: shapes whose rows are not whole vec4s run the register kernel.
+  if (variant === 'lanes' && !wholeQuads(spec)) variant = 'register';
+  let pipeline: GPUComputePipeline;
+  let workgroups: [number, number, number];
+  if (variant === 'lanes') {
+    if (epilogue.kind === 'none') aux = { buffer: spec.a.buffer, offset: a.offset, size: 16 };
+    pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, GROUPS: LANE_ROW_GROUPS, ...common });
+    workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, LANE_ROW_GROUPS * LANES), 1];
+  } else {
+    pipeline = ctx.pipeline('matmul', variant === 'tiled' ? 'tiled' : 'main', { TILE: MATMUL_TILE, WG_X: MATMUL_WORKGROUP.x, WG_Y: MATMUL_WORKGROUP.y, ...common });
+    workgroups = [ceilDiv(N, MATMUL_TILE * MATMUL_WORKGROUP.x), ceilDiv(M, MATMUL_TILE * MATMUL_WORKGROUP.y), 1];
+  }
   if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
-  const pipeline = ctx.pipeline('matmul', MATMUL_ENTRY_POINT[spec.variant ?? ctx.matmulVariant], {
-    WG_X: MATMUL_WORKGROUP.x,
-    WG_Y: MATMUL_WORKGROUP.y,
-    TRANSPOSE_A: spec.transposeA ?? false,
-    TRANSPOSE_B: spec.transposeB ?? false,
-    EPILOGUE: epilogue.kind === 'none' ? EPILOGUE.none : epilogue.kind === 'bias-activation' ? EPILOGUE.biasActivation : EPILOGUE.activationGradient,
-    ACTIVATION: activationId(activation),
-  });
   const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', M], ['u32', N], ['u32', K]]));
   return kernelDispatch(ctx, label, pipeline, [[0, a], [1, b], [2, aux], [3, c], [4, { buffer: uniform }]], workgroups);
+}
+
+/**
+ * Whether every row matmul_lanes.wgsl reads or writes as vec4 holds whole vec4s: A's rows (K floats, or M when
+ * stored transposed), B's rows (N, or K when stored transposed) and C's (N).
+ */
+function wholeQuads(spec: MatmulSpec): boolean {
+  const aRow = spec.transposeA ? spec.M : spec.K;
+  const bRow = spec.transposeB ? spec.K : spec.N;
+  return [aRow, bRow, spec.N].every((n) => n % 4 === 0);
 }
 
 /** y (B, out) = act(x (B, in) · W (in, out) + bias (out)): a dense layer's forward pass. */

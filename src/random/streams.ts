@@ -27,12 +27,14 @@ export const RANDOM_STREAMS = {
   validationSplit: 10,
   /** The order of HTTP(S) shards in an epoch (CPU; counter = epoch). */
   shardOrder: 11,
+  /** ε of a z sampled while encoding a source (CPU; counter = row index, so ε does not depend on the chunking). */
+  encodingNoise: 12,
   /** Uniform dequantization of a training minibatch (CPU; counter = step). */
-  dequantization: 12,
+  dequantization: 13,
   /** The one-off dequantization of an evaluation set (CPU; counter = 0). */
-  testDequantization: 13,
+  testDequantization: 14,
   /** z ~ N(0, I) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
-  sleepLatents: 14,
+  sleepLatents: 15,
   /** The normals behind x ~ p(x|z) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
-  sleepData: 15,
+  sleepData: 16,
 } as const;

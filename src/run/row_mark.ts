@@ -13,6 +13,11 @@ export class RowMark {
     return this.next;
   }
 
+  /** The rows trained above the mark, ascending. */
+  trainedAbove(): number[] {
+    return [...this.above].sort((a, b) => a - b);
+  }
+
   /** Records the rows of a trained minibatch. */
   trained(ids: ArrayLike<number>): void {
     for (let i = 0; i < ids.length; i++) this.above.add(ids[i]);

@@ -20,7 +20,7 @@ import type { Trainer } from '../train/trainer.ts';
 import { STREAM_START, type PositionedBatch, type StreamPosition } from '../stream/positioned_batch.ts';
 import { streamedTraining, type TrainedBatch } from '../stream/streamed_training.ts';
 import { isFinished, type DataDescription, type RunPlan, type RunState } from './run_state.ts';
-import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
+import { isAcknowledgingSource, type AcknowledgingSource, type CheckpointedRows } from '../data/acknowledging_source.ts';
 import { RowMark } from './row_mark.ts';
 import { INITIAL_EARLY_STOPPING, observeEvaluation, validateEarlyStopping, type EarlyStoppingState } from '../train/early_stopping.ts';
 import type { TrainingEvent } from './training_events.ts';
@@ -142,7 +142,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   const state = (): RunState => ({
     position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
     plan, stepsPerEpoch, earlyStopping,
-    ...(acknowledging === null ? {} : { acknowledged: { rowsConsumed: mark.low, source: acknowledging.checkpointState(mark.low) } }),
+    ...(acknowledging === null ? {} : { acknowledged: acknowledgement(acknowledging, mark) }),
   });
   // Early stopping ends the epoch's stream the way a stop signal does.
   const earlyStop = new AbortController();
@@ -272,6 +272,12 @@ function trainOneEpoch(
     signals.forEach((s) => s?.addEventListener('abort', stop, { once: true }));
     if (signals.some((s) => s?.aborted)) stop();
   });
+}
+
+/** What a checkpoint lets an acknowledging source acknowledge: the rows below the mark and those trained above it. */
+function acknowledgement(source: AcknowledgingSource, mark: RowMark): CheckpointedRows {
+  const trainedAbove = mark.trainedAbove();
+  return { rowsConsumed: mark.low, trainedAbove, source: source.checkpointState(mark.low, trainedAbove) };
 }
 
 const rate = (steps: number, B: number, ms: number) => (ms > 0 ? (steps * B) / (ms / 1000) : 0);

@@ -2,10 +2,12 @@
  * Reads a step's metrics back without ever blocking the next step: the copy into a mappable staging buffer is
  * recorded into that step's own command buffer, and the map resolves whenever the GPU gets there. A small
  * pool of staging buffers lets several reads be in flight; if all are busy, that sample is skipped rather than
- * waited for.
+ * waited for. The step plan's non-finite flags ride along in the same staging buffer, so every read-back also
+ * says whether any step up to this one went non-finite, and which was first.
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { ELBO_METRICS } from '../kernels/elbo_mean.ts';
+import { decodeNonFiniteSteps, NON_FINITE_SLOTS, type NonFiniteFlags, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
 
 export interface StepMetrics {
   step: number;
@@ -16,19 +18,25 @@ export interface StepMetrics {
 }
 
 const POOL_SIZE = 4;
+/** Staging layout: the metrics at 0, the flags at FLAGS_OFFSET (copies need 4-byte-multiple offsets). */
+const FLAGS_OFFSET = 16;
+const STAGING_BYTES = FLAGS_OFFSET + NON_FINITE_SLOTS.count * 4;
 
 export class MetricsReader {
   private readonly free: GPUBuffer[] = [];
   private readonly pending = new Set<Promise<void>>();
   private readonly ctx: GpuContext;
-  private readonly onMetrics: (m: StepMetrics) => void;
+  private readonly onMetrics: (m: StepMetrics, nonFinite: NonFiniteSteps | null) => void;
+  private readonly flags: NonFiniteFlags | null;
   private failure: unknown = null;
 
-  constructor(ctx: GpuContext, onMetrics: (m: StepMetrics) => void) {
+  /** `onMetrics` gets each read-back and, when `flags` are given, the first non-finite steps up to it. */
+  constructor(ctx: GpuContext, onMetrics: (m: StepMetrics, nonFinite: NonFiniteSteps | null) => void, flags: NonFiniteFlags | null = null) {
     this.ctx = ctx;
     this.onMetrics = onMetrics;
+    this.flags = flags;
     for (let i = 0; i < POOL_SIZE; i++) {
-      this.free.push(ctx.device.createBuffer({ label: `metrics staging ${i}`, size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+      this.free.push(ctx.device.createBuffer({ label: `metrics staging ${i}`, size: STAGING_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     }
   }
 
@@ -41,13 +49,18 @@ export class MetricsReader {
     const staging = this.free.pop();
     if (staging === undefined) return null;
     return {
-      record: (encoder) => encoder.copyBufferToBuffer(metrics, 0, staging, 0, ELBO_METRICS.count * 4),
+      record: (encoder) => {
+        encoder.copyBufferToBuffer(metrics, 0, staging, 0, ELBO_METRICS.count * 4);
+        if (this.flags !== null) encoder.copyBufferToBuffer(this.flags.flags, 0, staging, FLAGS_OFFSET, NON_FINITE_SLOTS.count * 4);
+      },
       started: () => {
         const read = staging.mapAsync(GPUMapMode.READ).then(() => {
-          const v = new Float32Array(staging.getMappedRange().slice(0, ELBO_METRICS.count * 4));
+          const bytes = staging.getMappedRange().slice(0);
           staging.unmap();
           this.free.push(staging);
-          this.onMetrics({ step, elbo: v[ELBO_METRICS.elbo], kl: v[ELBO_METRICS.kl], logp: v[ELBO_METRICS.logp] });
+          const v = new Float32Array(bytes, 0, ELBO_METRICS.count);
+          const nonFinite = this.flags === null ? null : decodeNonFiniteSteps(new Uint32Array(bytes, FLAGS_OFFSET, NON_FINITE_SLOTS.count));
+          this.onMetrics({ step, elbo: v[ELBO_METRICS.elbo], kl: v[ELBO_METRICS.kl], logp: v[ELBO_METRICS.logp] }, nonFinite);
         }).catch((error) => {
           this.failure ??= error;
         });

@@ -10,18 +10,27 @@
  * Each minibatch goes into a slot of an upload ring and its step is submitted without waiting for the GPU;
  * only when every slot is still in the GPU's hands does the next step wait. That bound is what keeps memory
  * flat however long the run. Metrics come back asynchronously.
+ *
+ * Non-finite values stop training at the step where they appear: a minibatch holding NaN or ±Inf is refused
+ * before its step runs, and every step ends with a check on the GPU of its loss and parameters
+ * (first_non_finite.wgsl) that the trainer reads with every metrics read-back and when it settles (before any
+ * snapshot), when it also checks the optimizer state. Either way a NonFiniteError names the step and the
+ * cause, and no snapshot ever holds a non-finite value.
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
 import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../model/vae.ts';
 import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
+import { earliestNonFinite, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
+import { firstNonFiniteIndex, NonFiniteError } from './non_finite_error.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { WakeSleepStep } from './wake_sleep_step.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
+export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
 
 export interface FitOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default 50. */
@@ -60,7 +69,8 @@ export class Trainer {
   private readonly metrics: MetricsReader;
   private readonly listeners = new Set<(m: StepMetrics) => void>();
   private readonly ownsGpu: boolean;
-  private firstNonFinite: StepMetrics | null = null;
+  /** The flags of the first read-back (or settle) that found a non-finite step; cleared by restore(). */
+  private nonFinite: NonFiniteSteps | null = null;
 
   private constructor(model: Vae, config: TrainConfig, options: TrainerOptions) {
     this.gpu = model.gpu;
@@ -76,10 +86,10 @@ export class Trainer {
         klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
       });
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
-    this.metrics = new MetricsReader(gpu, (m) => {
-      if (!Number.isFinite(m.elbo)) this.firstNonFinite ??= m;
+    this.metrics = new MetricsReader(gpu, (m, nonFinite) => {
+      if (nonFinite !== null && earliestNonFinite(nonFinite) !== null) this.nonFinite ??= nonFinite;
       for (const listener of this.listeners) listener(m);
-    });
+    }, this.sgvb.nonFinite);
   }
 
   /** Validates the config, acquires a device (unless one is given) and initialises the model. */
@@ -117,12 +127,15 @@ export class Trainer {
   /**
    * Queues one training step on `batch` (B·D floats in [0, 1]). Resolves once the batch is in an upload slot
    * and the step is submitted — which waits only when all slots are still in the GPU's hands. Throws the
-   * first device error, or a non-finite ELBO with its step number.
+   * first device error, or a NonFiniteError: for this minibatch if it holds NaN or ±Inf (its step is not run),
+   * or for an earlier step that a metrics read-back found non-finite.
    */
   async enqueueStep(batch: Float32Array): Promise<number> {
     const { batch: B, D, samplesPerPoint: L } = this.config;
     if (batch.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
     this.throwIfFailed();
+    const bad = firstNonFiniteIndex(batch);
+    if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, batch[bad], `row ${Math.floor(bad / D)} of the minibatch, value ${bad % D}`);
     const slot = await this.ring.acquire();
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     const next = this.sgvb.step + 1;
@@ -150,14 +163,28 @@ export class Trainer {
 
   private throwIfFailed(): void {
     this.gpu.throwIfFailed();
-    if (this.firstNonFinite !== null) throw nonFinite(this.firstNonFinite);
+    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, optimizerOf(this.config));
   }
 
-  /** Waits until every queued step has run and its metrics are read; throws what went wrong, if anything. */
-  async settle(): Promise<void> {
+  /** Waits until every queued step has run and its metrics are read; throws nothing about their values. */
+  private async quiesce(): Promise<void> {
     await this.ring.drain();
     await this.gpu.settle();
     await this.metrics.drain();
+  }
+
+  /**
+   * Waits until every queued step has run and its metrics are read, then checks the non-finite flags; throws
+   * what went wrong, if anything (a NonFiniteError names the first step whose values were not finite).
+   */
+  async settle(): Promise<void> {
+    this.sgvb.checkOptimizerState();
+    await this.quiesce();
+    this.gpu.throwIfFailed();
+    if (this.nonFinite === null && this.sgvb.step > 0) {
+      const steps = await this.sgvb.nonFinite.read();
+      if (earliestNonFinite(steps) !== null) this.nonFinite = steps;
+    }
     this.throwIfFailed();
   }
 
@@ -179,7 +206,10 @@ export class Trainer {
     return this.model.activeUnits(rows, options);
   }
 
-  /** Copies parameters, optimizer state and the step counter back from the GPU. */
+  /**
+   * Copies parameters, optimizer state and the step counter back from the GPU; throws a NonFiniteError instead
+   * if any step so far left a non-finite value (so a snapshot, and a checkpoint made from it, is always finite).
+   */
   async snapshot(): Promise<TrainerSnapshot> {
     await this.settle();
     const tensors = await this.model.parameters();
@@ -189,15 +219,26 @@ export class Trainer {
     return { config: this.config, step: this.sgvb.step, tensors };
   }
 
-  /** Loads a snapshot taken from a trainer with the same config (same shapes); throws naming what differs. */
+  /**
+   * Loads a snapshot taken from a trainer with the same config (same shapes); throws naming what differs, or
+   * the first non-finite value. Also the way back after a NonFiniteError: the trainer continues from the
+   * snapshot (e.g. the last checkpoint) with its non-finite flags cleared.
+   */
   async restore(snapshot: TrainerSnapshot, source = 'snapshot'): Promise<void> {
     // Check everything before writing anything: a bad snapshot leaves the trainer as it was.
     const params = packTensors(this.model.layout, snapshot.tensors, source);
     const states = Object.entries(this.sgvb.optimizerState).map(([name, buffer]) => ({ buffer, flat: packTensors(this.model.layout, snapshot.tensors, source, `optimizer.${name}.`) }));
-    await this.settle();
+    for (const t of snapshot.tensors) {
+      const bad = firstNonFiniteIndex(t.data);
+      if (bad >= 0) throw new Error(`${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; expected finite values (a diverged run's state cannot be restored)`);
+    }
+    await this.quiesce();
+    this.gpu.throwIfFailed();
     this.model.write(params);
     for (const { buffer, flat } of states) this.gpu.device.queue.writeBuffer(buffer, 0, flat);
     this.sgvb.step = snapshot.step;
+    this.sgvb.nonFinite.reset();
+    this.nonFinite = null;
   }
 
   destroy(): void {
@@ -207,9 +248,4 @@ export class Trainer {
     this.model.destroy();
     if (this.ownsGpu) this.gpu.destroy();
   }
-}
-
-function nonFinite(m: StepMetrics): Error {
-  return new Error(`aevb: the minibatch ELBO became ${m.elbo} at step ${m.step} (KL ${m.kl}, log p ${m.logp}); stopping before it spreads. ` +
-    'Try a smaller --lr.');
 }

@@ -14,7 +14,8 @@
  * β, KL warm-up, the estimator and the IWAE objective belong to SGVB and do not apply.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { encodeDispatches, type KernelDispatch } from '../kernels/kernel.ts';
+import { encodeDispatches, submitDispatches, type KernelDispatch } from '../kernels/kernel.ts';
+import { firstNonFinite, NonFiniteFlags } from '../kernels/first_non_finite.ts';
 import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward, LOG_VARIANCE_BOUND } from '../kernels/gaussian_head.ts';
 import { klDivergence } from '../kernels/kl_divergence.ts';
@@ -57,6 +58,8 @@ export class WakeSleepStep {
   readonly dreams: { decoder: VaeDecoder; encoder: VaeEncoder; noise: GPUBuffer; logq: GPUBuffer };
   /** (3): mean ELBO, KL, log p(x|z) of the wake phase's minibatch (ELBO_METRICS). */
   readonly metrics: GPUBuffer;
+  /** The first step whose metrics or parameters held NaN or ±Inf (as SgvbStep's; checkOptimizerState() for the state). */
+  readonly nonFinite: NonFiniteFlags;
   /** Steps completed so far; the next step is number `step + 1`. */
   step = 0;
   readonly B: number;
@@ -66,6 +69,7 @@ export class WakeSleepStep {
   private readonly randomness: PhiloxNormalKernel[];
   private readonly learningRate: (step: number) => number;
   private readonly buffers: BufferSet;
+  private readonly stateChecks: KernelDispatch[];
 
   constructor(model: ModelBuffers, options: WakeSleepStepOptions) {
     const ctx = model.gpu;
@@ -130,7 +134,20 @@ export class WakeSleepStep {
     chainBackward(encoderChain, [encoder.x, ...encoder.hidden], dRaw, 'sleep');
 
     d.push(this.optimizer.dispatch);
+    // Last, on what the step leaves behind, as SgvbStep does.
+    this.nonFinite = new NonFiniteFlags(ctx, 'wake-sleep non-finite flags');
+    d.push(firstNonFinite(ctx, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.metrics }, flags: this.nonFinite }),
+      firstNonFinite(ctx, { N: layout.P, quantity: 'parameters', values: { buffer: model.params }, flags: this.nonFinite }));
+    this.stateChecks = Object.entries(this.optimizerState).map(([name, buffer]) =>
+      firstNonFinite(ctx, { N: layout.P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite }, `first_non_finite optimizer ${name}`));
     this.dispatches = d;
+  }
+
+  /** Queues a check of the optimizer state after the steps so far (SgvbStep.checkOptimizerState). */
+  checkOptimizerState(): void {
+    if (this.step === 0 || this.stateChecks.length === 0) return;
+    this.nonFinite.setStep(this.step);
+    submitDispatches(this.ctx, this.stateChecks, 'optimizer state check');
   }
 
   /** The launches of one step, in order (for benchmarks and debugging). */
@@ -146,6 +163,7 @@ export class WakeSleepStep {
     const next = this.step + 1;
     for (const k of this.randomness) k.setStep(next);
     this.optimizer.setStep(next, this.learningRate(next));
+    this.nonFinite.setStep(next);
     const encoder = this.ctx.device.createCommandEncoder({ label: `wake-sleep step ${next}` });
     recordInput(encoder);
     encodeDispatches(encoder, this.dispatches, 'wake-sleep step');
@@ -168,6 +186,7 @@ export class WakeSleepStep {
     this.dreams.decoder.destroy();
     this.dreams.encoder.destroy();
     this.buffers.destroy();
+    this.nonFinite.destroy();
     for (const b of Object.values(this.optimizerState)) b.destroy();
   }
 }

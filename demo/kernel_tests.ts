@@ -8,7 +8,7 @@ import { shaders } from './shaders.ts';
  * (a glob must be static text), so the bundle holds only these files.
  */
 const modules = import.meta.glob(
-  '../test/{matmul,activation,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
+  '../test/{matmul,activation,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,gaussian_mlp_likelihood,decoder_sample,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
 );
 const SUITES = Object.keys(modules).map((path) => path.replace(/^.*\/(\w+)\.test\.ts$/, '$1'));
 

@@ -1,12 +1,14 @@
-// gaussian_likelihood.wgsl — the Gaussian decoder of the paper's real-valued experiments (Frey Face): the mean
-// is sigmoid(logit) in (0, 1), and every output d has a learned log-variance s_d (a parameter, not a function
-// of z). log p(x | z) per datapoint and the gradients of the loss, fused in one pass.
+// gaussian_likelihood.wgsl — the shared-variance Gaussian decoder ('gaussian-shared-variance'; the paper's own
+// Gaussian decoder, whose variance depends on z, is gaussian_mlp_likelihood.wgsl): the mean is sigmoid(logit)
+// in (0, 1), and every output d has a learned log-variance v_d (a parameter, the same for every z), floored.
+// log p(x | z) per datapoint and the gradients of the loss, fused in one pass.
 //
-//   m = sigmoid(l),  r = x − m
+//   m = sigmoid(l),  s_d = max(v_d, F),  r = x − m          F = minLogVar, the floor on log σ²
 //   logp[b]          = Σ_d −½ ( log 2π + s_d + r² e^{−s_d} )
 //   dLogits[b, d]    = scale · ( −r e^{−s_d} · m (1 − m) )      = ∂(−scale · Σ_b logp[b]) / ∂l[b, d]
-//   dLogVar[b, d]    = scale · ½ ( 1 − r² e^{−s_d} )            = ∂(−scale · logp[b]) / ∂s_d, per datapoint;
-//                                                                 column_sum.wgsl sums it over b into ∂loss/∂s
+//   dLogVar[b, d]    = scale · ½ ( 1 − r² e^{−s_d} ) where v_d > F, else 0
+//                                                              = ∂(−scale · logp[b]) / ∂v_d, per datapoint;
+//                                                                column_sum.wgsl sums it over b into ∂loss/∂v
 // scale = 1/B for loss = −(1/B) Σ ELBO.
 //
 // Bindings:
@@ -16,7 +18,7 @@
 //   logp:    (B), written
 //   dLogits: (B, D), written
 //   dLogVar: (B, D), written
-//   params:  B, D, scale
+//   params:  B, D, scale, minLogVar
 //
 // One workgroup per datapoint, WG invocations striding over D, then a tree reduction in workgroup memory.
 // Dispatch: (B, 1, 1) workgroups of (WG, 1, 1); WG must be a power of two.
@@ -24,7 +26,7 @@
 // WG has no default: it is GAUSSIAN_LIKELIHOOD_WORKGROUP (src/kernels/gaussian_likelihood.ts), passed when the pipeline is made.
 override WG: u32;
 
-struct Params { B: u32, D: u32, scale: f32 }
+struct Params { B: u32, D: u32, scale: f32, minLogVar: f32 }
 
 const LOG_2PI: f32 = 1.8378770664093453;
 
@@ -52,13 +54,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var sum = 0.0;
   for (var d = lid; d < params.D; d += WG) {
     let m = sigmoid(logits[row + d]);
-    let s = logVar[d];
+    let v = logVar[d];
+    let s = max(v, params.minLogVar);
     let r = x[row + d] - m;
     let inverseVariance = exp(-s);
     let squared = r * r * inverseVariance;
     sum += -0.5 * (LOG_2PI + s + squared);
     dLogits[row + d] = params.scale * (-r * inverseVariance * m * (1.0 - m));
-    dLogVar[row + d] = params.scale * 0.5 * (1.0 - squared);
+    dLogVar[row + d] = select(0.0, params.scale * 0.5 * (1.0 - squared), v > params.minLogVar);
   }
   partial[lid] = sum;
   workgroupBarrier();

@@ -37,6 +37,8 @@ export { urlSource, type UrlSourceOptions } from './data/url_source.ts';
 export { streamSource, type StreamSourceOptions } from './data/stream_source.ts';
 export { syntheticSource, type SyntheticOptions } from './data/synthetic_source.ts';
 export { loadRows, rowLengthOf } from './data/read_rows.ts';
+export { bitsPerDimension, dequantizeRowsOnce, DEQUANTIZATION_LEVELS } from './data/dequantization.ts';
+export { LIKELIHOODS, DEFAULT_MIN_LOG_VARIANCE, type Likelihood } from './model/vae_architecture.ts';
 export { DataFormatError } from './data/idx.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';

@@ -72,6 +72,7 @@ test('aevb eval, sample and paper refuse bad arguments with a message', async ()
     [['eval', '--checkpoint', missing, '--k', '0'], '--k must be an integer ≥ 1'],
     [['sample', '--checkpoint', missing], 'cannot read the checkpoint'],
     [['paper', '--latent', '0'], '--latent must be an integer ≥ 1'],
+    [['paper', '--method', 'em'], 'Allowed choices are sgvb, wake-sleep, both'],
   ] as Array<[string[], string]>) {
     const { code, stderr } = await aevb(...args);
     assert.is(code, 1, args.join(' '));

@@ -7,6 +7,7 @@ import { decode } from 'fast-png';
 import { lineChartLayout, lineChartSvg, type ChartLayout, type LineChart, type Tick } from '../src/io/line_chart.ts';
 import { renderLineChart } from '../src/io/line_chart_png.node.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../src/io/training_curves.ts';
+import { overlaidBounds } from '../src/cli/paper_command.node.ts';
 
 const rising = (from: number, to: number, n: number, log: boolean): Array<[number, number]> =>
   Array.from({ length: n }, (_, i) => {
@@ -140,6 +141,14 @@ test('metrics records become the run\'s ELBO series, in legend order; a run with
   assert.equal(paper.series.map((s) => s.name), ['train', 'test']);
   assert.is(paper.xScale, 'log');
   assert.throws(() => trainingCurvesChart([{ type: 'start' }], { title: 'empty run' }), /no ELBO records to plot for 'empty run'/);
+});
+
+test("aevb paper --method both: both runs' train and test bounds in one chart, named after their method", () => {
+  const run = (test: number): MetricsRecord[] => [{ type: 'test', samples: 100, test_elbo: test }, { type: 'train_bound', samples: 100, train_elbo: test + 1 }];
+  const chart = overlaidBounds('Figure 2', [{ name: 'AEVB', records: run(-150) }, { name: 'wake-sleep', records: run(-170) }]);
+  assert.equal(chart.series.map((s) => s.name), ['AEVB train', 'AEVB test', 'wake-sleep train', 'wake-sleep test']);
+  assert.equal(chart.series.map((s) => s.points[0][1]), [-149, -150, -169, -170]);
+  assert.is(chart.xScale, 'log');
 });
 
 test.run();

@@ -24,6 +24,8 @@ const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
   { arch: { D: 9, hidden: [6, 4], Z: 3, activation: 'softplus' }, B: 5 },
   { arch: { D: 784, hidden: [500], Z: 20, activation: 'relu' }, B: 100 },
   { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'gaussian' }, B: 4 },
+  { arch: { D: 9, hidden: [6, 5], Z: 3, activation: 'softplus', likelihood: 'gaussian', minLogVariance: -0.5 }, B: 4 }, // a floor that binds
+  { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'gaussian-shared-variance', minLogVariance: -0.05 }, B: 4 },
 ];
 
 test('the parameter layout names the same tensors, shapes and order as the reference', () => {
@@ -36,12 +38,18 @@ test('the parameter layout names the same tensors, shapes and order as the refer
   }
 });
 
+/** Data for `arch`: grey levels in [0, 1] for a Gaussian decoder, else binary pixels (1 with probability p). */
+function dataFor(arch: VaeArchitecture, seed: number, n: number, p: number): Float64Array {
+  const u = seededUniform(seed, n);
+  return arch.likelihood === undefined || arch.likelihood === 'bernoulli' ? u.map((v) => (v < p ? 1 : 0)) : f32(u);
+}
+
 /** The reference runs on the float32-rounded inputs the GPU saw. */
 const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
 
 /** A model of `arch` on the suite's device; each test writes its own parameters over the initial ones. */
 function modelOf(gpu: GpuContext, arch: VaeArchitecture): Promise<Vae> {
-  return Vae.create({ D: arch.D, hidden: arch.hidden, latent: arch.Z, activation: arch.activation, likelihood: arch.likelihood, init: 'glorot', seed: 1 }, { gpu });
+  return Vae.create({ D: arch.D, hidden: arch.hidden, latent: arch.Z, activation: arch.activation, likelihood: arch.likelihood, minLogVariance: arch.minLogVariance, init: 'glorot', seed: 1 }, { gpu });
 }
 
 /** Writes parameters and ε into a fixed-noise step and submits it on the minibatch x. */
@@ -102,7 +110,7 @@ for (const { arch, B } of MODELS) {
       try {
         const layout = model.layout;
         const params = initialParameters(layout);
-        const x = seededUniform(7, B * arch.D).map((v) => (v < 0.3 ? 1 : 0));
+        const x = dataFor(arch, 7, B * arch.D, 0.3);
         const eps = seededNormal(8, B * arch.Z);
         runStep(gpu, step, params, x, eps);
         const expected = vaeLossAndGradients(arch, byName(layout, f32(params)), x, f32(eps), B);
@@ -136,14 +144,14 @@ for (const { arch, B } of MODELS) {
   }
 }
 
-for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) test(`a step with estimator ${estimator} and β = ${beta} on the KL has the reference gradients`, async ({ gpu }) => {
-  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
+for (const [beta, estimator, likelihood] of [[0.3, 'B', 'bernoulli'], [1, 'A', 'bernoulli'], [0.5, 'A', 'bernoulli'], [1, 'A', 'gaussian'], [1, 'A', 'gaussian-shared-variance']] as const) test(`a step with estimator ${estimator} and β = ${beta} on the KL, ${likelihood} decoder, has the reference gradients`, async ({ gpu }) => {
+  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood };
   const B = 3;
   const model = await modelOf(gpu, arch);
   const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.sgd, seed: 1, noise: 'fixed', klWeight: (t) => (t === 1 ? beta : 1), estimator });
   try {
     const params = initialParameters(model.layout);
-    const x = seededUniform(9, B * arch.D).map((v) => (v < 0.5 ? 1 : 0));
+    const x = dataFor(arch, 9, B * arch.D, 0.5);
     const eps = seededNormal(10, B * arch.Z);
     runStep(gpu, step, params, x, eps);
     const expected = vaeLossAndGradients(arch, byName(model.layout, f32(params)), x, f32(eps), B, beta, estimator);
@@ -156,8 +164,8 @@ for (const [beta, estimator] of [[0.3, 'B'], [1, 'A'], [0.5, 'A']] as const) tes
   }
 });
 
-test('a step on the IWAE objective (k = 3) has the reference gradients', async ({ gpu }) => {
-  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh' };
+for (const likelihood of ['bernoulli', 'gaussian', 'gaussian-shared-variance'] as const) test(`a step on the IWAE objective (k = 3), ${likelihood} decoder, has the reference gradients`, async ({ gpu }) => {
+  const arch: VaeArchitecture = { D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood };
   const [points, k] = [2, 3];
   const B = points * k;
   const model = await modelOf(gpu, arch);
@@ -165,12 +173,12 @@ test('a step on the IWAE objective (k = 3) has the reference gradients', async (
   try {
     const params = initialParameters(model.layout);
     // Each datapoint's row repeated k times, as the trainer lays L samples per point out.
-    const xPoints = seededUniform(19, points * arch.D).map((v) => (v < 0.5 ? 1 : 0));
+    const xPoints = dataFor(arch, 19, points * arch.D, 0.5);
     const x = Float64Array.from({ length: B * arch.D }, (_, i) => xPoints[Math.floor(i / (k * arch.D)) * arch.D + (i % arch.D)]);
     const eps = seededNormal(20, B * arch.Z);
     runStep(gpu, step, params, x, eps);
     const expected = vaeLossAndGradients(arch, byName(model.layout, f32(params)), x, f32(eps), B, 1, 'A', k);
-    checkGradients(await runAndRead(gpu, [], step.grads, model.layout.P), expected.grads, model.layout, 'IWAE k=3:');
+    checkGradients(await runAndRead(gpu, [], step.grads, model.layout.P), expected.grads, model.layout, `IWAE k=3, ${likelihood}:`);
   } finally {
     step.destroy();
     model.destroy();

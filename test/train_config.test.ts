@@ -20,6 +20,9 @@ test('the defaults are the table\'s and pass validation', () => {
   assert.is(DEFAULT_TRAIN_CONFIG.optimizer, 'adam');
   validateTrainConfig(DEFAULT_TRAIN_CONFIG);
   validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, lr: 0.5, hidden: [], seed: 0, klWarmup: 0, weightDecay: 0, beta: 0 });
+  validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, objective: 'iwae', samplesPerPoint: 5, likelihood: 'gaussian' });
+  const { minLogVariance: _, ...older } = DEFAULT_TRAIN_CONFIG; // a config written before the floor existed
+  validateTrainConfig(older);
 });
 
 for (const [change, expected] of [
@@ -40,9 +43,13 @@ for (const [change, expected] of [
   [{ klWarmup: -1 }, 'klWarmup must be an integer ≥ 0, got -1'],
   [{ seed: 2 ** 53 }, 'seed must be an integer ≥ 0, got 9007199254740992'],
   [{ estimator: 'C' }, "estimator must be one of A, B, got 'C'"],
-  [{ likelihood: 'poisson' }, "likelihood must be one of bernoulli, gaussian, got 'poisson'"],
+  [{ likelihood: 'poisson' }, "likelihood must be one of bernoulli, gaussian, gaussian-shared-variance, got 'poisson'"],
+  [{ method: 'wake-sleep', objective: 'iwae', samplesPerPoint: 3 }, 'iwae objective is an SGVB bound: it does not apply to wake-sleep'],
+  [{ method: 'em' }, "method must be one of sgvb, wake-sleep, got 'em'"],
+  [{ dequantize: 'gaussian' }, "dequantize must be one of none, uniform, got 'gaussian'"],
+  [{ minLogVariance: -41 }, 'minLogVariance must be a number in [-40, 10), got -41'],
+  [{ minLogVariance: Number.NEGATIVE_INFINITY }, 'minLogVariance must be a number in [-40, 10), got -Infinity'],
   [{ objective: 'iwae' }, 'the iwae objective needs samplesPerPoint (k) ≥ 2, got 1'],
-  [{ objective: 'iwae', samplesPerPoint: 5, likelihood: 'gaussian' }, 'iwae objective is implemented for the bernoulli likelihood only'],
   [{ batch: 1000, samplesPerPoint: 100 }, 'batch × samplesPerPoint must be an integer from 1 to 65535, got 100000'],
 ] as Array<[Partial<Record<keyof TrainConfig, unknown>>, string]>) {
   test(`${JSON.stringify(change)} is refused`, () => {

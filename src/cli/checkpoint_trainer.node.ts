@@ -20,7 +20,8 @@ export async function testSetOf(checkpoint: Checkpoint, override: string | undef
   const data = plan?.data ?? null;
   const path: string | null = override ?? data?.test ?? null;
   if (path === null && data?.train) return null;
-  const set = await loadTestSet(path, { format: (data?.format ?? 'auto') as DataFormat, dim: data?.dim ?? undefined, binarize: plan?.binarize ?? true });
+  const set = await loadTestSet(path, { format: (data?.format ?? 'auto') as DataFormat, dim: data?.dim ?? undefined, binarize: plan?.binarize ?? true,
+    dequantize: checkpoint.snapshot.config.dequantize === 'uniform' });
   const D = checkpoint.snapshot.config.D;
   if (set.D !== D) throw new Error(`${set.name}: test rows have ${set.D} values, but the checkpoint's model expects D = ${D}`);
   return set;

@@ -4,6 +4,7 @@ import { mnistFile } from '../data/mnist.node.ts';
 import { fileSource } from '../data/file_source.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
 import { binarizeRowsOnce, loadRows, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
+import { dequantizeRowsOnce } from '../data/dequantization.ts';
 import { splitValidation } from '../data/validation_split.ts';
 import { remoteSourceFor } from '../data/remote_source.node.ts';
 import type { RowSource } from '../data/row_source.ts';
@@ -16,6 +17,8 @@ export interface DataSettings {
   format: DataFormat;
   dim: number | undefined;
   binarize: boolean;
+  /** Dequantize the evaluation sets once (a run with config.dequantize 'uniform'); absent: no. */
+  dequantize?: boolean;
   seed: number;
   /** Hold out this share of the training rows for validation (by seed), or null. */
   validationSplit: number | null;
@@ -49,10 +52,10 @@ export function sourceFor(path: string, d: Pick<DataSettings, 'format' | 'dim' |
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
-export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize'>): Promise<{ values: Float32Array; D: number; name: string }> {
+export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize' | 'dequantize'>): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? mnistFile('test');
   const rows = await readAllRows(sourceFor(name, { format: d.format, dim: d.dim, seed: 0 }));
-  return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : rows.values, D: rows.D, name };
+  return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : d.dequantize ? dequantizeRowsOnce(rows.values) : rows.values, D: rows.D, name };
 }
 
 /** Validation rows held in memory at most: a held-out share of an unbounded stream stops here. */
@@ -66,7 +69,7 @@ export async function setUpData(d: DataSettings): Promise<RunData> {
   if (d.validationSplit !== null) {
     const split = splitValidation(train, { fraction: d.validationSplit, seed: d.seed });
     train = split.train;
-    validation = await loadRows(split.validation, { maxRows: MAX_VALIDATION_ROWS, binarize: d.binarize });
+    validation = await loadRows(split.validation, { maxRows: MAX_VALIDATION_ROWS, binarize: d.binarize, dequantize: d.dequantize });
   }
   const testPath = mnist ? null : d.testData;
   const D = await rowLengthOf(train);

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
 import { CountProgress } from './progress.node.ts';
+import { bitsPerDimension, DEQUANTIZATION_LEVELS } from '../data/dequantization.ts';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -37,6 +38,11 @@ export function evalCommand(): Command {
         const result = {
           checkpoint: o.checkpoint, step: checkpoint.snapshot.step, test_points: elbo.rows, test_elbo: elbo.elbo, kl: elbo.kl, logp: elbo.logp,
           log_px: logPx.logPx, k: o.k, log_px_points: points, log_px_seconds: seconds, active_units: units.count, latent: config.latent,
+          // A model of dequantized 8-bit values: the bounds of the bytes themselves (change of variables), and in bits/dim.
+          ...(config.dequantize === 'uniform' ? {
+            test_elbo_bytes: elbo.elbo - config.D * Math.log(DEQUANTIZATION_LEVELS), test_elbo_bits_per_dim: bitsPerDimension(elbo.elbo, config.D),
+            log_px_bytes: logPx.logPx - config.D * Math.log(DEQUANTIZATION_LEVELS), log_px_bits_per_dim: bitsPerDimension(logPx.logPx, config.D),
+          } : {}),
         };
         if (o.json) {
           console.log(JSON.stringify(result));
@@ -44,6 +50,10 @@ export function evalCommand(): Command {
           console.log(`checkpoint            ${o.checkpoint} (step ${result.step})`);
           console.log(`test ELBO             ${elbo.elbo.toFixed(2)} nats  (${elbo.rows} points; KL ${elbo.kl.toFixed(2)}, log p(x|z) ${elbo.logp.toFixed(2)})`);
           console.log(`log p(x), k = ${String(o.k).padEnd(7)} ${logPx.logPx.toFixed(2)} nats  (first ${points} points, ${seconds.toFixed(0)} s)`);
+          if (config.dequantize === 'uniform') {
+            const bytes = (nats: number) => `${(nats - config.D * Math.log(DEQUANTIZATION_LEVELS)).toFixed(2)} nats = ${bitsPerDimension(nats, config.D).toFixed(4)} bits/dim`;
+            console.log(`of the 8-bit values   ELBO ${bytes(elbo.elbo)}; log p(x) ${bytes(logPx.logPx)}  (dequantized: − D ln 256)`);
+          }
           console.log(`active units          ${units.count} of ${config.latent}  (Var_x E[z_j|x] > 0.01)`);
         }
       } finally {

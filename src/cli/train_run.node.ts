@@ -110,7 +110,8 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
 }
 
 async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null, given: Set<string>, seed: number): Promise<void> {
-  const data = await setUpData({ ...run, seed });
+  const dequantize = (checkpoint?.snapshot.config.dequantize ?? requested.dequantize) === 'uniform'; // the evaluation sets' too
+  const data = await setUpData({ ...run, seed, dequantize });
   const config = checkpoint === null ? { ...requested, D: data.D } : resumedConfig(requested, checkpoint, given, run.resume!);
   if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
   validateTrainConfig(config);
@@ -120,7 +121,7 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     const report = new TrainReport(run.out, plan, config.batch, checkpoint?.run?.stepsPerEpoch ?? (data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch)), run.resume);
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
-      `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, estimator ${config.estimator}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : 'grey levels'}`);
+      `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
     report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
     writeResolvedConfig(run, config);
@@ -130,7 +131,7 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
     if (data.validation !== null) evaluate.validation = data.validation;
     if (run.earlyStop !== null && data.validation === null) throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
     // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
-    if ((run.trainBoundRows ?? 0) > 0) evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize });
+    if ((run.trainBoundRows ?? 0) > 0) evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize, dequantize });
 
     // Ctrl-C and SIGTERM stop the run: the steps queued finish, a checkpoint is written, the exit code says so.
     const stop = new AbortController();

@@ -1,4 +1,5 @@
 /** Helpers over a row source that need more than one block: its row length, or all of it in memory. */
+import { dequantizeRowsOnce } from './dequantization.ts';
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 import type { RowSource } from './row_source.ts';
@@ -42,13 +43,14 @@ export function binarizeRowsOnce(values: Float32Array, seed: number): Float32Arr
 
 /**
  * The rows of one pass of `source` in memory (at most `maxRows`), scaled into [0, 1] and — with `binarize` —
- * binarized once with the fixed protocol seed, so every run is scored on the same binary images. For
+ * binarized once with the fixed protocol seed, so every run is scored on the same binary images (likewise
+ * `dequantize`: uniformly dequantized once, dequantization.ts). For
  * evaluation sets, which are small enough to hold.
  *
  * @example
  * const test = await loadRows(mnistSource('test'), { binarize: true });
  */
-export async function loadRows(source: RowSource, options: { maxRows?: number; binarize?: boolean } = {}): Promise<Float32Array> {
+export async function loadRows(source: RowSource, options: { maxRows?: number; binarize?: boolean; dequantize?: boolean } = {}): Promise<Float32Array> {
   const { values } = await readAllRows(source, options.maxRows);
-  return options.binarize ? binarizeRowsOnce(values, TEST_BINARIZATION_SEED) : values;
+  return options.binarize ? binarizeRowsOnce(values, TEST_BINARIZATION_SEED) : options.dequantize ? dequantizeRowsOnce(values) : values;
 }

@@ -10,21 +10,31 @@ import { submitDispatches } from '../kernels/kernel.ts';
 import type { ModelBuffers } from '../model/model_buffers.ts';
 import { VaeDecoder } from '../model/vae_decoder.ts';
 import { VaeForward } from '../model/vae_forward.ts';
+import { decoderOutputs, type VaeArchitecture } from '../model/vae_architecture.ts';
 import { philoxNormals } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 
 const sigmoid = (l: number) => (l >= 0 ? 1 / (1 + Math.exp(-l)) : Math.exp(l) / (1 + Math.exp(l)));
 
-/** Decoder means sigmoid(logits) for the given latents (n × Z). */
+/** sigmoid of the mean logits of n rows of decoder output (n × decoderOutputs): the first D of each row. */
+function meansOf(arch: VaeArchitecture, out: Float32Array, n: number): Float32Array {
+  const { D } = arch;
+  const width = decoderOutputs(arch);
+  const means = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) means[i * D + d] = sigmoid(out[i * width + d]);
+  return means;
+}
+
+/** Decoder means sigmoid(mean logits) for the given latents (n × Z). */
 export async function decoderMeans(model: ModelBuffers, z: Float32Array): Promise<Float32Array> {
-  const { D, Z } = model.architecture;
+  const { Z } = model.architecture;
   const n = z.length / Z;
   if (!Number.isInteger(n) || n === 0) throw new Error(`aevb: latents to decode must be whole rows of Z = ${Z} values, got ${z.length} floats`);
   const decoder = new VaeDecoder(model, n, 'decode');
   try {
     model.gpu.device.queue.writeBuffer(decoder.z, 0, z);
     submitDispatches(model.gpu, decoder.dispatches, 'decode');
-    return (await readFloat32(model.gpu, { buffer: decoder.logits }, n * D)).map(sigmoid);
+    return meansOf(model.architecture, await readFloat32(model.gpu, { buffer: decoder.logits }, n * decoderOutputs(model.architecture)), n);
   } finally {
     decoder.destroy();
   }
@@ -39,7 +49,7 @@ export async function reconstructions(model: ModelBuffers, data: Float32Array): 
   try {
     model.gpu.device.queue.writeBuffer(forward.encoder.x, 0, data);
     submitDispatches(model.gpu, forward.dispatches, 'reconstruct');
-    return (await readFloat32(model.gpu, { buffer: forward.decoder.logits }, n * D)).map(sigmoid);
+    return meansOf(model.architecture, await readFloat32(model.gpu, { buffer: forward.decoder.logits }, n * decoderOutputs(model.architecture)), n);
   } finally {
     forward.destroy();
   }

@@ -1,5 +1,6 @@
-/** A chain of dense layers recorded as launches: each layer reads the previous one's output. */
-import { denseForward } from '../kernels/matmul.ts';
+/** A chain of dense layers recorded as launches: each layer reads the previous one's output; and its backward. */
+import { denseBackwardInput, denseBackwardWeight, denseForward } from '../kernels/matmul.ts';
+import { columnSum } from '../kernels/column_sum.ts';
 import type { KernelDispatch } from '../kernels/kernel.ts';
 import type { BufferSet } from './buffer_set.ts';
 import { tensorIn, type ModelBuffers } from './model_buffers.ts';
@@ -25,4 +26,28 @@ export function denseChain(
     x = y;
   });
   return hidden;
+}
+
+/**
+ * Backward through dense layers over B rows, last first: layer i read `inputs[i]` and has ∂loss/∂pre in
+ * `dPre[i]` (the last one's given). Each writes (never accumulates) its weight and bias gradients into `grads`
+ * (P, laid out as the parameters) and, into dPre[i − 1] (or `dInput` for the first layer, unless null), the
+ * gradient into its input times the derivative of the activation that made it.
+ */
+export function denseChainBackward(
+  model: ModelBuffers, layers: readonly DenseLayer[], B: number,
+  io: { inputs: GPUBuffer[]; dPre: GPUBuffer[]; dInput: GPUBuffer | null; grads: GPUBuffer; into: KernelDispatch[] },
+): void {
+  const { gpu, layout, params } = model;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i];
+    const x = { buffer: io.inputs[i] };
+    io.into.push(denseBackwardWeight(gpu, { B, inputs: l.inputs, outputs: l.outputs, x, dPre: { buffer: io.dPre[i] }, dWeight: tensorIn(layout, io.grads, `${l.name}.weight`) }, `${l.name} dW`));
+    io.into.push(columnSum(gpu, { M: B, N: l.outputs, a: { buffer: io.dPre[i] }, out: tensorIn(layout, io.grads, `${l.name}.bias`) }, `${l.name} db`));
+    const dx = i === 0 ? io.dInput : io.dPre[i - 1];
+    if (dx !== null) {
+      io.into.push(denseBackwardInput(gpu, { B, inputs: l.inputs, outputs: l.outputs, dPre: { buffer: io.dPre[i] }, weight: tensorIn(layout, params, `${l.name}.weight`),
+        x, dx: { buffer: dx }, inputActivation: i === 0 ? 'identity' : layers[i - 1].activation }, `${l.name} dX`));
+    }
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { allLayers, vaeLayers, type VaeArchitecture } from './vae_architecture.ts';
 
-/** The Gaussian decoder's learned log-variances, one per output (D). */
+/** The shared-variance Gaussian decoder's learned log-variances, one per output (D). */
 export const DECODER_LOG_VARIANCE = 'decoder.logvar';
 
 /** Floats per alignment unit: 256 bytes, the largest minStorageBufferOffsetAlignment WebGPU allows. */
@@ -39,7 +39,7 @@ export function parameterLayout(arch: VaeArchitecture): ParameterLayout {
     add(`${layer.name}.weight`, [layer.inputs, layer.outputs]);
     add(`${layer.name}.bias`, [layer.outputs]);
   }
-  if (arch.likelihood === 'gaussian') add(DECODER_LOG_VARIANCE, [arch.D]);
+  if (arch.likelihood === 'gaussian-shared-variance') add(DECODER_LOG_VARIANCE, [arch.D]);
   const index = new Map(entries.map((e) => [e.name, e]));
   return {
     entries,

@@ -22,8 +22,8 @@ import { decoderMeans, manifoldLatents, priorLatents, reconstructions } from '..
 import { INIT_SCHEMES, initialParameters, type InitScheme } from './initialization.ts';
 import type { ModelBuffers } from './model_buffers.ts';
 import { packTensors, unpackTensors, type NamedTensor } from './named_tensors.ts';
-import { parameterLayout, type ParameterLayout } from './parameter_layout.ts';
-import type { VaeArchitecture } from './vae_architecture.ts';
+import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from './parameter_layout.ts';
+import { LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Likelihood, type VaeArchitecture } from './vae_architecture.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
 export interface ModelConfig {
@@ -35,8 +35,13 @@ export interface ModelConfig {
   latent: number;
   /** Activation of the hidden layers. */
   activation: Activation;
-  /** p(x|z): 'bernoulli' (default, binary data) or 'gaussian' (real values in [0, 1], learned variances). */
-  likelihood?: 'bernoulli' | 'gaussian';
+  /**
+   * p(x|z) (LIKELIHOODS): 'bernoulli' (default, binary data), 'gaussian' (the paper's: the decoder outputs the
+   * mean and log σ² of each value, in [0, 1]) or 'gaussian-shared-variance' (one learned log σ² per value).
+   */
+  likelihood?: Likelihood;
+  /** The Gaussian decoders' floor on log σ² (default DEFAULT_MIN_LOG_VARIANCE, ≈ −13.58); ignored by 'bernoulli'. */
+  minLogVariance?: number;
   /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
   init: InitScheme;
   /** Seeds the initialisation, and the ε of evaluate() / logPx() and the z of sample() unless they are given one. */
@@ -89,6 +94,10 @@ export class Vae implements ModelBuffers {
    */
   static fromCheckpoint(checkpoint: ModelSnapshot | { snapshot: ModelSnapshot }, options: VaeOptions & { source?: string } = {}): Promise<Vae> {
     const snapshot = 'snapshot' in checkpoint ? checkpoint.snapshot : checkpoint;
+    if (snapshot.config.likelihood === 'gaussian' && snapshot.tensors.some((t) => t.name === DECODER_LOG_VARIANCE)) {
+      return Promise.reject(new Error(`aevb: ${options.source ?? 'checkpoint'} holds a '${DECODER_LOG_VARIANCE}' tensor: it was written when likelihood 'gaussian' meant one ` +
+        "learned variance per pixel, which is now 'gaussian-shared-variance' ('gaussian' is the paper's decoder, whose variance depends on z); set its config's likelihood to 'gaussian-shared-variance'"));
+    }
     return Vae.make(snapshot.config, options, (vae) => vae.write(packTensors(vae.layout, snapshot.tensors, options.source ?? 'checkpoint')));
   }
 
@@ -97,8 +106,8 @@ export class Vae implements ModelBuffers {
     const gpu = options.gpu ?? (await acquireDevice(options.acquire));
     let vae: Vae | null = null;
     try {
-      const { D, hidden, latent, activation, likelihood = 'bernoulli', init, seed } = config;
-      vae = new Vae(gpu, { D, hidden: [...hidden], latent, activation, likelihood, init, seed }, options.gpu === undefined);
+      const { D, hidden, latent, activation, likelihood = 'bernoulli', minLogVariance, init, seed } = config;
+      vae = new Vae(gpu, { D, hidden: [...hidden], latent, activation, likelihood, minLogVariance, init, seed }, options.gpu === undefined);
       fill(vae);
       return vae;
     } catch (error) {
@@ -186,7 +195,7 @@ export class Vae implements ModelBuffers {
 
 /** The network's shape as the plans read it (latent → Z; the likelihood defaults to bernoulli). */
 export function modelArchitecture(config: ModelConfig): VaeArchitecture {
-  return { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood ?? 'bernoulli' };
+  return { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood ?? 'bernoulli', minLogVariance: config.minLogVariance };
 }
 
 /** Throws a message naming the field and the value when a model setting is out of range. */
@@ -199,6 +208,10 @@ export function validateModelConfig(c: ModelConfig): void {
   size('latent', c.latent, 4096);
   if (!ACTIVATIONS.includes(c.activation)) throw new Error(`aevb: activation must be one of ${ACTIVATIONS.join(', ')}, got '${c.activation}'`);
   if (!INIT_SCHEMES.includes(c.init)) throw new Error(`aevb: init must be one of ${INIT_SCHEMES.join(', ')}, got '${c.init}'`);
-  if (c.likelihood !== undefined && c.likelihood !== 'bernoulli' && c.likelihood !== 'gaussian') throw new Error(`aevb: likelihood must be bernoulli or gaussian, got '${c.likelihood}'`);
+  if (c.likelihood !== undefined && !LIKELIHOODS.includes(c.likelihood)) throw new Error(`aevb: likelihood must be one of ${LIKELIHOODS.join(', ')}, got '${c.likelihood}'`);
+  const floor = c.minLogVariance;
+  if (floor !== undefined && !(Number.isFinite(floor) && floor >= MIN_LOG_VARIANCE_RANGE[0] && floor < MIN_LOG_VARIANCE_RANGE[1])) {
+    throw new Error(`aevb: minLogVariance must be a number in [${MIN_LOG_VARIANCE_RANGE.join(', ')}), got ${floor}`);
+  }
   if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
 }

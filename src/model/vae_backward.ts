@@ -9,11 +9,11 @@
  * through the launches the loss hands to plan(). Gradients of activations hold ∂loss/∂(pre-activation).
  */
 import type { KernelDispatch } from '../kernels/kernel.ts';
-import { denseBackwardInput, denseBackwardWeight } from '../kernels/matmul.ts';
 import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward } from '../kernels/gaussian_head.ts';
 import { reparameterizeBackward } from '../kernels/reparameterize.ts';
 import { BufferSet } from './buffer_set.ts';
+import { denseChainBackward } from './dense_chain.ts';
 import { tensorIn, type ModelBuffers } from './model_buffers.ts';
 import { DECODER_LOG_VARIANCE } from './parameter_layout.ts';
 import { vaeLayers, type DenseLayer } from './vae_architecture.ts';
@@ -80,25 +80,9 @@ export class VaeBackward {
     return d;
   }
 
-  /**
-   * Backward through dense layers, last first: layer i read `inputs[i]` and has ∂loss/∂pre in `dPre[i]` (the
-   * last one's given). Each writes its weight and bias gradients and, into dPre[i − 1] (or `dInput` for the
-   * first layer, unless null), the gradient into its input times the derivative of the activation that made it.
-   */
+  /** Backward through dense layers (denseChainBackward) into this pass's gradients. */
   private chain(into: KernelDispatch[], layers: DenseLayer[], inputs: GPUBuffer[], dPre: GPUBuffer[], dInput: GPUBuffer | null): void {
-    const { gpu, layout, params } = this.model;
-    const B = this.forward.B;
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const l = layers[i];
-      const x = { buffer: inputs[i] };
-      into.push(denseBackwardWeight(gpu, { B, inputs: l.inputs, outputs: l.outputs, x, dPre: { buffer: dPre[i] }, dWeight: this.gradient(`${l.name}.weight`) }, `${l.name} dW`));
-      into.push(columnSum(gpu, { M: B, N: l.outputs, a: { buffer: dPre[i] }, out: this.gradient(`${l.name}.bias`) }, `${l.name} db`));
-      const dx = i === 0 ? dInput : dPre[i - 1];
-      if (dx !== null) {
-        into.push(denseBackwardInput(gpu, { B, inputs: l.inputs, outputs: l.outputs, dPre: { buffer: dPre[i] }, weight: tensorIn(layout, params, `${l.name}.weight`),
-          x, dx: { buffer: dx }, inputActivation: i === 0 ? 'identity' : layers[i - 1].activation }, `${l.name} dX`));
-      }
-    }
+    denseChainBackward(this.model, layers, this.forward.B, { inputs, dPre, dInput, grads: this.grads, into });
   }
 
   private gradient(name: string) {

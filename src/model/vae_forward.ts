@@ -1,7 +1,7 @@
 /**
  * The forward pass of the VAE for a minibatch of B rows, as recorded kernel launches:
  *   encoder (x → stats) → [ε ← Philox] → z = μ + σ ε → decoder (z → logits)
- *   → log p(x|z) per row (Bernoulli, or Gaussian with learned log-variances) and ∂loss/∂logits (scale 1/B)
+ *   → log p(x|z) per row (Bernoulli, or one of the Gaussian decoders) and ∂loss/∂logits (scale 1/B)
  * The likelihood kernel is fused with its gradient, so its gradient outputs belong to this pass. The KL term
  * is the caller's: in a training step its gradient joins the backward pass at the latent layer (VaeBackward).
  * Shapes: docs/conventions.md.
@@ -10,11 +10,13 @@ import type { KernelDispatch } from '../kernels/kernel.ts';
 import { reparameterizeForward } from '../kernels/reparameterize.ts';
 import { bernoulliLikelihood } from '../kernels/bernoulli_likelihood.ts';
 import { gaussianLikelihood } from '../kernels/gaussian_likelihood.ts';
+import { gaussianMlpLikelihood } from '../kernels/gaussian_mlp_likelihood.ts';
 import { philoxNormal, type PhiloxNormalKernel } from '../kernels/philox_normal.ts';
 import { BufferSet } from './buffer_set.ts';
 import { tensorIn, type ModelBuffers } from './model_buffers.ts';
 import { DECODER_LOG_VARIANCE } from './parameter_layout.ts';
 import { VaeDecoder } from './vae_decoder.ts';
+import { decoderOutputs, minLogVarianceOf } from './vae_architecture.ts';
 import { VaeEncoder } from './vae_encoder.ts';
 
 export interface VaeForwardOptions {
@@ -36,9 +38,9 @@ export class VaeForward {
   readonly eps: GPUBuffer;
   /** log p(x|z) per row (B). */
   readonly logp: GPUBuffer;
-  /** ∂loss/∂logits (B, D), written with log p by the likelihood kernel. */
+  /** ∂loss/∂(decoder output), laid out as `decoder.logits` (B, decoderOutputs), written with log p by the likelihood kernel. */
   readonly dLogits: GPUBuffer;
-  /** Gaussian decoder only: ∂loss/∂log σ² per datapoint and output (B, D), to be summed over the batch. */
+  /** Shared-variance Gaussian decoder only: ∂loss/∂log σ² per datapoint and output (B, D), to be summed over the batch. */
   readonly dLogVarRows: GPUBuffer | null = null;
   /** [ε ←] Philox, z = μ + σ ε, the decoder and the likelihood: what a new sample of z repeats. */
   readonly sampleDispatches: KernelDispatch[] = [];
@@ -55,7 +57,7 @@ export class VaeForward {
     this.decoder = new VaeDecoder(model, B, label);
     this.eps = this.buffers.storage(`${label} eps`, B * Z);
     this.logp = this.buffers.storage(`${label} logp`, B);
-    this.dLogits = this.buffers.storage(`${label} dLogits`, B * D);
+    this.dLogits = this.buffers.storage(`${label} dLogits`, B * decoderOutputs(arch));
     const d = this.sampleDispatches;
     this.noise = options.noise === null
       ? null
@@ -66,9 +68,12 @@ export class VaeForward {
     const scale = options.likelihoodScale ?? 1 / B;
     const logits = { buffer: this.decoder.logits };
     const x = { buffer: this.encoder.x };
+    const minLogVar = minLogVarianceOf(arch);
     if (arch.likelihood === 'gaussian') {
+      d.push(gaussianMlpLikelihood(gpu, { B, D, scale, minLogVar, out: logits, x, logp: { buffer: this.logp }, dOut: { buffer: this.dLogits } }));
+    } else if (arch.likelihood === 'gaussian-shared-variance') {
       this.dLogVarRows = this.buffers.storage(`${label} dLogVar rows`, B * D);
-      d.push(gaussianLikelihood(gpu, { B, D, scale, logits, x, logVar: tensorIn(model.layout, model.params, DECODER_LOG_VARIANCE),
+      d.push(gaussianLikelihood(gpu, { B, D, scale, minLogVar, logits, x, logVar: tensorIn(model.layout, model.params, DECODER_LOG_VARIANCE),
         logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits }, dLogVar: { buffer: this.dLogVarRows } }));
     } else {
       d.push(bernoulliLikelihood(gpu, { B, D, scale, logits, x, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));

@@ -29,4 +29,12 @@ export const RANDOM_STREAMS = {
   shardOrder: 11,
   /** ε of a z sampled while encoding a source (CPU; counter = row index, so ε does not depend on the chunking). */
   encodingNoise: 12,
+  /** Uniform dequantization of a training minibatch (CPU; counter = step). */
+  dequantization: 13,
+  /** The one-off dequantization of an evaluation set (CPU; counter = 0). */
+  testDequantization: 14,
+  /** z ~ N(0, I) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
+  sleepLatents: 15,
+  /** The normals behind x ~ p(x|z) dreamed in the sleep phase of a wake-sleep step (GPU; counter = step). */
+  sleepData: 16,
 } as const;

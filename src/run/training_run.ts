@@ -256,7 +256,7 @@ function trainOneEpoch(
     let last: TrainedBatch | null = null;
     const stream = streamedTraining(trainer, {
       source: o.source, B: trainer.config.batch, seed: trainer.config.seed, shuffleWindowRows: plan.shuffleWindow, binarize: plan.binarize,
-      epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep, numberRows,
+      dequantize: trainer.config.dequantize === 'uniform', epochs: start.epoch + 1, start, maxSteps: plan.steps === null ? undefined : plan.steps - trainer.step, beforeStep, afterStep, numberRows,
     });
     const stop = () => {
       subscription.unsubscribe();

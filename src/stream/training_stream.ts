@@ -1,6 +1,6 @@
 /**
  * The whole data side of a streamed run, from a re-openable row source to positioned minibatches:
- *   epochs( rowsFrom(source) → shuffleWindow → minibatch(B, drop partial) → position ) → [binarize]
+ *   epochs( rowsFrom(source) → shuffleWindow → minibatch(B, drop partial) → position ) → [binarize | dequantize]
  * starting at any position (a resume skips the batches of the current epoch it has already trained on;
  * they are re-read and re-shuffled identically, not stored). Memory: the shuffle window + one source block
  * + one partial batch, whatever the source's size.
@@ -8,6 +8,7 @@
 import { defer, map, skip, type Observable } from 'rxjs';
 import type { RowSource } from '../data/row_source.ts';
 import { binarize } from './binarize.ts';
+import { dequantize } from './dequantize.ts';
 import type { Demand } from './demand.ts';
 import { epochs } from './epochs.ts';
 import { minibatch } from './minibatch.ts';
@@ -23,6 +24,8 @@ export interface TrainingStreamOptions {
   shuffleWindowRows: number;
   /** Binarize dynamically (Bernoulli with the value as probability); false keeps grey levels. */
   binarize: boolean;
+  /** Dequantize 8-bit grey levels uniformly, (k + u)/256, afresh at every step (dequantize.ts); needs binarize false. */
+  dequantize?: boolean;
   /** Passes over the source; Infinity to stream forever. */
   epochs: number;
   /** Where to start; STREAM_START for a new run. */
@@ -44,6 +47,7 @@ export function trainingStream(o: TrainingStreamOptions, demand?: Demand): Obser
       );
     };
     const stream = epochs(o.epochs - o.start.epoch, pass, o.start.epoch);
-    return o.binarize ? stream.pipe(binarize(o.seed)) : stream;
+    if (o.binarize && o.dequantize) throw new Error('aevb: dequantization keeps grey levels: it cannot follow binarization (pass --no-binarize)');
+    return o.binarize ? stream.pipe(binarize(o.seed)) : o.dequantize ? stream.pipe(dequantize(o.seed)) : stream;
   });
 }

@@ -12,6 +12,7 @@ import { scaleRows } from '../kernels/scale_rows.ts';
 import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import { BufferSet } from '../model/buffer_set.ts';
 import type { ModelBuffers } from '../model/model_buffers.ts';
+import { decoderOutputs } from '../model/vae_architecture.ts';
 import type { VaeForward } from '../model/vae_forward.ts';
 import type { KlGradient, VaeBackward } from '../model/vae_backward.ts';
 
@@ -58,7 +59,7 @@ export class SgvbLoss {
       if (rowScale !== null) {
         const weights = { buffer: rowScale };
         this.weighting.push(mc.value, iwaeWeights(gpu, { B: B / iwae, k: iwae, scale: iwae / B, logp: { buffer: forward.logp }, kl: { buffer: klRows }, rowScale: weights, bound: { buffer: this.buffers.storage('iwae bound', B / iwae) } }));
-        this.weighting.push(scaleRows(gpu, { R: B, N: D, a: { buffer: forward.dLogits }, rowScale: weights }, 'iwae scale dLogits'));
+        this.weighting.push(scaleRows(gpu, { R: B, N: decoderOutputs(model.architecture), a: { buffer: forward.dLogits }, rowScale: weights }, 'iwae scale dLogits'));
         if (forward.dLogVarRows !== null) this.weighting.push(scaleRows(gpu, { R: B, N: D, a: { buffer: forward.dLogVarRows }, rowScale: weights }, 'iwae scale dLogVar'));
       }
     } else {

@@ -5,7 +5,7 @@
  */
 import { ACTIVATIONS } from '../kernels/activation.ts';
 import { INIT_SCHEMES } from '../model/initialization.ts';
-import type { VaeArchitecture } from '../model/vae_architecture.ts';
+import { DEFAULT_MIN_LOG_VARIANCE, LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type VaeArchitecture } from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 
@@ -33,6 +33,8 @@ export interface NumberField extends FieldBase {
   /** Exclusive upper bound. */
   max?: number;
   nullable?: boolean;
+  /** May be absent from a TrainConfig (a field added after configs were written): absent means the default. */
+  optional?: boolean;
 }
 
 /** One of a list of names. */
@@ -40,6 +42,8 @@ export interface ChoiceField extends FieldBase {
   type: 'choice';
   choices: readonly string[];
   default: string;
+  /** May be absent from a TrainConfig (a field added after configs were written): absent means the default. */
+  optional?: boolean;
 }
 
 /** A list of layer widths, each an integer in [min, max]. */
@@ -107,15 +111,45 @@ export const TRAIN_CONFIG_FIELDS = {
     type: 'integer', default: 0, min: 0, flagValue: '<steps>',
     help: 'KL warm-up: β rises linearly from 0 over this many steps (0: none)',
   },
-  /** p(x|z): 'bernoulli' (binary data) or 'gaussian' (real values in [0, 1]: sigmoid mean, learned variances). */
+  /**
+   * p(x|z) (LIKELIHOODS in vae_architecture.ts): 'bernoulli' (binary data); 'gaussian', the paper's decoder whose
+   * last layer outputs the mean's logits and log σ² of every value (real values in [0, 1]); or
+   * 'gaussian-shared-variance', one learned log σ² per value whatever z.
+   */
   likelihood: {
-    type: 'choice', choices: ['bernoulli', 'gaussian'], default: 'bernoulli', flagValue: '<name>',
-    help: 'p(x|z): bernoulli (binary data) or gaussian (real values in [0, 1]; use with --no-binarize)',
+    type: 'choice', choices: LIKELIHOODS, default: 'bernoulli', flagValue: '<name>',
+    help: "p(x|z): bernoulli (binary data), gaussian (the paper's: mean and variance from the decoder) or gaussian-shared-variance (one learned variance per value); the gaussians want --no-binarize, best with --dequantize",
+  },
+  /**
+   * 'uniform': train on 8-bit grey levels dequantized afresh at every step, (k + u)/256 with u ~ U(0, 1)
+   * (src/stream/dequantize.ts), and evaluate on sets dequantized once; bounds are then densities of the
+   * dequantized values, and bits/dim subtract D ln 256. 'none' (default): values as read. Needs no binarization.
+   */
+  dequantize: {
+    type: 'choice', choices: ['none', 'uniform'], default: 'none', optional: true, flagValue: '<none|uniform>',
+    help: 'uniform: dequantize 8-bit grey levels, (k + u)/256 with fresh u ~ U(0, 1) each step (real-valued likelihoods; with --no-binarize)',
+  },
+  /**
+   * The Gaussian decoders' floor on log σ² (log σ² = max(output, floor)): keeps the bound finite on constant
+   * pixels. Default ln(1/(12·256²)), the variance of 8-bit dequantization noise. Optional in a config: older
+   * checkpoints lack it.
+   */
+  minLogVariance: {
+    type: 'number', default: DEFAULT_MIN_LOG_VARIANCE, min: MIN_LOG_VARIANCE_RANGE[0], max: MIN_LOG_VARIANCE_RANGE[1], optional: true, flagValue: '<floor>',
+    help: 'gaussian decoders: the floor on log σ², which keeps the bound finite on constant pixels (default ln(1/(12·256²)) ≈ -13.58)',
   },
   /** 'elbo' (the paper's bound) or 'iwae': the importance-weighted bound over the samplesPerPoint samples. */
   objective: {
     type: 'choice', choices: ['elbo', 'iwae'], default: 'elbo', flagValue: '<name>',
     help: 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)',
+  },
+  /**
+   * How the encoder and decoder are trained: 'sgvb' (the paper's AEVB, default) or 'wake-sleep' (Hinton et al.
+   * 1995, the paper's baseline: src/train/wake_sleep_step.ts), reported by the same ELBO.
+   */
+  method: {
+    type: 'choice', choices: ['sgvb', 'wake-sleep'], default: 'sgvb', optional: true, flagValue: '<sgvb|wake-sleep>',
+    help: "training algorithm: sgvb (AEVB) or wake-sleep (the paper's baseline; β, warm-up, estimator and iwae do not apply)",
   },
   /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
   estimator: { type: 'choice', choices: ['A', 'B'], default: 'B', flagValue: '<A|B>', help: "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL" },
@@ -138,8 +172,11 @@ type FieldValue<F> = F extends { type: 'choice'; choices: readonly (infer C)[] }
       ? number | null
       : number;
 
+/** The fields a TrainConfig may leave out (their default applies). */
+type OptionalFields = { [K in keyof Fields]: Fields[K] extends { optional: true } ? K : never }[keyof Fields];
+
 /** A training run's settings: one field per entry of TRAIN_CONFIG_FIELDS, which documents each. */
-export type TrainConfig = { -readonly [K in keyof Fields]: FieldValue<Fields[K]> };
+export type TrainConfig = { -readonly [K in Exclude<keyof Fields, OptionalFields>]: FieldValue<Fields[K]> } & { -readonly [K in OptionalFields]?: FieldValue<Fields[K]> };
 
 /** Every field at its default. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
@@ -185,6 +222,7 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
   };
   switch (field.type) {
     case 'choice':
+      if (value === undefined && field.optional) return;
       if (!field.choices.includes(value as string)) refuse(name, value);
       return;
     case 'widths':
@@ -193,6 +231,7 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
       return;
     case 'number':
       if (value === null && field.nullable) return;
+      if (value === undefined && field.optional) return;
       if (!inRange(field, value)) refuse(name, value);
       return;
     case 'integer':
@@ -207,7 +246,7 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
 export function validateTrainConfig(c: TrainConfig): void {
   for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS)) checkField(name, field, c[name as keyof TrainConfig]);
   if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
-  if (c.objective === 'iwae' && c.likelihood !== 'bernoulli') throw new Error('aevb: the iwae objective is implemented for the bernoulli likelihood only');
+  if (c.method === 'wake-sleep' && c.objective === 'iwae') throw new Error('aevb: the iwae objective is an SGVB bound: it does not apply to wake-sleep training');
   checkField('batch × samplesPerPoint', { ...TRAIN_CONFIG_FIELDS.batch }, c.batch * c.samplesPerPoint);
 }
 
@@ -217,7 +256,7 @@ export function klWeightOf(c: TrainConfig): (step: number) => number {
 }
 
 export function architectureOf(c: TrainConfig): VaeArchitecture {
-  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation, likelihood: c.likelihood };
+  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation, likelihood: c.likelihood, minLogVariance: c.minLogVariance };
 }
 
 export function optimizerOf(c: TrainConfig): OptimizerConfig {

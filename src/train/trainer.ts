@@ -26,6 +26,7 @@ import { earliestNonFinite, type NonFiniteSteps } from '../kernels/first_non_fin
 import { firstNonFiniteIndex, NonFiniteError } from './non_finite_error.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
+import { WakeSleepStep } from './wake_sleep_step.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
@@ -62,7 +63,8 @@ export class Trainer {
   readonly model: Vae;
   /** Read the minibatch metrics back every this many steps; 0 = never. */
   metricsEvery = 50;
-  private readonly sgvb: SgvbStep;
+  /** The step plan: SGVB, or wake-sleep when config.method says so (the same interface). */
+  private readonly sgvb: SgvbStep | WakeSleepStep;
   private readonly ring: UploadRing;
   private readonly metrics: MetricsReader;
   private readonly listeners = new Set<(m: StepMetrics) => void>();
@@ -77,10 +79,12 @@ export class Trainer {
     this.ownsGpu = options.gpu === undefined;
     const gpu = this.gpu;
     // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
-    this.sgvb = new SgvbStep(model, {
-      B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
-      klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
-    });
+    this.sgvb = config.method === 'wake-sleep'
+      ? new WakeSleepStep(model, { B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed, learningRate: learningRateOf(config) })
+      : new SgvbStep(model, {
+        B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
+        klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
+      });
     this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
     this.metrics = new MetricsReader(gpu, (m, nonFinite) => {
       if (nonFinite !== null && earliestNonFinite(nonFinite) !== null) this.nonFinite ??= nonFinite;

@@ -62,9 +62,24 @@ test('vae step with estimator A (Monte-Carlo KL): every gradient matches finite 
   check({ D: 7, hidden: [5], Z: 2, activation: 'softplus' }, 760, 1, 'A');
 });
 
-test('vae step with the Gaussian decoder (learned log-variances): every gradient matches finite differences', () => {
+test("vae step with the paper's Gaussian decoder (mean and log σ² from the decoder): every gradient matches finite differences", () => {
   check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian' }, 770);
 });
+
+test("vae step with the paper's Gaussian decoder and a floor that clamps some log σ²: every gradient matches finite differences", () => {
+  check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian', minLogVariance: -0.3 }, 771);
+});
+
+test('vae step with the shared-variance Gaussian decoder (learned log-variances): every gradient matches finite differences', () => {
+  check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian-shared-variance', minLogVariance: -0.2 }, 772);
+});
+
+for (const likelihood of ['gaussian', 'gaussian-shared-variance'] as const) {
+  test(`vae step with the ${likelihood} decoder, estimator A and IWAE (k = 3): every gradient matches finite differences`, () => {
+    check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood }, 773, 1, 'A');
+    check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood }, 774, 1, 'A', 3);
+  });
+}
 
 test('vae step with the IWAE objective (k = 3 samples per datapoint): every gradient matches finite differences', () => {
   check({ D: 7, hidden: [5], Z: 2, activation: 'tanh' }, 780, 1, 'A', 3);

@@ -3,7 +3,8 @@
 //
 //   x (B, D) → encoder.0 … encoder.{n−1} (activation) → encoder.head (identity) → raw (B, 2Z)
 //   → Gaussian head → stats [μ | log σ²] → z = μ + σ ε → decoder.0 … (activation, widths = hidden reversed)
-//   → decoder.out (identity) → Bernoulli logits (B, D)
+//   → decoder.out (identity) → Bernoulli logits (B, D), or a Gaussian decoder's outputs: [mean logits | log σ²]
+//     (B, 2D) for the paper's ('gaussian'), mean logits (B, D) and log σ² 'decoder.logvar' (D) for the shared one
 //   loss = −(1/B) Σ_b (log p(x_b | z_b) − KL_b)
 
 import type { Activation } from './activation.ts';
@@ -14,6 +15,8 @@ import { klDivergenceBackward, klDivergenceForward } from './kl_divergence.ts';
 import { bernoulliLogLikelihood, bernoulliLogLikelihoodBackward } from './bernoulli_likelihood.ts';
 import { elboMean } from './elbo_mean.ts';
 import { gaussianLogLikelihood, gaussianLogLikelihoodBackward } from './gaussian_likelihood.ts';
+import { gaussianMlpLogLikelihood, gaussianMlpLogLikelihoodBackward } from './gaussian_mlp_likelihood.ts';
+import { DEFAULT_MIN_LOG_VARIANCE } from '../../src/model/vae_architecture.ts';
 import { mcKlBackward, mcKlForward } from './mc_kl.ts';
 import { iwaeWeights } from './iwae_weights.ts';
 
@@ -22,15 +25,19 @@ export interface VaeConfig {
   hidden: number[]; // encoder widths; the decoder uses them reversed
   Z: number;
   activation: Activation;
-  likelihood?: 'bernoulli' | 'gaussian'; // gaussian: mean sigmoid(logits), log-variances 'decoder.logvar' (D)
+  // gaussian: [mean logits | log σ²] (B, 2D) from decoder.out; gaussian-shared-variance: log σ² 'decoder.logvar' (D)
+  likelihood?: 'bernoulli' | 'gaussian' | 'gaussian-shared-variance';
+  minLogVariance?: number; // the Gaussian decoders' floor on log σ²; default the library's (the GPU sees it in float32)
 }
+
+const floorOf = (config: VaeConfig) => Math.fround(config.minLogVariance ?? DEFAULT_MIN_LOG_VARIANCE);
 
 export interface ParameterShape {
   name: string;
   shape: number[];
 }
 
-interface Layer {
+export interface Layer {
   prefix: string;
   in: number;
   out: number;
@@ -38,7 +45,7 @@ interface Layer {
 }
 
 // The dense layers in forward order (encoder, head, decoder, out).
-function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
+export function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
   const { D, hidden, Z, activation } = config;
   const encoder: Layer[] = [];
   let width = D;
@@ -53,7 +60,7 @@ function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: La
     decoder.push({ prefix: `decoder.${i}`, in: width, out: h, act: activation });
     width = h;
   });
-  const out: Layer = { prefix: 'decoder.out', in: width, out: D, act: 'identity' };
+  const out: Layer = { prefix: 'decoder.out', in: width, out: config.likelihood === 'gaussian' ? 2 * D : D, act: 'identity' };
   return { encoder, head, decoder, out };
 }
 
@@ -65,7 +72,7 @@ export function vaeParameterShapes(config: VaeConfig): ParameterShape[] {
     shapes.push({ name: `${layer.prefix}.weight`, shape: [layer.in, layer.out] });
     shapes.push({ name: `${layer.prefix}.bias`, shape: [layer.out] });
   }
-  if (config.likelihood === 'gaussian') shapes.push({ name: 'decoder.logvar', shape: [config.D] });
+  if (config.likelihood === 'gaussian-shared-variance') shapes.push({ name: 'decoder.logvar', shape: [config.D] });
   return shapes;
 }
 
@@ -90,7 +97,7 @@ export interface VaeForward {
   raw: Float64Array; // (B, 2Z) head output [μ | raw log σ²]
   stats: Float64Array; // (B, 2Z) [μ | log σ²]
   z: Float64Array; // (B, Z)
-  logits: Float64Array; // (B, D)
+  logits: Float64Array; // (B, D), or (B, 2D) [mean logits | log σ²] for the paper's Gaussian decoder
   logpPerDatapoint: Float64Array; // (B)
   klPerDatapoint: Float64Array; // (B)
   elbo: number;
@@ -122,8 +129,10 @@ export function vaeForward(
   for (const layer of l.decoder) h = dense(layer, h);
   const logits = dense(l.out, h);
   const logpPerDatapoint = config.likelihood === 'gaussian'
-    ? gaussianLogLikelihood(logits, x, param(params, 'decoder.logvar', D), B, D)
-    : bernoulliLogLikelihood(logits, x, B, D);
+    ? gaussianMlpLogLikelihood(logits, x, B, D, floorOf(config))
+    : config.likelihood === 'gaussian-shared-variance'
+      ? gaussianLogLikelihood(logits, x, param(params, 'decoder.logvar', D), B, D, floorOf(config))
+      : bernoulliLogLikelihood(logits, x, B, D);
   const klPerDatapoint = klDivergenceForward(stats, B, Z);
   const means = elboMean(logpPerDatapoint, klPerDatapoint);
   return { layers: tape, raw, stats, z, logits, logpPerDatapoint, klPerDatapoint, ...means };
@@ -181,10 +190,23 @@ export function vaeLossAndGradients(
   };
   const firstDecoder = l.encoder.length + 1; // index of decoder.0 (of decoder.out when there is no hidden layer)
   let dLogits: Float64Array;
+  const likelihoodScale = rowScale ? 1 : scale;
   if (config.likelihood === 'gaussian') {
-    const g = gaussianLogLikelihoodBackward(fwd.logits, x, param(params, 'decoder.logvar', D), B, D, scale);
-    dLogits = g.dLogits;
-    grads['decoder.logvar'] = g.dLogVar;
+    dLogits = byRow(gaussianMlpLogLikelihoodBackward(fwd.logits, x, B, D, floorOf(config), likelihoodScale), 2 * D);
+  } else if (config.likelihood === 'gaussian-shared-variance') {
+    // IWAE weighs each row's term of ∂loss/∂log σ² before the sum over rows: one row at a time.
+    const logVar = param(params, 'decoder.logvar', D);
+    dLogits = new Float64Array(B * D);
+    const dLogVar = new Float64Array(D);
+    for (let b = 0; b < B; b++) {
+      const g = gaussianLogLikelihoodBackward(fwd.logits.subarray(b * D, (b + 1) * D), Array.prototype.slice.call(x, b * D, (b + 1) * D), logVar, 1, D, floorOf(config), likelihoodScale);
+      const weight = rowScale ? rowScale[b] : 1;
+      for (let d = 0; d < D; d++) {
+        dLogits[b * D + d] = weight * g.dLogits[d];
+        dLogVar[d] += weight * g.dLogVar[d];
+      }
+    }
+    grads['decoder.logvar'] = dLogVar;
   } else {
     dLogits = byRow(bernoulliLogLikelihoodBackward(fwd.logits, x, B, D, rowScale ? 1 : scale), D);
   }

@@ -1,0 +1,37 @@
+/**
+ * Wrapper of shaders/decoder_sample.wgsl: x ~ p(x|z) from the decoder output and two standard normals per
+ * value (from philox_normal), for each of the decoders (LIKELIHOODS) — the dreams of wake-sleep's sleep phase.
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import type { Likelihood } from '../model/vae_architecture.ts';
+import { checkBinding, checkDims, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
+
+/** Invocations per workgroup: the shader's WG override, which has no default of its own. */
+export const DECODER_SAMPLE_WORKGROUP = 256;
+
+/** The shader's LIKELIHOOD override for each decoder. */
+const LIKELIHOOD_CODE: Record<Likelihood, number> = { bernoulli: 0, gaussian: 1, 'gaussian-shared-variance': 2 };
+
+export function decoderSample(
+  ctx: GpuContext,
+  s: { B: number; D: number; likelihood: Likelihood; minLogVar: number; out: TensorBinding; noise: TensorBinding; logVar?: TensorBinding; x: TensorBinding },
+  label = 'decoder_sample',
+): KernelDispatch {
+  const dims = { B: s.B, D: s.D };
+  checkDims(label, dims);
+  if (!Number.isFinite(s.minLogVar)) throw new Error(`${label}: minLogVar must be finite, got ${s.minLogVar}`);
+  const shared = s.likelihood === 'gaussian-shared-variance';
+  if (shared !== (s.logVar !== undefined)) throw new Error(`${label}: logVar is bound for the gaussian-shared-variance decoder and only for it (this one is ${s.likelihood})`);
+  const width = s.likelihood === 'gaussian' ? 2 * s.D : s.D;
+  const uniform = createUniformBuffer(ctx, `${label} params`, packUniform([['u32', s.B], ['u32', s.D], ['f32', s.minLogVar]]));
+  const pipeline = ctx.pipeline('decoder_sample', 'main', { WG: DECODER_SAMPLE_WORKGROUP, LIKELIHOOD: LIKELIHOOD_CODE[s.likelihood] });
+  const noise = checkBinding(ctx, label, 'noise', s.noise, s.B * 2 * s.D, dims);
+  return kernelDispatch(ctx, label, pipeline, [
+    [0, checkBinding(ctx, label, 'out', s.out, s.B * width, dims)],
+    [1, noise],
+    [2, shared ? checkBinding(ctx, label, 'logVar', s.logVar!, s.D, dims) : noise], // unread placeholder otherwise
+    [3, checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims)],
+    [4, { buffer: uniform }],
+  ], flatGrid(label, s.B * s.D, DECODER_SAMPLE_WORKGROUP));
+}

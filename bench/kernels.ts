@@ -11,7 +11,11 @@
  *    arithmetic ceiling, and the share of the load ceiling its own loads reach (loads counted from the kernel's
  *    structure by issuedLoads below; 'tiled' is left out: most of its loads are from workgroup memory);
  *  - the whole step with Adam at B = 100 and B = 1000 for every variant: samples/s, and its ratio to
- *    'register' (the lavapipe default before 'lanes').
+ *    'register' (the lavapipe default before 'lanes');
+ *  - for the adapter's default variant at B = 100: every launch of the step plan timed alone, summed by kernel
+ *    family and shown as a share of the step's CPU time (what the rest of the step costs beside the matmuls),
+ *    and the step with its data in place submitted one per command buffer against 8 encoded into one (what a
+ *    submission costs: Trainer could encode several ring slots' steps at once).
  * Every timing is kept twice: wall clock, and this process's CPU time (user + system, lavapipe's worker threads
  * included). Shares of the ceilings and ratios between variants use CPU time, which other processes on a
  * shared machine disturb far less; samples/s is wall time, what a user waits.

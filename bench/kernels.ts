@@ -11,7 +11,11 @@
  *    arithmetic ceiling, and the share of the load ceiling its own loads reach (loads counted from the kernel's
  *    structure by issuedLoads below; 'tiled' is left out: most of its loads are from workgroup memory);
  *  - the whole step with Adam at B = 100 and B = 1000 for every variant: samples/s, and its ratio to
- *    'register' (the lavapipe default before 'lanes').
+ *    'register' (the lavapipe default before 'lanes');
+ *  - for the adapter's default variant at B = 100: every launch of the step plan timed alone, summed by kernel
+ *    family and shown as a share of the step's CPU time (what the rest of the step costs beside the matmuls),
+ *    and the step with its data in place submitted one per command buffer against 8 encoded into one (what a
+ *    submission costs: Trainer could encode several ring slots' steps at once).
  * Every timing is kept twice: wall clock, and this process's CPU time (user + system, lavapipe's worker threads
  * included). Shares of the ceilings and ratios between variants use CPU time, which other processes on a
  * shared machine disturb far less; samples/s is wall time, what a user waits.
@@ -19,10 +23,12 @@
  * onSubmittedWorkDone; N is chosen so one measurement lasts ≥ 0.5 s, after a warm-up; the median of 3 is kept.
  * A variant the adapter cannot run (lanes without subgroups of 8) is reported and skipped.
  *
- * Run:  node --import tsx bench/kernels.ts [--quick] [--json] [--variants register,lanes|default] [--batches 100,1000]
+ * Run:  node --import tsx bench/kernels.ts [--quick] [--json] [--variants register,lanes|default] [--batches 100,1000] [--no-profile]
  *   --quick     short measurements (≈ 0.05 s, one round) for smoke runs; the numbers are rough.
  *   --variants  which matmul variants to measure (default: all; 'default' is the adapter's own choice).
  *   --batches   the minibatch sizes of the whole-step table (default: 100,1000).
+ *   --no-profile  skip the per-launch profile of the default variant's step (every launch of SgvbStep's plan
+ *               timed alone, by kernel family and as a share of the step) and the steps-per-submission table.
  *   --json   stdout carries one JSON object per line (one per table row, `row` names its kind) for other
  *            scripts (bench/vulkan_drivers.ts); the human table then goes to stderr.
  *
@@ -45,6 +51,7 @@ const argv = process.argv.slice(2);
 const args = new Set(argv);
 const QUICK = args.has('--quick');
 const JSON_OUT = args.has('--json');
+const PROFILE = !args.has('--no-profile');
 /** The value after `--name`, split at commas; undefined when the flag is absent. */
 function listFlag(name: string): string[] | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -222,6 +229,23 @@ async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: Matmul
   return rows;
 }
 
+/**
+ * Every launch of the step plan at B = 100 timed alone (N copies in one command buffer, on the step's own
+ * buffers), grouped by kernel family (the pipeline's shader stem): what the step's time goes to. Repeating the
+ * optimizer update moves the parameters far from where training would leave them; the time of an elementwise
+ * kernel does not depend on the values.
+ */
+async function benchStepProfile(gpu: GpuContext, step: SgvbStep, variant: MatmulVariant): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const d of step.plan) {
+    const t = await measure((reps) => runRepeated(gpu, d, reps));
+    await gpu.settle();
+    const kernel = d.pipeline.label.slice(0, d.pipeline.label.indexOf(':'));
+    rows.push({ row: 'launch', variant, label: d.label, kernel, workgroups: d.workgroups.reduce((a, b) => a * b, 1), reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3 });
+  }
+  return rows;
+}
+
 /** Random binary minibatches, made before timing so the CPU's random numbers stay out of the step time. */
 function binaryBatches(count: number, batch: number): Float32Array[] {
   return Array.from({ length: count }, () => Float32Array.from({ length: batch * ARCH.D }, () => (Math.random() < 0.3 ? 1 : 0)));
@@ -256,6 +280,38 @@ async function benchStep(gpu: GpuContext, variant: MatmulVariant, batch: number)
   }
 }
 
+/**
+ * Steps already in place (no upload) submitted one command buffer each, or `perSubmit` steps encoded into one
+ * command buffer: what a submission costs. All steps of one command buffer see the same uniforms (the step
+ * number, learning rate), which is fine for timing and nothing else.
+ */
+async function benchSubmission(gpu: GpuContext, variant: MatmulVariant, perSubmit: number): Promise<Row> {
+  const model = await benchModel(gpu);
+  const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
+  try {
+    step.submit(binaryBatches(1, B)[0]);
+    const t = await measure(async (n) => {
+      const elapsed = startClock();
+      for (let i = 0; i < n; i++) {
+        if (perSubmit === 1) {
+          step.submitWith(() => {});
+          continue;
+        }
+        const encoder = gpu.device.createCommandEncoder({ label: 'bench steps' });
+        for (let k = 0; k < perSubmit; k++) step.encode(encoder);
+        gpu.device.queue.submit([encoder.finish()]);
+      }
+      await gpu.device.queue.onSubmittedWorkDone();
+      return elapsed();
+    });
+    await gpu.settle();
+    return { row: 'submission', variant, label: `${perSubmit} step(s) per submission`, perSubmit, msPerStep: (t.seconds * 1e3) / perSubmit, cpuMsPerStep: (t.cpuSeconds * 1e3) / perSubmit };
+  } finally {
+    step.destroy();
+    model.destroy();
+  }
+}
+
 /** Right-aligned columns; the first column left-aligned. */
 function formatTable(headers: string[], cells: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
@@ -265,6 +321,39 @@ function formatTable(headers: string[], cells: string[][]): string {
 
 const fixed = (x: number | string | boolean, digits: number) => (x as number).toFixed(digits);
 const percent = (x: number | string | boolean | undefined) => (x === undefined ? '—' : `${((x as number) * 100).toFixed(0)} %`);
+
+/** The default variant's step at B = 100, launch by launch, as a share of the whole step's CPU time. */
+function profileReport(launches: Row[], steps: Row[], submissions: Row[]): string {
+  if (launches.length === 0) return '';
+  const variant = launches[0].variant as string;
+  const step = steps.find((r) => r.variant === variant && r.B === B);
+  const stepCpuMs = (step?.cpuMsPerStep as number | undefined) ?? NaN;
+  const share = (ms: number) => `${((ms / stepCpuMs) * 100).toFixed(1)} %`;
+  const families = [...new Set(launches.map((r) => r.kernel as string))];
+  const byFamily = families
+    .map((k) => ({ k, rows: launches.filter((r) => r.kernel === k) }))
+    .map(({ k, rows }) => ({ k, n: rows.length, cpu: rows.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0) }))
+    .sort((a, b) => b.cpu - a.cpu);
+  const alone = launches.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0);
+  const familyTable = formatTable(
+    [`step profile (${variant}, B=${B}, Adam): kernel`, 'launches', 'CPU ms', 'of step'],
+    [
+      ...byFamily.map((f) => [f.k, `${f.n}`, fixed(f.cpu, 3), share(f.cpu)]),
+      ['all launches timed alone', `${launches.length}`, fixed(alone, 3), share(alone)],
+      ['the step (one submission)', '', fixed(stepCpuMs, 3), '100 %'],
+    ],
+  );
+  const others = launches.filter((r) => r.kernel !== 'matmul' && r.kernel !== 'matmul_lanes');
+  const launchTable = formatTable(
+    ['non-matmul launch', 'workgroups', 'CPU ms', 'of step'],
+    others.map((r) => [r.label as string, `${r.workgroups}`, fixed(r.cpuMsPerLaunch, 4), share(r.cpuMsPerLaunch as number)]),
+  );
+  const submissionTable = submissions.length === 0 ? '' : formatTable(
+    [`steps per submission (${variant}, B=${B}, data in place)`, 'ms/step', 'CPU ms/step'],
+    submissions.map((r) => [r.label as string, fixed(r.msPerStep, 3), fixed(r.cpuMsPerStep, 3)]),
+  );
+  return ['', familyTable, '', launchTable, '', submissionTable].join('\n');
+}
 
 function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: Row[], skipped: string[]): string {
   const c = (label: string) => ceilingRows.find((r) => r.label === label)!;
@@ -317,6 +406,8 @@ async function main(): Promise<void> {
   }
   const matmuls: Row[] = [];
   const steps: Row[] = [];
+  const launches: Row[] = [];
+  const submissions: Row[] = [];
   const skipped: string[] = [];
   const variants = [...new Set(VARIANT_NAMES.map((v) => (v === 'default' ? defaultVariant : parseMatmulVariant(v, 'bench/kernels.ts --variants'))))];
   for (const variant of variants) {
@@ -331,17 +422,19 @@ async function main(): Promise<void> {
       const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
       try {
         matmuls.push(...(await benchStepMatmuls(gpu, step, variant, ceilings)));
+        if (PROFILE && variant === defaultVariant) launches.push(...(await benchStepProfile(gpu, step, variant)));
       } finally {
         step.destroy();
         model.destroy();
       }
       for (const batch of STEP_BATCHES) steps.push({ ...(await benchStep(gpu, variant, batch)), default: variant === defaultVariant });
+      if (PROFILE && variant === defaultVariant) for (const k of [1, 8]) submissions.push(await benchSubmission(gpu, variant, k));
     } finally {
       gpu.destroy();
     }
   }
-  human(report(ceilingRows, ceilings, matmuls, steps, skipped));
-  if (JSON_OUT) for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps]) console.log(JSON.stringify(r));
+  human(report(ceilingRows, ceilings, matmuls, steps, skipped) + profileReport(launches, steps, submissions));
+  if (JSON_OUT) for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps, ...launches, ...submissions]) console.log(JSON.stringify(r));
 }
 
 await main();

@@ -6,31 +6,66 @@
 //   params[i] −= lr · g / (√accum[i] + eps)
 //
 // Bindings:
-//   params: (P), read and written
-//   grads:  (P) ∂loss/∂θ
-//   accum:  (P) sum of squared gradients, read and written (starts at 0)
-//   hyper:  n (= P), lr, eps, weightDecay
+//   params:  (⌈P/4⌉ vec4), read and written
+//   grads:   (⌈P/4⌉ vec4) ∂loss/∂θ
+//   accum:   (⌈P/4⌉ vec4) sum of squared gradients, read and written (starts at 0)
+//   hyper:   n (= P), lr, eps, weightDecay
+//   flags:   (SLOTS) u32, atomic: the non-finite flags (first_non_finite.wgsl)
+//   current: step = t, the step this update belongs to
 //
-// One invocation per parameter. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ P
-// (x ≤ 65535, see flatGrid in src/kernels/kernel.ts); flat index = (wid.y · x + wid.x) · WG + lid.
+// One invocation per quad of 4 parameters, loaded and stored as vec4 (on lavapipe every storage access pays a
+// per-lane bounds check, so one vec4 access costs about what one f32 access does). The buffers hold
+// ⌈P/4⌉·4 floats (ParameterLayout pads every tensor to 64 floats); in the last quad the elements at P and past
+// it are written back unchanged, so a P that is not a multiple of 4 is still exact.
+// The update also checks what it wrote: if an updated parameter is NaN or ±Inf, flags[NON_FINITE_SLOT] is
+// lowered to current.step (first_non_finite.wgsl's rule, on the exponent bits), which saves a second pass
+// over the P parameters per step.
+//
+// Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ ⌈P/4⌉ (x ≤ 65535, see flatGrid in
+// src/kernels/kernel.ts); flat quad index q = (wid.y · x + wid.x) · WG + lid.
 
-// WG has no default: it is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), passed when the pipeline is made.
+// No defaults: WG is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), NON_FINITE_SLOT is NON_FINITE_SLOTS.parameters
+// (src/kernels/first_non_finite.ts), passed when the pipeline is made.
 override WG: u32;
+override NON_FINITE_SLOT: u32;
+
+const EXPONENT_BITS: u32 = 0x7f800000u;
 
 struct Hyper { n: u32, lr: f32, eps: f32, weightDecay: f32 }
+struct Current { step: u32 }
 
-@group(0) @binding(0) var<storage, read_write> params: array<f32>;
-@group(0) @binding(1) var<storage, read> grads: array<f32>;
-@group(0) @binding(2) var<storage, read_write> accum: array<f32>;
+@group(0) @binding(0) var<storage, read_write> params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> grads: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> accum: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> hyper: Hyper;
+@group(0) @binding(4) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(5) var<uniform> current: Current;
+
+// Which of quad q's 4 elements are parameters (index < n); the others are padding, left as they are.
+fn inRange(q: u32, n: u32) -> vec4<bool> {
+  return (vec4<u32>(4u * q) + vec4<u32>(0u, 1u, 2u, 3u)) < vec4<u32>(n);
+}
+
+// Lowers the parameters' flag to the current step if any in-range updated value is NaN or ±Inf.
+fn checkFinite(updated: vec4<f32>, keep: vec4<bool>) {
+  let nonFinite = (bitcast<vec4<u32>>(updated) & vec4<u32>(EXPONENT_BITS)) == vec4<u32>(EXPONENT_BITS);
+  if (any(nonFinite & keep)) {
+    atomicMin(&flags[NON_FINITE_SLOT], current.step);
+  }
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * groups.x + wid.x) * WG + lid;
-  if (i >= hyper.n) { return; }
-  let g = grads[i] + hyper.weightDecay * params[i];
-  let h = accum[i] + g * g;
-  accum[i] = h;
-  params[i] -= hyper.lr * g / (sqrt(h) + hyper.eps);
+  let q = (wid.y * groups.x + wid.x) * WG + lid;
+  if (4u * q >= hyper.n) { return; }
+  let keep = inRange(q, hyper.n);
+  let p = params[q];
+  let h0 = accum[q];
+  let g = grads[q] + hyper.weightDecay * p;
+  let h = h0 + g * g;
+  let updated = p - hyper.lr * g / (sqrt(h) + hyper.eps);
+  accum[q] = select(h0, h, keep);
+  params[q] = select(p, updated, keep);
+  checkFinite(updated, keep);
 }

@@ -10,16 +10,30 @@
 // in float64 each step (src/kernels/adam_update.ts) because they depend only on t.
 //
 // Bindings:
-//   params: (P), read and written
-//   grads:  (P) ∂loss/∂θ
-//   m, v:   (P) first and second moment estimates, read and written (start at 0)
-//   hyper:  n (= P), β1, β2, 1 − β1, 1 − β2, eps, weightDecay, stepSize, sqrtBiasCorrection2
+//   params:  (⌈P/4⌉ vec4), read and written
+//   grads:   (⌈P/4⌉ vec4) ∂loss/∂θ
+//   m, v:    (⌈P/4⌉ vec4) first and second moment estimates, read and written (start at 0)
+//   hyper:   n (= P), β1, β2, 1 − β1, 1 − β2, eps, weightDecay, stepSize, sqrtBiasCorrection2
+//   flags:   (SLOTS) u32, atomic: the non-finite flags (first_non_finite.wgsl)
+//   current: step = t, the step this update belongs to
 //
-// One invocation per parameter. Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ P
-// (x ≤ 65535, see flatGrid in src/kernels/kernel.ts); flat index = (wid.y · x + wid.x) · WG + lid.
+// One invocation per quad of 4 parameters, loaded and stored as vec4 (on lavapipe every storage access pays a
+// per-lane bounds check, so one vec4 access costs about what one f32 access does). The buffers hold
+// ⌈P/4⌉·4 floats (ParameterLayout pads every tensor to 64 floats); in the last quad the elements at P and past
+// it are written back unchanged, so a P that is not a multiple of 4 is still exact.
+// The update also checks what it wrote: if an updated parameter is NaN or ±Inf, flags[NON_FINITE_SLOT] is
+// lowered to current.step (first_non_finite.wgsl's rule, on the exponent bits), which saves a second pass
+// over the P parameters per step.
+//
+// Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ ⌈P/4⌉ (x ≤ 65535, see flatGrid in
+// src/kernels/kernel.ts); flat quad index q = (wid.y · x + wid.x) · WG + lid.
 
-// WG has no default: it is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), passed when the pipeline is made.
+// No defaults: WG is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), NON_FINITE_SLOT is NON_FINITE_SLOTS.parameters
+// (src/kernels/first_non_finite.ts), passed when the pipeline is made.
 override WG: u32;
+override NON_FINITE_SLOT: u32;
+
+const EXPONENT_BITS: u32 = 0x7f800000u;
 
 struct Hyper {
   n: u32,
@@ -33,21 +47,44 @@ struct Hyper {
   sqrtBiasCorrection2: f32,
 }
 
-@group(0) @binding(0) var<storage, read_write> params: array<f32>;
-@group(0) @binding(1) var<storage, read> grads: array<f32>;
-@group(0) @binding(2) var<storage, read_write> m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v: array<f32>;
+struct Current { step: u32 }
+
+@group(0) @binding(0) var<storage, read_write> params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> grads: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> m: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> v: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> hyper: Hyper;
+@group(0) @binding(5) var<storage, read_write> flags: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> current: Current;
+
+// Which of quad q's 4 elements are parameters (index < n); the others are padding, left as they are.
+fn inRange(q: u32, n: u32) -> vec4<bool> {
+  return (vec4<u32>(4u * q) + vec4<u32>(0u, 1u, 2u, 3u)) < vec4<u32>(n);
+}
+
+// Lowers the parameters' flag to the current step if any in-range updated value is NaN or ±Inf.
+fn checkFinite(updated: vec4<f32>, keep: vec4<bool>) {
+  let nonFinite = (bitcast<vec4<u32>>(updated) & vec4<u32>(EXPONENT_BITS)) == vec4<u32>(EXPONENT_BITS);
+  if (any(nonFinite & keep)) {
+    atomicMin(&flags[NON_FINITE_SLOT], current.step);
+  }
+}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * groups.x + wid.x) * WG + lid;
-  if (i >= hyper.n) { return; }
-  let g = grads[i] + hyper.weightDecay * params[i];
-  let mi = hyper.beta1 * m[i] + hyper.oneMinusBeta1 * g;
-  let vi = hyper.beta2 * v[i] + hyper.oneMinusBeta2 * g * g;
-  m[i] = mi;
-  v[i] = vi;
-  params[i] -= hyper.stepSize * mi / (sqrt(vi) / hyper.sqrtBiasCorrection2 + hyper.eps);
+  let q = (wid.y * groups.x + wid.x) * WG + lid;
+  if (4u * q >= hyper.n) { return; }
+  let keep = inRange(q, hyper.n);
+  let p = params[q];
+  let m0 = m[q];
+  let v0 = v[q];
+  let g = grads[q] + hyper.weightDecay * p;
+  let mi = hyper.beta1 * m0 + hyper.oneMinusBeta1 * g;
+  let vi = hyper.beta2 * v0 + hyper.oneMinusBeta2 * g * g;
+  let updated = p - hyper.stepSize * mi / (sqrt(vi) / hyper.sqrtBiasCorrection2 + hyper.eps);
+  m[q] = select(m0, mi, keep);
+  v[q] = select(v0, vi, keep);
+  params[q] = select(p, updated, keep);
+  checkFinite(updated, keep);
 }

@@ -2,8 +2,9 @@
 //
 //   if ∃ i < N: values[i] is NaN or ±Inf   then   flags[SLOT] = min(flags[SLOT], current.step)
 //
-// Dispatched after every step on the step's results (its metrics, the parameters, the optimizer state), with
-// the step number t written by the host before each submission. flags[SLOT] starts at NO_STEP (0xFFFFFFFF) and
+// Dispatched after every step on the step's results (its metrics; the optimizer state before a snapshot), with
+// the step number t written by the host before each submission. The optimizer updates (*_update.wgsl) apply the
+// same rule to the parameters they write. flags[SLOT] starts at NO_STEP (0xFFFFFFFF) and
 // only ever decreases, so it holds the FIRST step whose values were non-finite however many steps later the
 // host reads it. A float32 is non-finite exactly when its 8 exponent bits are all ones (IEEE 754 binary32:
 // zero mantissa = ±Inf, otherwise NaN); the test is made on the bits, with no float arithmetic a compiler could

@@ -4,8 +4,9 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import { checkBinding, checkDims, flatGrid, kernelDispatch } from './kernel.ts';
-import { checkHyperparameters, OPTIMIZER_WORKGROUP, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import { checkDims, kernelDispatch } from './kernel.ts';
+import type { NonFiniteFlags } from './first_non_finite.ts';
+import { checkHyperparameters, nonFiniteBindings, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdamHyperparameters extends OptimizerHyperparameters {
   beta1: number;
@@ -15,7 +16,7 @@ export interface AdamHyperparameters extends OptimizerHyperparameters {
 
 export function adamUpdate(
   ctx: GpuContext,
-  s: { P: number; params: TensorBinding; grads: TensorBinding; m: TensorBinding; v: TensorBinding; hyper: AdamHyperparameters },
+  s: { P: number; params: TensorBinding; grads: TensorBinding; m: TensorBinding; v: TensorBinding; hyper: AdamHyperparameters; flags: NonFiniteFlags },
   label = 'adam_update',
 ): OptimizerKernel {
   const dims = { P: s.P };
@@ -23,7 +24,7 @@ export function adamUpdate(
   const h = s.hyper;
   checkHyperparameters(label, { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay });
   if (h.beta1 >= 1 || h.beta2 >= 1) throw new Error(`${label}: beta1 and beta2 must be < 1, got ${h.beta1}, ${h.beta2}`);
-  const pipeline = ctx.pipeline('adam_update', 'main', { WG: OPTIMIZER_WORKGROUP });
+  const pipeline = ctx.pipeline('adam_update', 'main', OPTIMIZER_CONSTANTS);
   const pack = (step: number, lr: number) => {
     if (!Number.isInteger(step) || step < 1) throw new Error(`${label}: step must be an integer ≥ 1, got ${step}`);
     const stepSize = lr / (1 - h.beta1 ** step);
@@ -34,14 +35,15 @@ export function adamUpdate(
   };
   const uniform = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));
   const entries: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'params', s.params, s.P, dims)],
-    [1, checkBinding(ctx, label, 'grads', s.grads, s.P, dims)],
-    [2, checkBinding(ctx, label, 'm', s.m, s.P, dims)],
-    [3, checkBinding(ctx, label, 'v', s.v, s.P, dims)],
+    [0, optimizerBinding(ctx, label, 'params', s.params, s.P)],
+    [1, optimizerBinding(ctx, label, 'grads', s.grads, s.P)],
+    [2, optimizerBinding(ctx, label, 'm', s.m, s.P)],
+    [3, optimizerBinding(ctx, label, 'v', s.v, s.P)],
     [4, { buffer: uniform }],
+    ...nonFiniteBindings(s.flags, 5),
   ];
   return {
-    dispatch: kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, s.P, OPTIMIZER_WORKGROUP)),
+    dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
     setStep(step, lr = h.lr) {
       ctx.device.queue.writeBuffer(uniform, 0, pack(step, lr));
     },

@@ -2,7 +2,8 @@
  * Wrapper of shaders/first_non_finite.wgsl: a few u32 flags on the GPU, one per watched quantity (the step's
  * loss, the parameters, the optimizer state), each holding the first step at which that quantity held NaN or
  * ±Inf. The dispatches are recorded into the step plan after the optimizer update, so no step waits for the
- * CPU; the host reads the flags only when it reads metrics back or before it hands out a snapshot.
+ * CPU (the parameters' flag is set by the optimizer update itself, shaders/*_update.wgsl, which has every updated
+ * parameter in hand); the host reads the flags only when it reads metrics back or before it hands out a snapshot.
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, readFloat32, type TensorBinding } from '../gpu/buffers.ts';

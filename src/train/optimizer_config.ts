@@ -4,6 +4,7 @@ import { createStorageBuffer } from '../gpu/buffers.ts';
 import { sgdUpdate } from '../kernels/sgd_update.ts';
 import { adagradUpdate } from '../kernels/adagrad_update.ts';
 import { adamUpdate } from '../kernels/adam_update.ts';
+import type { NonFiniteFlags } from '../kernels/first_non_finite.ts';
 import type { OptimizerKernel } from '../kernels/optimizer.ts';
 
 export type OptimizerConfig =
@@ -38,9 +39,10 @@ export function createOptimizer(
   P: number,
   params: GPUBuffer,
   grads: GPUBuffer,
+  flags: NonFiniteFlags,
 ): { kernel: OptimizerKernel; state: Record<string, GPUBuffer> } {
   const state = Object.fromEntries(optimizerStateNames(config).map((name) => [name, createStorageBuffer(ctx, `optimizer ${name}`, P)]));
-  const common = { P, params: { buffer: params }, grads: { buffer: grads } };
+  const common = { P, params: { buffer: params }, grads: { buffer: grads }, flags };
   switch (config.kind) {
     case 'sgd':
       return { state, kernel: sgdUpdate(ctx, { ...common, hyper: config }) };

@@ -81,20 +81,20 @@ export class SgvbStep {
     this.forward = new VaeForward(model, { B, noise, label: 'train', likelihoodScale: iwae ? 1 : undefined });
     this.backward = new VaeBackward(model, this.forward);
     this.loss = new SgvbLoss(model, this.forward, this.backward, { estimator: options.estimator ?? 'B', iwaeSamples: iwae, klWeight: this.klWeight(1) });
-    const optimizer = createOptimizer(model.gpu, options.optimizer, model.layout.P, model.params, this.backward.grads);
-    this.optimizer = optimizer.kernel;
-    this.optimizerState = optimizer.state;
     const gpu = model.gpu;
     this.nonFinite = new NonFiniteFlags(gpu, 'sgvb non-finite flags');
+    // The update checks the parameters it writes (the parameters' flag), so no second pass over P is needed.
+    const optimizer = createOptimizer(gpu, options.optimizer, model.layout.P, model.params, this.backward.grads, this.nonFinite);
+    this.optimizer = optimizer.kernel;
+    this.optimizerState = optimizer.state;
     this.dispatches = [
       ...this.forward.dispatches,
       ...this.loss.weighting,
       ...this.backward.plan(this.loss.klGradient),
       this.loss.summary,
+      // Also checks the parameters it leaves behind: the next step (and any snapshot) starts from these values.
       this.optimizer.dispatch,
-      // Last, on what the step leaves behind: the next step (and any snapshot) starts from these values.
       firstNonFinite(gpu, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.loss.metrics }, flags: this.nonFinite }),
-      firstNonFinite(gpu, { N: model.layout.P, quantity: 'parameters', values: { buffer: model.params }, flags: this.nonFinite }),
     ];
     this.stateChecks = Object.entries(this.optimizerState).map(([name, buffer]) =>
       firstNonFinite(gpu, { N: model.layout.P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite }, `first_non_finite optimizer ${name}`));

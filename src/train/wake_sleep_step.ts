@@ -87,7 +87,9 @@ export class WakeSleepStep {
     const own = (label: string, floats: number) => this.buffers.storage(label, floats);
     this.grads = own('grads', layout.P);
     this.metrics = own('metrics', ELBO_METRICS.count);
-    const optimizer = createOptimizer(ctx, options.optimizer, layout.P, model.params, this.grads);
+    this.nonFinite = new NonFiniteFlags(ctx, 'wake-sleep non-finite flags');
+    // The update flags the parameters it writes (the parameters' non-finite check rides on it).
+    const optimizer = createOptimizer(ctx, options.optimizer, layout.P, model.params, this.grads, this.nonFinite);
     this.optimizer = optimizer.kernel;
     this.optimizerState = optimizer.state;
     const tensor = (source: GPUBuffer, name: string) => tensorIn(layout, source, name);
@@ -135,9 +137,7 @@ export class WakeSleepStep {
 
     d.push(this.optimizer.dispatch);
     // Last, on what the step leaves behind, as SgvbStep does.
-    this.nonFinite = new NonFiniteFlags(ctx, 'wake-sleep non-finite flags');
-    d.push(firstNonFinite(ctx, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.metrics }, flags: this.nonFinite }),
-      firstNonFinite(ctx, { N: layout.P, quantity: 'parameters', values: { buffer: model.params }, flags: this.nonFinite }));
+    d.push(firstNonFinite(ctx, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.metrics }, flags: this.nonFinite }));
     this.stateChecks = Object.entries(this.optimizerState).map(([name, buffer]) =>
       firstNonFinite(ctx, { N: layout.P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite }, `first_non_finite optimizer ${name}`));
     this.dispatches = d;

@@ -93,7 +93,7 @@ try {
     let sent = 0;
     let received = 0;
     for (let round = 1; round <= 5; round++) {
-      const results = await Promise.all(peers.map((p, rank) => p.average(round, params[rank])));
+      const results = await Promise.all(peers.map((p, rank) => p.average(round, params[rank], async (vectors) => Float32Array.from(vectors[0], (_, i) => vectors.reduce((sum, v) => sum + v[i], 0) / vectors.length))));
       seconds += Math.max(...results.map((r) => r.seconds));
       sent += results.reduce((a, r) => a + r.bytesSent, 0);
       received += results.reduce((a, r) => a + r.bytesReceived, 0);

@@ -4,7 +4,8 @@
 // late picks up the latest average; mismatched models are refused. Every wait is bounded by a deadline.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { meanOf, parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
+import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
+import { columnSum } from './reference/column_sum.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { seededUniform } from './seeded_random.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
@@ -21,9 +22,12 @@ test('peer URLs: size, rank and every required; rank below size; unknown paramet
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=0&every=1&timeout=3'), ["unknown parameter 'timeout'"]);
 });
 
-test('meanOf sums in the order given, in float64: the float32 mean of (1, 2, 4) and of three values', () => {
-  assert.equal([...meanOf([Float32Array.of(1, 0.1), Float32Array.of(2, 0.2), Float32Array.of(4, 0.3)])], [Math.fround(7 / 3), Math.fround((Math.fround(0.1) + Math.fround(0.2) + Math.fround(0.3)) / 3)]);
-});
+/** The members' mean as a trainer would take it (a trainer's is Vae.averageOf, on the GPU; here float64, rounded). */
+async function meanOf(vectors: Float32Array[]): Promise<Float32Array> {
+  const stacked = new Float32Array(vectors.length * vectors[0].length);
+  vectors.forEach((v, k) => stacked.set(v, k * v.length));
+  return Float32Array.from(columnSum(stacked, vectors.length, vectors[0].length, 1 / vectors.length));
+}
 
 if (redisServerInstalled('the parameter averaging tests')) {
   let server: RedisServer;
@@ -47,8 +51,8 @@ if (redisServerInstalled('the parameter averaging tests')) {
     const trainers = [0, 1, 2].map((rank) => peer(run, 3, rank, '&deadline=10000'));
     await Promise.all(trainers.map((t) => t.join()));
     const inputs = [vector(1), vector(2), vector(3)];
-    const rounds = await Promise.all(trainers.map((t, rank) => t.average(7, inputs[rank])));
-    const expected = meanOf(inputs);
+    const rounds = await Promise.all(trainers.map((t, rank) => t.average(7, inputs[rank], meanOf)));
+    const expected = await meanOf(inputs);
     for (const r of rounds) {
       assert.equal(r.members, [0, 1, 2]);
       assert.ok(sameBits(r.parameters, expected), 'the same bits on every trainer');
@@ -68,17 +72,17 @@ if (redisServerInstalled('the parameter averaging tests')) {
     // size 4: rank 3 never starts (no heartbeat); rank 2 beats but is slow.
     const [a, b, slow] = [0, 1, 2].map((rank) => peer(run, 4, rank, '&deadline=400'));
     await Promise.all([a.join(), b.join(), slow.join()]);
-    const [ra, rb] = await Promise.all([a.average(1, vector(10)), b.average(1, vector(11))]);
+    const [ra, rb] = await Promise.all([a.average(1, vector(10), meanOf), b.average(1, vector(11), meanOf)]);
     assert.equal(ra.members, [0, 1], 'closed at the deadline without the slow trainer and without rank 3');
     assert.ok(ra.seconds >= 0.35, `waited for the deadline (${ra.seconds} s)`);
-    const rs = await slow.average(1, vector(12));
+    const rs = await slow.average(1, vector(12), meanOf);
     assert.equal(rs.members, [0, 1]);
     assert.ok(sameBits(rs.parameters, ra.parameters) && sameBits(rb.parameters, ra.parameters), 'all three hold the same parameters');
     // Once rank 2 has left, a round of 0 and 1 closes as soon as both have joined.
     await slow.leave();
-    const [r2] = await Promise.all([a.average(2, vector(20)), b.average(2, vector(21))]);
+    const [r2] = await Promise.all([a.average(2, vector(20), meanOf), b.average(2, vector(21), meanOf)]);
     assert.equal(r2.members, [0, 1]);
-    assert.ok(sameBits(r2.parameters, meanOf([vector(20), vector(21)])));
+    assert.ok(sameBits(r2.parameters, await meanOf([vector(20), vector(21)])));
     await a.leave();
     await b.leave();
   });
@@ -88,7 +92,7 @@ if (redisServerInstalled('the parameter averaging tests')) {
     const [a, b] = [0, 1].map((rank) => peer(run, 2, rank, '&deadline=5000'));
     await Promise.all([a.join(), b.join()]);
     await rejectsWith(async () => {
-      await Promise.all([a.average(1, vector(1)), b.average(1, vector(2).subarray(0, 10))]);
+      await Promise.all([a.average(1, vector(1), meanOf), b.average(1, vector(2).subarray(0, 10), meanOf)]);
     }, /run-\d+:1: rank \d sent \d+ parameters, this trainer \(rank \d\) has \d+: are they training the same model\?/);
     a.abandon();
     b.abandon();

@@ -90,6 +90,21 @@ test('fromCheckpoint allocates the parameters only, and decodes as the trainer i
   }
 });
 
+test('averageOf replaces the parameters with the mean of other trainers\' vectors, on the GPU, in the order given', async ({ gpu }) => {
+  const vae = await Vae.create(MODEL, { gpu });
+  try {
+    const P = vae.layout.P;
+    const vectors = [1, 2, 3].map((k) => Float32Array.from(seededUniform(70 + k, P, -1, 1)));
+    const mean = await vae.averageOf(vectors);
+    const expected = Float64Array.from({ length: P }, (_, i) => ((vectors[0][i] + vectors[1][i]) + vectors[2][i]) / 3);
+    assertClose(mean, expected, { atol: 1e-7, rtol: 1e-6, label: 'mean of 3' });
+    assert.equal(Array.from(await vae.flatParameters()), Array.from(mean), 'the model now holds the mean');
+    await rejectsWith(() => vae.averageOf([new Float32Array(P), new Float32Array(P - 1)]), new RegExp(`vector 1 to average holds ${P - 1} floats, but this model has P = ${P}`));
+  } finally {
+    vae.destroy();
+  }
+});
+
 test('load refuses a misshapen or missing tensor, naming it, and leaves the parameters as they were', async ({ gpu }) => {
   const vae = await Vae.create(MODEL, { gpu });
   try {

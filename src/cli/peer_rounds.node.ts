@@ -25,8 +25,8 @@ export async function joinPeers(url: string, trainer: Trainer, log: (record: obj
     rounds: {
       every: settings.every,
       async run(step) {
-        const round = await peers.average(step / settings.every, await trainer.model.flatParameters());
-        trainer.model.write(round.parameters);
+        // The members' mean lands in the model's parameters on the GPU (Vae.averageOf).
+        const round = await peers.average(step / settings.every, await trainer.model.flatParameters(), (vectors) => trainer.model.averageOf(vectors));
         log({ type: 'averaging', step, round: round.round, members: round.members, seconds: round.seconds, bytes_sent: round.bytesSent, bytes_received: round.bytesReceived });
       },
     },

@@ -78,16 +78,6 @@ export function parsePeersUrl(text: string): PeerSettings {
   };
 }
 
-/** The mean of equally long vectors, summed in the order given (so every trainer gets the same bits). */
-export function meanOf(vectors: Float32Array[]): Float32Array {
-  const n = vectors[0].length;
-  const sum = new Float64Array(n);
-  for (const v of vectors) for (let i = 0; i < n; i++) sum[i] += v[i];
-  const mean = new Float32Array(n);
-  for (let i = 0; i < n; i++) mean[i] = sum[i] / vectors.length;
-  return mean;
-}
-
 const bytesOf = (v: Float32Array) => asBuffer(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 const floatsOf = (b: Buffer) => new Float32Array(new Uint8Array(b).buffer);
 
@@ -143,8 +133,11 @@ export class PeerAveraging {
     ]);
   }
 
-  /** Round `round`: contributes `parameters`, waits for the others (bounded by the deadline), returns the average. */
-  async average(round: number, parameters: Float32Array): Promise<AveragingRound> {
+  /**
+   * Round `round`: contributes `parameters`, waits for the others (bounded by the deadline), and returns the
+   * average that `mean` computes from the members' vectors in rank order (a trainer: Vae.averageOf, on the GPU).
+   */
+  async average(round: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>): Promise<AveragingRound> {
     const s = this.settings;
     const started = performance.now();
     const deadline = started + s.deadlineMs;
@@ -187,7 +180,7 @@ export class PeerAveraging {
       }
       return floatsOf(b);
     });
-    const average = meanOf(vectors);
+    const average = await mean(vectors);
     if (members[0] === s.rank) {
       await this.connection.send('HSET', this.key('latest'), 'round', round, 'parameters', bytesOf(average));
       bytesSent += average.byteLength;

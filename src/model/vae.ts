@@ -13,6 +13,8 @@
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { createStorageBuffer, readFloat32 } from '../gpu/buffers.ts';
+import { columnSum } from '../kernels/column_sum.ts';
+import { submitDispatches } from '../kernels/kernel.ts';
 import { ACTIVATIONS, type Activation } from '../kernels/activation.ts';
 import { datasetElbo, type ElboResult } from '../eval/dataset_elbo.ts';
 import { importanceSampledLogPx, type LogPxResult } from '../eval/importance_sampled_log_px.ts';
@@ -178,6 +180,27 @@ export class Vae implements ModelBuffers {
    */
   async load(tensors: readonly NamedTensor[], source = 'tensors'): Promise<void> {
     this.write(packTensors(this.layout, tensors, source));
+  }
+
+  /**
+   * Replaces the parameters with the mean of `vectors` (each P floats, layout order: other trainers' parameters),
+   * computed on the GPU, summed in the order given so every trainer averaging the same vectors gets the same bits;
+   * returns the mean.
+   */
+  async averageOf(vectors: readonly Float32Array[]): Promise<Float32Array> {
+    const P = this.layout.P;
+    const stacked = new Float32Array(vectors.length * P);
+    vectors.forEach((v, k) => {
+      if (v.length !== P) throw new Error(`aevb: vector ${k} to average holds ${v.length} floats, but this model has P = ${P}`);
+      stacked.set(v, k * P);
+    });
+    const input = createStorageBuffer(this.gpu, 'vectors to average', stacked);
+    try {
+      submitDispatches(this.gpu, [columnSum(this.gpu, { M: vectors.length, N: P, a: { buffer: input }, out: { buffer: this.params }, scale: 1 / vectors.length }, 'average parameters')], 'average');
+      return await readFloat32(this.gpu, { buffer: this.params }, P);
+    } finally {
+      input.destroy();
+    }
   }
 
   /** Queues the flat parameter values (P floats, layout order) into the GPU buffer. */

@@ -13,20 +13,11 @@ import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
+import { mulberry32 } from './seeded_random.ts';
 
 const SEED = 1312;
 const CASES = 400;
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)];

@@ -17,6 +17,7 @@ import type { RowParser } from '../src/data/row_block.ts';
 import { fileSource } from '../src/data/file_source.node.ts';
 import { npyBytes } from './npy_writer.ts';
 import { rejectsWith } from './gpu_suite.ts';
+import { mulberry32 } from './seeded_random.ts';
 
 const SEED = 20261130;
 const CASES_IN_MEMORY = 1200;
@@ -26,16 +27,6 @@ const MEMORY_BOUND_BYTES = 256 * 2 ** 20;
 /** Any one input must be settled within this long (a hang fails the test instead of stalling CI). */
 const CASE_TIMEOUT_MS = 10_000;
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)];

@@ -2,7 +2,8 @@
 // not for the model) and Box–Muller on top of it. Every call restarts from its seed, so give distinct inputs
 // distinct seeds.
 
-function mulberry32(seed: number): () => number {
+/** A stream of uniforms in [0, 1) from `seed`, one per call (the fuzz tests draw their mutations from one). */
+export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;

@@ -22,7 +22,7 @@ export type { StepMetrics } from './train/metrics_reader.ts';
 export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
-export { encodeSource, DEFAULT_ENCODE_CHUNK, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
+export { encodeSource, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
 export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';
 export type {
   TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
@@ -37,8 +37,9 @@ export { urlSource, type UrlSourceOptions } from './data/url_source.ts';
 export { streamSource, type StreamSourceOptions } from './data/stream_source.ts';
 export { syntheticSource, type SyntheticOptions } from './data/synthetic_source.ts';
 export { loadRows, rowLengthOf } from './data/read_rows.ts';
-export { bitsPerDimension, dequantizeRowsOnce, DEQUANTIZATION_LEVELS } from './data/dequantization.ts';
-export { LIKELIHOODS, DEFAULT_MIN_LOG_VARIANCE, type Likelihood } from './model/vae_architecture.ts';
+// Evaluation sets are dequantized once by loadRows({ dequantize: true }); bits/dim is what `aevb eval` reports.
+export { bitsPerDimension } from './data/dequantization.ts';
+export type { Likelihood } from './model/vae_architecture.ts';
 export { DataFormatError } from './data/idx.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';

@@ -35,10 +35,10 @@
  * The numbers are for comparison within one run on one machine (these machines are shared and noisy); they
  * are never used as test assertions.
  */
-import { readFileSync } from 'node:fs';
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
-import { createStorageBuffer, createUniformBuffer, packUniform } from '../src/gpu/buffers.ts';
-import { encodeDispatches, kernelDispatch, type KernelDispatch } from '../src/kernels/kernel.ts';
+import { kernelDispatch } from '../src/kernels/kernel.ts';
+import { measure, runRepeated, startClock } from './timing.ts';
+import { benchCeilings, type Ceilings } from './ceilings.ts';
 import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
 import { MATMUL_TILE } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
@@ -72,55 +72,10 @@ const STEP_BATCHES = (listFlag('batches') ?? ['100', '1000']).map((b) => {
 /** Variants to measure ('default': the adapter's choice); every variant unless --variants says otherwise. */
 const VARIANT_NAMES = listFlag('variants') ?? [...MATMUL_VARIANTS];
 /** Workgroup size and loop length of the ceiling kernels; enough workgroups to fill every core many times. */
-const CEILING = { WG: 64, workgroups: 512, iterations: 2048, quads: 1 << 18 } as const;
+
 
 type Row = Record<string, string | number | boolean>;
 /** Seconds of one unit of work: wall clock, and CPU time of this process (lavapipe's threads included). */
-interface Timing { seconds: number; cpuSeconds: number; reps: number }
-interface Elapsed { wall: number; cpu: number }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Starts a wall and CPU clock; the returned function reads the seconds since. */
-function startClock(): () => Elapsed {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
-  return () => {
-    const used = process.cpuUsage(cpu);
-    return { wall: (performance.now() - wall) / 1000, cpu: (used.user + used.system) / 1e6 };
-  };
-}
-
-/**
- * Median seconds of one unit of work, where run(n) performs n units and returns the time they took.
- * One warm-up (pipeline compilation, first-touch allocation), then n grows until a run is long enough to
- * extrapolate, and is scaled so one measured run lasts about TARGET_S.
- */
-async function measure(run: (n: number) => Promise<Elapsed>): Promise<Timing> {
-  await run(1);
-  let n = 1;
-  let t = (await run(n)).wall;
-  while (t < TARGET_S / 10 && n < 1e6) {
-    n *= 4;
-    t = (await run(n)).wall;
-  }
-  const reps = Math.max(1, Math.ceil((n * TARGET_S * 1.1) / t));
-  const rounds: Elapsed[] = [];
-  for (let i = 0; i < ROUNDS; i++) rounds.push(await run(reps));
-  return { seconds: median(rounds.map((r) => r.wall)) / reps, cpuSeconds: median(rounds.map((r) => r.cpu)) / reps, reps };
-}
-
-/** Time to run `dispatch` n times in one command buffer; encoding happens before the clock starts. */
-async function runRepeated(gpu: GpuContext, dispatch: KernelDispatch, n: number): Promise<Elapsed> {
-  const encoder = gpu.device.createCommandEncoder({ label: `bench ${dispatch.label}` });
-  encodeDispatches(encoder, new Array<KernelDispatch>(n).fill(dispatch), 'bench');
-  const commands = encoder.finish();
-  const elapsed = startClock();
-  gpu.device.queue.submit([commands]);
-  await gpu.device.queue.onSubmittedWorkDone();
-  return elapsed();
-}
-
 interface MatmulShape { M: number; N: number; K: number }
 
 /**
@@ -153,42 +108,6 @@ function epilogueOf(pipeline: GPUComputePipeline): string {
 const gflops = (flops: number, seconds: number) => flops / seconds / 1e9;
 const flopsOf = (s: MatmulShape) => 2 * s.M * s.N * s.K;
 
-/** Rates per wall second, and per CPU second (the shares below use these). */
-interface Ceilings { gflops: number; vec4LoadsPerSec: number; f32LoadsPerSec: number; cpu: { gflops: number; vec4LoadsPerSec: number; f32LoadsPerSec: number } }
-
-/** The adapter's arithmetic and load ceilings, from bench/ceilings.wgsl (see its header). */
-async function benchCeilings(gpu: GpuContext): Promise<{ ceilings: Ceilings; rows: Row[] }> {
-  const code = readFileSync(new URL('./ceilings.wgsl', import.meta.url), 'utf8');
-  const module = gpu.device.createShaderModule({ label: 'ceilings.wgsl', code });
-  const src = createStorageBuffer(gpu, 'ceiling src', Float32Array.from({ length: CEILING.quads * 4 }, () => Math.random()));
-  const invocations = CEILING.WG * CEILING.workgroups;
-  const sink = createStorageBuffer(gpu, 'ceiling sink', invocations * 4);
-  const params = createUniformBuffer(gpu, 'ceiling params', packUniform([['u32', CEILING.iterations], ['u32', CEILING.quads]]));
-  const time = async (entryPoint: string, bindings: Array<[number, GPUBufferBinding]>) => {
-    const pipeline = gpu.device.createComputePipeline({ label: `ceilings:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants: { WG: CEILING.WG } } });
-    const d = kernelDispatch(gpu, entryPoint, pipeline, bindings, [CEILING.workgroups, 1, 1]);
-    const t = await measure((reps) => runRepeated(gpu, d, reps));
-    await gpu.settle();
-    return t;
-  };
-  const io: Array<[number, GPUBufferBinding]> = [[1, { buffer: sink }], [2, { buffer: params }]];
-  const perLaunch = invocations * CEILING.iterations;
-  const fma = await time('fma_peak', io);
-  const vec4 = await time('load_peak_vec4', [[0, { buffer: src }], ...io]);
-  const f32 = await time('load_peak_scalar', [[3, { buffer: src }], ...io]);
-  for (const b of [src, sink, params]) b.destroy();
-  const ceilings = {
-    gflops: (perLaunch * 128) / fma.seconds / 1e9, vec4LoadsPerSec: (perLaunch * 4) / vec4.seconds, f32LoadsPerSec: (perLaunch * 4) / f32.seconds,
-    cpu: { gflops: (perLaunch * 128) / fma.cpuSeconds / 1e9, vec4LoadsPerSec: (perLaunch * 4) / vec4.cpuSeconds, f32LoadsPerSec: (perLaunch * 4) / f32.cpuSeconds },
-  };
-  const rows: Row[] = [
-    { row: 'ceiling', label: 'fma_peak', msPerLaunch: fma.seconds * 1e3, gflops: ceilings.gflops },
-    { row: 'ceiling', label: 'load_peak_vec4', msPerLaunch: vec4.seconds * 1e3, gLoadsPerSec: ceilings.vec4LoadsPerSec / 1e9, gbPerSec: (ceilings.vec4LoadsPerSec * 16) / 1e9 },
-    { row: 'ceiling', label: 'load_peak_scalar', msPerLaunch: f32.seconds * 1e3, gLoadsPerSec: ceilings.f32LoadsPerSec / 1e9, gbPerSec: (ceilings.f32LoadsPerSec * 4) / 1e9 },
-  ];
-  return { ceilings, rows };
-}
-
 /**
  * Global loads one launch issues, from the kernel's structure (the shaders' headers): 'lanes' loads, per lane
  * and step of LANES k values, 2 vec4 of A and 8 of B (plus one aux vec4 per row of C with an epilogue);
@@ -216,7 +135,7 @@ async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: Matmul
   const rows: Row[] = [];
   for (const d of step.plan.filter((x) => x.pipeline.label.startsWith('matmul'))) {
     const shape = stepMatmulShape(d.label);
-    const t = await measure((reps) => runRepeated(gpu, d, reps));
+    const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
     await gpu.settle();
     const loads = issuedLoads(d.pipeline, shape);
     const loadShare = loads === null ? null : loads.count / t.cpuSeconds / (loads.width === 'vec4' ? ceilings.cpu.vec4LoadsPerSec : ceilings.cpu.f32LoadsPerSec);
@@ -238,7 +157,7 @@ async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: Matmul
 async function benchStepProfile(gpu: GpuContext, step: SgvbStep, variant: MatmulVariant): Promise<Row[]> {
   const rows: Row[] = [];
   for (const d of step.plan) {
-    const t = await measure((reps) => runRepeated(gpu, d, reps));
+    const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
     await gpu.settle();
     const kernel = d.pipeline.label.slice(0, d.pipeline.label.indexOf(':'));
     rows.push({ row: 'launch', variant, label: d.label, kernel, workgroups: d.workgroups.reduce((a, b) => a * b, 1), reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3 });
@@ -267,7 +186,7 @@ async function benchStep(gpu: GpuContext, variant: MatmulVariant, batch: number)
       for (let i = 0; i < n; i++) step.submit(batches[i % batches.length]);
       await gpu.device.queue.onSubmittedWorkDone();
       return elapsed();
-    });
+    }, TARGET_S, ROUNDS);
     await gpu.settle();
     const flops = step.plan.filter((d) => d.pipeline.label.startsWith('matmul')).reduce((s, d) => s + flopsOf(stepMatmulShape(d.label, batch)), 0);
     return {
@@ -303,7 +222,7 @@ async function benchSubmission(gpu: GpuContext, variant: MatmulVariant, perSubmi
       }
       await gpu.device.queue.onSubmittedWorkDone();
       return elapsed();
-    });
+    }, TARGET_S, ROUNDS);
     await gpu.settle();
     return { row: 'submission', variant, label: `${perSubmit} step(s) per submission`, perSubmit, msPerStep: (t.seconds * 1e3) / perSubmit, cpuMsPerStep: (t.cpuSeconds * 1e3) / perSubmit };
   } finally {
@@ -400,7 +319,7 @@ async function main(): Promise<void> {
   let ceilingRows: Row[];
   let ceilings: Ceilings;
   try {
-    ({ ceilings, rows: ceilingRows } = await benchCeilings(first));
+    ({ ceilings, rows: ceilingRows } = await benchCeilings(first, TARGET_S, ROUNDS));
   } finally {
     first.destroy();
   }

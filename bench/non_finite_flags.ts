@@ -13,6 +13,7 @@ import { encodeDispatches, type KernelDispatch } from '../src/kernels/kernel.ts'
 import { Vae } from '../src/model/vae.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
+import { median } from './timing.ts';
 
 const QUICK = process.argv.includes('--quick');
 const TARGET_SECONDS = QUICK ? 0.05 : 0.5;
@@ -40,7 +41,6 @@ async function calibrate(gpu: GpuContext, plan: readonly KernelDispatch[]): Prom
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const gpu = await acquireDevice();

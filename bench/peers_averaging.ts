@@ -27,6 +27,7 @@ import { mnistFile } from '../src/data/mnist.node.ts';
 import { writeLineChart } from '../src/io/line_chart_png.node.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
 import { npyBytes } from '../test/npy_writer.ts';
+import { median } from './timing.ts';
 
 const quick = process.argv.includes('--quick');
 const D = 784;
@@ -116,7 +117,6 @@ console.log('\naveraging rounds (per trainer; seconds include waiting for the ot
 console.log('H    | rounds | both members | s per round (median, rank 0 / rank 1) | MB sent per round (r0 / r1) | MB received per round (r0 / r1)');
 for (const s of settings.slice(1)) {
   const [r0, r1] = s.rounds;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const both = r0.filter((r) => r.members?.length === 2).length;
   const mb = (rs: RecordLine[], key: 'bytes_sent' | 'bytes_received') => (mean(rs.map((r) => r[key]!)) / 1e6).toFixed(2);

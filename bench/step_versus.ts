@@ -13,6 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median, startClock, type Elapsed } from './timing.ts';
 
 const argv = process.argv.slice(2);
 function flag(name: string): string | undefined {
@@ -52,18 +53,13 @@ async function openSide(name: string, root: string, B: number): Promise<Side> {
   return { name, gpu, step, model };
 }
 
-interface Elapsed { wall: number; cpu: number }
-
 async function run(side: Side, n: number): Promise<Elapsed> {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
+  const elapsed = startClock();
   for (let i = 0; i < n; i++) side.step.submitWith(() => {});
   await side.gpu.device.queue.onSubmittedWorkDone();
-  const used = process.cpuUsage(cpu);
-  return { wall: (performance.now() - wall) / 1000, cpu: (used.user + used.system) / 1e6 };
+  return elapsed();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   console.log(`this checkout against ${resolve(AGAINST!)}; median of ${ROUNDS} interleaved rounds${QUICK ? '   [--quick]' : ''}`);

@@ -13,6 +13,7 @@ import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { Vae } from '../src/model/vae.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
+import { median, startClock, type Elapsed } from './timing.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** Steps per measurement (a multiple of every k). */
@@ -21,12 +22,9 @@ const ROUNDS = QUICK ? 1 : 5;
 const B = 100;
 const PER_SUBMISSION = [1, 4, 16] as const;
 
-interface Elapsed { wall: number; cpu: number }
-
 /** Runs STEPS steps, k per command buffer, and waits for the queue; seconds of wall and of CPU time. */
 async function run(gpu: GpuContext, step: SgvbStep, k: number): Promise<Elapsed> {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
+  const elapsed = startClock();
   for (let done = 0; done < STEPS; done += k) {
     if (k === 1) {
       step.submitWith(() => {});
@@ -37,11 +35,9 @@ async function run(gpu: GpuContext, step: SgvbStep, k: number): Promise<Elapsed>
     gpu.device.queue.submit([encoder.finish()]);
   }
   await gpu.device.queue.onSubmittedWorkDone();
-  const used = process.cpuUsage(cpu);
-  return { wall: (performance.now() - wall) / 1000, cpu: (used.user + used.system) / 1e6 };
+  return elapsed();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const gpu = await acquireDevice();

@@ -56,7 +56,7 @@ test('events arrive in order: start, steps with their metrics, evaluation and ep
   const steps = straight.flatMap((e) => (e.type === 'step' ? [e.step] : []));
   assert.equal(steps, Array.from({ length: 18 }, (_, i) => i + 1));
   const epochs = straight.flatMap((e) => (e.type === 'epoch' ? [e] : []));
-  assert.equal(epochs.map((e) => [e.epoch, e.step, e.ended]), [[1, 6, true], [2, 12, true], [3, 18, true]]);
+  assert.equal(epochs.map((e) => [e.epoch, e.step, e.ended, e.stepsPerEpoch]), [[1, 6, true, 6], [2, 12, true, 6], [3, 18, true, 6]]);
   for (const e of epochs) {
     const at = straight.indexOf(e);
     assert.is(straight[at - 1].type, 'evaluation', 'each epoch event follows its evaluation');

@@ -5,14 +5,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatLrSchedule, validateLrSchedule } from '../train/lr_schedule.ts';
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { flagOf } from './train_options.node.ts';
 
 /** The flags a config value stands for: `--name value`, `--name` / `--no-name` for switches. */
 function tokensOf(file: string, key: string, value: unknown, command: Command): string[] {
-  const name = kebab(key);
-  const option = command.options.find((o) => o.long === `--${name}` || o.long === `--no-${name}`);
-  if (option === undefined || name === 'config') {
+  const flag = flagOf(key);
+  const option = command.options.find((o) => o.long === flag || o.long === flag.replace(/^--/, '--no-'));
+  if (option === undefined || flag === '--config') {
     const known = command.options.map((o) => o.long!.replace(/^--(no-)?/, '')).filter((n) => n !== 'config' && n !== 'help');
     throw new Error(`${file}: '${key}' is not a flag of aevb train (known: ${known.join(', ')})`);
   }

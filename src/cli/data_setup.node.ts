@@ -3,8 +3,7 @@
 import { mnistFile } from '../data/mnist.node.ts';
 import { fileSource } from '../data/file_source.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
-import { binarizeRowsOnce, loadRows, readAllRows, rowLengthOf, TEST_BINARIZATION_SEED } from '../data/read_rows.ts';
-import { dequantizeRowsOnce } from '../data/dequantization.ts';
+import { loadRows, loadRowSet, rowLengthOf } from '../data/read_rows.ts';
 import { splitValidation } from '../data/validation_split.ts';
 import { remoteSourceFor } from '../data/remote_source.node.ts';
 import type { RowSource } from '../data/row_source.ts';
@@ -54,8 +53,8 @@ export function sourceFor(path: string, d: Pick<DataSettings, 'format' | 'dim' |
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
 export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize' | 'dequantize'>): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? mnistFile('test');
-  const rows = await readAllRows(sourceFor(name, { format: d.format, dim: d.dim, seed: 0 }));
-  return { values: d.binarize ? binarizeRowsOnce(rows.values, TEST_BINARIZATION_SEED) : d.dequantize ? dequantizeRowsOnce(rows.values) : rows.values, D: rows.D, name };
+  const { values, D } = await loadRowSet(sourceFor(name, { format: d.format, dim: d.dim, seed: 0 }), d);
+  return { values, D, name };
 }
 
 /** Validation rows held in memory at most: a held-out share of an unbounded stream stops here. */

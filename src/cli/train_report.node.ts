@@ -20,8 +20,7 @@ export class TrainReport {
   constructor(
     private readonly out: string,
     private readonly plan: RunPlan,
-    /** Minibatch size, and steps per epoch when known before the first epoch ends. */
-    private readonly batch: number,
+    /** Steps per epoch when the data says so before the run does (the bundled MNIST), for the bar; else null. */
     stepsPerEpoch: number | null,
     private readonly resumedFrom: string | null,
   ) {
@@ -52,6 +51,7 @@ export class TrainReport {
   show(e: TrainingEvent): void {
     switch (e.type) {
       case 'start':
+        this.stepsPerEpoch = e.stepsPerEpoch ?? this.stepsPerEpoch;
         if (e.resumed) console.log(`resuming from ${this.resumedFrom} at step ${e.step} (epoch ${e.position.epoch + 1}, minibatch ${e.position.index + 1})`);
         break;
       case 'step':
@@ -93,7 +93,7 @@ export class TrainReport {
 
   private epoch(e: Extract<TrainingEvent, { type: 'epoch' }>): void {
     this.stop();
-    if (e.ended) this.stepsPerEpoch ??= Math.round(e.step / e.epoch);
+    this.stepsPerEpoch = e.stepsPerEpoch ?? this.stepsPerEpoch;
     const speed = `${e.samplesPerSecond.toFixed(0)} samples/s, waiting for data ${e.waitingForDataPercent.toFixed(1)}% of the time`;
     const { test, validation, train } = e.evaluations;
     const scores = [

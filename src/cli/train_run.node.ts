@@ -16,9 +16,7 @@ import { joinPeers } from './peer_rounds.node.ts';
 import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
-import type { RunSettings } from './train_options.node.ts';
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+import { flagOf, type RunSettings } from './train_options.node.ts';
 
 /** On --resume the checkpoint's config wins; a model flag given on the command line must agree with it. */
 function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<string>, directory: string): TrainConfig {
@@ -26,7 +24,7 @@ function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<s
   for (const flag of given) {
     const key = flag as keyof TrainConfig;
     if (key in saved && JSON.stringify(config[key]) !== JSON.stringify(saved[key])) {
-      throw new Error(`--resume ${directory}: the checkpoint was trained with --${kebab(flag)} ${saved[key]}, not ${config[key]}; ` +
+      throw new Error(`--resume ${directory}: the checkpoint was trained with ${flagOf(flag)} ${saved[key]}, not ${config[key]}; ` +
         'a run can only be continued with its own model and optimizer (drop the flag, or start a new run with --out)');
     }
   }
@@ -58,7 +56,7 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
   const sequence = { shuffleWindow: saved.shuffleWindow, binarize: saved.binarize, validationSplit: saved.data?.validationSplit ?? null };
   for (const key of ['shuffleWindow', 'binarize', 'validationSplit'] as const) {
     if (given.has(key) && run[key] !== sequence[key]) {
-      throw new Error(`--resume ${run.resume}: the run was streamed with --${kebab(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`);
+      throw new Error(`--resume ${run.resume}: the run was streamed with ${flagOf(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`);
     }
     merged[key] = sequence[key] as never;
   }
@@ -118,7 +116,7 @@ async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, ch
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
     if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, CHECKPOINT_FILE));
-    const report = new TrainReport(run.out, plan, config.batch, checkpoint?.run?.stepsPerEpoch ?? (data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch)), run.resume);
+    const report = new TrainReport(run.out, plan, data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch), run.resume);
     const opt = optimizerOf(config);
     console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`);

@@ -50,7 +50,19 @@ export function binarizeRowsOnce(values: Float32Array, seed: number): Float32Arr
  * @example
  * const test = await loadRows(mnistSource('test'), { binarize: true });
  */
-export async function loadRows(source: RowSource, options: { maxRows?: number; binarize?: boolean; dequantize?: boolean } = {}): Promise<Float32Array> {
-  const { values } = await readAllRows(source, options.maxRows);
-  return options.binarize ? binarizeRowsOnce(values, TEST_BINARIZATION_SEED) : options.dequantize ? dequantizeRowsOnce(values) : values;
+export async function loadRows(source: RowSource, options: LoadRowsOptions = {}): Promise<Float32Array> {
+  return (await loadRowSet(source, options)).values;
+}
+
+export interface LoadRowsOptions {
+  maxRows?: number;
+  binarize?: boolean;
+  dequantize?: boolean;
+}
+
+/** loadRows, with the number of rows and their length D (to check them against a model's or other data's). */
+export async function loadRowSet(source: RowSource, options: LoadRowsOptions = {}): Promise<{ values: Float32Array; rows: number; D: number }> {
+  const read = await readAllRows(source, options.maxRows);
+  const values = options.binarize ? binarizeRowsOnce(read.values, TEST_BINARIZATION_SEED) : options.dequantize ? dequantizeRowsOnce(read.values) : read.values;
+  return { ...read, values };
 }

@@ -44,6 +44,8 @@ export interface RunEpochEvent {
   /** 1-based number of the epoch that ended. */
   epoch: number;
   ended: boolean;
+  /** Steps per epoch, once a whole epoch has been seen; null before. */
+  stepsPerEpoch: number | null;
   step: number;
   samples: number;
   samplesPerSecond: number;

@@ -225,7 +225,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
       }
       const evaluations = trainer.step > 0 ? await evaluate() : {};
       emit({
-        type: 'epoch', epoch: epoch + 1, ended, step: trainer.step, samples: trainer.step * B,
+        type: 'epoch', epoch: epoch + 1, ended, stepsPerEpoch, step: trainer.step, samples: trainer.step * B,
         samplesPerSecond: rate(trainer.step - firstStep, B, last?.elapsedMs ?? 0), waitingForDataPercent: share(last?.waitingForDataMs ?? 0, last?.elapsedMs ?? 0), evaluations,
       });
       await save();

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,29 @@ test('aevb train stopped after 3 steps and resumed continues exactly as a straig
   assert.is(changed.code, 1);
   assert.match(changed.stderr, 'the run was streamed with --shuffle-window 1000, not 50');
   assert.equal(trainRecords(straight).map(([step]) => step), [1, 2, 3, 4, 5, 6]);
+});
+
+test('--config: the file\'s flags, the command line winning; validation, early stopping, the best model, curves and the resolved config written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-config-'));
+  const file = join(dir, 'run.json');
+  writeFileSync(file, JSON.stringify({ data: 'synthetic:600x16', hidden: [8], latent: 5, batch: 20, lrSchedule: { kind: 'cosine', steps: 60, min: 0.0001 },
+    validationSplit: 0.2, earlyStop: 2, epochs: 3, binarize: true }));
+  const out = join(dir, 'out');
+  const run = await aevb('train', '--config', file, '--latent', '2', '--out', out);
+  assert.is(run.code, 0, run.stderr);
+  const resolved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.equal([resolved.latent, resolved.hidden, resolved.batch, resolved.lrSchedule, resolved.validationSplit, resolved.earlyStop],
+    [2, [8], 20, { kind: 'cosine', steps: 60, min: 0.0001 }, 0.2, 2], 'the file\'s values, --latent from the command line');
+  assert.match(run.stdout, /epoch 1: validation ELBO -?\d+\.\d\d after \d+ samples/);
+  const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(records.filter((r) => r.type === 'validation').length >= 1);
+  assert.ok(records.some((r) => r.type === 'checkpoint' && r.best === true), 'a best checkpoint was written');
+  for (const f of ['best/checkpoint.safetensors', 'curves.png', 'checkpoint.safetensors']) assert.ok(existsSync(join(out, f)), f);
+  // The resolved config starts the same run again; a key that is no flag is refused naming the file.
+  writeFileSync(file, JSON.stringify({ latentt: 2 }));
+  const bad = await aevb('train', '--config', file);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, `${file}: 'latentt' is not a flag of aevb train`);
 });
 
 test.run();

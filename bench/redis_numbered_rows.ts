@@ -1,7 +1,8 @@
 /**
  * Rows for the Redis benches that say which they are: u8 rows of D values whose first three bytes are the row's
  * id (0 … count − 1, little-endian) and the rest a constant grey, MNIST-sized at D = 784. A trainer that sees
- * them without binarization (values = bytes / 255) can name every row of every minibatch.
+ * them without binarization (values = bytes / 255) can name every row of every minibatch; its step log is read
+ * back by parseTrainedLog.
  */
 import type { RowSource } from '../src/data/row_source.ts';
 
@@ -24,4 +25,27 @@ export function numberedRows(count: number, D = 784): RowSource {
 export function rowId(values: ArrayLike<number>, offset = 0, scale = 1): number {
   const byte = (k: number) => Math.round(values[offset + k] / scale);
   return byte(0) | (byte(1) << 8) | (byte(2) << 16);
+}
+
+/** A trainer's step log (trained.log: `S <trainer> <step> <clock ms> <row ids…>`, and `R <trainer> <step>` on a resume). */
+export interface TrainedLog {
+  /** The steps that stand: a resume at step s discards the steps after s that the killed incarnation took. */
+  valid: { step: number; ids: number[] }[];
+  /** Every step taken, discarded ones included: its clock time and its number of rows. */
+  taken: { time: number; rows: number }[];
+}
+
+export function parseTrainedLog(lines: Iterable<string>): TrainedLog {
+  const log: TrainedLog = { valid: [], taken: [] };
+  for (const line of lines) {
+    const parts = line.split(' ');
+    if (parts[0] === 'R') {
+      const resumedAt = Number(parts[2]);
+      while (log.valid.length > 0 && log.valid[log.valid.length - 1].step > resumedAt) log.valid.pop();
+    } else if (parts[0] === 'S' && parts.length > 4) {
+      log.taken.push({ time: Number(parts[3]), rows: parts.length - 4 });
+      log.valid.push({ step: Number(parts[2]), ids: parts.slice(4).map(Number) });
+    }
+  }
+  return log;
 }

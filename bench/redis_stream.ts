@@ -27,7 +27,7 @@ import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
 import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
-import { numberedRows } from './redis_numbered_rows.ts';
+import { numberedRows, parseTrainedLog } from './redis_numbered_rows.ts';
 
 const quick = process.argv.includes('--quick');
 const D = 784;
@@ -150,18 +150,10 @@ async function simulate(N: number): Promise<string> {
   let firstStep = Infinity;
   let lastStep = 0;
   for (let i = 0; i < N; i++) {
-    const valid: { step: number; ids: number[] }[] = [];
-    for (const line of readFileSync(join(dirs[i], 'trained.log'), 'utf8').split('\n')) {
-      const parts = line.split(' ');
-      if (parts[0] === 'R') {
-        const resumedAt = Number(parts[2]);
-        while (valid.length > 0 && valid[valid.length - 1].step > resumedAt) valid.pop();
-      } else if (parts[0] === 'S' && parts.length > 4) {
-        const time = Number(parts[3]);
-        firstStep = Math.min(firstStep, time);
-        lastStep = Math.max(lastStep, time);
-        valid.push({ step: Number(parts[2]), ids: parts.slice(4).map(Number) });
-      }
+    const { valid, taken } = parseTrainedLog(readFileSync(join(dirs[i], 'trained.log'), 'utf8').split('\n'));
+    for (const { time } of taken) {
+      firstStep = Math.min(firstStep, time);
+      lastStep = Math.max(lastStep, time);
     }
     const checkpointed = JSON.parse(readFileSync(join(dirs[i], 'checkpoint.json'), 'utf8')).step as number;
     for (const { step, ids } of valid) if (step <= checkpointed) for (const id of ids) counts[id]++;

@@ -30,7 +30,7 @@ import { publishRows } from '../src/data/redis_publish.node.ts';
 import { decodeEntry } from '../src/data/redis_entry.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
-import { numberedRows, rowId } from './redis_numbered_rows.ts';
+import { numberedRows, parseTrainedLog, rowId } from './redis_numbered_rows.ts';
 
 const quick = process.argv.includes('--quick');
 const D = 784;
@@ -118,19 +118,11 @@ async function simulate(N: number): Promise<string> {
   let lastStep = 0;
   let rowsBeforeKill = 0;
   for (let i = 0; i < N; i++) {
-    const valid: { step: number; ids: number[] }[] = [];
-    for (const line of lines(i)) {
-      const parts = line.split(' ');
-      if (parts[0] === 'R') {
-        const resumedAt = Number(parts[2]);
-        while (valid.length > 0 && valid[valid.length - 1].step > resumedAt) valid.pop();
-      } else if (parts[0] === 'S' && parts.length > 4) {
-        const time = Number(parts[3]);
-        firstStep = Math.min(firstStep, time);
-        lastStep = Math.max(lastStep, time);
-        valid.push({ step: Number(parts[2]), ids: parts.slice(4).map(Number) });
-        if (time <= killedAtClock) rowsBeforeKill += parts.length - 4;
-      }
+    const { valid, taken } = parseTrainedLog(lines(i));
+    for (const { time, rows } of taken) {
+      firstStep = Math.min(firstStep, time);
+      lastStep = Math.max(lastStep, time);
+      if (time <= killedAtClock) rowsBeforeKill += rows;
     }
     const checkpointed = real(i) ? readCheckpoint(dirs[i]).snapshot.step : (JSON.parse(readFileSync(join(dirs[i], 'checkpoint.json'), 'utf8')) as { step: number }).step;
     let rows = 0;

@@ -86,13 +86,12 @@ function writeResolvedConfig(run: RunSettings, config: TrainConfig): void {
 
 export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
   const checkpoint = requestedRun.resume === null ? null : readCheckpoint(requestedRun.resume);
-  if (checkpoint !== null) resumedConfig(requested, checkpoint, given, requestedRun.resume!);
+  // The model's config: the flags', or on --resume the checkpoint's (a model flag given must agree with it).
+  const model = checkpoint === null ? requested : resumedConfig(requested, checkpoint, given, requestedRun.resume!);
   if (checkpoint !== null && checkpoint.run === null) throw new Error(`${join(requestedRun.resume!, CHECKPOINT_FILE)}: holds no run state to continue from`);
   const saved = checkpoint?.run ?? null;
   const run = saved === null ? requestedRun : resumedSettings(requestedRun, saved.plan, given);
-  const seed = checkpoint?.snapshot.config.seed ?? requested.seed;
-  const batch = checkpoint?.snapshot.config.batch ?? requested.batch;
-  const plan = saved !== null && !given.has('epochs') && !given.has('samples') ? { ...planOf(run, batch), epochs: saved.plan.epochs, steps: saved.plan.steps } : planOf(run, batch);
+  const plan = saved !== null && !given.has('epochs') && !given.has('samples') ? { ...planOf(run, model.batch), epochs: saved.plan.epochs, steps: saved.plan.steps } : planOf(run, model.batch);
   if (saved !== null && isFinished({ ...saved, plan }, checkpoint!.snapshot.step)) {
     console.log(`the run in ${run.resume} is complete (step ${checkpoint!.snapshot.step}, ${plan.steps !== null ? `${plan.steps} steps` : `${plan.epochs} epochs`}); ` +
       'to train further, give --epochs or --samples beyond it');
@@ -101,16 +100,17 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
   mkdirSync(run.out, { recursive: true });
   const unlock = holdOutputLock(run.out);
   try {
-    await train(requested, run, plan, checkpoint, given, seed);
+    await train(model, run, plan, checkpoint);
   } finally {
     unlock();
   }
 }
 
-async function train(requested: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null, given: Set<string>, seed: number): Promise<void> {
-  const dequantize = (checkpoint?.snapshot.config.dequantize ?? requested.dequantize) === 'uniform'; // the evaluation sets' too
-  const data = await setUpData({ ...run, seed, dequantize });
-  const config = checkpoint === null ? { ...requested, D: data.D } : resumedConfig(requested, checkpoint, given, run.resume!);
+async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null): Promise<void> {
+  const dequantize = model.dequantize === 'uniform'; // the evaluation sets' too
+  const data = await setUpData({ ...run, seed: model.seed, dequantize });
+  // A new model takes its D from the data; a resumed one must match it.
+  const config = checkpoint === null ? { ...model, D: data.D } : model;
   if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
   validateTrainConfig(config);
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });

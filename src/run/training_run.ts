@@ -128,20 +128,25 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   const B = trainer.config.batch;
   let position = startOf(trainer, plan, o.resume);
   let stepsPerEpoch = o.resume?.stepsPerEpoch ?? null;
-  // Positions are normalised: one past an epoch's last minibatch is the next epoch's start.
-  let earlyStopping: EarlyStoppingState | null = o.earlyStopping === undefined ? null : (o.resume?.earlyStopping ?? INITIAL_EARLY_STOPPING);
-  if (o.earlyStopping !== undefined) {
-    validateEarlyStopping({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0, mode: 'max' });
-    if (o.evaluate?.[o.earlyStopping.on] === undefined) throw new Error(`aevb: early stopping watches the evaluation set '${o.earlyStopping.on}', which the run was not given`);
+  // Early stopping maximises the ELBO of the evaluation set it watches (the plan holds its settings).
+  const stopping = plan.earlyStopping === null ? null : { ...plan.earlyStopping, mode: 'max' as const };
+  let earlyStopping: EarlyStoppingState | null = stopping === null ? null : (o.resume?.earlyStopping ?? INITIAL_EARLY_STOPPING);
+  if (stopping !== null) {
+    validateEarlyStopping(stopping);
+    if (o.evaluate?.[stopping.on] === undefined) throw new Error(`aevb: early stopping watches the evaluation set '${stopping.on}', which the run was not given`);
   }
   // A source that acknowledges rows (a Redis stream) is told, after each checkpoint is safely written, which rows
   // it holds: those below the pass's low-water mark. Such a source delivers again whatever it has not had
   // acknowledged, so a resumed pass starts from its first minibatch instead of skipping the ones already seen.
   const acknowledging = isAcknowledgingSource(o.source) ? o.source : null;
   let mark = new RowMark();
+  // Positions are normalised: one past an epoch's last minibatch is the next epoch's start.
+  const normalised = (): StreamPosition =>
+    (stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position);
+  const finished = () => isFinished({ position: normalised(), plan, stepsPerEpoch, earlyStopping }, trainer.step);
+  // What a checkpoint records (the acknowledgement, for a source that needs one, is gathered only here).
   const state = (): RunState => ({
-    position: stepsPerEpoch !== null && position.index >= stepsPerEpoch ? { epoch: position.epoch + 1, index: 0, step: position.step } : position,
-    plan, stepsPerEpoch, earlyStopping,
+    position: normalised(), plan, stepsPerEpoch, earlyStopping,
     ...(acknowledging === null ? {} : { acknowledged: acknowledgement(acknowledging, mark) }),
   });
   // Early stopping ends the epoch's stream the way a stop signal does.
@@ -168,8 +173,8 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
     for (const [name, rows] of Object.entries(o.evaluate ?? {})) results[name] = await trainer.evaluate(rows, { chunk: o.evalChunk });
     evaluated = { step: trainer.step, results };
     if (Object.keys(results).length > 0) emit({ type: 'evaluation', step: trainer.step, samples: trainer.step * B, results });
-    if (o.earlyStopping !== undefined && earlyStopping !== null && !earlyStopping.stopped) {
-      const update = observeEvaluation({ patience: o.earlyStopping.patience, minDelta: o.earlyStopping.minDelta ?? 0, mode: 'max' }, earlyStopping, results[o.earlyStopping.on].elbo, trainer.step);
+    if (stopping !== null && earlyStopping !== null && !earlyStopping.stopped) {
+      const update = observeEvaluation(stopping, earlyStopping, results[stopping.on].elbo, trainer.step);
       earlyStopping = update.state;
       if (update.improved && o.checkpoints?.saveBest !== undefined) {
         const location = await o.checkpoints.saveBest({ snapshot: await trainer.snapshot(), run: state() });
@@ -202,7 +207,7 @@ async function drive(trainer: Trainer, o: TrainingRunOptions, emit: (e: Training
   emit({ type: 'start', step: trainer.step, position, resumed: o.resume !== undefined, stepsPerEpoch });
   const unwatch = trainer.watchMetrics((m) => emit({ type: 'metrics', step: m.step, samples: m.step * B, elbo: m.elbo, kl: m.kl, logp: m.logp }));
   try {
-    while (!isFinished(state(), trainer.step) && !stopRequested()) {
+    while (!finished() && !stopRequested()) {
       const epoch = position.epoch;
       const firstStep = trainer.step;
       mark = new RowMark();

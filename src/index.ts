@@ -40,7 +40,7 @@ export { loadRows, rowLengthOf } from './data/read_rows.ts';
 // Evaluation sets are dequantized once by loadRows({ dequantize: true }); bits/dim is what `aevb eval` reports.
 export { bitsPerDimension } from './data/dequantization.ts';
 export type { Likelihood } from './model/vae_architecture.ts';
-export { DataFormatError } from './data/idx.ts';
+export { DataFormatError } from './data/data_format_error.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
 export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';

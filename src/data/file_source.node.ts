@@ -5,7 +5,7 @@
 import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { DataFormatError } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
 import { rowParserFor, type DataFormat } from './row_format.ts';
 import { parsedSource, shardedSource, type RowSource } from './row_source.ts';
 import type { RowBlock } from './row_block.ts';

@@ -4,6 +4,7 @@
  * error names the source, the byte offset and what was expected. Works on bytes, so the browser can use it;
  * idx_file.node.ts reads files (and .gz) from disk.
  */
+import { DataFormatError } from './data_format_error.ts';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 
@@ -27,14 +28,6 @@ export interface IdxHeader {
   rows: number;
   /** Values per row: the product of dims[1..]. */
   rowLength: number;
-}
-
-/** An error in an input file, naming the file, the byte offset and what was expected. */
-export class DataFormatError extends Error {
-  constructor(source: string, offset: number, message: string) {
-    super(`${source}: at byte ${offset}: ${message}`);
-    this.name = 'DataFormatError';
-  }
 }
 
 const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;

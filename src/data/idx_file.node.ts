@@ -3,7 +3,8 @@
 // — larger data is streamed with fileSource (file_source.node.ts).
 import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataFormatError, parseIdx, type IdxArray } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
+import { parseIdx, type IdxArray } from './idx.ts';
 
 /** The largest IDX file read whole: 1 GiB (after gunzipping). */
 export const MAX_IDX_FILE_BYTES = 1 << 30;

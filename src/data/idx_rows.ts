@@ -3,7 +3,8 @@
  * magic as soon as its 4 bytes are here), and the end checks that exactly the promised rows came. A
  * one-dimensional file (MNIST's labels) has no rows to learn from and is refused with that hint.
  */
-import { checkIdxMagic, DataFormatError, decodeIdxValues, parseIdxHeader, type IdxHeader } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
+import { checkIdxMagic, decodeIdxValues, parseIdxHeader, type IdxHeader } from './idx.ts';
 import { checkRowLength, HeaderedRowParser, type HeaderProgress, type RowBlock } from './row_block.ts';
 
 export class IdxRowParser extends HeaderedRowParser {

@@ -2,7 +2,8 @@
 // (any fixed-size dtype: integers, floats, fixed-length strings), optionally .gz — read as its header (the
 // count and the dtype, known before any row is encoded) and then as raw bytes, copied through unchanged.
 import { fileBytes } from './file_source.node.ts';
-import { checkIdxMagic, DataFormatError, parseIdxHeader, type IdxType } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
+import { checkIdxMagic, parseIdxHeader, type IdxType } from './idx.ts';
 import { readNpyDictionary } from './npy_rows.ts';
 import { formatOfName } from './row_format.ts';
 import { npyItemBytes } from '../io/npy_writer.ts';

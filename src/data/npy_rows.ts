@@ -5,7 +5,7 @@
  * stores columns, not rows, and cannot be streamed row by row, so it is refused with that reason. The header
  * may be at most MAX_HEADER_BYTES (checked from its length field, before it is gathered).
  */
-import { DataFormatError } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
 import { checkRowLength, HeaderedRowParser, MAX_HEADER_BYTES, type HeaderProgress, type RowBlock } from './row_block.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

@@ -2,7 +2,7 @@
  * Raw rows: a file that is nothing but rows of D values, u8 (scaled by 1/255) or little-endian f32, with no
  * header — so D must be given, and the only check possible is that the file holds a whole number of rows.
  */
-import { DataFormatError } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
 import { MAX_ROW_VALUES, RowCutter, type RowBlock, type RowParser } from './row_block.ts';
 
 export type RawFormat = 'raw-u8' | 'raw-f32';

@@ -6,7 +6,7 @@
  * most MAX_ROW_VALUES values, both refused before anything is buffered; beyond that a parser holds one chunk
  * and at most one partial row, gathered as a list of pieces and joined once (never regrown by copying).
  */
-import { DataFormatError } from './idx.ts';
+import { DataFormatError } from './data_format_error.ts';
 
 export interface RowBlock {
   values: Uint8Array | Float32Array;

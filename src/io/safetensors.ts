@@ -9,7 +9,7 @@
  * integers and two integer data_offsets; the tensors, taken in offset order, tile the data section exactly (no
  * gap, no overlap, nothing after the last), and each one's length is its element count × 4 bytes.
  */
-import { DataFormatError } from '../data/idx.ts';
+import { DataFormatError } from '../data/data_format_error.ts';
 
 export interface SafeTensor {
   name: string;

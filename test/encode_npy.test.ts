@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { throwsWith } from './gpu_suite.ts';
-import { npyHeader, npyHeaderRoom, npyItemBytes } from '../src/io/npy_writer.ts';
+import { npyItemBytes } from '../src/data/npy_rows.ts';
+import { npyHeader, npyHeaderRoom } from '../src/io/npy_writer.ts';
 import { NpyFileWriter } from '../src/io/npy_writer.node.ts';
 import { readNpyDictionary } from '../src/data/npy_rows.ts';
 

@@ -4,9 +4,8 @@
 import { fileBytes } from './file_source.node.ts';
 import { DataFormatError } from './data_format_error.ts';
 import { checkIdxMagic, parseIdxHeader, type IdxType } from './idx.ts';
-import { readNpyDictionary } from './npy_rows.ts';
+import { npyItemBytes, readNpyDictionary } from './npy_rows.ts';
 import { formatOfName } from './row_format.ts';
-import { npyItemBytes } from '../io/npy_writer.ts';
 
 export interface LabelsFile {
   path: string;

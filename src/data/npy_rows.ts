@@ -31,6 +31,15 @@ export interface NpyDictionary {
   dataOffset: number;
 }
 
+const DESCR = /^[<>|=]([biufcSUV])(\d+)$/;
+
+/** Bytes per item of a .npy descr ('<f4' → 4, '|u1' → 1, '<U5' → 20: four bytes per character); throws for others. */
+export function npyItemBytes(descr: string): number {
+  const m = DESCR.exec(descr);
+  if (m === null || Number(m[2]) < 1) throw new Error(`aevb: .npy dtype '${descr}' is not a fixed-size type aevb can copy (expected numbers or fixed-length strings, like '<i8', '|u1', '<f4', '<U5')`);
+  return Number(m[2]) * (m[1] === 'U' ? 4 : 1);
+}
+
 /**
  * The dictionary of any .npy header (rows, or a 1-D array of labels), with the magic, the version and the
  * header's length checked; or how many bytes it needs when `bytes` holds less than the whole header.

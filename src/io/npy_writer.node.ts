@@ -3,7 +3,8 @@
 // bytes go to a temporary file beside the target, renamed over it only once complete, so a crash or an error
 // never leaves a torn or half-counted .npy under the target's name.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { npyHeader, npyHeaderRoom, npyItemBytes } from './npy_writer.ts';
+import { npyItemBytes } from '../data/npy_rows.ts';
+import { npyHeader, npyHeaderRoom } from './npy_writer.ts';
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

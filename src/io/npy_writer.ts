@@ -5,19 +5,12 @@
  * that the data starts at a multiple of 64 bytes, as numpy.save writes it. Environment-neutral: bytes only;
  * npy_writer.node.ts streams a file with it.
  */
+import { npyItemBytes } from '../data/npy_rows.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]; // \x93NUMPY, version 1.0
 /** The data starts at a multiple of this many bytes (the format's alignment for version 1.0 files). */
 export const NPY_ALIGNMENT = 64;
 const PREFIX_BYTES = MAGIC.length + 2;
-const DESCR = /^[<>|=]([biufcSUV])(\d+)$/;
-
-/** Bytes per item of a .npy descr ('<f4' → 4, '|u1' → 1, '<U5' → 20: four bytes per character); throws for others. */
-export function npyItemBytes(descr: string): number {
-  const m = DESCR.exec(descr);
-  if (m === null || Number(m[2]) < 1) throw new Error(`aevb: .npy dtype '${descr}' is not a fixed-size type aevb can copy (expected numbers or fixed-length strings, like '<i8', '|u1', '<f4', '<U5')`);
-  return Number(m[2]) * (m[1] === 'U' ? 4 : 1);
-}
 
 /**
  * The header bytes (magic to '\n') of a C-order array of `shape` and dtype `descr`, padded to a multiple of

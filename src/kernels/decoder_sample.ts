@@ -4,18 +4,22 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
-import type { Likelihood } from '../model/vae_architecture.ts';
 import { checkBinding, checkDims, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
 
 /** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const DECODER_SAMPLE_WORKGROUP = 256;
 
-/** The shader's LIKELIHOOD override for each decoder. */
-const LIKELIHOOD_CODE: Record<Likelihood, number> = { bernoulli: 0, gaussian: 1, 'gaussian-shared-variance': 2 };
+/**
+ * The shader's LIKELIHOOD override for each decoder it samples, named as the model names its likelihoods
+ * (LIKELIHOODS in model/vae_architecture.ts, a layer above): a likelihood added there and missing here fails to
+ * compile where the wake-sleep step passes the model's likelihood in.
+ */
+const LIKELIHOOD_CODE = { bernoulli: 0, gaussian: 1, 'gaussian-shared-variance': 2 } as const;
+export type DecoderSampleLikelihood = keyof typeof LIKELIHOOD_CODE;
 
 export function decoderSample(
   ctx: GpuContext,
-  s: { B: number; D: number; likelihood: Likelihood; minLogVar: number; out: TensorBinding; noise: TensorBinding; logVar?: TensorBinding; x: TensorBinding },
+  s: { B: number; D: number; likelihood: DecoderSampleLikelihood; minLogVar: number; out: TensorBinding; noise: TensorBinding; logVar?: TensorBinding; x: TensorBinding },
   label = 'decoder_sample',
 ): KernelDispatch {
   const dims = { B: s.B, D: s.D };

@@ -43,7 +43,7 @@ import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVar
 import { MATMUL_TILE } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
 import { allLayers, vaeLayers, type VaeArchitecture } from '../src/model/vae_architecture.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 

@@ -10,7 +10,7 @@
  */
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { encodeDispatches, type KernelDispatch } from '../src/kernels/kernel.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 import { median } from './timing.ts';

@@ -11,6 +11,7 @@
  *   (the other checkout needs its node_modules, or a link to these.)
  * The numbers compare within one run on one machine; they are never used as test assertions.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median, startClock, type Elapsed } from './timing.ts';
@@ -43,8 +44,10 @@ interface Side {
 
 async function openSide(name: string, root: string, B: number): Promise<Side> {
   const load = (path: string) => import(pathToFileURL(resolve(root, path)).href);
+  // The Vae's file: src/vae/ since the folders were put in layers (docs/architecture.md), src/model/ before.
+  const vae = existsSync(resolve(root, 'src/vae/vae.ts')) ? 'src/vae/vae.ts' : 'src/model/vae.ts';
   const [{ acquireDevice }, { Vae }, { SgvbStep }, { DEFAULT_OPTIMIZERS }] = await Promise.all([
-    load('src/gpu/device.ts'), load('src/model/vae.ts'), load('src/train/sgvb_step.ts'), load('src/train/optimizer_config.ts'),
+    load('src/gpu/device.ts'), load(vae), load('src/train/sgvb_step.ts'), load('src/train/optimizer_config.ts'),
   ]);
   const gpu = await acquireDevice();
   const model = await Vae.create({ D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 }, { gpu });

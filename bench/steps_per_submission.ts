@@ -10,7 +10,7 @@
  * The numbers compare within one run on one machine; they are never used as test assertions.
  */
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 import { median, startClock, type Elapsed } from './timing.ts';

@@ -18,7 +18,7 @@ import { seededUniform } from './seeded_random.ts';
 import { readNpyDictionary } from '../src/data/npy_rows.ts';
 import { writeCheckpoint } from '../src/io/checkpoint.node.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { assertClose } from './assert_close.ts';
 import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
-import { Vae, type ModelConfig } from '../src/model/vae.ts';
+import { Vae, type ModelConfig } from '../src/vae/vae.ts';
 import { encodeSource, type EncodedBlock } from '../src/eval/encode_source.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { syntheticSource } from '../src/data/synthetic_source.ts';

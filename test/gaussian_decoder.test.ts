@@ -9,7 +9,7 @@ import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
 import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { architectureOf, DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';

@@ -9,7 +9,7 @@ import { sgdUpdate as referenceSgd } from './reference/sgd_update.ts';
 import { adagradUpdate as referenceAdagrad } from './reference/adagrad_update.ts';
 import { adamUpdate as referenceAdam } from './reference/adam_update.ts';
 import { SgvbStep } from '../src/train/sgvb_step.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { DEFAULT_OPTIMIZERS, type OptimizerConfig } from '../src/train/optimizer_config.ts';
 import { DEFAULT_TRAIN_CONFIG, klWeightOf } from '../src/train/train_config.ts';
 import { parameterLayout, type ParameterLayout } from '../src/model/parameter_layout.ts';

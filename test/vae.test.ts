@@ -1,4 +1,4 @@
-// The model object (src/model/vae.ts): encode equals a float64 encoder composed from the reference layers, soft
+// The model object (src/vae/vae.ts): encode equals a float64 encoder composed from the reference layers, soft
 // bound included; a model loaded from a trainer's snapshot allocates its parameters and nothing else (no
 // optimizer state) and decodes exactly as the trainer's own model; load() refuses misshapen or missing tensors,
 // naming them, and leaves the parameters as they were.
@@ -8,7 +8,7 @@ import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededNormal, seededUniform } from './seeded_random.ts';
 import { denseForward } from './reference/matmul.ts';
 import { gaussianHeadForward } from './reference/gaussian_head.ts';
-import { Vae, type ModelConfig } from '../src/model/vae.ts';
+import { Vae, type ModelConfig } from '../src/vae/vae.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
 import type { NamedTensor } from '../src/model/named_tensors.ts';

@@ -7,7 +7,7 @@ import { gpuSuite, runAndRead } from './gpu_suite.ts';
 import { seededNormal, seededUniform } from './seeded_random.ts';
 import { wakeSleepGradients } from './reference/wake_sleep_step.ts';
 import { WakeSleepStep } from '../src/train/wake_sleep_step.ts';
-import { Vae } from '../src/model/vae.ts';
+import { Vae } from '../src/vae/vae.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
 import type { VaeArchitecture } from '../src/model/vae_architecture.ts';

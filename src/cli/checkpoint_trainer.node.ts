@@ -1,7 +1,7 @@
 // Node-only: a checkpoint's model (parameters only, no optimizer state), for the commands that only read a run.
 import { join } from 'node:path';
 import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
-import { Vae } from '../model/vae.ts';
+import { Vae } from '../vae/vae.ts';
 import { loadTestSet } from './data_setup.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
 

@@ -13,7 +13,7 @@ import { DATA_FORMATS, type DataFormat } from '../data/row_format.ts';
 import { encodeSource, DEFAULT_ENCODE_CHUNK } from '../eval/encode_source.ts';
 import { NpyFileWriter } from '../io/npy_writer.node.ts';
 import type { RowSource } from '../data/row_source.ts';
-import type { Vae } from '../model/vae.ts';
+import type { Vae } from '../vae/vae.ts';
 
 const MNIST_LABELS = { train: 'train-labels-idx1-ubyte', test: 't10k-labels-idx1-ubyte' } as const;
 

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { imageGrid, pairRows, squareSide } from '../io/image_grid.ts';
 import { writePng } from '../io/png.node.ts';
-import type { Vae } from '../model/vae.ts';
+import type { Vae } from '../vae/vae.ts';
 
 const COLS = 10;
 

@@ -22,7 +22,7 @@ import { readFloat32 } from '../gpu/buffers.ts';
 import { submitDispatches, type KernelDispatch } from '../kernels/kernel.ts';
 import { reparameterizeForward } from '../kernels/reparameterize.ts';
 import { BufferSet } from '../model/buffer_set.ts';
-import type { Vae } from '../model/vae.ts';
+import type { ModelBuffers } from '../model/model_buffers.ts';
 import { VaeEncoder } from '../model/vae_encoder.ts';
 import { philoxNormals } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
@@ -38,6 +38,11 @@ export interface EncodeSourceOptions {
   sample?: boolean;
   /** Seeds ε when sampling. Default the model's config.seed. */
   seed?: number;
+}
+
+/** What encodeSource reads of a model: its buffers and, for ε, its seed. A Vae is one. */
+export interface EncodableModel extends ModelBuffers {
+  readonly config: { readonly seed: number };
 }
 
 /** The posterior of `rows` consecutive rows of the source, starting at row `first`. */
@@ -70,7 +75,7 @@ interface ChunkPass {
  * @example
  * for await (const { first, rows, mu, logVar } of encodeSource(vae, fileSource('test.npy'), { chunk: 500 })) { … }
  */
-export async function* encodeSource(vae: Vae, source: RowSource, options: EncodeSourceOptions = {}): AsyncGenerator<EncodedBlock> {
+export async function* encodeSource(vae: EncodableModel, source: RowSource, options: EncodeSourceOptions = {}): AsyncGenerator<EncodedBlock> {
   const { D, Z } = vae.architecture;
   const chunk = options.chunk ?? DEFAULT_ENCODE_CHUNK;
   const seed = options.seed ?? vae.config.seed;

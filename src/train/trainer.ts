@@ -19,7 +19,7 @@
  */
 import { acquireDevice, type AcquireOptions, type GpuContext } from '../gpu/device.ts';
 import { readFloat32 } from '../gpu/buffers.ts';
-import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../model/vae.ts';
+import { Vae, type ActiveUnits, type ElboResult, type LogPxResult } from '../vae/vae.ts';
 import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { MetricsReader, type StepMetrics } from './metrics_reader.ts';
 import { earliestNonFinite, type NonFiniteSteps } from '../kernels/first_non_finite.ts';

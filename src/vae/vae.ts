@@ -21,11 +21,11 @@ import { importanceSampledLogPx, type LogPxResult } from '../eval/importance_sam
 import { activeUnits, type ActiveUnits } from '../eval/active_units.ts';
 import { encodeRows, type EncodedRows } from '../eval/encode_rows.ts';
 import { decoderMeans, manifoldLatents, priorLatents, reconstructions } from '../eval/pictures.ts';
-import { INIT_SCHEMES, initialParameters, type InitScheme } from './initialization.ts';
-import type { ModelBuffers } from './model_buffers.ts';
-import { packTensors, unpackTensors, type NamedTensor } from './named_tensors.ts';
-import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from './parameter_layout.ts';
-import { LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Likelihood, type VaeArchitecture } from './vae_architecture.ts';
+import { INIT_SCHEMES, initialParameters, type InitScheme } from '../model/initialization.ts';
+import type { ModelBuffers } from '../model/model_buffers.ts';
+import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
+import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from '../model/parameter_layout.ts';
+import { LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Likelihood, type VaeArchitecture } from '../model/vae_architecture.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
 export interface ModelConfig {

@@ -9,7 +9,7 @@
  *      Reported: rows published, lost (must be 0), trained twice, pending at the end (must be 0), rows/s, and
  *      the restarted trainer's recovery time (kill → its first step after resuming, node start-up included).
  *      bench/redis_trainers.ts runs the same with real `aevb train` processes beside the stand-ins.
- *   D. parameter averaging (src/data/redis_peers.node.ts): seconds and bytes per round for the default
+ *   D. parameter averaging (src/peers/redis_peers.node.ts): seconds and bytes per round for the default
  *      784-500-20 model's 815 824 parameters, N = 2 and 4 trainers in this process.
  *
  * Run:  node --import tsx bench/redis_stream.ts [--quick]
@@ -25,7 +25,7 @@ import { fileSource } from '../src/data/file_source.node.ts';
 import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { redisSource } from '../src/data/redis_source.node.ts';
-import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
+import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
 import { numberedRows, parseTrainedLog } from './redis_numbered_rows.ts';
 

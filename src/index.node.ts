@@ -5,4 +5,4 @@ export { fileSource } from './data/file_source.node.ts';
 export { readCheckpoint, writeCheckpoint } from './io/checkpoint.node.ts';
 export { redisSource, type RedisStreamSource, type RedisSourceState, type RedisSourceStats } from './data/redis_source.node.ts';
 export { publishRows, type PublishOptions, type PublishResult } from './data/redis_publish.node.ts';
-export { PeerAveraging, parsePeersUrl, type PeerSettings, type AveragingRound } from './data/redis_peers.node.ts';
+export { PeerAveraging, parsePeersUrl, type PeerSettings, type AveragingRound } from './peers/redis_peers.node.ts';

@@ -1,10 +1,10 @@
-// Parameter averaging across trainers through a real redis-server (src/data/redis_peers.node.ts): every
+// Parameter averaging across trainers through a real redis-server (src/peers/redis_peers.node.ts): every
 // trainer of a round gets the same bits, the mean of the members' parameters; a trainer with no heartbeat is
 // not waited for; one that misses the deadline is left out but takes the same average; a trainer that joins
 // late picks up the latest average; mismatched models are refused. Every wait is bounded by a deadline.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePeersUrl, PeerAveraging } from '../src/data/redis_peers.node.ts';
+import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { columnSum } from './reference/column_sum.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { seededUniform } from './seeded_random.ts';

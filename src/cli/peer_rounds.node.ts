@@ -1,7 +1,7 @@
 // Node-only: `aevb train --peers redis://host:port/RUN?size=N&rank=R&every=H` — the run's rounds that average the
-// parameters with the other trainers of RUN (data/redis_peers.node.ts: Redis is the rendezvous and the blob
+// parameters with the other trainers of RUN (peers/redis_peers.node.ts: Redis is the rendezvous and the blob
 // store). Optimizer state stays local; a trainer that starts late or restarts begins from the last average.
-import { PeerAveraging, parsePeersUrl } from '../data/redis_peers.node.ts';
+import { PeerAveraging, parsePeersUrl } from '../peers/redis_peers.node.ts';
 import type { Trainer } from '../train/trainer.ts';
 import type { TrainingRunOptions } from '../run/training_run.ts';
 

@@ -10,8 +10,8 @@
 // the close is not a member but takes the average all the same. The lowest-ranked member stores the average as
 // RUN:latest, which a trainer that joins late or restarts picks up. Keys expire (TTL), so a run leaves nothing
 // behind. Optimizer state stays with each trainer; only parameters travel.
-import { asBuffer, RedisConnection } from './redis_connection.node.ts';
-import type { RedisStreamAddress } from './redis_url.ts';
+import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
+import type { RedisStreamAddress } from '../data/redis_url.ts';
 
 export interface PeerSettings extends RedisStreamAddress {
   /** The run's name: the prefix of every key (the URL's path; `stream` of the address). */

@@ -7,14 +7,14 @@
  * Run:  node --import tsx bench/stream_throughput.ts [--steps N]     (default 300 steps each, after 20 warm-up)
  * Numbers are for comparison within one run on one machine (shared, noisy); never used as test assertions.
  */
-import { lastValueFrom, take, tap } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
 import { mnistFile } from '../src/data/mnist.node.ts';
 import { fileSource } from '../src/data/file_source.node.ts';
 import { mnistBatches } from './mnist_batches.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
-import { streamedTraining, type TrainedBatch } from '../src/stream/streamed_training.ts';
-import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { trainingRun } from '../src/run/training_run.ts';
+import type { RunStepEvent } from '../src/run/training_events.ts';
 
 const stepsFlag = process.argv.indexOf('--steps');
 const STEPS = stepsFlag > 0 ? Number(process.argv[stepsFlag + 1]) : 300;
@@ -39,15 +39,18 @@ async function streamed(): Promise<{ sps: number; waiting: number }> {
   const trainer = await Trainer.create(config);
   try {
     const source = fileSource(mnistFile('train'));
-    let atWarmup: TrainedBatch | null = null;
-    const stream = streamedTraining(trainer, { source, B: config.batch, seed: config.seed, shuffleWindowRows: 60_000, binarize: true, epochs: Infinity, start: STREAM_START });
     // The clock starts after the warm-up steps, which also absorb the first fill of the shuffle window.
-    const last = await lastValueFrom(stream.pipe(take(WARMUP + STEPS), tap((b) => { if (b.step === WARMUP) atWarmup = b; })));
-    await trainer.settle();
-    const warm = atWarmup as TrainedBatch | null;
-    if (warm === null) throw new Error('the warm-up never ended');
-    const seconds = (last.elapsedMs - warm.elapsedMs) / 1000;
-    return { sps: (STEPS * config.batch) / seconds, waiting: (100 * (last.waitingForDataMs - warm.waitingForDataMs)) / (seconds * 1000) };
+    let warm: { at: number; event: RunStepEvent } | null = null;
+    let last: { at: number; event: RunStepEvent } | null = null;
+    await lastValueFrom(trainingRun(trainer, { source, steps: WARMUP + STEPS, shuffleWindow: 60_000, binarize: true }).pipe(tap((e) => {
+      if (e.type !== 'step') return;
+      last = { at: performance.now(), event: e };
+      if (e.step === WARMUP) warm = last;
+    })));
+    const [from, to] = [warm as { at: number; event: RunStepEvent } | null, last as { at: number; event: RunStepEvent } | null];
+    if (from === null || to === null) throw new Error('the warm-up never ended');
+    const seconds = (to.at - from.at) / 1000;
+    return { sps: (STEPS * config.batch) / seconds, waiting: to.event.waitingForDataPercent };
   } finally {
     trainer.destroy();
   }
@@ -57,5 +60,5 @@ const memory = await inMemory();
 const stream = await streamed();
 console.log(`784-500-20, M=${config.batch}, ${STEPS} steps each`);
 console.log(`in memory : ${memory.toFixed(0)} samples/s`);
-console.log(`streamed  : ${stream.sps.toFixed(0)} samples/s (waiting for data ${stream.waiting.toFixed(1)}% of the time)`);
+console.log(`streamed  : ${stream.sps.toFixed(0)} samples/s (waiting for data ${stream.waiting.toFixed(1)}% of the pass)`);
 console.log(`pipeline cost: ${(100 * (1 - stream.sps / memory)).toFixed(1)}% (streamed / in memory = ${(stream.sps / memory).toFixed(3)})`);

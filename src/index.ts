@@ -28,7 +28,7 @@ export type {
   TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
 } from './run/training_events.ts';
 export type { RunState, RunPlan, DataDescription } from './run/run_state.ts';
-export type { StreamPosition } from './stream/positioned_batch.ts';
+export type { StreamPosition } from './run/stream_position.ts';
 export type { RowSource } from './data/row_source.ts';
 export type { RowBlock } from './data/row_block.ts';
 export { shardedSource } from './data/row_source.ts';

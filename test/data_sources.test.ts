@@ -20,9 +20,8 @@ import { npyBytes } from './npy_writer.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { firstValueFrom, take, toArray } from 'rxjs';
 import { urlSource } from '../src/data/url_source.ts';
-import { rowsFrom } from '../src/stream/rows_from.ts';
+import { epochBatches } from '../src/stream/epoch_batches.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-sources-'));
 
@@ -234,10 +233,10 @@ test('stopping a pass early closes the file behind it', async () => {
   let closed = 0;
   const inner = syntheticSource({ D: 2, rows: 1000, seed: 1, blockRows: 10 });
   const source: RowSource = { name: 'tracked', async *open() { try { yield* inner.open(); } finally { closed++; } } };
-  const first = await firstValueFrom(rowsFrom(source).pipe(take(2), toArray()));
-  assert.is(first.length, 2);
-  await new Promise((r) => setTimeout(r, 10));
-  assert.is(closed, 1, 'take(2) unsubscribed, and the source was closed');
+  let taken = 0;
+  for await (const _batch of epochBatches({ source, B: 10, seed: 1, shuffleWindowRows: 1 }, 0)) if (++taken === 2) break;
+  assert.is(taken, 2);
+  assert.is(closed, 1, 'breaking out of the pass closed the source');
 });
 
 test.run();

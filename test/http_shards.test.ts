@@ -5,14 +5,12 @@
 // a shard that changes underneath is an error, never mixed; retries are bounded.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { firstValueFrom, toArray } from 'rxjs';
 import { expandBraceRanges } from '../src/data/brace_range.ts';
 import { httpShardsSource, parseShardOf, shardOrder, shardsOf } from '../src/data/http_shards.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { remoteSourceFor } from '../src/data/remote_source.node.ts';
 import { RedisStreamSource } from '../src/data/redis_source.node.ts';
-import { trainingStream } from '../src/stream/training_stream.ts';
-import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { streamBatches } from './stream_batches.ts';
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
@@ -96,8 +94,7 @@ test('rows and training minibatches are bit-identical through 3 dropped connecti
   assert.is(server.requests.length, SHARDS + 3);
   // The whole data side of a run — shuffle window, minibatches, binarization — sees the same bytes too.
   const batches = async () => {
-    const stream = trainingStream({ source: httpShardsSource(pattern, { seed: 3, backoffMs: 5 }), B: 16, seed: 3, shuffleWindowRows: 50, binarize: true, epochs: 2, start: STREAM_START });
-    return firstValueFrom(stream.pipe(toArray()));
+    return streamBatches({ source: httpShardsSource(pattern, { seed: 3, backoffMs: 5 }), B: 16, seed: 3, shuffleWindowRows: 50, binarize: true, epochs: 2 });
   };
   const clean = await batches();
   server.dropNext(3, 1000);

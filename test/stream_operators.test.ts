@@ -1,16 +1,15 @@
-// The RxJS operators of src/stream/, without a GPU: ordering, batching, completion and error propagation with
-// TestScheduler marbles; epochs re-opening their source; binarization being reproducible.
+// The data side of src/stream/, without a GPU: minibatches cut across blocks, the shuffle window's order,
+// bounds and reproducibility, binarization keyed by (seed, step), row numbers travelling with their rows, and
+// a pass pulled only as far as it is read. (Pulled generators, not RxJS operators: the run loop asks for each
+// minibatch, so the tests iterate them as the loop does.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { map, of, concat, firstValueFrom, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import { minibatch } from '../src/stream/minibatch.ts';
-import { shuffleWindow } from '../src/stream/shuffle_window.ts';
-import { epochs } from '../src/stream/epochs.ts';
-import { binarize } from '../src/stream/binarize.ts';
+import { Batcher, type Minibatch } from '../src/stream/minibatch.ts';
+import { ShuffleWindow } from '../src/stream/shuffle_window.ts';
+import { StepInput } from '../src/stream/step_input.ts';
+import { epochBatches } from '../src/stream/epoch_batches.ts';
 import type { RowBlock } from '../src/data/row_block.ts';
-
-const scheduler = () => new TestScheduler((actual, expected) => assert.equal(actual, expected));
+import type { RowSource } from '../src/data/row_source.ts';
 
 /** A block of `rows` rows of D = 2 bytes whose values are the row ids (id, id), ids from `first`. */
 function block(first: number, rows: number): RowBlock {
@@ -22,77 +21,94 @@ function block(first: number, rows: number): RowBlock {
 /** The row ids of a batch or block made by block(). */
 const ids = (values: ArrayLike<number>) => Array.from(values).filter((_, i) => i % 2 === 0);
 
-test('minibatch: rows regrouped into batches of B across blocks, partial batch dropped or kept', () => {
-  scheduler().run(({ cold, expectObservable }) => {
-    const rows = cold('a-b--c|', { a: block(0, 3), b: block(3, 2), c: block(5, 4) });
-    expectObservable(rows.pipe(minibatch(4), map((b) => ids(b.data)))).toBe('--x--y|', { x: [0, 1, 2, 3], y: [4, 5, 6, 7] });
-    expectObservable(rows.pipe(minibatch(4, { keepPartial: true }), map((b) => ids(b.data)))).toBe('--x--y(z|)', { x: [0, 1, 2, 3], y: [4, 5, 6, 7], z: [8] });
-  });
+/** Every block through a fresh window, then its drain: the row ids in the order they left, block by block. */
+function shuffled(blocks: RowBlock[], window: ShuffleWindow): number[][] {
+  const out: number[][] = [];
+  for (const b of blocks) for (const o of window.push(b)) out.push(ids(o.values));
+  for (const o of window.drain()) out.push(ids(o.values));
+  return out;
+}
+
+test('Batcher: rows regrouped into batches of B across blocks; the partial batch is left for rest()', () => {
+  const batcher = new Batcher(4);
+  const batches: Minibatch[] = [];
+  for (const b of [block(0, 3), block(3, 2), block(5, 4)]) batches.push(...batcher.push(b));
+  assert.equal(batches.map((b) => ids(b.data)), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.equal(ids(batcher.rest()!.data), [8]);
+  assert.is(batcher.rest(), null, 'rest() hands the partial batch over once');
 });
 
-test('minibatch: values are scaled into [0, 1] and an upstream error passes through', () => {
-  scheduler().run(({ cold, expectObservable }) => {
-    const bytes: RowBlock = { values: Uint8Array.from([0, 255, 51, 102]), rows: 2, D: 2, scale: 1 / 255 };
-    // A group "(xy)" spans 4 frames of the diagram, so the error comes at frame 4 on both sides.
-    expectObservable(cold('a---#', { a: bytes }, new Error('disk')).pipe(minibatch(1), map((b) => Array.from(b.data).map((v) => Math.round(v * 100) / 100))))
-      .toBe('(xy)#', { x: [0, 1], y: [0.2, 0.4] }, new Error('disk'));
-  });
+test('Batcher: values are scaled into [0, 1]; a change of row length mid-batch is refused', () => {
+  const batcher = new Batcher(1);
+  const bytes: RowBlock = { values: Uint8Array.from([0, 255, 51, 102]), rows: 2, D: 2, scale: 1 / 255 };
+  assert.equal([...batcher.push(bytes)].map((b) => Array.from(b.data).map((v) => Math.round(v * 100) / 100)), [[0, 1], [0.2, 0.4]]);
+  const three = new Batcher(3);
+  [...three.push(block(0, 1))];
+  assert.throws(() => [...three.push({ values: new Uint8Array(3), rows: 1, D: 3, scale: 1 })], /rows changed from 2 to 3 values mid-batch/);
 });
 
-test('shuffleWindow of 1 row keeps the order; completion and errors pass through', () => {
-  scheduler().run(({ cold, expectObservable }) => {
-    const rows = cold('a-b|', { a: block(0, 2), b: block(2, 1) });
-    // A 1-row window: each arriving row pushes out the one before it; the last leaves on completion.
-    expectObservable(rows.pipe(shuffleWindow(1, 7, 0), map((b) => ids(b.values)))).toBe('a-b(c|)', { a: [0], b: [1], c: [2] });
-    expectObservable(cold('a-#', { a: block(0, 2) }, new Error('bad file')).pipe(shuffleWindow(4, 7, 0))).toBe('--#', undefined, new Error('bad file'));
-  });
+test('ShuffleWindow of 1 row keeps the order: each arriving row pushes out the one before it', () => {
+  assert.equal(shuffled([block(0, 2), block(2, 1)], new ShuffleWindow(1, 7, 0)).flat(), [0, 1, 2]);
 });
 
-test('shuffleWindow emits every row exactly once, holds at most the window, and is reproducible', async () => {
-  const input = concat(...Array.from({ length: 10 }, (_, i) => of(block(i * 25, 25))));
-  const run = (seed: number, epoch: number) => firstValueFrom(input.pipe(shuffleWindow(40, seed, epoch), map((b) => ids(b.values)), toArray()));
-  const out = (await run(3, 0)).flat();
+test('ShuffleWindow emits every row exactly once, holds at most the window, and is reproducible', () => {
+  const input = Array.from({ length: 10 }, (_, i) => block(i * 25, 25));
+  const run = (seed: number, epoch: number) => shuffled(input, new ShuffleWindow(40, seed, epoch)).flat();
+  const out = run(3, 0);
   assert.equal([...out].sort((a, b) => a - b), [...Array(250).keys()]);
   assert.not.equal(out, [...Array(250).keys()], 'the order changed');
-  assert.equal((await run(3, 0)).flat(), out, 'same seed and epoch: same order');
-  assert.not.equal((await run(3, 1)).flat(), out, 'another epoch: another order');
+  assert.equal(run(3, 0), out, 'same seed and epoch: same order');
+  assert.not.equal(run(3, 1), out, 'another epoch: another order');
   // A 40-row window: the first row out is one of the first 41 rows in.
   assert.ok(out[0] <= 40);
 });
 
-test('epochs subscribes a fresh pass for each epoch, one after the other', () => {
-  scheduler().run(({ cold, expectObservable }) => {
-    const passes = epochs(3, (e) => cold('a-|', { a: e }));
-    expectObservable(passes).toBe('a-b-c-|', { a: 0, b: 1, c: 2 });
-    expectObservable(epochs(2, (e) => cold('a-|', { a: e }), 5)).toBe('a-b-|', { a: 5, b: 6 });
-  });
+test('ShuffleWindow: its drain comes in blocks no larger than the ones that came in', () => {
+  const out = shuffled([block(0, 3), block(3, 3), block(6, 3)], new ShuffleWindow(100, 1, 0));
+  assert.equal(out.map((b) => b.length), [3, 3, 3]);
 });
 
-test('epochs stops at the first error', () => {
-  scheduler().run(({ cold, expectObservable }) => {
-    expectObservable(epochs(3, (e) => (e === 1 ? cold('#', undefined, new Error('shard 2 is corrupt')) : cold('a|', { a: e }))))
-      .toBe('a#', { a: 0 }, new Error('shard 2 is corrupt'));
-  });
-});
-
-test('binarize: 0/1 values, a function of (seed, step) only', async () => {
-  const batch = (step: number) => ({ data: new Float32Array(1000).fill(0.5), epoch: 0, index: 0, step });
-  const [a, b, a2] = await firstValueFrom(of(batch(1), batch(2), batch(1)).pipe(binarize(9), toArray()));
-  assert.ok(a.data.every((v) => v === 0 || v === 1));
-  assert.equal(Array.from(a.data), Array.from(a2.data));
-  assert.not.equal(Array.from(a.data), Array.from(b.data));
-  const ones = a.data.reduce((s, v) => s + v, 0);
+test('binarize: 0/1 values, a function of (seed, step) only; dequantize and binarize together are refused', () => {
+  const input = StepInput.of({ binarize: true, dequantize: false }, 9);
+  const batch = (step: number) => input.prepare(new Float32Array(1000).fill(0.5), step);
+  const [a, b, a2] = [batch(1), batch(2), batch(1)];
+  assert.ok(a.every((v) => v === 0 || v === 1));
+  assert.equal(Array.from(a), Array.from(a2));
+  assert.not.equal(Array.from(a), Array.from(b));
+  const ones = a.reduce((s, v) => s + v, 0);
   assert.ok(Math.abs(ones - 500) < 4 * Math.sqrt(250), `${ones} ones of 1000 at p = 0.5`);
+  assert.equal(Array.from(StepInput.of({ binarize: true, dequantize: false }, 9).prepare(Float32Array.from([0.5, NaN]), 1)).map(String), ['0.5', 'NaN'], 'a non-finite batch is left for the trainer to refuse');
+  assert.throws(() => StepInput.of({ binarize: true, dequantize: true }, 1), /cannot follow binarization/);
 });
 
-test('row numbers travel with their rows through the shuffle window and into the minibatches', async () => {
+test('row numbers travel with their rows through the shuffle window and into the minibatches', () => {
   const numbered = (first: number, rows: number): RowBlock => ({ ...block(first, rows), ids: Float64Array.from({ length: rows }, (_, r) => first + r) });
-  const blocks = [numbered(0, 7), numbered(7, 9), numbered(16, 4)];
-  const batches = await firstValueFrom(concat(...blocks.map((b) => of(b))).pipe(shuffleWindow(6, 3, 0, { outRows: 5 }), minibatch(4, { keepPartial: true }), toArray()));
+  const window = new ShuffleWindow(6, 3, 0, 5);
+  const batcher = new Batcher(4);
+  const batches: Minibatch[] = [];
+  for (const b of [numbered(0, 7), numbered(7, 9), numbered(16, 4)]) for (const o of window.push(b)) batches.push(...batcher.push(o));
+  for (const o of window.drain()) batches.push(...batcher.push(o));
   const seen = batches.flatMap((b) => Array.from(b.rowIds!));
   assert.equal(batches.map((b) => Array.from(b.rowIds!)), batches.map((b) => ids(b.data)), 'each row keeps its number');
   assert.equal([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
   assert.not.equal(seen, [...seen].sort((a, b) => a - b), 'shuffled');
+});
+
+test('epochBatches reads the source only as far as the minibatches pulled need, and passes errors on', async () => {
+  let blocksRead = 0;
+  const source: RowSource = { name: 'counted', async *open() { for (let i = 0; ; i++) { blocksRead++; yield block(i * 4, 4); } } };
+  const pass = epochBatches({ source, B: 2, seed: 1, shuffleWindowRows: 1 }, 0)[Symbol.asyncIterator]();
+  for (let i = 0; i < 5; i++) await pass.next();
+  assert.ok(blocksRead <= 3, `5 minibatches of 2 rows pulled ${blocksRead} blocks of 4`);
+  await pass.return(undefined);
+  const failing: RowSource = { name: 'failing', async *open() { yield block(0, 2); throw new Error('shard 2 is corrupt'); } };
+  let message = '';
+  try {
+    for await (const _ of epochBatches({ source: failing, B: 1, seed: 1, shuffleWindowRows: 1 }, 0));
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  assert.is(message, 'shard 2 is corrupt');
 });
 
 test.run();

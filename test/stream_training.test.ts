@@ -10,16 +10,16 @@ import { gpuSuite } from './gpu_suite.ts';
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { fileSource } from '../src/data/file_source.node.ts';
 import type { RowSource } from '../src/data/row_source.ts';
-import { streamedTraining } from '../src/stream/streamed_training.ts';
-import { STREAM_START } from '../src/stream/positioned_batch.ts';
+import { trainingRun } from '../src/run/training_run.ts';
+import type { RunStepEvent } from '../src/run/training_events.ts';
 
 const test = gpuSuite('stream_training');
 const D = 12;
 const ROWS = 70;
-const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 5, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, seed: 5 });
 const values = seededUniform(77, ROWS * D);
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-stream-'));
@@ -32,8 +32,8 @@ writeFileSync(join(dir, 'shards', 'part-1.npy'), npyBytes('<f4', [45, D], values
 async function trainFrom(source: RowSource, gpu: Trainer['gpu']) {
   const trainer = await Trainer.create(CONFIG, { gpu, ringSlots: 2 });
   try {
-    const stream = streamedTraining(trainer, { source, B: CONFIG.batch, seed: CONFIG.seed, shuffleWindowRows: 16, binarize: true, epochs: 2, start: STREAM_START });
-    const batches = await lastValueFrom(stream.pipe(toArray()));
+    const events = await lastValueFrom(trainingRun(trainer, { source, shuffleWindow: 16, binarize: true, epochs: 2 }).pipe(toArray()));
+    const batches = events.filter((e): e is RunStepEvent => e.type === 'step');
     const snapshot = await trainer.snapshot();
     return { positions: batches.map((b) => [b.epoch, b.index, b.step]), step: trainer.step, params: snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')) };
   } finally {

@@ -7,7 +7,7 @@ import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } fro
 import { Trainer } from '../train/trainer.ts';
 import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
-import { trainingRun } from '../run/training_run.ts';
+import { trainingRun, type CheckpointOccasion } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
@@ -145,11 +145,11 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       }
     };
     let saidNoPictures = false;
-    const save = async (c: Checkpoint) => {
+    const save = async (c: Checkpoint, occasion: CheckpointOccasion) => {
       const path = writeCheckpoint(run.out, c);
       // At an epoch's end, the pictures and curves too: the run waits for the sink, so no step is queued meanwhile
       // (and it settled the trainer for the snapshot, so the pictures show this step).
-      if (c.run?.position.index === 0) {
+      if (occasion === 'epoch') {
         await pictures();
         report.writeCurves(title);
       }

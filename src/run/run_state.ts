@@ -2,7 +2,7 @@
  * What a training run records in a checkpoint so that it can be continued: where the data stream stands (the
  * next unseen minibatch) and the run's plan. Typed and validated on the way in, since it comes from a file.
  */
-import type { StreamPosition } from '../stream/positioned_batch.ts';
+import type { StreamPosition } from './stream_position.ts';
 import { parseEarlyStoppingState, type EarlyStoppingState } from '../train/early_stopping.ts';
 import { checkpointedRowsOf, type CheckpointedRows } from '../data/acknowledging_source.ts';
 

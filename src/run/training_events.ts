@@ -1,6 +1,6 @@
 /** What a training run reports, in order: start, then steps, metrics, evaluations, epochs and checkpoints, then done. */
 import type { ElboResult } from '../eval/dataset_elbo.ts';
-import type { StreamPosition } from '../stream/positioned_batch.ts';
+import type { StreamPosition } from './stream_position.ts';
 import type { RunState } from './run_state.ts';
 
 /** The run has begun (or resumed) at `position`. */

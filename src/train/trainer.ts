@@ -32,8 +32,11 @@ import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type Trai
 export type { NamedTensor };
 export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
 
+/** Read the minibatch metrics back every this many steps unless told otherwise. */
+export const METRICS_EVERY = 50;
+
 export interface FitOptions {
-  /** Read the minibatch metrics back every this many steps (asynchronously). Default 50. */
+  /** Read the minibatch metrics back every this many steps (asynchronously). Default METRICS_EVERY. */
   metricsEvery?: number;
   onMetrics?: (m: StepMetrics) => void;
   /** Called after each step is queued (e.g. to advance a progress bar or write a checkpoint). */
@@ -62,7 +65,7 @@ export class Trainer {
   /** The model trained: its parameters are updated in place by every step. */
   readonly model: Vae;
   /** Read the minibatch metrics back every this many steps; 0 = never. */
-  metricsEvery = 50;
+  metricsEvery = METRICS_EVERY;
   /** The step plan: SGVB, or wake-sleep when config.method says so (the same interface). */
   private readonly sgvb: SgvbStep | WakeSleepStep;
   private readonly ring: UploadRing;

@@ -64,6 +64,9 @@ export interface VaeOptions {
   acquire?: AcquireOptions;
 }
 
+/** Rows per GPU submission when the model encodes or scores a set, unless told otherwise. */
+export const EVAL_CHUNK_ROWS = 1000;
+
 export class Vae implements ModelBuffers {
   readonly gpu: GpuContext;
   readonly config: Readonly<ModelConfig>;
@@ -119,9 +122,9 @@ export class Vae implements ModelBuffers {
     }
   }
 
-  /** q(z|x) of every row (a multiple of D floats): μ and the soft-bounded log σ², `chunk` rows per GPU pass (default 1000). */
+  /** q(z|x) of every row (a multiple of D floats): μ and the soft-bounded log σ², `chunk` rows per GPU pass (default EVAL_CHUNK_ROWS). */
   encode(rows: Float32Array, options: { chunk?: number } = {}): Promise<EncodedRows> {
-    return encodeRows(this, rows, { chunk: options.chunk ?? 1000 });
+    return encodeRows(this, rows, { chunk: options.chunk ?? EVAL_CHUNK_ROWS });
   }
 
   /** Decoder means for the latents `z` (n × Z): Bernoulli probabilities, or the Gaussian decoder's means. */
@@ -148,10 +151,10 @@ export class Vae implements ModelBuffers {
 
   /**
    * Mean ELBO, KL and log p(x|z) over `rows` (a multiple of D floats), nats per datapoint, one z per row from
-   * Philox(seed, chunk index, evaluation stream); `chunk` rows per GPU pass (default 1000), seed config.seed.
+   * Philox(seed, chunk index, evaluation stream); `chunk` rows per GPU pass (default EVAL_CHUNK_ROWS), seed config.seed.
    */
   evaluate(rows: Float32Array, options: { chunk?: number; seed?: number } = {}): Promise<ElboResult> {
-    return datasetElbo(this, rows, { chunk: options.chunk ?? 1000, seed: options.seed ?? this.config.seed });
+    return datasetElbo(this, rows, { chunk: options.chunk ?? EVAL_CHUNK_ROWS, seed: options.seed ?? this.config.seed });
   }
 
   /** Importance-sampled log p(x) with k samples per row (Burda et al.'s protocol); `chunk` rows per pass (default 100). */
@@ -159,9 +162,9 @@ export class Vae implements ModelBuffers {
     return importanceSampledLogPx(this, rows, { k: options.k, chunk: options.chunk ?? 100, seed: options.seed ?? this.config.seed, onProgress: options.onProgress });
   }
 
-  /** Latent dimensions whose posterior mean varies across `rows` (Var > 0.01); `chunk` rows per pass (default 1000). */
+  /** Latent dimensions whose posterior mean varies across `rows` (Var > 0.01); `chunk` rows per pass (default EVAL_CHUNK_ROWS). */
   activeUnits(rows: Float32Array, options: { chunk?: number } = {}): Promise<ActiveUnits> {
-    return activeUnits(this, rows, { chunk: options.chunk ?? 1000 });
+    return activeUnits(this, rows, { chunk: options.chunk ?? EVAL_CHUNK_ROWS });
   }
 
   /** The parameters, copied back from the GPU, by their layout names. */

@@ -10,10 +10,11 @@ import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
 import type { RunState } from '../src/run/run_state.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 
 const test = gpuSuite('checkpoint');
-const CONFIG: TrainConfig = { D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, seed: 9 });
 
 test('safetensors round-trips names, shapes, values and metadata, with 8-byte aligned data', () => {
   const tensors = [{ name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) }];

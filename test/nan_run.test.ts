@@ -22,6 +22,7 @@ import { seededUniform } from './seeded_random.ts';
 import { NonFiniteError, Trainer } from '../src/train/trainer.ts';
 import type { SgvbStep } from '../src/train/sgvb_step.ts';
 import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
@@ -31,7 +32,7 @@ import type { TrainingEvent } from '../src/run/training_events.ts';
 const test = gpuSuite('nan_run');
 const D = 16;
 const B = 20;
-const CONFIG: TrainConfig = { D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: B, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: B, optimizer: 'adam', lr: 0.01, seed: 3 });
 /** Grey levels in [0, 1], fed unshuffled and unbinarized: minibatch k (from 0) is rows kB … kB + B − 1. */
 const ROWS = 400;
 const rows = () => Float32Array.from(seededUniform(5, ROWS * D));

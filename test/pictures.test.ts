@@ -12,13 +12,13 @@ import { seededNormal } from './seeded_random.ts';
 import { denseForward } from './reference/matmul.ts';
 import { sigmoid } from './reference/activation.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { inverseNormalCdf } from '../src/eval/pictures.ts';
 import { imageGrid, pairRows } from '../src/io/image_grid.ts';
 import { writePng } from '../src/io/png.node.ts';
 
 const test = gpuSuite('pictures');
-const CONFIG: TrainConfig = { D: 16, hidden: [6], latent: 2, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D: 16, hidden: [6], latent: 2, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, seed: 3 });
 
 test('Φ⁻¹ matches tabulated quantiles', () => {
   assertClose([0.5, 0.975, 0.001, 0.9999, 0.1].map(inverseNormalCdf), [0, 1.959963984540054, -3.090232306167813, 3.719016485455709, -1.2815515655446004],

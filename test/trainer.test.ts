@@ -7,13 +7,14 @@ import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { architectureOf, type TrainConfig } from '../src/train/train_config.ts';
+import { architectureOf } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';
 import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 
 const test = gpuSuite('trainer');
-const CONFIG: TrainConfig = { D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, weightDecay: 0, seed: 21, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, seed: 21 });
 
 test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float64 reference', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });

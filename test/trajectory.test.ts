@@ -9,12 +9,12 @@ import { assertClose } from './assert_close.ts';
 import { gpuSuite } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
 
 const test = gpuSuite('trajectory');
 
-const CONFIG: TrainConfig = { D: 12, hidden: [8], latent: 3, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 3, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D: 12, hidden: [8], latent: 3, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, seed: 3 });
 const STEPS = 20;
 const BATCHES = Array.from({ length: STEPS }, (_, i) => Float32Array.from(seededUniform(1000 + i, CONFIG.batch * CONFIG.D).map((u) => (u < 0.4 ? 1 : 0))));
 

@@ -10,7 +10,7 @@ import { denseForward } from './reference/matmul.ts';
 import { gaussianHeadForward } from './reference/gaussian_head.ts';
 import { Vae, type ModelConfig } from '../src/vae/vae.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import type { NamedTensor } from '../src/model/named_tensors.ts';
 
 const test = gpuSuite('vae');
@@ -58,7 +58,7 @@ test('encode (chunks of 4, the last partial) equals the float64 encoder, soft-bo
 });
 
 test('fromCheckpoint allocates the parameters only, and decodes as the trainer it came from', async ({ gpu }) => {
-  const config: TrainConfig = { ...MODEL, batch: 4, optimizer: 'adam', lr: 0.01, weightDecay: 0, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+  const config = testConfig({ ...MODEL, batch: 4, optimizer: 'adam', lr: 0.01 });
   const trainer = await Trainer.create(config, { gpu });
   try {
     await trainer.fit(Array.from({ length: 3 }, (_, i) => Float32Array.from(seededUniform(10 + i, 4 * MODEL.D), (u) => (u < 0.4 ? 1 : 0))));

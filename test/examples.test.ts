@@ -1,6 +1,7 @@
 // The README's library examples (docs/examples/*.ts) run as a user runs them — `node` with tsx, importing
 // 'aevb' (mapped to this repository's sources by tsconfig's paths) — in a fresh folder, in the README's order:
 // train on MNIST (writes out/mnist), train on your own stream, encode with that checkpoint, then decode a grid.
+// encode and latent_grid need train_mnist's checkpoint: they run it first when no test has (mnistCheckpoint).
 // The page example runs in Chromium (test/browser/demo.browser.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,8 +27,18 @@ function example(name: string): Promise<{ code: number | null; stdout: string; s
   });
 }
 
+/** train_mnist's run, which writes the checkpoint out/mnist: once, started by the first test that needs it. */
+let trained: ReturnType<typeof example> | undefined;
+const trainMnist = () => (trained ??= example('train_mnist'));
+
+/** Fails unless train_mnist has written its checkpoint (running it first when no test has yet). */
+async function mnistCheckpoint(): Promise<void> {
+  const { code, stderr } = await trainMnist();
+  assert.is(code, 0, `train_mnist, which writes the checkpoint, failed: ${stderr}`);
+}
+
 test('train_mnist: progress lines, a rising test ELBO, a checkpoint', async () => {
-  const { code, stdout, stderr } = await example('train_mnist');
+  const { code, stdout, stderr } = await trainMnist();
   assert.is(code, 0, stderr);
   const tests = [...stdout.matchAll(/step (\d+): test ELBO (-?[\d.]+) nats/g)].map((m) => [Number(m[1]), Number(m[2])]);
   assert.equal(tests.map(([step]) => step), [100, 200, 300]);
@@ -45,6 +56,7 @@ test('own_stream: 400 steps from a custom row source, the ELBO reported', async 
 });
 
 test('encode: every test image encoded, streamed, and three in memory', async () => {
+  await mnistCheckpoint();
   const { code, stdout, stderr } = await example('encode');
   assert.is(code, 0, stderr);
   assert.match(stdout, /z0: mean μ -?\d+\.\d+, variance of μ \d+\.\d+ over 10000 images/);
@@ -53,6 +65,7 @@ test('encode: every test image encoded, streamed, and three in memory', async ()
 });
 
 test('latent_grid: the checkpoint decodes into a 20 × 20 grid picture', async () => {
+  await mnistCheckpoint();
   const { code, stdout, stderr } = await example('latent_grid');
   assert.is(code, 0, stderr);
   assert.match(stdout, 'decoded 400 latent points');

@@ -7,7 +7,7 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import { gpuSuite } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import type { TrainConfig } from '../src/train/train_config.ts';
+import { testConfig } from './configs.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
 import { trainingRun, type TrainingRunOptions } from '../src/run/training_run.ts';
@@ -15,7 +15,7 @@ import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 
 const test = gpuSuite('training_run');
-const CONFIG: TrainConfig = { D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, weightDecay: 0, seed: 9, beta: 1, klWarmup: 0, estimator: 'B', samplesPerPoint: 1, likelihood: 'bernoulli', objective: 'elbo', lrSchedule: { kind: 'constant' } };
+const CONFIG = testConfig({ D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, seed: 9 });
 const ROWS = 32; // 6 minibatches of 5 per epoch, 2 rows dropped
 const rows = Float32Array.from(seededUniform(21, ROWS * CONFIG.D));
 const testRows = Float32Array.from(seededUniform(22, 20 * CONFIG.D)).map((u) => (u < 0.5 ? 1 : 0));
@@ -38,17 +38,29 @@ async function resumedFrom(gpu: GpuContext, checkpoint: Checkpoint, options: Tra
   }
 }
 
-let straight: TrainingEvent[] = [];
-let straightCheckpoints: Checkpoint[] = [];
+/** An uninterrupted run of 3 epochs, checkpointed every 4 steps: what the resumed runs are compared with. */
+interface StraightRun {
+  events: TrainingEvent[];
+  checkpoints: Checkpoint[];
+}
+let straightRun: Promise<StraightRun> | undefined;
+
+/** The uninterrupted run, made by the first test that asks for it (so each test also runs on its own). */
+function straightRunOn(gpu: GpuContext): Promise<StraightRun> {
+  straightRun ??= (async () => {
+    const trainer = await Trainer.create(CONFIG, { gpu });
+    const checkpoints: Checkpoint[] = [];
+    try {
+      return { events: await run(trainer, { ...base(), checkpoints: { every: 4, save: () => {} } }, checkpoints), checkpoints };
+    } finally {
+      trainer.destroy();
+    }
+  })();
+  return straightRun;
+}
 
 test('events arrive in order: start, steps with their metrics, evaluation and epoch, checkpoint, done', async ({ gpu }) => {
-  const trainer = await Trainer.create(CONFIG, { gpu });
-  try {
-    straightCheckpoints = [];
-    straight = await run(trainer, { ...base(), checkpoints: { every: 4, save: () => {} } }, straightCheckpoints);
-  } finally {
-    trainer.destroy();
-  }
+  const { events: straight, checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const types = straight.map((e) => e.type);
   assert.is(types[0], 'start');
   assert.is(types.at(-1), 'done');
@@ -72,6 +84,7 @@ test('events arrive in order: start, steps with their metrics, evaluation and ep
 });
 
 test('a run resumed mid-epoch continues with the same minibatch ELBOs, bit for bit', async ({ gpu }) => {
+  const { events: straight, checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const at8 = straightCheckpoints.find((c) => c.snapshot.step === 8)!;
   const resumed = await resumedFrom(gpu, at8, base());
   const start = resumed[0];
@@ -91,6 +104,7 @@ test('a checkpoint taken on an epoch\'s last minibatch resumes at the next epoch
   const last = saved.at(-1)!;
   assert.equal([last.snapshot.step, last.run!.position], [6, { epoch: 1, index: 0, step: 7 }]);
   const resumed = await resumedFrom(gpu, last, base());
+  const { events: straight } = await straightRunOn(gpu);
   assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 6));
 });
 
@@ -116,10 +130,12 @@ test('a stop through the signal finishes the queued steps, saves a readable chec
   assert.is(tail[1].type === 'checkpoint' && tail[1].location, 'in memory');
   assert.equal(saved.at(-1)!.run!.position, { epoch: 1, index: 2, step: 9 });
   const resumed = await resumedFrom(gpu, saved.at(-1)!, base());
+  const { events: straight } = await straightRunOn(gpu);
   assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 8));
 });
 
 test('a resume that would change the minibatches, or a trained trainer without its run state, is refused', async ({ gpu }) => {
+  const { checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const at8 = straightCheckpoints.find((c) => c.snapshot.step === 8)!;
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
@@ -141,6 +157,7 @@ test('a resume that would change the minibatches, or a trained trainer without i
 });
 
 test('a run whose plan is complete trains nothing and says done', async ({ gpu }) => {
+  const { checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const end = straightCheckpoints.at(-1)!;
   const events = await resumedFrom(gpu, end, base());
   assert.equal(events.map((e) => e.type).filter((t) => t !== 'checkpoint'), ['start', 'done']);

@@ -27,6 +27,7 @@ import { firstNonFiniteIndex, NonFiniteError } from './non_finite_error.ts';
 import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { WakeSleepStep } from './wake_sleep_step.ts';
+import type { TrainingStep } from './training_step.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
@@ -66,8 +67,8 @@ export class Trainer {
   readonly model: Vae;
   /** Read the minibatch metrics back every this many steps; 0 = never. */
   metricsEvery = METRICS_EVERY;
-  /** The step plan: SGVB, or wake-sleep when config.method says so (the same interface). */
-  private readonly sgvb: SgvbStep | WakeSleepStep;
+  /** The step plan: SGVB, or wake-sleep when config.method says so. */
+  private readonly sgvb: TrainingStep;
   private readonly ring: UploadRing;
   private readonly metrics: MetricsReader;
   private readonly listeners = new Set<(m: StepMetrics) => void>();

@@ -19,9 +19,9 @@ async function aevbSamplesPerSecond(batch: number, steps: number): Promise<{ sps
   const batches = await mnistBatches(batch, 5 + steps);
   const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, batch });
   try {
-    await trainer.fit(batches.slice(0, 5));
+    await trainer.trainOn(batches.slice(0, 5));
     const started = performance.now();
-    await trainer.fit(batches.slice(5));
+    await trainer.trainOn(batches.slice(5));
     const seconds = (performance.now() - started) / 1000;
     return { sps: (steps * batch) / seconds, adapter: `${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}]` };
   } finally {

@@ -12,7 +12,7 @@
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
 export { Vae, type ModelConfig } from './vae/vae.ts';
-export { Trainer, NonFiniteError, type NonFiniteCause, type TrainerOptions, type FitOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
+export { Trainer, NonFiniteError, type NonFiniteCause, type TrainerOptions, type TrainOnOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
 export type { Activation } from './kernels/activation.ts';
 export type { InitScheme } from './model/initialization.ts';

@@ -38,7 +38,7 @@ test('corrupt safetensors are refused with the file and what was expected', () =
 test('a checkpoint written and read back restores a trainer exactly', async ({ gpu }) => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-'));
   const a = await Trainer.create(CONFIG, { gpu });
-  await a.fit([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
+  await a.trainOn([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
   const saved = await a.snapshot();
   const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null }, stepsPerEpoch: 2, earlyStopping: null };
   writeCheckpoint(dir, { snapshot: saved, run });

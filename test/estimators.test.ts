@@ -17,7 +17,7 @@ async function estimates(gpu: Trainer['gpu'], config: TrainConfig): Promise<{ me
   const trainer = await Trainer.create(config, { gpu });
   try {
     const values: number[] = [];
-    await trainer.fit(Array.from({ length: STEPS }, () => batch), { metricsEvery: 1, onMetrics: (m) => values.push(m.elbo) });
+    await trainer.trainOn(Array.from({ length: STEPS }, () => batch), { metricsEvery: 1, onMetrics: (m) => values.push(m.elbo) });
     assert.is(values.length, STEPS);
     const mean = values.reduce((a, v) => a + v, 0) / STEPS;
     const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (STEPS - 1);

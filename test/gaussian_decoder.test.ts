@@ -24,7 +24,7 @@ test('dataset ELBO and importance-sampled log p(x) (k = 4) equal the float64 ref
   try {
     const rows = 7;
     const data = Float32Array.from(seededUniform(5, rows * CONFIG.D));
-    await trainer.fit([data.subarray(0, 4 * CONFIG.D), data.subarray(3 * CONFIG.D, 7 * CONFIG.D)]); // parameters away from the initial ones
+    await trainer.trainOn([data.subarray(0, 4 * CONFIG.D), data.subarray(3 * CONFIG.D, 7 * CONFIG.D)]); // parameters away from the initial ones
     const params = await paramsOf(trainer);
     const arch = architectureOf(CONFIG);
     const result = await trainer.evaluate(data, { chunk: 4 });
@@ -83,7 +83,7 @@ test('constant pixels: the floor keeps log p(x|z) finite and under −½ D (log 
   const trainer = await Trainer.create(config, { gpu });
   try {
     const rows = new Float32Array(config.batch * config.D).fill(0.25);
-    await trainer.fit(Array.from({ length: 150 }, () => rows));
+    await trainer.trainOn(Array.from({ length: 150 }, () => rows));
     const result = await trainer.evaluate(rows);
     const bound = -0.5 * config.D * (Math.log(2 * Math.PI) + config.minLogVariance!);
     assert.ok(Number.isFinite(result.elbo) && Number.isFinite(result.logp), `ELBO ${result.elbo}, log p ${result.logp}`);

@@ -15,7 +15,7 @@ const BATCHES = [0, 1, 2, 3].map((i) => Float32Array.from(seededUniform(30 + i, 
 async function parametersAfter(gpu: Trainer['gpu'], config: TrainConfig, steps: number): Promise<Float32Array> {
   const trainer = await Trainer.create(config, { gpu });
   try {
-    await trainer.fit(BATCHES.slice(0, steps));
+    await trainer.trainOn(BATCHES.slice(0, steps));
     return Float32Array.from((await trainer.model.parameters()).flatMap((t) => Array.from(t.data)));
   } finally {
     trainer.destroy();
@@ -33,14 +33,14 @@ test('a resumed trainer continues the schedule: 2 + 2 steps through a checkpoint
   const config: TrainConfig = { ...BASE, lrSchedule: { kind: 'step', every: 1, factor: 0.5 } };
   const straight = await parametersAfter(gpu, config, 4);
   const first = await Trainer.create(config, { gpu });
-  const bytes = await first.fit(BATCHES.slice(0, 2)).then(async () => encodeCheckpoint({ snapshot: await first.snapshot(), run: null }));
+  const bytes = await first.trainOn(BATCHES.slice(0, 2)).then(async () => encodeCheckpoint({ snapshot: await first.snapshot(), run: null }));
   first.destroy();
   const checkpoint = decodeCheckpoint(bytes, 'memory');
   assert.equal(checkpoint.snapshot.config.lrSchedule, config.lrSchedule);
   const second = await Trainer.create(checkpoint.snapshot.config, { gpu });
   try {
     await second.restore(checkpoint.snapshot);
-    await second.fit(BATCHES.slice(2, 4));
+    await second.trainOn(BATCHES.slice(2, 4));
     const resumed = Float32Array.from((await second.model.parameters()).flatMap((t) => Array.from(t.data)));
     assert.equal(Array.from(resumed), Array.from(straight));
   } finally {

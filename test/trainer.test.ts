@@ -70,7 +70,7 @@ test('log p(x) with many samples is at least the ELBO, and active units match th
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const data = Float32Array.from(seededUniform(8, 40 * CONFIG.D).map((u) => (u < 0.3 ? 1 : 0)));
-    await trainer.fit(Array.from({ length: 30 }, (_, i) => data.subarray((i % 10) * 4 * CONFIG.D, ((i % 10) * 4 + 4) * CONFIG.D)));
+    await trainer.trainOn(Array.from({ length: 30 }, (_, i) => data.subarray((i % 10) * 4 * CONFIG.D, ((i % 10) * 4 + 4) * CONFIG.D)));
     const elbo = await trainer.evaluate(data, { chunk: 16 });
     const logPx = await trainer.logPx(data, { k: 200, chunk: 16 });
     assert.ok(logPx.logPx >= elbo.elbo, `log p(x) ${logPx.logPx} < ELBO ${elbo.elbo}`);
@@ -100,7 +100,7 @@ test('a NaN in the parameters stops fit() with the true step, and restore() refu
     const batches = Array.from({ length: 6 }, () => new Float32Array(CONFIG.batch * CONFIG.D).fill(1));
     let message = '';
     try {
-      await trainer.fit(batches, { metricsEvery: 4 });
+      await trainer.trainOn(batches, { metricsEvery: 4 });
     } catch (e) {
       message = (e as Error).message;
     }

@@ -28,7 +28,7 @@ const RECORDED_ELBO = [
 
 async function run(trainer: Trainer, from: number, to: number): Promise<number[]> {
   const elbo: number[] = [];
-  await trainer.fit(BATCHES.slice(from, to), { metricsEvery: 1, onMetrics: (m) => (elbo[m.step - from - 1] = m.elbo) });
+  await trainer.trainOn(BATCHES.slice(from, to), { metricsEvery: 1, onMetrics: (m) => (elbo[m.step - from - 1] = m.elbo) });
   return elbo;
 }
 

@@ -61,7 +61,7 @@ test('fromCheckpoint allocates the parameters only, and decodes as the trainer i
   const config = testConfig({ ...MODEL, batch: 4, optimizer: 'adam', lr: 0.01 });
   const trainer = await Trainer.create(config, { gpu });
   try {
-    await trainer.fit(Array.from({ length: 3 }, (_, i) => Float32Array.from(seededUniform(10 + i, 4 * MODEL.D), (u) => (u < 0.4 ? 1 : 0))));
+    await trainer.trainOn(Array.from({ length: 3 }, (_, i) => Float32Array.from(seededUniform(10 + i, 4 * MODEL.D), (u) => (u < 0.4 ? 1 : 0))));
     const snapshot = await trainer.snapshot();
     assert.ok(snapshot.tensors.some((t) => t.name.startsWith('optimizer.m.')), 'the snapshot holds Adam moments');
     const created: GPUBufferDescriptor[] = [];

@@ -81,7 +81,7 @@ test('a Trainer with method wake-sleep raises the ELBO of its data, and replays 
     const trainer = await Trainer.create(config, { gpu });
     try {
       const before = await trainer.evaluate(data);
-      await trainer.fit(batches);
+      await trainer.trainOn(batches);
       return { before: before.elbo, after: (await trainer.evaluate(data)).elbo };
     } finally {
       trainer.destroy();
@@ -98,7 +98,7 @@ test('a NaN in the parameters stops wake-sleep training with the true step, as i
   try {
     gpu.device.queue.writeBuffer(trainer.model.params, 0, new Float32Array([NaN]));
     let message = '';
-    await trainer.fit(Array.from({ length: 6 }, () => new Float32Array(config.batch * config.D).fill(1)), { metricsEvery: 4 }).catch((e: Error) => (message = e.message));
+    await trainer.trainOn(Array.from({ length: 6 }, () => new Float32Array(config.batch * config.D).fill(1)), { metricsEvery: 4 }).catch((e: Error) => (message = e.message));
     assert.match(message, /became non-finite \(NaN or ±Inf\) at step 1/);
   } finally {
     trainer.destroy();

@@ -4,7 +4,7 @@
  * Vae's; the trainer's versions first wait for the queued steps.
  *
  *   const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, D: 784 });
- *   await trainer.fit(batches, { onMetrics: (m) => console.log(m.step, m.elbo) });
+ *   await trainer.trainOn(batches, { onMetrics: (m) => console.log(m.step, m.elbo) });
  *   const { elbo } = await trainer.evaluate(testRows);
  *
  * Each minibatch goes into a slot of an upload ring and its step is submitted without waiting for the GPU;
@@ -36,7 +36,7 @@ export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
 /** Read the minibatch metrics back every this many steps unless told otherwise. */
 export const METRICS_EVERY = 50;
 
-export interface FitOptions {
+export interface TrainOnOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default METRICS_EVERY. */
   metricsEvery?: number;
   onMetrics?: (m: StepMetrics) => void;
@@ -150,8 +150,12 @@ export class Trainer {
     return next;
   }
 
-  /** Trains one step per minibatch until the iterable ends, then waits for the GPU to finish them. */
-  async fit(batches: Iterable<Float32Array> | AsyncIterable<Float32Array>, options: FitOptions = {}): Promise<void> {
+  /**
+   * Trains one step per minibatch (B·D floats, used as they are: no binarization) until the iterable ends, then
+   * waits for the GPU to finish them. The raw loop under a run: trainingRun adds epochs, shuffling, dynamic
+   * binarization, evaluation, checkpoints and resume.
+   */
+  async trainOn(batches: Iterable<Float32Array> | AsyncIterable<Float32Array>, options: TrainOnOptions = {}): Promise<void> {
     if (options.metricsEvery !== undefined) this.metricsEvery = options.metricsEvery;
     const stop = options.onMetrics ? this.watchMetrics(options.onMetrics) : () => {};
     try {

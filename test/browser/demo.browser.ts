@@ -65,7 +65,7 @@ test('a checkpoint written in Node decodes to the same images in the page', asyn
   let bytes: Uint8Array;
   let expected: Float32Array;
   try {
-    await trainer.fit(Array.from({ length: 5 }, (_, i) => Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0))));
+    await trainer.trainOn(Array.from({ length: 5 }, (_, i) => Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0))));
     bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: null });
     expected = await trainer.model.decode(Float32Array.from(z));
   } finally {

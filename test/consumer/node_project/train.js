@@ -14,7 +14,7 @@ const testRows = rows(200);
 const trainer = await Trainer.create(config);
 try {
   const before = await trainer.evaluate(testRows);
-  await trainer.fit(Array.from({ length: STEPS }, () => rows(config.batch)));
+  await trainer.trainOn(Array.from({ length: STEPS }, () => rows(config.batch)));
   const after = await trainer.evaluate(testRows);
   const means = await trainer.model.decode(Float32Array.of(0, 0, 1, -1));
   console.log(

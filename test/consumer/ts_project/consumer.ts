@@ -8,7 +8,7 @@ import {
 const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, hidden: [16], latent: 2 };
 const gpu: GpuContext = await acquireDevice();
 const trainer: Trainer = await Trainer.create(config, { gpu });
-await trainer.fit([new Float32Array(config.batch * config.D)], { onMetrics: (m: StepMetrics) => console.log(m.step, m.elbo) });
+await trainer.trainOn([new Float32Array(config.batch * config.D)], { onMetrics: (m: StepMetrics) => console.log(m.step, m.elbo) });
 const result: ElboResult = await trainer.evaluate(new Float32Array(10 * config.D));
 const means: Float32Array = await trainer.model.decode(new Float32Array(config.latent));
 console.log(result.elbo, means.length);
@@ -25,6 +25,6 @@ gpu.destroy();
 // @ts-expect-error latent is a number
 await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, latent: '2' });
 // @ts-expect-error fit takes Float32Array minibatches
-await trainer.fit([[0, 1]]);
+await trainer.trainOn([[0, 1]]);
 // @ts-expect-error a run's events are typed: 'metrics' events have no `results`
 trainingRun(trainer, { source: memorySource(new Float32Array(0), { D: 1 }) }).subscribe((e) => e.type === 'metrics' && e.results);

@@ -14,7 +14,7 @@ try {
   const trainer = await Trainer.create(config);
   const testRows = rows(200);
   outcome.before = (await trainer.evaluate(testRows)).elbo;
-  await trainer.fit(Array.from({ length: 20 }, () => rows(config.batch)));
+  await trainer.trainOn(Array.from({ length: 20 }, () => rows(config.batch)));
   outcome.after = (await trainer.evaluate(testRows)).elbo;
   outcome.means = Array.from(await trainer.model.decode(Float32Array.of(0, 0)));
   trainer.destroy();

@@ -8,6 +8,8 @@ import {
   encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type RunState, type TrainConfig, type GreyImage, type TrainingEvent, type DataFormat,
 } from '../src/index.ts';
 import { lineChartSvg } from '../src/io/line_chart.ts';
+// The optimizer's own default rate, shown when the config leaves lr to it (one fact: train_config.ts).
+import { optimizerOf } from '../src/train/train_config.ts';
 import { shaders } from './shaders.ts';
 
 const query = new URLSearchParams(location.search);
@@ -91,7 +93,7 @@ function showConfig(c: TrainConfig): void {
   $<HTMLInputElement>('hidden').value = String(c.hidden[0]);
   $<HTMLInputElement>('latent').value = String(c.latent);
   $<HTMLInputElement>('batch').value = String(c.batch);
-  $<HTMLInputElement>('lr').value = String(c.lr ?? 0.001);
+  $<HTMLInputElement>('lr').value = String(optimizerOf(c).lr);
 }
 
 function drawGrey(canvasId: string, image: GreyImage): void {

@@ -23,7 +23,8 @@ export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
 export { encodeSource, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
-export { trainingRun, DEFAULT_SHUFFLE_WINDOW, type TrainingRunOptions, type CheckpointSink } from './run/training_run.ts';
+export { trainingRun, type TrainingRunOptions, type CheckpointSink, type CheckpointOccasion } from './run/training_run.ts';
+export { RUN_DEFAULTS } from './run/run_defaults.ts';
 export type {
   TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
 } from './run/training_events.ts';

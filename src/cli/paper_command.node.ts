@@ -13,6 +13,7 @@ import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.t
 import type { LineChart } from '../io/line_chart.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/train_config.ts';
 import { runTraining } from './train_run.node.ts';
+import { RUN_DEFAULTS } from '../run/run_defaults.ts';
 
 const MNIST_TRAINING_ROWS = 60_000;
 
@@ -51,7 +52,7 @@ export function paperCommand(): Command {
         const folder = methods.length > 1 ? join(out, method) : out;
         await runTraining({ ...paperConfig(o.latent), method }, {
           data: null, testData: null, format: 'auto', dim: undefined, binarize: true, shuffleWindow: MNIST_TRAINING_ROWS,
-          epochs: 1, samples: o.samples, out: folder, resume: null, checkpointEvery: 0, metricsEvery: 50, evalChunk: 1000,
+          epochs: 1, samples: o.samples, out: folder, resume: null, checkpointEvery: 0, metricsEvery: RUN_DEFAULTS.metricsEvery, evalChunk: RUN_DEFAULTS.evalChunk,
           vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null, shardOf: null, peers: null,
         }, new Set());
         runs.push({ name: METHODS[method], records: readFileSync(join(folder, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) });

@@ -6,6 +6,7 @@ import { parseShardOf } from '../data/http_shards.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField, type TrainConfig } from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
+import { RUN_DEFAULTS } from '../run/run_defaults.ts';
 
 export interface RunSettings extends Omit<DataSettings, 'seed'> {
   /** Also evaluate the lower bound on the first this many training rows at every evaluation (0: no). */
@@ -68,8 +69,8 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .addOption(new Option('--format <format>', 'format of --data and --test-data (auto: from the file name)').choices(DATA_FORMATS).default('auto'))
     .option('--dim <D>', 'values per row, for raw rows', integer('--dim', 1))
     .option('--no-binarize', 'keep grey levels instead of binarizing each minibatch (Bernoulli likelihood of values in [0, 1])')
-    .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), 60000)
-    .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), 1)
+    .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), RUN_DEFAULTS.shuffleWindow)
+    .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), RUN_DEFAULTS.epochs)
     .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
     .option('--validation-split <fraction>', 'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on', number('--validation-split', 0, true))
     .option('--validation-data <path>', 'a validation set instead (held in memory like --test-data)')
@@ -81,9 +82,9 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
   command
     .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
     .option('--resume <dir>', 'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)')
-    .option('--checkpoint-every <steps>', 'also checkpoint every this many steps (0: only at the end of each epoch and of the run)', integer('--checkpoint-every', 0), 0)
-    .option('--metrics-every <steps>', 'read the minibatch ELBO back every this many steps', integer('--metrics-every', 1), 50)
-    .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), 1000)
+    .option('--checkpoint-every <steps>', 'also checkpoint every this many steps (0: only at the end of each epoch and of the run)', integer('--checkpoint-every', 0), RUN_DEFAULTS.checkpointEvery)
+    .option('--metrics-every <steps>', 'read the minibatch ELBO back every this many steps', integer('--metrics-every', 1), RUN_DEFAULTS.metricsEvery)
+    .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), RUN_DEFAULTS.evalChunk)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
     .action(async (o, cmd: Command) => {
       const modelFlags = [...CONFIG_FLAGS, 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow', 'validationSplit', 'validationData', 'earlyStop'];

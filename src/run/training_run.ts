@@ -24,7 +24,6 @@ import type { TrainingEvent } from './training_events.ts';
 import type { RunHook, RunTrainer } from './run_hook.ts';
 import { RunLoop } from './run_loop.ts';
 import { planOf, startOf } from './run_plan.ts';
-import { RUN_DEFAULTS } from './run_defaults.ts';
 import { AcknowledgementHook } from './hooks/acknowledgement.ts';
 import { CheckpointHook, type CheckpointSink } from './hooks/checkpoints.ts';
 import { EarlyStoppingHook } from './hooks/early_stopping.ts';
@@ -33,9 +32,6 @@ import { RoundsHook, type Rounds } from './hooks/rounds.ts';
 
 export type { CheckpointSink, CheckpointOccasion } from './hooks/checkpoints.ts';
 export type { Rounds } from './hooks/rounds.ts';
-
-/** Rows in the shuffle window unless a run says otherwise (RUN_DEFAULTS.shuffleWindow). */
-export const DEFAULT_SHUFFLE_WINDOW = RUN_DEFAULTS.shuffleWindow;
 
 export interface TrainingRunOptions {
   /** The training rows (files, URLs, memory, generators: see the row sources). */

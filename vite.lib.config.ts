@@ -1,4 +1,4 @@
-// The library's browser build: src/index.browser.ts (with every shaders/*.wgsl inlined as text) as one ESM
+// The library's browser build: src/index.browser.ts (with every shaders/**/*.wgsl inlined as text) as one ESM
 // file, dist/aevb.browser.js, the `browser` and `default` conditions of package.json's `exports`. rxjs stays
 // an external dependency, as in Node. `npm run build` runs this first (it empties dist/), then tsc writes the
 // Node build and every entry's .d.ts beside it (tsconfig.build.json).

@@ -24,15 +24,13 @@
 // Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ ⌈P/4⌉ (x ≤ 65535, see flatGrid in
 // src/kernels/kernel.ts); flat quad index q = (wid.y · x + wid.x) · WG + lid.
 
-// No defaults: WG is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), NON_FINITE_SLOT is NON_FINITE_SLOTS.parameters
-// (src/kernels/first_non_finite.ts), passed when the pipeline is made.
+// WG has no default: it is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), passed when the pipeline is made.
 override WG: u32;
-override NON_FINITE_SLOT: u32;
 
-const EXPONENT_BITS: u32 = 0x7f800000u;
+// NON_FINITE_SLOT, Current, inRange and checkFinite.
+// #include "lib/optimizer_common.wgsl"
 
 struct Hyper { n: u32, lr: f32, eps: f32, weightDecay: f32 }
-struct Current { step: u32 }
 
 @group(0) @binding(0) var<storage, read_write> params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> grads: array<vec4<f32>>;
@@ -40,19 +38,6 @@ struct Current { step: u32 }
 @group(0) @binding(3) var<uniform> hyper: Hyper;
 @group(0) @binding(4) var<storage, read_write> flags: array<atomic<u32>>;
 @group(0) @binding(5) var<uniform> current: Current;
-
-// Which of quad q's 4 elements are parameters (index < n); the others are padding, left as they are.
-fn inRange(q: u32, n: u32) -> vec4<bool> {
-  return (vec4<u32>(4u * q) + vec4<u32>(0u, 1u, 2u, 3u)) < vec4<u32>(n);
-}
-
-// Lowers the parameters' flag to the current step if any in-range updated value is NaN or ±Inf.
-fn checkFinite(updated: vec4<f32>, keep: vec4<bool>) {
-  let nonFinite = (bitcast<vec4<u32>>(updated) & vec4<u32>(EXPONENT_BITS)) == vec4<u32>(EXPONENT_BITS);
-  if (any(nonFinite & keep)) {
-    atomicMin(&flags[NON_FINITE_SLOT], current.step);
-  }
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,

@@ -19,6 +19,10 @@
 // WG has no default: it is BERNOULLI_LIKELIHOOD_WORKGROUP (src/kernels/bernoulli_likelihood.ts), passed when the pipeline is made.
 override WG: u32;
 
+alias Real = f32;  // lib/activations.wgsl on scalars
+// #include "lib/activations.wgsl"
+// #include "lib/workgroup_sum.wgsl"
+
 struct Params { B: u32, D: u32, scale: f32 }
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
@@ -26,15 +30,6 @@ struct Params { B: u32, D: u32, scale: f32 }
 @group(0) @binding(2) var<storage, read_write> logp: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dLogits: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-var<workgroup> partial: array<f32, WG>;
-
-fn sigmoid(l: f32) -> f32 {
-  // Both branches are exp of a non-positive number: no overflow.
-  if (l >= 0.0) { return 1.0 / (1.0 + exp(-l)); }
-  let e = exp(l);
-  return e / (1.0 + e);
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -45,14 +40,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = lid; d < params.D; d += WG) {
     let l = logits[row + d];
     let xv = x[row + d];
-    sum += xv * l - (max(l, 0.0) + log(1.0 + exp(-abs(l))));
+    sum += xv * l - softplus(l);
     dLogits[row + d] = params.scale * (sigmoid(l) - xv);
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { logp[b] = partial[0]; }
+  let total = workgroup_sum(lid, sum);
+  if (lid == 0u) { logp[b] = total; }
 }

@@ -21,6 +21,9 @@
 override WG: u32;
 override LIKELIHOOD: u32 = 0u;
 
+alias Real = f32;  // lib/activations.wgsl on scalars
+// #include "lib/activations.wgsl"
+
 struct Params { B: u32, D: u32, minLogVar: f32 }
 
 @group(0) @binding(0) var<storage, read> out: array<f32>;
@@ -28,12 +31,6 @@ struct Params { B: u32, D: u32, minLogVar: f32 }
 @group(0) @binding(2) var<storage, read> logVar: array<f32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
-
-fn sigmoid(l: f32) -> f32 {
-  if (l >= 0.0) { return 1.0 / (1.0 + exp(-l)); }
-  let e = exp(l);
-  return e / (1.0 + e);
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,

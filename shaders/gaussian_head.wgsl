@@ -23,6 +23,9 @@ override WG: u32;
 // BOUND has no default: it is LOG_VARIANCE_BOUND (src/kernels/gaussian_head.ts), the one statement of the bound.
 override BOUND: f32;
 
+alias Real = f32;  // lib/activations.wgsl on scalars
+// #include "lib/activations.wgsl"
+
 struct Dims { B: u32, Z: u32 }
 
 @group(0) @binding(0) var<storage, read> raw: array<f32>;
@@ -30,11 +33,6 @@ struct Dims { B: u32, Z: u32 }
 @group(0) @binding(2) var<uniform> dims: Dims;
 @group(0) @binding(3) var<storage, read> dStats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dRaw: array<f32>;
-
-fn stable_tanh(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
 
 fn is_log_variance(i: u32) -> bool {
   return (i % (2u * dims.Z)) >= dims.Z;

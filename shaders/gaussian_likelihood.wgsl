@@ -26,6 +26,10 @@
 // WG has no default: it is GAUSSIAN_LIKELIHOOD_WORKGROUP (src/kernels/gaussian_likelihood.ts), passed when the pipeline is made.
 override WG: u32;
 
+alias Real = f32;  // lib/activations.wgsl on scalars
+// #include "lib/activations.wgsl"
+// #include "lib/workgroup_sum.wgsl"
+
 struct Params { B: u32, D: u32, scale: f32, minLogVar: f32 }
 
 const LOG_2PI: f32 = 1.8378770664093453;
@@ -37,14 +41,6 @@ const LOG_2PI: f32 = 1.8378770664093453;
 @group(0) @binding(4) var<storage, read_write> dLogits: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dLogVar: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
-
-var<workgroup> partial: array<f32, WG>;
-
-fn sigmoid(l: f32) -> f32 {
-  if (l >= 0.0) { return 1.0 / (1.0 + exp(-l)); }
-  let e = exp(l);
-  return e / (1.0 + e);
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -63,11 +59,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     dLogits[row + d] = params.scale * (-r * inverseVariance * m * (1.0 - m));
     dLogVar[row + d] = select(0.0, params.scale * 0.5 * (1.0 - squared), v > params.minLogVar);
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { logp[b] = partial[0]; }
+  let total = workgroup_sum(lid, sum);
+  if (lid == 0u) { logp[b] = total; }
 }

@@ -28,15 +28,10 @@
 //
 // Dispatch (both): (ceil(N / (TILE·WG_X)), ceil(M / (TILE·WG_Y)), 1) workgroups of (WG_X, WG_Y, 1).
 
-const EPILOGUE_NONE: u32 = 0u;
-const EPILOGUE_BIAS_ACT: u32 = 1u;
-const EPILOGUE_ACT_GRAD: u32 = 2u;
-
-const ACT_IDENTITY: u32 = 0u;
-const ACT_TANH: u32 = 1u;
-const ACT_RELU: u32 = 2u;
-const ACT_SOFTPLUS: u32 = 3u;
-const ACT_SIGMOID: u32 = 4u;
+// The epilogue table (EPILOGUE, ACTIVATION, activate, activation_derivative_from_output) is shared with
+// matmul_lanes.wgsl; here it computes on scalars.
+alias Real = f32;
+// #include "lib/matmul_epilogue.wgsl"
 
 // Outputs per invocation along each axis, from the host (src/kernels/matmul.ts MATMUL_TILE). At most 4: the
 // register arrays below hold 4 (their size must be a const; a larger TILE would clamp their indices).
@@ -48,8 +43,6 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
-override EPILOGUE: u32 = EPILOGUE_NONE;
-override ACTIVATION: u32 = ACT_IDENTITY;
 
 struct Dims { M: u32, N: u32, K: u32 }
 
@@ -67,45 +60,6 @@ fn load_a(i: u32, k: u32) -> f32 {
 fn load_b(k: u32, j: u32) -> f32 {
   if (TRANSPOSE_B) { return b[j * dims.K + k]; }
   return b[k * dims.N + j];
-}
-
-// softplus without overflow: max(x, 0) + log(1 + exp(-|x|)).
-fn softplus(x: f32) -> f32 {
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
-}
-
-// tanh through exp(-2|x|), which cannot overflow; some drivers evaluate the builtin as a ratio of
-// exponentials that becomes inf/inf = NaN for |x| beyond ~44.
-fn stable_tanh(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-
-fn activate(x: f32) -> f32 {
-  switch (ACTIVATION) {
-    case ACT_TANH: { return stable_tanh(x); }
-    case ACT_RELU: { return max(x, 0.0); }
-    case ACT_SOFTPLUS: { return softplus(x); }
-    case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
-
-// Derivative of the activation expressed through its output y (the forward pass keeps y, not the input).
-fn activation_derivative_from_output(y: f32) -> f32 {
-  switch (ACTIVATION) {
-    case ACT_TANH: { return 1.0 - y * y; }
-    case ACT_RELU: { return select(0.0, 1.0, y > 0.0); }
-    case ACT_SOFTPLUS: { return -expm1_neg(y); }
-    case ACT_SIGMOID: { return y * (1.0 - y); }
-    default: { return 1.0; }
-  }
-}
-
-// exp(-y) - 1 for y >= 0, accurate for small y where 1 - exp(-y) would cancel (softplus' = 1 - exp(-y)).
-fn expm1_neg(y: f32) -> f32 {
-  if (y < 1e-3) { return -y * (1.0 - 0.5 * y * (1.0 - y / 3.0)); }
-  return exp(-y) - 1.0;
 }
 
 // Applies the epilogue to a finished TILE×TILE block whose top-left element is C[row0, col0] and stores the

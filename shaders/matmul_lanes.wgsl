@@ -38,15 +38,10 @@
 
 enable subgroups;
 
-const EPILOGUE_NONE: u32 = 0u;
-const EPILOGUE_BIAS_ACT: u32 = 1u;
-const EPILOGUE_ACT_GRAD: u32 = 2u;
-
-const ACT_IDENTITY: u32 = 0u;
-const ACT_TANH: u32 = 1u;
-const ACT_RELU: u32 = 2u;
-const ACT_SOFTPLUS: u32 = 3u;
-const ACT_SIGMOID: u32 = 4u;
+// The epilogue table (EPILOGUE, ACTIVATION, activate, activation_derivative_from_output) is shared with
+// matmul.wgsl; here it computes on a lane's vec4 of columns.
+alias Real = vec4<f32>;
+// #include "lib/matmul_epilogue.wgsl"
 
 // Invocations per workgroup, rows of C per workgroup and k values per step, from the host (src/kernels/matmul.ts).
 // It must be 8: gather8 and the register arrays below are written out for 8 lanes.
@@ -55,8 +50,6 @@ override LANES: u32;
 override GROUPS: u32;
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
-override EPILOGUE: u32 = EPILOGUE_NONE;
-override ACTIVATION: u32 = ACT_IDENTITY;
 
 struct Dims { M: u32, N: u32, K: u32 }
 
@@ -76,43 +69,6 @@ fn gather8(v: vec4<f32>) -> array<vec4<f32>, 8> {
 // The vec4 holding floats e..e+3 of a row-major buffer (e is a multiple of 4).
 fn quad_a(e: u32) -> vec4<f32> { return a[e >> 2u]; }
 fn quad_b(e: u32) -> vec4<f32> { return b[e >> 2u]; }
-
-// softplus without overflow: max(x, 0) + log(1 + exp(-|x|)).
-fn softplus(x: vec4<f32>) -> vec4<f32> {
-  return max(x, vec4(0.0)) + log(vec4(1.0) + exp(-abs(x)));
-}
-
-// tanh through exp(-2|x|), which cannot overflow (matmul.wgsl says why the builtin is not used).
-fn stable_tanh(x: vec4<f32>) -> vec4<f32> {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (vec4(1.0) - e) / (vec4(1.0) + e);
-}
-
-fn activate(x: vec4<f32>) -> vec4<f32> {
-  switch (ACTIVATION) {
-    case ACT_TANH: { return stable_tanh(x); }
-    case ACT_RELU: { return max(x, vec4(0.0)); }
-    case ACT_SOFTPLUS: { return softplus(x); }
-    case ACT_SIGMOID: { return vec4(1.0) / (vec4(1.0) + exp(-x)); }
-    default: { return x; }
-  }
-}
-
-// exp(-y) - 1 for y >= 0, accurate for small y where 1 - exp(-y) would cancel (softplus' = 1 - exp(-y)).
-fn expm1_neg(y: vec4<f32>) -> vec4<f32> {
-  return select(exp(-y) - vec4(1.0), -y * (vec4(1.0) - 0.5 * y * (vec4(1.0) - y / 3.0)), y < vec4(1e-3));
-}
-
-// Derivative of the activation expressed through its output y.
-fn activation_derivative_from_output(y: vec4<f32>) -> vec4<f32> {
-  switch (ACTIVATION) {
-    case ACT_TANH: { return vec4(1.0) - y * y; }
-    case ACT_RELU: { return select(vec4(0.0), vec4(1.0), y > vec4(0.0)); }
-    case ACT_SOFTPLUS: { return -expm1_neg(y); }
-    case ACT_SIGMOID: { return y * (vec4(1.0) - y); }
-    default: { return vec4(1.0); }
-  }
-}
 
 // A's rows r0 .. r0+7 at k0 .. k0+7, the same in every lane: lo[r] = A[r0 + r][k0 .. k0+3], hi[r] = [k0+4 .. k0+7].
 struct RowBlock { lo: array<vec4<f32>, 8>, hi: array<vec4<f32>, 8> }

@@ -117,6 +117,24 @@ test('a WGSL error names the kernel and carries the compiler\'s message, ahead o
   }
 });
 
+test('a WGSL error inside an included prelude names the prelude and its own line', async () => {
+  const disk = shaderFilesFromDisk();
+  // lib/activations.wgsl (which gaussian_head.wgsl includes) with one more line that refers to nothing.
+  const broken: ShaderSource = (stem) => (stem === 'lib/activations' ? `${disk(stem)}const BROKEN: f32 = not_declared_anywhere;\n` : disk(stem));
+  const brokenLine = disk('lib/activations').split('\n').length;
+  const gpu = await acquireDevice({ shaders: broken });
+  try {
+    gpu.pipeline('gaussian_head', 'forward', { WG: 64, BOUND: 15 });
+    let message = '';
+    await gpu.settle().catch((e: Error) => (message = e.message));
+    assert.match(message, "kernel gaussian_head (entry point 'forward'");
+    assert.match(message, `lib/activations.wgsl:${brokenLine}:`);
+    assert.match(message, "unresolved value 'not_declared_anywhere'");
+  } finally {
+    gpu.destroy();
+  }
+});
+
 test('a missing override names the kernel and the constant', async ({ gpu: shared }) => {
   const gpu = await acquireDevice({ shaders: shared.shaders });
   try {

@@ -4,6 +4,7 @@
  * modules and pipelines, and hands back a handle whose destroy() releases everything.
  */
 import { bundledShaderSource, type ShaderSource } from './shader_source.ts';
+import { expandShader, type ExpandedShader } from './shader_includes.ts';
 import type { EnvironmentSettings } from './settings.node.ts';
 
 export interface AcquireOptions {
@@ -17,7 +18,10 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Accept an adapter that reports isFallbackAdapter (software renderers in browsers). Default true. */
   allowFallbackAdapter?: boolean;
-  /** Print every pipeline's WGSL stem, entry point and override constants as it is made (Node: AEVB_DEBUG_SHADERS=1). */
+  /**
+   * Print every pipeline's stem, entry point and override constants as it is made, with the WGSL it compiles:
+   * the shader with its `#include`s expanded (Node: AEVB_DEBUG_SHADERS=1).
+   */
   debugShaders?: boolean;
   /**
    * Force a matmul kernel variant by name (Node: AEVB_MATMUL); default chosen per adapter. The names and the
@@ -51,7 +55,7 @@ export class GpuContext {
   /** The matmul variant asked for by options.matmulVariant or AEVB_MATMUL, unchecked; undefined: choose per adapter. */
   readonly matmulVariantSetting: string | undefined;
   private readonly debugShaders: boolean;
-  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly modules = new Map<string, { module: GPUShaderModule; shader: ExpandedShader }>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private firstError: Error | null = null;
   // A kernel that failed to compile or link: thrown before any other error, which is likely its consequence.
@@ -122,34 +126,41 @@ export class GpuContext {
     const key = `${stem}:${entryPoint}:${JSON.stringify(sortedConstants)}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline === undefined) {
-      const code = this.shaders(stem); // read before the scope opens: an unknown stem throws here
+      // Read and expanded before the scope opens: an unknown stem or include throws here.
+      const shader = this.modules.get(stem)?.shader ?? expandShader(stem, this.shaders);
       if (this.debugShaders) {
-        console.error(`[aevb shaders] pipeline ${key}\n${code}`);
+        console.error(`[aevb shaders] pipeline ${key}\n${shader.code}`);
       }
       // WebGPU reports a WGSL or override error asynchronously, as a generic validation error; the scope
       // catches it here, where the kernel's name and the compiler's messages can be put on it.
       this.device.pushErrorScope('validation');
-      const module = this.module(stem, code);
+      const module = this.module(shader);
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
         compute: { module, entryPoint, constants: toNumbers(sortedConstants) },
       });
-      this.checkPipeline(this.device.popErrorScope(), module, stem, `kernel ${stem} (entry point '${entryPoint}', constants ${JSON.stringify(sortedConstants)})`);
+      this.checkPipeline(this.device.popErrorScope(), module, shader, `kernel ${stem} (entry point '${entryPoint}', constants ${JSON.stringify(sortedConstants)})`);
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
-  /** Turns the verdict of a pipeline's error scope into an error naming the kernel, with the compiler's messages. */
-  private checkPipeline(scope: Promise<GPUError | null>, module: GPUShaderModule, stem: string, kernel: string): void {
+  /**
+   * Turns the verdict of a pipeline's error scope into an error naming the kernel, with the compiler's messages
+   * at the file and line they point into (a line of an included prelude names the prelude).
+   */
+  private checkPipeline(scope: Promise<GPUError | null>, module: GPUShaderModule, shader: ExpandedShader, kernel: string): void {
     const check = (async () => {
       const error = await scope;
       if (error === null) return;
       const info = await module.getCompilationInfo();
       const compiler = info.messages
         .filter((m) => m.type === 'error')
-        .map((m) => `  ${stem}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+        .map((m) => {
+          const at = shader.origin(m.lineNum);
+          return `  ${at.file}:${at.line}:${m.linePos}: ${m.message}`;
+        });
       const detail = compiler.length > 0 ? compiler.join('\n') : `  ${error.message.trim()}`;
       const failure = new Error(`aevb: ${kernel} could not be made:\n${detail}`);
       this.pipelineError ??= failure;
@@ -161,13 +172,13 @@ export class GpuContext {
     void check.then(() => this.pipelineChecks.delete(check));
   }
 
-  private module(stem: string, code: string): GPUShaderModule {
-    let module = this.modules.get(stem);
-    if (module === undefined) {
-      module = this.device.createShaderModule({ label: `${stem}.wgsl`, code });
-      this.modules.set(stem, module);
+  private module(shader: ExpandedShader): GPUShaderModule {
+    let made = this.modules.get(shader.stem);
+    if (made === undefined) {
+      made = { module: this.device.createShaderModule({ label: `${shader.stem}.wgsl`, code: shader.code }), shader };
+      this.modules.set(shader.stem, made);
     }
-    return module;
+    return made.module;
   }
 
   /** Releases the device and everything made from it. Safe to call twice. */

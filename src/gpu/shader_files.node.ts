@@ -7,7 +7,7 @@ import type { ShaderSource } from './shader_source.ts';
 
 const shaderDirectory = fileURLToPath(new URL('../../shaders/', import.meta.url));
 
-/** Reads `shaders/<stem>.wgsl`, caching each file's text for the life of the process. */
+/** Reads `shaders/<stem>.wgsl` (a stem may name a subfolder: 'lib/activations'), caching each file's text for the life of the process. */
 export function shaderFilesFromDisk(directory: string = shaderDirectory): ShaderSource {
   const cache = new Map<string, string>();
   return (stem) => {

@@ -1,6 +1,8 @@
 /**
  * Where WGSL text comes from. Node reads `shaders/<stem>.wgsl` from disk (shader_files.node.ts); a browser
  * build hands in the same files imported as text by its bundler. Either way the kernels see one function.
+ * A stem is the file's path under shaders/ without `.wgsl`: 'matmul', or 'lib/activations' for a prelude. The
+ * function returns the file as it is; the device expands its `#include`s (shader_includes.ts).
  */
 export type ShaderSource = (stem: string) => string;
 

@@ -17,10 +17,6 @@ const ORDER_FILE = 'docs/architecture.md';
  * upward import fails the test, so the list only shrinks.
  */
 const EXCEPTIONS: ReadonlyArray<{ from: string; imports: string; why: string }> = [
-  // The run hands its checkpoint hook a Checkpoint, a type the checkpoint format (io/) declares, while io/ parses
-  // the run's state (run/run_state.ts) to read one. To go: the run states the Checkpoint it hands out, in run/,
-  // and io/checkpoint_format.ts imports it from there (the run-loop rewrite, issue 19 item 1, owns run/).
-  { from: 'run/', imports: 'io/checkpoint_format.ts', why: 'the Checkpoint type the run hands its checkpoint hook' },
 ];
 
 /** The folders of src/, lowest first, as docs/architecture.md's "Layers" section numbers them. */

@@ -13,18 +13,14 @@ import { crc32 } from './crc32.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.ts';
 import type { TrainerSnapshot } from '../train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
-import { parseRunState, type RunState } from '../run/run_state.ts';
+import { parseRunState, type Checkpoint } from '../run/run_state.ts';
 
 /** Written by this version: version 1 plus the checksum. */
 export const CHECKPOINT_FORMAT = 'aevb-checkpoint-2';
 /** Still read: the same without a checksum. */
 const CHECKPOINT_FORMAT_1 = 'aevb-checkpoint-1';
 
-export interface Checkpoint {
-  snapshot: TrainerSnapshot;
-  /** Where the training run stood and its plan (null for a trainer saved outside a run). */
-  run: RunState | null;
-}
+export type { Checkpoint };
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const metadata: Record<string, string> = {

@@ -3,6 +3,7 @@
  * next unseen minibatch) and the run's plan. Typed and validated on the way in, since it comes from a file.
  */
 import type { StreamPosition } from './stream_position.ts';
+import type { TrainerSnapshot } from '../train/trainer.ts';
 import { parseEarlyStoppingState, type EarlyStoppingState } from '../train/early_stopping.ts';
 import { checkpointedRowsOf, type CheckpointedRows } from '../data/acknowledging_source.ts';
 
@@ -47,6 +48,13 @@ export interface RunState {
   earlyStopping: EarlyStoppingState | null;
   /** For a source that acknowledges rows (a Redis stream): what this checkpoint lets it acknowledge. */
   acknowledged?: CheckpointedRows;
+}
+
+/** What a checkpoint holds: the trainer's state and, when a run wrote it, the run's (io/ writes and reads it). */
+export interface Checkpoint {
+  snapshot: TrainerSnapshot;
+  /** Where the training run stood and its plan (null for a trainer saved outside a run). */
+  run: RunState | null;
 }
 
 /** Whether a run in state `s` (after `step` steps) has nothing left to train. */

@@ -4,7 +4,7 @@
  * whether the position after s is inside the epoch or the next epoch's start, so a checkpoint never records
  * "one past the end". Once the sink has written it, the other hooks hear of it (acknowledgement).
  */
-import type { Checkpoint } from '../../io/checkpoint_format.ts';
+import type { Checkpoint } from '../run_state.ts';
 import type { RunContext, RunHook } from '../run_hook.ts';
 
 /** Why a checkpoint is being written: the cadence, an epoch's end, or the run's end. */

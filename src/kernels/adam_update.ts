@@ -3,16 +3,28 @@
  * corrections depend only on the step, so setStep computes them here in float64 and writes them as uniforms.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
 import { checkDims, kernelDispatch } from './kernel.ts';
-import type { NonFiniteFlags } from './first_non_finite.ts';
-import { checkHyperparameters, nonFiniteBindings, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import { NON_FINITE_BINDINGS, type NonFiniteFlags } from './first_non_finite.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
+import { checkHyperparameters, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdamHyperparameters extends OptimizerHyperparameters {
   beta1: number;
   beta2: number;
   eps: number;
 }
+
+export const ADAM_UPDATE = shaderInterface('adam_update', {
+  params: 'read_write',
+  grads: 'read',
+  m: 'read_write',
+  v: 'read_write',
+  hyper: uniform('Hyper', {
+    n: 'u32', beta1: 'f32', beta2: 'f32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', eps: 'f32', weightDecay: 'f32', stepSize: 'f32', sqrtBiasCorrection2: 'f32',
+  }),
+  ...NON_FINITE_BINDINGS,
+});
 
 export function adamUpdate(
   ctx: GpuContext,
@@ -29,23 +41,23 @@ export function adamUpdate(
     if (!Number.isInteger(step) || step < 1) throw new Error(`${label}: step must be an integer ≥ 1, got ${step}`);
     const stepSize = lr / (1 - h.beta1 ** step);
     const sqrtBiasCorrection2 = Math.sqrt(1 - h.beta2 ** step);
-    return packUniform([
-      ['u32', s.P], ['f32', h.beta1], ['f32', h.beta2], ['f32', 1 - h.beta1], ['f32', 1 - h.beta2], ['f32', h.eps], ['f32', h.weightDecay], ['f32', stepSize], ['f32', sqrtBiasCorrection2],
-    ]);
+    return ADAM_UPDATE.pack('hyper', {
+      n: s.P, beta1: h.beta1, beta2: h.beta2, oneMinusBeta1: 1 - h.beta1, oneMinusBeta2: 1 - h.beta2, eps: h.eps, weightDecay: h.weightDecay, stepSize, sqrtBiasCorrection2,
+    });
   };
-  const uniform = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));
-  const entries: Array<[number, GPUBufferBinding]> = [
-    [0, optimizerBinding(ctx, label, 'params', s.params, s.P)],
-    [1, optimizerBinding(ctx, label, 'grads', s.grads, s.P)],
-    [2, optimizerBinding(ctx, label, 'm', s.m, s.P)],
-    [3, optimizerBinding(ctx, label, 'v', s.v, s.P)],
-    [4, { buffer: uniform }],
-    ...nonFiniteBindings(s.flags, 5),
-  ];
+  const hyper = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));
+  const entries = ADAM_UPDATE.entries({
+    params: optimizerBinding(ctx, label, 'params', s.params, s.P),
+    grads: optimizerBinding(ctx, label, 'grads', s.grads, s.P),
+    m: optimizerBinding(ctx, label, 'm', s.m, s.P),
+    v: optimizerBinding(ctx, label, 'v', s.v, s.P),
+    hyper: { buffer: hyper },
+    ...s.flags.bindings(),
+  });
   return {
     dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
     setStep(step, lr = h.lr) {
-      ctx.device.queue.writeBuffer(uniform, 0, pack(step, lr));
+      ctx.device.queue.writeBuffer(hyper, 0, pack(step, lr));
     },
   };
 }

@@ -6,8 +6,9 @@
  * parameter in hand); the host reads the flags only when it reads metrics back or before it hands out a snapshot.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, readFloat32, type TensorBinding } from '../gpu/buffers.ts';
+import { readFloat32, type TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per workgroup (the shader's WG override). */
 export const FIRST_NON_FINITE_WORKGROUP = 256;
@@ -20,6 +21,17 @@ export const FIRST_NON_FINITE_PER_INVOCATION = 16;
 export const NON_FINITE_SLOTS = { loss: 0, parameters: 1, optimizerState: 2, count: 3 } as const;
 /** A flag that has never been set: larger than any step. */
 export const NO_STEP = 0xffffffff;
+
+/**
+ * The two bindings of every kernel that raises a flag: the flags (NON_FINITE_SLOTS.count atomic u32) and the
+ * step being run. The optimizer shaders declare them after their own (src/kernels/optimizer.ts).
+ */
+export const NON_FINITE_BINDINGS = {
+  flags: 'read_write',
+  current: uniform('Current', { step: 'u32' }),
+} as const;
+
+export const FIRST_NON_FINITE = shaderInterface('first_non_finite', { values: 'read', ...NON_FINITE_BINDINGS });
 
 export type NonFiniteQuantity = Exclude<keyof typeof NON_FINITE_SLOTS, 'count'>;
 /** The first step at which each quantity was non-finite, or null where it never was. */
@@ -36,14 +48,19 @@ export class NonFiniteFlags {
   constructor(ctx: GpuContext, label = 'non-finite flags') {
     this.ctx = ctx;
     this.flags = ctx.device.createBuffer({ label, size: NON_FINITE_SLOTS.count * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.current = createUniformBuffer(ctx, `${label} step`, packUniform([['u32', 1]]));
+    this.current = FIRST_NON_FINITE.uniformBuffer(ctx, `${label} step`, 'current', { step: 1 });
     this.reset();
   }
 
   /** Written ahead of the submission that runs step t (queue writes land before later submissions). */
   setStep(step: number): void {
     if (!Number.isInteger(step) || step < 1 || step >= NO_STEP) throw new Error(`first_non_finite: step must be an integer in [1, ${NO_STEP}), got ${step}`);
-    this.ctx.device.queue.writeBuffer(this.current, 0, packUniform([['u32', step]]));
+    this.ctx.device.queue.writeBuffer(this.current, 0, FIRST_NON_FINITE.pack('current', { step }));
+  }
+
+  /** The NON_FINITE_BINDINGS of a kernel that raises these flags. */
+  bindings(): { flags: GPUBufferBinding; current: GPUBufferBinding } {
+    return { flags: { buffer: this.flags }, current: { buffer: this.current } };
   }
 
   /** Forgets every recorded step (after the parameters were replaced by finite ones). */
@@ -87,11 +104,7 @@ export function firstNonFinite(
   const pipeline = ctx.pipeline('first_non_finite', 'main', {
     WG: FIRST_NON_FINITE_WORKGROUP, PER_INVOCATION: FIRST_NON_FINITE_PER_INVOCATION, N: s.N, SLOT: NON_FINITE_SLOTS[s.quantity],
   });
-  const entries: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'values', s.values, s.N, dims)],
-    [1, { buffer: s.flags.flags }],
-    [2, { buffer: s.flags.current }],
-  ];
+  const entries = FIRST_NON_FINITE.entries({ values: checkBinding(ctx, label, 'values', s.values, s.N, dims), ...s.flags.bindings() });
   const invocations = Math.ceil(s.N / FIRST_NON_FINITE_PER_INVOCATION);
   return kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, invocations, FIRST_NON_FINITE_WORKGROUP));
 }

@@ -3,13 +3,22 @@
  * log σ² = BOUND·tanh(raw/BOUND), and the backward dStats → dRaw.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, linearGrid } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const GAUSSIAN_HEAD_WORKGROUP = 64;
 /** The soft bound of log σ² (docs/conventions.md), passed to the shader's BOUND override: its only statement. */
 export const LOG_VARIANCE_BOUND = 15;
+
+export const GAUSSIAN_HEAD = shaderInterface('gaussian_head', {
+  raw: 'read',
+  stats: 'read_write',
+  dims: uniform('Dims', { B: 'u32', Z: 'u32' }),
+  dStats: 'read',
+  dRaw: 'read_write',
+});
 
 function headDims(label: string, B: number, Z: number) {
   const dims = { B, Z };
@@ -21,12 +30,11 @@ export function gaussianHeadForward(ctx: GpuContext, s: { B: number; Z: number; 
   const dims = headDims(label, s.B, s.Z);
   const n = s.B * 2 * s.Z;
   const pipeline = ctx.pipeline('gaussian_head', 'forward', { WG: GAUSSIAN_HEAD_WORKGROUP, BOUND: LOG_VARIANCE_BOUND });
-  const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', s.B], ['u32', s.Z]]));
-  const entries: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'raw', s.raw, n, dims)],
-    [1, checkBinding(ctx, label, 'stats', s.stats, n, dims)],
-    [2, { buffer: uniform }],
-  ];
+  const entries = GAUSSIAN_HEAD.entries({
+    raw: checkBinding(ctx, label, 'raw', s.raw, n, dims),
+    stats: checkBinding(ctx, label, 'stats', s.stats, n, dims),
+    dims: { buffer: GAUSSIAN_HEAD.uniformBuffer(ctx, `${label} dims`, 'dims', { B: s.B, Z: s.Z }) },
+  });
   return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP));
 }
 
@@ -38,12 +46,11 @@ export function gaussianHeadBackward(
   const dims = headDims(label, s.B, s.Z);
   const n = s.B * 2 * s.Z;
   const pipeline = ctx.pipeline('gaussian_head', 'backward', { WG: GAUSSIAN_HEAD_WORKGROUP, BOUND: LOG_VARIANCE_BOUND });
-  const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', s.B], ['u32', s.Z]]));
-  const entries: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'raw', s.raw, n, dims)],
-    [2, { buffer: uniform }],
-    [3, checkBinding(ctx, label, 'dStats', s.dStats, n, dims)],
-    [4, checkBinding(ctx, label, 'dRaw', s.dRaw, n, dims)],
-  ];
+  const entries = GAUSSIAN_HEAD.entries({
+    raw: checkBinding(ctx, label, 'raw', s.raw, n, dims),
+    dims: { buffer: GAUSSIAN_HEAD.uniformBuffer(ctx, `${label} dims`, 'dims', { B: s.B, Z: s.Z }) },
+    dStats: checkBinding(ctx, label, 'dStats', s.dStats, n, dims),
+    dRaw: checkBinding(ctx, label, 'dRaw', s.dRaw, n, dims),
+  });
   return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, n, GAUSSIAN_HEAD_WORKGROUP));
 }

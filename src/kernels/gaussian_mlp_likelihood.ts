@@ -5,11 +5,20 @@
  * under N(l, e^t) per row, as the sleep phase of wake-sleep needs for q(z|x) = N(μ, σ²) at a dreamed z.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per datapoint (one workgroup each); a power of two for the tree reduction. */
 export const GAUSSIAN_MLP_LIKELIHOOD_WORKGROUP = 64;
+
+export const GAUSSIAN_MLP_LIKELIHOOD = shaderInterface('gaussian_mlp_likelihood', {
+  out: 'read',
+  x: 'read',
+  logp: 'read_write',
+  dOut: 'read_write',
+  params: uniform('Params', { B: 'u32', D: 'u32', scale: 'f32', minLogVar: 'f32' }),
+});
 
 export function gaussianMlpLikelihood(
   ctx: GpuContext,
@@ -23,13 +32,13 @@ export function gaussianMlpLikelihood(
   if (s.dOut.buffer === s.out.buffer) throw new Error(`${label}: dOut must not share a buffer with out`);
   if (!Number.isFinite(s.minLogVar)) throw new Error(`${label}: minLogVar must be finite, got ${s.minLogVar}`);
   const pipeline = ctx.pipeline('gaussian_mlp_likelihood', 'main', { WG: GAUSSIAN_MLP_LIKELIHOOD_WORKGROUP, SIGMOID_MEAN: (s.mean ?? 'sigmoid') === 'sigmoid' });
-  const uniform = createUniformBuffer(ctx, `${label} params`, packUniform([['u32', s.B], ['u32', s.D], ['f32', s.scale], ['f32', s.minLogVar]]));
-  const entries: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'out', s.out, s.B * 2 * s.D, dims)],
-    [1, checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims)],
-    [2, checkBinding(ctx, label, 'logp', s.logp, s.B, dims)],
-    [3, checkBinding(ctx, label, 'dOut', s.dOut, s.B * 2 * s.D, dims)],
-    [4, { buffer: uniform }],
-  ];
+  const params = GAUSSIAN_MLP_LIKELIHOOD.uniformBuffer(ctx, `${label} params`, 'params', { B: s.B, D: s.D, scale: s.scale, minLogVar: s.minLogVar });
+  const entries = GAUSSIAN_MLP_LIKELIHOOD.entries({
+    out: checkBinding(ctx, label, 'out', s.out, s.B * 2 * s.D, dims),
+    x: checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims),
+    logp: checkBinding(ctx, label, 'logp', s.logp, s.B, dims),
+    dOut: checkBinding(ctx, label, 'dOut', s.dOut, s.B * 2 * s.D, dims),
+    params: { buffer: params },
+  });
   return kernelDispatch(ctx, label, pipeline, entries, [s.B, 1, 1]);
 }

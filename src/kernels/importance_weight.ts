@@ -3,11 +3,22 @@
  * log-sum-exp (accumulate, with FIRST for sample 0), and log p(x) ≈ logsumexp − log k (finish).
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const IMPORTANCE_WEIGHT_WORKGROUP = 64;
+
+export const IMPORTANCE_WEIGHT = shaderInterface('importance_weight', {
+  logp: 'read',
+  z: 'read',
+  eps: 'read',
+  stats: 'read',
+  state: 'read_write',
+  params: uniform('Params', { B: 'u32', Z: 'u32', k: 'u32' }),
+  logPx: 'read_write',
+});
 
 export interface ImportanceWeightKernels {
   /** Folds the current sample in; use `first` for sample 0 and `next` for the others. */
@@ -24,19 +35,23 @@ export function importanceWeight(
 ): ImportanceWeightKernels {
   const dims = { B: s.B, Z: s.Z, k: s.k };
   checkDims(label, dims);
-  const uniform = createUniformBuffer(ctx, `${label} params`, packUniform([['u32', s.B], ['u32', s.Z], ['u32', s.k]]));
-  const inputs: Array<[number, GPUBufferBinding]> = [
-    [0, checkBinding(ctx, label, 'logp', s.logp, s.B, dims)],
-    [1, checkBinding(ctx, label, 'z', s.z, s.B * s.Z, dims)],
-    [2, checkBinding(ctx, label, 'eps', s.eps, s.B * s.Z, dims)],
-    [3, checkBinding(ctx, label, 'stats', s.stats, s.B * 2 * s.Z, dims)],
-    [4, checkBinding(ctx, label, 'state', s.state, s.B * 2, dims)],
-    [5, { buffer: uniform }],
-  ];
+  // What both entry points bind: the running state and the dims.
+  const running = {
+    state: checkBinding(ctx, label, 'state', s.state, s.B * 2, dims),
+    params: { buffer: IMPORTANCE_WEIGHT.uniformBuffer(ctx, `${label} params`, 'params', { B: s.B, Z: s.Z, k: s.k }) },
+  };
+  const inputs = IMPORTANCE_WEIGHT.entries({
+    logp: checkBinding(ctx, label, 'logp', s.logp, s.B, dims),
+    z: checkBinding(ctx, label, 'z', s.z, s.B * s.Z, dims),
+    eps: checkBinding(ctx, label, 'eps', s.eps, s.B * s.Z, dims),
+    stats: checkBinding(ctx, label, 'stats', s.stats, s.B * 2 * s.Z, dims),
+    ...running,
+  });
   const grid = linearGrid(label, s.B, IMPORTANCE_WEIGHT_WORKGROUP);
   const accumulate = (first: boolean) =>
     kernelDispatch(ctx, `${label} ${first ? 'first' : 'next'}`, ctx.pipeline('importance_weight', 'accumulate', { WG: IMPORTANCE_WEIGHT_WORKGROUP, FIRST: first }), inputs, grid);
   const finishPipeline = ctx.pipeline('importance_weight', 'finish', { WG: IMPORTANCE_WEIGHT_WORKGROUP });
-  const finish = kernelDispatch(ctx, `${label} finish`, finishPipeline, [inputs[4], inputs[5], [6, checkBinding(ctx, label, 'logPx', s.logPx, s.B, dims)]], grid);
+  const finishEntries = IMPORTANCE_WEIGHT.entries({ ...running, logPx: checkBinding(ctx, label, 'logPx', s.logPx, s.B, dims) });
+  const finish = kernelDispatch(ctx, `${label} finish`, finishPipeline, finishEntries, grid);
   return { first: accumulate(true), next: accumulate(false), finish };
 }

@@ -3,10 +3,11 @@
  * variant src/kernels/matmul_variant.ts chooses. The three uses a dense layer needs have their own functions below.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
 import { LANES, lanesSupported, matmulVariantOf, type MatmulVariant } from './matmul_variant.ts';
 import { activationId, type Activation } from './activation.ts';
 import { ceilDiv, checkBinding, checkDims, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Workgroup shape of matmul.wgsl, passed to its WG_X / WG_Y overrides. */
 export const MATMUL_WORKGROUP = { x: 8, y: 8 } as const;
@@ -23,6 +24,15 @@ const LANE_COLUMNS = 4;
 const LANE_ROW_GROUPS = 2;
 
 const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
+
+/** The bindings of both matmul shaders (matmul.wgsl reads f32, matmul_lanes.wgsl vec4<f32>). */
+export const MATMUL = shaderInterface(['matmul', 'matmul_lanes'], {
+  a: 'read',
+  b: 'read',
+  aux: 'read',
+  c: 'read_write',
+  dims: uniform('Dims', { M: 'u32', N: 'u32', K: 'u32' }),
+});
 
 export type MatmulEpilogue =
   | { kind: 'none' }
@@ -90,8 +100,8 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     workgroups = [ceilDiv(N, MATMUL_TILE * MATMUL_WORKGROUP.x), ceilDiv(M, MATMUL_TILE * MATMUL_WORKGROUP.y), 1];
   }
   if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
-  const uniform = createUniformBuffer(ctx, `${label} dims`, packUniform([['u32', M], ['u32', N], ['u32', K]]));
-  return kernelDispatch(ctx, label, pipeline, [[0, a], [1, b], [2, aux], [3, c], [4, { buffer: uniform }]], workgroups);
+  const dimsBuffer = MATMUL.uniformBuffer(ctx, `${label} dims`, 'dims', { M, N, K });
+  return kernelDispatch(ctx, label, pipeline, MATMUL.entries({ a, b, aux, c, dims: { buffer: dimsBuffer } }), workgroups);
 }
 
 /**

@@ -1,7 +1,7 @@
 /** What the three optimizer wrappers share: one dispatch over the flat parameter buffer, re-parameterised per step. */
 import type { GpuContext } from '../gpu/device.ts';
 import type { TensorBinding } from '../gpu/buffers.ts';
-import { NON_FINITE_SLOTS, type NonFiniteFlags } from './first_non_finite.ts';
+import { NON_FINITE_SLOTS } from './first_non_finite.ts';
 import { checkBinding, flatGrid } from './kernel.ts';
 import type { KernelDispatch } from './kernel.ts';
 
@@ -37,11 +37,6 @@ export function optimizerLength(P: number): number {
 export function optimizerBinding(ctx: GpuContext, kernel: string, name: string, binding: TensorBinding, P: number): GPUBufferBinding {
   const padded = optimizerLength(P);
   return checkBinding(ctx, kernel, name, binding, padded, padded === P ? { P } : { P, 'P rounded up to a multiple of 4': padded });
-}
-
-/** The bindings that let an update check what it wrote: the flags and the current step (first_non_finite.wgsl). */
-export function nonFiniteBindings(flags: NonFiniteFlags, first: number): Array<[number, GPUBufferBinding]> {
-  return [[first, { buffer: flags.flags }], [first + 1, { buffer: flags.current }]];
 }
 
 /** The optimizer shaders' override constants. */

@@ -3,14 +3,20 @@
  * the step and a stream id. setStep() rewrites the step before each submission (a queue write, no wait).
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, packUniform, type TensorBinding } from '../gpu/buffers.ts';
+import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
 import { philoxKey } from '../random/philox.ts';
 import { ceilDiv, checkBinding, checkDims, kernelDispatch, linearGrid, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per workgroup: the shader's WG override, which has no default of its own. */
 export const PHILOX_NORMAL_WORKGROUP = 64;
 /** Normals produced by one invocation (one Philox call gives four 32-bit words). */
 const NORMALS_PER_INVOCATION = 4;
+
+export const PHILOX_NORMAL = shaderInterface('philox_normal', {
+  out: 'read_write',
+  params: uniform('Params', { n: 'u32', step: 'u32', stream: 'u32', seedLo: 'u32', seedHi: 'u32' }),
+});
 
 export interface PhiloxNormalKernel {
   dispatch: KernelDispatch;
@@ -28,13 +34,14 @@ export function philoxNormal(
   const [seedLo, seedHi] = philoxKey(s.seed);
   const out = checkBinding(ctx, label, 'out', s.out, s.n, dims);
   const pipeline = ctx.pipeline('philox_normal', 'main', { WG: PHILOX_NORMAL_WORKGROUP });
-  const params = (step: number) => packUniform([['u32', s.n], ['u32', step], ['u32', s.stream], ['u32', seedLo], ['u32', seedHi]]);
-  const uniform = createUniformBuffer(ctx, `${label} params`, params(0));
-  const dispatch = kernelDispatch(ctx, label, pipeline, [[0, out], [1, { buffer: uniform }]], linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP));
+  const pack = (step: number) => PHILOX_NORMAL.pack('params', { n: s.n, step, stream: s.stream, seedLo, seedHi });
+  const params = createUniformBuffer(ctx, `${label} params`, pack(0));
+  const entries = PHILOX_NORMAL.entries({ out, params: { buffer: params } });
+  const dispatch = kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP));
   return {
     dispatch,
     setStep(step: number) {
-      ctx.device.queue.writeBuffer(uniform, 0, params(step));
+      ctx.device.queue.writeBuffer(params, 0, pack(step));
     },
   };
 }

@@ -1,10 +1,10 @@
 /** Wrapper of shaders/adagrad_update.wgsl: h += g²; θ −= lr·g/(√h + eps), g = grad + λθ, in one dispatch. */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
-import { checkDims, kernelDispatch } from './kernel.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
+import { checkDims } from './kernel.ts';
 import { NON_FINITE_BINDINGS, type NonFiniteFlags } from './first_non_finite.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
-import { checkHyperparameters, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import { checkHyperparameters, optimizerKernel, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdagradHyperparameters extends OptimizerHyperparameters {
   /** Added to √h; PyTorch's default is 1e-10. */
@@ -27,20 +27,6 @@ export function adagradUpdate(
   const dims = { P: s.P };
   checkDims(label, dims);
   checkHyperparameters(label, { lr: s.hyper.lr, eps: s.hyper.eps, weightDecay: s.hyper.weightDecay });
-  const pipeline = ctx.pipeline('adagrad_update', 'main', OPTIMIZER_CONSTANTS);
-  const pack = (lr: number) => ADAGRAD_UPDATE.pack('hyper', { n: s.P, lr, eps: s.hyper.eps, weightDecay: s.hyper.weightDecay });
-  const hyper = createUniformBuffer(ctx, `${label} hyper`, pack(s.hyper.lr));
-  const entries = ADAGRAD_UPDATE.entries({
-    params: optimizerBinding(ctx, label, 'params', s.params, s.P),
-    grads: optimizerBinding(ctx, label, 'grads', s.grads, s.P),
-    accum: optimizerBinding(ctx, label, 'accum', s.accum, s.P),
-    hyper: { buffer: hyper },
-    ...s.flags.bindings(),
-  });
-  return {
-    dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
-    setStep(_step, lr = s.hyper.lr) {
-      ctx.device.queue.writeBuffer(hyper, 0, pack(lr));
-    },
-  };
+  const pack = (_step: number, lr: number) => ADAGRAD_UPDATE.pack('hyper', { n: s.P, lr, eps: s.hyper.eps, weightDecay: s.hyper.weightDecay });
+  return optimizerKernel(ctx, label, ADAGRAD_UPDATE, { ...s, state: { accum: s.accum }, lr: s.hyper.lr }, pack);
 }

@@ -3,11 +3,11 @@
  * corrections depend only on the step, so setStep computes them here in float64 and writes them as uniforms.
  */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
-import { checkDims, kernelDispatch } from './kernel.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
+import { checkDims } from './kernel.ts';
 import { NON_FINITE_BINDINGS, type NonFiniteFlags } from './first_non_finite.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
-import { checkHyperparameters, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import { checkHyperparameters, optimizerKernel, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export interface AdamHyperparameters extends OptimizerHyperparameters {
   beta1: number;
@@ -36,7 +36,6 @@ export function adamUpdate(
   const h = s.hyper;
   checkHyperparameters(label, { lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay });
   if (h.beta1 >= 1 || h.beta2 >= 1) throw new Error(`${label}: beta1 and beta2 must be < 1, got ${h.beta1}, ${h.beta2}`);
-  const pipeline = ctx.pipeline('adam_update', 'main', OPTIMIZER_CONSTANTS);
   const pack = (step: number, lr: number) => {
     if (!Number.isInteger(step) || step < 1) throw new Error(`${label}: step must be an integer ≥ 1, got ${step}`);
     const stepSize = lr / (1 - h.beta1 ** step);
@@ -45,19 +44,5 @@ export function adamUpdate(
       n: s.P, beta1: h.beta1, beta2: h.beta2, oneMinusBeta1: 1 - h.beta1, oneMinusBeta2: 1 - h.beta2, eps: h.eps, weightDecay: h.weightDecay, stepSize, sqrtBiasCorrection2,
     });
   };
-  const hyper = createUniformBuffer(ctx, `${label} hyper`, pack(1, h.lr));
-  const entries = ADAM_UPDATE.entries({
-    params: optimizerBinding(ctx, label, 'params', s.params, s.P),
-    grads: optimizerBinding(ctx, label, 'grads', s.grads, s.P),
-    m: optimizerBinding(ctx, label, 'm', s.m, s.P),
-    v: optimizerBinding(ctx, label, 'v', s.v, s.P),
-    hyper: { buffer: hyper },
-    ...s.flags.bindings(),
-  });
-  return {
-    dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
-    setStep(step, lr = h.lr) {
-      ctx.device.queue.writeBuffer(hyper, 0, pack(step, lr));
-    },
-  };
+  return optimizerKernel(ctx, label, ADAM_UPDATE, { ...s, state: { m: s.m, v: s.v }, lr: h.lr }, pack);
 }

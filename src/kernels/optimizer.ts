@@ -1,9 +1,10 @@
 /** What the three optimizer wrappers share: one dispatch over the flat parameter buffer, re-parameterised per step. */
 import type { GpuContext } from '../gpu/device.ts';
-import type { TensorBinding } from '../gpu/buffers.ts';
-import { NON_FINITE_SLOTS } from './first_non_finite.ts';
-import { checkBinding, flatGrid } from './kernel.ts';
+import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
+import { NON_FINITE_SLOTS, type NonFiniteFlags } from './first_non_finite.ts';
+import { checkBinding, flatGrid, kernelDispatch } from './kernel.ts';
 import type { KernelDispatch } from './kernel.ts';
+import type { ShaderInterface } from './shader_interface.ts';
 
 export interface OptimizerHyperparameters {
   /** Learning rate. */
@@ -45,6 +46,34 @@ export const OPTIMIZER_CONSTANTS = { WG: OPTIMIZER_WORKGROUP, NON_FINITE_SLOT: N
 /** The dispatch grid of an optimizer over P parameters: one invocation per quad. */
 export function optimizerGrid(kernel: string, P: number): [number, number, number] {
   return flatGrid(kernel, Math.ceil(P / OPTIMIZER_QUAD), OPTIMIZER_WORKGROUP);
+}
+
+/**
+ * The update of one optimizer: its shader (whose interface is params, grads, the state buffers, hyper, then the
+ * NON_FINITE_BINDINGS), its state buffers by binding name, and `pack`, the bytes of its `hyper` uniform for step
+ * t ≥ 1 at learning rate lr (written for step 1 now, and again by setStep).
+ */
+export function optimizerKernel(
+  ctx: GpuContext,
+  label: string,
+  shader: ShaderInterface,
+  s: { P: number; params: TensorBinding; grads: TensorBinding; state: Record<string, TensorBinding>; lr: number; flags: NonFiniteFlags },
+  pack: (step: number, lr: number) => ArrayBuffer,
+): OptimizerKernel {
+  const pipeline = ctx.pipeline(shader.stems[0], 'main', OPTIMIZER_CONSTANTS);
+  const hyper = createUniformBuffer(ctx, `${label} hyper`, pack(1, s.lr));
+  const buffers = Object.entries({ params: s.params, grads: s.grads, ...s.state });
+  const entries = shader.entries({
+    ...Object.fromEntries(buffers.map(([name, binding]) => [name, optimizerBinding(ctx, label, name, binding, s.P)])),
+    hyper: { buffer: hyper },
+    ...s.flags.bindings(),
+  });
+  return {
+    dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
+    setStep(step, lr = s.lr) {
+      ctx.device.queue.writeBuffer(hyper, 0, pack(step, lr));
+    },
+  };
 }
 
 export function checkHyperparameters(kernel: string, values: Record<string, number>): void {

@@ -1,10 +1,10 @@
 /** Wrapper of shaders/sgd_update.wgsl: θ −= lr · (g + λθ) over P parameters in one dispatch. */
 import type { GpuContext } from '../gpu/device.ts';
-import { createUniformBuffer, type TensorBinding } from '../gpu/buffers.ts';
-import { checkDims, kernelDispatch } from './kernel.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
+import { checkDims } from './kernel.ts';
 import { NON_FINITE_BINDINGS, type NonFiniteFlags } from './first_non_finite.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
-import { checkHyperparameters, OPTIMIZER_CONSTANTS, optimizerBinding, optimizerGrid, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import { checkHyperparameters, optimizerKernel, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
 
 export type SgdHyperparameters = OptimizerHyperparameters;
 
@@ -23,19 +23,6 @@ export function sgdUpdate(
   const dims = { P: s.P };
   checkDims(label, dims);
   checkHyperparameters(label, { lr: s.hyper.lr, weightDecay: s.hyper.weightDecay });
-  const pipeline = ctx.pipeline('sgd_update', 'main', OPTIMIZER_CONSTANTS);
-  const pack = (lr: number) => SGD_UPDATE.pack('hyper', { n: s.P, lr, weightDecay: s.hyper.weightDecay });
-  const hyper = createUniformBuffer(ctx, `${label} hyper`, pack(s.hyper.lr));
-  const entries = SGD_UPDATE.entries({
-    params: optimizerBinding(ctx, label, 'params', s.params, s.P),
-    grads: optimizerBinding(ctx, label, 'grads', s.grads, s.P),
-    hyper: { buffer: hyper },
-    ...s.flags.bindings(),
-  });
-  return {
-    dispatch: kernelDispatch(ctx, label, pipeline, entries, optimizerGrid(label, s.P)),
-    setStep(_step, lr = s.hyper.lr) {
-      ctx.device.queue.writeBuffer(hyper, 0, pack(lr));
-    },
-  };
+  const pack = (_step: number, lr: number) => SGD_UPDATE.pack('hyper', { n: s.P, lr, weightDecay: s.hyper.weightDecay });
+  return optimizerKernel(ctx, label, SGD_UPDATE, { ...s, state: {}, lr: s.hyper.lr }, pack);
 }

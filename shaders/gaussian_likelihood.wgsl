@@ -29,10 +29,9 @@ override WG: u32;
 alias Real = f32;  // lib/activations.wgsl on scalars
 // #include "lib/activations.wgsl"
 // #include "lib/workgroup_sum.wgsl"
+// #include "lib/gaussian_log_density.wgsl"
 
 struct Params { B: u32, D: u32, scale: f32, minLogVar: f32 }
-
-const LOG_2PI: f32 = 1.8378770664093453;
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -50,14 +49,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var sum = 0.0;
   for (var d = lid; d < params.D; d += WG) {
     let m = sigmoid(logits[row + d]);
-    let v = logVar[d];
-    let s = max(v, params.minLogVar);
-    let r = x[row + d] - m;
-    let inverseVariance = exp(-s);
-    let squared = r * r * inverseVariance;
-    sum += -0.5 * (LOG_2PI + s + squared);
-    dLogits[row + d] = params.scale * (-r * inverseVariance * m * (1.0 - m));
-    dLogVar[row + d] = select(0.0, params.scale * 0.5 * (1.0 - squared), v > params.minLogVar);
+    let g = gaussian_term(x[row + d], m, logVar[d], params.minLogVar, params.scale);
+    sum += g.logp;
+    dLogits[row + d] = params.scale * (-g.precisionResidual * m * (1.0 - m));
+    dLogVar[row + d] = g.dLogVar;
   }
   let total = workgroup_sum(lid, sum);
   if (lid == 0u) { logp[b] = total; }

@@ -31,10 +31,9 @@ override SIGMOID_MEAN: bool = true;
 alias Real = f32;  // lib/activations.wgsl on scalars
 // #include "lib/activations.wgsl"
 // #include "lib/workgroup_sum.wgsl"
+// #include "lib/gaussian_log_density.wgsl"
 
 struct Params { B: u32, D: u32, scale: f32, minLogVar: f32 }
-
-const LOG_2PI: f32 = 1.8378770664093453;
 
 @group(0) @binding(0) var<storage, read> out: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -53,14 +52,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let l = out[row + d];
     let m = select(l, sigmoid(l), SIGMOID_MEAN);
     let dMean = select(1.0, m * (1.0 - m), SIGMOID_MEAN); // ∂m/∂l
-    let t = out[row + D + d];
-    let s = max(t, params.minLogVar);
-    let r = x[b * D + d] - m;
-    let inverseVariance = exp(-s);
-    let squared = r * r * inverseVariance;
-    sum += -0.5 * (LOG_2PI + s + squared);
-    dOut[row + d] = params.scale * (-r * inverseVariance * dMean);
-    dOut[row + D + d] = select(0.0, params.scale * 0.5 * (1.0 - squared), t > params.minLogVar);
+    let g = gaussian_term(x[b * D + d], m, out[row + D + d], params.minLogVar, params.scale);
+    sum += g.logp;
+    dOut[row + d] = params.scale * (-g.precisionResidual * dMean);
+    dOut[row + D + d] = g.dLogVar;
   }
   let total = workgroup_sum(lid, sum);
   if (lid == 0u) { logp[b] = total; }

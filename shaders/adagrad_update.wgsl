@@ -13,21 +13,13 @@
 //   flags:   (SLOTS) u32, atomic: the non-finite flags (first_non_finite.wgsl)
 //   current: step = t, the step this update belongs to
 //
-// One invocation per quad of 4 parameters, loaded and stored as vec4 (on lavapipe every storage access pays a
-// per-lane bounds check, so one vec4 access costs about what one f32 access does). The buffers hold
-// ⌈P/4⌉·4 floats (ParameterLayout pads every tensor to 64 floats); in the last quad the elements at P and past
-// it are written back unchanged, so a P that is not a multiple of 4 is still exact.
-// The update also checks what it wrote: if an updated parameter is NaN or ±Inf, flags[NON_FINITE_SLOT] is
-// lowered to current.step (first_non_finite.wgsl's rule, on the exponent bits), which saves a second pass
-// over the P parameters per step.
-//
-// Dispatch: a 2-D grid (x, y, 1) of (WG, 1, 1) workgroups with x·y·WG ≥ ⌈P/4⌉ (x ≤ 65535, see flatGrid in
-// src/kernels/kernel.ts); flat quad index q = (wid.y · x + wid.x) · WG + lid.
+// One invocation per quad of 4 parameters, as vec4. The buffers hold ⌈P/4⌉·4 floats (ParameterLayout pads every
+// tensor to 64 floats); in the last quad the elements at P and past it are written back unchanged, so a P that is
+// not a multiple of 4 is still exact. The entry point, which also flags a non-finite update, and the dispatch
+// grid are lib/optimizer_common.wgsl's: x·y·WG ≥ ⌈P/4⌉ invocations in (WG, 1, 1) workgroups.
 
-// WG has no default: it is OPTIMIZER_WORKGROUP (src/kernels/optimizer.ts), passed when the pipeline is made.
-override WG: u32;
-
-// NON_FINITE_SLOT, Current, inRange and checkFinite.
+// The entry point main (the quad, its padding mask, weight decay, the masked store and the non-finite flag),
+// with the overrides WG and NON_FINITE_SLOT and the struct Current; this file adds the rule, update().
 // #include "lib/optimizer_common.wgsl"
 
 struct Hyper { n: u32, lr: f32, eps: f32, weightDecay: f32 }
@@ -39,18 +31,9 @@ struct Hyper { n: u32, lr: f32, eps: f32, weightDecay: f32 }
 @group(0) @binding(4) var<storage, read_write> flags: array<atomic<u32>>;
 @group(0) @binding(5) var<uniform> current: Current;
 
-@compute @workgroup_size(WG, 1, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let q = (wid.y * groups.x + wid.x) * WG + lid;
-  if (4u * q >= hyper.n) { return; }
-  let keep = inRange(q, hyper.n);
-  let p = params[q];
+fn update(q: u32, p: vec4<f32>, g: vec4<f32>, keep: vec4<bool>) -> vec4<f32> {
   let h0 = accum[q];
-  let g = grads[q] + hyper.weightDecay * p;
   let h = h0 + g * g;
-  let updated = p - hyper.lr * g / (sqrt(h) + hyper.eps);
   accum[q] = select(h0, h, keep);
-  params[q] = select(p, updated, keep);
-  checkFinite(updated, keep);
+  return p - hyper.lr * g / (sqrt(h) + hyper.eps);
 }

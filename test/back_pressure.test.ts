@@ -130,7 +130,7 @@ test('a pass resumed at (epoch 1, batch 3) yields the same minibatches as the un
     let step = firstStep;
     for (let epoch = from; epoch < 3; epoch++) {
       let index = epoch === from ? skip : 0;
-      for await (const b of epochBatches(options, epoch, epoch === from ? skip : 0)) out.push({ at: [epoch, index++, step], data: Array.from(input.prepare(b.data, step++)) });
+      for await (const b of epochBatches(options, epoch, epoch === from ? skip : 0)) out.push({ at: [epoch, index++, step], data: Array.from(input.prepare(b, step++)) });
     }
     return out;
   };

@@ -13,13 +13,13 @@ export interface DawnGpu {
 }
 
 /**
- * Creates a Dawn GPU instance. The Vulkan driver is chosen once per process: a later call asking for a
+ * Creates a Dawn GPU instance (with `backend` 'null', Dawn's null backend). The Vulkan driver is chosen once per process: a later call asking for a
  * different one throws instead of silently running on the first.
  *
  * dawn.node crashes (SIGSEGV, mutex aborts, hangs) when the object returned by create() is garbage-collected
  * while a device made from it is alive, so the caller must keep `instance` referenced until device.destroy().
  */
-export function createDawnGpu(driver: VulkanDriver | undefined): DawnGpu {
+export function createDawnGpu(driver: VulkanDriver | undefined, backend?: 'null'): DawnGpu {
   const choice = resolveVulkanDriver(driver);
   if (processDriver === null) {
     if (choice.icdFiles !== null) process.env.VK_ICD_FILENAMES = choice.icdFiles;
@@ -32,6 +32,7 @@ export function createDawnGpu(driver: VulkanDriver | undefined): DawnGpu {
         `'${choice.requested}' cannot be loaded beside it. Use one driver per process.`,
     );
   }
-  const instance = create([]);
+  // Dawn's null backend does nothing on the device: a bench instrument for host cost (AcquireOptions.backend).
+  const instance = create(backend === 'null' ? ['backend=null'] : []);
   return { gpu: instance as GPU, instance, driver: choice };
 }

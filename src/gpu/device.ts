@@ -28,6 +28,12 @@ export interface AcquireOptions {
    * choice live in src/kernels/matmul_variant.ts, which checks this value when the first matmul is made.
    */
   matmulVariant?: string;
+  /**
+   * Node only: 'null' asks Dawn for its null backend, a device that accepts every call and does nothing on the
+   * device (results are garbage). It is a bench instrument, for measuring what JavaScript and Dawn cost per
+   * step (Node: AEVB_BACKEND=null); never for training. Default: the Vulkan driver's real device.
+   */
+  backend?: 'null';
   /** Called with the first error the device reports (validation, out of memory, loss). Default: none. */
   onError?: (error: Error) => void;
 }
@@ -233,10 +239,12 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     const dawn = (await nodeOnly('dawn').catch(explainMissingDawn)) as typeof import('./dawn.node.ts');
     const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
     const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
-    const created = dawn.createDawnGpu(options.vulkanDriver);
+    const backend = options.backend ?? environment.backend;
+    if (backend !== undefined && backend !== 'null') throw new Error(`aevb: unknown backend '${backend}' (AEVB_BACKEND or acquireDevice's backend): the one choice is 'null', for measuring host cost`);
+    const created = dawn.createDawnGpu(options.vulkanDriver, backend);
     gpu = created.gpu;
     keepAlive = created.instance;
-    driver = `${created.driver.requested}${created.driver.icdFiles ? ` → ${created.driver.icdFiles}` : ''}`;
+    driver = backend === 'null' ? 'null backend (does no work)' : `${created.driver.requested}${created.driver.icdFiles ? ` → ${created.driver.icdFiles}` : ''}`;
     installHint = INSTALL_HINT;
     shaders ??= files.shaderFilesFromDisk();
   }

@@ -10,6 +10,8 @@ export interface EnvironmentSettings {
   vulkanIcdFiles: string | undefined;
   /** AEVB_MATMUL: force a matmul variant (register | tiled), unchecked here; unset or empty: the adapter's choice. */
   matmulVariant: string | undefined;
+  /** AEVB_BACKEND=null: Dawn's null backend, a device that does no work (for measuring host cost; see AcquireOptions.backend). */
+  backend: string | undefined;
   /** AEVB_DEBUG_SHADERS=1: print every pipeline's WGSL stem, entry point and override constants as it is made. */
   debugShaders: boolean | undefined;
 }
@@ -22,6 +24,7 @@ export function readEnvironmentSettings(env: Record<string, string | undefined> 
     vulkanDriver: value('AEVB_VULKAN_ICD'),
     vulkanIcdFiles: value('VK_ICD_FILENAMES'),
     matmulVariant: value('AEVB_MATMUL'),
+    backend: value('AEVB_BACKEND'),
     debugShaders: debugShaders === undefined ? undefined : debugShaders === '1',
   };
 }

@@ -36,10 +36,12 @@ export class UploadRing {
    * Copies `data` into the mapped slot and unmaps it, ready for copyTo(). With `repeat`, each row of
    * `rowLength` values is written `times` times in a row (L samples per datapoint); returns the bytes written.
    */
-  write(slot: number, data: Float32Array, repeat: { rowLength: number; times: number } = { rowLength: data.length, times: 1 }): number {
+  write(slot: number, data: Float32Array | Uint8Array, repeat: { rowLength: number; times: number } = { rowLength: data.length, times: 1 }): number {
     const buffer = this.buffers[slot];
     const bytes = data.byteLength * repeat.times;
-    const target = new Float32Array(buffer.getMappedRange(0, bytes));
+    // A mapped range must be a multiple of 4 bytes long; bytes (u8 rows) round up, the slot has room for it.
+    const range = buffer.getMappedRange(0, Math.ceil(bytes / 4) * 4);
+    const target = data instanceof Uint8Array ? new Uint8Array(range, 0, bytes) : new Float32Array(range);
     if (repeat.times === 1) target.set(data);
     else {
       const rows = data.length / repeat.rowLength;

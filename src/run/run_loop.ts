@@ -94,7 +94,7 @@ export class RunLoop implements RunContext {
         if (next === null) break;
         if (next.done) return pace.passEnded();
         await this.each((h) => h.beforeStep?.(this));
-        const step = await this.trainer.enqueueStep(this.o.input.prepare(next.value.data, this.trainer.step + 1));
+        const step = await this.trainer.enqueueStep(this.o.input.prepare(next.value, this.trainer.step + 1));
         this.index++;
         await this.each((h) => h.afterStep?.(this, next.value));
         this.emit({ type: 'step', step, epoch: this.epoch, index: this.index - 1, ...pace.at(step) });

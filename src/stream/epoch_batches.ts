@@ -39,11 +39,7 @@ export async function* epochBatches(o: EpochBatchesOptions, epoch: number, skip 
       for (let r = 0; r < block.rows; r++) block.ids[r] = delivered + r;
       delivered += block.rows;
     }
-    for (const out of window.push(block)) {
-      for (const batch of batcher.push(out)) if (index++ >= skip) yield batch;
-    }
+    for (const batch of window.push(block, batcher)) if (index++ >= skip) yield batch;
   }
-  for (const out of window.drain()) {
-    for (const batch of batcher.push(out)) if (index++ >= skip) yield batch;
-  }
+  for (const batch of window.drain(batcher)) if (index++ >= skip) yield batch;
 }

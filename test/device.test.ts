@@ -149,10 +149,10 @@ test('a missing override names the kernel and the constant', async ({ gpu: share
 });
 
 test('the environment settings are read by name; empty counts as unset', () => {
-  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, debugShaders: undefined });
+  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, backend: undefined, debugShaders: undefined });
   assert.equal(
-    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_DEBUG_SHADERS: '1' }),
-    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', debugShaders: true },
+    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_BACKEND: 'null', AEVB_DEBUG_SHADERS: '1' }),
+    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', backend: 'null', debugShaders: true },
   );
   assert.equal(readEnvironmentSettings({ AEVB_MATMUL: '', AEVB_DEBUG_SHADERS: '0' }).matmulVariant, undefined);
   assert.is(readEnvironmentSettings({ AEVB_DEBUG_SHADERS: '0' }).debugShaders, false);
@@ -166,6 +166,15 @@ test('AEVB_DEBUG_SHADERS and AEVB_MATMUL reach the device from the environment',
   assert.is.not(bogus.code, 0);
   assert.match(bogus.stderr, 'AEVB_MATMUL');
   assert.match(bogus.stderr, "'bogus'");
+});
+
+test("AEVB_BACKEND=null gives Dawn's null backend, which says it does no work; another value is refused by name", async () => {
+  const nullBackend = await runFixture({ AEVB_BACKEND: 'null' });
+  assert.is(nullBackend.code, 0, nullBackend.stderr);
+  assert.is(JSON.parse(nullBackend.stdout).adapter.driver, 'null backend (does no work)');
+  const bogus = await runFixture({ AEVB_BACKEND: 'vulkan' });
+  assert.is.not(bogus.code, 0);
+  assert.match(bogus.stderr, "unknown backend 'vulkan'");
 });
 
 test('only src/gpu/settings.node.ts reads the environment', () => {

@@ -25,41 +25,9 @@ struct Params { n: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32 }
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
 
-const PHILOX_M0: u32 = 0xD2511F53u;
-const PHILOX_M1: u32 = 0xCD9E8D57u;
-const PHILOX_W0: u32 = 0x9E3779B9u;
-const PHILOX_W1: u32 = 0xBB67AE85u;
+// #include "lib/philox.wgsl"
+
 const PI: f32 = 3.141592653589793;
-
-// High 32 bits of the 64-bit product a·b, from 16-bit halves (WGSL has no 64-bit integers).
-fn mul_hi(a: u32, b: u32) -> u32 {
-  let al = a & 0xFFFFu;
-  let ah = a >> 16u;
-  let bl = b & 0xFFFFu;
-  let bh = b >> 16u;
-  let lh = al * bh;
-  let hl = ah * bl;
-  let mid = ((al * bl) >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
-  return ah * bh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
-}
-
-fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-  var c = counter;
-  var k = key;
-  for (var round = 0u; round < 10u; round++) {
-    let hi0 = mul_hi(PHILOX_M0, c.x);
-    let lo0 = PHILOX_M0 * c.x;
-    let hi1 = mul_hi(PHILOX_M1, c.z);
-    let lo1 = PHILOX_M1 * c.z;
-    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    k = k + vec2<u32>(PHILOX_W0, PHILOX_W1);
-  }
-  return c;
-}
-
-fn to_open_unit(r: u32) -> f32 {
-  return (f32(r >> 9u) + 0.5) * (1.0 / 8388608.0);
-}
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

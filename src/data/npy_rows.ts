@@ -90,6 +90,9 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | {
   return { dtype, littleEndian: header.descr[0] !== '>', shape: dims, dataOffset: header.dataOffset };
 }
 
+/** Whether this machine stores numbers little-endian (every platform Node and browsers run on today, in practice). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export class NpyRowParser extends HeaderedRowParser {
   private header: NpyHeader | null = null;
 
@@ -122,6 +125,11 @@ export class NpyRowParser extends HeaderedRowParser {
     const h = this.header!;
     const D = this.D;
     if (h.dtype === 'u1') return { values: bytes, rows, D, scale: 1 / 255 };
+    // The block owns its bytes (RowCutter.cut copies them once): little-endian float32 on a little-endian host
+    // is used in place, not decoded value by value.
+    if (h.dtype === 'f4' && h.littleEndian && LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0) {
+      return { values: new Float32Array(bytes.buffer, bytes.byteOffset, rows * D), rows, D, scale: 1 };
+    }
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const values = new Float32Array(rows * D);
     if (h.dtype === 'f4') for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(4 * i, h.littleEndian);

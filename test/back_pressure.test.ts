@@ -27,7 +27,7 @@ class SlowGpu implements RunTrainer {
   get step(): number {
     return this.steps;
   }
-  async enqueueStep(): Promise<number> {
+  async enqueueMinibatch(): Promise<number> {
     while (this.busy >= this.slots) await new Promise<void>((r) => this.waiting.push(r));
     this.busy++;
     setTimeout(() => {

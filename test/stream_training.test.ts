@@ -1,6 +1,7 @@
 // End to end on the GPU: training streamed from an on-the-fly .npy file and from the same rows split into a
 // directory of shards gives identical models (same rows, same order, same minibatches); the steps and their
-// positions line up; data with the wrong row length is refused before training.
+// positions line up; bytes made into the step's input on the GPU (step_input) train exactly the model the same
+// rows as floats prepared on the CPU train; data with the wrong row length is refused before training.
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { fileSource } from '../src/data/file_source.node.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { trainingRun } from '../src/run/training_run.ts';
 import type { RunStepEvent } from '../src/run/training_events.ts';
+import { memorySource } from '../src/data/memory_source.ts';
 
 const test = gpuSuite('stream_training');
 const D = 12;
@@ -56,6 +58,26 @@ test('a .npy file and the same rows in shards train identical models', async ({ 
     return s;
   })).tensors[0].data), 'training changed the parameters');
 });
+
+for (const [binarize, L] of [[true, 1], [false, 1], [true, 3]] as const) {
+  test(`bytes through the GPU's step_input and the same rows as floats through the CPU train identical models (binarize ${binarize}, L = ${L})`, async ({ gpu }) => {
+    const bytes = Uint8Array.from(values, (v) => Math.round(v * 255));
+    const train = async (source: RowSource) => {
+      const trainer = await Trainer.create({ ...CONFIG, samplesPerPoint: L }, { gpu, ringSlots: 2 });
+      try {
+        await lastValueFrom(trainingRun(trainer, { source, shuffleWindow: 16, binarize, epochs: 2 }));
+        return (await trainer.snapshot()).tensors;
+      } finally {
+        trainer.destroy();
+      }
+    };
+    const onGpu = await train(memorySource(bytes, { D, blockRows: 9 }));
+    // The floats each byte scales to, exactly as the Batcher's byte table has them: the CPU's StepInput path.
+    const onCpu = await train(memorySource(Float32Array.from(bytes, (k) => k * (1 / 255)), { D, blockRows: 9 }));
+    assert.is(onGpu.length, onCpu.length);
+    for (let i = 0; i < onGpu.length; i++) assert.equal(Array.from(onGpu[i].data), Array.from(onCpu[i].data), onGpu[i].name);
+  });
+}
 
 test('a minibatch of the wrong row length is refused by the trainer, naming B and D', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });

@@ -6,7 +6,7 @@
  */
 import type { ElboResult } from '../eval/dataset_elbo.ts';
 import type { Minibatch } from '../stream/minibatch.ts';
-import type { StepInput } from '../stream/step_input.ts';
+import type { StepInputKind } from '../stream/step_input.ts';
 import type { RunContext, RunHook, RunTrainer } from './run_hook.ts';
 import type { RunPlan, RunState } from './run_state.ts';
 import type { StreamPosition } from './stream_position.ts';
@@ -25,7 +25,7 @@ export interface RunLoopOptions {
   /** The minibatches of pass `epoch`, from its `skip`-th on. */
   batches(epoch: number, skip: number): AsyncIterable<Minibatch>;
   /** What a minibatch becomes as its step's input (binarized, dequantized, as it is). */
-  input: StepInput;
+  input: StepInputKind;
   evaluationSets: Record<string, Float32Array>;
   evalChunk?: number;
   hooks: RunHook[];
@@ -94,7 +94,7 @@ export class RunLoop implements RunContext {
         if (next === null) break;
         if (next.done) return pace.passEnded();
         await this.each((h) => h.beforeStep?.(this));
-        const step = await this.trainer.enqueueStep(this.o.input.prepare(next.value, this.trainer.step + 1));
+        const step = await this.trainer.enqueueMinibatch(next.value, this.o.input);
         this.index++;
         await this.each((h) => h.afterStep?.(this, next.value));
         this.emit({ type: 'step', step, epoch: this.epoch, index: this.index - 1, ...pace.at(step) });

@@ -103,7 +103,7 @@ async function run(trainer: RunTrainer, o: TrainingRunOptions, emit: (e: Trainin
     trainer, plan, start: startOf(trainer.step, plan, o.resume, o.source), stepsPerEpoch: o.resume?.stepsPerEpoch ?? null, resumed: o.resume !== undefined,
     sourceName: o.source.name,
     batches: (epoch, skip) => epochBatches({ source: o.source, B, seed, shuffleWindowRows: plan.shuffleWindow, numberRows: acknowledging !== null }, epoch, skip),
-    input: StepInput.of({ binarize: plan.binarize, dequantize: trainer.config.dequantize === 'uniform' }, seed),
+    input: StepInput.of({ binarize: plan.binarize, dequantize: trainer.config.dequantize === 'uniform' }, seed).kind,
     evaluationSets, evalChunk: o.evalChunk, hooks, emit, stopSignal: o.signal, abandonSignal,
   });
   if (o.metricsEvery !== undefined) trainer.metricsEvery = o.metricsEvery;

@@ -28,6 +28,10 @@ import { UploadRing } from '../gpu/upload_ring.ts';
 import { SgvbStep } from './sgvb_step.ts';
 import { WakeSleepStep } from './wake_sleep_step.ts';
 import type { TrainingStep } from './training_step.ts';
+import { StepInput, type StepInputKind } from '../stream/step_input.ts';
+import type { Minibatch } from '../stream/minibatch.ts';
+import { BYTE_SCALE, paddedBytes, stepInput, type StepInputKernel } from '../kernels/step_input.ts';
+import { encodeDispatches } from '../kernels/kernel.ts';
 import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
@@ -70,6 +74,12 @@ export class Trainer {
   /** The step plan: SGVB, or wake-sleep when config.method says so. */
   private readonly sgvb: TrainingStep;
   private readonly ring: UploadRing;
+  /** Byte minibatches land here (B·D bytes, padded to whole words) for the step_input kernel. */
+  private bytes: GPUBuffer | null = null;
+  /** The step_input kernel of each kind asked for, made on first use. */
+  private readonly byteInputs = new Map<StepInputKind, StepInputKernel>();
+  /** The CPU's way for float minibatches, of each kind asked for. */
+  private readonly floatInputs = new Map<StepInputKind, StepInput>();
   private readonly metrics: MetricsReader;
   private readonly listeners = new Set<(m: StepMetrics) => void>();
   private readonly ownsGpu: boolean;
@@ -142,12 +152,56 @@ export class Trainer {
     if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, batch[bad], `row ${Math.floor(bad / D)} of the minibatch, value ${bad % D}`);
     const slot = await this.ring.acquire();
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
+    this.submit((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.encoder.x, bytes));
+    this.ring.release(slot);
+    return this.sgvb.step;
+  }
+
+  /**
+   * Queues one training step on a minibatch as the data side cuts it (stream/minibatch.ts), made into the
+   * step's input of kind `input` (binarized, dequantized, or the values as they are). Bytes (scale 1/255) go
+   * to the GPU as bytes, a quarter of the upload, and the step_input kernel scales and binarizes or dequantizes
+   * them inside the step's own submission; floats are prepared on the CPU (StepInput): bit for bit the same
+   * values either way. Resolves as enqueueStep does.
+   */
+  async enqueueMinibatch(batch: Minibatch, input: StepInputKind): Promise<number> {
+    if (!(batch.data instanceof Uint8Array && batch.scale === BYTE_SCALE)) {
+      let cpu = this.floatInputs.get(input);
+      if (cpu === undefined) this.floatInputs.set(input, (cpu = new StepInput(input, this.config.seed)));
+      return this.enqueueStep(cpu.prepare(batch, this.sgvb.step + 1));
+    }
+    const { batch: B, D } = this.config;
+    if (batch.data.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} values (the model's D = ${D}), got ${batch.data.length}`);
+    this.throwIfFailed();
+    const kernel = this.byteInput(input);
+    const slot = await this.ring.acquire();
+    this.ring.write(slot, batch.data);
+    this.submit((encoder) => {
+      this.ring.copyTo(encoder, slot, this.bytes!, paddedBytes(B * D));
+      encodeDispatches(encoder, [kernel.dispatch], 'step input');
+    });
+    this.ring.release(slot);
+    return this.sgvb.step;
+  }
+
+  /** The step_input kernel of kind `input`, reading the bytes buffer and writing the step's x. */
+  private byteInput(input: StepInputKind): StepInputKernel {
+    const made = this.byteInputs.get(input);
+    if (made !== undefined) return made;
+    const { batch: B, D, samplesPerPoint: L, seed } = this.config;
+    this.bytes ??= this.gpu.device.createBuffer({ label: 'minibatch bytes', size: paddedBytes(B * D), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    // The kernel's Philox counter is the step number t, which the non-finite flags' uniform holds already.
+    const kernel = stepInput(this.gpu, { B, D, L, kind: input, seed, bytes: { buffer: this.bytes }, x: { buffer: this.sgvb.forward.encoder.x }, current: this.sgvb.nonFinite.current }, `step_input ${input}`);
+    this.byteInputs.set(input, kernel);
+    return kernel;
+  }
+
+  /** Submits the next step with its input recorded by `recordInput`, and the metrics copy when one is due. */
+  private submit(recordInput: (encoder: GPUCommandEncoder) => void): void {
     const next = this.sgvb.step + 1;
     const claim = this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
-    this.sgvb.submitWith((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.encoder.x, bytes), claim?.record);
-    this.ring.release(slot);
+    this.sgvb.submitWith(recordInput, claim?.record);
     claim?.started();
-    return next;
   }
 
   /**
@@ -251,6 +305,8 @@ export class Trainer {
 
   destroy(): void {
     this.ring.destroy();
+    for (const kernel of this.byteInputs.values()) kernel.destroy();
+    this.bytes?.destroy();
     this.metrics.destroy();
     this.sgvb.destroy();
     this.model.destroy();

@@ -2,15 +2,11 @@
 // in this page, on navigator.gpu, with the shaders bundled by Vite. The result lands in window.__kernelTests
 // for the browser test (test/browser/demo.browser.ts) and in the page for people.
 import { shaders } from './shaders.ts';
+// The suites test/suites.ts marks `page` (GPU kernel suites that need nothing but a device), by stem, each loaded
+// when its turn comes; a plugin in vite.config.ts makes this module from the manifest.
+import { suites } from 'virtual:aevb-page-suites';
 
-/**
- * The GPU kernel suites that need nothing but a device (no files, no child processes), as one literal pattern
- * (a glob must be static text), so the bundle holds only these files.
- */
-const modules = import.meta.glob(
-  '../test/{matmul,activation,column_sum,gaussian_head,philox_normal,reparameterize,kl_divergence,mc_kl,bernoulli_likelihood,gaussian_likelihood,gaussian_mlp_likelihood,decoder_sample,elbo_mean,importance_weight,iwae_weights,scale_rows,sgd_update,adagrad_update,adam_update,sgvb_step}.test.ts',
-);
-const SUITES = Object.keys(modules).map((path) => path.replace(/^.*\/(\w+)\.test\.ts$/, '$1'));
+const SUITES = Object.keys(suites);
 
 // uvu binds console.log when it is first evaluated, so the capture goes in before uvu is imported.
 const out: string[] = [];
@@ -28,7 +24,7 @@ const { exec } = await import('uvu');
 for (const [i, name] of SUITES.entries()) {
   g.UVU_INDEX = i;
   g.UVU_QUEUE.push([name]);
-  await modules[`../test/${name}.test.ts`]();
+  await suites[name]();
 }
 await exec();
 console.log = log;

@@ -12,7 +12,7 @@ import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
 import { TrainReport } from './train_report.node.ts';
-import { joinPeers } from './peer_rounds.node.ts';
+import { joinPeers } from '../peers/peer_rounds.node.ts';
 import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
@@ -155,7 +155,7 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       }
       return path;
     };
-    const peers = run.peers === null ? null : await joinPeers(run.peers, trainer, (r) => report.log(r));
+    const peers = run.peers === null ? null : await joinPeers(run.peers, trainer, (r) => report.log(r), (line) => console.log(line));
     const events = trainingRun(trainer, {
       source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
       evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,

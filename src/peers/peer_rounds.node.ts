@@ -1,25 +1,28 @@
-// Node-only: `aevb train --peers redis://host:port/RUN?size=N&rank=R&every=H` — the run's rounds that average the
-// parameters with the other trainers of RUN (peers/redis_peers.node.ts: Redis is the rendezvous and the blob
-// store). Optimizer state stays local; a trainer that starts late or restarts begins from the last average.
-import { PeerAveraging, parsePeersUrl } from '../peers/redis_peers.node.ts';
+// Node-only: the rounds of a training run (trainingRun's `rounds`, run/hooks/rounds.ts) that average the parameters
+// with the other trainers of a run named by redis://host:port/RUN?size=N&rank=R&every=H (`aevb train --peers`;
+// redis_peers.node.ts: Redis is the rendezvous and the blob store). Optimizer state stays local; a trainer that starts late or restarts begins from the last average.
+import { PeerAveraging, parsePeersUrl } from './redis_peers.node.ts';
 import type { Trainer } from '../train/trainer.ts';
-import type { TrainingRunOptions } from '../run/training_run.ts';
+import type { Rounds } from '../run/hooks/rounds.ts';
 
 export interface PeerRounds {
   /** For trainingRun's `rounds`. */
-  rounds: NonNullable<TrainingRunOptions['rounds']>;
+  rounds: Rounds;
   /** Stops the heartbeat and leaves the run. */
   leave(): Promise<void>;
 }
 
-/** Joins the run named by `url`; a fresh trainer takes the latest average. `log` receives each round's figures. */
-export async function joinPeers(url: string, trainer: Trainer, log: (record: object) => void): Promise<PeerRounds> {
+/**
+ * Joins the run named by `url`; a fresh trainer takes the latest average. `log` receives each round's figures,
+ * `say` a line for people (the CLI prints it).
+ */
+export async function joinPeers(url: string, trainer: Trainer, log: (record: object) => void, say: (line: string) => void = () => {}): Promise<PeerRounds> {
   const settings = parsePeersUrl(url);
   const peers = new PeerAveraging(settings);
   const latest = await peers.join();
   if (latest !== null && trainer.step === 0) {
     trainer.model.write(latest.parameters);
-    console.log(`peers: starting from the average of round ${latest.round} of ${settings.run}`);
+    say(`peers: starting from the average of round ${latest.round} of ${settings.run}`);
   }
   return {
     rounds: {

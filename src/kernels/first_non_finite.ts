@@ -44,18 +44,20 @@ export class NonFiniteFlags {
   /** The step number t ≥ 1 that the next submission runs. */
   readonly current: GPUBuffer;
   private readonly ctx: GpuContext;
+  private readonly writeStep: (step: number) => void;
 
   constructor(ctx: GpuContext, label = 'non-finite flags') {
     this.ctx = ctx;
     this.flags = ctx.device.createBuffer({ label, size: NON_FINITE_SLOTS.count * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.current = FIRST_NON_FINITE.uniformBuffer(ctx, `${label} step`, 'current', { step: 1 });
+    this.writeStep = FIRST_NON_FINITE.fieldWriter(ctx, this.current, 'current', 'step');
     this.reset();
   }
 
   /** Written ahead of the submission that runs step t (queue writes land before later submissions). */
   setStep(step: number): void {
     if (!Number.isInteger(step) || step < 1 || step >= NO_STEP) throw new Error(`first_non_finite: step must be an integer in [1, ${NO_STEP}), got ${step}`);
-    this.ctx.device.queue.writeBuffer(this.current, 0, FIRST_NON_FINITE.pack('current', { step }));
+    this.writeStep(step);
   }
 
   /** The NON_FINITE_BINDINGS of a kernel that raises these flags. */

@@ -37,11 +37,10 @@ export function philoxNormal(
   const pack = (step: number) => PHILOX_NORMAL.pack('params', { n: s.n, step, stream: s.stream, seedLo, seedHi });
   const params = createUniformBuffer(ctx, `${label} params`, pack(0));
   const entries = PHILOX_NORMAL.entries({ out, params: { buffer: params } });
+  const writeStep = PHILOX_NORMAL.fieldWriter(ctx, params, 'params', 'step');
   const dispatch = kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP));
   return {
     dispatch,
-    setStep(step: number) {
-      ctx.device.queue.writeBuffer(params, 0, pack(step));
-    },
+    setStep: writeStep,
   };
 }

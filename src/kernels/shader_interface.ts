@@ -60,6 +60,22 @@ export class ShaderInterface<S extends Bindings = Bindings> {
     return Object.entries(resources as Record<string, GPUBufferBinding>).map(([name, resource]) => [this.number(name), resource]);
   }
 
+  /**
+   * A writer of one u32 field of uniform `name` into `buffer`: a queue write of 4 bytes from a reused array, for
+   * what changes every step (a step counter), with no allocation.
+   */
+  fieldWriter<N extends UniformName<S>>(ctx: GpuContext, buffer: GPUBuffer, name: N, field: keyof UniformValues<S[N]> & string): (value: number) => void {
+    const spec = this.bindings[name] as UniformBinding;
+    const index = Object.keys(spec.fields).indexOf(field);
+    if (index < 0 || spec.fields[field] !== 'u32') throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct} has no u32 field '${field}'`);
+    const word = new Uint32Array(1);
+    return (value) => {
+      if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct}.${field} must be a u32, got ${value}`);
+      word[0] = value;
+      ctx.device.queue.writeBuffer(buffer, index * 4, word);
+    };
+  }
+
   /** The bytes of uniform `name` holding `values`, laid out as its WGSL struct. */
   pack<N extends UniformName<S>>(name: N, values: UniformValues<S[N]>): ArrayBuffer {
     const spec = this.bindings[name] as UniformBinding;

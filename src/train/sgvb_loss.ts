@@ -36,6 +36,8 @@ export class SgvbLoss {
   readonly summary: KernelDispatch;
   private readonly kl: { setScale(scale: number): void };
   private readonly B: number;
+  /** β as the kernel has it now: a constant β (the usual case) is written once, not at every step. */
+  private beta: number;
   private readonly buffers: BufferSet;
 
   constructor(model: ModelBuffers, forward: VaeForward, backward: VaeBackward, options: SgvbLossOptions) {
@@ -48,6 +50,7 @@ export class SgvbLoss {
     this.metrics = this.buffers.storage('metrics', ELBO_METRICS.count);
     const iwae = options.iwaeSamples;
     const stats = { buffer: forward.encoder.stats };
+    this.beta = options.klWeight;
     const scale = options.klWeight / B;
     // IWAE: the per-row weights come from the forward values, before any gradient is carried back.
     const rowScale = iwae ? this.buffers.storage('iwae row scale', B) : null;
@@ -72,7 +75,9 @@ export class SgvbLoss {
 
   /** Sets β, the KL term's weight, for the next submission (a queue write, no wait). */
   setKlWeight(beta: number): void {
+    if (beta === this.beta) return;
     this.kl.setScale(beta / this.B);
+    this.beta = beta;
   }
 
   destroy(): void {

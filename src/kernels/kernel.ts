@@ -13,10 +13,12 @@ export interface KernelDispatch {
 /** Encodes the dispatches, in order, into one compute pass (WebGPU orders their memory accesses). */
 export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly KernelDispatch[], label = 'aevb'): void {
   const pass = encoder.beginComputePass({ label });
+  // Each call crosses into Dawn (about a microsecond each on the host): a pipeline already set is not set again.
+  let pipeline: GPUComputePipeline | null = null;
   for (const d of dispatches) {
-    pass.setPipeline(d.pipeline);
+    if (d.pipeline !== pipeline) pass.setPipeline((pipeline = d.pipeline));
     pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(...d.workgroups);
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
   }
   pass.end();
 }

@@ -156,6 +156,24 @@ test('a resume that would change the minibatches, or a trained trainer without i
   }
 });
 
+test('a second run on the same trainer continues the first, epochs counted from the call, as fit() does', async ({ gpu }) => {
+  const { events: straight } = await straightRunOn(gpu);
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const first = await run(trainer, { ...base(), epochs: 1 });
+    const second = await run(trainer, { ...base(), epochs: 2 });
+    assert.is(trainer.step, 18, '1 epoch of 6 steps, then 2 more');
+    assert.equal([...elbos(first), ...elbos(second)], elbos(straight), 'the same minibatches as one run of 3 epochs, bit for bit');
+    const done = second.at(-1)!;
+    assert.ok(done.type === 'done' && done.reason === 'finished' && done.state.position.epoch === 3);
+    // Steps count from the call too, and a third call picks up mid-epoch.
+    const third = await run(trainer, { ...base(), epochs: undefined, steps: 4 });
+    assert.equal(third.filter((e) => e.type === 'step').map((e) => e.type === 'step' && [e.epoch, e.index]), [[3, 0], [3, 1], [3, 2], [3, 3]]);
+  } finally {
+    trainer.destroy();
+  }
+});
+
 test('a run whose plan is complete trains nothing and says done', async ({ gpu }) => {
   const { checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const end = straightCheckpoints.at(-1)!;

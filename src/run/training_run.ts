@@ -23,6 +23,7 @@ import type { DataDescription, RunState } from './run_state.ts';
 import type { TrainingEvent } from './training_events.ts';
 import type { RunHook, RunTrainer } from './run_hook.ts';
 import { RunLoop } from './run_loop.ts';
+import { RUN_DEFAULTS } from './run_defaults.ts';
 import { planOf, startOf } from './run_plan.ts';
 import { AcknowledgementHook } from './hooks/acknowledgement.ts';
 import { CheckpointHook, type CheckpointSink } from './hooks/checkpoints.ts';
@@ -75,14 +76,38 @@ export interface TrainingRunOptions {
 /**
  * Trains `trainer` on `options.source` and reports it as events; completes after `done`. Unsubscribing stops
  * the run at once, with no final checkpoint (use `signal` for a stop that saves).
+ *
+ * Called again on the same trainer, as Keras's fit() is, a run continues where the trainer's last run ended:
+ * the same stream of minibatches, `epochs` (or `steps`) counted from the call — a pass the last run left
+ * half-done counts as the first — and early stopping's patience afresh. A trainer restored from a checkpoint
+ * takes the checkpoint's run state as `resume` instead, whose `epochs` and `steps` count from the run's start.
  */
 export function trainingRun(trainer: Trainer | RunTrainer, options: TrainingRunOptions): Observable<TrainingEvent> {
   return new Observable<TrainingEvent>((subscriber) => {
     const abandon = new AbortController();
-    const emit = (event: TrainingEvent) => subscriber.next(event);
-    run(trainer, options, emit, abandon.signal).then(() => subscriber.complete(), (error) => subscriber.error(error));
+    const emit = (event: TrainingEvent) => {
+      if (event.type === 'done') lastRuns.set(trainer, event.state);
+      subscriber.next(event);
+    };
+    run(trainer, continued(trainer, options), emit, abandon.signal).then(() => subscriber.complete(), (error) => subscriber.error(error));
     return () => abandon.abort();
   });
+}
+
+/** The state each trainer's last run ended in, while the trainer lives. */
+const lastRuns = new WeakMap<RunTrainer, RunState>();
+
+/** The options of a run that continues the trainer's last one, or `o` as given (a first run, or a resume). */
+function continued(trainer: RunTrainer, o: TrainingRunOptions): TrainingRunOptions {
+  const last = lastRuns.get(trainer);
+  // A trainer restored from elsewhere, or trained outside a run since, is not where its last run ended.
+  if (o.resume !== undefined || last === undefined || last.position.step !== trainer.step + 1) return o;
+  const steps = o.steps === undefined ? undefined : trainer.step + o.steps;
+  const epochs = o.epochs !== undefined ? last.position.epoch + o.epochs : steps !== undefined ? Infinity : last.position.epoch + RUN_DEFAULTS.epochs;
+  return {
+    ...o, epochs, steps, resume: { ...last, earlyStopping: null },
+    shuffleWindow: o.shuffleWindow ?? last.plan.shuffleWindow, binarize: o.binarize ?? last.plan.binarize,
+  };
 }
 
 async function run(trainer: RunTrainer, o: TrainingRunOptions, emit: (e: TrainingEvent) => void, abandonSignal: AbortSignal): Promise<void> {

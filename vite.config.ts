@@ -57,6 +57,6 @@ export default defineConfig({
   build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', rollupOptions: { input: { main: page('index.html'), kernels: page('kernel-tests.html'), example: page('example.html') } } },
   server: { fs: { allow: ['..'] } },
   // The dependency scan cannot follow the virtual module to the page's suites, so their one package is named
-  // here: found only when the page imports a suite, it would make the dev server reload the page mid-run.
+  // here: found only when the page imports a suite, it could make the dev server reload the page mid-run.
   optimizeDeps: { include: ['uvu', 'uvu/assert'] },
 });

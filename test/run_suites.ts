@@ -31,7 +31,7 @@ for (const need of without) {
     process.exit(2);
   }
 }
-const chosen = suitesOf(tier).filter((path) => !SUITES[path].needs.some((n: Need) => without.includes(n)));
+const chosen = suitesOf(tier).filter((path) => !SUITES[path].needs.some((n) => without.includes(n)));
 
 if (values.list) {
   console.log(chosen.join('\n'));

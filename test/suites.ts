@@ -28,12 +28,11 @@ export interface Suite {
   numerics?: true;
   /** Also runs in the browser page (demo/kernel-tests.html): a kernel suite that needs nothing but a device. */
   page?: true;
-  /** Takes seconds on lavapipe, so `npm run test:fast` leaves it out. */
+  /** Takes 2 s or more on lavapipe, so `npm run test:fast` leaves it out. */
   slow?: true;
 }
 
-/** Every suite, by its path under test/. */
-export const SUITES = {
+const LISTED = {
   'activation.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'adagrad_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'adam_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
@@ -108,7 +107,7 @@ export const SUITES = {
   'shader_interfaces.test.ts': { needs: [] },
   'sgd_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'sgvb_step.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
-  'step_input.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'step_input.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
   'stream_operators.test.ts': { needs: [] },
   'stream_training.test.ts': { needs: ['gpu'] },
   'suites.test.ts': { needs: [] },
@@ -118,19 +117,22 @@ export const SUITES = {
   'trajectory.test.ts': { needs: ['gpu'], numerics: true },
   'vae.test.ts': { needs: ['gpu'], numerics: true },
   'validation_split.test.ts': { needs: [] },
-  'wake_sleep_step.test.ts': { needs: ['gpu'], numerics: true },
+  'wake_sleep_step.test.ts': { needs: ['gpu'], numerics: true, slow: true },
   // Not a *.test.ts: `npm test` leaves it out, `npm run test:browser` runs it.
   'browser/demo.browser.ts': { needs: ['browser', 'gpu', 'mnist'] },
-} as const satisfies Record<string, Suite>;
+} satisfies Record<string, Suite>;
 
-export type SuitePath = keyof typeof SUITES;
+export type SuitePath = keyof typeof LISTED;
+
+/** Every suite, by its path under test/. */
+export const SUITES: Readonly<Record<SuitePath, Suite>> = LISTED;
 
 /** The named selections of the runner and the npm scripts. */
 export const TIERS = {
   /** `npm test`: every suite but those that drive a browser (`npm run test:browser`). */
   all: (s: Suite) => !s.needs.includes('browser'),
-  /** `npm run test:fast`, the edit–test loop: no Redis, CLI, MNIST or browser, nothing slow. */
-  fast: (s: Suite) => !s.slow && s.needs.every((n) => n === 'gpu' || n === 'http'),
+  /** `npm run test:fast`, the edit–test loop (about 10 s): the CPU suites and the quick GPU ones, nothing else. */
+  fast: (s: Suite) => !s.slow && s.needs.every((n) => n === 'gpu'),
   /** `npm run test:numerics`, and through it test:swiftshader, test:register, test:tiled, test:lanes. */
   numerics: (s: Suite) => s.numerics === true,
   /** `npm run test:browser`. */

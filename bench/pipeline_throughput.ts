@@ -77,7 +77,7 @@ async function hostPerStep(gpu: GpuContext): Promise<{ micros: number; cpuMicros
   const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, D }, { gpu });
   try {
     trainer.metricsEvery = 0; // the null backend's read-backs are garbage: nothing is read
-    const batch = { data: new Uint8Array(B * D).fill(128), scale: 1 / 255 };
+    const batch = { data: new Uint8Array(B * D).fill(128), D, scale: 1 / 255 };
     for (let i = 0; i < 100; i++) await trainer.enqueueMinibatch(batch, 'binarized');
     const started = performance.now();
     const cpu = process.cpuUsage();

@@ -22,6 +22,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { urlSource } from '../src/data/url_source.ts';
 import { epochBatches } from '../src/stream/epoch_batches.ts';
+import { memorySource } from '../src/data/memory_source.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-sources-'));
 
@@ -227,6 +228,13 @@ test('a URL source streams rows from an HTTP response, again for every pass', as
   } finally {
     server.close();
   }
+});
+
+test('rows in memory are checked as a file is: floats outside [0, 1] refused with the fix; NaN left to the trainer, which names its step', () => {
+  throwsWith(() => memorySource(Float32Array.from([0.5, 0.25, 0, 200]), { D: 2, name: 'my rows' }), ['my rows', 'row 1, value 1 is 200', 'divide by 255 first, or pass them as a Uint8Array']);
+  throwsWith(() => memorySource(Float32Array.from([-0.5, 0]), { D: 2 }), ['rows in memory', 'row 0, value 0 is -0.5', 'Rescale the data into [0, 1]']);
+  memorySource(Float32Array.from([0, 1, NaN, 0.5]), { D: 2 });
+  memorySource(Uint8Array.from([0, 255]), { D: 2 });
 });
 
 test('stopping a pass early closes the file behind it', async () => {

@@ -20,7 +20,7 @@ test('every byte k becomes (k + u)/256, inside its own cell, and u = ½ is the c
 
 test('dequantize: fresh noise per step, a function of (seed, step) only; evaluation sets once, with a fixed seed', async () => {
   const input = StepInput.of({ binarize: false, dequantize: true }, 9);
-  const batch = (step: number) => ({ data: input.prepare({ data: Float32Array.from(bytes), scale: 1 }, step).slice() });
+  const batch = (step: number) => ({ data: input.prepare({ data: Float32Array.from(bytes), D: 256, scale: 1 }, step).slice() });
   const [a, b, a2] = [batch(1), batch(2), batch(1)];
   assert.equal(Array.from(a.data), Array.from(a2.data));
   assert.not.equal(Array.from(a.data), Array.from(b.data));

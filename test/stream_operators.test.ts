@@ -48,7 +48,7 @@ test('Batcher: bytes stay bytes, with their scale; StepInput scales them into [0
   assert.equal(batches.map((b) => Array.from(values.prepare(b, 1)).map((v) => Math.round(v * 100) / 100)), [[0, 1], [0.2, 0.4]]);
   // Scaling a byte gives exactly the float32 of k·(1/255), as the GPU's table and every earlier run have it.
   const all = Uint8Array.from({ length: 256 }, (_, k) => k);
-  assert.equal(Array.from(values.prepare({ data: all, scale: 1 / 255 }, 1)), Array.from(all, (k) => Math.fround(k * (1 / 255))));
+  assert.equal(Array.from(values.prepare({ data: all, D: 256, scale: 1 / 255 }, 1)), Array.from(all, (k) => Math.fround(k * (1 / 255))));
   const three = new Batcher(3);
   [...three.push(block(0, 1))];
   assert.throws(() => [...three.push({ values: new Uint8Array(3), rows: 1, D: 3, scale: 1 })], /rows changed from 2 to 3 values \(or their type\) mid-batch/);
@@ -83,14 +83,14 @@ test('ShuffleWindow: nothing leaves before the window is full; its drain is pull
 
 test('binarize: 0/1 values, a function of (seed, step) only; dequantize and binarize together are refused', () => {
   const input = StepInput.of({ binarize: true, dequantize: false }, 9);
-  const batch = (step: number) => input.prepare({ data: new Float32Array(1000).fill(0.5), scale: 1 }, step).slice();
+  const batch = (step: number) => input.prepare({ data: new Float32Array(1000).fill(0.5), D: 1000, scale: 1 }, step).slice();
   const [a, b, a2] = [batch(1), batch(2), batch(1)];
   assert.ok(a.every((v) => v === 0 || v === 1));
   assert.equal(Array.from(a), Array.from(a2));
   assert.not.equal(Array.from(a), Array.from(b));
   const ones = a.reduce((s, v) => s + v, 0);
   assert.ok(Math.abs(ones - 500) < 4 * Math.sqrt(250), `${ones} ones of 1000 at p = 0.5`);
-  assert.equal(Array.from(StepInput.of({ binarize: true, dequantize: false }, 9).prepare({ data: Float32Array.from([0.5, NaN]), scale: 1 }, 1)).map(String), ['0.5', 'NaN'], 'a non-finite batch is left for the trainer to refuse');
+  assert.equal(Array.from(StepInput.of({ binarize: true, dequantize: false }, 9).prepare({ data: Float32Array.from([0.5, NaN]), D: 2, scale: 1 }, 1)).map(String), ['0.5', 'NaN'], 'a non-finite batch is left for the trainer to refuse');
   assert.throws(() => StepInput.of({ binarize: true, dequantize: true }, 1), /cannot follow binarization/);
 });
 

@@ -79,6 +79,18 @@ for (const [binarize, L] of [[true, 1], [false, 1], [true, 3]] as const) {
   });
 }
 
+test('a run on rows of another length is refused before its first step, naming the source and both lengths', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const source = memorySource(new Uint8Array(30 * (D + 1)), { D: D + 1, name: 'wide.npy' });
+    const message = await lastValueFrom(trainingRun(trainer, { source, epochs: 1 })).then(() => '', (e: Error) => e.message);
+    assert.match(message, `wide.npy: rows have ${D + 1} values, but the model was made for D = ${D}`);
+    assert.is(trainer.step, 0);
+  } finally {
+    trainer.destroy();
+  }
+});
+
 test('a minibatch of the wrong row length is refused by the trainer, naming B and D', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {

@@ -3,6 +3,7 @@
  * (the seeded window; a window as large as the data is a full shuffle), one binarization, one position.
  */
 import type { RowSource } from './row_source.ts';
+import { outOfUnitRange } from './row_block.ts';
 
 export interface MemorySourceOptions {
   /** Values per row. */
@@ -16,7 +17,7 @@ export interface MemorySourceOptions {
 }
 
 /**
- * `values` (rows × D, row-major; bytes or floats) as a re-openable source. The blocks are views: the pipeline
+ * `values` (rows × D, row-major; bytes or floats in [0, 1], which are checked) as a re-openable source. The blocks are views: the pipeline
  * copies rows out of them and never writes into them, so the caller's array is left as it was.
  *
  * @example
@@ -30,6 +31,14 @@ export function memorySource(values: Uint8Array | Float32Array, options: MemoryS
   const scale = options.scale ?? (values instanceof Uint8Array ? 1 / 255 : 1);
   const blockRows = options.blockRows ?? 256;
   const rows = values.length / D;
+  // Floats are checked once, here, as a file's are when it is parsed: values outside [0, 1] would train silently
+  // to a meaningless bound. NaN and ±Inf are left to the trainer, which refuses them at their step, naming it.
+  if (values instanceof Float32Array) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] * scale;
+      if (Number.isFinite(v) && !(v >= 0 && v <= 1)) throw new Error(`${name}: ${outOfUnitRange(Math.floor(i / D), i % D, values[i], 'first, or pass them as a Uint8Array')}`);
+    }
+  }
   return {
     name,
     async *open() {

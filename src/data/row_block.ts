@@ -108,12 +108,20 @@ export abstract class RowCutter {
       if (v >= 0 && v <= 1) continue;
       const row = firstRow + Math.floor(i / D);
       const offset = this.dataOffset + row * this.rowBytes + (i % D) * (this.rowBytes / D);
-      const fix = Number.isFinite(v)
-        ? v > 1 && v <= 255 ? ' If these are 0–255 intensities, divide by 255 before saving, or save them as uint8 (u1 / u8), which is scaled by 1/255.' : ' Rescale the data into [0, 1].'
-        : ' The data itself is not finite: fix or drop that row.';
-      throw new DataFormatError(this.source, offset, `row ${row}, value ${i % D} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`);
+      throw new DataFormatError(this.source, offset, outOfUnitRange(row, i % D, v, 'before saving, or save them as uint8 (u1 / u8)'));
     }
   }
+}
+
+/**
+ * The refusal of a float outside [0, 1] at (row, column), with the fix; `asBytes` says how to hand 0–255
+ * intensities over instead (files and memory differ).
+ */
+export function outOfUnitRange(row: number, column: number, v: number, asBytes: string): string {
+  const fix = Number.isFinite(v)
+    ? v > 1 && v <= 255 ? ` If these are 0–255 intensities, divide by 255 ${asBytes}, which is scaled by 1/255.` : ' Rescale the data into [0, 1].'
+    : ' The data itself is not finite: fix or drop that row.';
+  return `row ${row}, value ${column} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`;
 }
 
 /** What a header reader returns: where the data starts, or how many bytes it needs before it can say. */

@@ -93,6 +93,9 @@ export class RunLoop implements RunContext {
         const next = await pace.waitingForData(Promise.race([pending, this.halted]));
         if (next === null) break;
         if (next.done) return pace.passEnded();
+        if (next.value.D !== this.trainer.config.D) {
+          throw new Error(`${this.o.sourceName}: rows have ${next.value.D} values, but the model was made for D = ${this.trainer.config.D} (a model is trained on the rows it was made for)`);
+        }
         await this.each((h) => h.beforeStep?.(this));
         const step = await this.trainer.enqueueMinibatch(next.value, this.o.input);
         this.index++;

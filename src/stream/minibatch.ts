@@ -7,6 +7,8 @@ import type { RowBlock } from '../data/row_block.ts';
  */
 export interface Minibatch {
   data: Uint8Array | Float32Array;
+  /** Values per row, as the source has them. */
+  D: number;
   /** Multiplier into [0, 1]: 1/255 for bytes, 1 for floats. */
   scale: number;
   /** The rows' numbers in delivery order within the pass, when the blocks carried them. */
@@ -65,7 +67,7 @@ export class Batcher {
   rest(): Minibatch | null {
     if (this.batch === null || this.rows === 0) return null;
     const data = this.batch.slice(0, this.rows * this.D);
-    const rest: Minibatch = this.ids === null ? { data, scale: this.scale } : { data, scale: this.scale, rowIds: this.ids.slice(0, this.rows) };
+    const rest: Minibatch = { data, D: this.D, scale: this.scale, ...(this.ids === null ? {} : { rowIds: this.ids.slice(0, this.rows) }) };
     this.rows = 0;
     return rest;
   }
@@ -86,7 +88,7 @@ export class Batcher {
 
   /** Hands the full batch over (its arrays change hands: no copy) and starts the next. */
   private complete(): Minibatch {
-    const done: Minibatch = this.ids === null ? { data: this.batch!, scale: this.scale } : { data: this.batch!, scale: this.scale, rowIds: this.ids };
+    const done: Minibatch = this.ids === null ? { data: this.batch!, D: this.D, scale: this.scale } : { data: this.batch!, D: this.D, scale: this.scale, rowIds: this.ids };
     this.batch = this.batch instanceof Uint8Array ? new Uint8Array(this.B * this.D) : new Float32Array(this.B * this.D);
     if (this.ids !== null) this.ids = new Float64Array(this.B);
     this.rows = 0;

@@ -25,6 +25,7 @@ export type { ActiveUnits } from './eval/active_units.ts';
 export { encodeSource, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
 export { trainingRun, type TrainingRunOptions, type CheckpointSink, type CheckpointOccasion } from './run/training_run.ts';
 export { RUN_DEFAULTS } from './run/run_defaults.ts';
+export { fit, type TrainingHistory } from './run/fit.ts';
 export type {
   TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
 } from './run/training_events.ts';
@@ -45,5 +46,5 @@ export { DataFormatError } from './data/data_format_error.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
 export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';
-export { httpShardsSource, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
+export { httpShardsSource, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
 export type { AcknowledgingSource, CheckpointedRows } from './data/acknowledging_source.ts';

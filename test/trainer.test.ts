@@ -7,6 +7,7 @@ import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
 import { architectureOf } from '../src/train/train_config.ts';
 import { testConfig } from './configs.ts';
 import { philoxNormals } from '../src/random/philox.ts';
@@ -89,7 +90,7 @@ test('log p(x) with many samples is at least the ELBO, and active units match th
   }
 });
 
-test('a NaN in the parameters stops fit() with the true step, and restore() refuses a non-finite snapshot', async ({ gpu }) => {
+test('a NaN in the parameters stops trainOn() with the true step, and restore() refuses a non-finite snapshot', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const snapshot = await trainer.snapshot();
@@ -109,6 +110,17 @@ test('a NaN in the parameters stops fit() with the true step, and restore() refu
   } finally {
     trainer.destroy();
   }
+});
+
+test('a partial config is completed from the defaults, and a bad field is still refused by name', async ({ gpu }) => {
+  const trainer = await Trainer.create({ D: 6, hidden: [4], latent: 2, seed: undefined }, { gpu });
+  try {
+    assert.equal(trainer.config, { ...DEFAULT_TRAIN_CONFIG, D: 6, hidden: [4], latent: 2 });
+  } finally {
+    trainer.destroy();
+  }
+  const message = await Trainer.create({ D: 6, latent: 0 }, { gpu }).then(() => '', (e: Error) => e.message);
+  assert.match(message, 'latent');
 });
 
 test.run();

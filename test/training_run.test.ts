@@ -11,6 +11,7 @@ import { testConfig } from './configs.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/checkpoint_format.ts';
 import { trainingRun, type TrainingRunOptions } from '../src/run/training_run.ts';
+import { fit } from '../src/run/fit.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 
@@ -169,6 +170,22 @@ test('a second run on the same trainer continues the first, epochs counted from 
     // Steps count from the call too, and a third call picks up mid-epoch.
     const third = await run(trainer, { ...base(), epochs: undefined, steps: 4 });
     assert.equal(third.filter((e) => e.type === 'step').map((e) => e.type === 'step' && [e.epoch, e.index]), [[3, 0], [3, 1], [3, 2], [3, 3]]);
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('fit() resolves with the history of a run: metrics, evaluations and epochs in order, and done', async ({ gpu }) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const seen: string[] = [];
+    const history = await fit(trainer, { ...base(), epochs: 2 }, (e) => seen.push(e.type));
+    assert.equal(history.metrics.map((m) => m.step), Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.equal(history.epochs.map((e) => [e.epoch, e.step]), [[1, 6], [2, 12]]);
+    assert.equal(history.evaluations.map((e) => e.step), [6, 12]);
+    assert.is(history.done.reason, 'finished');
+    assert.is(seen.at(-1), 'done');
+    assert.is(seen.filter((t) => t === 'step').length, 12);
   } finally {
     trainer.destroy();
   }

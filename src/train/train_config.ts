@@ -183,6 +183,15 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
   Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [name, Array.isArray(field.default) ? [...field.default] : typeof field.default === 'object' && field.default !== null ? { ...field.default } : field.default]),
 ) as TrainConfig; // one entry per field of the table: TrainConfig's shape by construction
 
+/**
+ * A config with every field the caller left out (or gave as undefined) at its default: `{ D: 16, latent: 2 }` is
+ * DEFAULT_TRAIN_CONFIG with those two fields. Not validated here (validateTrainConfig is).
+ */
+export function completeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  const given = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
+  return { ...DEFAULT_TRAIN_CONFIG, ...given } as TrainConfig;
+}
+
 /** The accepted range of a field, as validation messages state it ("an integer from 1 to 4096"). */
 export function describeRange(field: ConfigField): string {
   switch (field.type) {

@@ -32,7 +32,7 @@ import { StepInput, type StepInputKind } from '../stream/step_input.ts';
 import type { Minibatch } from '../stream/minibatch.ts';
 import { BYTE_SCALE, paddedBytes, stepInput, type StepInputKernel } from '../kernels/step_input.ts';
 import { encodeDispatches } from '../kernels/kernel.ts';
-import { klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+import { completeTrainConfig, klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
 
 export type { NamedTensor };
 export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
@@ -106,8 +106,12 @@ export class Trainer {
     }, this.sgvb.nonFinite);
   }
 
-  /** Validates the config, acquires a device (unless one is given) and initialises the model. */
-  static async create(config: TrainConfig, options: TrainerOptions = {}): Promise<Trainer> {
+  /**
+   * Fills the fields `partial` leaves out from DEFAULT_TRAIN_CONFIG (so `{ D: 784, latent: 2 }` is enough), validates
+   * the config, acquires a device (unless one is given) and initialises the model.
+   */
+  static async create(partial: Partial<TrainConfig>, options: TrainerOptions = {}): Promise<Trainer> {
+    const config = completeTrainConfig(partial);
     validateTrainConfig(config);
     const gpu = options.gpu ?? (await acquireDevice(options.acquire));
     let model: Vae | null = null;

@@ -1,11 +1,12 @@
 // One run at a time in an output folder (src/io/output_lock.node.ts through `aevb train`): a second run into the
 // --out of a running one is refused, naming the first one's PID and host, and writes nothing there; the lock goes
 // with the run (SIGTERM: exit 143, a checkpoint, no lock left); a lock left by a process that is gone is taken
-// over with a note; a lock held from another host is never taken over.
+// over with a note, by exactly one of many processes that try at once; a lock held from another host is never
+// taken over; `aevb sample` into a folder a live run holds is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,21 @@ function aevb(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const takeLock = fileURLToPath(new URL('./fixtures/take_lock.ts', import.meta.url));
+
+/** Runs `node --import tsx` on a fixture; resolves with its stdout. */
+function child(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', ...args], { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+  });
+}
+
+/** A PID that belonged to a process that has ended. */
+async function gonePid(): Promise<number> {
+  const gone = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => gone.on('close', resolve));
+  return gone.pid!;
+}
 const starts = (out: string) => readFileSync(join(out, METRICS_FILE), 'utf8').split('\n').filter((l) => l.includes('"type":"start"')).length;
 
 test('a second aevb train into the --out of a running one is refused naming its PID; SIGTERM then ends the first with 143', async () => {
@@ -69,6 +85,42 @@ test("a lock left by a process that is gone is taken over with a note; another h
     assert.is(refused.code, 1);
     assert.match(refused.stderr, `another aevb run (PID ${gone.pid} on another-host.example, since 2026-01-01T00:00:00.000Z)`);
     assert.ok(existsSync(join(out, LOCK_FILE)), 'the other host\'s lock is left alone');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a stale lock is taken over by exactly one of many processes trying at the same moment', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'aevb-lock-race-'));
+  try {
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: await gonePid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+      // Every child has loaded when the moment comes, and the winner holds the lock until every other has tried.
+      const startAt = Date.now() + 4000;
+      const results = await Promise.all(Array.from({ length: 6 }, () => child([takeLock, out, String(startAt), '4000'])));
+      const held = results.filter((r) => r.startsWith('held'));
+      assert.is(held.length, 1, `round ${round}: ${results.join(' | ')}`);
+      for (const r of results.filter((r) => !r.startsWith('held'))) assert.match(r, 'another aevb run (PID');
+      assert.not.ok(existsSync(join(out, LOCK_FILE)), 'the winner released it');
+      assert.equal(readdirSync(out), [], 'no claim or fresh lock file is left behind');
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('aevb sample into a folder a live run holds is refused, and writes nothing there', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'aevb-lock-sample-'));
+  try {
+    const lock = JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' });
+    writeFileSync(join(out, LOCK_FILE), lock);
+    const sample = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'sample', '--checkpoint', out], { timeout: 90_000 }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }));
+    });
+    assert.is(sample.code, 1);
+    assert.match(sample.stderr, `another aevb run (PID ${process.pid} on ${hostname()}`);
+    assert.equal(readdirSync(out), [LOCK_FILE]);
+    assert.is(readFileSync(join(out, LOCK_FILE), 'utf8'), lock, 'the live run\'s lock is left alone');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -88,6 +88,8 @@ const LISTED = {
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'nan_run.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'output_lock.test.ts': { needs: ['gpu', 'processes'], slow: true },
+  'output_files.test.ts': { needs: ['processes'] }, // mount: a real full tmpfs when this process may mount one
+  'output_folder.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'parser_fuzz.test.ts': { needs: [] },
   'philox.test.ts': { needs: [] },
   'philox_normal.test.ts': { needs: ['gpu'], numerics: true, page: true },
@@ -114,6 +116,7 @@ const LISTED = {
   'train_config.test.ts': { needs: [] },
   'trainer.test.ts': { needs: ['gpu'], numerics: true },
   'training_run.test.ts': { needs: ['gpu'], numerics: true },
+  'train_report.test.ts': { needs: [] },
   'trajectory.test.ts': { needs: ['gpu'], numerics: true },
   'vae.test.ts': { needs: ['gpu'], numerics: true },
   'validation_split.test.ts': { needs: [] },

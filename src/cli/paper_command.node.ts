@@ -4,11 +4,11 @@
 // and the curves drawn into lower_bound.png. `--method wake-sleep` trains the same model by the paper's
 // baseline instead, and `--method both` trains each into its own folder and overlays their curves in one plot,
 // as the paper's Figure 2 does.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { writeLineChart } from '../io/line_chart_png.node.ts';
+import { readMetricsLog } from '../io/metrics_log.node.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.ts';
 import type { LineChart } from '../io/line_chart.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/train_config.ts';
@@ -55,7 +55,7 @@ export function paperCommand(): Command {
           epochs: 1, samples: o.samples, out: folder, resume: null, checkpointEvery: 0, metricsEvery: RUN_DEFAULTS.metricsEvery, evalChunk: RUN_DEFAULTS.evalChunk,
           vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null, shardOf: null, peers: null,
         }, new Set());
-        runs.push({ name: METHODS[method], records: readFileSync(join(folder, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) });
+        runs.push({ name: METHODS[method], records: readMetricsLog(join(folder, 'metrics.jsonl')) as MetricsRecord[] });
       }
       const path = join(out, 'lower_bound.png');
       const title = `MNIST, Z = ${o.latent}: lower bound per datapoint`;

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { writePictures } from './pictures.node.ts';
 import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { holdOutputLock } from '../io/output_lock.node.ts';
 
 export function sampleCommand(): Command {
   return new Command('sample')
@@ -15,14 +16,20 @@ export function sampleCommand(): Command {
     .option('--seed <n>', 'seed of the prior samples', integer('--seed', 0), 1)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
+      // The PNGs go into a run's folder (by default the checkpoint's): one writer at a time, as `aevb train` holds it.
+      const out = o.out ?? o.checkpoint;
+      mkdirSync(out, { recursive: true });
+      const unlock = holdOutputLock(out);
       try {
-        const test = (await testSetOf(checkpoint, o.testData))?.values ?? null;
-        const out = o.out ?? o.checkpoint;
-        mkdirSync(out, { recursive: true });
-        for (const path of await writePictures(model, out, test, o.seed)) console.log(`wrote ${path}`);
+        const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
+        try {
+          const test = (await testSetOf(checkpoint, o.testData))?.values ?? null;
+          for (const path of await writePictures(model, out, test, o.seed)) console.log(`wrote ${path}`);
+        } finally {
+          model.destroy();
+        }
       } finally {
-        model.destroy();
+        unlock();
       }
     });
 }

@@ -1,11 +1,12 @@
 // Node-only: how `aevb train` shows a run — the progress bar, a line per epoch, the metrics log
 // (metrics.jsonl) and the training curves (curves.png) — all from the run's events.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainingEvent } from '../run/training_events.ts';
 import type { RunPlan } from '../run/run_state.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.ts';
 import { writeLineChart } from '../io/line_chart_png.node.ts';
+import { MetricsLog, readMetricsLog } from '../io/metrics_log.node.ts';
+import { auxiliaryWrite } from '../io/output_files.node.ts';
 import { Progress } from './progress.node.ts';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -14,8 +15,11 @@ export const CURVES_FILE = 'curves.png';
 export class TrainReport {
   /** Where the last checkpoint went. */
   lastCheckpoint = '';
+  /** The step the last checkpoint holds (what its file says), or null before one is written. */
+  lastCheckpointStep: number | null = null;
   private progress: Progress | null = null;
   private stepsPerEpoch: number | null;
+  private readonly metrics: MetricsLog;
 
   constructor(
     private readonly out: string,
@@ -23,24 +27,45 @@ export class TrainReport {
     /** Steps per epoch when the data says so before the run does (the bundled MNIST), for the bar; else null. */
     stepsPerEpoch: number | null,
     private readonly resumedFrom: string | null,
+    private readonly warn?: (message: string) => void,
   ) {
     this.stepsPerEpoch = stepsPerEpoch;
+    // Opened before the run trains: a log that is a link or damaged before its last line stops it here.
+    this.metrics = new MetricsLog(join(out, METRICS_FILE), warn);
   }
 
-  /** Appends one record to metrics.jsonl, stamped with the time. */
+  /** Appends one record to metrics.jsonl, stamped with the time (a failed append is a warning). */
   log(record: object): void {
-    appendFileSync(join(this.out, METRICS_FILE), `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    this.metrics.append({ time: new Date().toISOString(), ...record });
   }
 
-  /** Redraws curves.png from the whole metrics log (a resumed run's earlier epochs included). */
-  writeCurves(title: string): string | null {
-    const path = join(this.out, METRICS_FILE);
-    if (!existsSync(path)) return null;
-    const records = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRecord);
-    if (!records.some((r) => r.type === 'train' || r.type === 'test' || r.type === 'validation')) return null;
-    const curves = join(this.out, CURVES_FILE);
-    writeLineChart(curves, trainingCurvesChart(records, { title, types: ['train', 'validation', 'test'] }));
-    return curves;
+  /**
+   * Redraws curves.png from the whole metrics log (a resumed run's earlier epochs included). Auxiliary: a log
+   * that cannot be read or a chart that cannot be written is a warning naming the file, and null.
+   */
+  async writeCurves(title: string): Promise<string | null> {
+    return auxiliaryWrite(() => {
+      const records = readMetricsLog(this.metrics.path, this.warn) as MetricsRecord[];
+      if (!records.some((r) => r.type === 'train' || r.type === 'test' || r.type === 'validation')) return null;
+      const curves = join(this.out, CURVES_FILE);
+      writeLineChart(curves, trainingCurvesChart(records, { title, types: ['train', 'validation', 'test'] }));
+      return curves;
+    }, this.warn);
+  }
+
+  /**
+   * The run's last line: where its checkpoint is and the step that checkpoint holds — the step of the last
+   * checkpoint written, not the trainer's (a stop may come after a step was queued past it); `trainerStep` only
+   * when no checkpoint was written.
+   */
+  closingLine(interrupted: boolean, trainerStep: number): string {
+    return `${interrupted ? 'interrupted; ' : ''}checkpoint at step ${this.lastCheckpointStep ?? trainerStep}: ${this.lastCheckpoint}  (continue with: aevb train --resume ${this.out})`;
+  }
+
+  /** Closes the metrics log. */
+  close(): void {
+    this.stop();
+    this.metrics.close();
   }
 
   stop(): void {
@@ -74,7 +99,10 @@ export class TrainReport {
         this.epoch(e);
         break;
       case 'checkpoint':
-        if (!e.best) this.lastCheckpoint = e.location ?? this.lastCheckpoint;
+        if (!e.best) {
+          this.lastCheckpoint = e.location ?? this.lastCheckpoint;
+          this.lastCheckpointStep = e.step;
+        }
         this.log({ type: 'checkpoint', step: e.step, path: e.location, best: e.best });
         break;
       case 'stopped':

@@ -1,6 +1,6 @@
 // Node-only: what `aevb train` does — a thin client of the library's trainingRun: it opens the data, creates
 // or resumes the trainer, writes the metrics log, checkpoints and pictures, and prints the run's events.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
@@ -16,6 +16,7 @@ import { joinPeers } from '../peers/peer_rounds.node.ts';
 import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
+import { auxiliaryWrite, writeFileAtomic } from '../io/output_files.node.ts';
 import { flagOf, type RunSettings } from './train_options.node.ts';
 
 /** On --resume the checkpoint's config wins; a model flag given on the command line must agree with it. */
@@ -72,16 +73,17 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
 
 /**
  * The run's settings as `--config` takes them, written to <out>/config.json: `aevb train --config
- * out/config.json` starts the same run again (the model, the optimizer and the data as resolved).
+ * out/config.json` starts the same run again (the model, the optimizer and the data as resolved). Written by
+ * temporary file and rename (never through a link planted in --out); a failure is a warning naming the file.
  */
-function writeResolvedConfig(run: RunSettings, config: TrainConfig): void {
+function writeResolvedConfig(run: RunSettings, config: TrainConfig): Promise<unknown> {
   const { D: _D, ...flags } = config;
   const settings = {
     ...flags, data: run.data, testData: run.testData, format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
     epochs: run.epochs, samples: run.samples, checkpointEvery: run.checkpointEvery, metricsEvery: run.metricsEvery, evalChunk: run.evalChunk,
     validationSplit: run.validationSplit, validationData: run.validationData, earlyStop: run.earlyStop,
   };
-  writeFileSync(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`);
+  return auxiliaryWrite(() => writeFileAtomic(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`));
 }
 
 export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
@@ -122,7 +124,7 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`);
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
     report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
-    writeResolvedConfig(run, config);
+    await writeResolvedConfig(run, config);
 
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
@@ -138,8 +140,9 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
+    // Pictures and curves are auxiliary: a file that cannot be written is a warning naming it, never the run's end.
     const pictures = async () => {
-      if ((await writePictures(trainer.model, run.out, data.test, config.seed)).length === 0 && !saidNoPictures) {
+      if ((await auxiliaryWrite(() => writePictures(trainer.model, run.out, data.test, config.seed)))?.length === 0 && !saidNoPictures) {
         console.log(`no pictures: rows of ${config.D} values are not square images`);
         saidNoPictures = true;
       }
@@ -151,7 +154,7 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       // (and it settled the trainer for the snapshot, so the pictures show this step).
       if (occasion === 'epoch') {
         await pictures();
-        report.writeCurves(title);
+        await report.writeCurves(title);
       }
       return path;
     };
@@ -172,9 +175,10 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       if (isAcknowledgingSource(data.train)) await data.train.close?.();
     }
     await pictures();
-    const curves = report.writeCurves(title);
+    const curves = await report.writeCurves(title);
     if (curves !== null) console.log(`training curves: ${curves}`);
-    console.log(`${signalled ? 'interrupted; ' : ''}checkpoint at step ${trainer.step}: ${report.lastCheckpoint}  (continue with: aevb train --resume ${run.out})`);
+    console.log(report.closingLine(signalled !== null, trainer.step));
+    report.close();
     if (signalled !== null) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
   } finally {
     trainer.destroy();

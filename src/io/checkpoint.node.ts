@@ -67,7 +67,13 @@ export function writeCheckpoint(directory: string, checkpoint: Checkpoint, optio
   const bytes = encodeCheckpoint(checkpoint);
   let stage = `creating ${temporary}`;
   try {
-    const fd = fs.openSync(temporary, 'w');
+    // A leftover of this name (a link planted in the folder, say) is removed, and 'wx' (O_EXCL) never follows a link.
+    try {
+      fs.unlinkSync(temporary);
+    } catch {
+      // Usually absent.
+    }
+    const fd = fs.openSync(temporary, 'wx');
     try {
       stage = `writing ${temporary}`;
       writeAll(fs, fd, bytes);

@@ -4,9 +4,10 @@
  * the system's font file (Debian: fonts-dejavu-core, installed by .ci/setup) so every machine draws the same
  * glyphs; where no DejaVu file is found the system's sans-serif fonts are used instead.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import { lineChartSvg, type LineChart } from './line_chart.ts';
+import { writeFileAtomic } from './output_files.node.ts';
 
 /** Where distributions put DejaVu Sans (Debian/Ubuntu, Fedora, Arch, Homebrew). */
 const DEJAVU_SANS = [
@@ -36,9 +37,7 @@ export function renderLineChart(chart: LineChart, scale = 1): Uint8Array {
   return resvg.render().asPng();
 }
 
-/** Writes the chart's PNG to `path` atomically (a temporary file renamed), like every output file. */
+/** Writes the chart's PNG to `path` atomically (writeFileAtomic), like every output file. */
 export function writeLineChart(path: string, chart: LineChart, scale = 1): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, renderLineChart(chart, scale));
-  renameSync(temporary, path);
+  writeFileAtomic(path, renderLineChart(chart, scale));
 }

@@ -31,7 +31,13 @@ export class NpyFileWriter {
     this.headerBytes = npyHeaderRoom(descr, rowShape);
     this.temporary = `${path}.tmp-${process.pid}`;
     try {
-      this.fd = openSync(this.temporary, 'w');
+      // A leftover of this name (a planted link, say) is removed; 'wx' (O_EXCL) never follows a link.
+      try {
+        unlinkSync(this.temporary);
+      } catch {
+        // Usually absent.
+      }
+      this.fd = openSync(this.temporary, 'wx');
     } catch (error) {
       throw writeError(path, `creating ${this.temporary}`, error);
     }

@@ -2,12 +2,12 @@
 // published come back bit-identical; nothing is acknowledged before a checkpoint says so; a consumer that dies
 // has its entries claimed by another, none lost; a restarted consumer takes back its own entries and finishes
 // the acknowledgement its checkpoint records; entries held in the window are kept alive; bad entries are
-// refused naming the stream and the entry; an entry that keeps failing goes to the dead-letter stream.
+// refused naming the stream and the entry; an entry whose processing keeps failing goes to the dead-letter stream.
 // Every loop is bounded by rows and by time (end-after-idle, and a deadline in `consume`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
-import { redisSource, type RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { deadLetterLine, redisSource, type DeadLetter, type RedisStreamSource } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
 import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
@@ -66,9 +66,19 @@ const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 
 test('consumer URLs: group and consumer required, unknown parameters and a keep-alive ≥ claim-after refused', () => {
   const s = parseRedisConsumerUrl('redis://:secret@10.0.0.1:6380/mnist%2Ftrain?group=vae&consumer=gpu-1&claim-after=9000&end-after-idle=500');
-  assert.equal([s.server, s.stream, s.group, s.consumer, s.claimAfterMs, s.keepAliveMs, s.endAfterIdleMs, s.maxDeliveries], [
-    'redis://:secret@10.0.0.1:6380', 'mnist/train', 'vae', 'gpu-1', 9000, 3000, 500, 5,
-  ]);
+  assert.equal([s.server, s.password, s.stream, s.group, s.consumer, s.claimAfterMs, s.keepAliveMs, s.endAfterIdleMs, s.maxDeliveries, s.reconnectForMs], [
+    'redis://10.0.0.1:6380', 'secret', 'mnist/train', 'vae', 'gpu-1', 9000, 3000, 500, 5, 60_000,
+  ], 'the password is taken out of the server\'s URL');
+  assert.is(parseRedisConsumerUrl('redis://h:1/s?group=g&consumer=c&reconnect-for=5000', 'given').password, 'given', 'a password from outside the URL');
+  assert.is(parseRedisConsumerUrl('redis://u:inurl@h:1/s?group=g&consumer=c', 'given').password, 'inurl', 'the URL\'s wins');
+  assert.is(parseRedisConsumerUrl('redis://h:1/s?group=g&consumer=c&reconnect-for=5000').reconnectForMs, 5000);
+  throwsWith(() => parseRedisConsumerUrl('redis://:hunter2@h:1/s?group=g'), ['redis://h:1/s?group=g: expected ?consumer=NAME']);
+  try {
+    parseRedisConsumerUrl('redis://admin:hunter2@h:1/s?group=g&bogus=1');
+  } catch (error) {
+    assert.not.match((error as Error).message, 'hunter2', 'no password in a message');
+    assert.match((error as Error).message, 'redis://admin@h:1/s');
+  }
   assert.is(parseRedisStreamUrl('rediss://h:1/s?db=2').db, 2);
   throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?consumer=a'), ['redis://h:1/s?consumer=a', '?group=NAME']);
   throwsWith(() => parseRedisConsumerUrl('redis://h:1/s?group=g'), ['?consumer=NAME']);
@@ -189,7 +199,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     await again.close();
   });
 
-  test('a pass broken off (rowLengthOf reads one block) leaves nothing behind: the next pass delivers every row again from 0', async () => {
+  test('rowLengthOf takes nothing from the group; a pass broken off leaves nothing behind: the next pass delivers every row again from 0', async () => {
     const stream = newStream();
     await publishRows(rowsSource(500), `${server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a');
@@ -203,7 +213,9 @@ if (redisServerInstalled('the Redis stream tests')) {
         await first.return?.(undefined);
       }
     }, /a pass is already open/);
+    const before = await pending(stream);
     assert.is(await rowLengthOf(a), D);
+    assert.is(await pending(stream), before, 'the row length is read with XRANGE: no entry delivered');
     assert.equal(await consume(a, 100), range(100));
     const seen = await consume(a);
     assert.equal(seen, range(500), 'rows 0…99 again (pending, unacknowledged), then the rest');
@@ -227,37 +239,43 @@ if (redisServerInstalled('the Redis stream tests')) {
     await b.close();
   });
 
-  test('a bad entry stops the pass naming the stream and the entry; after max-deliveries it goes to <stream>:dead', async () => {
+  test('a bad entry stops the pass naming the stream, the entry and its failures; its max-deliveries-th failure moves it to <stream>:dead', async () => {
     const stream = newStream();
     await publishRows(rowsSource(20), `${server.url}/${stream}`, { packRows: 10 });
     const badId = String(await admin.call('XADD', stream, '*', 'd', '3', 't', 'f32', 'x', Buffer.alloc(13)));
     await publishRows(rowsSource(20, 20), `${server.url}/${stream}`, { packRows: 10 });
-    for (let delivery = 1; delivery <= 2; delivery++) {
-      const a = source(stream, 'a', '&max-deliveries=2');
-      let error: Error | null = null;
-      const seen: number[] = [];
-      try {
-        for await (const block of a.open()) seen.push(block.values[0] * 65536);
-      } catch (e) {
-        error = e as Error;
-      }
-      assert.ok(error !== null, `delivery ${delivery} fails`);
-      assert.match(error!.message, `${server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`);
-      assert.equal(seen, delivery === 1 ? [0, 10] : [], 'the rows before the bad entry, checkpointed after the first delivery');
-      await a.checkpointed(state(a, a.stats.rows));
-      a.abandon(); // the trainer dies on the bad entry; restarted, it reads its pending entries again
-    }
     const a = source(stream, 'a', '&max-deliveries=2');
-    assert.equal(await consume(a), range(20, 20), 'the third delivery of the bad entry dead-letters it and the pass goes on');
-    assert.is(a.stats.deadLettered, 1);
+    let error: Error | null = null;
+    const seen: number[] = [];
+    try {
+      for await (const block of a.open()) seen.push(block.values[0] * 65536);
+    } catch (e) {
+      error = e as Error;
+    }
+    assert.ok(error !== null, 'the first failure stops the pass');
+    assert.match(error!.message, `${server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`);
+    assert.match(error!.message, `failure 1 of 2: the entry stays pending, and its 2nd failure moves it to ${stream}:dead`);
+    assert.equal(seen, [0, 10], 'the rows before the bad entry');
+    await a.checkpointed(state(a, a.stats.rows));
+    a.abandon(); // the trainer dies on the bad entry; restarted, it reads its pending entries again
+    const again = source(stream, 'a', '&max-deliveries=2');
+    const letters: DeadLetter[] = [];
+    again.onDeadLetter((d) => letters.push(d));
+    assert.equal(await consume(again), range(20, 20), 'the second failure dead-letters it and the pass goes on');
+    assert.equal([again.stats.deadLettered, again.stats.failures], [1, 1]);
+    assert.is(letters.length, 1);
+    assert.equal([letters[0].id, letters[0].failures, letters[0].deadStream, letters[0].group, letters[0].consumer], [badId, 2, `${stream}:dead`, 'g', 'a']);
+    assert.match(deadLetterLine(letters[0]), `re-drive with: aevb publish --from ${server.url}/${stream}:dead --to ${server.url}/${stream}`);
     const dead = (await admin.call('XRANGE', `${stream}:dead`, '-', '+')) as [string, string[]][];
     assert.is(dead.length, 1);
     const fields = dead[0][1];
     assert.is(fields[fields.indexOf('source-id') + 1], badId);
-    assert.is(fields[fields.indexOf('deliveries') + 1], '3');
-    await a.checkpointed(state(a, a.stats.rows));
+    assert.is(fields[fields.indexOf('failures') + 1], '2');
+    assert.match(fields[fields.indexOf('error') + 1], 'holds 13 bytes');
+    assert.is(Number(await admin.call('HLEN', `${stream}:failures`)), 0, 'the failure count goes with the entry');
+    await again.checkpointed(state(again, again.stats.rows));
     assert.is(await pending(stream), 0);
-    await a.close();
+    await again.close();
   });
 
   test('aevb publish --data FILE --to redis://…/stream: packed entries a consumer reads back bit-identical', async () => {

@@ -95,6 +95,8 @@ const LISTED = {
   'philox_normal.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'pictures.test.ts': { needs: ['gpu'], numerics: true },
   'redis_cli.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
+  'redis_cli_exits.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
+  'redis_deliveries.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_peers.test.ts': { needs: ['redis'] },
   'redis_source.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },

@@ -32,6 +32,8 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   shardOf: { index: number; count: number } | null;
   /** redis://host:port/RUN?size=N&rank=R&every=H: average parameters with the other trainers of RUN. */
   peers: string | null;
+  /** A file whose first line is the password of Redis URLs that carry none (else REDIS_PASSWORD), or null. */
+  redisPasswordFile?: string | null;
 }
 
 /** The command-line flag of a TrainConfig field: `samplesPerPoint` → `--samples-per-point`. */
@@ -77,6 +79,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
     .option('--early-stop <patience>', 'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/', integer('--early-stop', 1))
     .option('--shard-of <i/N>', 'with HTTP(S) shards: train on shard i of every N (one trainer of N)', fromParser(parseShardOf))
     .option('--peers <url>', 'redis://host:port/RUN?size=N&rank=R&every=H: average the parameters with the other N − 1 trainers of RUN every H steps')
+    .option('--redis-password-file <path>', 'the password of redis:// URLs that carry none, on the file\'s first line (default: $REDIS_PASSWORD); never printed or written')
     .option('--config <file>', "a JSON object of these flags by name (e.g. {\"latent\": 2}); flags on the command line win");
   for (const name of CONFIG_FLAGS) command.addOption(configOption(name));
   command
@@ -97,7 +100,7 @@ export function trainCommand(action: (config: TrainConfig, run: RunSettings, giv
         epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
         checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
         validationSplit: o.validationSplit ?? null, validationData: o.validationData ?? null, earlyStop: o.earlyStop ?? null,
-        shardOf: o.shardOf ?? null, peers: o.peers ?? null,
+        shardOf: o.shardOf ?? null, peers: o.peers ?? null, redisPasswordFile: o.redisPasswordFile ?? null,
       }, given);
     });
   return command;

@@ -9,15 +9,20 @@ import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { trainingRun, type CheckpointOccasion } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
-import { setUpData } from './data_setup.node.ts';
+import { setUpData, type RunData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
 import { TrainReport } from './train_report.node.ts';
 import { joinPeers } from '../peers/peer_rounds.node.ts';
-import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
 import { auxiliaryWrite, writeFileAtomic } from '../io/output_files.node.ts';
 import { flagOf, type RunSettings } from './train_options.node.ts';
+import { redactUrl } from '../data/redis_url.ts';
+import { deadLetterLine } from '../data/redis_source.node.ts';
+import { redisPassword, withPassword } from './redis_password.node.ts';
+
+/** A data path or URL as written down (config.json, metrics.jsonl, checkpoints): never with a password. */
+const written = <T extends string | null>(path: T): T => (path === null ? path : redactUrl(path)) as T;
 
 /** On --resume the checkpoint's config wins; a model flag given on the command line must agree with it. */
 function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<string>, directory: string): TrainConfig {
@@ -37,7 +42,7 @@ function planOf(run: RunSettings, batch: number): RunPlan {
   return {
     epochs: run.samples !== null ? null : run.epochs, steps: run.samples === null ? null : Math.ceil(run.samples / batch),
     checkpointEvery: run.checkpointEvery, shuffleWindow: run.shuffleWindow, binarize: run.binarize,
-    data: { train: run.data, test: run.testData, format: run.format, dim: run.dim ?? null, validationSplit: run.validationSplit, validation: run.validationData },
+    data: { train: written(run.data), test: written(run.testData), format: run.format, dim: run.dim ?? null, validationSplit: run.validationSplit, validation: written(run.validationData) },
     earlyStopping: run.earlyStop === null ? null : { on: 'validation', patience: run.earlyStop, minDelta: 0 },
   };
 }
@@ -79,9 +84,9 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
 function writeResolvedConfig(run: RunSettings, config: TrainConfig): Promise<unknown> {
   const { D: _D, ...flags } = config;
   const settings = {
-    ...flags, data: run.data, testData: run.testData, format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
+    ...flags, data: written(run.data), testData: written(run.testData), format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
     epochs: run.epochs, samples: run.samples, checkpointEvery: run.checkpointEvery, metricsEvery: run.metricsEvery, evalChunk: run.evalChunk,
-    validationSplit: run.validationSplit, validationData: run.validationData, earlyStop: run.earlyStop,
+    validationSplit: run.validationSplit, validationData: written(run.validationData), earlyStop: run.earlyStop,
   };
   return auxiliaryWrite(() => writeFileAtomic(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`));
 }
@@ -110,7 +115,19 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
 
 async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null): Promise<void> {
   const dequantize = model.dequantize === 'uniform'; // the evaluation sets' too
-  const data = await setUpData({ ...run, seed: model.seed, dequantize });
+  const password = redisPassword(run.redisPasswordFile, [run.data, run.testData, run.validationData, run.peers]);
+  // setUpData closes what it opened when it fails; from here on, every way out closes the data (a Redis stream's
+  // connections would otherwise keep the process alive after an error).
+  const data = await setUpData({ ...run, seed: model.seed, dequantize, redisPassword: password });
+  try {
+    await trainOn(data, model, run, plan, checkpoint, password);
+  } finally {
+    await data.close();
+  }
+}
+
+async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null, password: string | undefined): Promise<void> {
+  const dequantize = model.dequantize === 'uniform';
   // A new model takes its D from the data; a resumed one must match it.
   const config = checkpoint === null ? { ...model, D: data.D } : model;
   if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
@@ -125,6 +142,11 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
     console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
     report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
     await writeResolvedConfig(run, config);
+    // Entries moved to the dead-letter stream: on stderr, and in metrics.jsonl.
+    data.stream?.onDeadLetter((d) => {
+      console.error(deadLetterLine(d));
+      report.log({ type: 'dead-lettered', step: trainer.step, stream: d.stream, id: d.id, dead_stream: d.deadStream, dead_id: d.deadId, group: d.group, consumer: d.consumer, failures: d.failures, error: d.error });
+    });
 
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
@@ -158,7 +180,7 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       }
       return path;
     };
-    const peers = run.peers === null ? null : await joinPeers(run.peers, trainer, (r) => report.log(r), (line) => console.log(line));
+    const peers = run.peers === null ? null : await joinPeers(withPassword(run.peers, password), trainer, (r) => report.log(r), (line) => console.log(line));
     const events = trainingRun(trainer, {
       source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
       evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,
@@ -172,7 +194,7 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       await peers?.leave();
-      if (isAcknowledgingSource(data.train)) await data.train.close?.();
+      await data.close();
     }
     await pictures();
     const curves = await report.writeCurves(title);

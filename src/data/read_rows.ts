@@ -4,8 +4,12 @@ import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 import type { RowSource } from './row_source.ts';
 
-/** D of a source: reads until the first block arrives, then closes the pass. */
-export async function rowLengthOf(source: RowSource): Promise<number> {
+/**
+ * D of a source: reads until the first block arrives, then closes the pass — or asks the source, when it can tell
+ * without a pass (a Redis stream, whose reads are deliveries: its rowLength() takes nothing from the group).
+ */
+export async function rowLengthOf(source: RowSource & { rowLength?(): Promise<number> }): Promise<number> {
+  if (typeof source.rowLength === 'function') return source.rowLength();
   for await (const block of source.open()) return block.D;
   throw new Error(`${source.name}: holds no rows`);
 }

@@ -1,35 +1,107 @@
-// Node-only: connections to Redis (ioredis) for the stream source and the producer: bounded reconnection, so a
-// server that is down is an error naming the URL rather than an endless wait, and one typed way to send raw
-// commands (ioredis's per-command typings are overloads too many to be useful for streams).
+// Node-only: connections to Redis (ioredis) for the stream source, the producer and the peers: a lost connection
+// is retried for a budget (the address's reconnectForMs, 60 s by default), commands held meanwhile and sent once it
+// is back, saying so on stderr; past the budget, commands fail with an error naming the URL (never its password).
+// One typed way to send raw commands (ioredis's per-command typings are overloads too many to be useful for streams).
 import { Redis } from 'ioredis';
 import { describeStream, type RedisStreamAddress } from './redis_url.ts';
 
-/** Reconnection attempts before commands fail (at 100, 200 … 1000 ms: about 5 s in all). */
-const RECONNECT_ATTEMPTS = 10;
+/** The retry budget when the address does not say (ms): a server restart, a failover, a short network outage. */
+export const DEFAULT_RECONNECT_FOR_MS = 60_000;
+/** The longest pause between two reconnection attempts (ms): a server back is found within about this. */
+const MAX_RETRY_PAUSE_MS = 500;
 
 export type RedisArgument = string | number | Buffer;
+
+/**
+ * Connections of one process that are waiting for their server, by URL: the first to lose it says so on stderr and
+ * the last to get it back says it is back, so a trainer's three connections make two lines per outage, not six.
+ */
+const outages = new Map<string, { connections: number; since: number }>();
 
 /** A connection that names its stream in every error. */
 export class RedisConnection {
   private readonly redis: Redis;
   private readonly where: string;
+  private readonly reconnectForMs: number;
   private lastError: Error | null = null;
+  /** When the connection was lost (performance.now()), or null while it is up. */
+  private lostAt: number | null = null;
+  private everReady = false;
+  private closing = false;
+  /** Times the connection came back after being lost: a reader checks it to re-read what a lost reply held. */
+  reconnects = 0;
 
   constructor(address: RedisStreamAddress, purpose: string) {
     this.where = describeStream(address);
+    this.reconnectForMs = address.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS;
     this.redis = new Redis(address.server, {
       db: address.db,
+      ...(address.password === undefined ? {} : { password: address.password }),
       // RESP2: the reply shapes every Redis server gives (RESP3 turns stream replies into maps).
       protocol: 2,
       // CLIENT SETNAME refuses spaces and odd characters; the name only helps CLIENT LIST readers.
       connectionName: `aevb-${purpose}`.replace(/[^\w.-]/g, '_'),
-      maxRetriesPerRequest: 2,
-      retryStrategy: (times) => (times > RECONNECT_ATTEMPTS ? null : Math.min(100 * times, 1000)),
+      // Commands wait for the connection (sent again if it was lost with their reply) until the budget is spent:
+      // then retryStrategy gives up and every waiting command fails.
+      maxRetriesPerRequest: null,
+      // disconnect() ends the socket and, should the server not close its side (it does not while it holds a
+      // blocking read), destroys it after this long: ioredis's 2 s would keep a stopping process alive for them.
+      disconnectTimeout: 100,
+      retryStrategy: (times) => {
+        if (this.closing) return null;
+        this.lostAt ??= performance.now();
+        const waited = performance.now() - this.lostAt;
+        if (waited >= this.reconnectForMs) return null;
+        return Math.min(50 * times, MAX_RETRY_PAUSE_MS, Math.max(1, this.reconnectForMs - waited));
+      },
     });
     // Without a listener ioredis prints every connection error; keep the last one for the message instead.
     this.redis.on('error', (error: Error) => {
       this.lastError = error;
     });
+    this.redis.on('reconnecting', () => this.lost());
+    this.redis.on('ready', () => this.back());
+    this.redis.on('end', () => this.settled());
+  }
+
+  /** Whether the connection is up now (commands sent now are not held). */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  private lost(): void {
+    if (this.closing || this.lostAt === null || this.outageCounted) return;
+    this.outageCounted = true;
+    const outage = outages.get(this.where) ?? { connections: 0, since: performance.now() };
+    if (outage.connections++ === 0) {
+      outages.set(this.where, outage);
+      const why = this.lastError === null ? '' : ` (${this.lastError.message})`;
+      console.error(`aevb: ${this.where}: ${this.everReady ? 'connection lost' : 'cannot connect'}${why}; retrying for up to ${(this.reconnectForMs / 1000).toFixed(0)} s`);
+    }
+  }
+
+  private outageCounted = false;
+
+  private back(): void {
+    if (this.everReady && this.lostAt !== null) this.reconnects++;
+    this.everReady = true;
+    this.lostAt = null;
+    if (!this.outageCounted) return;
+    this.outageCounted = false;
+    const outage = outages.get(this.where);
+    if (outage !== undefined && --outage.connections === 0) {
+      outages.delete(this.where);
+      console.error(`aevb: ${this.where}: connected again after ${((performance.now() - outage.since) / 1000).toFixed(1)} s`);
+    }
+  }
+
+  /** The connection ended for good (closed, or the budget spent): it no longer waits in an outage. */
+  private settled(): void {
+    if (!this.outageCounted) return;
+    this.outageCounted = false;
+    const outage = outages.get(this.where);
+    if (outage !== undefined && --outage.connections === 0) outages.delete(this.where);
+    if (!this.closing) console.error(`aevb: ${this.where}: gave up reconnecting after ${(this.reconnectForMs / 1000).toFixed(0)} s`);
   }
 
   /** Sends one command; replies keep binary values as Buffers. */
@@ -58,33 +130,40 @@ export class RedisConnection {
     });
   }
 
-  /** Sends commands as one transaction (MULTI … EXEC): all of them or none. */
-  async transaction(commands: [string, ...RedisArgument[]][]): Promise<void> {
+  /** Sends commands as one transaction (MULTI … EXEC): all of them or none; resolves to their replies. */
+  async transaction(commands: [string, ...RedisArgument[]][]): Promise<unknown[]> {
     const multi = this.redis.multi();
     for (const [command, ...args] of commands) multi.callBuffer(command, ...args);
     try {
       const results = await multi.exec();
-      const failed = results?.find(([error]) => error !== null);
+      if (results === null) throw new Error('the transaction was discarded');
+      const failed = results.find(([error]) => error !== null);
       if (failed) throw failed[0];
+      return results.map(([, value]) => value);
     } catch (error) {
       throw this.error(commands.map((c) => c[0]).join('+'), error);
     }
   }
 
-  /** Closes at once, without waiting for replies (what a crash would do). */
+  /** Closes at once, without waiting for replies (what a crash would do): commands waiting fail. */
   disconnect(): void {
+    this.closing = true;
     this.redis.disconnect();
   }
 
-  /** Closes after the replies already asked for. */
+  /** Closes after the replies already asked for; at once when the connection is down (nothing would answer). */
   async quit(): Promise<void> {
+    if (!this.ready) return this.disconnect();
+    this.closing = true;
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private error(command: string, error: unknown): Error {
     const message = (error as Error).message;
     const cause = this.lastError !== null && this.lastError.message !== message ? ` (${this.lastError.message})` : '';
-    return new Error(`${this.where}: ${command} failed: ${message}${cause}`, { cause: error });
+    const gaveUp = !this.closing && this.lostAt !== null && performance.now() - this.lostAt >= this.reconnectForMs ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)` : '';
+    const auth = /NOAUTH|WRONGPASS/.test(message) ? ' (give the password with REDIS_PASSWORD or --redis-password-file; aevb never writes it into a file)' : '';
+    return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${auth}`, { cause: error });
   }
 }
 

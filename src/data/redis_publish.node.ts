@@ -1,7 +1,9 @@
 // Node-only: a producer that feeds a Redis stream from any row source, one packed block of rows per entry
-// (XADD), pipelined: a producer that awaited each XADD would manage only 7–11k rows/s on loopback.
+// (XADD), pipelined: a producer that awaited each XADD would manage only 7–11k rows/s on loopback. And the
+// re-drive of a dead-letter stream: its entries back into the stream they came from.
 import { asBuffer, RedisConnection } from './redis_connection.node.ts';
 import { encodeEntry } from './redis_entry.ts';
+import { DEAD_LETTER_FIELDS } from './redis_source.node.ts';
 import { describeStream, parseRedisStreamUrl } from './redis_url.ts';
 import type { RowSource } from './row_source.ts';
 
@@ -14,6 +16,8 @@ export interface PublishOptions {
   maxRows?: number;
   /** Called after each round trip is confirmed. */
   onProgress?: (published: PublishResult) => void;
+  /** The password, when the URL has none. */
+  password?: string;
 }
 
 export interface PublishResult {
@@ -28,7 +32,7 @@ export async function publishRows(source: RowSource, url: string, options: Publi
   const perRoundTrip = options.entriesPerRoundTrip ?? 64;
   const maxRows = options.maxRows ?? Infinity;
   if (!Number.isInteger(packRows) || packRows < 1) throw new Error(`publishRows: packRows must be an integer ≥ 1, got ${packRows}`);
-  const address = parseRedisStreamUrl(url);
+  const address = parseRedisStreamUrl(url, options.password);
   const connection = new RedisConnection(address, 'producer');
   const started = performance.now();
   const result: PublishResult = { rows: 0, entries: 0, seconds: 0 };
@@ -100,4 +104,40 @@ export async function publishRows(source: RowSource, url: string, options: Publi
   if (result.rows === 0) throw new Error(`${source.name}: holds no rows, nothing was published to ${describeStream(address)}`);
   result.seconds = (performance.now() - started) / 1000;
   return result;
+}
+
+/**
+ * Moves every entry of the dead-letter stream `from` (redis://…/STREAM:dead) to the stream `to`, oldest first:
+ * each one's own fields (those the dead letter added taken off) as a new entry of `to`, then deleted from `from`
+ * — at-least-once: a crash between the two leaves the entry in both. Fix what made the entries fail first (the
+ * producer, or a consumer's D), or they fail again. Resolves to the entries moved.
+ */
+export async function redriveEntries(from: string, to: string, options: { password?: string; onProgress?: (moved: number) => void } = {}): Promise<number> {
+  const source = parseRedisStreamUrl(from, options.password);
+  const target = parseRedisStreamUrl(to, options.password);
+  if (source.server === target.server && source.db === target.db && source.stream === target.stream) {
+    throw new Error(`${describeStream(source)}: --from and --to name the same stream`);
+  }
+  const reading = new RedisConnection(source, 'redrive-from');
+  const writing = source.server === target.server && source.db === target.db ? reading : new RedisConnection(target, 'redrive-to');
+  const annotations = new Set<string>(DEAD_LETTER_FIELDS);
+  let moved = 0;
+  try {
+    for (;;) {
+      const entries = (await reading.send('XRANGE', source.stream, '-', '+', 'COUNT', 100)) as [Buffer, Buffer[]][];
+      if (entries.length === 0) return moved;
+      const adds: [string, ...(string | Buffer)[]][] = entries.map(([, fields]) => {
+        const own: Buffer[] = [];
+        for (let i = 0; i + 1 < fields.length; i += 2) if (!annotations.has(fields[i].toString())) own.push(fields[i], fields[i + 1]);
+        return ['XADD', target.stream, '*', ...own];
+      });
+      await writing.pipeline(adds);
+      await reading.send('XDEL', source.stream, ...entries.map(([id]) => id.toString()));
+      moved += entries.length;
+      options.onProgress?.(moved);
+    }
+  } finally {
+    await reading.quit();
+    if (writing !== reading) await writing.quit();
+  }
 }

@@ -5,13 +5,54 @@
 // then reads new ones (XREADGROUP >, BLOCK), and every claim-after/4 claims the entries any consumer has left
 // unacknowledged for claim-after (a dead trainer: XAUTOCLAIM). Entries delivered but not yet acknowledged —
 // rows in the shuffle window, or trained but not yet checkpointed — are kept alive: every keep-alive their idle
-// time is reset (XCLAIM … JUSTID), so nobody else claims them. An entry delivered more than max-deliveries
-// times (one that keeps crashing its trainers) is moved to `<stream>:dead` and acknowledged.
+// time is reset (XCLAIM … JUSTID), so nobody else claims them. A lost connection is retried (reconnect-for);
+// once it is back the pass takes back its own pending entries again, since a reply lost with the connection left
+// its entries pending for this consumer and delivered to nobody.
+//
+// Dead letters count failures, not deliveries: Redis counts a delivery at every read of a pending entry, so a
+// restart, a probe or a claim would push healthy entries over any limit. An entry whose processing fails (it does
+// not decode: a missing field, a partial row, a value outside [0, 1] …) has the failure counted in the hash
+// `<stream>:failures` (field `<group>/<id>`) and stops the pass, naming it; the max-deliveries-th failure moves it
+// to `<stream>:dead` (its fields, plus source-id, group, consumer, failures and error), acknowledges it and the
+// pass goes on. Every dead letter is reported (onDeadLetter, else stderr); `aevb publish --from
+// redis://…/<stream>:dead --to redis://…/<stream>` re-drives them.
 import { checkpointedRowsOf, type AcknowledgingSource } from './acknowledging_source.ts';
 import { RedisConnection } from './redis_connection.node.ts';
-import { decodeEntry } from './redis_entry.ts';
+import { decodeEntry, StreamEntryError } from './redis_entry.ts';
 import { describeStream, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
 import type { RowBlock } from './row_block.ts';
+
+/** What a source reports when it moves an entry to the dead-letter stream. */
+export interface DeadLetter {
+  /** The stream (URL without password) and the entry's id there. */
+  stream: string;
+  id: string;
+  /** The dead-letter stream's key and the copy's id there. */
+  deadStream: string;
+  deadId: string;
+  group: string;
+  consumer: string;
+  /** Times its processing failed (max-deliveries). */
+  failures: number;
+  /** Why, the last time. */
+  error: string;
+}
+
+/** The dead-letter stream of a stream. */
+export const deadStreamOf = (stream: string) => `${stream}:dead`;
+/** The hash counting each entry's failed processings, per group. */
+const failuresKeyOf = (stream: string) => `${stream}:failures`;
+/** The fields a dead letter adds to the entry's own; a re-drive takes them off again. */
+export const DEAD_LETTER_FIELDS = ['source-id', 'group', 'consumer', 'failures', 'error'] as const;
+
+/** One line for people about a dead letter, with the command that re-drives it. */
+export function deadLetterLine(d: DeadLetter): string {
+  // d.stream is the server's URL, '/', the stream's key; the dead-letter stream is that key and ':dead'.
+  const key = d.deadStream.slice(0, -':dead'.length);
+  const server = d.stream.slice(0, d.stream.length - key.length - 1);
+  return `aevb: ${d.stream}: entry ${d.id} moved to ${d.deadStream} (as ${d.deadId}) after ${d.failures} failed ${d.failures === 1 ? 'delivery' : 'deliveries'}: ${d.error}` +
+    ` — re-drive with: aevb publish --from ${server}/${d.deadStream} --to ${server}/${key}`;
+}
 
 /** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
 interface RawEntry {
@@ -29,6 +70,12 @@ export interface RedisSourceState {
   entries: [id: string, start: number, end: number][];
 }
 
+/** Options besides the URL. */
+export interface RedisSourceOptions {
+  /** The password, when the URL has none (the CLI's REDIS_PASSWORD or --redis-password-file). */
+  password?: string;
+}
+
 /** Counts since the source was made, for progress and for the tests. */
 export interface RedisSourceStats {
   /** Entries and rows handed to the pipeline. */
@@ -36,8 +83,10 @@ export interface RedisSourceStats {
   rows: number;
   /** Entries taken over from other consumers (XAUTOCLAIM). */
   claimed: number;
-  /** Entries moved to the dead-letter stream. */
+  /** Entries moved to the dead-letter stream (their processing failed max-deliveries times). */
   deadLettered: number;
+  /** Failed processings counted (each stopped a pass, or moved its entry to the dead-letter stream). */
+  failures: number;
   /** Entries acknowledged. */
   acknowledged: number;
   /** Entries pending for this consumer whose data had been deleted from the stream (acknowledged, no rows). */
@@ -63,8 +112,12 @@ function readGroupReply(reply: unknown): RawEntry[] {
 export class RedisStreamSource implements AcknowledgingSource {
   readonly name: string;
   readonly settings: RedisConsumerSettings;
-  private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, acknowledged: 0, deleted: 0 };
+  private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, failures: 0, acknowledged: 0, deleted: 0 };
   private commandConnection: RedisConnection | null = null;
+  /** The open pass's blocking reader and a running rowLength()'s connection: close() cuts them. */
+  private reader: RedisConnection | null = null;
+  private probe: RedisConnection | null = null;
+  private readonly deadLetterListeners = new Set<(d: DeadLetter) => void>();
   /** The entries this pass delivered and nobody acknowledged yet, in delivery order: id → its rows' numbers [start, end). */
   private log = new Map<string, [start: number, end: number]>();
   /** Rows numbered so far in this pass (the numbering of acknowledging_source.ts, restarted by each pass). */
@@ -91,6 +144,67 @@ export class RedisStreamSource implements AcknowledgingSource {
     return this.log.size;
   }
 
+  /**
+   * Calls `listener` for every entry moved to the dead-letter stream; returns the way to stop. With no listener,
+   * each dead letter is printed on stderr: it is never silent.
+   */
+  onDeadLetter(listener: (d: DeadLetter) => void): () => void {
+    this.deadLetterListeners.add(listener);
+    return () => this.deadLetterListeners.delete(listener);
+  }
+
+  /**
+   * D, the values per row, read without taking anything from the group (XRANGE and XREAD: no delivery, no entry
+   * pending): from the group's oldest pending entry, else its next undelivered one, waiting for one while the
+   * stream has none (until end-after-idle: then "holds no rows"). Entries that do not decode are passed over here
+   * (a pass reports them). Rows delivered afterwards must have this D.
+   */
+  async rowLength(): Promise<number> {
+    if (this.D !== null) return this.D;
+    if (this.closed) throw new Error(`${this.name}: the source is closed`);
+    const s = this.settings;
+    await this.resumed;
+    await this.ensureGroup();
+    const probe = new RedisConnection(s, `probe-${s.consumer}`);
+    this.probe = probe;
+    try {
+      const [oldest] = (await probe.send('XPENDING', s.stream, s.group, '-', '+', 1)) as [Buffer, ...unknown[]][];
+      let from = oldest !== undefined ? oldest[0].toString() : await lastDeliveredId(probe, s.stream, s.group);
+      let inclusive = oldest !== undefined;
+      let lastEntry = performance.now();
+      for (;;) {
+        const entries = entriesOf(await probe.send('XRANGE', s.stream, inclusive ? from : `(${from}`, '+', 'COUNT', s.count));
+        for (const { id, fields } of entries) {
+          if (fields === null) continue;
+          try {
+            this.D = decodeEntry(this.name, id, fields, null).D;
+            return this.D;
+          } catch (error) {
+            if (!(error instanceof StreamEntryError)) throw error;
+          }
+        }
+        if (entries.length > 0) {
+          from = entries[entries.length - 1].id;
+          inclusive = false;
+          lastEntry = performance.now();
+          continue;
+        }
+        const idle = performance.now() - lastEntry;
+        if (s.endAfterIdleMs !== null && idle >= s.endAfterIdleMs) {
+          throw new Error(`${this.name}: holds no rows (no entry of group '${s.group}' to read within end-after-idle, ${s.endAfterIdleMs} ms)`);
+        }
+        const wait = s.endAfterIdleMs === null ? s.blockMs : Math.max(1, Math.min(s.blockMs, Math.ceil(s.endAfterIdleMs - idle)));
+        await probe.send('XREAD', 'COUNT', 1, 'BLOCK', wait, 'STREAMS', s.stream, from);
+      }
+    } catch (error) {
+      if (this.closed) throw new Error(`${this.name}: the source was closed while its row length was read`, { cause: error });
+      throw error;
+    } finally {
+      probe.disconnect();
+      this.probe = null;
+    }
+  }
+
   async *open(): AsyncGenerator<RowBlock> {
     if (this.closed) throw new Error(`${this.name}: the source is closed`);
     if (this.passOpen) throw new Error(`${this.name}: a pass is already open; a stream source is read by one pass at a time`);
@@ -101,20 +215,15 @@ export class RedisStreamSource implements AcknowledgingSource {
     this.delivered = 0;
     const s = this.settings;
     const reader = new RedisConnection(s, `reader-${s.consumer}`);
+    this.reader = reader;
     try {
       await this.resumed;
       await this.ensureGroup();
       this.startKeepAlive();
-      // 1. Our own pending entries first: delivered to this consumer before a restart, never acknowledged. One
-      // at a time: each read counts as a delivery, and a trainer that dies on one entry must not add a delivery
-      // to the entries after it (they would reach max-deliveries with the bad one).
-      let after = '0';
-      for (;;) {
-        const entries = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', 1, 'STREAMS', s.stream, after));
-        if (entries.length === 0) break;
-        after = entries[entries.length - 1].id;
-        yield* this.deliver(entries, await this.deliveryCounts(entries));
-      }
+      // 1. Our own pending entries first: delivered to this consumer before a restart, never acknowledged. Redis
+      // counts each read as a delivery; nothing here does (only failures count: see the file's header).
+      yield* this.ownPending(reader);
+      let reconnects = reader.reconnects;
       // 2. New entries, and now and then the entries of consumers that stopped acknowledging.
       let lastClaim = -Infinity;
       let lastEntry = performance.now();
@@ -129,18 +238,43 @@ export class RedisStreamSource implements AcknowledgingSource {
             const claimed = entriesOf(claimedReply).filter((e) => !this.log.has(e.id));
             this.counts.claimed += claimed.length;
             got += claimed.length;
-            yield* this.deliver(claimed, await this.deliveryCounts(claimed));
+            yield* this.deliver(claimed);
           } while (cursor !== '0-0');
         }
         const fresh = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'BLOCK', s.blockMs, 'STREAMS', s.stream, '>'));
         got += fresh.length;
-        yield* this.deliver(fresh, fresh.map(() => 1));
+        yield* this.deliver(fresh);
+        if (reader.reconnects !== reconnects) {
+          // The connection was lost and is back: a read whose reply was lost left its entries pending for us.
+          reconnects = reader.reconnects;
+          got += yield* this.ownPending(reader);
+        }
         if (got > 0) lastEntry = performance.now();
         else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) return;
       }
+    } catch (error) {
+      // close() cut the connection under a read: say that, not "Connection is closed".
+      if (this.closed) throw new Error(`${this.name}: the source was closed during a pass`, { cause: error });
+      throw error;
     } finally {
       reader.disconnect();
+      this.reader = null;
       this.passOpen = false;
+    }
+  }
+
+  /** This consumer's pending entries not yet in this pass (XREADGROUP from id 0), delivered; resolves to their number. */
+  private async *ownPending(reader: RedisConnection): AsyncGenerator<RowBlock, number> {
+    const s = this.settings;
+    let after = '0';
+    let taken = 0;
+    for (;;) {
+      const entries = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'STREAMS', s.stream, after));
+      if (entries.length === 0) return taken;
+      after = entries[entries.length - 1].id;
+      const fresh = entries.filter((e) => !this.log.has(e.id));
+      taken += fresh.length;
+      yield* this.deliver(fresh);
     }
   }
 
@@ -180,21 +314,32 @@ export class RedisStreamSource implements AcknowledgingSource {
     return saved.entries.filter(([, start, end]) => covered(start, end)).map(([id]) => id);
   }
 
-  /** Stops keeping entries alive and closes the connection; unacknowledged entries stay pending. */
+  /**
+   * Stops keeping entries alive and closes the connections; unacknowledged entries stay pending. A pass blocked
+   * in a read ends at once (with an error saying the source was closed), and so does a rowLength() waiting for an
+   * entry: a stop never waits out a blocking read. Calling it again does nothing.
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     this.keepAlive = null;
-    await this.keepingAlive;
-    await this.commandConnection?.quit();
+    this.reader?.disconnect();
+    this.probe?.disconnect();
+    const commands = this.commandConnection;
     this.commandConnection = null;
+    // A connection in an outage would hold the last keep-alive until it is back: drop it instead.
+    if (commands !== null && !commands.ready) commands.disconnect();
+    await this.keepingAlive;
+    await commands?.quit();
   }
 
-  /** Like close(), but drops the connection at once, as a crashed process would. */
+  /** Like close(), but drops the connections at once, as a crashed process would. */
   abandon(): void {
     this.closed = true;
     if (this.keepAlive !== null) clearInterval(this.keepAlive);
     this.keepAlive = null;
+    this.reader?.disconnect();
+    this.probe?.disconnect();
     this.commandConnection?.disconnect();
     this.commandConnection = null;
   }
@@ -220,39 +365,23 @@ export class RedisStreamSource implements AcknowledgingSource {
     return this.groupReady;
   }
 
-  /** How often each entry (pending for this consumer) has been delivered, counting this delivery. */
-  private async deliveryCounts(entries: RawEntry[]): Promise<number[]> {
-    if (entries.length === 0) return [];
-    const s = this.settings;
-    const replies = await this.commands().pipeline(entries.map((e) => ['XPENDING', s.stream, s.group, e.id, e.id, 1, s.consumer] as [string, ...(string | number)[]]));
-    // An entry acknowledged meanwhile has no pending record: it will be skipped as delivered once.
-    return replies.map((reply) => {
-      const [record] = reply as [Buffer, Buffer, number, number][];
-      return record === undefined ? 0 : Number(record[3]);
-    });
-  }
-
-  private async *deliver(entries: RawEntry[], deliveries: number[]): AsyncGenerator<RowBlock> {
-    const s = this.settings;
-    for (let i = 0; i < entries.length; i++) {
-      const { id, fields } = entries[i];
-      if (this.log.has(id) || deliveries[i] === 0) continue;
+  private async *deliver(entries: RawEntry[]): AsyncGenerator<RowBlock> {
+    for (const { id, fields } of entries) {
+      if (this.log.has(id)) continue;
       if (fields === null) {
         await this.acknowledge([id]);
         this.counts.deleted++;
         continue;
       }
-      if (deliveries[i] > s.maxDeliveries) {
-        await this.commands().transaction([
-          ['XADD', `${s.stream}:dead`, '*', ...fields, 'source-id', id, 'deliveries', deliveries[i], 'consumer', s.consumer],
-          ['XACK', s.stream, s.group, id],
-        ]);
-        this.counts.deadLettered++;
-        this.counts.acknowledged++;
-        continue;
+      let block: RowBlock;
+      try {
+        block = decodeEntry(this.name, id, fields, this.D);
+      } catch (error) {
+        if (!(error instanceof StreamEntryError)) throw error;
+        if (await this.failed(id, fields, error)) continue;
+        // The entry stays pending: the next pass (this trainer restarted, or one that claims it) tries it again.
+        throw error;
       }
-      // A bad entry throws here and stays pending: each restart delivers it again, until it is dead-lettered.
-      const block = decodeEntry(this.name, id, fields, this.D);
       this.D = block.D;
       this.log.set(id, [this.delivered, this.delivered + block.rows]);
       this.delivered += block.rows;
@@ -260,6 +389,35 @@ export class RedisStreamSource implements AcknowledgingSource {
       this.counts.rows += block.rows;
       yield block;
     }
+  }
+
+  /**
+   * Counts a failed processing of entry `id`. At the max-deliveries-th failure the entry moves to the dead-letter
+   * stream, acknowledged (true: the pass goes on); before, the error is told how many failures remain (false).
+   */
+  private async failed(id: string, fields: Buffer[], error: StreamEntryError): Promise<boolean> {
+    const s = this.settings;
+    const field = `${s.group}/${id}`;
+    const failures = Number(await this.commands().send('HINCRBY', failuresKeyOf(s.stream), field, 1));
+    this.counts.failures++;
+    if (failures < s.maxDeliveries) {
+      error.message += ` (failure ${failures} of ${s.maxDeliveries}: the entry stays pending, and its ${ordinal(s.maxDeliveries)} failure moves it to ${deadStreamOf(s.stream)}; max-deliveries)`;
+      return false;
+    }
+    const reason = error.message.slice(`${this.name}: entry ${id}: `.length);
+    const [deadId] = await this.commands().transaction([
+      ['XADD', deadStreamOf(s.stream), '*', ...fields, 'source-id', id, 'group', s.group, 'consumer', s.consumer, 'failures', failures, 'error', reason],
+      ['XACK', s.stream, s.group, id],
+      ['HDEL', failuresKeyOf(s.stream), field],
+    ]);
+    this.counts.deadLettered++;
+    this.counts.acknowledged++;
+    const letter: DeadLetter = {
+      stream: this.name, id, deadStream: deadStreamOf(s.stream), deadId: String(deadId), group: s.group, consumer: s.consumer, failures, error: reason,
+    };
+    if (this.deadLetterListeners.size === 0) console.error(deadLetterLine(letter));
+    for (const listener of this.deadLetterListeners) listener(letter);
+    return true;
   }
 
   private async acknowledge(ids: string[]): Promise<void> {
@@ -291,7 +449,6 @@ export class RedisStreamSource implements AcknowledgingSource {
   }
 }
 
-/** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see redis_url.ts). */
 /** Whether rows [start, end) all lie below `mark` or among `above` (ascending). */
 function coverage(mark: number, above: readonly number[]): (start: number, end: number) => boolean {
   const trained = new Set(above);
@@ -301,7 +458,21 @@ function coverage(mark: number, above: readonly number[]): (start: number, end: 
   };
 }
 
-export function redisSource(url: string | RedisConsumerSettings): RedisStreamSource {
-  return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url) : url);
+/** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see redis_url.ts). */
+export function redisSource(url: string | RedisConsumerSettings, options: RedisSourceOptions = {}): RedisStreamSource {
+  return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url, options.password) : url);
+}
+
+const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+
+/** The last entry id a group has delivered (XINFO GROUPS), '0-0' for a group that delivered nothing. */
+async function lastDeliveredId(connection: RedisConnection, stream: string, group: string): Promise<string> {
+  const groups = (await connection.send('XINFO', 'GROUPS', stream)) as unknown[][];
+  for (const info of groups) {
+    const fields = new Map<string, unknown>();
+    for (let i = 0; i + 1 < info.length; i += 2) fields.set(String(info[i]), info[i + 1]);
+    if (String(fields.get('name')) === group) return String(fields.get('last-delivered-id') ?? '0-0');
+  }
+  return '0-0';
 }
 

@@ -6,12 +6,22 @@
 
 /** A stream on a server. */
 export interface RedisStreamAddress {
-  /** The connection URL without the stream: redis://[user:password@]host:port[?db=…], rediss:// for TLS. */
+  /**
+   * The connection URL without the stream: redis://[user@]host:port, rediss:// for TLS. A URL's password is
+   * taken out into `password`, so that printing or storing `server` never shows it.
+   */
   server: string;
   /** The stream's key. */
   stream: string;
   /** The logical database (SELECT), 0 by default. */
   db: number;
+  /** The password (AUTH): the URL's, or given apart from it (REDIS_PASSWORD, --redis-password-file). */
+  password?: string;
+  /**
+   * How long a lost connection is retried before commands fail (ms; the URL's `reconnect-for`, default 60 000):
+   * a trainer waits out a server restart, its commands held until the connection is back.
+   */
+  reconnectForMs?: number;
 }
 
 /** How one consumer of a consumer group reads a stream. Every duration is in milliseconds. */
@@ -28,7 +38,11 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
   claimAfterMs: number;
   /** How often this consumer resets the idle time of its own unacknowledged entries (XCLAIM), so nobody claims them. */
   keepAliveMs: number;
-  /** An entry delivered more often than this goes to the dead-letter stream `<stream>:dead`. */
+  /**
+   * An entry whose processing has failed this often (a malformed entry: a missing field, a partial row, a value
+   * outside [0, 1] …) goes to the dead-letter stream `<stream>:dead`. Only failures count, never deliveries: a
+   * restart, a probe or a claim adds none.
+   */
   maxDeliveries: number;
   /**
    * End the pass after this long without a new entry (null: wait forever, the online setting). Make it longer
@@ -37,19 +51,35 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
   endAfterIdleMs: number | null;
 }
 
-const DEFAULTS = { blockMs: 2000, count: 16, claimAfterMs: 60_000, maxDeliveries: 5 };
-const PARAMETERS = ['group', 'consumer', 'block', 'count', 'claim-after', 'keep-alive', 'max-deliveries', 'end-after-idle', 'db'] as const;
+const DEFAULTS = { blockMs: 2000, count: 16, claimAfterMs: 60_000, maxDeliveries: 5, reconnectForMs: 60_000 };
+const PARAMETERS = ['group', 'consumer', 'block', 'count', 'claim-after', 'keep-alive', 'max-deliveries', 'end-after-idle', 'reconnect-for', 'db'] as const;
+
+/**
+ * `text` with the password of every URL in it taken out (`redis://user:pw@host` → `redis://user@host`,
+ * `redis://:pw@host` → `redis://host`): for whatever is printed or written — messages, config.json, metrics,
+ * checkpoints. A run resumed from such a URL takes its password from REDIS_PASSWORD or --redis-password-file.
+ */
+export function redactUrl(text: string): string {
+  // The userinfo runs to the last '@' before the path: a password holding a raw '@' is taken out whole.
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+    return user === '' ? scheme : `${scheme}${user}@`;
+  });
+}
 
 function parseUrl(text: string): URL {
+  // Messages name the URL without its password.
+  const shown = redactUrl(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`${text}: expected a URL redis://host:port/stream (rediss:// for TLS)`);
+    throw new Error(`${shown}: expected a URL redis://host:port/stream (rediss:// for TLS)`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${text}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
   for (const key of url.searchParams.keys()) {
-    if (!(PARAMETERS as readonly string[]).includes(key)) throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
+    if (!(PARAMETERS as readonly string[]).includes(key)) throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
   }
   return url;
 }
@@ -58,33 +88,41 @@ function integerParameter(url: URL, text: string, key: string, min: number): num
   const value = url.searchParams.get(key);
   if (value === null) return null;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${text}: ${key} must be an integer ≥ ${min}, got '${value}'`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${redactUrl(text)}: ${key} must be an integer ≥ ${min}, got '${value}'`);
   return n;
 }
 
-/** The server and stream of a URL (what a producer needs). */
-export function parseRedisStreamUrl(text: string): RedisStreamAddress {
+/**
+ * The server and stream of a URL (what a producer needs). `password` is used when the URL has none (a password
+ * in the URL wins: it is the more specific).
+ */
+export function parseRedisStreamUrl(text: string, password?: string): RedisStreamAddress {
   const url = parseUrl(text);
   const stream = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (stream === '') throw new Error(`${text}: expected the stream's name as the URL's path: redis://host:port/STREAM`);
-  const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
-  return { server: `${url.protocol}//${auth}${url.host}`, stream, db: integerParameter(url, text, 'db', 0) ?? 0 };
+  if (stream === '') throw new Error(`${redactUrl(text)}: expected the stream's name as the URL's path: redis://host:port/STREAM`);
+  const user = url.username !== '' ? `${url.username}@` : '';
+  const given = url.password !== '' ? decodeURIComponent(url.password) : password;
+  return {
+    server: `${url.protocol}//${user}${url.host}`, stream, db: integerParameter(url, text, 'db', 0) ?? 0,
+    ...(given === undefined || given === '' ? {} : { password: given }),
+    reconnectForMs: integerParameter(url, text, 'reconnect-for', 0) ?? DEFAULTS.reconnectForMs,
+  };
 }
 
 /** Everything a consumer needs; group and consumer are required, the rest have defaults. */
-export function parseRedisConsumerUrl(text: string): RedisConsumerSettings {
+export function parseRedisConsumerUrl(text: string, password?: string): RedisConsumerSettings {
   const url = parseUrl(text);
-  const address = parseRedisStreamUrl(text);
+  const address = parseRedisStreamUrl(text, password);
   const required = (key: string, what: string) => {
     const value = url.searchParams.get(key);
-    if (value === null || value === '') throw new Error(`${text}: expected ?${key}=NAME (${what})`);
+    if (value === null || value === '') throw new Error(`${redactUrl(text)}: expected ?${key}=NAME (${what})`);
     return value;
   };
   const group = required('group', 'the consumer group');
   const consumer = required('consumer', 'this consumer\'s name, the same after a restart');
   const claimAfterMs = integerParameter(url, text, 'claim-after', 1) ?? DEFAULTS.claimAfterMs;
   const keepAliveMs = integerParameter(url, text, 'keep-alive', 1) ?? Math.max(1, Math.floor(claimAfterMs / 3));
-  if (keepAliveMs >= claimAfterMs) throw new Error(`${text}: keep-alive (${keepAliveMs} ms) must be shorter than claim-after (${claimAfterMs} ms), or other consumers claim entries this one still holds`);
+  if (keepAliveMs >= claimAfterMs) throw new Error(`${redactUrl(text)}: keep-alive (${keepAliveMs} ms) must be shorter than claim-after (${claimAfterMs} ms), or other consumers claim entries this one still holds`);
   return {
     ...address,
     group,
@@ -100,5 +138,5 @@ export function parseRedisConsumerUrl(text: string): RedisConsumerSettings {
 
 /** The URL of a stream, for messages (no password). */
 export function describeStream(a: RedisStreamAddress): string {
-  return `${a.server.replace(/\/\/[^@/]*@/, '//')}/${a.stream}`;
+  return `${redactUrl(a.server)}/${a.stream}`;
 }

@@ -15,6 +15,8 @@ export interface RemoteSourceOptions {
   shardOf?: { index: number; count: number };
   /** The epoch the run starts at (a resumed run's), which keys the first pass's shard order. */
   firstEpoch?: number;
+  /** A Redis stream's password when its URL has none (REDIS_PASSWORD, --redis-password-file). */
+  redisPassword?: string;
 }
 
 /** The source for a URL, or null when `data` is not one (a file or directory path). */
@@ -23,7 +25,7 @@ export function remoteSourceFor(data: string, o: RemoteSourceOptions): RowSource
   if (scheme === 'redis' || scheme === 'rediss') {
     if (o.shardOf !== undefined) throw new Error(`${data}: --shard-of splits HTTP(S) shards; trainers sharing a Redis stream split it through their consumer group`);
     if (o.format !== undefined && o.format !== 'auto') throw new Error(`${data}: a Redis stream's entries say their own type (field t); drop --format`);
-    return redisSource(data);
+    return redisSource(data, { password: o.redisPassword });
   }
   if (scheme === 'http' || scheme === 'https') {
     return httpShardsSource(data, { seed: o.seed, format: o.format, dim: o.dim, shardOf: o.shardOf, firstEpoch: o.firstEpoch });

@@ -14,6 +14,8 @@ export interface EnvironmentSettings {
   backend: string | undefined;
   /** AEVB_DEBUG_SHADERS=1: print every pipeline's WGSL stem, entry point and override constants as it is made. */
   debugShaders: boolean | undefined;
+  /** REDIS_PASSWORD: the password of Redis URLs that carry none (streams, peers, `aevb publish`; src/cli/redis_password.node.ts). */
+  redisPassword: string | undefined;
 }
 
 /** Reads the settings from `env` (default: this process's environment). An empty value counts as unset. */
@@ -26,5 +28,6 @@ export function readEnvironmentSettings(env: Record<string, string | undefined> 
     matmulVariant: value('AEVB_MATMUL'),
     backend: value('AEVB_BACKEND'),
     debugShaders: debugShaders === undefined ? undefined : debugShaders === '1',
+    redisPassword: value('REDIS_PASSWORD'),
   };
 }

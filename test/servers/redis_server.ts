@@ -1,13 +1,26 @@
 // Test helper: a real redis-server (Debian's package; .ci/setup installs it) as a child process on 127.0.0.1,
-// on a free port, with no persistence (nothing written to disk), stopped by its PID when the suite ends.
+// on a free port, with no persistence (nothing written to disk) unless asked, stopped by its PID when the suite
+// ends. Options: a password (--requirepass), an append-only file in a directory (so a server killed and started
+// again on the same port with restart() comes back with its streams), a port of one's own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 
 export interface RedisServer {
   port: number;
-  /** redis://127.0.0.1:PORT */
+  /** redis://127.0.0.1:PORT (without the password) */
   url: string;
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL: no shutdown, as a crash). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same options (its append-only file, if any, is loaded). */
+  restart(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** --requirepass: clients must AUTH. */
+  password?: string;
+  /** Keep an append-only file (fsync at every write) in this directory. */
+  appendOnlyDir?: string;
 }
 
 /** Whether redis-server can be run; when not, prints why the suites that need it are skipped. */
@@ -29,27 +42,40 @@ function freePort(): Promise<number> {
   });
 }
 
+function spawnServer(port: number, o: RedisServerOptions): { child: ChildProcess; output: () => string } {
+  const persistence = o.appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--dir', o.appendOnlyDir, '--appendonly', 'yes', '--appendfsync', 'always'];
+  const auth = o.password === undefined ? [] : ['--requirepass', o.password];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, '--daemonize', 'no', '--loglevel', 'warning'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return { child, output: () => output };
+}
+
 /** Starts redis-server and waits (at most 10 s) until it accepts connections. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    let { child, output } = spawnServer(port, options);
     const ready = await waitUntilListening(child, port, 10_000);
     if (ready) {
       return {
         port,
         url: `redis://127.0.0.1:${port}`,
         stop: () => stopChild(child),
+        kill: () => stopChild(child, 'SIGKILL'),
+        restart: async () => {
+          await stopChild(child);
+          ({ child, output } = spawnServer(port, options));
+          if (!(await waitUntilListening(child, port, 10_000))) throw new Error(`redis-server did not start again on 127.0.0.1:${port}: ${output().trim()}`);
+        },
       };
     }
     await stopChild(child);
     // Another process may have taken the port between the probe and the start: try another, three times.
-    if (attempt === 3) throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${output.trim()}`);
+    if (attempt === 3) throw new Error(`redis-server did not start on 127.0.0.1:${port}: ${output().trim()}`);
   }
 }
 
@@ -61,7 +87,8 @@ async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: 
       const socket = connect(port, '127.0.0.1');
       socket.once('data', (d: Buffer) => {
         socket.destroy();
-        resolve(d.toString().startsWith('+PONG'));
+        // A server with a password answers NOAUTH: listening all the same.
+        resolve(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH'));
       });
       socket.once('error', () => resolve(false));
       socket.write('PING\r\n');
@@ -72,7 +99,7 @@ async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: 
   return false;
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -80,6 +107,6 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

@@ -6,6 +6,7 @@ import type { StreamPosition } from './stream_position.ts';
 import type { TrainerSnapshot } from '../train/trainer.ts';
 import { parseEarlyStoppingState, type EarlyStoppingState } from '../train/early_stopping.ts';
 import { checkpointedRowsOf, type CheckpointedRows } from '../data/acknowledging_source.ts';
+import { numberProblem } from '../train/numbers.ts';
 
 /** How a run was asked to go: a resume continues the same plan unless told otherwise. */
 export interface RunPlan {
@@ -68,15 +69,16 @@ export function parseRunState(json: unknown, source: string): RunState {
     throw new Error(`${source}: the checkpoint's run state has ${field} = ${JSON.stringify(found)}; expected ${expected}`);
   };
   const object = (v: unknown, field: string) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'an object', v));
-  const count = (v: unknown, field: string, min: number) => (Number.isSafeInteger(v) && (v as number) >= min ? (v as number) : fail(field, `an integer ≥ ${min}`, v));
+  // Numbers through the one validator the command line and config files use (train/numbers.ts).
+  const count = (v: unknown, field: string, min: number) => (numberProblem(v, { kind: 'integer', min }) === null ? (v as number) : fail(field, `an integer ≥ ${min}`, v));
   const orNull = <T>(v: unknown, read: (v: unknown) => T): T | null => (v === null || v === undefined ? null : read(v));
   const s = object(json, 'run');
   const p = object(s.position, 'position');
   const plan = object(s.plan, 'plan');
   const data = orNull(plan.data, (v) => object(v, 'plan.data'));
   const early = orNull(plan.earlyStopping, (v) => object(v, 'plan.earlyStopping'));
-  const fraction = (v: unknown, field: string) => (typeof v === 'number' && v > 0 && v < 1 ? v : fail(field, 'a number in (0, 1)', v));
-  const nonNegative = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'a finite number ≥ 0', v));
+  const fraction = (v: unknown, field: string) => (numberProblem(v, { kind: 'real', min: 0, minExclusive: true, max: 1 }) === null ? (v as number) : fail(field, 'a number in (0, 1)', v));
+  const nonNegative = (v: unknown, field: string) => (numberProblem(v, { kind: 'real', min: 0 }) === null ? (v as number) : fail(field, 'a finite number ≥ 0', v));
   const text = (v: unknown, field: string) => (typeof v === 'string' ? v : fail(field, 'a string', v));
   const bool = (v: unknown, field: string) => (typeof v === 'boolean' ? v : fail(field, 'true or false', v));
   const state: RunState = {

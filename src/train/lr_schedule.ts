@@ -17,6 +17,7 @@
  *   constant            step:every=2000,factor=0.5            cosine:steps=6000,min=1e-5;warmup=500
  * and `warmup=W` alone for a warm-up followed by the constant rate.
  */
+import { decimalOf, numberProblem } from './numbers.ts';
 
 /** When the learning rate decays after the warm-up, and to what. JSON-serialisable (it goes into checkpoints). */
 export type LrSchedule =
@@ -73,6 +74,7 @@ export function validateLrSchedule(value: unknown, where = 'lrSchedule', baseLr?
     return v;
   };
   const integer = (v: number) => Number.isSafeInteger(v);
+  const float32 = (v: number) => numberProblem(v, { kind: 'float32' }) === null;
   const warmup = o.warmup === undefined ? undefined : number('warmup', (v) => integer(v) && v >= 0, 'an integer ≥ 0 (steps)');
   const withWarmup = <T extends LrSchedule>(s: T): T => (warmup ? { ...s, warmup } : s);
   switch (k) {
@@ -82,12 +84,12 @@ export function validateLrSchedule(value: unknown, where = 'lrSchedule', baseLr?
       return withWarmup({
         kind: 'step',
         every: number('every', (v) => integer(v) && v >= 1, 'an integer ≥ 1 (steps between decays)'),
-        factor: number('factor', (v) => Number.isFinite(v) && v > 0 && v <= 1, 'a number in (0, 1] (the rate is multiplied by it)'),
+        factor: number('factor', (v) => float32(v) && v > 0 && v <= 1, 'a number in (0, 1] that float32 holds (the rate is multiplied by it)'),
       });
     case 'cosine': {
       const steps = number('steps', (v) => integer(v) && v >= 1, 'an integer ≥ 1 (the step where the rate reaches its floor)');
       if (steps <= (warmup ?? 0)) throw new Error(`aevb: ${where}.steps (${steps}) must be larger than ${where}.warmup (${warmup}): the cosine runs from the end of the warm-up to step ${where}.steps`);
-      const min = number('min', (v) => Number.isFinite(v) && v >= 0, 'a number ≥ 0 (the learning rate at the end)');
+      const min = number('min', (v) => float32(v) && v >= 0, 'a number ≥ 0 that float32 holds (the learning rate at the end)');
       if (baseLr !== undefined && min > baseLr) throw new Error(`aevb: ${where}.min (${min}) must not exceed the base learning rate ${baseLr}`);
       return withWarmup({ kind: 'cosine', steps, min });
     }
@@ -103,8 +105,8 @@ export function parseLrSchedule(text: string, flag = '--lr-schedule'): LrSchedul
   const parts = text.trim().split(';').map((p) => p.trim());
   const object: Record<string, unknown> = {};
   const numberOf = (key: string, raw: string): number => {
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new Error(`aevb: ${flag}: ${key}=${raw} is not a number; ${form}`);
+    const v = decimalOf(raw);
+    if (v === null || !Number.isFinite(v)) throw new Error(`aevb: ${flag}: ${key}=${raw} is not a number; ${form}`);
     return v;
   };
   const pair = (item: string): [string, string] => {

@@ -8,6 +8,7 @@ import { INIT_SCHEMES } from '../model/initialization.ts';
 import { DEFAULT_MIN_LOG_VARIANCE, LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type VaeArchitecture } from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
+import { numberProblem } from './numbers.ts';
 
 interface FieldBase {
   /** One line for `aevb train --help`. */
@@ -200,8 +201,8 @@ export function describeRange(field: ConfigField): string {
       return field.max === undefined ? `an integer ≥ ${field.min}` : `an integer from ${field.min} to ${field.max}`;
     case 'number':
       return field.max === undefined
-        ? `a finite number ${field.minExclusive ? '>' : '≥'} ${field.min}`
-        : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max})`;
+        ? `a finite number ${field.minExclusive ? '>' : '≥'} ${field.min} that float32 holds`
+        : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max}) that float32 holds`;
     case 'choice':
       return `one of ${field.choices.join(', ')}`;
     case 'schedule':
@@ -209,12 +210,10 @@ export function describeRange(field: ConfigField): string {
   }
 }
 
+/** Through the one validator of numbers (numbers.ts): safe integers, and float32-sized reals (the GPU's). */
 function inRange(field: IntegerField | NumberField | WidthsField, v: unknown): boolean {
-  if (typeof v !== 'number') return false;
-  if (field.type === 'number') {
-    return Number.isFinite(v) && (field.minExclusive ? v > field.min : v >= field.min) && (field.max === undefined || v < field.max);
-  }
-  return Number.isSafeInteger(v) && v >= field.min && (field.max === undefined || v <= field.max);
+  const kind = field.type === 'number' ? 'float32' : 'integer';
+  return numberProblem(v, { kind, min: field.min, minExclusive: field.type === 'number' ? field.minExclusive : false, max: field.max }) === null;
 }
 
 /** A value as a message quotes it: 'swish', NaN, [500,0]. */

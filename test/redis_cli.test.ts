@@ -1,6 +1,7 @@
 // aevb end to end on a Redis stream (a real redis-server): `aevb publish` feeds a stream, `aevb train --data
-// redis://…` trains from it and acknowledges what its checkpoints hold, and a second trainer run with `--peers`
-// beside it averages its parameters with the first every H steps.
+// redis://…` trains from it and acknowledges what its checkpoints hold, a malformed entry is dead-lettered and
+// reported (stderr, metrics.jsonl), and a second trainer run with `--peers` beside it averages its parameters with
+// the first every H steps.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -50,6 +51,32 @@ test('aevb publish, then aevb train --data redis://…: trains the stream, ackno
   } finally {
     redis.disconnect();
   }
+});
+
+test('a malformed entry is dead-lettered (max-deliveries=1) and reported on stderr and in metrics.jsonl; the rows around it are all trained', async () => {
+  if (server === null) return;
+  const file = join(mkdtempSync(join(tmpdir(), 'aevb-redis-data-')), 'rows.npy');
+  writeFileSync(file, npyBytes('<f4', [200, 16], seededUniform(8, 200 * 16)));
+  const url = `${server.url}/with-bad`;
+  assert.is((await aevb('publish', '--data', file, '--to', url, '--pack-rows', '20')).code, 0);
+  const redis = new Redis(server.url);
+  let badId = '';
+  try {
+    badId = String(await redis.call('XADD', 'with-bad', '*', 'd', '16', 't', 'u8', 'x', Buffer.alloc(17)));
+  } finally {
+    redis.disconnect();
+  }
+  assert.is((await aevb('publish', '--data', file, '--to', url, '--pack-rows', '20')).code, 0);
+  const out = mkdtempSync(join(tmpdir(), 'aevb-redis-train-'));
+  const run = await aevb('train', '--data', `${url}?group=g&consumer=c&end-after-idle=1500&max-deliveries=1`, '--hidden', '8', '--latent', '2', '--batch', '20',
+    '--shuffle-window', '100', '--no-binarize', '--out', out);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /epoch 1: 400 samples/);
+  assert.match(run.stderr, `${url}: entry ${badId} moved to with-bad:dead`);
+  assert.match(run.stderr, `re-drive with: aevb publish --from ${url}:dead --to ${url}`);
+  const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'dead-lettered');
+  assert.equal(records.map((r) => [r.id, r.dead_stream, r.failures]), [[badId, 'with-bad:dead', 1]]);
+  assert.match(records[0].error, 'holds 17 bytes');
 });
 
 test('two trainers with --peers average their parameters every H steps and end with the same ones', async () => {

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { METRICS_FILE } from '../src/cli/train_report.node.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
+import { gzipSync } from 'node:zlib';
+import { npyHeader } from '../src/io/npy_writer.ts';
 
 const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
 const TINY = ['--data', 'synthetic:400x16', '--hidden', '8', '--latent', '2', '--batch', '20'];
@@ -68,6 +70,28 @@ test('links planted in --out are never written through: metrics.jsonl → ../vic
     assert.is(readFileSync(victim, 'utf8'), VICTIM_TEXT);
     assert.ok(lstatSync(join(out, 'config.json')).isFile(), 'the link was replaced by the run\'s config.json');
     assert.is(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).latent, 2);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('rows too wide for the kernels are refused at set-up, naming --data, D and the limit, before a row set is held', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'aevb-wide-'));
+  try {
+    // The red team's file: 40 rows of 2^24 bytes promised (one is there), 16 KB gzipped.
+    const D = 2 ** 24;
+    const data = join(root, 'wide.npy.gz');
+    const header = npyHeader('|u1', [40, D]);
+    const bytes = new Uint8Array(header.length + D);
+    bytes.set(header);
+    writeFileSync(data, gzipSync(bytes));
+    const started = Date.now();
+    const refused = await aevb(['train', '--data', data, '--test-data', data, '--out', join(root, 'run')]);
+    assert.is(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, `aevb: --data ${data}: rows of D = ${D} values are too wide for the model's kernels: decoder.out would have ${D} outputs`);
+    assert.match(refused.stderr, '65535 workgroups');
+    assert.ok(Date.now() - started < 30_000, `refused after ${Date.now() - started} ms`);
+    assert.not.ok(existsSync(join(root, 'run', 'checkpoint.safetensors')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -37,6 +37,7 @@ const LISTED = {
   'adagrad_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'adam_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'back_pressure.test.ts': { needs: [] },
+  'bounded_memory.test.ts': { needs: [] },
   'bernoulli_likelihood.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'checkpoint.test.ts': { needs: ['gpu'] },
   'checkpoint_fuzz.test.ts': { needs: [] },

@@ -28,6 +28,8 @@ export interface DataSettings {
   validationData: string | null;
   /** For HTTP(S) shards: train on shard i of every N (--shard-of i/N), or null. */
   shardOf?: { index: number; count: number } | null;
+  /** Told the rows' D as soon as it is known, before any row set is loaded: throws when the model cannot take it. */
+  checkRowLength?: (D: number) => void;
   /** A Redis stream's password when its URL has none (REDIS_PASSWORD, --redis-password-file). */
   redisPassword?: string;
 }
@@ -102,6 +104,7 @@ async function openData(d: DataSettings, source: RowSource, close: () => Promise
   const testPath = mnist ? null : d.testData;
   // The unsplit source's D (the same): a Redis stream tells it without taking entries from its group.
   const D = await rowLengthOf(source);
+  d.checkRowLength?.(D);
   let test: Float32Array | null = null;
   if (mnist || testPath !== null) {
     const set = await loadTestSet(testPath, d);

@@ -6,7 +6,8 @@ import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
 import { matmulVariantOf } from '../kernels/matmul_variant.ts';
-import { optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
+import { architectureOf, optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
+import { kernelLimitProblem } from '../model/kernel_limits.ts';
 import { trainingRun, type CheckpointOccasion } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData, type RunData } from './data_setup.node.ts';
@@ -118,7 +119,12 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
   const password = redisPassword(run.redisPasswordFile, [run.data, run.testData, run.validationData, run.peers]);
   // setUpData closes what it opened when it fails; from here on, every way out closes the data (a Redis stream's
   // connections would otherwise keep the process alive after an error).
-  const data = await setUpData({ ...run, seed: model.seed, dequantize, redisPassword: password });
+  // Rows too wide for the model's kernels are refused as soon as D is known: before a row set is held or a buffer made.
+  const checkRowLength = (D: number) => {
+    const problem = kernelLimitProblem(architectureOf({ ...model, D }));
+    if (problem !== null) throw new Error(`--data ${written(run.data) ?? 'MNIST'}: rows of D = ${D} values are too wide for the model's kernels: ${problem}`);
+  };
+  const data = await setUpData({ ...run, seed: model.seed, dequantize, redisPassword: password, checkRowLength });
   try {
     await trainOn(data, model, run, plan, checkpoint, password);
   } finally {

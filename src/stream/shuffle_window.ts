@@ -6,10 +6,21 @@ import { RANDOM_STREAMS } from '../random/streams.ts';
 /** Uniform draws per Philox refill of the shuffle window. */
 const DRAWS_PER_REFILL = 4096;
 
+/** The fewest rows the window's storage is made for (or the window's size, when smaller); it doubles from there. */
+const FIRST_CAPACITY_ROWS = 16;
+
+/**
+ * The most bytes a shuffle window may hold: 4 GiB, about the largest typed array a JavaScript engine makes (V8's
+ * limit is 2³² elements) — a window that would pass it is refused with the fix, not a RangeError.
+ */
+export const MAX_SHUFFLE_WINDOW_BYTES = 2 ** 32;
+
 /**
  * A bounded shuffle: rows enter a window of `windowRows`; once it is full, each arriving row swaps with a
  * uniformly chosen resident, which leaves; when the pass ends, the residents leave in random order. Memory is
- * the window, whatever the stream's length (allocated whole when the first block arrives). The draws come from
+ * bounded by the window, whatever the stream's length, and by the rows that have arrived, whatever the window's
+ * size: its storage starts small and doubles (copying what it holds) as rows come, up to the window. Draws are
+ * made only once it is full, so its growth leaves the shuffle unchanged. The draws come from
  * Philox(seed, epoch·2²⁰ + refill, shuffle-window stream), so the same rows in the same order shuffle the same
  * way on every run and every resume. A window at least as large as the pass is a uniform shuffle of the whole
  * pass. Row numbers (RowBlock.ids) travel with their rows when the blocks carry them.
@@ -24,8 +35,10 @@ const DRAWS_PER_REFILL = 4096;
  * for (const batch of window.drain(batcher)) train(batch);
  */
 export class ShuffleWindow {
+  /** Storage for `capacity` rows (≤ windowRows), of which `filled` are residents. */
   private window: Uint8Array | Float32Array | null = null;
   private ids: Float64Array | null = null;
+  private capacity = 0;
   private D = 0;
   private scale = 1;
   private filled = 0;
@@ -37,6 +50,8 @@ export class ShuffleWindow {
     private readonly windowRows: number,
     private readonly seed: number,
     private readonly epoch: number,
+    /** The most bytes its storage may grow to (default MAX_SHUFFLE_WINDOW_BYTES). */
+    private readonly maxBytes = MAX_SHUFFLE_WINDOW_BYTES,
   ) {
     if (!Number.isInteger(windowRows) || windowRows < 1) throw new Error(`aevb: the shuffle window must hold at least 1 row, got ${windowRows}`);
   }
@@ -44,11 +59,12 @@ export class ShuffleWindow {
   /** Takes a block in; the rows it pushes out of a full window go to `batcher`; yields the batches completed. */
   *push(block: RowBlock, batcher: Batcher): Generator<Minibatch> {
     this.accept(block);
+    // While the window fills, the block's rows go in as one contiguous run.
+    const fill = Math.min(block.rows, this.windowRows - this.filled);
+    if (fill > 0) this.reserve(this.filled + fill);
     const { D, scale } = this;
     const window = this.window!;
     const ids = this.ids;
-    // While the window fills, the block's rows go in as one contiguous run.
-    const fill = Math.min(block.rows, this.windowRows - this.filled);
     if (fill > 0) {
       window.set(block.values.subarray(0, fill * D), this.filled * D);
       if (ids !== null) ids.set(block.ids!.subarray(0, fill), this.filled);
@@ -87,11 +103,38 @@ export class ShuffleWindow {
     if (this.window === null) {
       this.D = block.D;
       this.scale = block.scale;
-      this.window = bytes ? new Uint8Array(this.windowRows * block.D) : new Float32Array(this.windowRows * block.D);
-      if (block.ids !== undefined) this.ids = new Float64Array(this.windowRows);
+      this.window = bytes ? new Uint8Array(0) : new Float32Array(0);
+      if (block.ids !== undefined) this.ids = new Float64Array(0);
     } else if (block.D !== this.D || block.scale !== this.scale || bytes !== this.window instanceof Uint8Array) {
       throw new Error(`aevb: rows changed shape or type mid-stream (D ${this.D} → ${block.D})`);
     }
+  }
+
+  /** Bytes of storage the window holds now (it grows with the rows that have arrived). */
+  get storageBytes(): number {
+    return this.window?.byteLength ?? 0;
+  }
+
+  /** Grows the storage to hold at least `rows` rows: doubling, up to the window; refuses past MAX_SHUFFLE_WINDOW_BYTES. */
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const old = this.window!;
+    const capacity = Math.min(this.windowRows, Math.max(rows, FIRST_CAPACITY_ROWS, 2 * this.capacity));
+    const bytes = capacity * this.D * old.BYTES_PER_ELEMENT;
+    if (bytes > this.maxBytes) {
+      const most = Math.floor(this.maxBytes / (this.D * old.BYTES_PER_ELEMENT));
+      throw new Error(`aevb: the shuffle window of ${this.windowRows} rows would need ${bytes} bytes to hold ${capacity} rows of ${this.D} ` +
+        `${old instanceof Uint8Array ? 'bytes' : 'float32 values'}, over the limit of ${this.maxBytes} bytes; give a smaller shuffle window (--shuffle-window ${most} or less)`);
+    }
+    const grown = old instanceof Uint8Array ? new Uint8Array(capacity * this.D) : new Float32Array(capacity * this.D);
+    grown.set(old.subarray(0, this.filled * this.D));
+    this.window = grown;
+    if (this.ids !== null) {
+      const ids = new Float64Array(capacity);
+      ids.set(this.ids.subarray(0, this.filled));
+      this.ids = ids;
+    }
+    this.capacity = capacity;
   }
 
   private uniform(): number {

@@ -9,6 +9,7 @@ import { DEFAULT_MIN_LOG_VARIANCE, LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Vae
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 import { numberProblem } from './numbers.ts';
+import { kernelLimitProblem } from '../model/kernel_limits.ts';
 
 interface FieldBase {
   /** One line for `aevb train --help`. */
@@ -256,6 +257,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
   if (c.method === 'wake-sleep' && c.objective === 'iwae') throw new Error('aevb: the iwae objective is an SGVB bound: it does not apply to wake-sleep training');
   checkField('batch × samplesPerPoint', { ...TRAIN_CONFIG_FIELDS.batch }, c.batch * c.samplesPerPoint);
+  const tooWide = kernelLimitProblem(architectureOf(c));
+  if (tooWide !== null) throw new Error(`aevb: a model of D = ${c.D} cannot be trained: ${tooWide}`);
 }
 
 /** β at step t (1-based): the KL weight, ramped linearly over the warm-up. */

@@ -88,6 +88,7 @@ const LISTED = {
   'matmul_variant.test.ts': { needs: [] },
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'nan_run.test.ts': { needs: ['gpu', 'processes'], slow: true },
+  'npy_header.test.ts': { needs: [] },
   'numbers.test.ts': { needs: [] },
   'output_lock.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'output_files.test.ts': { needs: ['processes'] }, // mount: a real full tmpfs when this process may mount one

@@ -62,12 +62,123 @@ export function readNpyDictionary(bytes: Uint8Array, source: string): NpyDiction
   const dataOffset = textStart + headerLength;
   if (bytes.length < dataOffset) return { need: dataOffset };
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(textStart, dataOffset));
-  const descr = /'descr'\s*:\s*'([<>|=][a-zA-Z]\d*)'/.exec(text);
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
-  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descr || !fortran || !shape) throw new DataFormatError(source, textStart, `expected a header with 'descr', 'fortran_order' and 'shape', found ${JSON.stringify(text.trim())}`);
-  const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (/^\d{1,15}L?$/.test(s) ? parseInt(s, 10) : NaN));
-  return { descr: descr[1], fortranOrder: fortran[1] === 'True', dims, shapeText: shape[1], textStart, dataOffset };
+  const fail = (at: number, what: string): never => {
+    throw new DataFormatError(source, textStart + at, `${what} in the .npy header ${JSON.stringify(text.trim())}`);
+  };
+  const dict = parsePythonDict(text, fail);
+  const keys = Object.keys(dict);
+  const missing = NPY_KEYS.filter((k) => !keys.includes(k));
+  const extra = keys.filter((k) => !(NPY_KEYS as readonly string[]).includes(k));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new DataFormatError(source, textStart, `expected a header with exactly 'descr', 'fortran_order' and 'shape'${missing.length > 0 ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}${extra.length > 0 ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}, found ${JSON.stringify(text.trim())}`);
+  }
+  const { descr, fortran_order: fortran, shape } = dict;
+  if (typeof descr !== 'string' || !/^[<>|=][a-zA-Z]\d*$/.test(descr)) {
+    throw new DataFormatError(source, textStart, `expected 'descr' to be a simple dtype like '<f4' or '|u1' (not a structured dtype), found ${JSON.stringify(descr)}`);
+  }
+  if (typeof fortran !== 'boolean') throw new DataFormatError(source, textStart, `expected 'fortran_order' to be True or False, found ${JSON.stringify(fortran)}`);
+  if (!Array.isArray(shape)) throw new DataFormatError(source, textStart, `expected 'shape' to be a tuple like (60000, 784), found ${JSON.stringify(shape)}`);
+  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
+  return { descr, fortranOrder: fortran, dims, shapeText: shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d))).join(', '), textStart, dataOffset };
+}
+
+/** The keys a .npy header's dict holds, no more and no fewer (as NumPy's reader requires). */
+const NPY_KEYS = ['descr', 'fortran_order', 'shape'] as const;
+
+/** A value of the Python literals a .npy header uses: strings, True/False/None, integers, tuples and lists of them. */
+type PythonValue = string | boolean | null | number | PythonValue[];
+
+/**
+ * Parses the Python-literal dict of a .npy header ({'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }):
+ * keys are strings, values strings (single or double quotes, backslash escapes), True, False, None, integers (a
+ * trailing L, from Python 2, allowed; more than 15 digits is NaN: not a size a file can have), and tuples or lists
+ * of those. Anything else, or text after the closing brace other than blanks, is refused through `fail` at its
+ * offset in `text`. A shape written inside a string is a string, never the shape.
+ */
+export function parsePythonDict(text: string, fail: (at: number, what: string) => never): Record<string, PythonValue> {
+  let at = 0;
+  const blanks = () => {
+    while (at < text.length && /\s/.test(text[at])) at++;
+  };
+  const expect = (c: string) => {
+    blanks();
+    if (text[at] !== c) fail(at, `expected '${c}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+    at++;
+  };
+  const string = (): string => {
+    const quote = text[at++];
+    let out = '';
+    while (at < text.length && text[at] !== quote) {
+      if (text[at] === '\\') {
+        at++;
+        if (at >= text.length) break;
+      }
+      out += text[at++];
+    }
+    if (at >= text.length) fail(at, 'a string that does not end');
+    at++;
+    return out;
+  };
+  const sequence = (close: string): PythonValue[] => {
+    const items: PythonValue[] = [];
+    for (;;) {
+      blanks();
+      if (text[at] === close) {
+        at++;
+        return items;
+      }
+      items.push(value());
+      blanks();
+      if (text[at] === ',') at++;
+      else if (text[at] !== close) fail(at, `expected ',' or '${close}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+    }
+  };
+  const value = (): PythonValue => {
+    blanks();
+    const c = text[at];
+    if (c === "'" || c === '"') return string();
+    if (c === '(') {
+      at++;
+      return sequence(')');
+    }
+    if (c === '[') {
+      at++;
+      return sequence(']');
+    }
+    const word = /^(True|False|None|[+-]?\d+L?)(?![\w.])/.exec(text.slice(at, at + 40));
+    if (word === null) fail(at, `expected a string, a number, True, False, None or a tuple, found ${JSON.stringify(text.slice(at, at + 12))}`);
+    at += word![1].length;
+    switch (word![1]) {
+      case 'True': return true;
+      case 'False': return false;
+      case 'None': return null;
+      default: {
+        const digits = word![1].replace(/L$/, '');
+        return digits.replace(/^[+-]/, '').length > 15 ? NaN : parseInt(digits, 10);
+      }
+    }
+  };
+  expect('{');
+  const dict: Record<string, PythonValue> = {};
+  for (;;) {
+    blanks();
+    if (text[at] === '}') {
+      at++;
+      break;
+    }
+    const keyAt = at;
+    if (text[at] !== "'" && text[at] !== '"') fail(at, `expected a quoted key or '}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+    const key = string();
+    if (Object.hasOwn(dict, key)) fail(keyAt, `the key '${key}' is given twice`);
+    expect(':');
+    dict[key] = value();
+    blanks();
+    if (text[at] === ',') at++;
+    else if (text[at] !== '}') fail(at, `expected ',' or '}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+  }
+  blanks();
+  if (at < text.length) fail(at, `unexpected text after the dict: ${JSON.stringify(text.slice(at, at + 12))}`);
+  return dict;
 }
 
 /** Parses the header of an array of rows if `bytes` holds all of it, else says how many bytes it needs. */

@@ -17,6 +17,7 @@ import { redisServerInstalled, startRedisServer, type RedisServer } from './serv
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
 import { rowLengthOf } from '../src/data/read_rows.ts';
 import { streamBatches } from './stream_batches.ts';
+import { epochBatches } from '../src/stream/epoch_batches.ts';
 import { npyBytes } from './npy_writer.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -160,6 +161,26 @@ if (redisServerInstalled('the Redis stream tests')) {
     assert.equal(sorted(ids), range(1000));
     await a.checkpointed(state(a, 1000));
     assert.is(await pending(stream), 0);
+    await a.close();
+  });
+
+  test('a stream shorter than the shuffle window trains without waiting for a full window: an idle read lets the window go', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
+    // No end-after-idle: the pass never ends, and a 10 000-row window would never fill from 300 rows.
+    const a = redisSource(`${server.url}/${stream}?group=g&consumer=a&block=100`);
+    const pass = epochBatches({ source: a, B: 10, seed: 1, shuffleWindowRows: 10_000 }, 0)[Symbol.asyncIterator]();
+    const ids: number[] = [];
+    const started = performance.now();
+    while (ids.length < 300) {
+      // Without the idle read's release this would wait forever: fail instead.
+      const next = await Promise.race([pass.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no minibatch within 5 s (${ids.length} rows so far)`)), 5000).unref())]);
+      assert.is(next.done, false);
+      for (let r = 0; r < 10; r++) ids.push(next.value!.data[r * D] * 65536);
+    }
+    assert.ok(performance.now() - started < 5000, `all 300 rows came out in ${(performance.now() - started).toFixed(0)} ms`);
+    assert.equal(sorted(ids), range(300));
+    await pass.return(undefined);
     await a.close();
   });
 

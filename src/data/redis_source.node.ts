@@ -251,6 +251,8 @@ export class RedisStreamSource implements AcknowledgingSource {
         }
         if (got > 0) lastEntry = performance.now();
         else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) return;
+        // A read that waited `block` ms for nothing: the rows held back downstream (the shuffle window) go on.
+        else if (got === 0 && this.D !== null) yield { values: new Uint8Array(0), rows: 0, D: this.D, scale: 1, idle: true };
       }
     } catch (error) {
       // close() cut the connection under a read: say that, not "Connection is closed".

@@ -19,6 +19,12 @@ export interface RowBlock {
    * rows a checkpoint contains (for sources that acknowledge rows: acknowledging_source.ts).
    */
   ids?: Float64Array;
+  /**
+   * A source that waits for rows (a stream) says so with an empty block (rows 0) marked idle when it has waited
+   * a while and none came: whoever holds rows back for them (the shuffle window) lets them go rather than wait for
+   * rows that may not be coming.
+   */
+  idle?: boolean;
 }
 
 /**

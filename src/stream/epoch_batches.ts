@@ -39,7 +39,9 @@ export async function* epochBatches(o: EpochBatchesOptions, epoch: number, skip 
       for (let r = 0; r < block.rows; r++) block.ids[r] = delivered + r;
       delivered += block.rows;
     }
-    for (const batch of window.push(block, batcher)) if (index++ >= skip) yield batch;
+    // A stream that waited and got nothing: the rows the window holds leave now instead of waiting for a full window.
+    const out = block.idle ? window.drain(batcher) : window.push(block, batcher);
+    for (const batch of out) if (index++ >= skip) yield batch;
   }
   for (const batch of window.drain(batcher)) if (index++ >= skip) yield batch;
 }

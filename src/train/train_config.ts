@@ -8,7 +8,7 @@ import { INIT_SCHEMES } from '../model/initialization.ts';
 import { DEFAULT_MIN_LOG_VARIANCE, LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type VaeArchitecture } from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
-import { numberProblem } from './numbers.ts';
+import { numberProblem, type NumberRule } from './numbers.ts';
 import { kernelLimitProblem } from '../model/kernel_limits.ts';
 
 interface FieldBase {
@@ -202,8 +202,8 @@ export function describeRange(field: ConfigField): string {
       return field.max === undefined ? `an integer ≥ ${field.min}` : `an integer from ${field.min} to ${field.max}`;
     case 'number':
       return field.max === undefined
-        ? `a finite number ${field.minExclusive ? '>' : '≥'} ${field.min} that float32 holds`
-        : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max}) that float32 holds`;
+        ? `a finite number ${field.minExclusive ? '>' : '≥'} ${field.min}`
+        : `a number in ${field.minExclusive ? '(' : '['}${field.min}, ${field.max})`;
     case 'choice':
       return `one of ${field.choices.join(', ')}`;
     case 'schedule':
@@ -213,8 +213,11 @@ export function describeRange(field: ConfigField): string {
 
 /** Through the one validator of numbers (numbers.ts): safe integers, and float32-sized reals (the GPU's). */
 function inRange(field: IntegerField | NumberField | WidthsField, v: unknown): boolean {
-  const kind = field.type === 'number' ? 'float32' : 'integer';
-  return numberProblem(v, { kind, min: field.min, minExclusive: field.type === 'number' ? field.minExclusive : false, max: field.max }) === null;
+  return numberProblem(v, ruleOf(field)) === null;
+}
+
+function ruleOf(field: IntegerField | NumberField | WidthsField): NumberRule {
+  return { kind: field.type === 'number' ? 'float32' : 'integer', min: field.min, minExclusive: field.type === 'number' ? field.minExclusive : false, max: field.max };
 }
 
 /** A value as a message quotes it: 'swish', NaN, [500,0]. */
@@ -227,7 +230,10 @@ function shown(v: unknown): string {
 /** Throws, naming the field and the value, unless `value` is in the field's range. */
 function checkField(name: string, field: ConfigField, value: unknown): void {
   const refuse = (what: string, v: unknown) => {
-    throw new Error(`aevb: ${what} must be ${describeRange(field)}, got ${shown(v)}`);
+    // The validator's reason when it is more than the range (an unsafe integer, a number float32 makes 0).
+    const problem = field.type === 'number' || field.type === 'integer' ? numberProblem(v, ruleOf(field)) : null;
+    const why = problem === null || problem === 'out of range' || problem === 'not a number' ? '' : ` (${problem})`;
+    throw new Error(`aevb: ${what} must be ${describeRange(field)}, got ${shown(v)}${why}`);
   };
   switch (field.type) {
     case 'choice':

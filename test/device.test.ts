@@ -149,7 +149,7 @@ test('a missing override names the kernel and the constant', async ({ gpu: share
 });
 
 test('the environment settings are read by name; empty counts as unset', () => {
-  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, backend: undefined, debugShaders: undefined, redisPassword: undefined });
+  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, backend: undefined, debugShaders: undefined, redisPassword: undefined, rank: undefined, jobCompletionIndex: undefined, worldSize: undefined });
   assert.equal(
     readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_BACKEND: 'null', AEVB_DEBUG_SHADERS: '1', REDIS_PASSWORD: 'pw' }),
     { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', backend: 'null', debugShaders: true, redisPassword: 'pw' },

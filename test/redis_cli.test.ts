@@ -4,7 +4,7 @@
 // the first every H steps.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,7 @@ test('two trainers with --peers average their parameters every H steps and end w
   const runs = await Promise.all([trainer(0), trainer(1)]);
   for (const r of runs) assert.is(r.code, 0, r.stderr);
   const rounds = outs.map((out) => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'averaging'));
-  assert.equal(rounds[0].map((r) => r.round), [1, 2, 3, 4]);
+  assert.equal(rounds[0].map((r) => [r.round, r.final ?? false]), [[0, false], [1, false], [2, false], [3, false], [4, true]]);
   // A trainer that starts later joins from the next round on; the last rounds have both.
   assert.equal(rounds[0].at(-1).members, [0, 1], JSON.stringify(rounds[0]));
   assert.equal(rounds[1].at(-1).members, [0, 1]);
@@ -95,6 +95,51 @@ test('two trainers with --peers average their parameters every H steps and end w
   const params = outs.map((out) => readCheckpoint(out).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')));
   for (let i = 0; i < params[0].length; i++) assert.equal(Array.from(params[0][i].data), Array.from(params[1][i].data), params[0][i].name);
   assert.ok(existsSync(join(outs[0], 'checkpoint.safetensors')));
+});
+
+/** The model's tensors of a checkpoint (the optimizer's state is each trainer's own). */
+const parametersOf = (out: string) => readCheckpoint(out).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.'));
+
+test('two ranks stopping at different steps (20 and 25, every 3) end with bit-identical parameters: the final round is the result', async () => {
+  if (server === null) return;
+  const outs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'aevb-peers-final-')));
+  const trainer = (rank: number) => aevb('train', '--data', 'synthetic:400x16', '--seed', String(rank + 1), '--hidden', '8', '--latent', '2', '--batch', '20',
+    '--samples', String(400 + 100 * rank), '--peers', `${server!.url}/final-run?size=2&rank=${rank}&every=3&deadline=30000`, '--out', outs[rank]);
+  const runs = await Promise.all([trainer(0), trainer(1)]);
+  for (const r of runs) assert.is(r.code, 0, r.stderr);
+  for (const r of runs) assert.match(r.stdout, /peers: final round of final-run: the average of ranks 0, 1 \(finished at steps 20, 25\) is the run's result, the same bits on every rank; this run's last checkpoint holds it/);
+  const params = outs.map(parametersOf);
+  for (let i = 0; i < params[0].length; i++) assert.ok(Buffer.from(params[0][i].data.buffer).equals(Buffer.from(params[1][i].data.buffer)), params[0][i].name);
+  assert.equal(outs.map((out) => readCheckpoint(out).snapshot.step), [20, 25], 'each checkpoint keeps its own step');
+});
+
+test("a rank killed mid-run slows the other's rounds by one heartbeat timeout at most, once", async () => {
+  if (server === null) return;
+  const outs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'aevb-peers-kill-')));
+  // heartbeat 100 ms: a rank silent for 0.3 s is gone. deadline 1 s: before membership by heartbeat, a dead rank
+  // was waited for the whole deadline in every round from 10 deadlines after its death on; rank 0 trains past that.
+  const args = (rank: number) => [bin, 'train', '--data', 'synthetic:2000x16', '--seed', '1', '--hidden', '8', '--latent', '2', '--batch', '20', '--samples', '100000',
+    '--metrics-every', '1000', '--peers', `${server!.url}/kill-run?size=2&rank=${rank}&every=5&deadline=1000&heartbeat=100`, '--out', outs[rank]];
+  const survivor = aevb(...args(0).slice(1));
+  const victim = spawn(process.execPath, args(1), { stdio: 'ignore' });
+  // Killed once both have averaged for a while.
+  const roundsOf = (out: string) => (existsSync(join(out, 'metrics.jsonl')) ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l)).filter((r) => r.type === 'averaging') : []);
+  while (roundsOf(outs[1]).length < 20) await new Promise((r) => setTimeout(r, 50));
+  victim.kill('SIGKILL');
+  const killedAt = Date.now();
+  const run = await survivor;
+  assert.is(run.code, 0, run.stderr);
+  const rounds = roundsOf(outs[0]);
+  const alone = rounds.filter((r) => !r.final && r.members.length === 1);
+  const lastAlone = Date.parse(alone.at(-1).time);
+  assert.ok(lastAlone - killedAt > 11_000, `rank 0 trained on for ${(lastAlone - killedAt) / 1000} s after the kill (more than 10 deadlines)`);
+  const seconds = alone.map((r) => r.seconds as number);
+  assert.ok(seconds[0] < 0.3 + 0.4, `the first round without rank 1 waited ${seconds[0]} s (heartbeat timeout 0.3 s)`);
+  const long = alone.filter((r) => r.seconds >= 0.9);
+  assert.equal(long, [], 'no round waited out the deadline for the dead rank');
+  const median = [...seconds].sort((a, b) => a - b)[seconds.length >> 1];
+  assert.ok(median < 0.05, `a round alone takes ${median} s (median of ${seconds.length})`);
+  assert.equal(rounds.at(-1).members, [0], 'the final round is rank 0 alone');
 });
 
 test.run();

@@ -186,7 +186,7 @@ async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan
       }
       return path;
     };
-    const peers = run.peers === null ? null : await joinPeers(withPassword(run.peers, password), trainer, (r) => report.log(r), (line) => console.log(line));
+    const peers = run.peers === null ? null : await joinPeers(withPassword(run.peers, password), trainer, { log: (r) => report.log(r), say: (line) => console.log(line), signal: stop.signal });
     const events = trainingRun(trainer, {
       source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
       evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,

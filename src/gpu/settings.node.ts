@@ -16,6 +16,12 @@ export interface EnvironmentSettings {
   debugShaders: boolean | undefined;
   /** REDIS_PASSWORD: the password of Redis URLs that carry none (streams, peers, `aevb publish`; src/cli/redis_password.node.ts). */
   redisPassword: string | undefined;
+  /** RANK (torchrun), else JOB_COMPLETION_INDEX (a Kubernetes Indexed Job): a peer's rank when --peers' URL gives none; unchecked here. */
+  rank: string | undefined;
+  /** JOB_COMPLETION_INDEX: a Kubernetes Indexed Job's index, the rank when neither the URL nor RANK gives one. */
+  jobCompletionIndex: string | undefined;
+  /** WORLD_SIZE (torchrun; set it in a Job's pod template): the peers' size when --peers' URL gives none; unchecked here. */
+  worldSize: string | undefined;
 }
 
 /** Reads the settings from `env` (default: this process's environment). An empty value counts as unset. */
@@ -29,5 +35,8 @@ export function readEnvironmentSettings(env: Record<string, string | undefined> 
     backend: value('AEVB_BACKEND'),
     debugShaders: debugShaders === undefined ? undefined : debugShaders === '1',
     redisPassword: value('REDIS_PASSWORD'),
+    rank: value('RANK'),
+    jobCompletionIndex: value('JOB_COMPLETION_INDEX'),
+    worldSize: value('WORLD_SIZE'),
   };
 }

@@ -1,6 +1,8 @@
 // Node-only: the rounds of a training run (trainingRun's `rounds`, run/hooks/rounds.ts) that average the parameters
 // with the other trainers of a run named by redis://host:port/RUN?size=N&rank=R&every=H (`aevb train --peers`;
-// redis_peers.node.ts: Redis is the rendezvous and the blob store). Optimizer state stays local; a trainer that starts late or restarts begins from the last average.
+// redis_peers.node.ts: Redis is the rendezvous and the blob store). Optimizer state stays local. A trainer that
+// starts late or restarts — from a checkpoint behind the others, say — takes the latest average before it trains
+// and re-joins at the current round; at the run's end the final round makes every rank's result the same bits.
 import { PeerAveraging, parsePeersUrl } from './redis_peers.node.ts';
 import type { Trainer } from '../train/trainer.ts';
 import type { Rounds } from '../run/hooks/rounds.ts';
@@ -12,25 +14,58 @@ export interface PeerRounds {
   leave(): Promise<void>;
 }
 
+export interface JoinPeersOptions {
+  /** Receives each round's figures (the CLI writes them to metrics.jsonl). */
+  log?: (record: object) => void;
+  /** Receives a line for people (the CLI prints it). */
+  say?: (line: string) => void;
+  /**
+   * The run's stop (Ctrl-C): a round being waited for closes at once, and a stopped run takes no part in the
+   * final round — it leaves, and the others finish without it.
+   */
+  signal?: AbortSignal;
+}
+
 /**
- * Joins the run named by `url`; a fresh trainer takes the latest average. `log` receives each round's figures,
- * `say` a line for people (the CLI prints it).
+ * Joins the run named by `url`: the trainer takes the latest average, if a round has closed, and its rounds are
+ * numbered on from it. See the file's header.
  */
-export async function joinPeers(url: string, trainer: Trainer, log: (record: object) => void, say: (line: string) => void = () => {}): Promise<PeerRounds> {
+export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptions = {}): Promise<PeerRounds> {
   const settings = parsePeersUrl(url);
+  const log = o.log ?? (() => {});
+  const say = o.say ?? (() => {});
   const peers = new PeerAveraging(settings);
-  const latest = await peers.join();
-  if (latest !== null && trainer.step === 0) {
+  const where = `${settings.run} (rank ${settings.rank} of ${settings.size})`;
+  const { latest, nextRound } = await peers.join();
+  let round = nextRound;
+  if (latest !== null) {
     trainer.model.write(latest.parameters);
-    say(`peers: starting from the average of round ${latest.round} of ${settings.run}`);
+    say(`peers: ${where} joins at round ${round}, starting from the average of round ${latest.round}` +
+      (trainer.step > 0 ? ` in place of the checkpoint's parameters (step ${trainer.step})` : ''));
   }
+  const mean = (vectors: Float32Array[]) => trainer.model.averageOf(vectors);
   return {
     rounds: {
       every: settings.every,
       async run(step) {
         // The members' mean lands in the model's parameters on the GPU (Vae.averageOf).
-        const round = await peers.average(step / settings.every, await trainer.model.flatParameters(), (vectors) => trainer.model.averageOf(vectors));
-        log({ type: 'averaging', step, round: round.round, members: round.members, seconds: round.seconds, bytes_sent: round.bytesSent, bytes_received: round.bytesReceived });
+        const r = await peers.average(round++, await trainer.model.flatParameters(), mean, o.signal);
+        log({ type: 'averaging', step, round: r.round, members: r.members, seconds: r.seconds, bytes_sent: r.bytesSent, bytes_received: r.bytesReceived });
+      },
+      async final(step) {
+        if (o.signal?.aborted) return false;
+        const r = await peers.finish(round, step, await trainer.model.flatParameters(), mean, {
+          signal: o.signal,
+          onWait: (ranks) => say(`peers: ${where} finished at step ${step}; the final round waits for rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} to finish`),
+        });
+        if (r === null) {
+          say(`peers: ${where} stopped before the final round closed: its last checkpoint is its own, not the run's result`);
+          return false;
+        }
+        log({ type: 'averaging', final: true, step, round: r.round, members: r.members, steps: r.steps, seconds: r.seconds, bytes_sent: r.bytesSent, bytes_received: r.bytesReceived });
+        say(`peers: final round of ${settings.run}: the average of ranks ${r.members.join(', ')} (finished at steps ${r.steps.join(', ')}) is the run's result, ` +
+          'the same bits on every rank; this run\'s last checkpoint holds it');
+        return true;
       },
     },
     leave: () => peers.leave(),

@@ -1,17 +1,34 @@
 // Node-only: several trainers that average their parameters every H steps (local SGD / federated averaging),
-// with Redis as the rendezvous and the blob store — `redis://host:port/RUN?size=N&rank=R&every=H`.
+// with Redis as the rendezvous and the blob store — `redis://host:port/RUN?size=N&rank=R&every=H` (size and rank
+// may come from the environment instead, as torchrun and Kubernetes Indexed Jobs give them: WORLD_SIZE, RANK,
+// JOB_COMPLETION_INDEX).
 //
-// A round r: each trainer stores its parameters (SET RUN:r:p:RANK, raw float32), joins the round's set
-// (SADD RUN:r:in), then waits until every trainer whose heartbeat is alive (RUN:alive:RANK, refreshed every
-// heartbeat, expiring after three), or that has not started yet (no RUN:seen:RANK), has joined, or the deadline
-// passes: a trainer whose heartbeat expired is left out. The first trainer to see either closes
-// the round (SET RUN:r:closed NX): that one write fixes the members, so every trainer — a late one included —
-// averages the same vectors in the same order and gets bit-identical parameters. A trainer that arrives after
-// the close is not a member but takes the average all the same. The lowest-ranked member stores the average as
-// RUN:latest, which a trainer that joins late or restarts picks up. Keys expire (TTL), so a run leaves nothing
-// behind. Optimizer state stays with each trainer; only parameters travel.
+// Membership is by heartbeat: every trainer refreshes RUN:alive:RANK every `heartbeat` ms, and the key expires
+// after three (HEARTBEAT_LIVES); a trainer whose key is gone — it died, or it left — is no longer a member and is
+// waited for by no round. A trainer that finishes says so by entering the final round (SADD RUN:final:in), and
+// is waited for by no regular round from then on. Ranks never seen (RUN:seen) are waited for, up to the deadline,
+// only in the run's first round and in the final round: they may still be starting.
+//
+// Round r: each trainer stores its parameters (SET RUN:r:p:RANK, raw float32), joins the round's set
+// (SADD RUN:r:in), then waits until every member not yet in it has joined, or the deadline passes. The first
+// trainer to see either closes the round (SET RUN:r:closed NX): that one write fixes the members, so every
+// trainer — a late one included — averages the same vectors in the same order and gets bit-identical parameters.
+// A trainer that arrives after the close is not a member but takes the average all the same. The lowest-ranked
+// member stores the average as RUN:latest; a trainer that joins — late, or restarted behind the others — takes
+// it before it trains and numbers its next round after it, so it re-joins at the current round instead of
+// replaying old ones.
+//
+// The final round (finish()): a trainer whose run is over stores its parameters (RUN:final:p:RANK) and waits —
+// with no deadline, since the others are still training — until every live member has finished too; the
+// average of all finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank
+// whatever step each stopped at. Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
+// each trainer; only parameters travel.
 import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
 import type { RedisStreamAddress } from '../data/redis_url.ts';
+import { readEnvironmentSettings, type EnvironmentSettings } from '../gpu/settings.node.ts';
+
+/** A trainer whose heartbeat is this many periods old is gone. */
+export const HEARTBEAT_LIVES = 3;
 
 export interface PeerSettings extends RedisStreamAddress {
   /** The run's name: the prefix of every key (the URL's path; `stream` of the address). */
@@ -22,15 +39,18 @@ export interface PeerSettings extends RedisStreamAddress {
   rank: number;
   /** Steps between averaging rounds (H). */
   every: number;
-  /** Longest wait for the others in a round, ms. */
+  /** Longest wait for the others in a regular round, ms (the final round waits for every live member). */
   deadlineMs: number;
-  /** Heartbeat period, ms; a trainer silent for three is left out of rounds. */
+  /** Heartbeat period, ms; a trainer silent for HEARTBEAT_LIVES periods is no longer a member. */
   heartbeatMs: number;
 }
 
 /** What one round did. */
 export interface AveragingRound {
+  /** The round's number; for the final round, the number its finishers' regular rounds reached. */
   round: number;
+  /** True for the final round: the run's result. */
+  final: boolean;
   /** Ranks whose parameters were averaged, ascending. */
   members: number[];
   /** The average, float32, the same on every trainer. */
@@ -42,10 +62,22 @@ export interface AveragingRound {
   bytesReceived: number;
 }
 
+/** The final round: the round's figures, and the step at which each member finished. */
+export interface FinalRound extends AveragingRound {
+  /** members[i] finished at steps[i]. */
+  steps: number[];
+}
+
 const PARAMETERS = ['size', 'rank', 'every', 'deadline', 'heartbeat', 'db'] as const;
 
-/** Parses `redis://host:port/RUN?size=N&rank=R&every=H[&deadline=ms&heartbeat=ms]`. */
-export function parsePeersUrl(text: string): PeerSettings {
+/** Where size and rank come from when the URL leaves them out. */
+export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionIndex' | 'worldSize'>;
+
+/**
+ * Parses `redis://host:port/RUN?size=N&rank=R&every=H[&deadline=ms&heartbeat=ms]`. Without `size`, WORLD_SIZE
+ * gives it; without `rank`, RANK (torchrun) or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) does.
+ */
+export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironmentSettings()): PeerSettings {
   let url: URL;
   try {
     url = new URL(text);
@@ -56,20 +88,27 @@ export function parsePeersUrl(text: string): PeerSettings {
   for (const key of url.searchParams.keys()) {
     if (!(PARAMETERS as readonly string[]).includes(key)) throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
   }
-  const integer = (key: string, min: number, fallback?: number): number => {
-    const value = url.searchParams.get(key);
+  /** The URL's ?key=, else the first environment variable set, else `fallback`. */
+  const integer = (key: string, min: number, fallback?: number, from: [string, string | undefined][] = []): number => {
+    let value = url.searchParams.get(key);
+    let where = `${key}`;
+    const variable = value === null ? from.find(([, v]) => v !== undefined) : undefined;
+    if (variable !== undefined) [where, value] = [`${variable[0]} (the environment's, as the URL gives no ?${key}=)`, variable[1]!];
     if (value === null) {
-      if (fallback === undefined) throw new Error(`${text}: expected ?${key}=… (an integer ≥ ${min})`);
+      if (fallback === undefined) {
+        const names = from.map(([name]) => name);
+        throw new Error(`${text}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`);
+      }
       return fallback;
     }
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${text}: ${key} must be an integer ≥ ${min}, got '${value}'`);
+    if (value.trim() === '' || !/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new Error(`${text}: ${where} must be an integer ≥ ${min}, got '${value}'`);
     return n;
   };
   const run = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (run === '') throw new Error(`${text}: expected the run's name as the URL's path: redis://host:port/RUN`);
-  const size = integer('size', 1);
-  const rank = integer('rank', 0);
+  const size = integer('size', 1, undefined, [['WORLD_SIZE', env.worldSize]]);
+  const rank = integer('rank', 0, undefined, [['RANK', env.rank], ['JOB_COMPLETION_INDEX', env.jobCompletionIndex]]);
   if (rank >= size) throw new Error(`${text}: rank must be below size (${size}), got ${rank}`);
   const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
   return {
@@ -80,12 +119,22 @@ export function parsePeersUrl(text: string): PeerSettings {
 
 const bytesOf = (v: Float32Array) => asBuffer(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 const floatsOf = (b: Buffer) => new Float32Array(new Uint8Array(b).buffer);
+const ranksOf = (set: Buffer[]) => set.map((b) => Number(b.toString())).sort((a, b) => a - b);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What join() finds: the latest average, if any round has closed yet, and the number of this trainer's next round. */
+export interface Joined {
+  latest: { round: number; parameters: Float32Array } | null;
+  nextRound: number;
+}
 
 /** One trainer's side of the averaging; see the file's header. */
 export class PeerAveraging {
   readonly settings: PeerSettings;
   private readonly connection: RedisConnection;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Set once this trainer has entered the final round: its beats keep the final round's keys alive. */
+  private finishing = false;
 
   constructor(settings: PeerSettings) {
     this.settings = settings;
@@ -101,13 +150,23 @@ export class PeerAveraging {
     return 10 * this.settings.deadlineMs;
   }
 
-  /** Starts the heartbeat; returns the latest average (a trainer that joins late or restarts) or null. */
-  async join(): Promise<{ round: number; parameters: Float32Array } | null> {
+  /**
+   * Starts the heartbeat (this trainer is a member from now on) and returns the latest average — which a trainer
+   * that joins late or restarts takes before it trains — and the number of its next round. A run whose final
+   * round has closed is over: joining it is refused.
+   */
+  async join(): Promise<Joined> {
+    const s = this.settings;
+    const closed = (await this.connection.send('GET', this.key('final', 'closed'))) as Buffer | null;
+    if (closed !== null) {
+      throw new Error(`${this.key()}: this run is over (its final round closed with ranks ${JSON.parse(closed.toString()).join(', ')}); give a new run its own name (the URL's path), or wait ${this.ttlMs / 1000} s (10 × deadline) for the old run's keys to expire`);
+    }
     await this.beat();
-    this.heartbeat ??= setInterval(() => void this.beat().catch(() => {}), this.settings.heartbeatMs);
+    this.heartbeat ??= setInterval(() => void this.beat().catch(() => {}), s.heartbeatMs);
     this.heartbeat.unref();
     const [round, bytes] = (await this.connection.send('HMGET', this.key('latest'), 'round', 'parameters')) as [Buffer | null, Buffer | null];
-    return round === null || bytes === null ? null : { round: Number(round.toString()), parameters: floatsOf(bytes) };
+    const latest = round === null || bytes === null ? null : { round: Number(round.toString()), parameters: floatsOf(bytes) };
+    return { latest, nextRound: latest === null ? 0 : latest.round + 1 };
   }
 
   /** Stops the heartbeat and says so at once (the others stop waiting for this trainer). */
@@ -126,65 +185,134 @@ export class PeerAveraging {
   }
 
   private async beat(): Promise<void> {
+    const s = this.settings;
+    const ttl = this.ttlMs;
     await this.connection.pipeline([
-      ['SET', this.key('alive', this.settings.rank), '1', 'PX', 3 * this.settings.heartbeatMs],
-      // Seen once: a rank that has never been seen is still starting, and is waited for until the deadline.
-      ['SET', this.key('seen', this.settings.rank), '1', 'PX', this.ttlMs],
+      ['SET', this.key('alive', s.rank), '1', 'PX', HEARTBEAT_LIVES * s.heartbeatMs],
+      // Seen once: a rank never seen is still starting, and is waited for (up to the deadline) in the first round.
+      ['SADD', this.key('seen'), s.rank],
+      ['PEXPIRE', this.key('seen'), ttl],
+      ['PEXPIRE', this.key('latest'), ttl],
+      // A finisher may wait long for the others: its contribution to the final round lives while it does.
+      ...(this.finishing
+        ? ([['PEXPIRE', this.key('final', 'in'), ttl], ['PEXPIRE', this.key('final', 'p', s.rank), ttl], ['PEXPIRE', this.key('final', 'steps'), ttl]] as [string, string, number][])
+        : []),
     ]);
   }
 
+  /** Who is a member now: ranks with a live heartbeat, ranks ever seen, and ranks that have finished. */
+  private async membership(): Promise<{ alive: Set<number>; seen: Set<number>; finished: Set<number> }> {
+    const ranks = Array.from({ length: this.settings.size }, (_, k) => k);
+    const [alive, seen, finished] = (await this.connection.pipeline([
+      ['MGET', ...ranks.map((k) => this.key('alive', k))],
+      ['SMEMBERS', this.key('seen')],
+      ['SMEMBERS', this.key('final', 'in')],
+    ])) as [(Buffer | null)[], Buffer[], Buffer[]];
+    return { alive: new Set(ranks.filter((k) => alive[k] !== null)), seen: new Set(ranksOf(seen)), finished: new Set(ranksOf(finished)) };
+  }
+
   /**
-   * Round `round`: contributes `parameters`, waits for the others (bounded by the deadline), and returns the
-   * average that `mean` computes from the members' vectors in rank order (a trainer: Vae.averageOf, on the GPU).
+   * Waits until `closedKey` is set, closing it itself (SET NX, with the ranks in `inKey`) once `waitingFor` —
+   * given the ranks in the round and the membership — is empty or `deadline` (performance.now() ms) has passed.
+   * When `signal` aborts (the run is being stopped): `onAbort` 'close' closes the round now, as the deadline
+   * would; 'leave' returns null without closing.
    */
-  async average(round: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>): Promise<AveragingRound> {
+  private async closeWhenReady(
+    closedKey: string, inKey: string, deadline: number, o: { signal?: AbortSignal; onAbort: 'close' | 'leave'; maxPollMs: number; onWait?: (ranks: number[]) => void },
+    waitingFor: (inRound: number[], m: Awaited<ReturnType<PeerAveraging['membership']>>) => number[],
+  ): Promise<number[] | null> {
+    let said = false;
+    for (let poll = 0; ; poll++) {
+      const [closed, joined] = (await this.connection.pipeline([['GET', closedKey], ['SMEMBERS', inKey]])) as [Buffer | null, Buffer[]];
+      if (closed !== null) return JSON.parse(closed.toString()) as number[];
+      const aborted = o.signal?.aborted === true;
+      if (aborted && o.onAbort === 'leave') return null;
+      const inRound = ranksOf(joined);
+      const waiting = waitingFor(inRound, await this.membership());
+      if (waiting.length === 0 || performance.now() >= deadline || aborted) {
+        // Whoever closes first fixes the members; everyone then reads that one decision.
+        await this.connection.send('SET', closedKey, JSON.stringify(inRound), 'NX', 'PX', this.ttlMs);
+        continue;
+      }
+      if (!said && o.onWait !== undefined && poll >= 10) {
+        said = true;
+        o.onWait(waiting);
+      }
+      await sleep(Math.min(2 * 1.5 ** poll, o.maxPollMs));
+    }
+  }
+
+  /** The members' parameters of a closed round, checked against this trainer's. */
+  private async vectorsOf(where: string, blobKeys: string[], members: number[], P: number): Promise<Float32Array[]> {
+    const blobs = blobKeys.length === 0 ? [] : ((await this.connection.send('MGET', ...blobKeys)) as (Buffer | null)[]);
+    return blobs.map((b, i) => {
+      if (b === null) throw new Error(`${where}: the parameters of rank ${members[i]} expired before they were read (deadline ${this.settings.deadlineMs} ms)`);
+      if (b.length !== 4 * P) {
+        throw new Error(`${where}: rank ${members[i]} sent ${b.length / 4} parameters, this trainer (rank ${this.settings.rank}) has ${P}: are they training the same model?`);
+      }
+      return floatsOf(b);
+    });
+  }
+
+  /**
+   * Round `round`: contributes `parameters`, waits for the other members (bounded by the deadline), and returns
+   * the average that `mean` computes from the members' vectors in rank order (a trainer: Vae.averageOf, on the GPU).
+   */
+  async average(round: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>, signal?: AbortSignal): Promise<AveragingRound> {
     const s = this.settings;
     const started = performance.now();
-    const deadline = started + s.deadlineMs;
-    const closedKey = this.key(round, 'closed');
     await this.connection.pipeline([
       ['SET', this.key(round, 'p', s.rank), bytesOf(parameters), 'PX', this.ttlMs],
       ['SADD', this.key(round, 'in'), s.rank],
       ['PEXPIRE', this.key(round, 'in'), this.ttlMs],
     ]);
     let bytesSent = parameters.byteLength;
-    const ranks = Array.from({ length: s.size }, (_, k) => k);
-    let members: number[] | null = null;
-    for (let poll = 0; members === null; poll++) {
-      const [closed, joined, alive, seen] = await this.connection.pipeline([
-        ['GET', closedKey],
-        ['SMEMBERS', this.key(round, 'in')],
-        ['MGET', ...ranks.map((k) => this.key('alive', k))],
-        ['MGET', ...ranks.map((k) => this.key('seen', k))],
-      ]) as [Buffer | null, Buffer[], (Buffer | null)[], (Buffer | null)[]];
-      if (closed !== null) {
-        members = JSON.parse(closed.toString()) as number[];
-        break;
-      }
-      const inRound = joined.map((b) => Number(b.toString())).sort((a, b) => a - b);
-      // Waited for: every rank not in the round yet that is alive or has not started; one whose heartbeat has
-      // expired (it died, or left) is not.
-      const waitingFor = ranks.filter((k) => !inRound.includes(k) && (alive[k] !== null || seen[k] === null));
-      if (waitingFor.length === 0 || performance.now() >= deadline) {
-        // Whoever closes first fixes the members; everyone then reads that one decision.
-        await this.connection.send('SET', closedKey, JSON.stringify(inRound), 'NX', 'PX', this.ttlMs);
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(2 * 1.5 ** poll, 50)));
-    }
-    const blobs = (await this.connection.send('MGET', ...members.map((k) => this.key(round, 'p', k)))) as (Buffer | null)[];
-    const vectors = blobs.map((b, i) => {
-      if (b === null) throw new Error(`${this.key(round)}: the parameters of rank ${members![i]} expired before they were read (deadline ${s.deadlineMs} ms)`);
-      if (b.length !== parameters.byteLength) {
-        throw new Error(`${this.key(round)}: rank ${members![i]} sent ${b.length / 4} parameters, this trainer (rank ${s.rank}) has ${parameters.length}: are they training the same model?`);
-      }
-      return floatsOf(b);
-    });
+    // Waited for: every member not in the round yet — alive and not finished — and, in the run's first round only,
+    // a rank never seen (it may still be starting). A rank whose heartbeat expired (it died, or left) is not.
+    const members = (await this.closeWhenReady(this.key(round, 'closed'), this.key(round, 'in'), started + s.deadlineMs, { signal, onAbort: 'close', maxPollMs: 50 }, (inRound, m) =>
+      Array.from({ length: s.size }, (_, k) => k).filter((k) => !inRound.includes(k) && !m.finished.has(k) && (m.alive.has(k) || (round === 0 && !m.seen.has(k))))))!;
+    const vectors = await this.vectorsOf(this.key(round), members.map((k) => this.key(round, 'p', k)), members, parameters.length);
     const average = await mean(vectors);
     if (members[0] === s.rank) {
-      await this.connection.send('HSET', this.key('latest'), 'round', round, 'parameters', bytesOf(average));
+      await this.connection.pipeline([
+        ['HSET', this.key('latest'), 'round', round, 'parameters', bytesOf(average)],
+        ['PEXPIRE', this.key('latest'), this.ttlMs],
+      ]);
       bytesSent += average.byteLength;
     }
-    return { round, members, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent, bytesReceived: vectors.length * parameters.byteLength };
+    return { round, final: false, members, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent, bytesReceived: vectors.length * parameters.byteLength };
+  }
+
+  /**
+   * The final round: this trainer has finished at `step` (it is waited for by no regular round from now on);
+   * contributes `parameters` and waits — with no deadline — until every live member has finished (a rank never
+   * seen is waited for up to the deadline), then returns the average of all finishers: the run's result, the same
+   * bits on every rank. `onWait` hears once which ranks are still training, when the wait is not short. When
+   * `signal` aborts before the round closes, this trainer takes its parameters out of the round and returns null.
+   */
+  async finish(round: number, step: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>, o: { signal?: AbortSignal; onWait?: (ranks: number[]) => void } = {}): Promise<FinalRound | null> {
+    const s = this.settings;
+    const started = performance.now();
+    this.finishing = true;
+    await this.connection.pipeline([
+      ['SET', this.key('final', 'p', s.rank), bytesOf(parameters), 'PX', this.ttlMs],
+      ['HSET', this.key('final', 'steps'), s.rank, step],
+      ['PEXPIRE', this.key('final', 'steps'), this.ttlMs],
+      ['SADD', this.key('final', 'in'), s.rank],
+      ['PEXPIRE', this.key('final', 'in'), this.ttlMs],
+    ]);
+    const members = await this.closeWhenReady(this.key('final', 'closed'), this.key('final', 'in'), Infinity, { signal: o.signal, onAbort: 'leave', maxPollMs: 200, onWait: o.onWait }, (inRound, m) =>
+      Array.from({ length: s.size }, (_, k) => k).filter((k) => !inRound.includes(k) && (m.alive.has(k) || (!m.seen.has(k) && performance.now() < started + s.deadlineMs))));
+    if (members === null) {
+      // Stopped while the others train: out of the round, unless it closed in the meantime (then it counts).
+      await this.connection.send('SREM', this.key('final', 'in'), s.rank);
+      const closed = (await this.connection.send('GET', this.key('final', 'closed'))) as Buffer | null;
+      if (closed === null || !(JSON.parse(closed.toString()) as number[]).includes(s.rank)) return null;
+      return this.finish(round, step, parameters, mean, {});
+    }
+    const vectors = await this.vectorsOf(this.key('final'), members.map((k) => this.key('final', 'p', k)), members, parameters.length);
+    const steps = ((await this.connection.send('HMGET', this.key('final', 'steps'), ...members)) as (Buffer | null)[]).map((b) => (b === null ? NaN : Number(b.toString())));
+    const average = await mean(vectors);
+    return { round, final: true, members, steps, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent: parameters.byteLength, bytesReceived: vectors.length * parameters.byteLength };
   }
 }

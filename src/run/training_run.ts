@@ -117,12 +117,13 @@ async function run(trainer: RunTrainer, o: TrainingRunOptions, emit: (e: Trainin
   const evaluationSets = o.evaluate ?? {};
   // The order matters where hooks meet: rows are marked trained before a round, an evaluation or a checkpoint
   // can record them; early stopping hears of an evaluation before the next checkpoint is due.
+  const checkpoints = o.checkpoints === undefined ? null : new CheckpointHook(o.checkpoints);
   const hooks: RunHook[] = [
     ...(acknowledging === null ? [] : [new AcknowledgementHook(acknowledging, o.resume?.acknowledged)]),
-    ...(o.rounds === undefined ? [] : [new RoundsHook(o.rounds)]),
+    ...(o.rounds === undefined ? [] : [new RoundsHook(o.rounds, () => checkpoints?.parametersReplaced())]),
     ...((o.evaluateEvery ?? 0) > 0 ? [new EvaluationCadenceHook(o.evaluateEvery!)] : []),
     ...(plan.earlyStopping === null ? [] : [new EarlyStoppingHook(plan.earlyStopping, evaluationSets, o.resume?.earlyStopping ?? undefined, o.checkpoints)]),
-    ...(o.checkpoints === undefined ? [] : [new CheckpointHook(o.checkpoints)]),
+    ...(checkpoints === null ? [] : [checkpoints]),
   ];
   const loop = new RunLoop({
     trainer, plan, start: startOf(trainer.step, plan, o.resume, o.source), stepsPerEpoch: o.resume?.stepsPerEpoch ?? null, resumed: o.resume !== undefined,

@@ -43,6 +43,11 @@ export class CheckpointHook implements RunHook {
     return this.save(run, 'end');
   }
 
+  /** The parameters changed since the last save at this step (the peers' final round): the run's end saves again. */
+  parametersReplaced(): void {
+    this.savedAt = -1;
+  }
+
   private async save(run: RunContext, occasion: CheckpointOccasion): Promise<void> {
     this.due = false;
     if (this.savedAt === run.trainer.step || run.abandoned) return;

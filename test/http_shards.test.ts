@@ -2,7 +2,10 @@
 // connections mid-body and changes files (test/servers/flaky_http_server.ts): brace ranges expand as a shell
 // would; the shard order is a seeded permutation per epoch; shard-of partitions the list; rows and the training
 // minibatches made from them are bit-identical through 3 dropped connections (resumed with Range + If-Match);
-// a shard that changes underneath is an error, never mixed; retries are bounded.
+// a shard that changes underneath is an error, never mixed; retries are bounded. A shard is read to its whole
+// length, never fewer rows: a close-delimited response (no Content-Length) cut on a row boundary is resumed —
+// from the .npy header's length, or, for raw rows, after a Range request that finds more — and a shard shorter
+// than its header says is an error. A server with neither ETag nor Last-Modified is never resumed unless allowed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { expandBraceRanges } from '../src/data/brace_range.ts';
@@ -157,6 +160,90 @@ test('retries are bounded: a connection that keeps dropping without progress is 
     server.dropNext(0, 0);
   }
   await rejectsWith(() => allValues(httpShardsSource(`${server.url}/data/missing-{0..1}.npy`, { seed: 1 })), /missing-[01]\.npy: HTTP 404/);
+});
+
+/** `count` raw f32 rows of D values. */
+const rawRows = (seed: number, count: number) => new Uint8Array(Float32Array.from(seededUniform(seed, count * D)).buffer);
+
+/** Runs `body` with the server in a mode, and leaves it as it was. */
+async function withServer(mode: Partial<Pick<FlakyHttpServer, 'noLength' | 'noValidators' | 'ignoreRange'>>, body: () => Promise<void>): Promise<void> {
+  Object.assign(server, mode);
+  try {
+    await body();
+  } finally {
+    Object.assign(server, { noLength: false, noValidators: false, ignoreRange: false });
+    server.dropNext(0, 0);
+  }
+}
+
+test('a close-delimited raw shard cut on a row boundary is not taken for its end: a Range request finds the rest, every row is read', async () => {
+  const path = '/raw/cut-on-row.f32';
+  const rows = rawRows(40, 200);
+  server.put(path, rows);
+  const source = () => httpShardsSource(`${server.url}${path}`, { seed: 1, format: 'raw-f32', dim: D, backoffMs: 5 });
+  await withServer({ noLength: true }, async () => {
+    server.requests.length = 0;
+    assert.ok(sameBits(await allValues(source()), new Float32Array(rows.buffer)), 'whole: the same bits');
+    assert.equal(server.requests.map((r) => [r.range, r.status]), [[null, 200], [`bytes=${rows.length}-`, 416]], 'the end confirmed by a 416');
+    server.requests.length = 0;
+    server.dropNext(1, 70 * D * 4); // 70 whole rows, then the connection closes: to the client, an ordinary end
+    const read = await allValues(source());
+    assert.is(read.length / D, 200, `${read.length / D} rows of 200`);
+    assert.ok(sameBits(read, new Float32Array(rows.buffer)));
+    // The 206's Content-Range gives the total: no second probe.
+    assert.equal(server.requests.map((r) => [r.range, r.status]), [[null, 200], [`bytes=${70 * D * 4}-`, 206]]);
+  });
+});
+
+test('a close-delimited .npy shard cut short is resumed from the length its header gives; one shorter than its header is an error', async () => {
+  const path = '/npy/cut.npy';
+  const values = seededUniform(41, 100 * D);
+  server.put(path, npyBytes('<f4', [100, D], values));
+  await withServer({ noLength: true }, async () => {
+    server.requests.length = 0;
+    server.dropNext(1, 128 + 30 * D * 4);
+    const read = await allValues(httpShardsSource(`${server.url}${path}`, { seed: 1, backoffMs: 5 }));
+    assert.ok(sameBits(read, Float32Array.from(values)), 'every row, the same bits');
+    assert.equal(server.requests.map((r) => r.range), [null, `bytes=${128 + 30 * D * 4}-`], 'resumed, no probe needed');
+    // The file itself is short: its header promises 100 rows, it holds 80.
+    const short = npyBytes('<f4', [100, D], values).subarray(0, 128 + 80 * D * 4);
+    server.put('/npy/short.npy', short);
+    await rejectsWith(() => allValues(httpShardsSource(`${server.url}/npy/short.npy`, { seed: 1, backoffMs: 5 })),
+      /short\.npy: the shard is short: it ends at byte 1728, but 2128 bytes its header promises \(416 Range Not Satisfiable.*refusing a shard with fewer rows than it says/);
+  });
+});
+
+test('a close-delimited raw shard from a server that ignores Range: its end cannot be checked, so it is refused', async () => {
+  const path = '/raw/no-range.f32';
+  server.put(path, rawRows(42, 50));
+  await withServer({ noLength: true, ignoreRange: true }, async () => {
+    await rejectsWith(() => allValues(httpShardsSource(`${server.url}${path}`, { seed: 1, format: 'raw-f32', dim: D })),
+      /no-range\.f32: the response ended at byte 1000 with no length to check it against.*the server ignores Range requests.*serve it with Content-Length, or use a format whose header gives the length/);
+  });
+});
+
+test('a server with neither ETag nor Last-Modified: a dropped read is refused, never resumed into a shard that may have been rewritten, unless allowed', async () => {
+  const path = '/unvalidated/shard.npy';
+  const first = seededUniform(43, ROWS_PER_SHARD * D);
+  server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], first));
+  await withServer({ noValidators: true }, async () => {
+    const url = `${server.url}${path}`;
+    // Whole reads need no validator.
+    assert.ok(sameBits(await allValues(httpShardsSource(url, { seed: 1 })), Float32Array.from(first)));
+    // The issue's case: the shard is rewritten while the connection is down; before, the rest of the new version was mixed in.
+    server.dropNext(1, 500, () => server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(44, ROWS_PER_SHARD * D))));
+    await rejectsWith(() => allValues(httpShardsSource(url, { seed: 1, backoffMs: 5 })),
+      /shard\.npy: the read stopped at byte 500 of 1328 and would resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified.*refusing it.*allowUnvalidated, or '#allow-unvalidated'/);
+    // Allowed (the library's option, or the URL's fragment): resumed, the same bits when nothing changed.
+    server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], first));
+    server.dropNext(1, 500);
+    assert.ok(sameBits(await allValues(httpShardsSource(url, { seed: 1, backoffMs: 5, allowUnvalidated: true })), Float32Array.from(first)));
+    server.requests.length = 0;
+    server.dropNext(1, 700);
+    assert.ok(sameBits(await allValues(httpShardsSource(`${url}#allow-unvalidated`, { seed: 1, backoffMs: 5 })), Float32Array.from(first)));
+    assert.equal(server.requests.map((r) => [r.path, r.range]), [[path, null], [path, 'bytes=700-']], 'the fragment is not sent');
+  });
+  throwsWith(() => httpShardsSource(`${server.url}${path}#unchecked`, { seed: 1 }), ["the fragment '#unchecked' is not an option of aevb's (known: #allow-unvalidated)"]);
 });
 
 test('--data: redis:// is a stream, http(s):// shards (brace ranges expanded), anything else a path', () => {

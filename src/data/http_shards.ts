@@ -7,8 +7,15 @@
  * after a backoff (bounded retries in a row without progress). The first response's ETag is remembered for the
  * source's lifetime and sent back with `If-Match`, and every later response must carry it: a shard that
  * changed on the server — mid-read or between epochs — is an error, never two versions silently mixed. A
- * server that sends no ETag is held to its first Last-Modified instead, and one that sends neither cannot be
- * checked.
+ * server that sends no ETag is held to its first Last-Modified instead; one that sends neither cannot be
+ * checked, so a read of it is never resumed unless the user allows it (allowUnvalidated, or the pattern's
+ * fragment #allow-unvalidated): the shard is refused instead.
+ *
+ * A shard is read to its whole length, never fewer rows: the length is the response's (Content-Length, or the
+ * total of a 206's Content-Range), else the format's header (.npy and IDX say how many rows follow), and a
+ * response that ends before it is a cut connection, resumed. A close-delimited response of raw rows (no length
+ * anywhere) could end on a row boundary and look whole: its end is confirmed with one more Range request from
+ * there, which the server answers 416 (nothing follows) — or with the rest of the shard.
  */
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
@@ -35,6 +42,26 @@ export interface HttpShardsOptions {
   stallTimeoutMs?: number;
   /** The epoch of the first pass when open() is given none (a resumed run passes its epoch). */
   firstEpoch?: number;
+  /**
+   * Resume reads of shards served with neither ETag nor Last-Modified, though a shard rewritten meanwhile would
+   * be mixed in unseen (default false: such a shard is refused when its connection drops). The pattern's
+   * fragment #allow-unvalidated says the same (the CLI's --data).
+   */
+  allowUnvalidated?: boolean;
+}
+
+/** The options a pattern's fragment may give (fragments are never sent to a server). */
+const FRAGMENT_OPTIONS = ['allow-unvalidated'] as const;
+
+/** The pattern without its fragment, and whether the fragment allows unvalidated resumption. */
+function fragmentOptions(pattern: string): { pattern: string; allowUnvalidated: boolean } {
+  const hash = pattern.indexOf('#');
+  if (hash < 0) return { pattern, allowUnvalidated: false };
+  const fragment = pattern.slice(hash + 1);
+  if (!(FRAGMENT_OPTIONS as readonly string[]).includes(fragment)) {
+    throw new Error(`${pattern}: the fragment '#${fragment}' is not an option of aevb's (known: ${FRAGMENT_OPTIONS.map((o) => `#${o}`).join(', ')})`);
+  }
+  return { pattern: pattern.slice(0, hash), allowUnvalidated: true };
 }
 
 /** A shard's version as the server first described it. */
@@ -54,8 +81,10 @@ export interface HttpShardsSource extends RowSource {
 
 /** The shards of `pattern` (brace ranges expanded) or of a list of URLs, as one row source; see the file's header. */
 export function httpShardsSource(pattern: string | string[], options: HttpShardsOptions): HttpShardsSource {
-  const all = typeof pattern === 'string' ? expandBraceRanges(pattern) : pattern;
+  const fragment = typeof pattern === 'string' ? fragmentOptions(pattern) : { pattern, allowUnvalidated: false };
+  const all = typeof fragment.pattern === 'string' ? expandBraceRanges(fragment.pattern) : fragment.pattern;
   const name = typeof pattern === 'string' ? pattern : `${all.length} shards (${all[0]} …)`;
+  const allowUnvalidated = options.allowUnvalidated === true || fragment.allowUnvalidated;
   const shards = shardsOf(all, options.shardOf, name);
   for (const url of shards) {
     try {
@@ -76,7 +105,8 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
       let D: number | null = null;
       for (const url of shardOrder(shards, options.seed, e)) {
         const parser = parsers.get(url)!();
-        for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry)) {
+        const expectedBytes = () => parser.expectedBytes ?? null;
+        for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry, { expectedBytes, allowUnvalidated })) {
           const block = parser.push(chunk);
           if (block === null) continue;
           D ??= block.D;
@@ -130,12 +160,18 @@ const retryable = (status: number) => status === 408 || status === 429 || status
 
 /**
  * The bytes of `url`, resumed with Range requests after a dropped connection, each response checked against
- * the shard's first version (`validators`, shared by every pass).
+ * the shard's first version (`validators`, shared by every pass); read to the shard's whole length (see the
+ * file's header): `expectedBytes` is the length the format's header gives, once it is read.
  */
-async function* resumableBytes(url: string, get: typeof fetch, validators: Map<string, Validator>, retry: RetryPolicy): AsyncGenerator<Uint8Array> {
+async function* resumableBytes(
+  url: string, get: typeof fetch, validators: Map<string, Validator>, retry: RetryPolicy,
+  o: { expectedBytes: () => number | null; allowUnvalidated: boolean },
+): AsyncGenerator<Uint8Array> {
   let offset = 0;
   let total: number | null = null;
   let failures = 0;
+  /** A request that only asks whether anything follows `offset` (a response with no length ended there). */
+  let probing = false;
   const fail = async (reason: string) => {
     if (++failures > retry.retries) {
       throw new Error(`${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`);
@@ -144,6 +180,8 @@ async function* resumableBytes(url: string, get: typeof fetch, validators: Map<s
   };
   for (;;) {
     const known = validators.get(url);
+    const unvalidated = known !== undefined && known.etag === null && known.lastModified === null && !o.allowUnvalidated;
+    if (offset > 0 && unvalidated && !probing) throw unvalidatedError(url, offset, total);
     // Identity encoding: Range offsets count the bytes as stored, which a compressed transfer would not keep.
     const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
     if (offset > 0) headers.Range = `bytes=${offset}-`;
@@ -168,6 +206,30 @@ async function* resumableBytes(url: string, get: typeof fetch, validators: Map<s
       if (response.status === 412) {
         await response.body?.cancel();
         throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
+      }
+      if (probing) {
+        // 416: nothing follows `offset` — the shard ended where the response did.
+        if (response.status === 416) {
+          await response.body?.cancel();
+          const length = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+          if (length !== null && Number(length[1]) !== offset) {
+            throw new Error(`${url}: the response ended at byte ${offset}, but the server now gives the shard ${length[1]} bytes (416 Range Not Satisfiable, Content-Range '${response.headers.get('content-range')}')`);
+          }
+          return;
+        }
+        if (response.ok && unvalidated) {
+          await response.body?.cancel();
+          throw unvalidatedError(url, offset, total);
+        }
+        if (response.status === 200 && response.headers.get('content-length') === null) {
+          await response.body?.cancel();
+          throw new Error(`${url}: the response ended at byte ${offset} with no length to check it against (no Content-Length, a close-delimited response), and the server ignores Range requests, so the end of the shard cannot be told from a cut connection: ` +
+            'serve it with Content-Length, or use a format whose header gives the length (.npy, IDX)');
+        }
+        probing = false;
+      } else if (response.status === 416 && offset > 0) {
+        await response.body?.cancel();
+        throw new Error(`${url}: the shard is short: it ends at byte ${offset}, but ${total === null ? 'its length' : `${total} bytes`} ${total === o.expectedBytes() ? "its header promises" : 'were announced'} (416 Range Not Satisfiable to a Range request from there); refusing a shard with fewer rows than it says`);
       }
       if (!response.ok || response.body === null) {
         await response.body?.cancel();
@@ -219,12 +281,32 @@ async function* resumableBytes(url: string, get: typeof fetch, validators: Map<s
         await fail(reason);
         continue;
       }
-      if (total === null || offset >= total || !resumable) return;
-      await fail(`the response ended at byte ${offset} of ${total}`);
+      if (!resumable) return;
+      if (total !== null) {
+        if (offset >= total) return;
+        await fail(`the response ended at byte ${offset} of ${total}`);
+        continue;
+      }
+      // No length from the server: the format's header gives one (.npy, IDX) …
+      const expected = o.expectedBytes();
+      if (expected !== null) {
+        if (offset >= expected) return; // more bytes than the header promises: the parser says so
+        total = expected;
+        await fail(`the response ended at byte ${offset} of the ${expected} the shard's header gives`);
+        continue;
+      }
+      // … or, for raw rows, one more request asks whether anything follows.
+      probing = true;
     } finally {
       clearTimeout(stall);
     }
   }
+}
+
+function unvalidatedError(url: string, offset: number, total: number | null): Error {
+  return new Error(`${url}: the read stopped at byte ${offset}${total === null ? '' : ` of ${total}`} and would resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified, ` +
+    'so a shard rewritten meanwhile could not be told from the one being read, and two versions would be mixed; refusing it. Serve the shards with an ETag or Last-Modified ' +
+    "(any static file server or object store does), or accept the risk: the library's allowUnvalidated, or '#allow-unvalidated' at the end of the URL");
 }
 
 function changedError(url: string, first: Validator, now: string): Error {

@@ -47,6 +47,8 @@ export interface RowParser {
   readonly D: number;
   /** Rows the header promises, if the format says (null for raw rows). */
   readonly promisedRows: number | null;
+  /** The file's whole length in bytes as its header says, once the header is read (null before, and for raw rows). */
+  readonly expectedBytes?: number | null;
 }
 
 /** Throws unless D values per row are within MAX_ROW_VALUES; `offset` is where the header says so. */
@@ -152,6 +154,10 @@ export abstract class HeaderedRowParser extends RowCutter implements RowParser {
 
   abstract get D(): number;
   abstract get promisedRows(): number | null;
+
+  get expectedBytes(): number | null {
+    return this.headerPieces === null ? this.dataOffset + this.promisedRows! * this.rowBytes : null;
+  }
   /**
    * Parses the header from the file's first bytes and returns where the data starts, or how many bytes it
    * needs (more than it was given, at most MAX_HEADER_BYTES + the fixed prefix; checked before they are

@@ -1,6 +1,7 @@
 // Test helper: a local node:http file server (127.0.0.1, a free port) that honours Range and If-Match, gives
 // each version of a file its own ETag, and on request cuts responses short mid-body — a dropped connection —
-// or changes a file between two requests.
+// or changes a file between two requests; on request it sends no length (close-delimited bodies) or no
+// validators (neither ETag nor Last-Modified), as some servers do.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -24,6 +25,10 @@ export interface FlakyHttpServer {
   stallNext(count: number, afterBytes: number): void;
   /** Answer Range requests with the whole file (200), as some servers do. */
   ignoreRange: boolean;
+  /** Send no Content-Length: the body ends when the connection closes (a close-delimited response), so a dropped connection looks like the end. */
+  noLength: boolean;
+  /** Send neither ETag nor Last-Modified (and ignore If-Match), as some servers do: nothing to tell two versions of a file apart. */
+  noValidators: boolean;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,8 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
     url: '',
     requests,
     ignoreRange: false,
+    noLength: false,
+    noValidators: false,
     put(path, bytes) {
       files.set(path, { bytes, etag: `"v${++versions}"` });
     },
@@ -60,19 +67,25 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
       res.writeHead(404).end();
       return;
     }
-    if (req.headers['if-match'] !== undefined && req.headers['if-match'] !== file.etag) {
+    if (!served.noValidators && req.headers['if-match'] !== undefined && req.headers['if-match'] !== file.etag) {
       record(412);
       res.writeHead(412, { ETag: file.etag }).end();
       return;
     }
     const range = served.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
+    if (start >= file.bytes.length && range) {
+      record(416);
+      res.writeHead(416, { 'Content-Range': `bytes */${file.bytes.length}` }).end();
+      return;
+    }
     const body = file.bytes.subarray(start);
     const status = range ? 206 : 200;
     record(status);
+    if (served.noLength) res.useChunkedEncodingByDefault = false; // no length, no chunks: the close ends the body
     res.writeHead(status, {
-      ETag: file.etag,
-      'Content-Length': body.length,
+      ...(served.noValidators ? {} : { ETag: file.etag }),
+      ...(served.noLength ? {} : { 'Content-Length': body.length }),
       'Accept-Ranges': 'bytes',
       ...(range ? { 'Content-Range': `bytes ${start}-${file.bytes.length - 1}/${file.bytes.length}` } : {}),
     });

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
-import { deadLetterLine, redisSource, type DeadLetter, type RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { deadLetterLine, redisSource, trainedKeyOf, type DeadLetter, type RedisSourceState, type RedisStreamSource } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
 import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
@@ -206,8 +206,8 @@ if (redisServerInstalled('the Redis stream tests')) {
     const a = source(stream, 'a', '&count=10');
     assert.equal(await consume(a, 400), range(400));
     const saved = JSON.parse(JSON.stringify(state(a, 200))); // the checkpoint, written; then the crash
-    assert.is(saved.source.entries.length, 20, 'the checkpoint holds only the entries it acknowledges');
-    assert.is(a.checkpointState().entries.length, 40, 'without a mark: every unacknowledged entry');
+    assert.equal([saved.source.acknowledge.length, saved.source.partial.length], [20, 0], 'the checkpoint holds only the entries it acknowledges');
+    assert.is(a.checkpointState().acknowledge.length, 40, 'without a mark: every unacknowledged entry');
     a.abandon();
     assert.is(await pending(stream), 40);
     const again = source(stream, 'a', '&count=10');
@@ -218,6 +218,78 @@ if (redisServerInstalled('the Redis stream tests')) {
     await again.checkpointed(state(again, again.stats.rows));
     assert.is(await pending(stream), 0);
     await again.close();
+  });
+
+  test('row-exact acknowledgement: a checkpoint holding some rows of an entry records them; delivered again (a restart, a claim), the entry brings only the rest', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(100), `${server.url}/${stream}`, { packRows: 10 });
+    const key = trainedKeyOf(stream, 'g');
+    assert.is(key, `{${stream}}:trained:g`, 'the stream\'s name is the hash tag: the hash lives on the stream\'s cluster slot');
+    const a = source(stream, 'a', '&claim-after=300');
+    assert.equal(await consume(a, 100), range(100));
+    // A checkpoint holds rows 0…24 and, trained out of order above the mark, 30, 31, 47 and 50…59.
+    const above = [30, 31, 47, ...range(10, 50)];
+    const saved: CheckpointedRows = JSON.parse(JSON.stringify({ rowsConsumed: 25, trainedAbove: above, source: a.checkpointState(25, above) }));
+    const sourceState = saved.source as RedisSourceState;
+    assert.equal(sourceState.acknowledge.length, 3, 'entries 0, 1 and 5: all their rows in the checkpoint');
+    assert.equal(sourceState.partial.map(([, rows]) => rows), [10, 10, 10], 'entries 2, 3 and 4: some of their rows');
+    await a.checkpointed(saved);
+    assert.is(await pending(stream), 7);
+    assert.is(Number(await admin.call('HLEN', key)), 3, 'a bitmap per partly trained entry');
+    assert.equal(a.checkpointState(25, above), { stream, group: 'g', acknowledge: [], partial: [] }, 'recorded once: the same checkpoint again adds nothing');
+    a.abandon(); // the trainer dies
+
+    // Restarted under the same name: its own pending entries bring only the rows no checkpoint holds.
+    const again = source(stream, 'a', '&claim-after=300');
+    const untrained = range(100).filter((i) => i >= 25 && !above.includes(i));
+    const seen = await consume(again, untrained.length);
+    assert.equal(seen, untrained, 'rows 25…29, 32…46, 48, 49, 60…99: each once, none of the checkpoint\'s');
+    assert.is(again.stats.rowsSkipped, 5 + 2 + 1);
+    // The pass numbers what it delivered (0, 1, … over those rows); a checkpoint of its first 8 (rows 25…29, 32,
+    // 33, 34) completes entry 2 (rows 20…29) and adds to entry 3's bitmap.
+    await again.checkpointed({ rowsConsumed: 8, source: again.checkpointState(8) });
+    assert.is(await pending(stream), 6, 'entry 2 acknowledged: its rows 20…24 in the first checkpoint, 25…29 in this one');
+    again.abandon(); // dies too, for good
+
+    // Another consumer claims the entries: again only what no checkpoint holds.
+    const b = source(stream, 'b', '&claim-after=300&end-after-idle=1500');
+    const claimed = await consume(b);
+    assert.equal(sorted(claimed), untrained.filter((i) => i >= 35), 'claimed: rows 35…46, 48, 49, 60…99');
+    await b.checkpointed({ rowsConsumed: b.stats.rows, source: b.checkpointState(b.stats.rows) });
+    assert.is(await pending(stream), 0);
+    assert.is(Number(await admin.call('HLEN', key)), 0, 'bitmaps go with their entries\' acknowledgement');
+    await b.close();
+  });
+
+  test('an entry delivered again whose rows a checkpoint all holds is acknowledged at once, delivering nothing; a bitmap of the wrong length delivers every row again', async () => {
+    const stream = newStream();
+    await publishRows(rowsSource(20), `${server.url}/${stream}`, { packRows: 10 });
+    const a = source(stream, 'a');
+    assert.equal(await consume(a), range(20));
+    a.abandon();
+    const key = trainedKeyOf(stream, 'g');
+    const [[first], [second]] = (await admin.call('XRANGE', stream, '-', '+')) as [string, unknown][];
+    // As a consumer whose XACK never ran would leave it: every row recorded; and a bitmap of 1 byte for 10 rows.
+    await admin.hset(key, first, Buffer.from([0xff, 0x03]), second, Buffer.from([0x01]));
+    const errors: string[] = [];
+    const write = console.error;
+    console.error = (line: string) => errors.push(line);
+    const again = source(stream, 'a');
+    try {
+      assert.equal(await consume(again), range(10, 10));
+    } finally {
+      console.error = write;
+    }
+    assert.equal([again.stats.rowsSkipped, again.stats.acknowledged], [10, 1]);
+    assert.match(errors.join('\n'), `entry ${second}: ${key}: expected a bitmap of 2 bytes for an entry of 10 rows, got 1 bytes; all its rows are delivered again`);
+    assert.is(await pending(stream), 1);
+    await again.close();
+  });
+
+  test('trained-rows hash names: the stream\'s hash tag, or the tag it has', () => {
+    assert.is(trainedKeyOf('mnist', 'g'), '{mnist}:trained:g');
+    assert.is(trainedKeyOf('{mnist}:rows', 'g'), '{mnist}:rows:trained:g', 'a tag of its own carries over');
+    assert.is(trainedKeyOf('a{}b', 'g'), 'a{}b:trained:g', 'braces but no tag: no tag could give the stream\'s slot');
   });
 
   test('rowLengthOf takes nothing from the group; a pass broken off leaves nothing behind: the next pass delivers every row again from 0', async () => {

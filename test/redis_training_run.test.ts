@@ -34,10 +34,10 @@ test.after(async () => {
   await server?.stop();
 });
 
-async function publish(stream: string): Promise<void> {
+async function publish(stream: string, pack = PACK): Promise<void> {
   const values = new Float32Array(ROWS * D);
   for (let i = 0; i < ROWS; i++) values.set(rowOf(i), i * D);
-  await publishRows(memorySource(values, { D }), `${server!.url}/${stream}`, { packRows: PACK });
+  await publishRows(memorySource(values, { D }), `${server!.url}/${stream}`, { packRows: pack });
 }
 
 /** The rows still pending (delivered, never acknowledged) in the group. */
@@ -133,6 +133,104 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   const lost = Array.from({ length: ROWS }, (_, i) => i).filter((i) => !covered.has(i) && !stillPending.includes(i));
   assert.equal(lost, [], 'no row is lost');
   assert.ok(stillPending.length < CONFIG.batch * PACK, `only the entries of the last partial minibatch stay pending, not ${stillPending.length} rows`);
+});
+
+/** Rows trained more than once in `trained` (a row trained three times counts twice). */
+function trainedTwice(trained: number[]): number {
+  const seen = new Set<number>();
+  let twice = 0;
+  for (const row of trained) if (seen.has(row)) twice++; else seen.add(row);
+  return twice;
+}
+
+/** Trains `trainer` from `source` until step `until` (then drops the run as a kill would), or to the end. */
+async function train(trainer: Trainer, source: RedisStreamSource, saved: Checkpoint[], o: { until?: number; resume?: Checkpoint; steps?: number } = {}): Promise<void> {
+  if (o.resume !== undefined) await trainer.restore(o.resume.snapshot);
+  const run = trainingRun(trainer, { ...options(source, saved), ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.resume === undefined ? {} : { resume: o.resume.run! }) });
+  if (o.until === undefined) {
+    assert.is((await lastValueFrom(run.pipe(toArray()))).at(-1)!.type, 'done');
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const subscription = run.subscribe({
+      next: (e) => { if (e.type === 'step' && e.step === o.until) { subscription.unsubscribe(); resolve(); } },
+      error: reject,
+    });
+  });
+  await trainer.settle();
+}
+
+test('row-exact acknowledgement: a run killed between checkpoints and resumed trains again only the rows trained after its last checkpoint; stopped and continued, none', async ({ gpu }) => {
+  if (server === null) return;
+  // Entries of 25 rows through a 50-row window: most entries have rows on both sides of any checkpoint.
+  const pack = 25;
+  const entryOf = (row: number) => Math.floor(row / pack);
+  const stream = 'row-exact';
+  await publish(stream, pack);
+  const trained: number[] = [];
+  const saved: Checkpoint[] = [];
+  // Killed after step 24: checkpoints at 7, 14, 21; steps 22–24 (30 rows) trained and lost with the process.
+  const first = await recordingTrainer(gpu, trained);
+  const firstSource = redisSource(sourceUrl(stream));
+  await train(first, firstSource, saved, { until: 24 });
+  first.destroy();
+  firstSource.abandon();
+  const last = saved.at(-1)!;
+  assert.is(last.snapshot.step, 21);
+  const inCheckpoint = trained.slice(0, 21 * CONFIG.batch);
+  const afterCheckpoint = trained.slice(21 * CONFIG.batch);
+  // The coarse acknowledgement (an entry only once all its rows are in a checkpoint) would train these again:
+  const coarse = inCheckpoint.filter((r) => !Array.from({ length: pack }, (_, k) => entryOf(r) * pack + k).every((q) => inCheckpoint.includes(q)));
+  assert.ok(coarse.length > afterCheckpoint.length, `the case tells the two apart: ${coarse.length} rows of partly checkpointed entries`);
+
+  const second = await recordingTrainer(gpu, trained);
+  const secondSource = redisSource(sourceUrl(stream));
+  try {
+    await train(second, secondSource, saved, { resume: last });
+  } finally {
+    second.destroy();
+    await secondSource.close();
+  }
+  const resumed = trained.slice(24 * CONFIG.batch);
+  assert.equal(resumed.filter((r) => inCheckpoint.includes(r)), [], 'no row of the checkpoint is trained again');
+  const twice = trainedTwice(trained);
+  assert.ok(twice <= afterCheckpoint.length, `rows trained twice (${twice}) ≤ rows trained after the last checkpoint (${afterCheckpoint.length})`);
+  assert.equal(trainedTwice([...inCheckpoint, ...resumed]), 0, 'the resumed model holds each row once');
+  assert.ok(secondSource.stats.rowsSkipped > 0, 'entries came back without their checkpointed rows');
+  // After the final checkpoint only entries with a row no saved step trained are pending (the last partial
+  // minibatch's rows), and their other rows are recorded: nothing lost, nothing pending that is done.
+  const savedRows = new Set([...inCheckpoint, ...resumed]);
+  const pending = await pendingRows(stream, 'g');
+  const pendingEntries = [...new Set(pending.map(entryOf))];
+  for (const entry of pendingEntries) {
+    const rows = Array.from({ length: pack }, (_, k) => entry * pack + k).filter((r) => r < ROWS);
+    assert.ok(rows.some((r) => !savedRows.has(r)), `entry ${entry} is pending with all its rows trained`);
+  }
+  const lost = Array.from({ length: ROWS }, (_, i) => i).filter((i) => !savedRows.has(i) && !pending.includes(i));
+  assert.equal(lost, [], 'no row is lost');
+  assert.ok(ROWS - savedRows.size < CONFIG.batch, `only a partial minibatch's rows are left untrained (${ROWS - savedRows.size})`);
+
+  // No crash: a run stopped at step 15 (its final checkpoint) and continued from it trains no row twice.
+  const stream2 = 'row-exact-stop';
+  await publish(stream2, pack);
+  const trained2: number[] = [];
+  const saved2: Checkpoint[] = [];
+  const third = await recordingTrainer(gpu, trained2);
+  const thirdSource = redisSource(sourceUrl(stream2));
+  await train(third, thirdSource, saved2, { steps: 15 });
+  third.destroy();
+  await thirdSource.close();
+  assert.is(saved2.at(-1)!.snapshot.step, 15);
+  const fourth = await recordingTrainer(gpu, trained2);
+  const fourthSource = redisSource(sourceUrl(stream2));
+  try {
+    await train(fourth, fourthSource, saved2, { resume: saved2.at(-1)! });
+  } finally {
+    fourth.destroy();
+    await fourthSource.close();
+  }
+  assert.equal(trainedTwice(trained2), 0, 'no row trained twice');
+  assert.ok(ROWS - new Set(trained2).size < CONFIG.batch, `every row but a partial minibatch's trained (${new Set(trained2).size})`);
 });
 
 test.run();

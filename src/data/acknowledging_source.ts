@@ -4,19 +4,22 @@
  * source when a checkpoint holding their effect is safely on disk.
  *
  * Rows are numbered in delivery order from 0 in each pass (each open()); a new pass delivers again whatever was
- * delivered before and not acknowledged (a pass broken off, or its shuffle window dropped, left rows untrained),
- * so a checkpoint's numbers always refer to the pass being trained from. The run keeps a **low-water mark**:
- * the number L such that every row of the pass numbered below L has been trained on in a step at or before the
- * checkpoint's. Without a shuffle window L is the number of rows consumed into those steps;
- * with one, rows leave the window out of order, so L is the smallest number of a row still waiting (in the
- * window, a partial minibatch or the upload ring) when the checkpoint's step is taken — the window must carry
- * each resident row's number for this. A row with a number ≥ L is not acknowledged, and is trained again after
- * a crash: delivery is at-least-once, never at-most-once.
+ * delivered before and no checkpoint holds (a pass broken off, or its shuffle window dropped, left rows
+ * untrained), so a checkpoint's numbers always refer to the pass being trained from. A source whose unit of
+ * acknowledgement holds many rows (a stream entry packing rows) records which of its rows a checkpoint holds and
+ * delivers only the others again, numbering those it delivers: it maps a number back to the row it stood for.
+ * The run keeps a **low-water mark**: the number L such that every row of the pass numbered below L has been
+ * trained on in a step at or before the checkpoint's. Without a shuffle window L is the number of rows consumed
+ * into those steps; with one, rows leave the window out of order, so L is the smallest number of a row still
+ * waiting (in the window, a partial minibatch or the upload ring) when the checkpoint's step is taken — the
+ * window must carry each resident row's number for this. A row with a number ≥ L, unless among the rows
+ * trained above L, is not acknowledged, and is trained again after a crash: delivery is at-least-once, never
+ * at-most-once, and the rows trained twice are at most those trained after the last checkpoint.
  *
  * The protocol, for a run that checkpoints at step s:
- *   1. state = { rowsConsumed: L, source: source.checkpointState(L) }  (both taken at step s)
+ *   1. state = { rowsConsumed: L, trainedAbove, source: source.checkpointState(L, trainedAbove) }  (at step s)
  *   2. write the checkpoint, state included, atomically
- *   3. await source.checkpointed(state)                               (acknowledges rows below L)
+ *   3. await source.checkpointed(state)          (acknowledges, or records, the rows below L and trainedAbove)
  * and on resume, before the first pass is opened: await source.resumeFrom?.(state) with the state read back,
  * which finishes the acknowledgement a crash between 2 and 3 left undone. A resumed run must not skip the
  * minibatches its epoch had reached, as it does to replay a file: the source delivers again exactly what was
@@ -25,7 +28,7 @@
 import type { RowSource } from './row_source.ts';
 
 export interface AcknowledgingSource extends RowSource {
-  /** Rows delivered so far that a checkpoint now contains: the source may acknowledge them (Redis XACK). */
+  /** Rows delivered so far that a checkpoint now contains: the source may acknowledge them (Redis XACK) or record them. */
   checkpointed(state: unknown): Promise<void>;
   /**
    * What the source needs in a checkpoint to finish acknowledging after a crash (JSON-serialisable). Given the

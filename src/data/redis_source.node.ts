@@ -16,11 +16,25 @@
 // to `<stream>:dead` (its fields, plus source-id, group, consumer, failures and error), acknowledges it and the
 // pass goes on. Every dead letter is reported (onDeadLetter, else stderr); `aevb publish --from
 // redis://…/<stream>:dead --to redis://…/<stream>` re-drives them.
+//
+// Acknowledgement is row-exact: an entry packs many rows, and through a shuffle window its rows are trained far
+// apart, so a checkpoint often holds some rows of an entry and not others. Once a checkpoint is on disk, the
+// entries whose rows it all holds are acknowledged (XACK), and for each entry it holds only some rows of, the
+// trained rows are recorded as a bitmap (trained_rows.ts) in the group's hash `{<stream>}:trained:<group>`
+// (field: the entry's id; the stream's name as hash tag, so the hash lives on the stream's slot in a Redis
+// Cluster). An entry delivered again — this consumer's own pending entries after a restart, or a dead
+// consumer's, claimed — delivers only the rows its bitmap does not hold (none: it is acknowledged at once), so a
+// crash trains again only what was trained after the last checkpoint. The pass numbers the rows it delivers, and
+// the source keeps, per entry, which of the entry's rows each number stands for. Bitmaps go with their entry's
+// acknowledgement (HDEL); every bit set is a row some checkpoint holds, so a bitmap overwritten by another
+// consumer's (a claim) only means rows trained again, never a row skipped. A group deleted and made again should
+// have its hash deleted too (DEL), or the new group's redeliveries would skip the old group's trained rows.
 import { checkpointedRowsOf, type AcknowledgingSource } from './acknowledging_source.ts';
 import { RedisConnection } from './redis_connection.node.ts';
 import { decodeEntry, StreamEntryError } from './redis_entry.ts';
 import { describeStream, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
 import type { RowBlock } from './row_block.ts';
+import { markTrained, noRowsTrained, storedTrainedRows, trainedCount, trainedRowsFromBase64, trainedRowsToBase64, untrainedRows } from './trained_rows.ts';
 
 /** What a source reports when it moves an entry to the dead-letter stream. */
 export interface DeadLetter {
@@ -42,6 +56,18 @@ export interface DeadLetter {
 export const deadStreamOf = (stream: string) => `${stream}:dead`;
 /** The hash counting each entry's failed processings, per group. */
 const failuresKeyOf = (stream: string) => `${stream}:failures`;
+/**
+ * The hash of a group's partly trained entries (entry id → bitmap of the rows a checkpoint holds), with the
+ * stream's name as its Redis Cluster hash tag so it lives on the stream's slot: `{mnist}:trained:g` for stream
+ * `mnist`. A stream whose name has a hash tag already (`{mnist}:rows`) keeps it, as a prefix; a name with braces
+ * but no tag cannot share its slot with another key, and is used as it is.
+ */
+export function trainedKeyOf(stream: string, group: string): string {
+  const open = stream.indexOf('{');
+  const hasTag = open >= 0 && stream.indexOf('}', open + 1) > open + 1;
+  const hasBraces = open >= 0 || stream.includes('}');
+  return `${hasTag || hasBraces ? stream : `{${stream}}`}:trained:${group}`;
+}
 /** The fields a dead letter adds to the entry's own; a re-drive takes them off again. */
 export const DEAD_LETTER_FIELDS = ['source-id', 'group', 'consumer', 'failures', 'error'] as const;
 
@@ -61,13 +87,35 @@ interface RawEntry {
 }
 
 /**
- * What checkpointState() returns: the unacknowledged entries the checkpoint covers, each with the numbers of its
- * first row and just past its last.
+ * What checkpointState() returns: the entries whose rows the checkpoint holds, all of them (to acknowledge) or
+ * some (to record), each only if the checkpoint adds rows to what is recorded already.
  */
 export interface RedisSourceState {
   stream: string;
   group: string;
+  /** Entries whose rows are all in the checkpoint (or in an earlier one): XACK, and their bitmap deleted. */
+  acknowledge: string[];
+  /** Entries with some rows in the checkpoint: the entry's rows and the bitmap of those trained (base64), for the trained-rows hash. */
+  partial: [id: string, rows: number, trained: string][];
+}
+
+/** The state checkpoints held before acknowledgement was row-exact: entries with their rows' numbers [start, end). */
+interface LegacyRedisSourceState {
+  stream: string;
+  group: string;
   entries: [id: string, start: number, end: number][];
+}
+
+/** An entry this pass delivered and nobody acknowledged yet. */
+interface Delivery {
+  /** The number of the first row delivered (the pass's numbering). */
+  start: number;
+  /** Rows in the entry. */
+  rows: number;
+  /** The entry's rows that were delivered, in delivery order (row start + k is row picked[k]); null: all of them, in order. */
+  picked: Uint32Array | null;
+  /** The rows the trained-rows hash holds for it, as far as this source knows (null: none). */
+  recorded: Uint8Array | null;
 }
 
 /** Options besides the URL. */
@@ -91,6 +139,10 @@ export interface RedisSourceStats {
   acknowledged: number;
   /** Entries pending for this consumer whose data had been deleted from the stream (acknowledged, no rows). */
   deleted: number;
+  /** Bitmaps of partly trained entries written to the trained-rows hash. */
+  partlyTrained: number;
+  /** Rows of entries delivered again that were not delivered, a checkpoint holding them already. */
+  rowsSkipped: number;
 }
 
 /** Entries per XACK / XCLAIM command. */
@@ -112,14 +164,14 @@ function readGroupReply(reply: unknown): RawEntry[] {
 export class RedisStreamSource implements AcknowledgingSource {
   readonly name: string;
   readonly settings: RedisConsumerSettings;
-  private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, failures: 0, acknowledged: 0, deleted: 0 };
+  private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, failures: 0, acknowledged: 0, deleted: 0, partlyTrained: 0, rowsSkipped: 0 };
   private commandConnection: RedisConnection | null = null;
   /** The open pass's blocking reader and a running rowLength()'s connection: close() cuts them. */
   private reader: RedisConnection | null = null;
   private probe: RedisConnection | null = null;
   private readonly deadLetterListeners = new Set<(d: DeadLetter) => void>();
-  /** The entries this pass delivered and nobody acknowledged yet, in delivery order: id → its rows' numbers [start, end). */
-  private log = new Map<string, [start: number, end: number]>();
+  /** The entries this pass delivered and nobody acknowledged yet, in delivery order. */
+  private log = new Map<string, Delivery>();
   /** Rows numbered so far in this pass (the numbering of acknowledging_source.ts, restarted by each pass). */
   private delivered = 0;
   private passOpen = false;
@@ -238,7 +290,7 @@ export class RedisStreamSource implements AcknowledgingSource {
             const claimed = entriesOf(claimedReply).filter((e) => !this.log.has(e.id));
             this.counts.claimed += claimed.length;
             got += claimed.length;
-            yield* this.deliver(claimed);
+            yield* this.deliver(claimed, true);
           } while (cursor !== '0-0');
         }
         const fresh = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'BLOCK', s.blockMs, 'STREAMS', s.stream, '>'));
@@ -276,25 +328,45 @@ export class RedisStreamSource implements AcknowledgingSource {
       after = entries[entries.length - 1].id;
       const fresh = entries.filter((e) => !this.log.has(e.id));
       taken += fresh.length;
-      yield* this.deliver(fresh);
+      yield* this.deliver(fresh, true);
     }
   }
 
   /**
-   * The unacknowledged entries, or with `rowsConsumed` (and `trainedAbove`) only those the checkpoint lets it
-   * acknowledge: every row below the mark or trained above it.
+   * What a checkpoint holding the rows below `rowsConsumed` and those in `trainedAbove` (the low-water mark and
+   * the rows trained above it: acknowledging_source.ts) lets the source acknowledge and record; without a mark,
+   * every delivered row.
    */
   checkpointState(rowsConsumed = Infinity, trainedAbove: readonly number[] = []): RedisSourceState {
-    const covered = coverage(rowsConsumed, trainedAbove);
-    const entries = [...this.log].filter(([, [start, end]]) => covered(start, end)).map(([id, [start, end]]): [string, number, number] => [id, start, end]);
-    return { stream: this.settings.stream, group: this.settings.group, entries };
+    const above = new Set(trainedAbove);
+    const acknowledge: string[] = [];
+    const partial: [string, number, string][] = [];
+    for (const [id, d] of this.log) {
+      const delivered = d.picked?.length ?? d.rows;
+      let bits: Uint8Array | null = null;
+      for (let k = 0; k < delivered; k++) {
+        const number = d.start + k;
+        if (number >= rowsConsumed && !above.has(number)) continue;
+        bits ??= d.recorded?.slice() ?? noRowsTrained(d.rows);
+        markTrained(bits, d.picked === null ? k : d.picked[k]);
+      }
+      if (bits === null) continue;
+      const trained = trainedCount(bits, d.rows);
+      if (trained === d.rows) acknowledge.push(id);
+      else if (d.recorded === null || trained > trainedCount(d.recorded, d.rows)) partial.push([id, d.rows, trainedRowsToBase64(bits)]);
+    }
+    return { stream: this.settings.stream, group: this.settings.group, acknowledge, partial };
   }
 
-  /** Acknowledges the entries of the checkpoint's state whose rows all lie below its rowsConsumed. */
+  /** Acknowledges the entries the checkpoint's state holds all rows of, and records the rows of those it holds some of. */
   async checkpointed(state: unknown): Promise<void> {
-    const ids = this.checkpointedIds(state);
-    await this.acknowledge(ids);
-    for (const id of ids) this.log.delete(id);
+    const { acknowledge, partial } = this.checkpointedEntries(state);
+    await this.record(acknowledge, partial);
+    for (const id of acknowledge) this.log.delete(id);
+    for (const [id, rows, trained] of partial) {
+      const d = this.log.get(id);
+      if (d !== undefined && d.rows === rows) d.recorded = trainedRowsFromBase64(trained);
+    }
   }
 
   /** Finishes the acknowledgement of the checkpoint being resumed (the run may have stopped before it could). */
@@ -303,17 +375,26 @@ export class RedisStreamSource implements AcknowledgingSource {
     return this.resumed;
   }
 
-  private checkpointedIds(state: unknown): string[] {
+  private checkpointedEntries(state: unknown): Pick<RedisSourceState, 'acknowledge' | 'partial'> {
     const { rowsConsumed, trainedAbove, source } = checkpointedRowsOf(state, this.name);
-    const saved = source as Partial<RedisSourceState> | null;
-    if (saved === null || typeof saved !== 'object' || !Array.isArray(saved.entries)) {
-      throw new Error(`${this.name}: the checkpoint's source state is not this source's (expected { stream, group, entries }), got ${JSON.stringify(source)?.slice(0, 200)}`);
+    const saved = source as Partial<RedisSourceState & LegacyRedisSourceState> | null;
+    const expected = `(expected { stream, group, acknowledge: [id, …], partial: [[id, rows, bitmap], …] })`;
+    if (saved === null || typeof saved !== 'object' || !(Array.isArray(saved.entries) || (Array.isArray(saved.acknowledge) && Array.isArray(saved.partial)))) {
+      throw new Error(`${this.name}: the checkpoint's source state is not this source's ${expected}, got ${JSON.stringify(source)?.slice(0, 200)}`);
     }
     if (saved.stream !== this.settings.stream || saved.group !== this.settings.group) {
       throw new Error(`${this.name}: the checkpoint was trained from stream '${saved.stream}' group '${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`);
     }
-    const covered = coverage(rowsConsumed, trainedAbove ?? []);
-    return saved.entries.filter(([, start, end]) => covered(start, end)).map(([id]) => id);
+    if (saved.acknowledge === undefined) {
+      // A checkpoint of an earlier version: entries by their rows' numbers, acknowledged once all are covered.
+      const covered = coverage(rowsConsumed, trainedAbove ?? []);
+      return { acknowledge: saved.entries!.filter(([, start, end]) => covered(start, end)).map(([id]) => id), partial: [] };
+    }
+    const partial = saved.partial!;
+    const bad = saved.acknowledge.find((id) => typeof id !== 'string') ??
+      partial.find((p) => !(Array.isArray(p) && typeof p[0] === 'string' && Number.isSafeInteger(p[1]) && p[1] > 0 && typeof p[2] === 'string' && p[2].length === 4 * Math.ceil(Math.ceil(p[1] / 8) / 3)));
+    if (bad !== undefined) throw new Error(`${this.name}: the checkpoint's source state holds ${JSON.stringify(bad)?.slice(0, 200)} ${expected}`);
+    return { acknowledge: saved.acknowledge, partial };
   }
 
   /**
@@ -367,7 +448,12 @@ export class RedisStreamSource implements AcknowledgingSource {
     return this.groupReady;
   }
 
-  private async *deliver(entries: RawEntry[]): AsyncGenerator<RowBlock> {
+  /**
+   * Decodes and yields entries not yet in this pass. Entries `redelivered` (pending before: our own, or claimed)
+   * deliver only the rows no checkpoint holds (the trained-rows hash); one whose rows all are is acknowledged.
+   */
+  private async *deliver(entries: RawEntry[], redelivered = false): AsyncGenerator<RowBlock> {
+    const stored = redelivered ? await this.storedTrainedRows(entries.filter((e) => e.fields !== null && !this.log.has(e.id)).map((e) => e.id)) : null;
     for (const { id, fields } of entries) {
       if (this.log.has(id)) continue;
       if (fields === null) {
@@ -385,12 +471,41 @@ export class RedisStreamSource implements AcknowledgingSource {
         throw error;
       }
       this.D = block.D;
-      this.log.set(id, [this.delivered, this.delivered + block.rows]);
+      const rows = block.rows;
+      let recorded: Uint8Array | null = null;
+      try {
+        recorded = storedTrainedRows(stored?.get(id) ?? null, rows, `${this.name}: entry ${id}: ${trainedKeyOf(this.settings.stream, this.settings.group)}`);
+      } catch (error) {
+        // Trained again rather than skipped: the bitmap cannot be read.
+        console.error(`aevb: ${(error as Error).message}; all its rows are delivered again`);
+      }
+      let picked: Uint32Array | null = null;
+      if (recorded !== null && trainedCount(recorded, rows) > 0) {
+        picked = untrainedRows(recorded, rows);
+        this.counts.rowsSkipped += rows - picked.length;
+        if (picked.length === 0) {
+          await this.acknowledge([id]);
+          continue;
+        }
+        block = pickRows(block, picked);
+      }
+      this.log.set(id, { start: this.delivered, rows, picked, recorded });
       this.delivered += block.rows;
       this.counts.entries++;
       this.counts.rows += block.rows;
       yield block;
     }
+  }
+
+  /** The trained-rows bitmaps of entries `ids` (HMGET): id → its bitmap, for those that have one. */
+  private async storedTrainedRows(ids: string[]): Promise<Map<string, Uint8Array>> {
+    const found = new Map<string, Uint8Array>();
+    if (ids.length === 0) return found;
+    const values = (await this.commands().send('HMGET', trainedKeyOf(this.settings.stream, this.settings.group), ...ids)) as (Buffer | null)[];
+    values.forEach((v, i) => {
+      if (v !== null) found.set(ids[i], v);
+    });
+    return found;
   }
 
   /**
@@ -422,12 +537,28 @@ export class RedisStreamSource implements AcknowledgingSource {
     return true;
   }
 
-  private async acknowledge(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const chunks: [string, ...string[]][] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) chunks.push(['XACK', this.settings.stream, this.settings.group, ...ids.slice(i, i + IDS_PER_COMMAND)]);
-    await this.commands().pipeline(chunks);
-    this.counts.acknowledged += ids.length;
+  private acknowledge(ids: string[]): Promise<void> {
+    return this.record(ids, []);
+  }
+
+  /**
+   * In one round trip: the bitmaps of the partly trained entries into the trained-rows hash (HSET), and the
+   * entries `acknowledge` acknowledged (XACK), their bitmaps deleted (HDEL) after the XACK, so a crash between
+   * the two leaves at most a bitmap of an acknowledged entry, never an entry pending without its bitmap.
+   */
+  private async record(acknowledge: string[], partial: readonly [id: string, rows: number, trained: string][]): Promise<void> {
+    if (acknowledge.length === 0 && partial.length === 0) return;
+    const s = this.settings;
+    const key = trainedKeyOf(s.stream, s.group);
+    const commands: [string, ...(string | Buffer)[]][] = [];
+    for (let i = 0; i < partial.length; i += IDS_PER_COMMAND) {
+      commands.push(['HSET', key, ...partial.slice(i, i + IDS_PER_COMMAND).flatMap(([id, , trained]) => [id, Buffer.from(trainedRowsFromBase64(trained))])]);
+    }
+    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND) commands.push(['XACK', s.stream, s.group, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
+    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND) commands.push(['HDEL', key, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
+    await this.commands().pipeline(commands);
+    this.counts.acknowledged += acknowledge.length;
+    this.counts.partlyTrained += partial.length;
   }
 
   private startKeepAlive(): void {
@@ -451,7 +582,15 @@ export class RedisStreamSource implements AcknowledgingSource {
   }
 }
 
-/** Whether rows [start, end) all lie below `mark` or among `above` (ascending). */
+/** The rows `picked` of a block (ascending row indices), in that order. */
+function pickRows(block: RowBlock, picked: Uint32Array): RowBlock {
+  const { D } = block;
+  const values = block.values instanceof Uint8Array ? new Uint8Array(picked.length * D) : new Float32Array(picked.length * D);
+  picked.forEach((row, k) => values.set(block.values.subarray(row * D, (row + 1) * D), k * D));
+  return { ...block, values, rows: picked.length };
+}
+
+/** Whether rows [start, end) all lie below `mark` or among `above` (ascending): a legacy state's entries. */
 function coverage(mark: number, above: readonly number[]): (start: number, end: number) => boolean {
   const trained = new Set(above);
   return (start, end) => {

@@ -97,6 +97,7 @@ const LISTED = {
   'philox.test.ts': { needs: [] },
   'philox_normal.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'pictures.test.ts': { needs: ['gpu'], numerics: true },
+  'readme_redis.test.ts': { needs: ['gpu', 'redis', 'processes', 'http'], slow: true },
   'redis_cli.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
   'redis_cli_exits.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
   'redis_deliveries.test.ts': { needs: ['redis', 'processes'], slow: true },

@@ -151,8 +151,8 @@ test('a missing override names the kernel and the constant', async ({ gpu: share
 test('the environment settings are read by name; empty counts as unset', () => {
   assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, backend: undefined, debugShaders: undefined, redisPassword: undefined, rank: undefined, jobCompletionIndex: undefined, worldSize: undefined });
   assert.equal(
-    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_BACKEND: 'null', AEVB_DEBUG_SHADERS: '1', REDIS_PASSWORD: 'pw' }),
-    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', backend: 'null', debugShaders: true, redisPassword: 'pw' },
+    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_BACKEND: 'null', AEVB_DEBUG_SHADERS: '1', REDIS_PASSWORD: 'pw', RANK: '3', JOB_COMPLETION_INDEX: '5', WORLD_SIZE: '8' }),
+    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', backend: 'null', debugShaders: true, redisPassword: 'pw', rank: '3', jobCompletionIndex: '5', worldSize: '8' },
   );
   assert.equal(readEnvironmentSettings({ AEVB_MATMUL: '', AEVB_DEBUG_SHADERS: '0' }).matmulVariant, undefined);
   assert.is(readEnvironmentSettings({ AEVB_DEBUG_SHADERS: '0' }).debugShaders, false);

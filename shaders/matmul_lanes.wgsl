@@ -16,21 +16,27 @@
 //
 // Why this shape. lavapipe runs 8 invocations as one 8-wide SIMD vector on one thread; a storage load whose
 // address is not a constant becomes a loop over the 8 lanes with, per component, a bounds check, a branch, a
-// scalar load and an insert (Mesa gallivm lp_bld_nir_soa.c emit_load_mem), while subgroupBroadcast with a
-// constant lane is one permute. So loads are what a matmul costs there, and they are shared, not repeated:
+// scalar load and an insert (Mesa gallivm lp_bld_nir_soa.c emit_load_mem: about 12 instructions per float and
+// lane, against 2 for a multiply-add of all 8 lanes), while subgroupBroadcast with a constant lane is one
+// permute. So loads are what a matmul costs there: a workgroup loads each value it needs once and keeps it
+// for as many products as registers allow:
 //   - a workgroup is a block of GROUPS·LANES rows (GROUPS blocks of 8) × 32 columns of C; lane l owns columns
 //     4l .. 4l+3 of it: one vec4 accumulator per row;
-//   - per step of 8 k values, each lane loads two vec4 of A per row block (a row's 8 k values, or a k's 8 rows
-//     when A is transposed), shared by gather8 (8 broadcasts each), and 8 vec4 of B (8 rows of its 4 columns,
-//     or 4 columns of 8 k when transposed) that every row block reuses;
-//   - the 8 k values of a step are unrolled by hand; the loops over 8 and 4 have constant trip counts, which
-//     Mesa unrolls, so every array below is indexed by constants and lives in registers.
+//   - per step of 4 k values, each lane loads 4 vec4 of B (4 rows of its 4 columns, or 4 columns of 4 k when
+//     transposed), which every row of the workgroup reuses, and one vec4 of A per block of 8 rows (a row's 4 k
+//     values, or 4 rows at one k when A is transposed), which a_row shares one row at a time (one row's
+//     broadcasts live at once, not the whole block's: fewer values spilled);
+//   - GROUPS up to MAX_GROUPS = 5: more rows per B load, more accumulators (spilled to the stack, which costs
+//     far less than loading again). The host picks GROUPS per shape so that few rows past M are computed;
+//   - the step's 4 k values, the 8 rows of a block and the blocks are written out; the loops over 4 have
+//     constant trip counts, which Mesa unrolls, so every array below is indexed by constants and lives in
+//     registers (or their spill slots).
 //
 // Preconditions (src/kernels/matmul.ts checks them and runs matmul.wgsl's kernel where they fail):
 //   - the workgroup is ONE subgroup: the adapter's subgroup size is at least LANES;
 //   - every row that is read or written as vec4 has a multiple of 4 floats: K when A is (M, K), M when A is
 //     stored (K, M), N for B stored (K, N) and for C and aux, K for B stored (N, K); bindings start 16-byte aligned.
-// No other divisibility: rows past M, columns past N and k past K (the tail of a block) are clamped on load,
+// No other divisibility: rows past M, columns past N and k past K (the tail of a step) are clamped on load,
 // their A values zeroed, and their results never stored.
 //
 // Dispatch: (ceil(N / (4·LANES)), ceil(M / (GROUPS·LANES)), 1) workgroups of (LANES, 1, 1); LANES and GROUPS
@@ -43,13 +49,16 @@ enable subgroups;
 alias Real = vec4<f32>;
 // #include "lib/matmul_epilogue.wgsl"
 
-// Invocations per workgroup, rows of C per workgroup and k values per step, from the host (src/kernels/matmul.ts).
-// It must be 8: gather8 and the register arrays below are written out for 8 lanes.
+// Invocations per workgroup, from the host (src/kernels/matmul.ts). It must be 8: a_row and the register arrays
+// below are written out for 8 lanes.
 override LANES: u32;
-// Blocks of LANES rows per workgroup, from the host: 1 or 2 (acc0, acc1).
+// Blocks of LANES rows per workgroup, from the host: 1 .. MAX_GROUPS.
 override GROUPS: u32;
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
+
+// The most blocks of rows a workgroup can hold (the accumulators below are written out for this many).
+const MAX_GROUPS: u32 = 5u;
 
 struct Dims { M: u32, N: u32, K: u32 }
 
@@ -59,92 +68,91 @@ struct Dims { M: u32, N: u32, K: u32 }
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> dims: Dims;
 
-// Every lane's v, in lane order: the subgroup's 8 values (lane ids must be constants, hence written out).
-fn gather8(v: vec4<f32>) -> array<vec4<f32>, 8> {
-  return array<vec4<f32>, 8>(
-    subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
-    subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
-}
-
 // The vec4 holding floats e..e+3 of a row-major buffer (e is a multiple of 4).
 fn quad_a(e: u32) -> vec4<f32> { return a[e >> 2u]; }
 fn quad_b(e: u32) -> vec4<f32> { return b[e >> 2u]; }
 
-// A's rows r0 .. r0+7 at k0 .. k0+7, the same in every lane: lo[r] = A[r0 + r][k0 .. k0+3], hi[r] = [k0+4 .. k0+7].
-struct RowBlock { lo: array<vec4<f32>, 8>, hi: array<vec4<f32>, 8> }
-
-// Each lane loads two vec4 of A; gather8 shares them. Rows past M and k past K read clamped addresses; k past
-// K is zeroed (rows past M are never stored).
-fn load_a_rows(r0: u32, k0: u32, lane: u32) -> RowBlock {
+// This lane's share of A's rows r0 .. r0+7 at k0 .. k0+3: A[r0 + lane][k0 .. k0+3]; or, when A is transposed,
+// A[r0 + 4h .. r0 + 4h+3][k0 + q] for lane = 4h + q. Rows past M and k past K read clamped addresses; k past K
+// is zeroed (rows past M are never stored).
+fn load_a_lane(r0: u32, k0: u32, lane: u32) -> vec4<f32> {
   let M = dims.M;
   let K = dims.K;
-  var block: RowBlock;
   if (TRANSPOSE_A) {
-    // Stored (K, M), M a multiple of 4: this lane reads k = k0 + lane, rows r0 .. r0+7.
-    let keep = k0 + lane < K;
-    let base = min(k0 + lane, K - 1u) * M;
-    let lo = gather8(select(vec4(0.0), quad_a(base + min(r0, M - 4u)), keep));
-    let hi = gather8(select(vec4(0.0), quad_a(base + min(r0 + 4u, M - 4u)), keep));
-    // lo[kk] = A[r0 .. r0+3][k0 + kk], hi[kk] = A[r0+4 .. r0+7][k0 + kk]: transposed into rows.
-    for (var r = 0u; r < 4u; r++) {
-      block.lo[r] = vec4(lo[0][r], lo[1][r], lo[2][r], lo[3][r]);
-      block.hi[r] = vec4(lo[4][r], lo[5][r], lo[6][r], lo[7][r]);
-      block.lo[r + 4u] = vec4(hi[0][r], hi[1][r], hi[2][r], hi[3][r]);
-      block.hi[r + 4u] = vec4(hi[4][r], hi[5][r], hi[6][r], hi[7][r]);
-    }
-  } else {
-    // Stored (M, K), K a multiple of 4: this lane reads row r0 + lane, k0 .. k0+7; the upper quad is
-    // entirely past K or entirely inside it.
-    let base = min(r0 + lane, M - 1u) * K;
-    block.lo = gather8(quad_a(base + k0));
-    block.hi = gather8(select(vec4(0.0), quad_a(base + min(k0 + 4u, K - 4u)), k0 + 4u < K));
+    // Stored (K, M), M a multiple of 4.
+    let k = k0 + (lane & 3u);
+    let quad = quad_a(min(k, K - 1u) * M + min(r0 + 4u * (lane >> 2u), M - 4u));
+    return select(vec4(0.0), quad, k < K);
   }
-  return block;
+  // Stored (M, K), K a multiple of 4: k0 .. k0+3 are all inside K.
+  return quad_a(min(r0 + lane, M - 1u) * K + k0);
+}
+
+// A[r0 + r][k0 .. k0+3] in every lane, from the lanes' shares (r must be a constant: subgroupBroadcast takes
+// constant lanes, so accumulate calls this with each row written out).
+fn a_row(la: vec4<f32>, r: u32) -> vec4<f32> {
+  if (TRANSPOSE_A) {
+    let x = la[r & 3u];
+    if (r < 4u) {
+      return vec4(subgroupBroadcast(x, 0u), subgroupBroadcast(x, 1u), subgroupBroadcast(x, 2u), subgroupBroadcast(x, 3u));
+    }
+    return vec4(subgroupBroadcast(x, 4u), subgroupBroadcast(x, 5u), subgroupBroadcast(x, 6u), subgroupBroadcast(x, 7u));
+  }
+  switch (r) {
+    case 0u: { return subgroupBroadcast(la, 0u); }
+    case 1u: { return subgroupBroadcast(la, 1u); }
+    case 2u: { return subgroupBroadcast(la, 2u); }
+    case 3u: { return subgroupBroadcast(la, 3u); }
+    case 4u: { return subgroupBroadcast(la, 4u); }
+    case 5u: { return subgroupBroadcast(la, 5u); }
+    case 6u: { return subgroupBroadcast(la, 6u); }
+    default: { return subgroupBroadcast(la, 7u); }
+  }
 }
 
 // bk[kk] = B[k0 + kk][col .. col+3] for this lane (k clamped past K, where A is zero).
-fn load_b_block(k0: u32, col: u32) -> array<vec4<f32>, 8> {
+fn load_b_block(k0: u32, col: u32) -> array<vec4<f32>, 4> {
   let N = dims.N;
   let K = dims.K;
-  var bk: array<vec4<f32>, 8>;
+  var bk: array<vec4<f32>, 4>;
   if (TRANSPOSE_B) {
-    // Stored (N, K), K a multiple of 4: four columns of 8 k each, transposed in registers.
-    var lo: array<vec4<f32>, 4>;
-    var hi: array<vec4<f32>, 4>;
+    // Stored (N, K), K a multiple of 4: four columns of 4 k each, transposed in registers.
+    var t: array<vec4<f32>, 4>;
     for (var s = 0u; s < 4u; s++) {
-      let base = (col + s) * K;
-      lo[s] = quad_b(base + k0);
-      hi[s] = quad_b(base + min(k0 + 4u, K - 4u));
+      t[s] = quad_b((col + s) * K + k0);
     }
     for (var kk = 0u; kk < 4u; kk++) {
-      bk[kk] = vec4(lo[0][kk], lo[1][kk], lo[2][kk], lo[3][kk]);
-      bk[kk + 4u] = vec4(hi[0][kk], hi[1][kk], hi[2][kk], hi[3][kk]);
+      bk[kk] = vec4(t[0][kk], t[1][kk], t[2][kk], t[3][kk]);
     }
   } else {
-    for (var kk = 0u; kk < 8u; kk++) {
+    for (var kk = 0u; kk < 4u; kk++) {
       bk[kk] = quad_b(min(k0 + kk, K - 1u) * N + col);
     }
   }
   return bk;
 }
 
-// acc[r] += Σ_kk A[r][k0 + kk] · bk[kk] for the 8 rows of a block.
-fn accumulate(acc: array<vec4<f32>, 8>, a: RowBlock, bk: array<vec4<f32>, 8>) -> array<vec4<f32>, 8> {
-  var out = acc;
-  for (var r = 0u; r < 8u; r++) {
-    let lo = a.lo[r];
-    let hi = a.hi[r];
-    var s = out[r];
-    s = fma(vec4(lo.x), bk[0], s);
-    s = fma(vec4(lo.y), bk[1], s);
-    s = fma(vec4(lo.z), bk[2], s);
-    s = fma(vec4(lo.w), bk[3], s);
-    s = fma(vec4(hi.x), bk[4], s);
-    s = fma(vec4(hi.y), bk[5], s);
-    s = fma(vec4(hi.z), bk[6], s);
-    s = fma(vec4(hi.w), bk[7], s);
-    out[r] = s;
-  }
+// acc + Σ_kk a[kk] · bk[kk].
+fn fma4(acc: vec4<f32>, a: vec4<f32>, bk: array<vec4<f32>, 4>) -> vec4<f32> {
+  var s = acc;
+  s = fma(vec4(a.x), bk[0], s);
+  s = fma(vec4(a.y), bk[1], s);
+  s = fma(vec4(a.z), bk[2], s);
+  s = fma(vec4(a.w), bk[3], s);
+  return s;
+}
+
+// acc[r] += Σ_kk A[r0 + r][k0 + kk] · bk[kk] for the 8 rows of a block, one row's A shared at a time.
+fn accumulate(acc: array<vec4<f32>, 8>, la: vec4<f32>, bk: array<vec4<f32>, 4>) -> array<vec4<f32>, 8> {
+  var out: array<vec4<f32>, 8>;
+  out[0] = fma4(acc[0], a_row(la, 0u), bk);
+  out[1] = fma4(acc[1], a_row(la, 1u), bk);
+  out[2] = fma4(acc[2], a_row(la, 2u), bk);
+  out[3] = fma4(acc[3], a_row(la, 3u), bk);
+  out[4] = fma4(acc[4], a_row(la, 4u), bk);
+  out[5] = fma4(acc[5], a_row(la, 5u), bk);
+  out[6] = fma4(acc[6], a_row(la, 6u), bk);
+  out[7] = fma4(acc[7], a_row(la, 7u), bk);
   return out;
 }
 
@@ -170,18 +178,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   let col = wid.x * 4u * LANES + 4u * lane;
   // A past-the-end lane re-reads the last quad of B; its results are never stored.
   let colClamped = min(col, dims.N - 4u);
-  var acc0: array<vec4<f32>, 8>;
-  var acc1: array<vec4<f32>, 8>;
-  for (var k0 = 0u; k0 < dims.K; k0 += LANES) {
+  // Blocks past GROUPS are never touched (GROUPS is a constant when the pipeline is made).
+  var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
+  for (var k0 = 0u; k0 < dims.K; k0 += 4u) {
     let bk = load_b_block(k0, colClamped);
-    acc0 = accumulate(acc0, load_a_rows(row0, k0, lane), bk);
-    if (GROUPS == 2u) {
-      acc1 = accumulate(acc1, load_a_rows(row0 + LANES, k0, lane), bk);
-    }
+    if (GROUPS > 0u) { acc[0] = accumulate(acc[0], load_a_lane(row0 + 0u * LANES, k0, lane), bk); }
+    if (GROUPS > 1u) { acc[1] = accumulate(acc[1], load_a_lane(row0 + 1u * LANES, k0, lane), bk); }
+    if (GROUPS > 2u) { acc[2] = accumulate(acc[2], load_a_lane(row0 + 2u * LANES, k0, lane), bk); }
+    if (GROUPS > 3u) { acc[3] = accumulate(acc[3], load_a_lane(row0 + 3u * LANES, k0, lane), bk); }
+    if (GROUPS > 4u) { acc[4] = accumulate(acc[4], load_a_lane(row0 + 4u * LANES, k0, lane), bk); }
   }
   if (col >= dims.N) { return; }
-  store_rows(acc0, row0, col);
-  if (GROUPS == 2u) {
-    store_rows(acc1, row0 + LANES, col);
-  }
+  if (GROUPS > 0u) { store_rows(acc[0], row0 + 0u * LANES, col); }
+  if (GROUPS > 1u) { store_rows(acc[1], row0 + 1u * LANES, col); }
+  if (GROUPS > 2u) { store_rows(acc[2], row0 + 2u * LANES, col); }
+  if (GROUPS > 3u) { store_rows(acc[3], row0 + 3u * LANES, col); }
+  if (GROUPS > 4u) { store_rows(acc[4], row0 + 4u * LANES, col); }
 }

@@ -16,12 +16,24 @@ export const MATMUL_TILE = 4;
 /** Columns of C one lane of matmul_lanes.wgsl owns: one vec4. */
 const LANE_COLUMNS = 4;
 /**
- * Blocks of LANES rows per workgroup of matmul_lanes.wgsl (its GROUPS override, 1 or 2). Two share each B load
- * between 16 rows (12 vec4 loads per lane and step instead of 2 × 10). On lavapipe 1, 2 (and 4, in a probe)
- * measured within the noise of a shared 2-core machine (CPU time per launch of 100×784·784×500), so the one
- * with fewer loads is kept.
+ * The most blocks of LANES rows one workgroup of matmul_lanes.wgsl holds: its MAX_GROUPS (the shader writes its
+ * accumulators out for that many; test/matmul.test.ts's dW shapes run this many). More blocks share each B load
+ * between more rows. lavapipe's code for one step of 4 k (GALLIVM_DEBUG=asm, counted in the loop) takes ≈ 6.9
+ * instructions per multiply-add with 2 blocks, 5.6 with 4, 5.2 with 5 and with 6 (the kernel before, 8 k per
+ * step and 2 blocks: 7.2): spilled accumulators cost far less than loads. Compiling grows with it: Mesa takes
+ * ≈ 1 s a pipeline with 2 blocks, ≈ 2.3 s with 4, ≈ 4 s with 6 (2-core box, cold shader cache), so 5.
  */
-const LANE_ROW_GROUPS = 2;
+const LANE_MAX_GROUPS = 5;
+
+/**
+ * Blocks of LANES rows per workgroup of matmul_lanes.wgsl for M rows (its GROUPS override): as many as
+ * LANE_MAX_GROUPS allows, evened out over the workgroups so that few rows past M are computed (M = 100: 13
+ * blocks → 3 workgroups of 5; M = 1000: 125 → 25 of 5).
+ */
+function laneRowGroups(M: number): number {
+  const blocks = ceilDiv(M, LANES);
+  return ceilDiv(blocks, ceilDiv(blocks, LANE_MAX_GROUPS));
+}
 
 const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
 
@@ -93,8 +105,9 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
   let workgroups: [number, number, number];
   if (variant === 'lanes') {
     if (epilogue.kind === 'none') aux = { buffer: spec.a.buffer, offset: a.offset, size: 16 };
-    pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, GROUPS: LANE_ROW_GROUPS, ...common });
-    workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, LANE_ROW_GROUPS * LANES), 1];
+    const groups = laneRowGroups(M);
+    pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, GROUPS: groups, ...common });
+    workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, groups * LANES), 1];
   } else {
     pipeline = ctx.pipeline('matmul', variant === 'tiled' ? 'tiled' : 'main', { TILE: MATMUL_TILE, WG_X: MATMUL_WORKGROUP.x, WG_Y: MATMUL_WORKGROUP.y, ...common });
     workgroups = [ceilDiv(N, MATMUL_TILE * MATMUL_WORKGROUP.x), ceilDiv(M, MATMUL_TILE * MATMUL_WORKGROUP.y), 1];

@@ -17,8 +17,10 @@
  *    and the step with its data in place submitted one per command buffer against 8 encoded into one (what a
  *    submission costs: Trainer could encode several ring slots' steps at once).
  * Every timing is kept twice: wall clock, and this process's CPU time (user + system, lavapipe's worker threads
- * included). Shares of the ceilings and ratios between variants use CPU time, which other processes on a
- * shared machine disturb far less; samples/s is wall time, what a user waits.
+ * included); a kernel timed alone also gets device time where the adapter has timestamp-query (lavapipe and
+ * SwiftShader do): timestamps written at the start and end of its pass (bench/timing.ts runRepeated). Shares
+ * of the ceilings and ratios between variants use CPU time, which other processes on a shared machine disturb
+ * far less; samples/s is wall time, what a user waits. The output ends with a line saying which clock is which.
  * A kernel is timed by encoding N copies of its dispatch into ONE command buffer, submitting it and awaiting
  * onSubmittedWorkDone; N is chosen so one measurement lasts ≥ 0.5 s, after a warm-up; the median of 3 is kept.
  * A variant the adapter cannot run (lanes without subgroups of 8) is reported and skipped.
@@ -37,7 +39,7 @@
  */
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { kernelDispatch } from '../src/kernels/kernel.ts';
-import { measure, runRepeated, startClock } from './timing.ts';
+import { hasDeviceClock, measure, runRepeated, startClock, type Timing } from './timing.ts';
 import { benchCeilings, type Ceilings } from './ceilings.ts';
 import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
 import { MATMUL_TILE } from '../src/kernels/matmul.ts';
@@ -110,7 +112,8 @@ const flopsOf = (s: MatmulShape) => 2 * s.M * s.N * s.K;
 
 /**
  * Global loads one launch issues, from the kernel's structure (the shaders' headers): 'lanes' loads, per lane
- * and step of LANES k values, 2 vec4 of A and 8 of B (plus one aux vec4 per row of C with an epilogue);
+ * and step of 4 k values, one vec4 of A per block of LANES rows and 4 of B (plus one aux vec4 per row of C with
+ * an epilogue);
  * 'register' loads, per invocation and k, TILE floats of A and TILE of B (plus one aux float per C element).
  * null for 'tiled', whose loads are mostly from workgroup memory. The kernel and its epilogue are read from the
  * pipeline's label (GpuContext.pipeline names it stem:entry point:constants).
@@ -118,8 +121,9 @@ const flopsOf = (s: MatmulShape) => 2 * s.M * s.N * s.K;
 function issuedLoads(pipeline: GPUComputePipeline, s: MatmulShape): { count: number; width: 'vec4' | 'f32' } | null {
   const aux = !pipeline.label.includes('"EPILOGUE":0');
   if (pipeline.label.startsWith('matmul_lanes:')) {
-    const lanes = ceilDiv(s.N, 4 * LANES) * LANES * ceilDiv(s.M, LANES);
-    return { count: lanes * (ceilDiv(s.K, LANES) * (2 + 8) + (aux ? LANES : 0)), width: 'vec4' };
+    const groups = (JSON.parse(pipeline.label.slice(pipeline.label.indexOf('{'))) as { GROUPS: number }).GROUPS;
+    const lanes = ceilDiv(s.N, 4 * LANES) * LANES * ceilDiv(s.M, groups * LANES);
+    return { count: lanes * (ceilDiv(s.K, 4) * (groups + 4) + (aux ? groups * LANES : 0)), width: 'vec4' };
   }
   if (pipeline.label.startsWith('matmul:main:')) {
     const invocations = ceilDiv(s.N, MATMUL_TILE) * ceilDiv(s.M, MATMUL_TILE);
@@ -129,6 +133,20 @@ function issuedLoads(pipeline: GPUComputePipeline, s: MatmulShape): { count: num
 }
 
 const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
+
+/** A launch's device time (GPU timestamps around its pass, timestamp-query) where the device has that clock. */
+function deviceFigures(t: Timing, flops?: number): Row {
+  if (t.deviceSeconds === undefined) return {};
+  return { deviceMsPerLaunch: t.deviceSeconds * 1e3, ...(flops === undefined ? {} : { deviceGflops: gflops(flops, t.deviceSeconds) }) };
+}
+
+/** Which clock each figure is, said once under the tables. */
+function clocksNote(deviceClock: boolean): string {
+  return `clocks: ms/launch and samples/s are wall time; GFLOP/CPU-s, "of arith", "of loads", "CPU ms" and the ratios are this process's CPU time; ` +
+    (deviceClock
+      ? '"device ms" is the device\'s own clock (timestamp-query: timestamps at the start and end of a pass of N launches; on a CPU driver, its queue thread\'s wall time for them, without submission)'
+      : 'this adapter has no timestamp-query, so no figure is device time');
+}
 
 /** Every matmul of the step plan, timed on the step's own buffers, with its share of the ceilings. */
 async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: MatmulVariant, ceilings: Ceilings): Promise<Row[]> {
@@ -142,7 +160,7 @@ async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: Matmul
     const g = gflops(flopsOf(shape), t.seconds);
     rows.push({
       row: 'matmul', variant, label: `${variant}: ${d.label}`, kernel: d.pipeline.label.slice(0, d.pipeline.label.indexOf(':{')), ...shape, epilogue: epilogueOf(d.pipeline),
-      reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
+      reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, ...deviceFigures(t, flopsOf(shape)), gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
     });
   }
   return rows;
@@ -160,7 +178,7 @@ async function benchStepProfile(gpu: GpuContext, step: SgvbStep, variant: Matmul
     const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
     await gpu.settle();
     const kernel = d.pipeline.label.slice(0, d.pipeline.label.indexOf(':'));
-    rows.push({ row: 'launch', variant, label: d.label, kernel, workgroups: d.workgroups.reduce((a, b) => a * b, 1), reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3 });
+    rows.push({ row: 'launch', variant, label: d.label, kernel, workgroups: d.workgroups.reduce((a, b) => a * b, 1), reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, ...deviceFigures(t) });
   }
   return rows;
 }
@@ -239,6 +257,8 @@ function formatTable(headers: string[], cells: string[][]): string {
 }
 
 const fixed = (x: number | string | boolean, digits: number) => (x as number).toFixed(digits);
+/** A device-clock figure, or '—' where the adapter has no timestamp-query. */
+const deviceMs = (ms: number | undefined, digits = 3) => (ms === undefined || Number.isNaN(ms) ? '—' : ms.toFixed(digits));
 const percent = (x: number | string | boolean | undefined) => (x === undefined ? '—' : `${((x as number) * 100).toFixed(0)} %`);
 
 /** The default variant's step at B = 100, launch by launch, as a share of the whole step's CPU time. */
@@ -251,21 +271,22 @@ function profileReport(launches: Row[], steps: Row[], submissions: Row[]): strin
   const families = [...new Set(launches.map((r) => r.kernel as string))];
   const byFamily = families
     .map((k) => ({ k, rows: launches.filter((r) => r.kernel === k) }))
-    .map(({ k, rows }) => ({ k, n: rows.length, cpu: rows.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0) }))
+    .map(({ k, rows }) => ({ k, n: rows.length, cpu: rows.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0), device: rows.reduce((a, r) => a + ((r.deviceMsPerLaunch as number | undefined) ?? NaN), 0) }))
     .sort((a, b) => b.cpu - a.cpu);
   const alone = launches.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0);
+  const aloneDevice = launches.reduce((a, r) => a + ((r.deviceMsPerLaunch as number | undefined) ?? NaN), 0);
   const familyTable = formatTable(
-    [`step profile (${variant}, B=${B}, Adam): kernel`, 'launches', 'CPU ms', 'of step'],
+    [`step profile (${variant}, B=${B}, Adam): kernel`, 'launches', 'CPU ms', 'of step', 'device ms'],
     [
-      ...byFamily.map((f) => [f.k, `${f.n}`, fixed(f.cpu, 3), share(f.cpu)]),
-      ['all launches timed alone', `${launches.length}`, fixed(alone, 3), share(alone)],
-      ['the step (one submission)', '', fixed(stepCpuMs, 3), '100 %'],
+      ...byFamily.map((f) => [f.k, `${f.n}`, fixed(f.cpu, 3), share(f.cpu), deviceMs(f.device)]),
+      ['all launches timed alone', `${launches.length}`, fixed(alone, 3), share(alone), deviceMs(aloneDevice)],
+      ['the step (one submission)', '', fixed(stepCpuMs, 3), '100 %', ''],
     ],
   );
   const others = launches.filter((r) => r.kernel !== 'matmul' && r.kernel !== 'matmul_lanes');
   const launchTable = formatTable(
-    ['non-matmul launch', 'workgroups', 'CPU ms', 'of step'],
-    others.map((r) => [r.label as string, `${r.workgroups}`, fixed(r.cpuMsPerLaunch, 4), share(r.cpuMsPerLaunch as number)]),
+    ['non-matmul launch', 'workgroups', 'CPU ms', 'of step', 'device ms'],
+    others.map((r) => [r.label as string, `${r.workgroups}`, fixed(r.cpuMsPerLaunch, 4), share(r.cpuMsPerLaunch as number), deviceMs(r.deviceMsPerLaunch as number | undefined, 4)]),
   );
   const submissionTable = submissions.length === 0 ? '' : formatTable(
     [`steps per submission (${variant}, B=${B}, data in place)`, 'ms/step', 'CPU ms/step'],
@@ -274,7 +295,7 @@ function profileReport(launches: Row[], steps: Row[], submissions: Row[]): strin
   return ['', familyTable, '', launchTable, '', submissionTable].join('\n');
 }
 
-function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: Row[], skipped: string[]): string {
+function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: Row[], skipped: string[], deviceClock: boolean): string {
   const c = (label: string) => ceilingRows.find((r) => r.label === label)!;
   const ceilingLines = [
     `ceilings (bench/ceilings.wgsl): arithmetic ${fixed(ceilings.gflops, 2)} GFLOP/s (fma = 2 flops); ` +
@@ -285,8 +306,11 @@ function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: R
   ];
   const shapeOf = (r: Row) => `${r.M}×${r.K}·${r.K}×${r.N}`;
   const kernelTable = formatTable(
-    ['matmul (B=100)', 'shape (M×K·K×N)', 'op, epilogue', 'reps', 'ms/launch', 'GFLOP/s', 'GFLOP/CPU-s', 'of arith', 'of loads'],
-    matmuls.map((r) => [r.label as string, shapeOf(r), r.epilogue as string, `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), fixed(r.cpuGflops, 2), percent(r.ofArithmetic), r.ofLoads === undefined ? '—' : `${percent(r.ofLoads)} ${r.loadWidth}`]),
+    ['matmul (B=100)', 'shape (M×K·K×N)', 'op, epilogue', 'reps', 'ms/launch', 'GFLOP/s', 'GFLOP/CPU-s', 'of arith', 'of loads', 'device ms', 'GFLOP/device-s'],
+    matmuls.map((r) => [
+      r.label as string, shapeOf(r), r.epilogue as string, `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), fixed(r.cpuGflops, 2), percent(r.ofArithmetic), r.ofLoads === undefined ? '—' : `${percent(r.ofLoads)} ${r.loadWidth}`,
+      deviceMs(r.deviceMsPerLaunch as number | undefined), r.deviceGflops === undefined ? '—' : fixed(r.deviceGflops, 2),
+    ]),
   );
   const variants = [...new Set(steps.map((r) => r.variant as string))];
   const stepOf = (v: string, batch: number) => steps.find((r) => r.variant === v && r.B === batch);
@@ -304,7 +328,7 @@ function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: R
     ]),
   );
   const dispatches = steps.find((r) => r.B === B)?.dispatches;
-  return ['', ...ceilingLines, '', kernelTable, '', `${stepTable}\n(${dispatches} dispatches per step, one submission)`, ...skipped.map((x) => `skipped: ${x}`)].join('\n');
+  return ['', ...ceilingLines, '', kernelTable, '', `${stepTable}\n(${dispatches} dispatches per step, one submission)`, ...skipped.map((x) => `skipped: ${x}`), clocksNote(deviceClock)].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -313,9 +337,10 @@ async function main(): Promise<void> {
   const a = first.adapter;
   const defaultVariant = matmulVariantOf(first);
   const subgroups = a.subgroups ? `subgroups ${a.subgroups.minSize}–${a.subgroups.maxSize}` : 'no subgroups';
+  const deviceClock = hasDeviceClock(first);
   // Print the adapter before the minutes of measuring, so a run shows at once what it is timing.
-  human(`adapter: ${a.description} (driver: ${a.driver}, ${subgroups}), default matmul variant: ${defaultVariant}${QUICK ? '   [--quick: rough numbers]' : ''}`);
-  const adapterRow: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: defaultVariant, quick: QUICK };
+  human(`adapter: ${a.description} (driver: ${a.driver}, ${subgroups}), default matmul variant: ${defaultVariant}, device clock: ${deviceClock ? 'timestamp-query' : 'none (CPU time only)'}${QUICK ? '   [--quick: rough numbers]' : ''}`);
+  const adapterRow: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: defaultVariant, deviceClock, quick: QUICK };
   let ceilingRows: Row[];
   let ceilings: Ceilings;
   try {
@@ -352,7 +377,7 @@ async function main(): Promise<void> {
       gpu.destroy();
     }
   }
-  human(report(ceilingRows, ceilings, matmuls, steps, skipped) + profileReport(launches, steps, submissions));
+  human(report(ceilingRows, ceilings, matmuls, steps, skipped, deviceClock) + profileReport(launches, steps, submissions));
   if (JSON_OUT) for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps, ...launches, ...submissions]) console.log(JSON.stringify(r));
 }
 

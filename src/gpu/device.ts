@@ -260,11 +260,13 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     throw new Error(`aevb: the only WebGPU adapter is a fallback (software) adapter (${adapter.info.description}) and allowFallbackAdapter is false`);
   }
   // Ask for the adapter's own limits where our buffers can outgrow the defaults (large models, large B), and
-  // for subgroups where the adapter has them (src/kernels/matmul_variant.ts chooses a kernel that uses them).
+  // for subgroups where the adapter has them (src/kernels/matmul_variant.ts chooses a kernel that uses them), and
+  // for timestamp-query where it has it (only benchmarks read it: bench/kernels.ts times each kernel on the device).
   const subgroups = adapter.features.has('subgroups');
+  const timestamps = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
     label: 'aevb',
-    requiredFeatures: subgroups ? ['subgroups'] : [],
+    requiredFeatures: [...(subgroups ? ['subgroups' as const] : []), ...(timestamps ? ['timestamp-query' as const] : [])],
     requiredLimits: {
       maxBufferSize: adapter.limits.maxBufferSize,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

@@ -167,7 +167,7 @@ async function simulate(N: number): Promise<string> {
     if (c > 1) twice += c - 1;
   }
   const pending = Number(((await admin.call('XPENDING', stream, 'train')) as [number])[0]);
-  const dead = Number(await admin.call('XLEN', `${stream}:dead`));
+  const dead = Number(await admin.call('XLEN', `{${stream}}:dead`));
   const rate = trained / ((lastStep - firstStep) / 1000);
   return `   ${N} | ${String(published.rows).padStart(9)} | ${String(lost).padStart(4)} | ${String(twice).padStart(13)} | ${String(pending).padStart(14)} | ${String(dead).padStart(13)} | ${rate.toFixed(0).padStart(6)} | ${recovery.toFixed(2)}`;
 }

@@ -145,7 +145,7 @@ async function simulate(N: number): Promise<string> {
     else if (!pendingRows.has(id)) lost++;
     if (c > 1) twice += c - 1;
   }
-  const dead = Number(await admin.call('XLEN', `${stream}:dead`));
+  const dead = Number(await admin.call('XLEN', `{${stream}}:dead`));
   const rate = trained / ((lastStep - firstStep - END_AFTER_IDLE_MS) / 1000);
   const rateBeforeKill = rowsBeforeKill / ((killedAtClock - firstStep) / 1000);
   const kinds = `${Math.min(N, 2)}+${Math.max(0, N - 2)}`;

@@ -72,10 +72,10 @@ test('a malformed entry is dead-lettered (max-deliveries=1) and reported on stde
     '--shuffle-window', '100', '--no-binarize', '--out', out);
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /epoch 1: 400 samples/);
-  assert.match(run.stderr, `${url}: entry ${badId} moved to with-bad:dead`);
-  assert.match(run.stderr, `re-drive with: aevb publish --from ${url}:dead --to ${url}`);
+  assert.match(run.stderr, `${url}: entry ${badId} moved to {with-bad}:dead`);
+  assert.match(run.stderr, `re-drive with: aevb publish --from ${server.url}/{with-bad}:dead --to ${url}`);
   const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'dead-lettered');
-  assert.equal(records.map((r) => [r.id, r.dead_stream, r.failures]), [[badId, 'with-bad:dead', 1]]);
+  assert.equal(records.map((r) => [r.id, r.dead_stream, r.failures]), [[badId, '{with-bad}:dead', 1]]);
   assert.match(records[0].error, 'holds 17 bytes');
 });
 

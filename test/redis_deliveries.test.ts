@@ -82,7 +82,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
     sources.push(s);
     return s;
   };
-  const deadCount = async (stream: string) => Number(await admin.call('XLEN', `${stream}:dead`));
+  const deadCount = async (stream: string) => Number(await admin.call('XLEN', `{${stream}}:dead`));
   /** Redis's own delivery counts of the pending entries. */
   const redisDeliveries = async (stream: string) => ((await admin.call('XPENDING', stream, 'g', '-', '+', 1000)) as [string, string, number, number][]).map((p) => Number(p[3]));
 
@@ -163,17 +163,17 @@ if (redisServerInstalled('the Redis delivery tests')) {
     assert.equal(sorted(ids), range(next), 'the last pass delivers every healthy row, once');
     assert.equal(letters.map((d) => d.id), badIds, 'exactly the bad entries were dead-lettered, in order');
     assert.ok(letters.every((d) => d.failures === 5));
-    const dead = (await admin.call('XRANGE', `${stream}:dead`, '-', '+')) as [string, string[]][];
+    const dead = (await admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
     assert.equal(dead.map(([, f]) => f[f.indexOf('source-id') + 1]), badIds);
     assert.match(dead[4][1][dead[4][1].indexOf('error') + 1], 'is NaN');
 
     // Re-drive: the dead letters go back to the stream as new entries with their own fields only.
     const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'publish', '--from', `${url}:dead`, '--to', url], { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      execFile(process.execPath, [bin, 'publish', '--from', `${server.url}/{${stream}}:dead`, '--to', url], { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
     });
     assert.is(run.code, 0, run.stderr);
-    assert.match(run.stdout, `re-drove 5 entries from ${url}:dead to ${url}`);
+    assert.match(run.stdout, `re-drove 5 entries from ${server.url}/{${stream}}:dead to ${url}`);
     assert.is(await deadCount(stream), 0);
     const back = (await admin.call('XRANGE', stream, `(${badIds.at(-1)}`, '+')) as [string, string[]][];
     const redriven = back.slice(5); // after the five healthy entries that followed the last bad one

@@ -347,7 +347,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     }
     assert.ok(error !== null, 'the first failure stops the pass');
     assert.match(error!.message, `${server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`);
-    assert.match(error!.message, `failure 1 of 2: the entry stays pending, and its 2nd failure moves it to ${stream}:dead`);
+    assert.match(error!.message, `failure 1 of 2: the entry stays pending, and its 2nd failure moves it to {${stream}}:dead`);
     assert.equal(seen, [0, 10], 'the rows before the bad entry');
     await a.checkpointed(state(a, a.stats.rows));
     a.abandon(); // the trainer dies on the bad entry; restarted, it reads its pending entries again
@@ -357,15 +357,15 @@ if (redisServerInstalled('the Redis stream tests')) {
     assert.equal(await consume(again), range(20, 20), 'the second failure dead-letters it and the pass goes on');
     assert.equal([again.stats.deadLettered, again.stats.failures], [1, 1]);
     assert.is(letters.length, 1);
-    assert.equal([letters[0].id, letters[0].failures, letters[0].deadStream, letters[0].group, letters[0].consumer], [badId, 2, `${stream}:dead`, 'g', 'a']);
-    assert.match(deadLetterLine(letters[0]), `re-drive with: aevb publish --from ${server.url}/${stream}:dead --to ${server.url}/${stream}`);
-    const dead = (await admin.call('XRANGE', `${stream}:dead`, '-', '+')) as [string, string[]][];
+    assert.equal([letters[0].id, letters[0].failures, letters[0].deadStream, letters[0].group, letters[0].consumer], [badId, 2, `{${stream}}:dead`, 'g', 'a']);
+    assert.match(deadLetterLine(letters[0]), `re-drive with: aevb publish --from ${server.url}/{${stream}}:dead --to ${server.url}/${stream}`);
+    const dead = (await admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
     assert.is(dead.length, 1);
     const fields = dead[0][1];
     assert.is(fields[fields.indexOf('source-id') + 1], badId);
     assert.is(fields[fields.indexOf('failures') + 1], '2');
     assert.match(fields[fields.indexOf('error') + 1], 'holds 13 bytes');
-    assert.is(Number(await admin.call('HLEN', `${stream}:failures`)), 0, 'the failure count goes with the entry');
+    assert.is(Number(await admin.call('HLEN', `{${stream}}:failures`)), 0, 'the failure count goes with the entry');
     await again.checkpointed(state(again, again.stats.rows));
     assert.is(await pending(stream), 0);
     await again.close();

@@ -8,7 +8,10 @@
 export type Need =
   /** A WebGPU adapter (lavapipe, SwiftShader or a real GPU), in this process or in a child it starts. */
   | 'gpu'
-  /** redis-server on PATH: the suite starts its own on a free port (test/servers/redis_server.ts). */
+  /**
+   * redis-server on PATH: the suite starts its own on a free port (test/servers/redis_server.ts); a cluster suite
+   * also needs redis-cli (Debian's redis-server brings it) and fails, saying so, without it.
+   */
   | 'redis'
   /** Child processes: the `aevb` CLI, the docs' examples, test fixtures or system tools (mount, mkfifo). */
   | 'processes'
@@ -100,6 +103,7 @@ const LISTED = {
   'readme_redis.test.ts': { needs: ['gpu', 'redis', 'processes', 'http'], slow: true },
   'redis_cli.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
   'redis_cli_exits.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
+  'redis_cluster.test.ts': { needs: ['redis', 'processes'] },
   'redis_deliveries.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_peers.test.ts': { needs: ['redis'] },
   'redis_source.test.ts': { needs: ['redis', 'processes'], slow: true },

@@ -1,8 +1,11 @@
 // Node-only: connections to Redis (ioredis) for the stream source, the producer and the peers: a lost connection
 // is retried for a budget (the address's reconnectForMs, 60 s by default), commands held meanwhile and sent once it
 // is back, saying so on stderr; past the budget, commands fail with an error naming the URL (never its password).
+// A `cluster=1` address connects with ioredis's Cluster client instead (the URL's node is the seed; the others are
+// learnt from it, MOVED/ASK followed); the keys of one stream or run share its hash tag (keyPrefixOf), so a
+// transaction or pipeline of one stream runs on one node.
 // One typed way to send raw commands (ioredis's per-command typings are overloads too many to be useful for streams).
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { describeStream, type RedisStreamAddress } from './redis_url.ts';
 
 /** The retry budget when the address does not say (ms): a server restart, a failover, a short network outage. */
@@ -20,7 +23,7 @@ const outages = new Map<string, { connections: number; since: number }>();
 
 /** A connection that names its stream in every error. */
 export class RedisConnection {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly where: string;
   private readonly reconnectForMs: number;
   private lastError: Error | null = null;
@@ -34,11 +37,17 @@ export class RedisConnection {
   constructor(address: RedisStreamAddress, purpose: string) {
     this.where = describeStream(address);
     this.reconnectForMs = address.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS;
-    this.redis = new Redis(address.server, {
-      db: address.db,
+    const retry = (times: number): number | null => {
+      if (this.closing) return null;
+      this.lostAt ??= performance.now();
+      const waited = performance.now() - this.lostAt;
+      if (waited >= this.reconnectForMs) return null;
+      return Math.min(50 * times, MAX_RETRY_PAUSE_MS, Math.max(1, this.reconnectForMs - waited));
+    };
+    const options = {
       ...(address.password === undefined ? {} : { password: address.password }),
       // RESP2: the reply shapes every Redis server gives (RESP3 turns stream replies into maps).
-      protocol: 2,
+      protocol: 2 as const,
       // CLIENT SETNAME refuses spaces and odd characters; the name only helps CLIENT LIST readers.
       connectionName: `aevb-${purpose}`.replace(/[^\w.-]/g, '_'),
       // Commands wait for the connection (sent again if it was lost with their reply) until the budget is spent:
@@ -47,14 +56,20 @@ export class RedisConnection {
       // disconnect() ends the socket and, should the server not close its side (it does not while it holds a
       // blocking read), destroys it after this long: ioredis's 2 s would keep a stopping process alive for them.
       disconnectTimeout: 100,
-      retryStrategy: (times) => {
-        if (this.closing) return null;
-        this.lostAt ??= performance.now();
-        const waited = performance.now() - this.lostAt;
-        if (waited >= this.reconnectForMs) return null;
-        return Math.min(50 * times, MAX_RETRY_PAUSE_MS, Math.max(1, this.reconnectForMs - waited));
-      },
-    });
+    };
+    if (address.cluster === true) {
+      const seed = new URL(address.server);
+      this.redis = new Cluster([{ host: seed.hostname, port: seed.port === '' ? 6379 : Number(seed.port) }], {
+        redisOptions: {
+          ...options,
+          ...(seed.username === '' ? {} : { username: decodeURIComponent(seed.username) }),
+          ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+        },
+        clusterRetryStrategy: retry,
+      });
+    } else {
+      this.redis = new Redis(address.server, { db: address.db, ...options, retryStrategy: retry });
+    }
     // Without a listener ioredis prints every connection error; keep the last one for the message instead.
     this.redis.on('error', (error: Error) => {
       this.lastError = error;
@@ -162,8 +177,9 @@ export class RedisConnection {
     const message = (error as Error).message;
     const cause = this.lastError !== null && this.lastError.message !== message ? ` (${this.lastError.message})` : '';
     const gaveUp = !this.closing && this.lostAt !== null && performance.now() - this.lostAt >= this.reconnectForMs ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)` : '';
+    const moved = /^MOVED /.test(message) ? ' (the server is a node of a Redis Cluster: add cluster=1 to the URL)' : '';
     const auth = /NOAUTH|WRONGPASS/.test(message) ? ' (give the password with REDIS_PASSWORD or --redis-password-file; aevb never writes it into a file)' : '';
-    return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${auth}`, { cause: error });
+    return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${moved}${auth}`, { cause: error });
   }
 }
 

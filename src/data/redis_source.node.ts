@@ -12,10 +12,11 @@
 // Dead letters count failures, not deliveries: Redis counts a delivery at every read of a pending entry, so a
 // restart, a probe or a claim would push healthy entries over any limit. An entry whose processing fails (it does
 // not decode: a missing field, a partial row, a value outside [0, 1] …) has the failure counted in the hash
-// `<stream>:failures` (field `<group>/<id>`) and stops the pass, naming it; the max-deliveries-th failure moves it
-// to `<stream>:dead` (its fields, plus source-id, group, consumer, failures and error), acknowledges it and the
+// `{<stream>}:failures` (field `<group>/<id>`) and stops the pass, naming it; the max-deliveries-th failure moves it
+// to `{<stream>}:dead` (its fields, plus source-id, group, consumer, failures and error), acknowledges it and the
 // pass goes on. Every dead letter is reported (onDeadLetter, else stderr); `aevb publish --from
-// redis://…/<stream>:dead --to redis://…/<stream>` re-drives them.
+// redis://…/{<stream>}:dead --to redis://…/<stream>` re-drives them. Every key beside the stream carries the
+// stream's name as Redis Cluster hash tag (keyPrefixOf), so the dead-letter transaction runs on one slot.
 //
 // Acknowledgement is row-exact: an entry packs many rows, and through a shuffle window its rows are trained far
 // apart, so a checkpoint often holds some rows of an entry and not others. Once a checkpoint is on disk, the
@@ -32,14 +33,15 @@
 import { checkpointedRowsOf, type AcknowledgingSource } from './acknowledging_source.ts';
 import { RedisConnection } from './redis_connection.node.ts';
 import { decodeEntry, StreamEntryError } from './redis_entry.ts';
-import { describeStream, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
+import { describeStream, keyPrefixOf, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
 import type { RowBlock } from './row_block.ts';
 import { markTrained, noRowsTrained, storedTrainedRows, trainedCount, trainedRowsFromBase64, trainedRowsToBase64, untrainedRows } from './trained_rows.ts';
 
 /** What a source reports when it moves an entry to the dead-letter stream. */
 export interface DeadLetter {
-  /** The stream (URL without password) and the entry's id there. */
+  /** The stream (URL without password), its key and the entry's id there. */
   stream: string;
+  streamKey: string;
   id: string;
   /** The dead-letter stream's key and the copy's id there. */
   deadStream: string;
@@ -52,30 +54,32 @@ export interface DeadLetter {
   error: string;
 }
 
-/** The dead-letter stream of a stream. */
-export const deadStreamOf = (stream: string) => `${stream}:dead`;
-/** The hash counting each entry's failed processings, per group. */
-const failuresKeyOf = (stream: string) => `${stream}:failures`;
 /**
- * The hash of a group's partly trained entries (entry id → bitmap of the rows a checkpoint holds), with the
- * stream's name as its Redis Cluster hash tag so it lives on the stream's slot: `{mnist}:trained:g` for stream
- * `mnist`. A stream whose name has a hash tag already (`{mnist}:rows`) keeps it, as a prefix; a name with braces
- * but no tag cannot share its slot with another key, and is used as it is.
+ * The dead-letter stream of a stream: `{mnist}:dead` for `mnist` (keyPrefixOf: the stream's name as Redis Cluster
+ * hash tag, so the dead-letter transaction stays on one slot). Before the hash tags it was `mnist:dead`
+ * (LEGACY_DEAD_STREAM_OF); such a stream is left as it is, and re-driven the same way.
+ */
+export const deadStreamOf = (stream: string) => `${keyPrefixOf(stream)}:dead`;
+/** The dead-letter stream's name before the hash tags (aevb ≤ issue 21): still read by the counts and re-drivable. */
+export const legacyDeadStreamOf = (stream: string) => `${stream}:dead`;
+/** The hash counting each entry's failed processings, per group (`{mnist}:failures`; `mnist:failures` before the hash tags). */
+const failuresKeyOf = (stream: string) => `${keyPrefixOf(stream)}:failures`;
+const legacyFailuresKeyOf = (stream: string) => `${stream}:failures`;
+/**
+ * The hash of a group's partly trained entries (entry id → bitmap of the rows a checkpoint holds), on the
+ * stream's slot: `{mnist}:trained:g` for stream `mnist` (keyPrefixOf).
  */
 export function trainedKeyOf(stream: string, group: string): string {
-  const open = stream.indexOf('{');
-  const hasTag = open >= 0 && stream.indexOf('}', open + 1) > open + 1;
-  const hasBraces = open >= 0 || stream.includes('}');
-  return `${hasTag || hasBraces ? stream : `{${stream}}`}:trained:${group}`;
+  return `${keyPrefixOf(stream)}:trained:${group}`;
 }
 /** The fields a dead letter adds to the entry's own; a re-drive takes them off again. */
 export const DEAD_LETTER_FIELDS = ['source-id', 'group', 'consumer', 'failures', 'error'] as const;
 
 /** One line for people about a dead letter, with the command that re-drives it. */
 export function deadLetterLine(d: DeadLetter): string {
-  // d.stream is the server's URL, '/', the stream's key; the dead-letter stream is that key and ':dead'.
-  const key = d.deadStream.slice(0, -':dead'.length);
-  const server = d.stream.slice(0, d.stream.length - key.length - 1);
+  // d.stream is the server's URL, '/', the stream's key; the dead-letter stream is on the same server.
+  const server = d.stream.slice(0, d.stream.length - d.streamKey.length - 1);
+  const key = d.streamKey;
   return `aevb: ${d.stream}: entry ${d.id} moved to ${d.deadStream} (as ${d.deadId}) after ${d.failures} failed ${d.failures === 1 ? 'delivery' : 'deliveries'}: ${d.error}` +
     ` — re-drive with: aevb publish --from ${server}/${d.deadStream} --to ${server}/${key}`;
 }
@@ -515,7 +519,10 @@ export class RedisStreamSource implements AcknowledgingSource {
   private async failed(id: string, fields: Buffer[], error: StreamEntryError): Promise<boolean> {
     const s = this.settings;
     const field = `${s.group}/${id}`;
-    const failures = Number(await this.commands().send('HINCRBY', failuresKeyOf(s.stream), field, 1));
+    // A count kept under the name before the hash tags (`<stream>:failures`) still counts; read apart from the
+    // new hash, since on a cluster the two are on different slots.
+    const legacy = Number(((await this.commands().send('HGET', legacyFailuresKeyOf(s.stream), field)) as Buffer | null)?.toString() ?? 0);
+    const failures = legacy + Number(await this.commands().send('HINCRBY', failuresKeyOf(s.stream), field, 1));
     this.counts.failures++;
     if (failures < s.maxDeliveries) {
       error.message += ` (failure ${failures} of ${s.maxDeliveries}: the entry stays pending, and its ${ordinal(s.maxDeliveries)} failure moves it to ${deadStreamOf(s.stream)}; max-deliveries)`;
@@ -527,10 +534,11 @@ export class RedisStreamSource implements AcknowledgingSource {
       ['XACK', s.stream, s.group, id],
       ['HDEL', failuresKeyOf(s.stream), field],
     ]);
+    if (legacy > 0) await this.commands().send('HDEL', legacyFailuresKeyOf(s.stream), field);
     this.counts.deadLettered++;
     this.counts.acknowledged++;
     const letter: DeadLetter = {
-      stream: this.name, id, deadStream: deadStreamOf(s.stream), deadId: String(deadId), group: s.group, consumer: s.consumer, failures, error: reason,
+      stream: this.name, streamKey: s.stream, id, deadStream: deadStreamOf(s.stream), deadId: String(deadId), group: s.group, consumer: s.consumer, failures, error: reason,
     };
     if (this.deadLetterListeners.size === 0) console.error(deadLetterLine(letter));
     for (const listener of this.deadLetterListeners) listener(letter);

@@ -22,6 +22,22 @@ export interface RedisStreamAddress {
    * a trainer waits out a server restart, its commands held until the connection is back.
    */
   reconnectForMs?: number;
+  /**
+   * The server is a node of a Redis Cluster (the URL's `cluster=1`): connect with ioredis's Cluster client, which
+   * learns the other nodes from it and follows MOVED/ASK. Every key aevb writes for one stream (or one peer run)
+   * carries the stream's name as hash tag (keyPrefixOf), so its multi-key commands stay on one slot.
+   */
+  cluster?: boolean;
+}
+
+/**
+ * The prefix of every key aevb keeps beside a stream (or a peer run) `name`: the name as Redis Cluster hash tag,
+ * `{mnist}` for `mnist`, so that `{mnist}:dead`, `{mnist}:failures`, `{mnist}:trained:g` hash to the slot of the
+ * stream `mnist` itself. A name with a hash tag already (`{mnist}:rows`) keeps it, as it is; a name with braces
+ * but no tag (`a{}b`) hashes whole, so no other key can share its slot, and is used as it is too.
+ */
+export function keyPrefixOf(name: string): string {
+  return name.includes('{') || name.includes('}') ? name : `{${name}}`;
 }
 
 /** How one consumer of a consumer group reads a stream. Every duration is in milliseconds. */
@@ -52,7 +68,7 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
 }
 
 const DEFAULTS = { blockMs: 2000, count: 16, claimAfterMs: 60_000, maxDeliveries: 5, reconnectForMs: 60_000 };
-const PARAMETERS = ['group', 'consumer', 'block', 'count', 'claim-after', 'keep-alive', 'max-deliveries', 'end-after-idle', 'reconnect-for', 'db'] as const;
+const PARAMETERS = ['group', 'consumer', 'block', 'count', 'claim-after', 'keep-alive', 'max-deliveries', 'end-after-idle', 'reconnect-for', 'db', 'cluster'] as const;
 
 /**
  * `text` with the password of every URL in it taken out (`redis://user:pw@host` → `redis://user@host`,
@@ -92,6 +108,15 @@ function integerParameter(url: URL, text: string, key: string, min: number): num
   return n;
 }
 
+/** The URL's `cluster=1` (or `0`, the default); a cluster has one database only. */
+export function clusterParameter(url: URL, text: string): boolean {
+  const value = url.searchParams.get('cluster');
+  if (value === null || value === '0') return false;
+  if (value !== '1') throw new Error(`${redactUrl(text)}: cluster must be 1 (a Redis Cluster) or 0, got '${value}'`);
+  if ((url.searchParams.get('db') ?? '0') !== '0') throw new Error(`${redactUrl(text)}: a Redis Cluster has database 0 only: drop db= or cluster=1`);
+  return true;
+}
+
 /**
  * The server and stream of a URL (what a producer needs). `password` is used when the URL has none (a password
  * in the URL wins: it is the more specific).
@@ -106,6 +131,7 @@ export function parseRedisStreamUrl(text: string, password?: string): RedisStrea
     server: `${url.protocol}//${user}${url.host}`, stream, db: integerParameter(url, text, 'db', 0) ?? 0,
     ...(given === undefined || given === '' ? {} : { password: given }),
     reconnectForMs: integerParameter(url, text, 'reconnect-for', 0) ?? DEFAULTS.reconnectForMs,
+    ...(clusterParameter(url, text) ? { cluster: true } : {}),
   };
 }
 

@@ -3,6 +3,9 @@
 // may come from the environment instead, as torchrun and Kubernetes Indexed Jobs give them: WORLD_SIZE, RANK,
 // JOB_COMPLETION_INDEX).
 //
+// Every key is RUN's, with the run's name as Redis Cluster hash tag ({RUN}:…, written RUN:… below), so a run's
+// MGETs and pipelines stay on one slot; `cluster=1` connects to a cluster.
+//
 // Membership is by heartbeat: every trainer refreshes RUN:alive:RANK every `heartbeat` ms, and the key expires
 // after three (HEARTBEAT_LIVES); a trainer whose key is gone — it died, or it left — is no longer a member and is
 // waited for by no round. A trainer that finishes says so by entering the final round (SADD RUN:final:in), and
@@ -24,7 +27,7 @@
 // whatever step each stopped at. Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
 // each trainer; only parameters travel.
 import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
-import type { RedisStreamAddress } from '../data/redis_url.ts';
+import { clusterParameter, keyPrefixOf, type RedisStreamAddress } from '../data/redis_url.ts';
 import { readEnvironmentSettings, type EnvironmentSettings } from '../gpu/settings.node.ts';
 
 /** A trainer whose heartbeat is this many periods old is gone. */
@@ -68,7 +71,7 @@ export interface FinalRound extends AveragingRound {
   steps: number[];
 }
 
-const PARAMETERS = ['size', 'rank', 'every', 'deadline', 'heartbeat', 'db'] as const;
+const PARAMETERS = ['size', 'rank', 'every', 'deadline', 'heartbeat', 'db', 'cluster'] as const;
 
 /** Where size and rank come from when the URL leaves them out. */
 export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionIndex' | 'worldSize'>;
@@ -113,6 +116,7 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
   const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
   return {
     server: `${url.protocol}//${auth}${url.host}`, stream: run, db: integer('db', 0, 0),
+    ...(clusterParameter(url, text) ? { cluster: true } : {}),
     run, size, rank, every: integer('every', 1), deadlineMs: integer('deadline', 1, 60_000), heartbeatMs: integer('heartbeat', 1, 1000),
   };
 }
@@ -142,7 +146,8 @@ export class PeerAveraging {
   }
 
   private key(...parts: (string | number)[]): string {
-    return [this.settings.run, ...parts].join(':');
+    // The run's name as hash tag ({RUN}:…): every key of a run on one Redis Cluster slot, for MGET and pipelines.
+    return [keyPrefixOf(this.settings.run), ...parts].join(':');
   }
 
   /** How long a round's keys live: long enough for the slowest trainer to read them. */
@@ -159,7 +164,7 @@ export class PeerAveraging {
     const s = this.settings;
     const closed = (await this.connection.send('GET', this.key('final', 'closed'))) as Buffer | null;
     if (closed !== null) {
-      throw new Error(`${this.key()}: this run is over (its final round closed with ranks ${JSON.parse(closed.toString()).join(', ')}); give a new run its own name (the URL's path), or wait ${this.ttlMs / 1000} s (10 × deadline) for the old run's keys to expire`);
+      throw new Error(`${this.settings.run}: this run is over (its final round closed with ranks ${JSON.parse(closed.toString()).join(', ')}); give a new run its own name (the URL's path), or wait ${this.ttlMs / 1000} s (10 × deadline) for the old run's keys to expire`);
     }
     await this.beat();
     this.heartbeat ??= setInterval(() => void this.beat().catch(() => {}), s.heartbeatMs);
@@ -271,7 +276,7 @@ export class PeerAveraging {
     // a rank never seen (it may still be starting). A rank whose heartbeat expired (it died, or left) is not.
     const members = (await this.closeWhenReady(this.key(round, 'closed'), this.key(round, 'in'), started + s.deadlineMs, { signal, onAbort: 'close', maxPollMs: 50 }, (inRound, m) =>
       Array.from({ length: s.size }, (_, k) => k).filter((k) => !inRound.includes(k) && !m.finished.has(k) && (m.alive.has(k) || (round === 0 && !m.seen.has(k))))))!;
-    const vectors = await this.vectorsOf(this.key(round), members.map((k) => this.key(round, 'p', k)), members, parameters.length);
+    const vectors = await this.vectorsOf(`${s.run}:${round}`, members.map((k) => this.key(round, 'p', k)), members, parameters.length);
     const average = await mean(vectors);
     if (members[0] === s.rank) {
       await this.connection.pipeline([
@@ -310,7 +315,7 @@ export class PeerAveraging {
       if (closed === null || !(JSON.parse(closed.toString()) as number[]).includes(s.rank)) return null;
       return this.finish(round, step, parameters, mean, {});
     }
-    const vectors = await this.vectorsOf(this.key('final'), members.map((k) => this.key('final', 'p', k)), members, parameters.length);
+    const vectors = await this.vectorsOf(`${s.run}:final`, members.map((k) => this.key('final', 'p', k)), members, parameters.length);
     const steps = ((await this.connection.send('HMGET', this.key('final', 'steps'), ...members)) as (Buffer | null)[]).map((b) => (b === null ? NaN : Number(b.toString())));
     const average = await mean(vectors);
     return { round, final: true, members, steps, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent: parameters.byteLength, bytesReceived: vectors.length * parameters.byteLength };

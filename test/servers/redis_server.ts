@@ -1,9 +1,13 @@
 // Test helper: a real redis-server (Debian's package; .ci/setup installs it) as a child process on 127.0.0.1,
 // on a free port, with no persistence (nothing written to disk) unless asked, stopped by its PID when the suite
 // ends. Options: a password (--requirepass), an append-only file in a directory (so a server killed and started
-// again on the same port with restart() comes back with its streams), a port of one's own.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// again on the same port with restart() comes back with its streams), a port of one's own. startRedisCluster:
+// three (or more) such servers with --cluster-enabled, joined by `redis-cli --cluster create`, no replicas.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RedisServer {
   port: number;
@@ -21,6 +25,8 @@ export interface RedisServerOptions {
   password?: string;
   /** Keep an append-only file (fsync at every write) in this directory. */
   appendOnlyDir?: string;
+  /** Start as a Redis Cluster node (--cluster-enabled yes), its nodes.conf in this directory. */
+  clusterDir?: string;
 }
 
 /** Whether redis-server can be run; when not, prints why the suites that need it are skipped. */
@@ -45,7 +51,8 @@ function freePort(): Promise<number> {
 function spawnServer(port: number, o: RedisServerOptions): { child: ChildProcess; output: () => string } {
   const persistence = o.appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--dir', o.appendOnlyDir, '--appendonly', 'yes', '--appendfsync', 'always'];
   const auth = o.password === undefined ? [] : ['--requirepass', o.password];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, '--daemonize', 'no', '--loglevel', 'warning'], {
+  const cluster = o.clusterDir === undefined ? [] : ['--cluster-enabled', 'yes', '--cluster-config-file', join(o.clusterDir, `nodes-${port}.conf`)];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, ...cluster, '--daemonize', 'no', '--loglevel', 'warning'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -109,4 +116,52 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pro
     });
     child.kill(signal);
   });
+}
+
+/** A local Redis Cluster: its masters, and the URL of the first (a seed: clients learn the others from it). */
+export interface RedisCluster {
+  nodes: RedisServer[];
+  /** redis://127.0.0.1:PORT of the first node. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+function redisCli(args: string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`redis-cli ${args.join(' ')} failed: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'redis-cli is not installed (apt-get install -y redis-tools; Debian\'s redis-server package brings it)' : `${error.message} ${stdout}${stderr}`.trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Starts `masters` redis-server processes as cluster nodes on free ports, joins them with `redis-cli --cluster
+ * create … --cluster-replicas 0 --cluster-yes`, and waits (at most 20 s) until every node says cluster_state:ok.
+ * Needs redis-cli: without it this throws, saying so (a cluster test must not pass by skipping).
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const probe = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) throw new Error('redis-cli is not installed: the Redis Cluster test needs it to create the cluster (apt-get install -y redis-tools; Debian\'s redis-server package brings it)');
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-redis-cluster-'));
+  const nodes: RedisServer[] = [];
+  const stop = async () => {
+    for (const node of nodes) await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) nodes.push(await startRedisServer({ clusterDir: dir }));
+    await redisCli(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const deadline = performance.now() + 20_000;
+    for (const node of nodes) {
+      while (!(await redisCli(['-p', String(node.port), 'cluster', 'info'])).includes('cluster_state:ok')) {
+        if (performance.now() > deadline) throw new Error(`the cluster node 127.0.0.1:${node.port} did not reach cluster_state:ok in 20 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { nodes, url: nodes[0].url, stop };
 }

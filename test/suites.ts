@@ -107,6 +107,7 @@ const LISTED = {
   'redis_deliveries.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_peers.test.ts': { needs: ['redis'] },
   'redis_source.test.ts': { needs: ['redis', 'processes'], slow: true },
+  'redis_stream_report.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
   'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },
   'reparameterize.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'sanity/assert_close.sanity.test.ts': { needs: [] },

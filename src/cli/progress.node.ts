@@ -1,5 +1,6 @@
 // Node-only: the progress shown on stderr. The bar of `aevb train` (cli-progress): steps, samples/s, the latest
-// minibatch ELBO and the share of time the trainer waited for data, all taken from the run's events; and a
+// minibatch ELBO and the share of time the trainer waited for data, all taken from the run's events, and for a
+// Redis stream the group's lag, the pending entries, the dead letters and rows/s (stream_report.node.ts); and a
 // done/total counter for longer passes (`aevb eval`'s log p(x)). On a terminal both redraw in place; elsewhere
 // (CI, a log file) they print whole lines, one every 15 s and one at the end, and never a carriage return.
 import cliProgress from 'cli-progress';
@@ -12,15 +13,16 @@ export class Progress {
   private readonly bar: cliProgress.SingleBar;
 
   /** `totalSteps` null: the epoch's length is unknown until it ends, so the bar counts without a total. */
-  constructor(epoch: number, totalSteps: number | null, firstStep: number) {
+  /** `stream`: the Redis stream's last standing (streamProgressText), or '' for other data. */
+  constructor(epoch: number, totalSteps: number | null, firstStep: number, stream = '') {
     const counter = totalSteps === null ? '{value} steps' : '|{bar}| {value}/{total} steps';
     this.bar = new cliProgress.SingleBar({
-      format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%`,
+      format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%{stream}`,
       noTTYOutput: !process.stderr.isTTY,
       notTTYSchedule: NOT_TTY_INTERVAL_MS,
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-' });
+    this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-', stream: stream === '' ? '' : ` | ${stream}` });
   }
 
   step(e: RunStepEvent): void {
@@ -29,6 +31,11 @@ export class Progress {
 
   metrics(elbo: number): void {
     this.bar.update({ elbo: elbo.toFixed(2) });
+  }
+
+  /** A Redis stream's standing, shown after the rest: `lag 120 · pending 16/48 · dead 0 · 850 rows/s`. */
+  stream(text: string): void {
+    this.bar.update({ stream: ` | ${text}` });
   }
 
   stop(): void {

@@ -18,6 +18,8 @@ export class TrainReport {
   /** The step the last checkpoint holds (what its file says), or null before one is written. */
   lastCheckpointStep: number | null = null;
   private progress: Progress | null = null;
+  /** A Redis stream's last standing for the progress line (stream_report.node.ts), kept for the next epoch's bar. */
+  private streamText = '';
   private stepsPerEpoch: number | null;
   private readonly metrics: MetricsLog;
 
@@ -68,6 +70,12 @@ export class TrainReport {
     this.metrics.close();
   }
 
+  /** Shows a Redis stream's standing on the progress line (the record goes to metrics.jsonl through log()). */
+  stream(text: string): void {
+    this.streamText = text;
+    this.progress?.stream(text);
+  }
+
   stop(): void {
     this.progress?.stop();
     this.progress = null;
@@ -82,7 +90,7 @@ export class TrainReport {
       case 'step':
         if (this.progress === null) {
           const total = this.plan.steps ?? (this.stepsPerEpoch === null ? null : (e.epoch + 1) * this.stepsPerEpoch);
-          this.progress = new Progress(e.epoch, total, e.step - 1);
+          this.progress = new Progress(e.epoch, total, e.step - 1, this.streamText);
         }
         this.progress.step(e);
         break;

@@ -13,6 +13,7 @@ import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData, type RunData } from './data_setup.node.ts';
 import { loadRows } from '../data/read_rows.ts';
 import { TrainReport } from './train_report.node.ts';
+import { StreamReport } from './stream_report.node.ts';
 import { joinPeers } from '../peers/peer_rounds.node.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
@@ -154,6 +155,9 @@ async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan
       report.log({ type: 'dead-lettered', step: trainer.step, stream: d.stream, id: d.id, dead_stream: d.deadStream, dead_id: d.deadId, group: d.group, consumer: d.consumer, failures: d.failures, error: d.error });
     });
 
+    // A Redis stream's lag, pending entries, dead letters and rows/s: in metrics.jsonl and on the progress line.
+    const streamReport = data.stream === null ? null : new StreamReport(data.stream, (r) => report.log(r), (text) => report.stream(text));
+
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
     if (data.validation !== null) evaluate.validation = data.validation;
@@ -195,7 +199,16 @@ async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan
       checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
     });
     try {
-      await lastValueFrom(events.pipe(tap({ next: (e) => report.show(e), finalize: () => report.stop() })));
+      await lastValueFrom(events.pipe(tap({
+        next: (e) => {
+          report.show(e);
+          if (e.type === 'metrics') streamReport?.tick(e.step);
+        },
+        finalize: () => report.stop(),
+      })));
+      // The stream's standing at the end, while its connection is still open (only on a run that ended well: after
+      // an error the server may be the cause, and asking it would wait out reconnect-for).
+      await streamReport?.end(trainer.step);
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);

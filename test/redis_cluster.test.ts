@@ -108,6 +108,29 @@ test('publish, consume, a partly trained entry, a dead letter: every key of the 
     assert.is(await slot(key), await slot(stream), key);
 });
 
+test('a failure counted under the old name <stream>:failures still counts, and goes with its entry', async () => {
+  if (cluster === null) return;
+  const stream = await nameAwayFromSeed('legacy');
+  const badId = String(await admin!.call('XADD', stream, '*', 'd', '3', 't', 'u8', 'x', Buffer.alloc(4)));
+  await admin!.call('HSET', `${stream}:failures`, `g/${badId}`, 1);
+  const source = redisSource(
+    `${cluster.url}/${stream}?cluster=1&group=g&consumer=a&block=100&end-after-idle=300&max-deliveries=2`,
+  );
+  const letters: DeadLetter[] = [];
+  source.onDeadLetter((d) => letters.push(d));
+  try {
+    for await (const block of source.open()) assert.unreachable(`no rows: ${block.rows}`);
+  } finally {
+    await source.close();
+  }
+  assert.equal(
+    letters.map((d) => d.failures),
+    [2],
+    'the old count and this failure: dead-lettered at max-deliveries=2',
+  );
+  assert.is(Number(await admin!.call('HLEN', `${stream}:failures`)), 0);
+});
+
 test('a URL without cluster=1 against a cluster node is refused, saying to add it', async () => {
   if (cluster === null) return;
   const stream = await nameAwayFromSeed('plain');

@@ -11,7 +11,11 @@ import { stemOf, suitesOf } from './test/suites.ts';
 const page = (name: string) => fileURLToPath(new URL(`./demo/${name}`, import.meta.url));
 
 function serveMnist(): Plugin {
-  const middleware = (request: { url?: string }, response: { setHeader(k: string, v: string): void; end(): void; statusCode: number } & NodeJS.WritableStream, next: () => void) => {
+  const middleware = (
+    request: { url?: string },
+    response: { setHeader(k: string, v: string): void; end(): void; statusCode: number } & NodeJS.WritableStream,
+    next: () => void,
+  ) => {
     const match = /^\/mnist\/([\w.-]+)$/.exec(request.url ?? '');
     if (!match) return next();
     const path = join(mnistDirectory(), match[1]);
@@ -38,7 +42,9 @@ function serveMnist(): Plugin {
  */
 function pageSuites(): Plugin {
   const id = 'virtual:aevb-page-suites';
-  const files = new Map(suitesOf('page').map((path) => [fileURLToPath(new URL(`./test/${path}`, import.meta.url)), stemOf(path)]));
+  const files = new Map(
+    suitesOf('page').map((path) => [fileURLToPath(new URL(`./test/${path}`, import.meta.url)), stemOf(path)]),
+  );
   const entries = [...files].map(([file, stem]) => `  ${JSON.stringify(stem)}: () => import(${JSON.stringify(file)}),`);
   return {
     name: 'aevb-page-suites',
@@ -54,7 +60,14 @@ export default defineConfig({
   // 'aevb' in the pages (the README's page example) is this repository's browser entry, as a bundler resolves it
   // for an app that installed the package.
   resolve: { alias: { aevb: fileURLToPath(new URL('./src/index.browser.ts', import.meta.url)) } },
-  build: { outDir: '../dist-demo', emptyOutDir: true, target: 'es2022', rollupOptions: { input: { main: page('index.html'), kernels: page('kernel-tests.html'), example: page('example.html') } } },
+  build: {
+    outDir: '../dist-demo',
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: {
+      input: { main: page('index.html'), kernels: page('kernel-tests.html'), example: page('example.html') },
+    },
+  },
   server: { fs: { allow: ['..'] } },
   // The dependency scan cannot follow the virtual module to the page's suites, so their one package is named
   // here: found only when the page imports a suite, it could make the dev server reload the page mid-run.

@@ -10,7 +10,11 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
-    lib: { entry: fileURLToPath(new URL('./src/index.browser.ts', import.meta.url)), formats: ['es'], fileName: () => 'aevb.browser.js' },
+    lib: {
+      entry: fileURLToPath(new URL('./src/index.browser.ts', import.meta.url)),
+      formats: ['es'],
+      fileName: () => 'aevb.browser.js',
+    },
     rollupOptions: { external: ['rxjs'] },
   },
 });

@@ -16,7 +16,8 @@ import type { ChartSeries } from '../src/io/line_chart.ts';
 import { trainingRun } from '../src/run/training_run.ts';
 import { Trainer } from '../src/train/trainer.ts';
 
-const flag = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+const flag = (name: string, fallback: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback;
 const latents = flag('--latent', '3,10').split(',').map(Number);
 const samples = Number(flag('--samples', '40000'));
 const every = Number(flag('--every', '50'));
@@ -33,18 +34,36 @@ for (const Z of latents) {
     const points: Array<[number, number]> = [];
     const started = performance.now();
     try {
-      await lastValueFrom(trainingRun(trainer, { source: mnistSource('train'), steps: samples / config.batch, evaluate: { test }, evaluateEvery: every }).pipe(tap((e) => {
-        if (e.type === 'evaluation' && (points.at(-1)?.[0] ?? 0) < e.samples) points.push([e.samples, e.results.test.elbo]); // the run's end may repeat the last
-      })));
+      await lastValueFrom(
+        trainingRun(trainer, {
+          source: mnistSource('train'),
+          steps: samples / config.batch,
+          evaluate: { test },
+          evaluateEvery: every,
+        }).pipe(
+          tap((e) => {
+            if (e.type === 'evaluation' && (points.at(-1)?.[0] ?? 0) < e.samples)
+              points.push([e.samples, e.results.test.elbo]); // the run's end may repeat the last
+          }),
+        ),
+      );
     } finally {
       trainer.destroy();
     }
     const name = `${method === 'sgvb' ? 'AEVB' : 'wake-sleep'}, Z = ${Z}`;
     series.push({ name, points });
-    table.push(`${name.padEnd(18)} | ${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s | ${points.map(([n, v]) => `${n}: ${v.toFixed(1)}`).join('  ')}`);
+    table.push(
+      `${name.padEnd(18)} | ${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s | ${points.map(([n, v]) => `${n}: ${v.toFixed(1)}`).join('  ')}`,
+    );
     console.log(table.at(-1));
   }
 }
 writeFileSync(out.replace(/\.png$/, '.json'), JSON.stringify(series));
-writeLineChart(out, { title: `MNIST 784-500-Z: test lower bound, AEVB vs wake-sleep`, xLabel: 'training samples seen', yLabel: 'ELBO (nats per datapoint)', series, xScale: 'log' });
+writeLineChart(out, {
+  title: `MNIST 784-500-Z: test lower bound, AEVB vs wake-sleep`,
+  xLabel: 'training samples seen',
+  yLabel: 'ELBO (nats per datapoint)',
+  series,
+  xScale: 'log',
+});
 console.log(`\nmethod, Z          |  time | samples: test ELBO\n${table.join('\n')}\nplot: ${out}`);

@@ -41,7 +41,14 @@ import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { kernelDispatch } from '../src/kernels/kernel.ts';
 import { hasDeviceClock, measure, runRepeated, startClock, type Timing } from './timing.ts';
 import { benchCeilings, type Ceilings } from './ceilings.ts';
-import { LANES, lanesSupported, MATMUL_VARIANTS, matmulVariantOf, parseMatmulVariant, type MatmulVariant } from '../src/kernels/matmul_variant.ts';
+import {
+  LANES,
+  lanesSupported,
+  MATMUL_VARIANTS,
+  matmulVariantOf,
+  parseMatmulVariant,
+  type MatmulVariant,
+} from '../src/kernels/matmul_variant.ts';
 import { MATMUL_TILE } from '../src/kernels/matmul.ts';
 import { ACTIVATIONS } from '../src/kernels/activation.ts';
 import { allLayers, vaeLayers, type VaeArchitecture } from '../src/model/vae_architecture.ts';
@@ -75,10 +82,13 @@ const STEP_BATCHES = (listFlag('batches') ?? ['100', '1000']).map((b) => {
 const VARIANT_NAMES = listFlag('variants') ?? [...MATMUL_VARIANTS];
 /** Workgroup size and loop length of the ceiling kernels; enough workgroups to fill every core many times. */
 
-
 type Row = Record<string, string | number | boolean>;
 /** Seconds of one unit of work: wall clock, and CPU time of this process (lavapipe's threads included). */
-interface MatmulShape { M: number; N: number; K: number }
+interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+}
 
 /**
  * M, N, K of a matmul of the step plan, from its label `[prefix ]${layer} forward|dW|dX` (the labels SgvbStep
@@ -87,7 +97,8 @@ interface MatmulShape { M: number; N: number; K: number }
 function stepMatmulShape(label: string, batch = B): MatmulShape {
   const match = /^(?:.* )?(\S+) (forward|dW|dX)$/.exec(label);
   const layer = match && allLayers(vaeLayers(ARCH)).find((l) => l.name === match[1]);
-  if (!match || !layer) throw new Error(`bench: the step plan has a matmul '${label}' this benchmark cannot size; update stepMatmulShape`);
+  if (!match || !layer)
+    throw new Error(`bench: the step plan has a matmul '${label}' this benchmark cannot size; update stepMatmulShape`);
   const { inputs, outputs } = layer;
   if (match[2] === 'forward') return { M: batch, K: inputs, N: outputs };
   if (match[2] === 'dW') return { M: inputs, K: batch, N: outputs };
@@ -137,30 +148,57 @@ const ceilDiv = (n: number, d: number) => Math.ceil(n / d);
 /** A launch's device time (GPU timestamps around its pass, timestamp-query) where the device has that clock. */
 function deviceFigures(t: Timing, flops?: number): Row {
   if (t.deviceSeconds === undefined) return {};
-  return { deviceMsPerLaunch: t.deviceSeconds * 1e3, ...(flops === undefined ? {} : { deviceGflops: gflops(flops, t.deviceSeconds) }) };
+  return {
+    deviceMsPerLaunch: t.deviceSeconds * 1e3,
+    ...(flops === undefined ? {} : { deviceGflops: gflops(flops, t.deviceSeconds) }),
+  };
 }
 
 /** Which clock each figure is, said once under the tables. */
 function clocksNote(deviceClock: boolean): string {
-  return `clocks: ms/launch and samples/s are wall time; GFLOP/CPU-s, "of arith", "of loads", "CPU ms" and the ratios are this process's CPU time; ` +
+  return (
+    `clocks: ms/launch and samples/s are wall time; GFLOP/CPU-s, "of arith", "of loads", "CPU ms" and the ratios are this process's CPU time; ` +
     (deviceClock
       ? '"device ms" is the device\'s own clock (timestamp-query: timestamps at the start and end of a pass of N launches; on a CPU driver, its queue thread\'s wall time for them, without submission)'
-      : 'this adapter has no timestamp-query, so no figure is device time');
+      : 'this adapter has no timestamp-query, so no figure is device time')
+  );
 }
 
 /** Every matmul of the step plan, timed on the step's own buffers, with its share of the ceilings. */
-async function benchStepMatmuls(gpu: GpuContext, step: SgvbStep, variant: MatmulVariant, ceilings: Ceilings): Promise<Row[]> {
+async function benchStepMatmuls(
+  gpu: GpuContext,
+  step: SgvbStep,
+  variant: MatmulVariant,
+  ceilings: Ceilings,
+): Promise<Row[]> {
   const rows: Row[] = [];
   for (const d of step.plan.filter((x) => x.pipeline.label.startsWith('matmul'))) {
     const shape = stepMatmulShape(d.label);
     const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
     await gpu.settle();
     const loads = issuedLoads(d.pipeline, shape);
-    const loadShare = loads === null ? null : loads.count / t.cpuSeconds / (loads.width === 'vec4' ? ceilings.cpu.vec4LoadsPerSec : ceilings.cpu.f32LoadsPerSec);
+    const loadShare =
+      loads === null
+        ? null
+        : loads.count /
+          t.cpuSeconds /
+          (loads.width === 'vec4' ? ceilings.cpu.vec4LoadsPerSec : ceilings.cpu.f32LoadsPerSec);
     const g = gflops(flopsOf(shape), t.seconds);
     rows.push({
-      row: 'matmul', variant, label: `${variant}: ${d.label}`, kernel: d.pipeline.label.slice(0, d.pipeline.label.indexOf(':{')), ...shape, epilogue: epilogueOf(d.pipeline),
-      reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, ...deviceFigures(t, flopsOf(shape)), gflops: g, cpuGflops: gflops(flopsOf(shape), t.cpuSeconds), ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops, ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
+      row: 'matmul',
+      variant,
+      label: `${variant}: ${d.label}`,
+      kernel: d.pipeline.label.slice(0, d.pipeline.label.indexOf(':{')),
+      ...shape,
+      epilogue: epilogueOf(d.pipeline),
+      reps: t.reps,
+      msPerLaunch: t.seconds * 1e3,
+      cpuMsPerLaunch: t.cpuSeconds * 1e3,
+      ...deviceFigures(t, flopsOf(shape)),
+      gflops: g,
+      cpuGflops: gflops(flopsOf(shape), t.cpuSeconds),
+      ofArithmetic: gflops(flopsOf(shape), t.cpuSeconds) / ceilings.cpu.gflops,
+      ...(loadShare === null ? {} : { ofLoads: loadShare, loadWidth: loads!.width }),
     });
   }
   return rows;
@@ -178,19 +216,34 @@ async function benchStepProfile(gpu: GpuContext, step: SgvbStep, variant: Matmul
     const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
     await gpu.settle();
     const kernel = d.pipeline.label.slice(0, d.pipeline.label.indexOf(':'));
-    rows.push({ row: 'launch', variant, label: d.label, kernel, workgroups: d.workgroups.reduce((a, b) => a * b, 1), reps: t.reps, msPerLaunch: t.seconds * 1e3, cpuMsPerLaunch: t.cpuSeconds * 1e3, ...deviceFigures(t) });
+    rows.push({
+      row: 'launch',
+      variant,
+      label: d.label,
+      kernel,
+      workgroups: d.workgroups.reduce((a, b) => a * b, 1),
+      reps: t.reps,
+      msPerLaunch: t.seconds * 1e3,
+      cpuMsPerLaunch: t.cpuSeconds * 1e3,
+      ...deviceFigures(t),
+    });
   }
   return rows;
 }
 
 /** Random binary minibatches, made before timing so the CPU's random numbers stay out of the step time. */
 function binaryBatches(count: number, batch: number): Float32Array[] {
-  return Array.from({ length: count }, () => Float32Array.from({ length: batch * ARCH.D }, () => (Math.random() < 0.3 ? 1 : 0)));
+  return Array.from({ length: count }, () =>
+    Float32Array.from({ length: batch * ARCH.D }, () => (Math.random() < 0.3 ? 1 : 0)),
+  );
 }
 
 /** The benchmarked model, initialised as training starts (so the step computes on realistic values). */
 function benchModel(gpu: GpuContext): Promise<Vae> {
-  return Vae.create({ D: ARCH.D, hidden: ARCH.hidden, latent: ARCH.Z, activation: ARCH.activation, init: 'pytorch', seed: 1 }, { gpu });
+  return Vae.create(
+    { D: ARCH.D, hidden: ARCH.hidden, latent: ARCH.Z, activation: ARCH.activation, init: 'pytorch', seed: 1 },
+    { gpu },
+  );
 }
 
 /** The whole step at minibatch `batch`: n steps submitted back to back, one await. */
@@ -199,17 +252,34 @@ async function benchStep(gpu: GpuContext, variant: MatmulVariant, batch: number)
   const step = new SgvbStep(model, { B: batch, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
     const batches = binaryBatches(4, batch);
-    const t = await measure(async (n) => {
-      const elapsed = startClock();
-      for (let i = 0; i < n; i++) step.submit(batches[i % batches.length]);
-      await gpu.device.queue.onSubmittedWorkDone();
-      return elapsed();
-    }, TARGET_S, ROUNDS);
+    const t = await measure(
+      async (n) => {
+        const elapsed = startClock();
+        for (let i = 0; i < n; i++) step.submit(batches[i % batches.length]);
+        await gpu.device.queue.onSubmittedWorkDone();
+        return elapsed();
+      },
+      TARGET_S,
+      ROUNDS,
+    );
     await gpu.settle();
-    const flops = step.plan.filter((d) => d.pipeline.label.startsWith('matmul')).reduce((s, d) => s + flopsOf(stepMatmulShape(d.label, batch)), 0);
+    const flops = step.plan
+      .filter((d) => d.pipeline.label.startsWith('matmul'))
+      .reduce((s, d) => s + flopsOf(stepMatmulShape(d.label, batch)), 0);
     return {
-      row: 'step', variant, label: `sgvb step (adam) ${variant} B=${batch}`, optimizer: 'adam', B: batch, dispatches: step.plan.length, reps: t.reps,
-      msPerStep: t.seconds * 1e3, cpuMsPerStep: t.cpuSeconds * 1e3, samplesPerSec: batch / t.seconds, samplesPerCpuSec: batch / t.cpuSeconds, matmulGflopPerStep: flops / 1e9, gflops: gflops(flops, t.seconds),
+      row: 'step',
+      variant,
+      label: `sgvb step (adam) ${variant} B=${batch}`,
+      optimizer: 'adam',
+      B: batch,
+      dispatches: step.plan.length,
+      reps: t.reps,
+      msPerStep: t.seconds * 1e3,
+      cpuMsPerStep: t.cpuSeconds * 1e3,
+      samplesPerSec: batch / t.seconds,
+      samplesPerCpuSec: batch / t.cpuSeconds,
+      matmulGflopPerStep: flops / 1e9,
+      gflops: gflops(flops, t.seconds),
     };
   } finally {
     step.destroy();
@@ -227,22 +297,33 @@ async function benchSubmission(gpu: GpuContext, variant: MatmulVariant, perSubmi
   const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
     step.submit(binaryBatches(1, B)[0]);
-    const t = await measure(async (n) => {
-      const elapsed = startClock();
-      for (let i = 0; i < n; i++) {
-        if (perSubmit === 1) {
-          step.submitWith(() => {});
-          continue;
+    const t = await measure(
+      async (n) => {
+        const elapsed = startClock();
+        for (let i = 0; i < n; i++) {
+          if (perSubmit === 1) {
+            step.submitWith(() => {});
+            continue;
+          }
+          const encoder = gpu.device.createCommandEncoder({ label: 'bench steps' });
+          for (let k = 0; k < perSubmit; k++) step.encode(encoder);
+          gpu.device.queue.submit([encoder.finish()]);
         }
-        const encoder = gpu.device.createCommandEncoder({ label: 'bench steps' });
-        for (let k = 0; k < perSubmit; k++) step.encode(encoder);
-        gpu.device.queue.submit([encoder.finish()]);
-      }
-      await gpu.device.queue.onSubmittedWorkDone();
-      return elapsed();
-    }, TARGET_S, ROUNDS);
+        await gpu.device.queue.onSubmittedWorkDone();
+        return elapsed();
+      },
+      TARGET_S,
+      ROUNDS,
+    );
     await gpu.settle();
-    return { row: 'submission', variant, label: `${perSubmit} step(s) per submission`, perSubmit, msPerStep: (t.seconds * 1e3) / perSubmit, cpuMsPerStep: (t.cpuSeconds * 1e3) / perSubmit };
+    return {
+      row: 'submission',
+      variant,
+      label: `${perSubmit} step(s) per submission`,
+      perSubmit,
+      msPerStep: (t.seconds * 1e3) / perSubmit,
+      cpuMsPerStep: (t.cpuSeconds * 1e3) / perSubmit,
+    };
   } finally {
     step.destroy();
     model.destroy();
@@ -258,8 +339,10 @@ function formatTable(headers: string[], cells: string[][]): string {
 
 const fixed = (x: number | string | boolean, digits: number) => (x as number).toFixed(digits);
 /** A device-clock figure, or '—' where the adapter has no timestamp-query. */
-const deviceMs = (ms: number | undefined, digits = 3) => (ms === undefined || Number.isNaN(ms) ? '—' : ms.toFixed(digits));
-const percent = (x: number | string | boolean | undefined) => (x === undefined ? '—' : `${((x as number) * 100).toFixed(0)} %`);
+const deviceMs = (ms: number | undefined, digits = 3) =>
+  ms === undefined || Number.isNaN(ms) ? '—' : ms.toFixed(digits);
+const percent = (x: number | string | boolean | undefined) =>
+  x === undefined ? '—' : `${((x as number) * 100).toFixed(0)} %`;
 
 /** The default variant's step at B = 100, launch by launch, as a share of the whole step's CPU time. */
 function profileReport(launches: Row[], steps: Row[], submissions: Row[]): string {
@@ -271,7 +354,12 @@ function profileReport(launches: Row[], steps: Row[], submissions: Row[]): strin
   const families = [...new Set(launches.map((r) => r.kernel as string))];
   const byFamily = families
     .map((k) => ({ k, rows: launches.filter((r) => r.kernel === k) }))
-    .map(({ k, rows }) => ({ k, n: rows.length, cpu: rows.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0), device: rows.reduce((a, r) => a + ((r.deviceMsPerLaunch as number | undefined) ?? NaN), 0) }))
+    .map(({ k, rows }) => ({
+      k,
+      n: rows.length,
+      cpu: rows.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0),
+      device: rows.reduce((a, r) => a + ((r.deviceMsPerLaunch as number | undefined) ?? NaN), 0),
+    }))
     .sort((a, b) => b.cpu - a.cpu);
   const alone = launches.reduce((a, r) => a + (r.cpuMsPerLaunch as number), 0);
   const aloneDevice = launches.reduce((a, r) => a + ((r.deviceMsPerLaunch as number | undefined) ?? NaN), 0);
@@ -286,16 +374,32 @@ function profileReport(launches: Row[], steps: Row[], submissions: Row[]): strin
   const others = launches.filter((r) => r.kernel !== 'matmul' && r.kernel !== 'matmul_lanes');
   const launchTable = formatTable(
     ['non-matmul launch', 'workgroups', 'CPU ms', 'of step', 'device ms'],
-    others.map((r) => [r.label as string, `${r.workgroups}`, fixed(r.cpuMsPerLaunch, 4), share(r.cpuMsPerLaunch as number), deviceMs(r.deviceMsPerLaunch as number | undefined, 4)]),
+    others.map((r) => [
+      r.label as string,
+      `${r.workgroups}`,
+      fixed(r.cpuMsPerLaunch, 4),
+      share(r.cpuMsPerLaunch as number),
+      deviceMs(r.deviceMsPerLaunch as number | undefined, 4),
+    ]),
   );
-  const submissionTable = submissions.length === 0 ? '' : formatTable(
-    [`steps per submission (${variant}, B=${B}, data in place)`, 'ms/step', 'CPU ms/step'],
-    submissions.map((r) => [r.label as string, fixed(r.msPerStep, 3), fixed(r.cpuMsPerStep, 3)]),
-  );
+  const submissionTable =
+    submissions.length === 0
+      ? ''
+      : formatTable(
+          [`steps per submission (${variant}, B=${B}, data in place)`, 'ms/step', 'CPU ms/step'],
+          submissions.map((r) => [r.label as string, fixed(r.msPerStep, 3), fixed(r.cpuMsPerStep, 3)]),
+        );
   return ['', familyTable, '', launchTable, '', submissionTable].join('\n');
 }
 
-function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: Row[], skipped: string[], deviceClock: boolean): string {
+function report(
+  ceilingRows: Row[],
+  ceilings: Ceilings,
+  matmuls: Row[],
+  steps: Row[],
+  skipped: string[],
+  deviceClock: boolean,
+): string {
   const c = (label: string) => ceilingRows.find((r) => r.label === label)!;
   const ceilingLines = [
     `ceilings (bench/ceilings.wgsl): arithmetic ${fixed(ceilings.gflops, 2)} GFLOP/s (fma = 2 flops); ` +
@@ -306,29 +410,65 @@ function report(ceilingRows: Row[], ceilings: Ceilings, matmuls: Row[], steps: R
   ];
   const shapeOf = (r: Row) => `${r.M}×${r.K}·${r.K}×${r.N}`;
   const kernelTable = formatTable(
-    ['matmul (B=100)', 'shape (M×K·K×N)', 'op, epilogue', 'reps', 'ms/launch', 'GFLOP/s', 'GFLOP/CPU-s', 'of arith', 'of loads', 'device ms', 'GFLOP/device-s'],
+    [
+      'matmul (B=100)',
+      'shape (M×K·K×N)',
+      'op, epilogue',
+      'reps',
+      'ms/launch',
+      'GFLOP/s',
+      'GFLOP/CPU-s',
+      'of arith',
+      'of loads',
+      'device ms',
+      'GFLOP/device-s',
+    ],
     matmuls.map((r) => [
-      r.label as string, shapeOf(r), r.epilogue as string, `${r.reps}`, fixed(r.msPerLaunch, 3), fixed(r.gflops, 2), fixed(r.cpuGflops, 2), percent(r.ofArithmetic), r.ofLoads === undefined ? '—' : `${percent(r.ofLoads)} ${r.loadWidth}`,
-      deviceMs(r.deviceMsPerLaunch as number | undefined), r.deviceGflops === undefined ? '—' : fixed(r.deviceGflops, 2),
+      r.label as string,
+      shapeOf(r),
+      r.epilogue as string,
+      `${r.reps}`,
+      fixed(r.msPerLaunch, 3),
+      fixed(r.gflops, 2),
+      fixed(r.cpuGflops, 2),
+      percent(r.ofArithmetic),
+      r.ofLoads === undefined ? '—' : `${percent(r.ofLoads)} ${r.loadWidth}`,
+      deviceMs(r.deviceMsPerLaunch as number | undefined),
+      r.deviceGflops === undefined ? '—' : fixed(r.deviceGflops, 2),
     ]),
   );
   const variants = [...new Set(steps.map((r) => r.variant as string))];
   const stepOf = (v: string, batch: number) => steps.find((r) => r.variant === v && r.B === batch);
-  const matmulCpuMs = (v: string) => matmuls.filter((r) => r.variant === v).reduce((s, r) => s + (r.cpuMsPerLaunch as number), 0);
+  const matmulCpuMs = (v: string) =>
+    matmuls.filter((r) => r.variant === v).reduce((s, r) => s + (r.cpuMsPerLaunch as number), 0);
   const stepTable = formatTable(
-    ['whole step (784-500-20, Adam)', ...STEP_BATCHES.flatMap((b) => [`B=${b} samples/s`, 'per CPU-s', '× register']), 'matmuls alone (CPU time), B=100'],
+    [
+      'whole step (784-500-20, Adam)',
+      ...STEP_BATCHES.flatMap((b) => [`B=${b} samples/s`, 'per CPU-s', '× register']),
+      'matmuls alone (CPU time), B=100',
+    ],
     variants.map((v) => [
       v,
       ...STEP_BATCHES.flatMap((b) => {
         const [r, base] = [stepOf(v, b), stepOf('register', b)];
-        const ratio = r && base ? `${fixed((r.samplesPerCpuSec as number) / (base.samplesPerCpuSec as number), 2)}×` : '—';
+        const ratio =
+          r && base ? `${fixed((r.samplesPerCpuSec as number) / (base.samplesPerCpuSec as number), 2)}×` : '—';
         return [r ? fixed(r.samplesPerSec, 0) : '—', r ? fixed(r.samplesPerCpuSec, 0) : '—', ratio];
       }),
       stepOf(v, B) ? `${percent(matmulCpuMs(v) / (stepOf(v, B)!.cpuMsPerStep as number))} of the step` : '—',
     ]),
   );
   const dispatches = steps.find((r) => r.B === B)?.dispatches;
-  return ['', ...ceilingLines, '', kernelTable, '', `${stepTable}\n(${dispatches} dispatches per step, one submission)`, ...skipped.map((x) => `skipped: ${x}`), clocksNote(deviceClock)].join('\n');
+  return [
+    '',
+    ...ceilingLines,
+    '',
+    kernelTable,
+    '',
+    `${stepTable}\n(${dispatches} dispatches per step, one submission)`,
+    ...skipped.map((x) => `skipped: ${x}`),
+    clocksNote(deviceClock),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -339,8 +479,20 @@ async function main(): Promise<void> {
   const subgroups = a.subgroups ? `subgroups ${a.subgroups.minSize}–${a.subgroups.maxSize}` : 'no subgroups';
   const deviceClock = hasDeviceClock(first);
   // Print the adapter before the minutes of measuring, so a run shows at once what it is timing.
-  human(`adapter: ${a.description} (driver: ${a.driver}, ${subgroups}), default matmul variant: ${defaultVariant}, device clock: ${deviceClock ? 'timestamp-query' : 'none (CPU time only)'}${QUICK ? '   [--quick: rough numbers]' : ''}`);
-  const adapterRow: Row = { row: 'adapter', description: a.description, driver: a.driver, vendor: a.vendor, device: a.device, isFallbackAdapter: a.isFallbackAdapter, matmulVariant: defaultVariant, deviceClock, quick: QUICK };
+  human(
+    `adapter: ${a.description} (driver: ${a.driver}, ${subgroups}), default matmul variant: ${defaultVariant}, device clock: ${deviceClock ? 'timestamp-query' : 'none (CPU time only)'}${QUICK ? '   [--quick: rough numbers]' : ''}`,
+  );
+  const adapterRow: Row = {
+    row: 'adapter',
+    description: a.description,
+    driver: a.driver,
+    vendor: a.vendor,
+    device: a.device,
+    isFallbackAdapter: a.isFallbackAdapter,
+    matmulVariant: defaultVariant,
+    deviceClock,
+    quick: QUICK,
+  };
   let ceilingRows: Row[];
   let ceilings: Ceilings;
   try {
@@ -353,7 +505,13 @@ async function main(): Promise<void> {
   const launches: Row[] = [];
   const submissions: Row[] = [];
   const skipped: string[] = [];
-  const variants = [...new Set(VARIANT_NAMES.map((v) => (v === 'default' ? defaultVariant : parseMatmulVariant(v, 'bench/kernels.ts --variants'))))];
+  const variants = [
+    ...new Set(
+      VARIANT_NAMES.map((v) =>
+        v === 'default' ? defaultVariant : parseMatmulVariant(v, 'bench/kernels.ts --variants'),
+      ),
+    ),
+  ];
   for (const variant of variants) {
     const gpu = await acquireDevice({ matmulVariant: variant });
     try {
@@ -371,14 +529,20 @@ async function main(): Promise<void> {
         step.destroy();
         model.destroy();
       }
-      for (const batch of STEP_BATCHES) steps.push({ ...(await benchStep(gpu, variant, batch)), default: variant === defaultVariant });
-      if (PROFILE && variant === defaultVariant) for (const k of [1, 8]) submissions.push(await benchSubmission(gpu, variant, k));
+      for (const batch of STEP_BATCHES)
+        steps.push({ ...(await benchStep(gpu, variant, batch)), default: variant === defaultVariant });
+      if (PROFILE && variant === defaultVariant)
+        for (const k of [1, 8]) submissions.push(await benchSubmission(gpu, variant, k));
     } finally {
       gpu.destroy();
     }
   }
-  human(report(ceilingRows, ceilings, matmuls, steps, skipped, deviceClock) + profileReport(launches, steps, submissions));
-  if (JSON_OUT) for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps, ...launches, ...submissions]) console.log(JSON.stringify(r));
+  human(
+    report(ceilingRows, ceilings, matmuls, steps, skipped, deviceClock) + profileReport(launches, steps, submissions),
+  );
+  if (JSON_OUT)
+    for (const r of [adapterRow, ...ceilingRows, ...matmuls, ...steps, ...launches, ...submissions])
+      console.log(JSON.stringify(r));
 }
 
 await main();

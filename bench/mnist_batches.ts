@@ -11,6 +11,14 @@ import { streamBatches } from '../test/stream_batches.ts';
 /** The first `count` training minibatches of B rows (seed 1), each its own array. */
 export async function mnistBatches(B: number, count: number): Promise<Float32Array[]> {
   const { values, D } = await readAllRows(mnistSource('train'));
-  const batches = await streamBatches({ source: memorySource(values, { D }), B, seed: 1, shuffleWindowRows: 60_000, binarize: true, epochs: Infinity, count });
+  const batches = await streamBatches({
+    source: memorySource(values, { D }),
+    B,
+    seed: 1,
+    shuffleWindowRows: 60_000,
+    binarize: true,
+    epochs: Infinity,
+    count,
+  });
   return batches.map((b) => b.data);
 }

@@ -22,8 +22,13 @@ function aevbTestElbo(epochs: number): Map<number, number> {
   const out = mkdtempSync(join(tmpdir(), 'aevb-vs-peer-'));
   try {
     const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
-    execFileSync(process.execPath, [bin, 'train', '--epochs', String(epochs), '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    execFileSync(process.execPath, [bin, 'train', '--epochs', String(epochs), '--out', out], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     return new Map(records.filter((r) => r.type === 'test').map((r) => [r.samples as number, r.test_elbo as number]));
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -35,7 +40,16 @@ const why = peerUnavailable();
 const theirs = new Map<number, number>();
 if (why === null) {
   console.log(`torch BLAS: ${peerBlas()}`);
-  const records = await runPeer(['--samples', String(EPOCHS * SAMPLES_PER_EPOCH), '--eval-every', String(SAMPLES_PER_EPOCH), '--is-k', '1', '--is-n', '100']);
+  const records = await runPeer([
+    '--samples',
+    String(EPOCHS * SAMPLES_PER_EPOCH),
+    '--eval-every',
+    String(SAMPLES_PER_EPOCH),
+    '--is-k',
+    '1',
+    '--is-n',
+    '100',
+  ]);
   for (const r of records) if (r.test_elbo !== undefined) theirs.set(r.samples, r.test_elbo);
 } else {
   console.log(`peer skipped: ${why}`);
@@ -43,5 +57,7 @@ if (why === null) {
 console.log('\nsamples | aevb test ELBO | torch test ELBO | aevb − torch');
 for (const [samples, elbo] of ours) {
   const peer = theirs.get(samples);
-  console.log(`${String(samples).padStart(7)} | ${elbo.toFixed(2).padStart(14)} | ${(peer?.toFixed(2) ?? 'n/a').padStart(15)} | ${peer === undefined ? 'n/a' : (elbo - peer).toFixed(2)}`);
+  console.log(
+    `${String(samples).padStart(7)} | ${elbo.toFixed(2).padStart(14)} | ${(peer?.toFixed(2) ?? 'n/a').padStart(15)} | ${peer === undefined ? 'n/a' : (elbo - peer).toFixed(2)}`,
+  );
 }

@@ -41,14 +41,22 @@ async function calibrate(gpu: GpuContext, plan: readonly KernelDispatch[]): Prom
   }
 }
 
-
 async function main(): Promise<void> {
   const gpu = await acquireDevice();
-  const model = await Vae.create({ D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 }, { gpu });
+  const model = await Vae.create(
+    { D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 },
+    { gpu },
+  );
   const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
-    console.log(`adapter: ${gpu.adapter.description} (driver: ${gpu.adapter.driver})${QUICK ? '   [--quick: rough numbers]' : ''}`);
-    gpu.device.queue.writeBuffer(step.forward.encoder.x, 0, new Float32Array(B * 784).map((_, i) => (i % 3 === 0 ? 1 : 0)));
+    console.log(
+      `adapter: ${gpu.adapter.description} (driver: ${gpu.adapter.driver})${QUICK ? '   [--quick: rough numbers]' : ''}`,
+    );
+    gpu.device.queue.writeBuffer(
+      step.forward.encoder.x,
+      0,
+      new Float32Array(B * 784).map((_, i) => (i % 3 === 0 ? 1 : 0)),
+    );
     const full = step.plan;
     // The per-step checks (loss and parameters); the optimizer state's are run only before snapshots.
     const checks = full.filter((d) => d.label.startsWith('first_non_finite'));

@@ -29,7 +29,10 @@ async function aevbSamplesPerSecond(batch: number, steps: number): Promise<{ sps
     const started = performance.now();
     await trainer.trainOn(batches.slice(5));
     const seconds = (performance.now() - started) / 1000;
-    return { sps: (steps * batch) / seconds, adapter: `${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}]` };
+    return {
+      sps: (steps * batch) / seconds,
+      adapter: `${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}]`,
+    };
   } finally {
     trainer.destroy();
   }
@@ -37,7 +40,18 @@ async function aevbSamplesPerSecond(batch: number, steps: number): Promise<{ sps
 
 async function peerSamplesPerSecond(batch: number, samples: number): Promise<number> {
   // One evaluation at the end only, and a trivial importance-sampling tail: we want the training rate.
-  const records = await runPeer(['--batch', String(batch), '--samples', String(samples), '--eval-every', String(samples), '--is-k', '1', '--is-n', '100']);
+  const records = await runPeer([
+    '--batch',
+    String(batch),
+    '--samples',
+    String(samples),
+    '--eval-every',
+    String(samples),
+    '--is-k',
+    '1',
+    '--is-n',
+    '100',
+  ]);
   const rate = records.find((r) => r.train_sps !== undefined)?.train_sps;
   if (rate === undefined) throw new Error('the peer printed no train_sps');
   return rate;
@@ -45,7 +59,9 @@ async function peerSamplesPerSecond(batch: number, samples: number): Promise<num
 
 const why = peerUnavailable();
 console.log(`torch BLAS: ${why ?? peerBlas()}`);
-console.log(`batch | aevb samples/s | torch samples/s | aevb / torch   (${ROUNDS} alternating rounds each, then their medians)`);
+console.log(
+  `batch | aevb samples/s | torch samples/s | aevb / torch   (${ROUNDS} alternating rounds each, then their medians)`,
+);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const line = (label: string, ours: number, theirs: number) =>
   `${label.padStart(5)} | ${ours.toFixed(0).padStart(14)} | ${(why ? 'n/a' : theirs.toFixed(0)).padStart(15)} | ${why ? 'n/a' : (ours / theirs).toFixed(3)}`;

@@ -68,7 +68,9 @@ const file = (name: string, rows: Uint8Array) => {
 };
 const train = await mnistRows('train', TRAIN_ROWS);
 const whole = file('train.npy', train);
-const halves = [0, 1].map((r) => file(`train-${r}.npy`, train.subarray((r * TRAIN_ROWS * D) / 2, ((r + 1) * TRAIN_ROWS * D) / 2)));
+const halves = [0, 1].map((r) =>
+  file(`train-${r}.npy`, train.subarray((r * TRAIN_ROWS * D) / 2, ((r + 1) * TRAIN_ROWS * D) / 2)),
+);
 const testFile = file('test.npy', await mnistRows('test', TEST_ROWS));
 
 /** An aevb process: `done` resolves when it exits 0 (or, with `killable`, by a signal). */
@@ -77,20 +79,49 @@ function aevbProcess(args: string[], killable = false): { child: ChildProcess; d
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code, signal) => (code === 0 || (killable && signal !== null) ? resolve() : reject(new Error(`aevb ${args.join(' ')} failed (${code}): ${stderr}`))));
+    child.once('exit', (code, signal) =>
+      code === 0 || (killable && signal !== null)
+        ? resolve()
+        : reject(new Error(`aevb ${args.join(' ')} failed (${code}): ${stderr}`)),
+    );
   });
   return { child, done };
 }
 const aevb = (args: string[]) => aevbProcess(args).done;
 
-type RecordLine = { type: string; samples?: number; test_elbo?: number; seconds?: number; bytes_sent?: number; bytes_received?: number; time: string; members?: number[]; final?: boolean };
+type RecordLine = {
+  type: string;
+  samples?: number;
+  test_elbo?: number;
+  seconds?: number;
+  bytes_sent?: number;
+  bytes_received?: number;
+  time: string;
+  members?: number[];
+  final?: boolean;
+};
 // Whole lines only: a file still being written may end in a partial one.
-const records = (out: string): RecordLine[] => readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as RecordLine);
+const records = (out: string): RecordLine[] =>
+  readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as RecordLine);
 
 /** Whether the model's parameters in two runs' last checkpoints are the same bits (optimizer state aside). */
 function sameParameters(a: string, b: string): boolean {
-  const [ta, tb] = [a, b].map((out) => readCheckpoint(out).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')));
-  return ta.length === tb.length && ta.every((t, i) => t.name === tb[i].name && Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(tb[i].data.buffer, tb[i].data.byteOffset, tb[i].data.byteLength)));
+  const [ta, tb] = [a, b].map((out) =>
+    readCheckpoint(out).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')),
+  );
+  return (
+    ta.length === tb.length &&
+    ta.every(
+      (t, i) =>
+        t.name === tb[i].name &&
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+          Buffer.from(tb[i].data.buffer, tb[i].data.byteOffset, tb[i].data.byteLength),
+        ),
+    )
+  );
 }
 
 interface Setting {
@@ -106,41 +137,90 @@ interface Setting {
 const server = await startRedisServer();
 const settings: Setting[] = [];
 let dead: (Setting & { killedAt: number }) | null = null;
-console.log(`MNIST subset: ${TRAIN_ROWS} training rows (N = 2: ${TRAIN_ROWS / 2} per trainer), ${TEST_ROWS} test rows; ${EPOCHS} epochs = ${EPOCHS * TRAIN_ROWS} samples in all; 784-100-10, B = ${B}; redis-server on ${server.url}\n`);
+console.log(
+  `MNIST subset: ${TRAIN_ROWS} training rows (N = 2: ${TRAIN_ROWS / 2} per trainer), ${TEST_ROWS} test rows; ${EPOCHS} epochs = ${EPOCHS * TRAIN_ROWS} samples in all; 784-100-10, B = ${B}; redis-server on ${server.url}\n`,
+);
 try {
   if (!deadRankOnly) {
     const out = join(dir, 'n1');
     const started = performance.now();
     await aevb(['train', '--data', whole, '--test-data', testFile, '--epochs', String(EPOCHS), ...MODEL, '--out', out]);
-    const curve = records(out).filter((r) => r.type === 'test').map((r): [number, number] => [r.samples!, r.test_elbo!]);
+    const curve = records(out)
+      .filter((r) => r.type === 'test')
+      .map((r): [number, number] => [r.samples!, r.test_elbo!]);
     settings.push({ name: 'N = 1', curve, seconds: (performance.now() - started) / 1000, rounds: [] });
   }
   for (const H of HS) {
     const outs = [0, 1].map((r) => join(dir, `n2-h${H}-r${r}`));
     const started = performance.now();
-    await Promise.all([0, 1].map((r) => aevb(['train', '--data', halves[r], '--test-data', testFile, '--epochs', String(EPOCHS), ...MODEL,
-      '--peers', `${server.url}/avg-h${H}?size=2&rank=${r}&every=${H}&deadline=60000`, '--out', outs[r]])));
+    await Promise.all(
+      [0, 1].map((r) =>
+        aevb([
+          'train',
+          '--data',
+          halves[r],
+          '--test-data',
+          testFile,
+          '--epochs',
+          String(EPOCHS),
+          ...MODEL,
+          '--peers',
+          `${server.url}/avg-h${H}?size=2&rank=${r}&every=${H}&deadline=60000`,
+          '--out',
+          outs[r],
+        ]),
+      ),
+    );
     const seconds = (performance.now() - started) / 1000;
-    const curve = records(outs[0]).filter((r) => r.type === 'test').map((r): [number, number] => [2 * r.samples!, r.test_elbo!]);
-    settings.push({ name: `N = 2, H = ${H}`, curve, seconds, rounds: outs.map((o) => records(o).filter((r) => r.type === 'averaging')), identical: sameParameters(outs[0], outs[1]) });
+    const curve = records(outs[0])
+      .filter((r) => r.type === 'test')
+      .map((r): [number, number] => [2 * r.samples!, r.test_elbo!]);
+    settings.push({
+      name: `N = 2, H = ${H}`,
+      curve,
+      seconds,
+      rounds: outs.map((o) => records(o).filter((r) => r.type === 'averaging')),
+      identical: sameParameters(outs[0], outs[1]),
+    });
   }
   {
     const H = 100;
     const outs = [0, 1].map((r) => join(dir, `dead-h${H}-r${r}`));
     const started = performance.now();
-    const ranks = [0, 1].map((r) => aevbProcess(['train', '--data', halves[r], '--test-data', testFile, '--epochs', String(EPOCHS), ...MODEL,
-      '--peers', `${server.url}/dead-h${H}?size=2&rank=${r}&every=${H}&deadline=1000`, '--out', outs[r]], r === 1));
+    const ranks = [0, 1].map((r) =>
+      aevbProcess(
+        [
+          'train',
+          '--data',
+          halves[r],
+          '--test-data',
+          testFile,
+          '--epochs',
+          String(EPOCHS),
+          ...MODEL,
+          '--peers',
+          `${server.url}/dead-h${H}?size=2&rank=${r}&every=${H}&deadline=1000`,
+          '--out',
+          outs[r],
+        ],
+        r === 1,
+      ),
+    );
     const roundsPerRank = (EPOCHS * TRAIN_ROWS) / 2 / B / H;
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
-      const done = existsSync(join(outs[1], 'metrics.jsonl')) ? records(outs[1]).filter((r) => r.type === 'averaging').length : 0;
+      const done = existsSync(join(outs[1], 'metrics.jsonl'))
+        ? records(outs[1]).filter((r) => r.type === 'averaging').length
+        : 0;
       if (done >= roundsPerRank / 4) break;
     }
     ranks[1].child.kill('SIGKILL');
     const killedAt = Date.now();
     await Promise.all(ranks.map((r) => r.done));
     const seconds = (performance.now() - started) / 1000;
-    const curve = records(outs[0]).filter((r) => r.type === 'test').map((r): [number, number] => [2 * r.samples!, r.test_elbo!]);
+    const curve = records(outs[0])
+      .filter((r) => r.type === 'test')
+      .map((r): [number, number] => [2 * r.samples!, r.test_elbo!]);
     const rounds = records(outs[0]).filter((r) => r.type === 'averaging');
     dead = { name: `N = 2, H = ${H}, rank 1 killed`, curve, seconds, rounds: [rounds], killedAt };
   }
@@ -149,19 +229,29 @@ try {
 }
 
 const samplesAt = settings[0].curve.map(([s]) => s);
-console.log('test ELBO (nats, rank 0\'s model for N = 2) after total samples seen:');
+console.log("test ELBO (nats, rank 0's model for N = 2) after total samples seen:");
 console.log(`setting          | ${samplesAt.map((s) => String(s).padStart(8)).join(' | ')} | wall (s)`);
-for (const s of [...settings, ...(dead === null ? [] : [dead])]) console.log(`${s.name.padEnd(16)} | ${s.curve.map(([, e]) => e.toFixed(2).padStart(8)).join(' | ')} | ${s.seconds.toFixed(0).padStart(8)}`);
+for (const s of [...settings, ...(dead === null ? [] : [dead])])
+  console.log(
+    `${s.name.padEnd(16)} | ${s.curve.map(([, e]) => e.toFixed(2).padStart(8)).join(' | ')} | ${s.seconds.toFixed(0).padStart(8)}`,
+  );
 
 console.log('\naveraging rounds (per trainer; seconds include waiting for the other trainer):');
-console.log('H    | rounds | both members | s per round (median, rank 0 / rank 1) | MB sent per round (r0 / r1) | MB received per round (r0 / r1) | last checkpoints');
+console.log(
+  'H    | rounds | both members | s per round (median, rank 0 / rank 1) | MB sent per round (r0 / r1) | MB received per round (r0 / r1) | last checkpoints',
+);
 for (const s of settings.filter((s) => s.rounds.length === 2)) {
   const [r0, r1] = s.rounds;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const both = r0.filter((r) => r.members?.length === 2).length;
-  const mb = (rs: RecordLine[], key: 'bytes_sent' | 'bytes_received') => (mean(rs.map((r) => r[key]!)) / 1e6).toFixed(2);
-  console.log(`${s.name.replace('N = 2, H = ', '').padEnd(4)} | ${String(r0.length).padStart(6)} | ${String(both).padStart(12)} | ${median(r0.map((r) => r.seconds!)).toFixed(3)} / ${median(r1.map((r) => r.seconds!)).toFixed(3)}`.padEnd(80) +
-    ` | ${mb(r0, 'bytes_sent')} / ${mb(r1, 'bytes_sent')} | ${mb(r0, 'bytes_received')} / ${mb(r1, 'bytes_received')} | ${s.identical ? 'bit-identical' : 'DIFFERENT'}`);
+  const mb = (rs: RecordLine[], key: 'bytes_sent' | 'bytes_received') =>
+    (mean(rs.map((r) => r[key]!)) / 1e6).toFixed(2);
+  console.log(
+    `${s.name.replace('N = 2, H = ', '').padEnd(4)} | ${String(r0.length).padStart(6)} | ${String(both).padStart(12)} | ${median(r0.map((r) => r.seconds!)).toFixed(3)} / ${median(r1.map((r) => r.seconds!)).toFixed(3)}`.padEnd(
+      80,
+    ) +
+      ` | ${mb(r0, 'bytes_sent')} / ${mb(r1, 'bytes_sent')} | ${mb(r0, 'bytes_received')} / ${mb(r1, 'bytes_received')} | ${s.identical ? 'bit-identical' : 'DIFFERENT'}`,
+  );
 }
 
 if (dead !== null) {
@@ -172,14 +262,29 @@ if (dead !== null) {
   const after = regular.filter((r) => Date.parse(r.time) >= dead!.killedAt);
   const s = (rs: RecordLine[]) => rs.map((r) => r.seconds!);
   const row = (name: string, rs: RecordLine[], wall: string) =>
-    console.log(`${name.padEnd(34)} | ${String(rs.length).padStart(6)} | ${median(s(rs)).toFixed(3).padStart(8)} | ${Math.max(...s(rs)).toFixed(3).padStart(7)} | ${s(rs).reduce((a, b) => a + b, 0).toFixed(1).padStart(10)} | ${wall}`);
-  console.log('\nrank 0\'s averaging rounds, H = 100 (deadline 1 s, heartbeat 1 s: a rank silent for 3 s is gone):');
+    console.log(
+      `${name.padEnd(34)} | ${String(rs.length).padStart(6)} | ${median(s(rs)).toFixed(3).padStart(8)} | ${Math.max(
+        ...s(rs),
+      )
+        .toFixed(3)
+        .padStart(7)} | ${s(rs)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1)
+        .padStart(10)} | ${wall}`,
+    );
+  console.log("\nrank 0's averaging rounds, H = 100 (deadline 1 s, heartbeat 1 s: a rank silent for 3 s is gone):");
   console.log('setting                            | rounds | median s |   max s | s in rounds | wall (s)');
-  row('healthy pair', healthy.rounds[0].filter((r) => !r.final), healthy.seconds.toFixed(0));
+  row(
+    'healthy pair',
+    healthy.rounds[0].filter((r) => !r.final),
+    healthy.seconds.toFixed(0),
+  );
   row('rank 1 killed: rounds before', before, '');
   row('rank 1 killed: rounds after', after, dead.seconds.toFixed(0));
   const final = r0.find((r) => r.final);
-  console.log(`after the kill: members ${JSON.stringify([...new Set(after.map((r) => JSON.stringify(r.members)))])}; final round members ${JSON.stringify(final?.members)}`);
+  console.log(
+    `after the kill: members ${JSON.stringify([...new Set(after.map((r) => JSON.stringify(r.members)))])}; final round members ${JSON.stringify(final?.members)}`,
+  );
 }
 
 mkdirSync(join(chartPath, '..'), { recursive: true });

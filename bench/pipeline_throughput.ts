@@ -30,7 +30,8 @@ import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
 import { RUN_DEFAULTS } from '../src/run/run_defaults.ts';
 import { npyBytes } from '../test/npy_writer.ts';
 
-const flag = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const flag = (name: string, fallback: number) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const ROWS = flag('--rows', 120_000);
 const STEPS = flag('--steps', 2000);
 const JSON_OUT = process.argv.includes('--json');
@@ -42,7 +43,11 @@ const D = 784;
  * slots, after a warm-up of one window fill. The minibatches go in as the source gave them (bytes stay bytes),
  * or with `prepare` as today's run makes them: scaled and binarized to float32 on the CPU.
  */
-async function rowsPerSecond(gpu: GpuContext, source: RowSource, prepare: boolean): Promise<{ wall: number; cpu: number }> {
+async function rowsPerSecond(
+  gpu: GpuContext,
+  source: RowSource,
+  prepare: boolean,
+): Promise<{ wall: number; cpu: number }> {
   const ring = new UploadRing(gpu, 3, B * D * 4, 'bench ring');
   const input = new StepInput('binarized', 1);
   const warmup = RUN_DEFAULTS.shuffleWindow + 10 * B;
@@ -52,7 +57,10 @@ async function rowsPerSecond(gpu: GpuContext, source: RowSource, prepare: boolea
   let step = 0;
   try {
     for (let epoch = 0; rows < warmup + ROWS; epoch++) {
-      for await (const batch of epochBatches({ source, B, seed: 1, shuffleWindowRows: RUN_DEFAULTS.shuffleWindow }, epoch)) {
+      for await (const batch of epochBatches(
+        { source, B, seed: 1, shuffleWindowRows: RUN_DEFAULTS.shuffleWindow },
+        epoch,
+      )) {
         const slot = await ring.acquire();
         ring.write(slot, prepare ? input.prepare(batch, ++step) : batch.data);
         ring.release(slot);
@@ -85,7 +93,11 @@ async function hostPerStep(gpu: GpuContext): Promise<{ micros: number; cpuMicros
     const used = process.cpuUsage(cpu);
     const micros = (1000 * (performance.now() - started)) / STEPS;
     // The step's plan, plus the step_input launch before it.
-    return { micros, cpuMicros: (used.user + used.system) / STEPS, dispatches: (trainer as unknown as { sgvb: { plan: unknown[] } }).sgvb.plan.length + 1 };
+    return {
+      micros,
+      cpuMicros: (used.user + used.system) / STEPS,
+      dispatches: (trainer as unknown as { sgvb: { plan: unknown[] } }).sgvb.plan.length + 1,
+    };
   } finally {
     await gpu.settle();
     trainer.destroy();
@@ -98,7 +110,14 @@ try {
   const idx = mnistFile('train');
   const { values } = await readAllRows(fileSource(idx));
   const npy = join(dir, 'train.npy');
-  writeFileSync(npy, npyBytes('<f4', [values.length / D, D], Float32Array.from(values, (v) => v)));
+  writeFileSync(
+    npy,
+    npyBytes(
+      '<f4',
+      [values.length / D, D],
+      Float32Array.from(values, (v) => v),
+    ),
+  );
   const gz = join(dir, 'train-images-idx3-ubyte.gz');
   writeFileSync(gz, gzipSync(readFileSync(idx)));
   const figures = {
@@ -108,20 +127,38 @@ try {
     idxCpuBinarized: await rowsPerSecond(gpu, fileSource(idx), true),
   };
   const step = await hostPerStep(gpu);
-  console.log(`data side to filled upload slots (B = ${B}, ${RUN_DEFAULTS.shuffleWindow}-row window, ${ROWS} rows after a warm-up), null backend:`);
+  console.log(
+    `data side to filled upload slots (B = ${B}, ${RUN_DEFAULTS.shuffleWindow}-row window, ${ROWS} rows after a warm-up), null backend:`,
+  );
   const line = (name: string, f: { wall: number; cpu: number }, note = '') =>
-    console.log(`  ${name.padEnd(22)} ${f.wall.toFixed(0).padStart(9)} rows/s   ${f.cpu.toFixed(0).padStart(9)} rows per CPU-second${note}`);
+    console.log(
+      `  ${name.padEnd(22)} ${f.wall.toFixed(0).padStart(9)} rows/s   ${f.cpu.toFixed(0).padStart(9)} rows per CPU-second${note}`,
+    );
   line('MNIST IDX', figures.idx);
   line('float32 .npy', figures.npyF32);
   line('IDX.gz', figures.idxGz);
-  line('IDX + CPU binarizing', figures.idxCpuBinarized, "   (scaled and binarized to float32 on the CPU, as the run does without the GPU's step_input)");
-  console.log(`host per step, 784-500-20 at M = ${B}: ${step.micros.toFixed(1)} µs wall, ${step.cpuMicros.toFixed(1)} µs CPU (${step.dispatches} dispatches, 1 submission per step)`);
+  line(
+    'IDX + CPU binarizing',
+    figures.idxCpuBinarized,
+    "   (scaled and binarized to float32 on the CPU, as the run does without the GPU's step_input)",
+  );
+  console.log(
+    `host per step, 784-500-20 at M = ${B}: ${step.micros.toFixed(1)} µs wall, ${step.cpuMicros.toFixed(1)} µs CPU (${step.dispatches} dispatches, 1 submission per step)`,
+  );
   if (JSON_OUT) {
-    console.log(JSON.stringify({
-      rowsPerSecond: Math.round(figures.idx.wall), rowsPerCpuSecond: Math.round(figures.idx.cpu), npyF32RowsPerSecond: Math.round(figures.npyF32.wall),
-      idxGzRowsPerSecond: Math.round(figures.idxGz.wall), cpuBinarizedRowsPerSecond: Math.round(figures.idxCpuBinarized.wall), hostMicrosecondsPerStep: Number(step.micros.toFixed(1)), hostCpuMicrosecondsPerStep: Number(step.cpuMicros.toFixed(1)),
-      dispatchesPerStep: step.dispatches, submissionsPerStep: 1,
-    }));
+    console.log(
+      JSON.stringify({
+        rowsPerSecond: Math.round(figures.idx.wall),
+        rowsPerCpuSecond: Math.round(figures.idx.cpu),
+        npyF32RowsPerSecond: Math.round(figures.npyF32.wall),
+        idxGzRowsPerSecond: Math.round(figures.idxGz.wall),
+        cpuBinarizedRowsPerSecond: Math.round(figures.idxCpuBinarized.wall),
+        hostMicrosecondsPerStep: Number(step.micros.toFixed(1)),
+        hostCpuMicrosecondsPerStep: Number(step.cpuMicros.toFixed(1)),
+        dispatchesPerStep: step.dispatches,
+        submissionsPerStep: 1,
+      }),
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

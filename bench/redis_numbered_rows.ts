@@ -14,7 +14,8 @@ export function numberedRows(count: number, D = 784): RowSource {
       for (let first = 0; first < count; first += 500) {
         const rows = Math.min(500, count - first);
         const values = new Uint8Array(rows * D).fill(7);
-        for (let r = 0; r < rows; r++) values.set([(first + r) & 255, ((first + r) >> 8) & 255, (first + r) >> 16], r * D);
+        for (let r = 0; r < rows; r++)
+          values.set([(first + r) & 255, ((first + r) >> 8) & 255, (first + r) >> 16], r * D);
         yield { values, rows, D, scale: 1 / 255 };
       }
     },

@@ -16,7 +16,8 @@ import type { Minibatch } from '../src/stream/minibatch.ts';
 import type { StepInputKind } from '../src/stream/step_input.ts';
 
 const log = process.env.AEVB_BENCH_LOG;
-if (log === undefined) throw new Error('bench/redis_recording_trainer.ts: set AEVB_BENCH_LOG to the file that records the trained rows');
+if (log === undefined)
+  throw new Error('bench/redis_recording_trainer.ts: set AEVB_BENCH_LOG to the file that records the trained rows');
 const resumed = process.argv.includes('--resume');
 let first = true;
 const enqueue = Trainer.prototype.enqueueMinibatch;

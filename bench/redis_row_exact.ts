@@ -51,15 +51,37 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'kill -9 at step 125, window 5 000, checkpoint every 50', rows: quick ? 10_000 : 20_000, pack: 100, flags: ['--shuffle-window', '5000', '--checkpoint-every', '50'], killAt: 125 },
-  { name: 'kill -9 at step 1 200, default window (60 000), checkpoint every 500', rows: quick ? 80_000 : 100_000, pack: 100, flags: ['--checkpoint-every', '500'], killAt: 1200 },
-  { name: '--shuffle-window 500 --samples 2000, no crash', rows: 3000, pack: 100, flags: ['--shuffle-window', '500', '--samples', '2000'], killAt: null },
+  {
+    name: 'kill -9 at step 125, window 5 000, checkpoint every 50',
+    rows: quick ? 10_000 : 20_000,
+    pack: 100,
+    flags: ['--shuffle-window', '5000', '--checkpoint-every', '50'],
+    killAt: 125,
+  },
+  {
+    name: 'kill -9 at step 1 200, default window (60 000), checkpoint every 500',
+    rows: quick ? 80_000 : 100_000,
+    pack: 100,
+    flags: ['--checkpoint-every', '500'],
+    killAt: 1200,
+  },
+  {
+    name: '--shuffle-window 500 --samples 2000, no crash',
+    rows: 3000,
+    pack: 100,
+    flags: ['--shuffle-window', '500', '--samples', '2000'],
+    killAt: null,
+  },
 ];
 
 const server = await startRedisServer();
 const admin = new Redis(server.url, { protocol: 2 });
-console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; real trainers: aevb train ${MODEL.join(' ')}; end-after-idle ${END_AFTER_IDLE_MS} ms\n`);
-console.log('case | published | trained twice (≤ bound) | coarse would retrain | checkpointed rows retrained | twice in model | lost | pending entries after final checkpoint (all rows trained) | bitmaps left');
+console.log(
+  `redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; real trainers: aevb train ${MODEL.join(' ')}; end-after-idle ${END_AFTER_IDLE_MS} ms\n`,
+);
+console.log(
+  'case | published | trained twice (≤ bound) | coarse would retrain | checkpointed rows retrained | twice in model | lost | pending entries after final checkpoint (all rows trained) | bitmaps left',
+);
 try {
   for (const c of CASES) console.log(await measure(c));
 } finally {
@@ -74,11 +96,23 @@ async function measure(c: Case): Promise<string> {
   const url = `${server.url}/${stream}?group=train&consumer=trainer&block=200&end-after-idle=${END_AFTER_IDLE_MS}`;
   const start = (resume: boolean): ChildProcess => {
     mkdirSync(dir, { recursive: true });
-    const args = [recorder, 'train', '--data', url, ...(resume ? ['--resume', dir] : [...MODEL, ...c.flags, '--out', dir])];
+    const args = [
+      recorder,
+      'train',
+      '--data',
+      url,
+      ...(resume ? ['--resume', dir] : [...MODEL, ...c.flags, '--out', dir]),
+    ];
     const output = openSync(join(dir, 'output.txt'), 'a');
-    return spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', output, output], env: { ...process.env, AEVB_BENCH_LOG: log } });
+    return spawn(process.execPath, ['--import', 'tsx', ...args], {
+      stdio: ['ignore', output, output],
+      env: { ...process.env, AEVB_BENCH_LOG: log },
+    });
   };
-  const exited = (p: ChildProcess) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once('exit', () => r())));
+  const exited = (p: ChildProcess) =>
+    p.exitCode !== null || p.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => p.once('exit', () => r()));
   const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []);
   const steps = () => lines().filter((l) => l.startsWith('S ')).length;
 
@@ -86,13 +120,19 @@ async function measure(c: Case): Promise<string> {
   let trainer = start(false);
   if (c.killAt !== null) {
     for (let t = 0; t < 12_000 && steps() < c.killAt && trainer.exitCode === null; t++) await sleep(50);
-    if (steps() < c.killAt) throw new Error(`${c.name}: the trainer exited after ${steps()} steps:\n${readFileSync(join(dir, 'output.txt'), 'utf8')}`);
+    if (steps() < c.killAt)
+      throw new Error(
+        `${c.name}: the trainer exited after ${steps()} steps:\n${readFileSync(join(dir, 'output.txt'), 'utf8')}`,
+      );
     trainer.kill('SIGKILL');
     await exited(trainer);
     trainer = start(true);
   }
   await exited(trainer);
-  if (trainer.exitCode !== 0) throw new Error(`${c.name}: the trainer failed (${trainer.exitCode}):\n${readFileSync(join(dir, 'output.txt'), 'utf8')}`);
+  if (trainer.exitCode !== 0)
+    throw new Error(
+      `${c.name}: the trainer failed (${trainer.exitCode}):\n${readFileSync(join(dir, 'output.txt'), 'utf8')}`,
+    );
 
   // Every step taken, by incarnation; the resume's R line names the checkpoint it continued from.
   const taken: { pid: string; step: number; ids: number[] }[] = [];
@@ -100,7 +140,8 @@ async function measure(c: Case): Promise<string> {
   for (const line of lines()) {
     const parts = line.split(' ');
     if (parts[0] === 'R') resumedAt = Number(parts[2]);
-    else if (parts[0] === 'S' && parts.length > 4) taken.push({ pid: parts[1], step: Number(parts[2]), ids: parts.slice(4).map(Number) });
+    else if (parts[0] === 'S' && parts.length > 4)
+      taken.push({ pid: parts[1], step: Number(parts[2]), ids: parts.slice(4).map(Number) });
   }
   const killedPid = c.killAt === null ? null : taken[0].pid;
   const counts = new Uint32Array(c.rows);
@@ -146,7 +187,12 @@ async function measure(c: Case): Promise<string> {
 }
 
 /** Rows of the killed trainer's last checkpoint that the resumed incarnation trained again (row-exact: none). */
-function retrained(taken: { pid: string; step: number; ids: number[] }[], killedPid: string | null, resumedAt: number | null, rows: number): number {
+function retrained(
+  taken: { pid: string; step: number; ids: number[] }[],
+  killedPid: string | null,
+  resumedAt: number | null,
+  rows: number,
+): number {
   if (killedPid === null) return 0;
   const held = new Uint8Array(rows);
   for (const s of taken) if (s.pid === killedPid && s.step <= resumedAt!) for (const id of s.ids) held[id] = 1;

@@ -38,68 +38,99 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const server = await startRedisServer();
 const admin = new Redis(server.url, { protocol: 2 });
-console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}\n`);
+console.log(
+  `redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}\n`,
+);
 
 try {
   // A. Publishing.
   const mnist = fileSource(mnistFile('train'));
   console.log('A. publish (MNIST train, 60 000 rows of 784 u8)');
   for (const packRows of [1, 100]) {
-    const r = await publishRows(mnist, `${server.url}/mnist-pack${packRows}`, { packRows, maxRows: quick && packRows === 1 ? 20_000 : Infinity });
-    console.log(`   ${String(packRows).padStart(3)} rows/entry: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s`);
+    const r = await publishRows(mnist, `${server.url}/mnist-pack${packRows}`, {
+      packRows,
+      maxRows: quick && packRows === 1 ? 20_000 : Infinity,
+    });
+    console.log(
+      `   ${String(packRows).padStart(3)} rows/entry: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s`,
+    );
   }
 
   // B. Consuming.
   console.log('\nB. consume (the 100-rows/entry stream; XREADGROUP + XACK after every ~1000 rows)');
   for (const N of [1, 2, 4]) {
-    const consumers = Array.from({ length: N }, (_, i) => redisSource(`${server.url}/mnist-pack100?group=read${N}&consumer=c${i}&block=100&end-after-idle=300`));
+    const consumers = Array.from({ length: N }, (_, i) =>
+      redisSource(`${server.url}/mnist-pack100?group=read${N}&consumer=c${i}&block=100&end-after-idle=300`),
+    );
     const started = performance.now();
     let last = started;
-    const rows = await Promise.all(consumers.map(async (c) => {
-      let n = 0;
-      let acked = 0;
-      for await (const block of c.open()) {
-        n += block.rows;
-        last = performance.now();
-        if (n - acked >= 1000) {
-          await c.checkpointed({ rowsConsumed: n, source: c.checkpointState() });
-          acked = n;
+    const rows = await Promise.all(
+      consumers.map(async (c) => {
+        let n = 0;
+        let acked = 0;
+        for await (const block of c.open()) {
+          n += block.rows;
+          last = performance.now();
+          if (n - acked >= 1000) {
+            await c.checkpointed({ rowsConsumed: n, source: c.checkpointState() });
+            acked = n;
+          }
         }
-      }
-      await c.checkpointed({ rowsConsumed: n, source: c.checkpointState() });
-      await c.close();
-      return n;
-    }));
+        await c.checkpointed({ rowsConsumed: n, source: c.checkpointState() });
+        await c.close();
+        return n;
+      }),
+    );
     const total = rows.reduce((a, b) => a + b, 0);
     const seconds = (last - started) / 1000;
-    console.log(`   N = ${N}: ${total} rows in ${seconds.toFixed(2)} s = ${(total / seconds).toFixed(0)} rows/s (per consumer: ${rows.join(', ')})`);
+    console.log(
+      `   N = ${N}: ${total} rows in ${seconds.toFixed(2)} s = ${(total / seconds).toFixed(0)} rows/s (per consumer: ${rows.join(', ')})`,
+    );
   }
 
   // C. The simulation.
-  console.log(`\nC. simulation: ${SIM_ROWS} rows (10/entry), stand-in trainers with B = ${SIM.B}, ${SIM.stepMs} ms steps, window ${SIM.W}, checkpoint every ${SIM.K} steps,`);
-  console.log(`   claim-after ${SIM.claimAfterMs} ms; trainer 0 killed (-9) and restarted, trainer 1 (N ≥ 2) killed for good`);
+  console.log(
+    `\nC. simulation: ${SIM_ROWS} rows (10/entry), stand-in trainers with B = ${SIM.B}, ${SIM.stepMs} ms steps, window ${SIM.W}, checkpoint every ${SIM.K} steps,`,
+  );
+  console.log(
+    `   claim-after ${SIM.claimAfterMs} ms; trainer 0 killed (-9) and restarted, trainer 1 (N ≥ 2) killed for good`,
+  );
   console.log('   rows/s: rows trained ÷ time from the first step to the last, the kill and the restart included');
   console.log('   N | published | lost | trained twice | pending at end | dead-lettered | rows/s | recovery (s)');
   for (const N of [1, 2, 4]) console.log(await simulate(N));
 
   // D. Averaging.
   const P = 815_824;
-  console.log(`\nD. parameter averaging, ${P} float32 parameters (${(4 * P / 1e6).toFixed(2)} MB) per trainer, 5 rounds each`);
+  console.log(
+    `\nD. parameter averaging, ${P} float32 parameters (${((4 * P) / 1e6).toFixed(2)} MB) per trainer, 5 rounds each`,
+  );
   for (const N of [2, 4]) {
-    const peers = Array.from({ length: N }, (_, rank) => new PeerAveraging(parsePeersUrl(`${server.url}/avg-${N}?size=${N}&rank=${rank}&every=100&deadline=30000`)));
+    const peers = Array.from(
+      { length: N },
+      (_, rank) =>
+        new PeerAveraging(parsePeersUrl(`${server.url}/avg-${N}?size=${N}&rank=${rank}&every=100&deadline=30000`)),
+    );
     await Promise.all(peers.map((p) => p.join()));
     const params = peers.map((_, rank) => new Float32Array(P).fill(rank));
     let seconds = 0;
     let sent = 0;
     let received = 0;
     for (let round = 1; round <= 5; round++) {
-      const results = await Promise.all(peers.map((p, rank) => p.average(round, params[rank], async (vectors) => Float32Array.from(vectors[0], (_, i) => vectors.reduce((sum, v) => sum + v[i], 0) / vectors.length))));
+      const results = await Promise.all(
+        peers.map((p, rank) =>
+          p.average(round, params[rank], async (vectors) =>
+            Float32Array.from(vectors[0], (_, i) => vectors.reduce((sum, v) => sum + v[i], 0) / vectors.length),
+          ),
+        ),
+      );
       seconds += Math.max(...results.map((r) => r.seconds));
       sent += results.reduce((a, r) => a + r.bytesSent, 0);
       received += results.reduce((a, r) => a + r.bytesReceived, 0);
     }
     await Promise.all(peers.map((p) => p.leave()));
-    console.log(`   N = ${N}: ${(seconds / 5).toFixed(3)} s per round; per round ${(sent / 5 / 1e6).toFixed(1)} MB sent, ${(received / 5 / 1e6).toFixed(1)} MB received (all trainers)`);
+    console.log(
+      `   N = ${N}: ${(seconds / 5).toFixed(3)} s per round; per round ${(sent / 5 / 1e6).toFixed(1)} MB sent, ${(received / 5 / 1e6).toFixed(1)} MB received (all trainers)`,
+    );
   }
 } finally {
   admin.disconnect();
@@ -109,20 +140,38 @@ try {
 async function simulate(N: number): Promise<string> {
   const stream = `sim-${N}`;
   const root = mkdtempSync(join(tmpdir(), `aevb-redis-sim-${N}-`));
-  const url = (i: number) => `${server.url}/${stream}?group=train&consumer=trainer-${i}&block=200&claim-after=${SIM.claimAfterMs}&keep-alive=${SIM.keepAliveMs}&end-after-idle=${SIM.endAfterIdleMs}`;
+  const url = (i: number) =>
+    `${server.url}/${stream}?group=train&consumer=trainer-${i}&block=200&claim-after=${SIM.claimAfterMs}&keep-alive=${SIM.keepAliveMs}&end-after-idle=${SIM.endAfterIdleMs}`;
   const dirs = Array.from({ length: N }, (_, i) => join(root, `trainer-${i}`));
   const start = (i: number, resume: boolean): ChildProcess => {
     mkdirSync(dirs[i], { recursive: true });
-    const args = ['--import', 'tsx', trainerScript, url(i), dirs[i], ...[SIM.stepMs, SIM.B, SIM.W, SIM.K].map(String), ...(resume ? ['--resume'] : [])];
+    const args = [
+      '--import',
+      'tsx',
+      trainerScript,
+      url(i),
+      dirs[i],
+      ...[SIM.stepMs, SIM.B, SIM.W, SIM.K].map(String),
+      ...(resume ? ['--resume'] : []),
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     return child;
   };
-  const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
-  const steps = (i: number) => (existsSync(join(dirs[i], 'trained.log')) ? readFileSync(join(dirs[i], 'trained.log'), 'utf8').split('\n').filter((l) => l.startsWith('S ')).length : 0);
+  const exited = (c: ChildProcess) =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once('exit', () => r()));
+  const steps = (i: number) =>
+    existsSync(join(dirs[i], 'trained.log'))
+      ? readFileSync(join(dirs[i], 'trained.log'), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('S ')).length
+      : 0;
   /** Waits (at most 60 s) until trainer i has logged `n` steps, or has exited. */
   const untilSteps = async (i: number, n: number) => {
     for (let t = 0; t < 600 && steps(i) < n && children[i].exitCode === null; t++) await sleep(50);
-    if (steps(i) < n) throw new Error(`trainer ${i} exited after ${steps(i)} steps, before step ${n}: make the stream longer`);
+    if (steps(i) < n)
+      throw new Error(`trainer ${i} exited after ${steps(i)} steps, before step ${n}: make the stream longer`);
   };
 
   await admin.call('XGROUP', 'CREATE', stream, 'train', '0', 'MKSTREAM');

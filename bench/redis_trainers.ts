@@ -37,7 +37,21 @@ const D = 784;
 /** Rows published for N trainers: enough for each real trainer to pass its kill step with N sharing the stream. */
 const rowsFor = (N: number) => (quick ? 3000 : 10_000) * N;
 /** The real trainers' model and run: small, so lavapipe keeps up on a 2-core machine. */
-const REAL_FLAGS = ['--hidden', '64', '--latent', '8', '--batch', '50', '--checkpoint-every', '20', '--shuffle-window', '500', '--no-binarize', '--metrics-every', '50'];
+const REAL_FLAGS = [
+  '--hidden',
+  '64',
+  '--latent',
+  '8',
+  '--batch',
+  '50',
+  '--checkpoint-every',
+  '20',
+  '--shuffle-window',
+  '500',
+  '--no-binarize',
+  '--metrics-every',
+  '50',
+];
 /** Stand-ins: the same minibatch, window and checkpoints; a step time near the real trainers'. */
 const STAND_IN = { stepMs: 25, B: 50, W: 500, K: 20 };
 const CLAIM_AFTER_MS = 3000;
@@ -50,10 +64,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const server = await startRedisServer();
 const admin = new Redis(server.url, { protocol: 2 });
-console.log(`redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}`);
-console.log(`${rowsFor(1)}·N rows of ${D} u8 (10 per entry), published before the trainers start (stand-ins start once the real ones train); real trainers: aevb train ${REAL_FLAGS.join(' ')}; stand-ins: ${STAND_IN.stepMs} ms steps of ${STAND_IN.B} rows`);
-console.log(`claim-after ${CLAIM_AFTER_MS} ms, end-after-idle ${END_AFTER_IDLE_MS} ms; trainer 0 (real) killed -9 at step ≥ ${KILL_AT_STEP} and resumed; trainer 1 (real, N ≥ 2) killed for good at step ≥ ${KILL_AT_STEP}\n`);
-console.log('N | real+stand-in | published | lost | trained twice | pending at end (untrained) | dead-lettered | rows/s | rows/s before kill | recovery (s) | rows per trainer');
+console.log(
+  `redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} on ${server.url}; ${quick ? 'quick run' : 'full run'}`,
+);
+console.log(
+  `${rowsFor(1)}·N rows of ${D} u8 (10 per entry), published before the trainers start (stand-ins start once the real ones train); real trainers: aevb train ${REAL_FLAGS.join(' ')}; stand-ins: ${STAND_IN.stepMs} ms steps of ${STAND_IN.B} rows`,
+);
+console.log(
+  `claim-after ${CLAIM_AFTER_MS} ms, end-after-idle ${END_AFTER_IDLE_MS} ms; trainer 0 (real) killed -9 at step ≥ ${KILL_AT_STEP} and resumed; trainer 1 (real, N ≥ 2) killed for good at step ≥ ${KILL_AT_STEP}\n`,
+);
+console.log(
+  'N | real+stand-in | published | lost | trained twice | pending at end (untrained) | dead-lettered | rows/s | rows/s before kill | recovery (s) | rows per trainer',
+);
 try {
   const only = process.argv.indexOf('--n');
   for (const N of only > 0 ? [Number(process.argv[only + 1])] : [1, 2, 4]) console.log(await simulate(N));
@@ -65,7 +87,8 @@ try {
 async function simulate(N: number): Promise<string> {
   const stream = `sim-${N}`;
   const root = mkdtempSync(join(tmpdir(), `aevb-redis-trainers-${N}-`));
-  const url = (i: number) => `${server.url}/${stream}?group=train&consumer=trainer-${i}&block=200&claim-after=${CLAIM_AFTER_MS}&end-after-idle=${END_AFTER_IDLE_MS}`;
+  const url = (i: number) =>
+    `${server.url}/${stream}?group=train&consumer=trainer-${i}&block=200&claim-after=${CLAIM_AFTER_MS}&end-after-idle=${END_AFTER_IDLE_MS}`;
   const dirs = Array.from({ length: N }, (_, i) => join(root, `trainer-${i}`));
   const logOf = (i: number) => join(dirs[i], 'trained.log');
   const real = (i: number) => i < 2;
@@ -75,15 +98,24 @@ async function simulate(N: number): Promise<string> {
       ? [recorder, 'train', '--data', url(i), ...(resume ? ['--resume', dirs[i]] : [...REAL_FLAGS, '--out', dirs[i]])]
       : [standIn, url(i), dirs[i], ...[STAND_IN.stepMs, STAND_IN.B, STAND_IN.W, STAND_IN.K].map(String)];
     const output = openSync(join(dirs[i], 'output.txt'), 'a');
-    return spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', output, output], env: { ...process.env, AEVB_BENCH_LOG: logOf(i) } });
+    return spawn(process.execPath, ['--import', 'tsx', ...args], {
+      stdio: ['ignore', output, output],
+      env: { ...process.env, AEVB_BENCH_LOG: logOf(i) },
+    });
   };
-  const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+  const exited = (c: ChildProcess) =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once('exit', () => r()));
   const lines = (i: number) => (existsSync(logOf(i)) ? readFileSync(logOf(i), 'utf8').split('\n') : []);
   const steps = (i: number) => lines(i).filter((l) => l.startsWith('S ')).length;
   /** Waits (at most 120 s) until trainer i has logged `n` steps, or has exited. */
   const untilSteps = async (i: number, n: number) => {
     for (let t = 0; t < 2400 && steps(i) < n && children[i].exitCode === null; t++) await sleep(50);
-    if (steps(i) < n) throw new Error(`trainer ${i} exited after ${steps(i)} steps, before step ${n}: make the stream longer. Its output:\n${readFileSync(join(dirs[i], 'output.txt'), 'utf8')}`);
+    if (steps(i) < n)
+      throw new Error(
+        `trainer ${i} exited after ${steps(i)} steps, before step ${n}: make the stream longer. Its output:\n${readFileSync(join(dirs[i], 'output.txt'), 'utf8')}`,
+      );
   };
 
   // The real trainers need a few seconds to start (node, the GPU): the stand-ins wait for them, or they
@@ -105,10 +137,16 @@ async function simulate(N: number): Promise<string> {
   }
   children[0] = start(0, true);
   const restarted = children[0].pid;
-  for (let t = 0; t < 2400 && !lines(0).some((l) => l.startsWith(`S ${restarted} `)) && children[0].exitCode === null; t++) await sleep(25);
+  for (
+    let t = 0;
+    t < 2400 && !lines(0).some((l) => l.startsWith(`S ${restarted} `)) && children[0].exitCode === null;
+    t++
+  )
+    await sleep(25);
   const recovery = (performance.now() - killedAt) / 1000;
   await Promise.all(children.map(exited));
-  for (const [i, c] of children.entries()) if (c.exitCode !== 0 && c.signalCode === null) throw new Error(`trainer ${i} failed with exit code ${c.exitCode}`);
+  for (const [i, c] of children.entries())
+    if (c.exitCode !== 0 && c.signalCode === null) throw new Error(`trainer ${i} failed with exit code ${c.exitCode}`);
 
   // Which rows made it into a saved model: a resumed incarnation discards the steps after its checkpoint; a
   // trainer killed for good keeps only the steps up to its last checkpoint.
@@ -124,7 +162,9 @@ async function simulate(N: number): Promise<string> {
       lastStep = Math.max(lastStep, time);
       if (time <= killedAtClock) rowsBeforeKill += rows;
     }
-    const checkpointed = real(i) ? readCheckpoint(dirs[i]).snapshot.step : (JSON.parse(readFileSync(join(dirs[i], 'checkpoint.json'), 'utf8')) as { step: number }).step;
+    const checkpointed = real(i)
+      ? readCheckpoint(dirs[i]).snapshot.step
+      : (JSON.parse(readFileSync(join(dirs[i], 'checkpoint.json'), 'utf8')) as { step: number }).step;
     let rows = 0;
     for (const { step, ids } of valid) {
       if (step > checkpointed) continue;
@@ -149,8 +189,10 @@ async function simulate(N: number): Promise<string> {
   const rate = trained / ((lastStep - firstStep - END_AFTER_IDLE_MS) / 1000);
   const rateBeforeKill = rowsBeforeKill / ((killedAtClock - firstStep) / 1000);
   const kinds = `${Math.min(N, 2)}+${Math.max(0, N - 2)}`;
-  const byConsumer = ((await admin.xpending(stream, 'train')) as [number, string, string, Array<[string, string]> | null])[3] ?? [];
-  const holders = byConsumer.length === 0 ? '' : ` (entries pending: ${byConsumer.map(([c, n]) => `${c} ${n}`).join(', ')})`;
+  const byConsumer =
+    ((await admin.xpending(stream, 'train')) as [number, string, string, Array<[string, string]> | null])[3] ?? [];
+  const holders =
+    byConsumer.length === 0 ? '' : ` (entries pending: ${byConsumer.map(([c, n]) => `${c} ${n}`).join(', ')})`;
   return `${N} | ${kinds.padStart(13)} | ${String(published.rows).padStart(9)} | ${String(lost).padStart(4)} | ${String(twice).padStart(13)} | ${`${pendingRows.size} (${pendingUntrained})`.padStart(14)} | ${String(dead).padStart(13)} | ${rate.toFixed(0).padStart(6)} | ${rateBeforeKill.toFixed(0).padStart(17)} | ${recovery.toFixed(2).padStart(12)} | ${perTrainer.join(', ')}${holders}`;
 }
 

@@ -25,7 +25,8 @@ function flag(name: string): string | undefined {
 }
 const QUICK = argv.includes('--quick');
 const AGAINST = flag('against');
-if (AGAINST === undefined) throw new Error('bench/step_versus.ts: --against <path of another aevb checkout> is required');
+if (AGAINST === undefined)
+  throw new Error('bench/step_versus.ts: --against <path of another aevb checkout> is required');
 const BATCHES = (flag('batches') ?? '100,1000').split(',').map((b) => {
   if (!/^[1-9]\d*$/.test(b)) throw new Error(`bench/step_versus.ts: --batches takes positive integers, got '${b}'`);
   return Number(b);
@@ -38,7 +39,12 @@ const TARGET_S = QUICK ? 0.1 : 2;
 interface Side {
   name: string;
   gpu: { destroy(): void; device: GPUDevice };
-  step: { submitWith(record: (e: GPUCommandEncoder) => void): void; submit(batch: Float32Array): void; plan: readonly unknown[]; destroy(): void };
+  step: {
+    submitWith(record: (e: GPUCommandEncoder) => void): void;
+    submit(batch: Float32Array): void;
+    plan: readonly unknown[];
+    destroy(): void;
+  };
   model: { destroy(): void };
 }
 
@@ -47,10 +53,16 @@ async function openSide(name: string, root: string, B: number): Promise<Side> {
   // The Vae's file: src/vae/ since the folders were put in layers (docs/architecture.md), src/model/ before.
   const vae = existsSync(resolve(root, 'src/vae/vae.ts')) ? 'src/vae/vae.ts' : 'src/model/vae.ts';
   const [{ acquireDevice }, { Vae }, { SgvbStep }, { DEFAULT_OPTIMIZERS }] = await Promise.all([
-    load('src/gpu/device.ts'), load(vae), load('src/train/sgvb_step.ts'), load('src/train/optimizer_config.ts'),
+    load('src/gpu/device.ts'),
+    load(vae),
+    load('src/train/sgvb_step.ts'),
+    load('src/train/optimizer_config.ts'),
   ]);
   const gpu = await acquireDevice();
-  const model = await Vae.create({ D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 }, { gpu });
+  const model = await Vae.create(
+    { D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 },
+    { gpu },
+  );
   const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   step.submit(Float32Array.from({ length: B * 784 }, (_, i) => ((i * 2654435761) % 10 < 3 ? 1 : 0)));
   return { name, gpu, step, model };
@@ -63,9 +75,10 @@ async function run(side: Side, n: number): Promise<Elapsed> {
   return elapsed();
 }
 
-
 async function main(): Promise<void> {
-  console.log(`this checkout against ${resolve(AGAINST!)}; median of ${ROUNDS} interleaved rounds${QUICK ? '   [--quick]' : ''}`);
+  console.log(
+    `this checkout against ${resolve(AGAINST!)}; median of ${ROUNDS} interleaved rounds${QUICK ? '   [--quick]' : ''}`,
+  );
   console.log('   B  side     dispatches   ms/step   CPU ms/step   samples/CPU-s   this/other (CPU)');
   for (const B of BATCHES) {
     const sides = [await openSide('this', '.', B), await openSide('other', AGAINST!, B)];
@@ -78,7 +91,9 @@ async function main(): Promise<void> {
       const per = times.map((t) => ({ wall: median(t.map((x) => x.wall)) / n, cpu: median(t.map((x) => x.cpu)) / n }));
       for (const [i, s] of sides.entries()) {
         const ratio = i === 0 ? `${(per[1].cpu / per[0].cpu).toFixed(2)}×` : '';
-        console.log(`${String(B).padStart(4)}  ${s.name.padEnd(5)}  ${String(s.step.plan.length).padStart(10)}   ${(per[i].wall * 1e3).toFixed(2).padStart(7)}   ${(per[i].cpu * 1e3).toFixed(2).padStart(11)}   ${(B / per[i].cpu).toFixed(0).padStart(13)}   ${ratio.padStart(16)}`);
+        console.log(
+          `${String(B).padStart(4)}  ${s.name.padEnd(5)}  ${String(s.step.plan.length).padStart(10)}   ${(per[i].wall * 1e3).toFixed(2).padStart(7)}   ${(per[i].cpu * 1e3).toFixed(2).padStart(11)}   ${(B / per[i].cpu).toFixed(0).padStart(13)}   ${ratio.padStart(16)}`,
+        );
       }
     } finally {
       for (const s of sides) {

@@ -38,23 +38,32 @@ async function run(gpu: GpuContext, step: SgvbStep, k: number): Promise<Elapsed>
   return elapsed();
 }
 
-
 async function main(): Promise<void> {
   const gpu = await acquireDevice();
-  const model = await Vae.create({ D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 }, { gpu });
+  const model = await Vae.create(
+    { D: 784, hidden: [500], latent: 20, activation: 'tanh', init: 'pytorch', seed: 1 },
+    { gpu },
+  );
   const step = new SgvbStep(model, { B, optimizer: DEFAULT_OPTIMIZERS.adam, seed: 1 });
   try {
     step.submit(Float32Array.from({ length: B * 784 }, () => (Math.random() < 0.3 ? 1 : 0)));
     for (const k of PER_SUBMISSION) await run(gpu, step, k); // warm-up
     const times = new Map<number, Elapsed[]>(PER_SUBMISSION.map((k) => [k, []]));
     for (let r = 0; r < ROUNDS; r++) for (const k of PER_SUBMISSION) times.get(k)!.push(await run(gpu, step, k));
-    const perStep = (k: number) => ({ wall: median(times.get(k)!.map((t) => t.wall)) / STEPS, cpu: median(times.get(k)!.map((t) => t.cpu)) / STEPS });
+    const perStep = (k: number) => ({
+      wall: median(times.get(k)!.map((t) => t.wall)) / STEPS,
+      cpu: median(times.get(k)!.map((t) => t.cpu)) / STEPS,
+    });
     const base = perStep(1);
-    console.log(`adapter: ${gpu.adapter.description}; ${STEPS} steps per measurement, median of ${ROUNDS} interleaved rounds${QUICK ? '   [--quick]' : ''}`);
+    console.log(
+      `adapter: ${gpu.adapter.description}; ${STEPS} steps per measurement, median of ${ROUNDS} interleaved rounds${QUICK ? '   [--quick]' : ''}`,
+    );
     console.log('steps per submission   ms/step   CPU ms/step   wall × k=1   CPU × k=1');
     for (const k of PER_SUBMISSION) {
       const t = perStep(k);
-      console.log(`${String(k).padStart(20)}   ${(t.wall * 1e3).toFixed(2).padStart(7)}   ${(t.cpu * 1e3).toFixed(2).padStart(11)}   ${(base.wall / t.wall).toFixed(2).padStart(9)}×   ${(base.cpu / t.cpu).toFixed(2).padStart(8)}×`);
+      console.log(
+        `${String(k).padStart(20)}   ${(t.wall * 1e3).toFixed(2).padStart(7)}   ${(t.cpu * 1e3).toFixed(2).padStart(11)}   ${(base.wall / t.wall).toFixed(2).padStart(9)}×   ${(base.cpu / t.cpu).toFixed(2).padStart(8)}×`,
+      );
     }
   } finally {
     step.destroy();

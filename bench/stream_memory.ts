@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { philoxUniforms } from '../src/random/philox.ts';
 
-const flag = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const flag = (name: string, fallback: number) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const STEPS = flag('--steps', 1500);
 const BATCH = 1000;
 const WINDOW = 60_000;
@@ -55,7 +56,23 @@ function writeDataset(dir: string, gb: number): number {
 
 function measure(data: string): { peakRssMiB: number; seconds: number; rows: number } {
   const child = fileURLToPath(new URL('./stream_memory_run.ts', import.meta.url));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child, '--data', data, '--steps', String(STEPS), '--batch', String(BATCH), '--shuffle-window', String(WINDOW)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      child,
+      '--data',
+      data,
+      '--steps',
+      String(STEPS),
+      '--batch',
+      String(BATCH),
+      '--shuffle-window',
+      String(WINDOW),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
@@ -64,9 +81,14 @@ try {
   const fs = statfsSync(base);
   const freeGb = (fs.bavail * fs.bsize) / 1e9;
   const large = freeGb >= SMALL_GB + LARGE_GB + 2;
-  console.log(`free in ${tmpdir()}: ${freeGb.toFixed(1)} GB; ${STEPS} steps of M=${BATCH} from each (${(STEPS * BATCH).toLocaleString()} rows), shuffle window ${WINDOW} rows`);
+  console.log(
+    `free in ${tmpdir()}: ${freeGb.toFixed(1)} GB; ${STEPS} steps of M=${BATCH} from each (${(STEPS * BATCH).toLocaleString()} rows), shuffle window ${WINDOW} rows`,
+  );
   const results: Array<[string, { peakRssMiB: number; seconds: number }]> = [];
-  for (const [label, gb] of [[`${SMALL_GB} GB`, SMALL_GB], [`${LARGE_GB} GB`, LARGE_GB]] as const) {
+  for (const [label, gb] of [
+    [`${SMALL_GB} GB`, SMALL_GB],
+    [`${LARGE_GB} GB`, LARGE_GB],
+  ] as const) {
     if (gb === LARGE_GB && !large) {
       console.log(`${label}: skipped, needs ${SMALL_GB + LARGE_GB + 2} GB free`);
       continue;
@@ -83,7 +105,9 @@ try {
   const reference = results[0][1].peakRssMiB;
   console.log('\ndataset              | peak RSS (MiB) | vs first | training time (s)');
   for (const [label, r] of results) {
-    console.log(`${label.padEnd(20)} | ${r.peakRssMiB.toFixed(0).padStart(14)} | ${(r.peakRssMiB / reference).toFixed(3).padStart(8)} | ${r.seconds.toFixed(0)}`);
+    console.log(
+      `${label.padEnd(20)} | ${r.peakRssMiB.toFixed(0).padStart(14)} | ${(r.peakRssMiB / reference).toFixed(3).padStart(8)} | ${r.seconds.toFixed(0)}`,
+    );
   }
 } finally {
   rmSync(base, { recursive: true, force: true });

@@ -17,10 +17,15 @@ const batch = Number(arg('--batch'));
 const window = Number(arg('--shuffle-window'));
 // A small model: this benchmark is about the data side's memory, and a fast step lets it stream far.
 const config = { ...DEFAULT_TRAIN_CONFIG, hidden: [64], latent: 8, batch };
-const source = data === 'synthetic:infx784' ? syntheticSource({ D: 784, rows: Infinity, seed: 1, blockRows: 1024 }) : fileSource(data);
+const source =
+  data === 'synthetic:infx784'
+    ? syntheticSource({ D: 784, rows: Infinity, seed: 1, blockRows: 1024 })
+    : fileSource(data);
 const trainer = await Trainer.create(config);
 const started = performance.now();
 await lastValueFrom(trainingRun(trainer, { source, steps, shuffleWindow: window }));
 const seconds = (performance.now() - started) / 1000;
 trainer.destroy();
-console.log(JSON.stringify({ data, steps, rows: steps * batch, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({ data, steps, rows: steps * batch, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024 }),
+);

@@ -42,12 +42,19 @@ async function streamed(): Promise<{ sps: number; waiting: number }> {
     // The clock starts after the warm-up steps, which also absorb the first fill of the shuffle window.
     let warm: { at: number; event: RunStepEvent } | null = null;
     let last: { at: number; event: RunStepEvent } | null = null;
-    await lastValueFrom(trainingRun(trainer, { source, steps: WARMUP + STEPS, shuffleWindow: 60_000, binarize: true }).pipe(tap((e) => {
-      if (e.type !== 'step') return;
-      last = { at: performance.now(), event: e };
-      if (e.step === WARMUP) warm = last;
-    })));
-    const [from, to] = [warm as { at: number; event: RunStepEvent } | null, last as { at: number; event: RunStepEvent } | null];
+    await lastValueFrom(
+      trainingRun(trainer, { source, steps: WARMUP + STEPS, shuffleWindow: 60_000, binarize: true }).pipe(
+        tap((e) => {
+          if (e.type !== 'step') return;
+          last = { at: performance.now(), event: e };
+          if (e.step === WARMUP) warm = last;
+        }),
+      ),
+    );
+    const [from, to] = [
+      warm as { at: number; event: RunStepEvent } | null,
+      last as { at: number; event: RunStepEvent } | null,
+    ];
     if (from === null || to === null) throw new Error('the warm-up never ended');
     const seconds = (to.at - from.at) / 1000;
     return { sps: (STEPS * config.batch) / seconds, waiting: to.event.waitingForDataPercent };
@@ -60,5 +67,9 @@ const memory = await inMemory();
 const stream = await streamed();
 console.log(`784-500-20, M=${config.batch}, ${STEPS} steps each`);
 console.log(`in memory : ${memory.toFixed(0)} samples/s`);
-console.log(`streamed  : ${stream.sps.toFixed(0)} samples/s (waiting for data ${stream.waiting.toFixed(1)}% of the pass)`);
-console.log(`pipeline cost: ${(100 * (1 - stream.sps / memory)).toFixed(1)}% (streamed / in memory = ${(stream.sps / memory).toFixed(3)})`);
+console.log(
+  `streamed  : ${stream.sps.toFixed(0)} samples/s (waiting for data ${stream.waiting.toFixed(1)}% of the pass)`,
+);
+console.log(
+  `pipeline cost: ${(100 * (1 - stream.sps / memory)).toFixed(1)}% (streamed / in memory = ${(stream.sps / memory).toFixed(3)})`,
+);

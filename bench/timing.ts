@@ -9,13 +9,22 @@ import { encodeDispatches, type KernelDispatch } from '../src/kernels/kernel.ts'
  * Seconds of wall time and of this process's CPU time; `device`: seconds between the compute pass's two GPU
  * timestamps (timestamp-query), where the work was one pass on a device that has the feature.
  */
-export interface Elapsed { wall: number; cpu: number; device?: number }
+export interface Elapsed {
+  wall: number;
+  cpu: number;
+  device?: number;
+}
 
 /**
  * One unit of work's median seconds (wall, CPU and, where every run had it, device) over the rounds, and the
  * units per measured run.
  */
-export interface Timing { seconds: number; cpuSeconds: number; deviceSeconds?: number; reps: number }
+export interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+  deviceSeconds?: number;
+  reps: number;
+}
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -34,7 +43,11 @@ export function startClock(): () => Elapsed {
  * One warm-up (pipeline compilation, first-touch allocation), then n grows until a run is long enough to
  * extrapolate, and is scaled so one measured run lasts about `targetSeconds`; `rounds` runs are measured.
  */
-export async function measure(run: (n: number) => Promise<Elapsed>, targetSeconds: number, rounds: number): Promise<Timing> {
+export async function measure(
+  run: (n: number) => Promise<Elapsed>,
+  targetSeconds: number,
+  rounds: number,
+): Promise<Timing> {
   await run(1);
   let n = 1;
   let t = (await run(n)).wall;
@@ -45,8 +58,15 @@ export async function measure(run: (n: number) => Promise<Elapsed>, targetSecond
   const reps = Math.max(1, Math.ceil((n * targetSeconds * 1.1) / t));
   const measured: Elapsed[] = [];
   for (let i = 0; i < rounds; i++) measured.push(await run(reps));
-  const device = measured.every((r) => r.device !== undefined) ? median(measured.map((r) => r.device!)) / reps : undefined;
-  return { seconds: median(measured.map((r) => r.wall)) / reps, cpuSeconds: median(measured.map((r) => r.cpu)) / reps, ...(device === undefined ? {} : { deviceSeconds: device }), reps };
+  const device = measured.every((r) => r.device !== undefined)
+    ? median(measured.map((r) => r.device!)) / reps
+    : undefined;
+  return {
+    seconds: median(measured.map((r) => r.wall)) / reps,
+    cpuSeconds: median(measured.map((r) => r.cpu)) / reps,
+    ...(device === undefined ? {} : { deviceSeconds: device }),
+    reps,
+  };
 }
 
 /** Whether the device can time a compute pass itself (it was given timestamp-query: src/gpu/device.ts asks for it). */
@@ -61,8 +81,16 @@ function passTimer(gpu: GpuContext) {
     const { device } = gpu;
     timer = {
       querySet: device.createQuerySet({ label: 'bench pass timestamps', type: 'timestamp', count: 2 }),
-      resolve: device.createBuffer({ label: 'bench timestamps resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-      read: device.createBuffer({ label: 'bench timestamps read', size: 16, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }),
+      resolve: device.createBuffer({
+        label: 'bench timestamps resolve',
+        size: 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      }),
+      read: device.createBuffer({
+        label: 'bench timestamps read',
+        size: 16,
+        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+      }),
     };
     passTimers.set(gpu, timer);
   }
@@ -81,7 +109,10 @@ export async function runRepeated(gpu: GpuContext, dispatch: KernelDispatch, n: 
   if (timer === null) {
     encodeDispatches(encoder, new Array<KernelDispatch>(n).fill(dispatch), 'bench');
   } else {
-    const pass = encoder.beginComputePass({ label: 'bench', timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    const pass = encoder.beginComputePass({
+      label: 'bench',
+      timestampWrites: { querySet: timer.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+    });
     pass.setPipeline(dispatch.pipeline);
     pass.setBindGroup(0, dispatch.bindGroup);
     for (let i = 0; i < n; i++) pass.dispatchWorkgroups(...dispatch.workgroups);

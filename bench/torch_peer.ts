@@ -26,9 +26,15 @@ export function peerUnavailable(): string | null {
 /** Which libblas.so.3 the Debian alternatives system hands torch, e.g. ".../openblas-pthread/libblas.so.3". */
 export function peerBlas(): string {
   try {
-    const query = execFileSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' });
+    const query = execFileSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], {
+      encoding: 'utf8',
+    });
     const value = /^Value: (.*)$/m.exec(query)?.[1] ?? 'unknown';
-    const kind = value.includes('openblas') ? 'OpenBLAS' : value.includes('blas/libblas') ? 'the reference BLAS (slow: install libopenblas0-pthread)' : 'unknown';
+    const kind = value.includes('openblas')
+      ? 'OpenBLAS'
+      : value.includes('blas/libblas')
+        ? 'the reference BLAS (slow: install libopenblas0-pthread)'
+        : 'unknown';
     return `${kind} (${value})`;
   } catch {
     return 'unknown (update-alternatives failed)';
@@ -62,6 +68,8 @@ export function runPeer(args: string[], onRecord?: (r: PeerRecord) => void): Pro
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(records) : reject(new Error(`the peer exited with status ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(records) : reject(new Error(`the peer exited with status ${code}`)),
+    );
   });
 }

@@ -31,8 +31,22 @@ type Outcome = { rows: Row[]; seconds: number } | { skipped: string };
 /** Runs bench/kernels.ts --json under one driver; its table (stderr) is kept only to explain a failure. */
 function runKernels(driver: Driver): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // The CPU drivers' variants (tiled is ≈4× slower on both), at B = 100 only: SwiftShader is ~25× slower.
-  const args = ['--import', 'tsx', KERNELS_SCRIPT, '--json', '--variants', 'register,lanes', '--batches', '100', ...(QUICK ? ['--quick'] : [])];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, AEVB_VULKAN_ICD: driver }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    '--import',
+    'tsx',
+    KERNELS_SCRIPT,
+    '--json',
+    '--variants',
+    'register,lanes',
+    '--batches',
+    '100',
+    ...(QUICK ? ['--quick'] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, AEVB_VULKAN_ICD: driver },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -56,17 +70,23 @@ async function benchDriver(driver: Driver): Promise<Outcome> {
   }
   console.error(`[${driver}] done in ${seconds.toFixed(0)} s`);
   // Only lines that are JSON objects: Dawn may print warnings of its own.
-  const rows = result.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
+  const rows = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Row);
   return { rows, seconds };
 }
 
 const rowsOf = (o: Outcome | undefined) => (o && 'rows' in o ? o.rows : []);
-const find = (o: Outcome | undefined, kind: string, label?: string) => rowsOf(o).find((r) => r.row === kind && (label === undefined || r.label === label));
+const find = (o: Outcome | undefined, kind: string, label?: string) =>
+  rowsOf(o).find((r) => r.row === kind && (label === undefined || r.label === label));
 /** The whole step at B = 100 with the driver's default matmul variant (bench/kernels.ts measures every variant). */
-const defaultStep = (o: Outcome | undefined) => rowsOf(o).find((r) => r.row === 'step' && r.default === true && r.B === 100);
+const defaultStep = (o: Outcome | undefined) =>
+  rowsOf(o).find((r) => r.row === 'step' && r.default === true && r.B === 100);
 const num = (r: Row | undefined, key: string) => (r === undefined ? undefined : (r[key] as number));
 const show = (x: number | undefined, digits: number) => (x === undefined ? '—' : x.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a / b;
 const times = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(1)}×`);
 
 /** Right-aligned columns; the first column left-aligned. */
@@ -81,7 +101,8 @@ function kernelLabels(outcomes: Map<Driver, Outcome>): Array<{ kind: string; lab
   const seen = new Map<string, { kind: string; label: string }>();
   for (const kind of ['matmul']) {
     for (const o of outcomes.values()) {
-      for (const r of rowsOf(o).filter((x) => x.row === kind)) seen.set(`${kind}:${r.label}`, { kind, label: r.label as string });
+      for (const r of rowsOf(o).filter((x) => x.row === kind))
+        seen.set(`${kind}:${r.label}`, { kind, label: r.label as string });
     }
   }
   return [...seen.values()];
@@ -94,9 +115,14 @@ function kernelTable(outcomes: Map<Driver, Outcome>): string {
     const r = find(lvp, kind, label) ?? find(ss, kind, label)!;
     return [label, `${r.M}×${r.K}·${r.K}×${r.N}`, show(a, 2), show(b, 3), times(ratio(a, b))];
   });
-  const table = formatTable(['kernel (GFLOP/s)', 'shape (M×K·K×N)', 'lavapipe', 'swiftshader', 'lavapipe/swiftshader'], cells);
+  const table = formatTable(
+    ['kernel (GFLOP/s)', 'shape (M×K·K×N)', 'lavapipe', 'swiftshader', 'lavapipe/swiftshader'],
+    cells,
+  );
   const gaps = cells.some((c) => c.includes('—'));
-  return gaps ? `${table}\n— : not measured under that driver (a variant it cannot run, e.g. lanes without subgroups of 8)` : table;
+  return gaps
+    ? `${table}\n— : not measured under that driver (a variant it cannot run, e.g. lanes without subgroups of 8)`
+    : table;
 }
 
 function stepTable(outcomes: Map<Driver, Outcome>): string {
@@ -105,17 +131,23 @@ function stepTable(outcomes: Map<Driver, Outcome>): string {
     const [a, b] = [num(lvp, key), num(ss, key)];
     return [what, show(a, digits), show(b, digits), times(higherIsBetter ? ratio(a, b) : ratio(b, a))];
   };
-  return formatTable(['whole SGVB step (784-500-20, B=100, Adam, default variant)', 'lavapipe', 'swiftshader', 'lavapipe/swiftshader'], [
-    ['matmul variant', `${lvp?.variant ?? '—'}`, `${ss?.variant ?? '—'}`, ''],
-    line('samples/s', 'samplesPerSec', 1, true),
-    line('ms/step (ratio: swiftshader/lavapipe)', 'msPerStep', 2, false),
-    line('effective GFLOP/s of the matmuls', 'gflops', 3, true),
-  ]);
+  return formatTable(
+    ['whole SGVB step (784-500-20, B=100, Adam, default variant)', 'lavapipe', 'swiftshader', 'lavapipe/swiftshader'],
+    [
+      ['matmul variant', `${lvp?.variant ?? '—'}`, `${ss?.variant ?? '—'}`, ''],
+      line('samples/s', 'samplesPerSec', 1, true),
+      line('ms/step (ratio: swiftshader/lavapipe)', 'msPerStep', 2, false),
+      line('effective GFLOP/s of the matmuls', 'gflops', 3, true),
+    ],
+  );
 }
 
 /** The one-line verdict: which driver is faster on the whole step, and by how much. */
 function verdict(outcomes: Map<Driver, Outcome>): string {
-  const [a, b] = [num(defaultStep(outcomes.get('lavapipe')), 'samplesPerSec'), num(defaultStep(outcomes.get('swiftshader')), 'samplesPerSec')];
+  const [a, b] = [
+    num(defaultStep(outcomes.get('lavapipe')), 'samplesPerSec'),
+    num(defaultStep(outcomes.get('swiftshader')), 'samplesPerSec'),
+  ];
   if (a === undefined || b === undefined) {
     const ran = DRIVERS.filter((d) => defaultStep(outcomes.get(d)));
     return `verdict: no comparison — only ${ran.length ? ran.join(', ') : 'no driver'} ran.`;
@@ -129,11 +161,14 @@ async function main(): Promise<void> {
   for (const driver of DRIVERS) outcomes.set(driver, await benchDriver(driver));
   for (const [driver, o] of outcomes) {
     const adapter = find(o, 'adapter');
-    console.log(`${driver.padEnd(11)}: ${'skipped' in o ? `SKIPPED — ${o.skipped}` : `${adapter?.description} (driver: ${adapter?.driver}), matmul variant ${adapter?.matmulVariant}, benchmark took ${o.seconds.toFixed(0)} s`}`);
+    console.log(
+      `${driver.padEnd(11)}: ${'skipped' in o ? `SKIPPED — ${o.skipped}` : `${adapter?.description} (driver: ${adapter?.driver}), matmul variant ${adapter?.matmulVariant}, benchmark took ${o.seconds.toFixed(0)} s`}`,
+    );
   }
   console.log(`\n${kernelTable(outcomes)}\n\n${stepTable(outcomes)}\n\n${verdict(outcomes)}`);
   // A driver that was present but failed is an error; a missing one is only reported.
-  if ([...outcomes.values()].some((o) => 'skipped' in o && o.skipped.startsWith('bench/kernels.ts failed'))) process.exitCode = 1;
+  if ([...outcomes.values()].some((o) => 'skipped' in o && o.skipped.startsWith('bench/kernels.ts failed')))
+    process.exitCode = 1;
 }
 
 await main();

@@ -16,7 +16,12 @@ console.log = (...args: unknown[]) => {
   log(...args);
 };
 // As uvu's own CLI does: defer running, then queue one group per file, and run them all with exec().
-const g = globalThis as unknown as { aevbTestShaders: unknown; UVU_DEFER: number; UVU_QUEUE: unknown[][]; UVU_INDEX: number };
+const g = globalThis as unknown as {
+  aevbTestShaders: unknown;
+  UVU_DEFER: number;
+  UVU_QUEUE: unknown[][];
+  UVU_INDEX: number;
+};
 g.aevbTestShaders = shaders;
 g.UVU_DEFER = 1;
 g.UVU_QUEUE = [];

@@ -4,8 +4,26 @@
 // browser tests) preset the model: ?hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
 import type { Subscription } from 'rxjs';
 import {
-  acquireDevice, Trainer, Vae, DEFAULT_TRAIN_CONFIG, trainingRun, urlSource, streamSource, loadRows, rowLengthOf, imageGrid, pairRows,
-  encodeCheckpoint, decodeCheckpoint, type GpuContext, type RowSource, type RunState, type TrainConfig, type GreyImage, type TrainingEvent, type DataFormat,
+  acquireDevice,
+  Trainer,
+  Vae,
+  DEFAULT_TRAIN_CONFIG,
+  trainingRun,
+  urlSource,
+  streamSource,
+  loadRows,
+  rowLengthOf,
+  imageGrid,
+  pairRows,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  type GpuContext,
+  type RowSource,
+  type RunState,
+  type TrainConfig,
+  type GreyImage,
+  type TrainingEvent,
+  type DataFormat,
 } from '../src/index.ts';
 import { lineChartSvg } from '../src/io/line_chart.ts';
 // The optimizer's own default rate, shown when the config leaves lr to it (one fact: train_config.ts).
@@ -66,8 +84,10 @@ function setControls(mode: 'idle' | 'running' | 'busy'): void {
 
 function showStatus(): void {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '–');
-  $('status').textContent = trainer === null ? 'ready'
-    : `step ${status.step} · train ELBO ${f(status.trainElbo)} · test ELBO ${f(status.testElbo)} nats · ${status.samplesPerSecond.toFixed(0)} images/s · ${status.device}`;
+  $('status').textContent =
+    trainer === null
+      ? 'ready'
+      : `step ${status.step} · train ELBO ${f(status.trainElbo)} · test ELBO ${f(status.testElbo)} nats · ${status.samplesPerSecond.toFixed(0)} images/s · ${status.device}`;
 }
 
 async function device(): Promise<GpuContext> {
@@ -86,7 +106,14 @@ function trainSource(): RowSource {
 
 function configFromInputs(D: number): TrainConfig {
   const read = (id: string) => Number($<HTMLInputElement>(id).value);
-  return { ...DEFAULT_TRAIN_CONFIG, D, hidden: [read('hidden')], latent: read('latent'), batch: read('batch'), lr: read('lr') || null };
+  return {
+    ...DEFAULT_TRAIN_CONFIG,
+    D,
+    hidden: [read('hidden')],
+    latent: read('latent'),
+    batch: read('batch'),
+    lr: read('lr') || null,
+  };
 }
 
 function showConfig(c: TrainConfig): void {
@@ -112,10 +139,22 @@ function drawGrey(canvasId: string, image: GreyImage): void {
 
 /** The same chart code as the CLI's curves.png: titled axes, ticks with distinct labels, a legend. */
 function drawPlot(): void {
-  const series = [{ name: 'train (minibatch)', points: state.train }, { name: 'test', points: state.test }].filter((s) => s.points.length > 0);
-  $('plot').innerHTML = state.train.length + state.test.length < 2 ? '' : lineChartSvg({
-    title: 'ELBO while training', xLabel: 'training images seen', yLabel: 'ELBO (nats per image)', series, xScale: 'linear', width: 560, height: 320,
-  });
+  const series = [
+    { name: 'train (minibatch)', points: state.train },
+    { name: 'test', points: state.test },
+  ].filter((s) => s.points.length > 0);
+  $('plot').innerHTML =
+    state.train.length + state.test.length < 2
+      ? ''
+      : lineChartSvg({
+          title: 'ELBO while training',
+          xLabel: 'training images seen',
+          yLabel: 'ELBO (nats per image)',
+          series,
+          xScale: 'linear',
+          width: 560,
+          height: 320,
+        });
 }
 
 /** The test set: the first 1000 MNIST test images, binarized once; used only when the rows have their length. */
@@ -129,10 +168,16 @@ async function drawPictures(model: Vae): Promise<void> {
   const test = await testSet(D);
   const side = Math.round(Math.sqrt(D));
   if (side * side !== D) return; // rows that are not square images have no pictures
-  if (test !== null) drawGrey('reconstructions', imageGrid(pairRows(test.subarray(0, 50 * D), await model.reconstruct(test.subarray(0, 50 * D)), D, 10), D, 10));
+  if (test !== null)
+    drawGrey(
+      'reconstructions',
+      imageGrid(pairRows(test.subarray(0, 50 * D), await model.reconstruct(test.subarray(0, 50 * D)), D, 10), D, 10),
+    );
   drawGrey('samples', imageGrid(await model.sample(100, 1), D, 10));
-  $('manifold-caption').textContent = Z === 2 ? 'The learned manifold: decoded means over a 15 × 15 grid of latent points (Φ⁻¹ of an even grid).'
-    : `The learned manifold is drawn for Z = 2 only (this model has Z = ${Z}).`;
+  $('manifold-caption').textContent =
+    Z === 2
+      ? 'The learned manifold: decoded means over a 15 × 15 grid of latent points (Φ⁻¹ of an even grid).'
+      : `The learned manifold is drawn for Z = 2 only (this model has Z = ${Z}).`;
   if (Z === 2) drawGrey('manifold', imageGrid(await model.latentGrid(15), D, 15, 0));
 }
 
@@ -157,7 +202,10 @@ function onEvent(t: Trainer, e: TrainingEvent): void {
       break;
     case 'done':
       resume = e.state;
-      if (e.reason === 'finished') void drawPictures(t.model).then(() => { state.done = true; }, report);
+      if (e.reason === 'finished')
+        void drawPictures(t.model).then(() => {
+          state.done = true;
+        }, report);
       break;
   }
 }
@@ -175,8 +223,15 @@ async function start(): Promise<void> {
   stop = new AbortController();
   setControls('running');
   subscription = trainingRun(t, {
-    source, epochs: Infinity, steps: maxSteps, shuffleWindow: 10_000, evaluate: test === null ? {} : { test }, evaluateEvery: evalEvery,
-    metricsEvery: 10, signal: stop.signal, resume,
+    source,
+    epochs: Infinity,
+    steps: maxSteps,
+    shuffleWindow: 10_000,
+    evaluate: test === null ? {} : { test },
+    evaluateEvery: evalEvery,
+    metricsEvery: 10,
+    signal: stop.signal,
+    resume,
   }).subscribe({ next: (e) => onEvent(t, e), error: report, complete: () => setControls('idle') });
 }
 
@@ -235,22 +290,33 @@ $('start').addEventListener('click', guarded(start));
 $('pause').addEventListener('click', guarded(pause));
 $('reset').addEventListener('click', guarded(reset));
 $('save').addEventListener('click', guarded(save));
-$<HTMLInputElement>('load').addEventListener('change', guarded(async () => {
-  const file = $<HTMLInputElement>('load').files?.[0];
-  if (file) await load(file);
-}));
-$<HTMLInputElement>('file').addEventListener('change', guarded(async () => {
-  picked = $<HTMLInputElement>('file').files?.[0] ?? null;
-  await reset();
-}));
+$<HTMLInputElement>('load').addEventListener(
+  'change',
+  guarded(async () => {
+    const file = $<HTMLInputElement>('load').files?.[0];
+    if (file) await load(file);
+  }),
+);
+$<HTMLInputElement>('file').addEventListener(
+  'change',
+  guarded(async () => {
+    picked = $<HTMLInputElement>('file').files?.[0] ?? null;
+    await reset();
+  }),
+);
 $<HTMLSelectElement>('format').addEventListener('change', () => {
   $('dim-label').hidden = !$<HTMLSelectElement>('format').value.startsWith('raw');
 });
 if (query.get('autostart') === '1') void guarded(start)();
 
 /** For the browser test: decoder means of `z` under a checkpoint's bytes (written by the Node CLI). */
-(window as unknown as { __aevbDecodeCheckpoint: unknown }).__aevbDecodeCheckpoint = async (bytes: number[], z: number[]): Promise<number[]> => {
-  const model = await Vae.fromCheckpoint(decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node'), { gpu: await device() });
+(window as unknown as { __aevbDecodeCheckpoint: unknown }).__aevbDecodeCheckpoint = async (
+  bytes: number[],
+  z: number[],
+): Promise<number[]> => {
+  const model = await Vae.fromCheckpoint(decodeCheckpoint(Uint8Array.from(bytes), 'checkpoint from Node'), {
+    gpu: await device(),
+  });
   try {
     return Array.from(await model.decode(Float32Array.from(z)));
   } finally {

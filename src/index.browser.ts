@@ -11,11 +11,16 @@ export * from './index.ts';
 
 // The kernels and the preludes they include (shaders/lib/), keyed as the Node loader names them: the path under
 // shaders/ without .wgsl ('matmul', 'lib/activations'). The device expands the includes, here as in Node.
-const files = import.meta.glob('../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const files = import.meta.glob('../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
+  string,
+  string
+>;
 
 /** Every kernel's WGSL and every prelude's, by stem. */
 export const bundledShaders: ShaderSource = shaderSourceFromRecord(
-  Object.fromEntries(Object.entries(files).map(([path, code]) => [path.replace(/^\.\.\/shaders\/(.+)\.wgsl$/, '$1'), code])),
+  Object.fromEntries(
+    Object.entries(files).map(([path, code]) => [path.replace(/^\.\.\/shaders\/(.+)\.wgsl$/, '$1'), code]),
+  ),
 );
 
 registerBundledShaders(bundledShaders);

@@ -3,6 +3,11 @@ export * from './index.ts';
 export { mnistSource } from './data/mnist.node.ts';
 export { fileSource } from './data/file_source.node.ts';
 export { readCheckpoint, writeCheckpoint } from './io/checkpoint.node.ts';
-export { redisSource, type RedisStreamSource, type RedisSourceState, type RedisSourceStats } from './data/redis_source.node.ts';
+export {
+  redisSource,
+  type RedisStreamSource,
+  type RedisSourceState,
+  type RedisSourceStats,
+} from './data/redis_source.node.ts';
 export { publishRows, type PublishOptions, type PublishResult } from './data/redis_publish.node.ts';
 export { PeerAveraging, parsePeersUrl, type PeerSettings, type AveragingRound } from './peers/redis_peers.node.ts';

@@ -12,7 +12,15 @@
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
 export { Vae, type ModelConfig } from './vae/vae.ts';
-export { Trainer, NonFiniteError, type NonFiniteCause, type TrainerOptions, type TrainOnOptions, type TrainerSnapshot, type NamedTensor } from './train/trainer.ts';
+export {
+  Trainer,
+  NonFiniteError,
+  type NonFiniteCause,
+  type TrainerOptions,
+  type TrainOnOptions,
+  type TrainerSnapshot,
+  type NamedTensor,
+} from './train/trainer.ts';
 export { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from './train/train_config.ts';
 export type { Activation } from './kernels/activation.ts';
 export type { InitScheme } from './model/initialization.ts';
@@ -23,11 +31,24 @@ export type { ElboResult } from './eval/dataset_elbo.ts';
 export type { LogPxResult } from './eval/importance_sampled_log_px.ts';
 export type { ActiveUnits } from './eval/active_units.ts';
 export { encodeSource, type EncodeSourceOptions, type EncodedBlock } from './eval/encode_source.ts';
-export { trainingRun, type TrainingRunOptions, type CheckpointSink, type CheckpointOccasion } from './run/training_run.ts';
+export {
+  trainingRun,
+  type TrainingRunOptions,
+  type CheckpointSink,
+  type CheckpointOccasion,
+} from './run/training_run.ts';
 export { RUN_DEFAULTS } from './run/run_defaults.ts';
 export { fit, type TrainingHistory } from './run/fit.ts';
 export type {
-  TrainingEvent, RunStartEvent, RunStepEvent, RunMetricsEvent, RunEvaluationEvent, RunEpochEvent, RunCheckpointEvent, RunStoppedEvent, RunDoneEvent,
+  TrainingEvent,
+  RunStartEvent,
+  RunStepEvent,
+  RunMetricsEvent,
+  RunEvaluationEvent,
+  RunEpochEvent,
+  RunCheckpointEvent,
+  RunStoppedEvent,
+  RunDoneEvent,
 } from './run/training_events.ts';
 export type { RunState, RunPlan, DataDescription } from './run/run_state.ts';
 export type { StreamPosition } from './run/stream_position.ts';

@@ -17,7 +17,9 @@ const B = PRE.length;
 test('the table names exactly the reference activations', () => {
   const names = (list: readonly string[]) => [...list].sort().join(', ');
   if (names(ACTIVATIONS) !== names(REFERENCE_ACTIVATIONS)) {
-    throw new Error(`src/kernels/activation.ts lists ${names(ACTIVATIONS)}; the reference knows ${names(REFERENCE_ACTIVATIONS)}`);
+    throw new Error(
+      `src/kernels/activation.ts lists ${names(ACTIVATIONS)}; the reference knows ${names(REFERENCE_ACTIVATIONS)}`,
+    );
   }
 });
 
@@ -26,19 +28,43 @@ for (const activation of ACTIVATIONS) {
     const one = upload(gpu, [1]);
     const zero = upload(gpu, [0]);
     const y = zeros(gpu, B);
-    const forward = denseForward(gpu, { B, inputs: 1, outputs: 1, activation, x: { buffer: upload(gpu, PRE) }, weight: { buffer: one }, bias: { buffer: zero }, y: { buffer: y } });
+    const forward = denseForward(gpu, {
+      B,
+      inputs: 1,
+      outputs: 1,
+      activation,
+      x: { buffer: upload(gpu, PRE) },
+      weight: { buffer: one },
+      bias: { buffer: zero },
+      y: { buffer: y },
+    });
     const output = await runAndRead(gpu, [forward], y, B);
     const expected = activate(PRE, activation);
-    assertClose(output, expected, { atol: 1e-6, rtol: 1e-5, label: `activation '${activation}' (id ${activationId(activation)}) forward` });
+    assertClose(output, expected, {
+      atol: 1e-6,
+      rtol: 1e-5,
+      label: `activation '${activation}' (id ${activationId(activation)}) forward`,
+    });
 
     // dx = (dPre · 1) ⊙ act'(x), the derivative taken from the activation's output as the backward pass does.
     const dPre = [0.5, -1, 2, -0.25, 1, 0.75];
     const dx = zeros(gpu, B);
     const backward = denseBackwardInput(gpu, {
-      B, inputs: 1, outputs: 1, inputActivation: activation, dPre: { buffer: upload(gpu, dPre) }, weight: { buffer: one }, x: { buffer: upload(gpu, expected) }, dx: { buffer: dx },
+      B,
+      inputs: 1,
+      outputs: 1,
+      inputActivation: activation,
+      dPre: { buffer: upload(gpu, dPre) },
+      weight: { buffer: one },
+      x: { buffer: upload(gpu, expected) },
+      dx: { buffer: dx },
     });
     const gradient = await runAndRead(gpu, [backward], dx, B);
-    assertClose(gradient, activationBackward(PRE, dPre, activation), { atol: 1e-6, rtol: 1e-5, label: `activation '${activation}' (id ${activationId(activation)}) backward` });
+    assertClose(gradient, activationBackward(PRE, dPre, activation), {
+      atol: 1e-6,
+      rtol: 1e-5,
+      label: `activation '${activation}' (id ${activationId(activation)}) backward`,
+    });
   });
 }
 

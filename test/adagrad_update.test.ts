@@ -3,7 +3,13 @@
 import { assertClose } from './assert_close.ts';
 import * as assert from 'uvu/assert';
 import { gpuSuite, throwsWith, zeros } from './gpu_suite.ts';
-import { flagsAfterNonFiniteGradient, optimizerInputs, paddedUpload, PARAMETER_COUNTS, readPadded } from './optimizer_cases.ts';
+import {
+  flagsAfterNonFiniteGradient,
+  optimizerInputs,
+  paddedUpload,
+  PARAMETER_COUNTS,
+  readPadded,
+} from './optimizer_cases.ts';
 import { NonFiniteFlags } from '../src/kernels/first_non_finite.ts';
 import { adagradUpdate as referenceAdagrad } from './reference/adagrad_update.ts';
 import { adagradUpdate } from '../src/kernels/adagrad_update.ts';
@@ -19,7 +25,14 @@ for (const P of PARAMETER_COUNTS) {
       const paramsBuffer = paddedUpload(gpu, params, P);
       const flags = new NonFiniteFlags(gpu, 'test flags');
       const accumBuffer = paddedUpload(gpu, new Float32Array(P), P);
-      const kernel = adagradUpdate(gpu, { P, params: { buffer: paramsBuffer }, grads: { buffer: paddedUpload(gpu, grads, P, NaN) }, accum: { buffer: accumBuffer }, hyper, flags });
+      const kernel = adagradUpdate(gpu, {
+        P,
+        params: { buffer: paramsBuffer },
+        grads: { buffer: paddedUpload(gpu, grads, P, NaN) },
+        accum: { buffer: accumBuffer },
+        hyper,
+        flags,
+      });
       const expected = Float64Array.from(params);
       const accum = new Float64Array(P);
       for (let step = 1; step <= 3; step++) {
@@ -28,18 +41,39 @@ for (const P of PARAMETER_COUNTS) {
         submitDispatches(gpu, [kernel.dispatch]);
         referenceAdagrad(expected, grads, accum, hyper);
       }
-      assertClose(await readPadded(gpu, paramsBuffer, P, 'params'), expected, { atol: 1e-6, rtol: 1e-6, label: 'params' });
+      assertClose(await readPadded(gpu, paramsBuffer, P, 'params'), expected, {
+        atol: 1e-6,
+        rtol: 1e-6,
+        label: 'params',
+      });
       assertClose(await readPadded(gpu, accumBuffer, P, 'accum'), accum, { atol: 1e-9, rtol: 1e-5, label: 'accum' });
-      assert.is((await flags.read()).parameters, null, 'finite updates (and NaN gradients in the padding) must not set the parameters flag');
+      assert.is(
+        (await flags.read()).parameters,
+        null,
+        'finite updates (and NaN gradients in the padding) must not set the parameters flag',
+      );
       flags.destroy();
     });
   }
 }
 
-for (const [P, bad] of [[7, NaN], [8, Infinity], [1001, -Infinity]] as const) {
+for (const [P, bad] of [
+  [7, NaN],
+  [8, Infinity],
+  [1001, -Infinity],
+] as const) {
   test(`P=${P}: a ${bad} gradient at P−1 flags the first step it reached the parameters`, async ({ gpu }) => {
     const fresh = () => ({ buffer: paddedUpload(gpu, new Float32Array(P), P) });
-    const flags = await flagsAfterNonFiniteGradient(gpu, P, bad, (grads, flags) => adagradUpdate(gpu, { P, params: fresh(), grads: { buffer: grads }, accum: fresh(), hyper: { lr: 0.02, eps: 1e-10, weightDecay: 0 }, flags }));
+    const flags = await flagsAfterNonFiniteGradient(gpu, P, bad, (grads, flags) =>
+      adagradUpdate(gpu, {
+        P,
+        params: fresh(),
+        grads: { buffer: grads },
+        accum: fresh(),
+        hyper: { lr: 0.02, eps: 1e-10, weightDecay: 0 },
+        flags,
+      }),
+    );
     assert.equal(flags, { loss: null, parameters: 3, optimizerState: null });
   });
 }
@@ -47,7 +81,18 @@ for (const [P, bad] of [[7, NaN], [8, Infinity], [1001, -Infinity]] as const) {
 test('bad sizes are refused', ({ gpu }) => {
   const b = { buffer: zeros(gpu, 4) };
   const flags = new NonFiniteFlags(gpu, 'test flags');
-  throwsWith(() => adagradUpdate(gpu, { P: 4, params: b, grads: b, accum: { buffer: zeros(gpu, 3) }, hyper: { lr: 0.1, eps: 1e-10, weightDecay: 0 }, flags }), ['adagrad_update', 'accum holds 3 floats, needs 4']);
+  throwsWith(
+    () =>
+      adagradUpdate(gpu, {
+        P: 4,
+        params: b,
+        grads: b,
+        accum: { buffer: zeros(gpu, 3) },
+        hyper: { lr: 0.1, eps: 1e-10, weightDecay: 0 },
+        flags,
+      }),
+    ['adagrad_update', 'accum holds 3 floats, needs 4'],
+  );
   flags.destroy();
 });
 

@@ -21,7 +21,12 @@ class SlowGpu implements RunTrainer {
   readonly config;
   private busy = 0;
   private readonly waiting: Array<() => void> = [];
-  constructor(private readonly slots: number, private readonly stepMs: number, B: number, D: number) {
+  constructor(
+    private readonly slots: number,
+    private readonly stepMs: number,
+    B: number,
+    D: number,
+  ) {
     this.config = { ...DEFAULT_TRAIN_CONFIG, D, batch: B };
   }
   get step(): number {
@@ -79,10 +84,16 @@ test('an unbounded source is paused by a slow consumer: memory stays bounded', a
   const steps = await stepsOf(gpu, { source, steps: 60, shuffleWindow: window, binarize: true });
   const lead = source.rowsRead - gpu.steps * B;
   assert.is(gpu.steps, 60);
-  assert.ok(lead <= window + blockRows + (slots + 1) * B, `read ${source.rowsRead} rows for ${gpu.steps * B} trained: ${lead} ahead`);
+  assert.ok(
+    lead <= window + blockRows + (slots + 1) * B,
+    `read ${source.rowsRead} rows for ${gpu.steps * B} trained: ${lead} ahead`,
+  );
   const last = steps.at(-1)!;
   assert.ok(last.samplesPerSecond > 0);
-  assert.ok(last.waitingForDataPercent < 100, 'a fast source leaves the consumer waiting for data only part of the time');
+  assert.ok(
+    last.waitingForDataPercent < 100,
+    'a fast source leaves the consumer waiting for data only part of the time',
+  );
 });
 
 test('the lead stays bounded at every step, not just at the end', async () => {
@@ -92,7 +103,9 @@ test('the lead stays bounded at every step, not just at the end', async () => {
   const leads: number[] = [];
   await new Promise<void>((resolve, reject) => {
     trainingRun(gpu, { source, steps: 80, shuffleWindow: 20, binarize: false }).subscribe({
-      next: (e) => { if (e.type === 'step') leads.push(source.rowsRead - gpu.steps * B); },
+      next: (e) => {
+        if (e.type === 'step') leads.push(source.rowsRead - gpu.steps * B);
+      },
       error: reject,
       complete: resolve,
     });
@@ -109,7 +122,9 @@ test('the rows read ahead stay bounded across epoch ends, where the shuffle wind
   let worst = 0;
   await new Promise<void>((resolve, reject) => {
     trainingRun(gpu, { source, epochs: 4, shuffleWindow: 60, binarize: false }).subscribe({
-      next: (e) => { if (e.type === 'step') worst = Math.max(worst, source.rowsRead - gpu.steps * B); },
+      next: (e) => {
+        if (e.type === 'step') worst = Math.max(worst, source.rowsRead - gpu.steps * B);
+      },
       error: reject,
       complete: resolve,
     });
@@ -130,24 +145,43 @@ test('a pass resumed at (epoch 1, batch 3) yields the same minibatches as the un
     let step = firstStep;
     for (let epoch = from; epoch < 3; epoch++) {
       let index = epoch === from ? skip : 0;
-      for await (const b of epochBatches(options, epoch, epoch === from ? skip : 0)) out.push({ at: [epoch, index++, step], data: Array.from(input.prepare(b, step++)) });
+      for await (const b of epochBatches(options, epoch, epoch === from ? skip : 0))
+        out.push({ at: [epoch, index++, step], data: Array.from(input.prepare(b, step++)) });
     }
     return out;
   };
   const straight = await run(0, 0, 1);
   assert.is(straight.length, 27);
   const resumed = await run(1, 3, 13);
-  assert.equal(resumed.map((b) => b.at), straight.slice(12).map((b) => b.at));
-  assert.equal(resumed.map((b) => b.data), straight.slice(12).map((b) => b.data));
+  assert.equal(
+    resumed.map((b) => b.at),
+    straight.slice(12).map((b) => b.at),
+  );
+  assert.equal(
+    resumed.map((b) => b.data),
+    straight.slice(12).map((b) => b.data),
+  );
   assert.not.equal(straight[0].data, straight[9].data, 'epochs are shuffled differently');
 });
 
 test('an error in the source reaches the subscriber and stops the run', async () => {
-  const failing: RowSource = { name: 'failing', async *open() { yield { values: new Uint8Array(20), rows: 10, D: 2, scale: 1 }; throw new Error('failing: at byte 40: truncated'); } };
+  const failing: RowSource = {
+    name: 'failing',
+    async *open() {
+      yield { values: new Uint8Array(20), rows: 10, D: 2, scale: 1 };
+      throw new Error('failing: at byte 40: truncated');
+    },
+  };
   const gpu = new SlowGpu(2, 1, 5, 2);
   let message = '';
   await new Promise<void>((resolve) => {
-    trainingRun(gpu, { source: failing, shuffleWindow: 1, binarize: false }).subscribe({ error: (e) => { message = e.message; resolve(); }, complete: resolve });
+    trainingRun(gpu, { source: failing, shuffleWindow: 1, binarize: false }).subscribe({
+      error: (e) => {
+        message = e.message;
+        resolve();
+      },
+      complete: resolve,
+    });
   });
   assert.match(message, 'failing: at byte 40: truncated');
 });

@@ -66,36 +66,72 @@ test('the window grows with the rows: a window of 2^53 − 1 rows (a checkpoint 
   const window = new ShuffleWindow(2 ** 53 - 1, 3, 0);
   const blocks = Array.from({ length: 10 }, (_, i) => block(i * 100, 100, 8));
   const batcher = new Batcher(10);
-  for (const b of blocks.slice(0, 3)) for (const _ of window.push(b, batcher)) assert.unreachable('nothing leaves a window that is not full');
+  for (const b of blocks.slice(0, 3))
+    for (const _ of window.push(b, batcher)) assert.unreachable('nothing leaves a window that is not full');
   assert.ok(window.storageBytes <= 2 * 300 * 8, `${window.storageBytes} bytes for 300 rows of 8 bytes`);
   const all = order(window, blocks.slice(3), 10);
-  assert.equal([...all].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i), 'every row leaves once, the 300 residents included');
+  assert.equal(
+    [...all].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+    'every row leaves once, the 300 residents included',
+  );
 });
 
 test('growing by doubling shuffles exactly as a window allocated whole (every window size, every block size)', () => {
-  for (const [windowRows, blockRows, total] of [[40, 7, 300], [40, 100, 300], [1, 3, 20], [256, 1, 1000], [1000, 33, 700], [17, 17, 17]]) {
+  for (const [windowRows, blockRows, total] of [
+    [40, 7, 300],
+    [40, 100, 300],
+    [1, 3, 20],
+    [256, 1, 1000],
+    [1000, 33, 700],
+    [17, 17, 17],
+  ]) {
     const blocks: RowBlock[] = [];
-    for (let first = 0; first < total; first += blockRows) blocks.push(block(first, Math.min(blockRows, total - first)));
-    assert.equal(order(new ShuffleWindow(windowRows, 11, 2), blocks), wholeWindowOrder(total, windowRows, 11, 2), `window ${windowRows}, blocks of ${blockRows}`);
+    for (let first = 0; first < total; first += blockRows)
+      blocks.push(block(first, Math.min(blockRows, total - first)));
+    assert.equal(
+      order(new ShuffleWindow(windowRows, 11, 2), blocks),
+      wholeWindowOrder(total, windowRows, 11, 2),
+      `window ${windowRows}, blocks of ${blockRows}`,
+    );
   }
 });
 
 test('a window that would pass its byte limit is refused naming --shuffle-window and the most rows that fit', () => {
   const window = new ShuffleWindow(1000, 1, 0, 1000);
   const batcher = new Batcher(10);
-  assert.throws(() => { for (const _ of window.push(block(0, 200, 10), batcher)) { /* fills */ } },
-    (e: Error) => e.message.includes('the shuffle window of 1000 rows would need 2000 bytes to hold 200 rows of 10 bytes, over the limit of 1000 bytes') && e.message.includes('--shuffle-window 100 or less'));
+  assert.throws(
+    () => {
+      for (const _ of window.push(block(0, 200, 10), batcher)) {
+        /* fills */
+      }
+    },
+    (e: Error) =>
+      e.message.includes(
+        'the shuffle window of 1000 rows would need 2000 bytes to hold 200 rows of 10 bytes, over the limit of 1000 bytes',
+      ) && e.message.includes('--shuffle-window 100 or less'),
+  );
 });
 
 test('rows too wide for the kernels are found from the architecture: decoder.out, D and the 65535-workgroup limit', () => {
-  const arch = (D: number, likelihood: 'bernoulli' | 'gaussian' = 'bernoulli') => architectureOf({ ...DEFAULT_TRAIN_CONFIG, D, likelihood });
+  const arch = (D: number, likelihood: 'bernoulli' | 'gaussian' = 'bernoulli') =>
+    architectureOf({ ...DEFAULT_TRAIN_CONFIG, D, likelihood });
   assert.is(kernelLimitProblem(arch(784)), null);
   assert.is(kernelLimitProblem(arch(MAX_LAYER_OUTPUTS)), null);
   const wide = kernelLimitProblem(arch(2 ** 24))!;
-  assert.match(wide, `decoder.out would have ${2 ** 24} outputs, more than the ${MAX_LAYER_OUTPUTS} that one column_sum dispatch can sum (65535 workgroups`);
+  assert.match(
+    wide,
+    `decoder.out would have ${2 ** 24} outputs, more than the ${MAX_LAYER_OUTPUTS} that one column_sum dispatch can sum (65535 workgroups`,
+  );
   assert.match(wide, `the model takes rows of at most ${MAX_LAYER_OUTPUTS} values`);
-  assert.match(kernelLimitProblem(arch(MAX_LAYER_OUTPUTS, 'gaussian'))!, `at most ${Math.floor(MAX_LAYER_OUTPUTS / 2)} values`);
-  assert.throws(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, D: 2 ** 24 }), /a model of D = 16777216 cannot be trained: decoder.out/);
+  assert.match(
+    kernelLimitProblem(arch(MAX_LAYER_OUTPUTS, 'gaussian'))!,
+    `at most ${Math.floor(MAX_LAYER_OUTPUTS / 2)} values`,
+  );
+  assert.throws(
+    () => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, D: 2 ** 24 }),
+    /a model of D = 16777216 cannot be trained: decoder.out/,
+  );
 });
 
 test.run();

@@ -14,22 +14,44 @@ import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
 import { testConfig } from './configs.ts';
 
 const test = gpuSuite('checkpoint');
-const CONFIG = testConfig({ D: 10, hidden: [6], latent: 2, activation: 'relu', init: 'pytorch', batch: 4, optimizer: 'adagrad', lr: null, seed: 9 });
+const CONFIG = testConfig({
+  D: 10,
+  hidden: [6],
+  latent: 2,
+  activation: 'relu',
+  init: 'pytorch',
+  batch: 4,
+  optimizer: 'adagrad',
+  lr: null,
+  seed: 9,
+});
 
 test('safetensors round-trips names, shapes, values and metadata, with 8-byte aligned data', () => {
-  const tensors = [{ name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) }];
+  const tensors = [
+    { name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) },
+    { name: 'a.bias', shape: [3], data: Float32Array.from([-1, 0, 1e-30]) },
+  ];
   const bytes = encodeSafetensors({ tensors, metadata: { note: 'hi' } });
   const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   assert.is((8 + headerLength) % 8, 0);
   const back = decodeSafetensors(bytes, 'mem');
   assert.equal(back.metadata, { note: 'hi' });
-  assert.equal(back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]), tensors.map((t) => [t.name, t.shape, Array.from(t.data)]));
+  assert.equal(
+    back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]),
+    tensors.map((t) => [t.name, t.shape, Array.from(t.data)]),
+  );
 });
 
 test('corrupt safetensors are refused with the file and what was expected', () => {
   const good = encodeSafetensors({ tensors: [{ name: 't', shape: [4], data: new Float32Array(4) }], metadata: {} });
-  throwsWith(() => decodeSafetensors(good.subarray(0, 5), 'tiny.safetensors'), ['tiny.safetensors', 'at byte 0', '8-byte']);
-  throwsWith(() => decodeSafetensors(good.subarray(0, good.length - 4), 'cut.safetensors'), ['cut.safetensors', "tensor 't'", 'claims bytes 0–16 of a 12-byte data section']);
+  throwsWith(
+    () => decodeSafetensors(good.subarray(0, 5), 'tiny.safetensors'),
+    ['tiny.safetensors', 'at byte 0', '8-byte'],
+  );
+  throwsWith(
+    () => decodeSafetensors(good.subarray(0, good.length - 4), 'cut.safetensors'),
+    ['cut.safetensors', "tensor 't'", 'claims bytes 0–16 of a 12-byte data section'],
+  );
   const garbled = Uint8Array.from(good);
   garbled[9] = 0x7b; // '{' inside the JSON
   throwsWith(() => decodeSafetensors(garbled, 'json.safetensors'), ['json.safetensors', 'at byte 8', 'JSON header']);
@@ -40,7 +62,20 @@ test('a checkpoint written and read back restores a trainer exactly', async ({ g
   const a = await Trainer.create(CONFIG, { gpu });
   await a.trainOn([new Float32Array(40).fill(1), new Float32Array(40).fill(0)]);
   const saved = await a.snapshot();
-  const run: RunState = { position: { epoch: 1, index: 0, step: 3 }, plan: { epochs: 4, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null }, stepsPerEpoch: 2, earlyStopping: null };
+  const run: RunState = {
+    position: { epoch: 1, index: 0, step: 3 },
+    plan: {
+      epochs: 4,
+      steps: null,
+      checkpointEvery: 0,
+      shuffleWindow: 10,
+      binarize: true,
+      data: null,
+      earlyStopping: null,
+    },
+    stepsPerEpoch: 2,
+    earlyStopping: null,
+  };
   writeCheckpoint(dir, { snapshot: saved, run });
   a.destroy();
   const checkpoint = readCheckpoint(dir);
@@ -51,9 +86,16 @@ test('a checkpoint written and read back restores a trainer exactly', async ({ g
   const again = await b.snapshot();
   b.destroy();
   assert.is(again.step, 2);
-  assert.equal(again.tensors.map((t) => t.name), saved.tensors.map((t) => t.name));
-  assert.ok(saved.tensors.some((t) => t.name.startsWith('optimizer.accum.')), 'optimizer state is saved');
-  for (let i = 0; i < saved.tensors.length; i++) assert.equal(Array.from(again.tensors[i].data), Array.from(saved.tensors[i].data), saved.tensors[i].name);
+  assert.equal(
+    again.tensors.map((t) => t.name),
+    saved.tensors.map((t) => t.name),
+  );
+  assert.ok(
+    saved.tensors.some((t) => t.name.startsWith('optimizer.accum.')),
+    'optimizer state is saved',
+  );
+  for (let i = 0; i < saved.tensors.length; i++)
+    assert.equal(Array.from(again.tensors[i].data), Array.from(saved.tensors[i].data), saved.tensors[i].name);
 });
 
 test('restoring into a different model shape is refused and changes nothing', async ({ gpu }) => {
@@ -68,25 +110,37 @@ test('restoring into a different model shape is refused and changes nothing', as
   } catch (e) {
     message = (e as Error).message;
   }
-  assert.match(message, "run/checkpoint.safetensors: tensor 'encoder.head.weight' has shape 6×4, but this model needs 6×6");
+  assert.match(
+    message,
+    "run/checkpoint.safetensors: tensor 'encoder.head.weight' has shape 6×4, but this model needs 6×6",
+  );
   const after = await other.snapshot();
   other.destroy();
   assert.equal(Array.from(after.tensors[0].data), Array.from(before.tensors[0].data));
   assert.is(after.step, 0);
 });
 
-test('a checkpoint that is missing, truncated or not aevb\'s is refused with its path', () => {
+test("a checkpoint that is missing, truncated or not aevb's is refused with its path", () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-'));
   throwsWith(() => readCheckpoint(dir), [join(dir, CHECKPOINT_FILE), 'cannot read', 'ENOENT']);
   writeFileSync(join(dir, CHECKPOINT_FILE), encodeSafetensors({ tensors: [], metadata: { format: 'something-else' } }));
-  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-2'", 'not an aevb checkpoint']);
+  throwsWith(
+    () => readCheckpoint(dir),
+    [CHECKPOINT_FILE, "expected metadata format 'aevb-checkpoint-2'", 'not an aevb checkpoint'],
+  );
   const path = join(dir, CHECKPOINT_FILE);
-  writeCheckpoint(dir, { snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] }, run: null });
+  writeCheckpoint(dir, {
+    snapshot: { config: CONFIG, step: 3, tensors: [{ name: 'x', shape: [100], data: new Float32Array(100) }] },
+    run: null,
+  });
   const whole = readFileSync(path);
   writeFileSync(path, whole.subarray(0, 200));
   throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, 'at byte 0', 'runs past the end of the file (200 bytes)']);
   writeFileSync(path, whole.subarray(0, whole.length - 8));
-  throwsWith(() => readCheckpoint(dir), [CHECKPOINT_FILE, "tensor 'x' (100 F32 = 400 bytes) claims bytes 0–400 of a 392-byte data section"]);
+  throwsWith(
+    () => readCheckpoint(dir),
+    [CHECKPOINT_FILE, "tensor 'x' (100 F32 = 400 bytes) claims bytes 0–400 of a 392-byte data section"],
+  );
 });
 
 test.run();

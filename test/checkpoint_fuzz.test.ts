@@ -25,34 +25,76 @@ const pick = <T>(items: readonly T[]): T => items[int(items.length)];
 /** A checkpoint shaped like a real one (a 6-4-2 model with Adam state), its values drawn from `seed`. */
 function original(seed: number): Checkpoint {
   const r = mulberry32(seed);
-  const tensor = (name: string, shape: number[]) => ({ name, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) });
-  const parameters = [tensor('encoder.0.weight', [6, 4]), tensor('encoder.0.bias', [4]), tensor('encoder.head.weight', [4, 4]), tensor('decoder.0.weight', [2, 4]), tensor('decoder.out.weight', [4, 6])];
+  const tensor = (name: string, shape: number[]) => ({
+    name,
+    shape,
+    data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+  });
+  const parameters = [
+    tensor('encoder.0.weight', [6, 4]),
+    tensor('encoder.0.bias', [4]),
+    tensor('encoder.head.weight', [4, 4]),
+    tensor('decoder.0.weight', [2, 4]),
+    tensor('decoder.out.weight', [4, 6]),
+  ];
   const state = ['m', 'v'].flatMap((s) => parameters.map((p) => tensor(`optimizer.${s}.${p.name}`, p.shape)));
   return {
-    snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, D: 6, hidden: [4], latent: 2 }, step: 17 + seed, tensors: [...parameters, ...state] },
+    snapshot: {
+      config: { ...DEFAULT_TRAIN_CONFIG, D: 6, hidden: [4], latent: 2 },
+      step: 17 + seed,
+      tensors: [...parameters, ...state],
+    },
     run: {
       position: { epoch: 2, index: 3, step: 18 + seed },
-      plan: { epochs: 5, steps: null, checkpointEvery: 0, shuffleWindow: 100, binarize: true, data: { train: '/data/jörg/train.npy', test: null, format: 'auto', dim: null, validationSplit: 0.1, validation: null }, earlyStopping: { on: 'validation', patience: 3, minDelta: 0 } },
-      stepsPerEpoch: 7, earlyStopping: null,
+      plan: {
+        epochs: 5,
+        steps: null,
+        checkpointEvery: 0,
+        shuffleWindow: 100,
+        binarize: true,
+        data: {
+          train: '/data/jörg/train.npy',
+          test: null,
+          format: 'auto',
+          dim: null,
+          validationSplit: 0.1,
+          validation: null,
+        },
+        earlyStopping: { on: 'validation', patience: 3, minDelta: 0 },
+      },
+      stepsPerEpoch: 7,
+      earlyStopping: null,
     },
   };
 }
 
 function loadedExactly(got: Checkpoint, want: Checkpoint): boolean {
   if (got.snapshot.step !== want.snapshot.step) return false;
-  if (JSON.stringify(got.snapshot.config) !== JSON.stringify(want.snapshot.config) || JSON.stringify(got.run) !== JSON.stringify(want.run)) return false;
+  if (
+    JSON.stringify(got.snapshot.config) !== JSON.stringify(want.snapshot.config) ||
+    JSON.stringify(got.run) !== JSON.stringify(want.run)
+  )
+    return false;
   if (got.snapshot.tensors.length !== want.snapshot.tensors.length) return false;
   return want.snapshot.tensors.every((w, i) => {
     const g = got.snapshot.tensors[i];
-    return g.name === w.name && g.shape.join() === w.shape.join()
-      && Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength).equals(Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+    return (
+      g.name === w.name &&
+      g.shape.join() === w.shape.join() &&
+      Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength).equals(
+        Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength),
+      )
+    );
   });
 }
 
 /** The parts of a safetensors file, to rewrite its header. */
 function split(bytes: Uint8Array): { header: Record<string, any>; data: Uint8Array } {
   const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))), data: bytes.subarray(8 + length) };
+  return {
+    header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))),
+    data: bytes.subarray(8 + length),
+  };
 }
 
 function join8(header: unknown, data: Uint8Array): Uint8Array {
@@ -85,7 +127,17 @@ function corrupt(bytes: Uint8Array, good: Checkpoint): { bytes: Uint8Array; how:
       return { bytes: b, how: `bit flip in the header at ${at}` };
     }
     case 3: {
-      const length = pick([0n, 1n, 7n, BigInt(headerEnd - 9), BigInt(headerEnd - 7), BigInt(b.length), 100_000_001n, 2n ** 63n, 2n ** 64n - 1n]);
+      const length = pick([
+        0n,
+        1n,
+        7n,
+        BigInt(headerEnd - 9),
+        BigInt(headerEnd - 7),
+        BigInt(b.length),
+        100_000_001n,
+        2n ** 63n,
+        2n ** 64n - 1n,
+      ]);
       new DataView(b.buffer).setBigUint64(0, length, true);
       return { bytes: b, how: `header length ${length}` };
     }
@@ -113,9 +165,15 @@ function corrupt(bytes: Uint8Array, good: Checkpoint): { bytes: Uint8Array; how:
         ['metadata missing', () => delete header.__metadata__],
         ['step edited', () => (header.__metadata__.step = String(Number(header.__metadata__.step) + 1))],
         ['step negative', () => (header.__metadata__.step = '-1')],
-        ['config hidden as a number', () => (header.__metadata__.config = header.__metadata__.config.replace('"hidden":[4]', '"hidden":4'))],
+        [
+          'config hidden as a number',
+          () => (header.__metadata__.config = header.__metadata__.config.replace('"hidden":[4]', '"hidden":4')),
+        ],
         ['config not JSON', () => (header.__metadata__.config = '{"D":')],
-        ['config latent 0', () => (header.__metadata__.config = header.__metadata__.config.replace('"latent":2', '"latent":0'))],
+        [
+          'config latent 0',
+          () => (header.__metadata__.config = header.__metadata__.config.replace('"latent":2', '"latent":0')),
+        ],
         ['run state edited', () => (header.__metadata__.run = '{"position":{"epoch":3}}')],
         ['checksum removed', () => delete header.__metadata__.checksum],
         ['format 1 claimed', () => (header.__metadata__.format = 'aevb-checkpoint-1')],
@@ -151,7 +209,8 @@ function corrupt(bytes: Uint8Array, good: Checkpoint): { bytes: Uint8Array; how:
   }
 }
 
-const ENGINE_ERROR = /Cannot (read|convert)|is not a function|is not iterable|undefined|allocation failed|Invalid typed array length/i;
+const ENGINE_ERROR =
+  /Cannot (read|convert)|is not a function|is not iterable|undefined|allocation failed|Invalid typed array length/i;
 
 test(`${CASES} corrupt checkpoints: each refused naming the file, or loaded exactly`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-ckpt-fuzz-'));
@@ -168,7 +227,12 @@ test(`${CASES} corrupt checkpoints: each refused naming the file, or loaded exac
         else tally.failures.push(`${source} (${how}): loaded, but not what was saved`);
       } catch (error) {
         const e = error as Error;
-        if (e instanceof TypeError || e instanceof RangeError || !e.message.startsWith(`${source}: `) || ENGINE_ERROR.test(e.message)) {
+        if (
+          e instanceof TypeError ||
+          e instanceof RangeError ||
+          !e.message.startsWith(`${source}: `) ||
+          ENGINE_ERROR.test(e.message)
+        ) {
           tally.failures.push(`${source} (${how}): unclear refusal: ${e.name}: ${e.message}`);
         } else {
           tally.refused++;
@@ -183,7 +247,8 @@ test(`${CASES} corrupt checkpoints: each refused naming the file, or loaded exac
         writeFileSync(join(run, CHECKPOINT_FILE), bytes);
         const warnings: string[] = [];
         const got = readCheckpoint(run, { warn: (m) => warnings.push(m) });
-        const ok = got.fallback === null ? loadedExactly(got, good) : loadedExactly(got, previous) && warnings.length === 1;
+        const ok =
+          got.fallback === null ? loadedExactly(got, good) : loadedExactly(got, previous) && warnings.length === 1;
         if (ok) tally.fellBackExactly += got.fallback === null ? 0 : 1;
         else tally.failures.push(`${run} (${how}): readCheckpoint returned neither checkpoint exactly`);
       }
@@ -191,8 +256,10 @@ test(`${CASES} corrupt checkpoints: each refused naming the file, or loaded exac
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`  ${tally.checkpoints} corrupt checkpoints: ${tally.refused} refused clearly, ${tally.loadedExactly} loaded exactly (harmless changes), ` +
-    `${tally.failures.length} failures; on disk ${tally.fellBackExactly} fell back to checkpoint.prev exactly`);
+  console.log(
+    `  ${tally.checkpoints} corrupt checkpoints: ${tally.refused} refused clearly, ${tally.loadedExactly} loaded exactly (harmless changes), ` +
+      `${tally.failures.length} failures; on disk ${tally.fellBackExactly} fell back to checkpoint.prev exactly`,
+  );
   for (const f of tally.failures.slice(0, 10)) console.log(`    ${f}`);
   assert.equal(tally.failures, []);
   assert.ok(tally.refused >= 200, `at least 200 refused (${tally.refused})`);

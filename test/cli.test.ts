@@ -25,7 +25,22 @@ function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr
 test('aevb train --help explains every flag', async () => {
   const { code, stdout } = await aevb('train', '--help');
   assert.is(code, 0);
-  for (const flag of ['--epochs', '--samples', '--hidden', '--latent', '--batch', '--activation', '--init', '--optimizer', '--lr', '--weight-decay', '--seed', '--out', '--resume', '--checkpoint-every']) {
+  for (const flag of [
+    '--epochs',
+    '--samples',
+    '--hidden',
+    '--latent',
+    '--batch',
+    '--activation',
+    '--init',
+    '--optimizer',
+    '--lr',
+    '--weight-decay',
+    '--seed',
+    '--out',
+    '--resume',
+    '--checkpoint-every',
+  ]) {
     assert.ok(stdout.includes(flag), `--help mentions ${flag}`);
   }
 });
@@ -39,9 +54,11 @@ test('aevb train --help shows every flag of the TrainConfig table with its help,
     const block = blocks.find((b) => b.startsWith(`${flagOf(name)} ${field.flagValue} `));
     assert.ok(block, `--help has no line for ${flagOf(name)} ${field.flagValue}`);
     assert.ok(block!.includes(field.help), `${flagOf(name)}: help '${field.help}' in: ${block}`);
-    if (field.type === 'choice') assert.ok(block!.includes(`choices: ${field.choices.map((c) => `"${c}"`).join(', ')}`), block);
+    if (field.type === 'choice')
+      assert.ok(block!.includes(`choices: ${field.choices.map((c) => `"${c}"`).join(', ')}`), block);
     const shown = field.type === 'schedule' ? formatLrSchedule(field.default) : JSON.stringify(field.default);
-    if (field.default !== null) assert.ok(block!.includes(`default: ${shown})`), `${flagOf(name)} default ${shown} in: ${block}`);
+    if (field.default !== null)
+      assert.ok(block!.includes(`default: ${shown})`), `${flagOf(name)} default ${shown} in: ${block}`);
   }
 });
 
@@ -89,7 +106,10 @@ test('--resume of a folder without a checkpoint names the file', async () => {
 
 test('--resume into a different model shape is refused, naming the flag', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-'));
-  writeCheckpoint(dir, { snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] }, run: null });
+  writeCheckpoint(dir, {
+    snapshot: { config: { ...DEFAULT_TRAIN_CONFIG, latent: 2 }, step: 5, tensors: [] },
+    run: null,
+  });
   const { code, stderr } = await aevb('train', '--resume', dir, '--latent', '7');
   assert.is(code, 1);
   assert.match(stderr, 'the checkpoint was trained with --latent 2, not 7');
@@ -97,8 +117,12 @@ test('--resume into a different model shape is refused, naming the flag', async 
 
 /** The `train` records of a run's metrics log, as [step, elbo]. */
 function trainRecords(dir: string): Array<[number, number]> {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    .filter((r) => r.type === 'train').map((r) => [r.step, r.elbo]);
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.type === 'train')
+    .map((r) => [r.step, r.elbo]);
 }
 
 test('aevb train stopped after 3 steps and resumed continues exactly as a straight run (real MNIST)', async () => {
@@ -116,25 +140,57 @@ test('aevb train stopped after 3 steps and resumed continues exactly as a straig
   const changed = await aevb('train', '--resume', split, '--samples', '900', '--shuffle-window', '50');
   assert.is(changed.code, 1);
   assert.match(changed.stderr, 'the run was streamed with --shuffle-window 1000, not 50');
-  assert.equal(trainRecords(straight).map(([step]) => step), [1, 2, 3, 4, 5, 6]);
+  assert.equal(
+    trainRecords(straight).map(([step]) => step),
+    [1, 2, 3, 4, 5, 6],
+  );
 });
 
-test('--config: the file\'s flags, the command line winning; validation, early stopping, the best model, curves and the resolved config written', async () => {
+test("--config: the file's flags, the command line winning; validation, early stopping, the best model, curves and the resolved config written", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-cli-config-'));
   const file = join(dir, 'run.json');
-  writeFileSync(file, JSON.stringify({ data: 'synthetic:600x16', hidden: [8], latent: 5, batch: 20, lrSchedule: { kind: 'cosine', steps: 60, min: 0.0001 },
-    validationSplit: 0.2, earlyStop: 2, epochs: 3, binarize: true }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      data: 'synthetic:600x16',
+      hidden: [8],
+      latent: 5,
+      batch: 20,
+      lrSchedule: { kind: 'cosine', steps: 60, min: 0.0001 },
+      validationSplit: 0.2,
+      earlyStop: 2,
+      epochs: 3,
+      binarize: true,
+    }),
+  );
   const out = join(dir, 'out');
   const run = await aevb('train', '--config', file, '--latent', '2', '--out', out);
   assert.is(run.code, 0, run.stderr);
   const resolved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-  assert.equal([resolved.latent, resolved.hidden, resolved.batch, resolved.lrSchedule, resolved.validationSplit, resolved.earlyStop],
-    [2, [8], 20, { kind: 'cosine', steps: 60, min: 0.0001 }, 0.2, 2], 'the file\'s values, --latent from the command line');
+  assert.equal(
+    [
+      resolved.latent,
+      resolved.hidden,
+      resolved.batch,
+      resolved.lrSchedule,
+      resolved.validationSplit,
+      resolved.earlyStop,
+    ],
+    [2, [8], 20, { kind: 'cosine', steps: 60, min: 0.0001 }, 0.2, 2],
+    "the file's values, --latent from the command line",
+  );
   assert.match(run.stdout, /epoch 1: validation ELBO -?\d+\.\d\d after \d+ samples/);
-  const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(records.filter((r) => r.type === 'validation').length >= 1);
-  assert.ok(records.some((r) => r.type === 'checkpoint' && r.best === true), 'a best checkpoint was written');
-  for (const f of ['best/checkpoint.safetensors', 'curves.png', 'checkpoint.safetensors']) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(
+    records.some((r) => r.type === 'checkpoint' && r.best === true),
+    'a best checkpoint was written',
+  );
+  for (const f of ['best/checkpoint.safetensors', 'curves.png', 'checkpoint.safetensors'])
+    assert.ok(existsSync(join(out, f)), f);
   // The resolved config starts the same run again; a key that is no flag is refused naming the file.
   writeFileSync(file, JSON.stringify({ latentt: 2 }));
   const bad = await aevb('train', '--config', file);

@@ -10,9 +10,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 function node(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', ...args],
+      { cwd: root, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,9 +48,15 @@ test('progress to a piped stderr: whole lines, no carriage return, no escape cod
   assert.not.ok(stderr.includes('\r'), `no carriage return in: ${JSON.stringify(stderr)}`);
   assert.not.ok(stderr.includes('\x1b'), `no escape code in: ${JSON.stringify(stderr)}`);
   const lines = stderr.split('\n');
-  assert.ok(lines.some((l) => /^epoch 1 .*10\/10 steps .*ELBO -109\.00/.test(l)), `the bar's last state is a line: ${JSON.stringify(stderr)}`);
+  assert.ok(
+    lines.some((l) => /^epoch 1 .*10\/10 steps .*ELBO -109\.00/.test(l)),
+    `the bar's last state is a line: ${JSON.stringify(stderr)}`,
+  );
   // The counter: its first update (nothing printed for 15 s before it) and the end, each once.
-  assert.equal(lines.filter((l) => l.startsWith('log p(x)')), ['log p(x): 100/1000 points', 'log p(x): 1000/1000 points']);
+  assert.equal(
+    lines.filter((l) => l.startsWith('log p(x)')),
+    ['log p(x): 100/1000 points', 'log p(x): 1000/1000 points'],
+  );
   assert.ok(stderr.endsWith('\n'));
 });
 

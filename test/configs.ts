@@ -13,7 +13,8 @@ import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type TrainConfig } from '../
 export function testConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS)) {
-    if (!('optional' in field && field.optional)) config[name] = structuredClone(DEFAULT_TRAIN_CONFIG[name as keyof TrainConfig]);
+    if (!('optional' in field && field.optional))
+      config[name] = structuredClone(DEFAULT_TRAIN_CONFIG[name as keyof TrainConfig]);
   }
   return { ...(config as TrainConfig), ...overrides };
 }

@@ -21,7 +21,20 @@ const pauseHook = new URL('./fixtures/checkpoint_pause.mjs', import.meta.url).hr
 const INTERVAL = 7;
 const STEPS_PER_EPOCH = 100; // 2000 rows / 20
 const STEPS = 3 * STEPS_PER_EPOCH;
-const RUN = ['--data', 'synthetic:2000x16', '--hidden', '8', '--latent', '2', '--batch', '20', '--epochs', '3', '--checkpoint-every', String(INTERVAL)];
+const RUN = [
+  '--data',
+  'synthetic:2000x16',
+  '--hidden',
+  '8',
+  '--latent',
+  '2',
+  '--batch',
+  '20',
+  '--epochs',
+  '3',
+  '--checkpoint-every',
+  String(INTERVAL),
+];
 /** Any one attempt that runs longer than this counts as a hang. */
 const ATTEMPT_TIMEOUT_MS = 90_000;
 
@@ -39,15 +52,31 @@ interface Ended {
   stderr: string;
 }
 
-function launch(args: string[], env: Record<string, string> = {}, preload: string[] = []): { child: ChildProcess; ended: Promise<Ended> } {
-  const child = spawn(process.execPath, [...preload, bin, 'train', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(
+  args: string[],
+  env: Record<string, string> = {},
+  preload: string[] = [],
+): { child: ChildProcess; ended: Promise<Ended> } {
+  const child = spawn(process.execPath, [...preload, bin, 'train', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   let hung = false;
-  const ended = new Promise<Ended>((resolve) => child.on('close', (code, signal) => resolve({ hung, code, signal, stdout, stderr })));
-  const timer = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, ATTEMPT_TIMEOUT_MS);
+  const ended = new Promise<Ended>((resolve) =>
+    child.on('close', (code, signal) => resolve({ hung, code, signal, stdout, stderr })),
+  );
+  const timer = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, ATTEMPT_TIMEOUT_MS);
   void ended.then(() => clearTimeout(timer));
   return { child, ended };
 }
@@ -114,20 +143,38 @@ test('SIGKILL at 10 seeded moments, SIGINT and SIGTERM: every resume continues b
       (c) => ({ kind: 'kill', step: c + uniform(3, 33) }),
     ];
     // What the closing table of issue 12 counts; `crashes` are attempts that ended on their own before their moment.
-    const table = { runs: 0, kills: 0, signals: 0, crashes: 0, hangs: 0, tornCheckpoints: 0, lostSteps: 0, maxLostSteps: 0 };
+    const table = {
+      runs: 0,
+      kills: 0,
+      signals: 0,
+      crashes: 0,
+      hangs: 0,
+      tornCheckpoints: 0,
+      lostSteps: 0,
+      maxLostSteps: 0,
+    };
     let c = 0; // the step of the newest checkpoint in `out`
     for (const [i, next] of schedule.entries()) {
       const moment = next(c);
-      assert.ok(moment.step > c, `interruption ${i}: its moment (step ${moment.step}) lies after the checkpoint at step ${c}`);
+      assert.ok(
+        moment.step > c,
+        `interruption ${i}: its moment (step ${moment.step}) lies after the checkpoint at step ${c}`,
+      );
       const tail = new MetricsTail(join(out, METRICS_FILE));
       const marker = join(root, `paused-${i}`);
       const args = c === 0 ? [...RUN, '--out', out, '--metrics-every', '1'] : ['--resume', out, '--metrics-every', '1'];
-      const attempt = moment.kind === 'pause'
-        ? launch(args, { AEVB_TEST_PAUSE: `${moment.stage}@${moment.step}`, AEVB_TEST_PAUSE_MARKER: marker }, ['--import', pauseHook])
-        : launch(args);
+      const attempt =
+        moment.kind === 'pause'
+          ? launch(args, { AEVB_TEST_PAUSE: `${moment.stage}@${moment.step}`, AEVB_TEST_PAUSE_MARKER: marker }, [
+              '--import',
+              pauseHook,
+            ])
+          : launch(args);
       table.runs++;
       let finished: Ended | null = null;
-      void attempt.ended.then((e) => { finished = e; });
+      void attempt.ended.then((e) => {
+        finished = e;
+      });
       // Wait for the moment, or for the attempt to end on its own (a failure, reported below).
       while (finished === null) {
         if (moment.kind === 'pause' ? existsSync(marker) : tail.poll() >= moment.step) break;
@@ -136,7 +183,9 @@ test('SIGKILL at 10 seeded moments, SIGINT and SIGTERM: every resume continues b
       if (finished !== null) {
         const e = finished as Ended;
         table[e.hung ? 'hangs' : 'crashes']++;
-        assert.unreachable(`interruption ${i} (${JSON.stringify(moment)}): the attempt ${e.hung ? 'hung' : `ended by itself (${e.code ?? e.signal})`} before its moment; table ${JSON.stringify(table)}; stderr: ${e.stderr}`);
+        assert.unreachable(
+          `interruption ${i} (${JSON.stringify(moment)}): the attempt ${e.hung ? 'hung' : `ended by itself (${e.code ?? e.signal})`} before its moment; table ${JSON.stringify(table)}; stderr: ${e.stderr}`,
+        );
       }
       const trainedBefore = moment.kind === 'pause' ? moment.step : tail.highest;
       if (moment.kind === 'signal') attempt.child.kill(moment.signal);
@@ -145,21 +194,39 @@ test('SIGKILL at 10 seeded moments, SIGINT and SIGTERM: every resume continues b
       const trained = Math.max(trainedBefore, tail.poll());
       if (moment.kind === 'signal') {
         table.signals++;
-        assert.is(ended.code, moment.signal === 'SIGINT' ? 130 : 143, `interruption ${i} (${moment.signal}): exit code; stderr: ${ended.stderr}`);
+        assert.is(
+          ended.code,
+          moment.signal === 'SIGINT' ? 130 : 143,
+          `interruption ${i} (${moment.signal}): exit code; stderr: ${ended.stderr}`,
+        );
         assert.match(ended.stdout, /interrupted; checkpoint at step (\d+)/);
       } else {
         table.kills++;
-        assert.is(ended.signal, 'SIGKILL', `interruption ${i} (${JSON.stringify(moment)}) was ended by the kill, not by itself: ${ended.stderr}`);
+        assert.is(
+          ended.signal,
+          'SIGKILL',
+          `interruption ${i} (${JSON.stringify(moment)}) was ended by the kill, not by itself: ${ended.stderr}`,
+        );
       }
       let warned: string | null = null;
-      const checkpoint = readCheckpoint(out, { warn: (m) => { warned = m; } });
+      const checkpoint = readCheckpoint(out, {
+        warn: (m) => {
+          warned = m;
+        },
+      });
       if (warned !== null) table.tornCheckpoints++;
       assert.is(warned, null, `interruption ${i}: the newest checkpoint is readable`);
       const lost = trained - checkpoint.snapshot.step;
       table.maxLostSteps = Math.max(table.maxLostSteps, lost);
       table.lostSteps += lost;
-      assert.ok(checkpoint.snapshot.step >= c, `interruption ${i}: no checkpoint is lost (was ${c}, now ${checkpoint.snapshot.step})`);
-      assert.ok(lost >= 0 && lost <= (moment.kind === 'signal' ? 0 : INTERVAL), `interruption ${i} (${JSON.stringify(moment)}): trained ${trained}, checkpoint at ${checkpoint.snapshot.step}: lost ${lost} steps`);
+      assert.ok(
+        checkpoint.snapshot.step >= c,
+        `interruption ${i}: no checkpoint is lost (was ${c}, now ${checkpoint.snapshot.step})`,
+      );
+      assert.ok(
+        lost >= 0 && lost <= (moment.kind === 'signal' ? 0 : INTERVAL),
+        `interruption ${i} (${JSON.stringify(moment)}): trained ${trained}, checkpoint at ${checkpoint.snapshot.step}: lost ${lost} steps`,
+      );
       c = checkpoint.snapshot.step;
     }
     const last = launch(['--resume', out]);
@@ -173,12 +240,24 @@ test('SIGKILL at 10 seeded moments, SIGINT and SIGTERM: every resume continues b
     const a = readCheckpoint(join(root, 'straight'));
     const b = readCheckpoint(out);
     assert.is(b.snapshot.step, STEPS);
-    assert.equal(b.snapshot.tensors.map((t) => t.name), a.snapshot.tensors.map((t) => t.name));
+    assert.equal(
+      b.snapshot.tensors.map((t) => t.name),
+      a.snapshot.tensors.map((t) => t.name),
+    );
     for (const [k, t] of b.snapshot.tensors.entries()) {
       const expected = a.snapshot.tensors[k].data;
-      assert.ok(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength)), `'${t.name}' is bit-identical`);
+      assert.ok(
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+          Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
+        ),
+        `'${t.name}' is bit-identical`,
+      );
     }
-    assert.equal(readdirSync(out).filter((name) => name.includes('.tmp-') || name === '.aevb.lock'), [], 'no temporary file or lock is left');
+    assert.equal(
+      readdirSync(out).filter((name) => name.includes('.tmp-') || name === '.aevb.lock'),
+      [],
+      'no temporary file or lock is left',
+    );
     console.log(`  crash table: ${JSON.stringify(table)}`);
   } finally {
     rmSync(root, { recursive: true, force: true });

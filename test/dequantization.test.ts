@@ -15,16 +15,24 @@ test('every byte k becomes (k + u)/256, inside its own cell, and u = ½ is the c
     assert.ok(v >= k / 256 && v <= (k + 1) / 256, `byte ${k} → ${v}`);
     assert.ok(Math.abs(v - (k + u[k]) / 256) < 1e-7, `byte ${k}: ${v} vs ${(k + u[k]) / 256}`);
   });
-  assert.equal(Array.from(dequantizeValues(Float32Array.from([0, 1]), [0.5, 0.5])), [Math.fround(0.5 / 256), Math.fround(255.5 / 256)]);
+  assert.equal(Array.from(dequantizeValues(Float32Array.from([0, 1]), [0.5, 0.5])), [
+    Math.fround(0.5 / 256),
+    Math.fround(255.5 / 256),
+  ]);
 });
 
 test('dequantize: fresh noise per step, a function of (seed, step) only; evaluation sets once, with a fixed seed', async () => {
   const input = StepInput.of({ binarize: false, dequantize: true }, 9);
-  const batch = (step: number) => ({ data: input.prepare({ data: Float32Array.from(bytes), D: 256, scale: 1 }, step).slice() });
+  const batch = (step: number) => ({
+    data: input.prepare({ data: Float32Array.from(bytes), D: 256, scale: 1 }, step).slice(),
+  });
   const [a, b, a2] = [batch(1), batch(2), batch(1)];
   assert.equal(Array.from(a.data), Array.from(a2.data));
   assert.not.equal(Array.from(a.data), Array.from(b.data));
-  assert.ok(a.data.every((v, k) => Math.floor(v * 256) === k || v === (k + 1) / 256), 'each value stays in its byte\'s cell');
+  assert.ok(
+    a.data.every((v, k) => Math.floor(v * 256) === k || v === (k + 1) / 256),
+    "each value stays in its byte's cell",
+  );
   const once = dequantizeRowsOnce(bytes);
   assert.equal(Array.from(once), Array.from(dequantizeRowsOnce(bytes)));
   assert.not.equal(Array.from(once), Array.from(a.data));

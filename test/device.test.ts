@@ -21,9 +21,14 @@ const fixture = fileURLToPath(new URL('./fixtures/acquire_and_exit.ts', import.m
 /** Runs the fixture in a fresh Node process (the Vulkan driver is chosen once per process). */
 function runFixture(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', fixture],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -38,7 +43,11 @@ test('a validation error surfaces as an error, not as console noise', async () =
   const gpu = await acquireDevice({ onError: (e) => reported.push(e) });
   try {
     // MAP_READ may only be combined with COPY_DST: this buffer is invalid.
-    gpu.device.createBuffer({ label: 'invalid on purpose', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    gpu.device.createBuffer({
+      label: 'invalid on purpose',
+      size: 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE,
+    });
     let thrown: Error | null = null;
     try {
       await gpu.settle();
@@ -82,17 +91,24 @@ test('no adapter at all is an error that says what to install', async () => {
   // A well-formed ICD manifest whose library does not exist: the loader finds no device.
   const dir = mkdtempSync(join(tmpdir(), 'aevb-icd-'));
   const icd = join(dir, 'missing_icd.json');
-  writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: join(dir, 'libmissing.so'), api_version: '1.3.0' } }));
+  writeFileSync(
+    icd,
+    JSON.stringify({
+      file_format_version: '1.0.0',
+      ICD: { library_path: join(dir, 'libmissing.so'), api_version: '1.3.0' },
+    }),
+  );
   const run = await runFixture({ AEVB_VULKAN_ICD: icd });
   assert.is.not(run.code, 0);
   assert.match(run.stderr, 'no WebGPU adapter is available');
   assert.match(run.stderr, 'bookworm-backports');
 });
 
-test('a WGSL error names the kernel and carries the compiler\'s message, ahead of the errors it causes', async () => {
+test("a WGSL error names the kernel and carries the compiler's message, ahead of the errors it causes", async () => {
   const disk = shaderFilesFromDisk();
   // column_sum.wgsl with one more line that refers to a name nothing declares.
-  const broken: ShaderSource = (stem) => (stem === 'column_sum' ? `${disk(stem)}\nconst BROKEN: f32 = not_declared_anywhere;\n` : disk(stem));
+  const broken: ShaderSource = (stem) =>
+    stem === 'column_sum' ? `${disk(stem)}\nconst BROKEN: f32 = not_declared_anywhere;\n` : disk(stem);
   const brokenLine = disk('column_sum').split('\n').length + 1;
   const reported: Error[] = [];
   const gpu = await acquireDevice({ shaders: broken, onError: (e) => reported.push(e) });
@@ -120,7 +136,8 @@ test('a WGSL error names the kernel and carries the compiler\'s message, ahead o
 test('a WGSL error inside an included prelude names the prelude and its own line', async () => {
   const disk = shaderFilesFromDisk();
   // lib/activations.wgsl (which gaussian_head.wgsl includes) with one more line that refers to nothing.
-  const broken: ShaderSource = (stem) => (stem === 'lib/activations' ? `${disk(stem)}const BROKEN: f32 = not_declared_anywhere;\n` : disk(stem));
+  const broken: ShaderSource = (stem) =>
+    stem === 'lib/activations' ? `${disk(stem)}const BROKEN: f32 = not_declared_anywhere;\n` : disk(stem);
   const brokenLine = disk('lib/activations').split('\n').length;
   const gpu = await acquireDevice({ shaders: broken });
   try {
@@ -149,10 +166,40 @@ test('a missing override names the kernel and the constant', async ({ gpu: share
 });
 
 test('the environment settings are read by name; empty counts as unset', () => {
-  assert.equal(readEnvironmentSettings({}), { vulkanDriver: undefined, vulkanIcdFiles: undefined, matmulVariant: undefined, backend: undefined, debugShaders: undefined, redisPassword: undefined, rank: undefined, jobCompletionIndex: undefined, worldSize: undefined });
+  assert.equal(readEnvironmentSettings({}), {
+    vulkanDriver: undefined,
+    vulkanIcdFiles: undefined,
+    matmulVariant: undefined,
+    backend: undefined,
+    debugShaders: undefined,
+    redisPassword: undefined,
+    rank: undefined,
+    jobCompletionIndex: undefined,
+    worldSize: undefined,
+  });
   assert.equal(
-    readEnvironmentSettings({ AEVB_VULKAN_ICD: 'swiftshader', VK_ICD_FILENAMES: '/a.json', AEVB_MATMUL: 'tiled', AEVB_BACKEND: 'null', AEVB_DEBUG_SHADERS: '1', REDIS_PASSWORD: 'pw', RANK: '3', JOB_COMPLETION_INDEX: '5', WORLD_SIZE: '8' }),
-    { vulkanDriver: 'swiftshader', vulkanIcdFiles: '/a.json', matmulVariant: 'tiled', backend: 'null', debugShaders: true, redisPassword: 'pw', rank: '3', jobCompletionIndex: '5', worldSize: '8' },
+    readEnvironmentSettings({
+      AEVB_VULKAN_ICD: 'swiftshader',
+      VK_ICD_FILENAMES: '/a.json',
+      AEVB_MATMUL: 'tiled',
+      AEVB_BACKEND: 'null',
+      AEVB_DEBUG_SHADERS: '1',
+      REDIS_PASSWORD: 'pw',
+      RANK: '3',
+      JOB_COMPLETION_INDEX: '5',
+      WORLD_SIZE: '8',
+    }),
+    {
+      vulkanDriver: 'swiftshader',
+      vulkanIcdFiles: '/a.json',
+      matmulVariant: 'tiled',
+      backend: 'null',
+      debugShaders: true,
+      redisPassword: 'pw',
+      rank: '3',
+      jobCompletionIndex: '5',
+      worldSize: '8',
+    },
   );
   assert.equal(readEnvironmentSettings({ AEVB_MATMUL: '', AEVB_DEBUG_SHADERS: '0' }).matmulVariant, undefined);
   assert.is(readEnvironmentSettings({ AEVB_DEBUG_SHADERS: '0' }).debugShaders, false);

@@ -4,12 +4,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  INITIAL_EARLY_STOPPING, observeEvaluation, parseEarlyStoppingState, validateEarlyStopping,
-  type EarlyStoppingConfig, type EarlyStoppingState,
+  INITIAL_EARLY_STOPPING,
+  observeEvaluation,
+  parseEarlyStoppingState,
+  validateEarlyStopping,
+  type EarlyStoppingConfig,
+  type EarlyStoppingState,
 } from '../src/train/early_stopping.ts';
 
 /** Feeds the values one per evaluation (steps 100, 200, …) and records each outcome until a stop. */
-function run(config: EarlyStoppingConfig, values: number[], start: EarlyStoppingState = INITIAL_EARLY_STOPPING, firstStep = 100) {
+function run(
+  config: EarlyStoppingConfig,
+  values: number[],
+  start: EarlyStoppingState = INITIAL_EARLY_STOPPING,
+  firstStep = 100,
+) {
   let state = start;
   const improved: boolean[] = [];
   let stoppedAt: number | null = null;
@@ -64,12 +73,31 @@ test('a run resumed from the JSON state mid-way decides exactly as one that neve
 });
 
 test('bad settings and bad saved states are refused naming the field', () => {
-  assert.throws(() => validateEarlyStopping({ patience: 0, minDelta: 0, mode: 'max' }), /earlyStopping\.patience must be an integer ≥ 1/);
-  assert.throws(() => validateEarlyStopping({ patience: 2, minDelta: -1, mode: 'max' }, '--early-stop'), /--early-stop\.minDelta must be a finite number ≥ 0, got -1/);
-  assert.throws(() => validateEarlyStopping({ patience: 2, minDelta: 0, mode: 'up' as 'max' }), /mode must be max or min, got 'up'/);
+  assert.throws(
+    () => validateEarlyStopping({ patience: 0, minDelta: 0, mode: 'max' }),
+    /earlyStopping\.patience must be an integer ≥ 1/,
+  );
+  assert.throws(
+    () => validateEarlyStopping({ patience: 2, minDelta: -1, mode: 'max' }, '--early-stop'),
+    /--early-stop\.minDelta must be a finite number ≥ 0, got -1/,
+  );
+  assert.throws(
+    () => validateEarlyStopping({ patience: 2, minDelta: 0, mode: 'up' as 'max' }),
+    /mode must be max or min, got 'up'/,
+  );
   validateEarlyStopping(elbo);
-  assert.throws(() => parseEarlyStoppingState({ best: -100, bestStep: null, sinceBest: 0, stopped: false }, 'checkpoint: earlyStopping'), /checkpoint: earlyStopping must be \{best/);
-  assert.throws(() => parseEarlyStoppingState({ best: null, bestStep: null, sinceBest: -1, stopped: false }), /sinceBest: integer ≥ 0/);
+  assert.throws(
+    () =>
+      parseEarlyStoppingState(
+        { best: -100, bestStep: null, sinceBest: 0, stopped: false },
+        'checkpoint: earlyStopping',
+      ),
+    /checkpoint: earlyStopping must be \{best/,
+  );
+  assert.throws(
+    () => parseEarlyStoppingState({ best: null, bestStep: null, sinceBest: -1, stopped: false }),
+    /sinceBest: integer ≥ 0/,
+  );
   assert.throws(() => parseEarlyStoppingState(null), /got null/);
   assert.equal(parseEarlyStoppingState(INITIAL_EARLY_STOPPING), INITIAL_EARLY_STOPPING);
 });

@@ -12,7 +12,12 @@ for (const B of [1, 3, 64, 100, 1000, 4099]) {
     const logp = seededUniform(B, B, -200, -50);
     const kl = seededUniform(B + 1, B, 0, 40);
     const metrics = zeros(gpu, ELBO_METRICS.count);
-    const d = elboMean(gpu, { B, logp: { buffer: upload(gpu, logp) }, kl: { buffer: upload(gpu, kl) }, metrics: { buffer: metrics } });
+    const d = elboMean(gpu, {
+      B,
+      logp: { buffer: upload(gpu, logp) },
+      kl: { buffer: upload(gpu, kl) },
+      metrics: { buffer: metrics },
+    });
     const actual = await runAndRead(gpu, [d], metrics, ELBO_METRICS.count);
     const r = referenceElboMean(logp, kl);
     const expected = [0, 0, 0];
@@ -24,7 +29,16 @@ for (const B of [1, 3, 64, 100, 1000, 4099]) {
 }
 
 test('bad shapes are refused', ({ gpu }) => {
-  throwsWith(() => elboMean(gpu, { B: 5, logp: { buffer: zeros(gpu, 5) }, kl: { buffer: zeros(gpu, 4) }, metrics: { buffer: zeros(gpu, 3) } }), ['elbo_mean', 'kl holds 4 floats, needs 5', 'B=5']);
+  throwsWith(
+    () =>
+      elboMean(gpu, {
+        B: 5,
+        logp: { buffer: zeros(gpu, 5) },
+        kl: { buffer: zeros(gpu, 4) },
+        metrics: { buffer: zeros(gpu, 3) },
+      }),
+    ['elbo_mean', 'kl holds 4 floats, needs 5', 'B=5'],
+  );
 });
 
 test.run();

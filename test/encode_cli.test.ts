@@ -25,7 +25,15 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_confi
 
 const test = gpuSuite('aevb encode');
 const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
-const CONFIG: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, D: 12, hidden: [7], latent: 3, activation: 'tanh', init: 'glorot', seed: 31 };
+const CONFIG: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  D: 12,
+  hidden: [7],
+  latent: 3,
+  activation: 'tanh',
+  init: 'glorot',
+  seed: 31,
+};
 const Z = CONFIG.latent;
 
 function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -53,14 +61,22 @@ function idxBytes(typeCode: number, dims: number[], payload: Uint8Array): Uint8A
 /** A written .npy, checked byte by byte against NumPy's format 1.0, with its header and data bytes. */
 function readNpy(path: string): { descr: string; dims: number[]; data: Uint8Array } {
   const bytes = new Uint8Array(readFileSync(path));
-  assert.equal(Array.from(bytes.subarray(0, 8)), [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], `${path}: magic, version 1.0`);
+  assert.equal(
+    Array.from(bytes.subarray(0, 8)),
+    [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0],
+    `${path}: magic, version 1.0`,
+  );
   const header = readNpyDictionary(bytes, path);
   if ('need' in header) throw new Error(`${path}: the header is cut short`);
   assert.is(new DataView(bytes.buffer).getUint16(8, true), header.dataOffset - 10, 'the u16 header length');
   assert.is(header.dataOffset % 64, 0, 'the data starts on a 64-byte boundary');
   assert.is(bytes[header.dataOffset - 1], 0x0a, "the header ends with '\\n'");
   const dict = new TextDecoder('latin1').decode(bytes.subarray(10, header.dataOffset));
-  assert.match(dict, /^\{'descr': '[<>|][a-zA-Z]\d+', 'fortran_order': False, 'shape': \([\d, ]+\), \} *\n$/, 'the dict NumPy writes');
+  assert.match(
+    dict,
+    /^\{'descr': '[<>|][a-zA-Z]\d+', 'fortran_order': False, 'shape': \([\d, ]+\), \} *\n$/,
+    'the dict NumPy writes',
+  );
   assert.is(header.fortranOrder, false);
   return { descr: header.descr, dims: header.dims, data: bytes.subarray(header.dataOffset) };
 }
@@ -73,7 +89,8 @@ const floats = (data: Uint8Array) => {
 /** [μ | log σ²] rows from Vae.encode's separate halves. */
 function interleaved(mu: Float32Array, logVar: Float32Array): number[] {
   const out: number[] = [];
-  for (let r = 0; r < mu.length / Z; r++) out.push(...mu.subarray(r * Z, (r + 1) * Z), ...logVar.subarray(r * Z, (r + 1) * Z));
+  for (let r = 0; r < mu.length / Z; r++)
+    out.push(...mu.subarray(r * Z, (r + 1) * Z), ...logVar.subarray(r * Z, (r + 1) * Z));
   return out;
 }
 
@@ -85,20 +102,41 @@ interface Fixture {
 async function fixture(gpu: GpuContext): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-encode-'));
   const vae = await Vae.create(CONFIG, { gpu });
-  writeCheckpoint(join(dir, 'run'), { snapshot: { config: CONFIG, step: 0, tensors: await vae.parameters() }, run: null });
+  writeCheckpoint(join(dir, 'run'), {
+    snapshot: { config: CONFIG, step: 0, tensors: await vae.parameters() },
+    run: null,
+  });
   return { dir, vae };
 }
 
-test('a .npy of float rows with .npy labels: a NumPy header, rows equal to Vae.encode, labels copied in order', async ({ gpu }) => {
+test('a .npy of float rows with .npy labels: a NumPy header, rows equal to Vae.encode, labels copied in order', async ({
+  gpu,
+}) => {
   const { dir, vae } = await fixture(gpu);
   try {
     const rows = 37;
     const x = Float32Array.from(seededUniform(11, rows * CONFIG.D));
     writeFileSync(join(dir, 'x.npy'), npyBytes('<f4', [rows, 3, 4], x));
-    const labels = npyBytes('<f8', [rows], Array.from({ length: rows }, (_, i) => (i * 7) % 10 + 0.5));
+    const labels = npyBytes(
+      '<f8',
+      [rows],
+      Array.from({ length: rows }, (_, i) => ((i * 7) % 10) + 0.5),
+    );
     writeFileSync(join(dir, 'y.npy'), labels);
     const out = join(dir, 'latents.npy');
-    const stdout = await run('encode', '--checkpoint', join(dir, 'run'), '--data', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--out', out, '--chunk', '5');
+    const stdout = await run(
+      'encode',
+      '--checkpoint',
+      join(dir, 'run'),
+      '--data',
+      join(dir, 'x.npy'),
+      '--labels',
+      join(dir, 'y.npy'),
+      '--out',
+      out,
+      '--chunk',
+      '5',
+    );
     assert.match(stdout, `wrote ${out}: 37 rows × 6 float32, [μ | log σ²] (Z = 3)`);
     assert.match(stdout, `wrote ${join(dir, 'latents.labels.npy')}: 37 labels ('<f8')`);
     const latents = readNpy(out);
@@ -108,14 +146,24 @@ test('a .npy of float rows with .npy labels: a NumPy header, rows equal to Vae.e
     assert.equal(Array.from(floats(latents.data)), interleaved(expected.mu, expected.logVar));
     const copied = readNpy(join(dir, 'latents.labels.npy'));
     assert.equal([copied.descr, copied.dims], ['<f8', [rows]]);
-    assert.equal(Array.from(copied.data), Array.from(labels.subarray(labels.length - rows * 8)), 'the labels\' bytes, unchanged');
-    assert.equal(readdirSync(dir).sort(), ['latents.labels.npy', 'latents.npy', 'run', 'x.npy', 'y.npy'], 'no temporary files left');
+    assert.equal(
+      Array.from(copied.data),
+      Array.from(labels.subarray(labels.length - rows * 8)),
+      "the labels' bytes, unchanged",
+    );
+    assert.equal(
+      readdirSync(dir).sort(),
+      ['latents.labels.npy', 'latents.npy', 'run', 'x.npy', 'y.npy'],
+      'no temporary files left',
+    );
   } finally {
     vae.destroy();
   }
 });
 
-test('an IDX file of bytes with gzipped IDX labels: rows scaled by 1/255 and encoded, u8 labels as |u1', async ({ gpu }) => {
+test('an IDX file of bytes with gzipped IDX labels: rows scaled by 1/255 and encoded, u8 labels as |u1', async ({
+  gpu,
+}) => {
   const { dir, vae } = await fixture(gpu);
   try {
     const rows = 29;
@@ -124,7 +172,19 @@ test('an IDX file of bytes with gzipped IDX labels: rows scaled by 1/255 and enc
     const labels = Uint8Array.from({ length: rows }, (_, i) => (i * 3) % 10);
     writeFileSync(join(dir, 'labels-idx1-ubyte.gz'), gzipSync(idxBytes(0x08, [rows], labels)));
     const out = join(dir, 'idx.npy');
-    await run('encode', '--checkpoint', join(dir, 'run'), '--data', join(dir, 'images-idx3-ubyte'), '--labels', join(dir, 'labels-idx1-ubyte.gz'), '--out', out, '--chunk', '8');
+    await run(
+      'encode',
+      '--checkpoint',
+      join(dir, 'run'),
+      '--data',
+      join(dir, 'images-idx3-ubyte'),
+      '--labels',
+      join(dir, 'labels-idx1-ubyte.gz'),
+      '--out',
+      out,
+      '--chunk',
+      '8',
+    );
     const latents = readNpy(out);
     assert.equal(latents.dims, [rows, 2 * Z]);
     const expected = await vae.encode(Float32Array.from(pixels, (v) => v / 255));
@@ -136,14 +196,26 @@ test('an IDX file of bytes with gzipped IDX labels: rows scaled by 1/255 and enc
   }
 });
 
-test('--sample writes (N, Z) z = μ + σ ⊙ ε, the same for a seed whatever the chunk, another for another seed', async ({ gpu }) => {
+test('--sample writes (N, Z) z = μ + σ ⊙ ε, the same for a seed whatever the chunk, another for another seed', async ({
+  gpu,
+}) => {
   const { dir, vae } = await fixture(gpu);
   try {
     const rows = 23;
     const x = Float32Array.from(seededUniform(13, rows * CONFIG.D));
     writeFileSync(join(dir, 'x.npy'), npyBytes('<f4', [rows, CONFIG.D], x));
     const sample = async (name: string, ...flags: string[]) => {
-      await run('encode', '--checkpoint', join(dir, 'run'), '--data', join(dir, 'x.npy'), '--out', join(dir, name), '--sample', ...flags);
+      await run(
+        'encode',
+        '--checkpoint',
+        join(dir, 'run'),
+        '--data',
+        join(dir, 'x.npy'),
+        '--out',
+        join(dir, name),
+        '--sample',
+        ...flags,
+      );
       return readNpy(join(dir, name));
     };
     const a = await sample('a.npy', '--seed', '5', '--chunk', '4');
@@ -164,7 +236,9 @@ test('--sample writes (N, Z) z = μ + σ ⊙ ε, the same for a seed whatever th
   }
 });
 
-test('labels that do not match the rows, or are not labels, are refused naming the files; nothing is written', async ({ gpu }) => {
+test('labels that do not match the rows, or are not labels, are refused naming the files; nothing is written', async ({
+  gpu,
+}) => {
   const { dir, vae } = await fixture(gpu);
   try {
     const rows = 20;
@@ -181,13 +255,28 @@ test('labels that do not match the rows, or are not labels, are refused naming t
       ['images-idx3-ubyte', 'expected labels, one per row (a 1-D IDX file'],
       ['cut-idx1-ubyte', `the header promises ${rows} labels`],
     ]) {
-      const r = await aevb('encode', '--checkpoint', join(dir, 'run'), '--data', data, '--labels', join(dir, labels), '--out', out, '--chunk', '8');
+      const r = await aevb(
+        'encode',
+        '--checkpoint',
+        join(dir, 'run'),
+        '--data',
+        data,
+        '--labels',
+        join(dir, labels),
+        '--out',
+        out,
+        '--chunk',
+        '8',
+      );
       assert.is(r.code, 1, labels);
       assert.match(r.stderr, `aevb: ${join(dir, labels)}: `);
       assert.match(r.stderr, expected);
       assert.not.ok(existsSync(out), `${labels}: no latents written`);
       assert.not.ok(existsSync(join(dir, 'z.labels.npy')), `${labels}: no labels written`);
-      assert.ok(readdirSync(dir).every((f) => !f.includes('.tmp-')), `${labels}: no temporary files left`);
+      assert.ok(
+        readdirSync(dir).every((f) => !f.includes('.tmp-')),
+        `${labels}: no temporary files left`,
+      );
     }
     writeFileSync(join(dir, 'wide.npy'), npyBytes('|u1', [2, 13], new Uint8Array(26)));
     for (const [path, expected] of [
@@ -204,11 +293,24 @@ test('labels that do not match the rows, or are not labels, are refused naming t
   }
 });
 
-test('Ctrl-C while encoding an unbounded stream: exit 130, the rows so far said, no file left behind', async ({ gpu }) => {
+test('Ctrl-C while encoding an unbounded stream: exit 130, the rows so far said, no file left behind', async ({
+  gpu,
+}) => {
   const { dir, vae } = await fixture(gpu);
   vae.destroy();
   const out = join(dir, 'endless.npy');
-  const child = spawn(process.execPath, [bin, 'encode', '--checkpoint', join(dir, 'run'), '--data', `synthetic:infx${CONFIG.D}`, '--out', out, '--chunk', '50']);
+  const child = spawn(process.execPath, [
+    bin,
+    'encode',
+    '--checkpoint',
+    join(dir, 'run'),
+    '--data',
+    `synthetic:infx${CONFIG.D}`,
+    '--out',
+    out,
+    '--chunk',
+    '50',
+  ]);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -15,8 +15,13 @@ import { readNpyDictionary } from '../src/data/npy_rows.ts';
 
 const text = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
 
-test('a header is laid out as NumPy format 1.0 and reads back with the repo\'s own parser', () => {
-  for (const [descr, shape] of [['<f4', [3, 40]], ['|u1', [7]], ['<U5', [2]], ['>i4', [0, 2, 3]]] as Array<[string, number[]]>) {
+test("a header is laid out as NumPy format 1.0 and reads back with the repo's own parser", () => {
+  for (const [descr, shape] of [
+    ['<f4', [3, 40]],
+    ['|u1', [7]],
+    ['<U5', [2]],
+    ['>i4', [0, 2, 3]],
+  ] as Array<[string, number[]]>) {
     const bytes = npyHeader(descr, shape);
     assert.equal(Array.from(bytes.subarray(0, 8)), [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 'magic and version 1.0');
     const headerLength = new DataView(bytes.buffer).getUint16(8, true);
@@ -24,7 +29,12 @@ test('a header is laid out as NumPy format 1.0 and reads back with the repo\'s o
     assert.is(bytes.length % 64, 0, 'the data starts on a 64-byte boundary');
     const dict = text(bytes.subarray(10));
     const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-    assert.match(dict, new RegExp(`^\\{'descr': '${descr.replace('|', '\\|')}', 'fortran_order': False, 'shape': \\(${dims}\\), \\} *\\n$`));
+    assert.match(
+      dict,
+      new RegExp(
+        `^\\{'descr': '${descr.replace('|', '\\|')}', 'fortran_order': False, 'shape': \\(${dims}\\), \\} *\\n$`,
+      ),
+    );
     const back = readNpyDictionary(bytes, 'header');
     if ('need' in back) throw new Error('the header should be complete');
     assert.equal([back.descr, back.fortranOrder, back.dims, back.dataOffset], [descr, false, shape, bytes.length]);
@@ -59,7 +69,10 @@ test('a streamed file gets its row count on finish, appears only then, and is ex
   assert.is(header.dataOffset % 64, 0);
   assert.is(bytes.length, header.dataOffset + 9 * 4);
   const view = new DataView(bytes.buffer, header.dataOffset);
-  assert.equal(Array.from({ length: 9 }, (_, i) => view.getFloat32(4 * i, true)), [1, 2, 3, 4, 5, 6, -7.5, 8, 9]);
+  assert.equal(
+    Array.from({ length: 9 }, (_, i) => view.getFloat32(4 * i, true)),
+    [1, 2, 3, 4, 5, 6, -7.5, 8, 9],
+  );
   assert.equal(readdirSync(dir), ['rows.npy'], 'no temporary file left');
 });
 
@@ -72,7 +85,10 @@ test('an aborted or partial-row file leaves nothing behind, and the error names 
   partial.append(Uint8Array.from([1, 2, 3, 4, 5]));
   throwsWith(() => partial.finish(), [join(dir, 'partial.npy'), '5 bytes of data are not whole rows of 4 bytes']);
   assert.equal(readdirSync(dir), []);
-  throwsWith(() => new NpyFileWriter(join(dir, 'no-such-dir', 'x.npy'), '<f4', [1]), [join(dir, 'no-such-dir', 'x.npy'), 'cannot write', 'ENOENT']);
+  throwsWith(
+    () => new NpyFileWriter(join(dir, 'no-such-dir', 'x.npy'), '<f4', [1]),
+    [join(dir, 'no-such-dir', 'x.npy'), 'cannot write', 'ENOENT'],
+  );
 });
 
 test.run();

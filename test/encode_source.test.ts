@@ -35,13 +35,27 @@ const concat = (parts: Float32Array[]) => {
 };
 
 for (const blockRows of [3, 25]) {
-  test(`source blocks of ${blockRows} rows, chunks of 10: the same μ and log σ² as Vae.encode, in blocks of the chunk`, async ({ gpu }) => {
+  test(`source blocks of ${blockRows} rows, chunks of 10: the same μ and log σ² as Vae.encode, in blocks of the chunk`, async ({
+    gpu,
+  }) => {
     const vae = await Vae.create(MODEL, { gpu });
     try {
       const expected = await vae.encode(SCALED);
       const blocks = await collect(encodeSource(vae, memorySource(BYTES, { D: MODEL.D, blockRows }), { chunk: 10 }));
-      assert.equal(blocks.map((b) => [b.first, b.rows]), [[0, 10], [10, 10], [20, 10], [30, 10], [40, 7]]);
-      assert.ok(blocks.every((b) => b.z === null), 'no z without sample');
+      assert.equal(
+        blocks.map((b) => [b.first, b.rows]),
+        [
+          [0, 10],
+          [10, 10],
+          [20, 10],
+          [30, 10],
+          [40, 7],
+        ],
+      );
+      assert.ok(
+        blocks.every((b) => b.z === null),
+        'no z without sample',
+      );
       assert.equal(Array.from(concat(blocks.map((b) => b.mu))), Array.from(expected.mu));
       assert.equal(Array.from(concat(blocks.map((b) => b.logVar))), Array.from(expected.logVar));
     } finally {
@@ -50,14 +64,20 @@ for (const blockRows of [3, 25]) {
   });
 }
 
-test('sample: z = μ + σ ⊙ ε with row r\'s ε from Philox(seed, r, encodingNoise), whatever the chunk', async ({ gpu }) => {
+test("sample: z = μ + σ ⊙ ε with row r's ε from Philox(seed, r, encodingNoise), whatever the chunk", async ({
+  gpu,
+}) => {
   const vae = await Vae.create(MODEL, { gpu });
   try {
     const Z = MODEL.latent;
     const { mu, logVar } = await vae.encode(SCALED);
     const source = memorySource(BYTES, { D: MODEL.D, blockRows: 6 });
-    const z4 = concat((await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: 77 }))).map((b) => b.z!));
-    const z50 = concat((await collect(encodeSource(vae, source, { chunk: 50, sample: true, seed: 77 }))).map((b) => b.z!));
+    const z4 = concat(
+      (await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: 77 }))).map((b) => b.z!),
+    );
+    const z50 = concat(
+      (await collect(encodeSource(vae, source, { chunk: 50, sample: true, seed: 77 }))).map((b) => b.z!),
+    );
     assert.equal(Array.from(z4), Array.from(z50), 'chunks of 4 or one chunk: the same z');
     const expected = new Float64Array(ROWS * Z);
     for (let r = 0; r < ROWS; r++) {
@@ -65,11 +85,18 @@ test('sample: z = μ + σ ⊙ ε with row r\'s ε from Philox(seed, r, encodingN
       for (let j = 0; j < Z; j++) expected[r * Z + j] = mu[r * Z + j] + Math.exp(0.5 * logVar[r * Z + j]) * eps[j];
     }
     assertClose(z4, expected, { atol: 1e-6, rtol: 1e-5, label: 'z' });
-    const other = concat((await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: 78 }))).map((b) => b.z!));
-    assert.ok(other.some((v, i) => v !== z4[i]), 'another seed, another z');
+    const other = concat(
+      (await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: 78 }))).map((b) => b.z!),
+    );
+    assert.ok(
+      other.some((v, i) => v !== z4[i]),
+      'another seed, another z',
+    );
     const byDefault = concat((await collect(encodeSource(vae, source, { chunk: 4, sample: true }))).map((b) => b.z!));
-    const withModelSeed = concat((await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: MODEL.seed }))).map((b) => b.z!));
-    assert.equal(Array.from(byDefault), Array.from(withModelSeed), 'the seed defaults to the model\'s');
+    const withModelSeed = concat(
+      (await collect(encodeSource(vae, source, { chunk: 4, sample: true, seed: MODEL.seed }))).map((b) => b.z!),
+    );
+    assert.equal(Array.from(byDefault), Array.from(withModelSeed), "the seed defaults to the model's");
   } finally {
     vae.destroy();
   }
@@ -109,9 +136,18 @@ test('reads only what is asked for: an unbounded source, stopped after 3 blocks,
 test('rows of the wrong length and bad options are refused, naming the source or the option', async ({ gpu }) => {
   const vae = await Vae.create(MODEL, { gpu });
   try {
-    await rejectsWith(() => collect(encodeSource(vae, memorySource(new Float32Array(24), { D: 12, name: 'wide.npy' }))), /wide\.npy: rows have 12 values, but the model encodes rows of D = 10/);
-    await rejectsWith(() => collect(encodeSource(vae, memorySource(BYTES, { D: 10 }), { chunk: 0 })), /chunk must be a positive integer, got 0/);
-    await rejectsWith(() => collect(encodeSource(vae, memorySource(BYTES, { D: 10 }), { sample: true, seed: -1 })), /seed must be a non-negative integer, got -1/);
+    await rejectsWith(
+      () => collect(encodeSource(vae, memorySource(new Float32Array(24), { D: 12, name: 'wide.npy' }))),
+      /wide\.npy: rows have 12 values, but the model encodes rows of D = 10/,
+    );
+    await rejectsWith(
+      () => collect(encodeSource(vae, memorySource(BYTES, { D: 10 }), { chunk: 0 })),
+      /chunk must be a positive integer, got 0/,
+    );
+    await rejectsWith(
+      () => collect(encodeSource(vae, memorySource(BYTES, { D: 10 }), { sample: true, seed: -1 })),
+      /seed must be a non-negative integer, got -1/,
+    );
   } finally {
     vae.destroy();
   }

@@ -10,14 +10,28 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_confi
 
 const test = gpuSuite('estimators');
 const STEPS = 400;
-const CONFIG: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, D: 20, hidden: [16], latent: 4, activation: 'tanh', init: 'glorot', batch: 8, optimizer: 'sgd', lr: 1e-12, seed: 12 };
+const CONFIG: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  D: 20,
+  hidden: [16],
+  latent: 4,
+  activation: 'tanh',
+  init: 'glorot',
+  batch: 8,
+  optimizer: 'sgd',
+  lr: 1e-12,
+  seed: 12,
+};
 const batch = Float32Array.from(seededUniform(3, CONFIG.batch * CONFIG.D).map((u) => (u < 0.4 ? 1 : 0)));
 
 async function estimates(gpu: Trainer['gpu'], config: TrainConfig): Promise<{ mean: number; variance: number }> {
   const trainer = await Trainer.create(config, { gpu });
   try {
     const values: number[] = [];
-    await trainer.trainOn(Array.from({ length: STEPS }, () => batch), { metricsEvery: 1, onMetrics: (m) => values.push(m.elbo) });
+    await trainer.trainOn(
+      Array.from({ length: STEPS }, () => batch),
+      { metricsEvery: 1, onMetrics: (m) => values.push(m.elbo) },
+    );
     assert.is(values.length, STEPS);
     const mean = values.reduce((a, v) => a + v, 0) / STEPS;
     const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (STEPS - 1);
@@ -31,8 +45,13 @@ test('estimators A and B agree in expectation; A has the larger variance', async
   const b = await estimates(gpu, { ...CONFIG, estimator: 'B' });
   const a = await estimates(gpu, { ...CONFIG, estimator: 'A' });
   const standardError = Math.sqrt(a.variance / STEPS + b.variance / STEPS);
-  console.log(`  estimator B: mean ELBO ${b.mean.toFixed(3)}, variance ${b.variance.toFixed(4)}; estimator A: mean ${a.mean.toFixed(3)}, variance ${a.variance.toFixed(4)}; SE of the difference ${standardError.toFixed(3)}`);
-  assert.ok(Math.abs(a.mean - b.mean) < 4 * standardError, `means ${a.mean} vs ${b.mean} differ by more than 4 SE (${standardError})`);
+  console.log(
+    `  estimator B: mean ELBO ${b.mean.toFixed(3)}, variance ${b.variance.toFixed(4)}; estimator A: mean ${a.mean.toFixed(3)}, variance ${a.variance.toFixed(4)}; SE of the difference ${standardError.toFixed(3)}`,
+  );
+  assert.ok(
+    Math.abs(a.mean - b.mean) < 4 * standardError,
+    `means ${a.mean} vs ${b.mean} differ by more than 4 SE (${standardError})`,
+  );
   assert.ok(a.variance > b.variance, `variance A ${a.variance} ≤ B ${b.variance}`);
 });
 

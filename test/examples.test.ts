@@ -16,9 +16,14 @@ const cwd = mkdtempSync(join(tmpdir(), 'aevb-examples-'));
 
 function example(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'docs/examples', `${name}.ts`)], {
-      cwd, env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), join(root, 'docs/examples', `${name}.ts`)],
+      {
+        cwd,
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,7 +46,10 @@ test('train_mnist: progress lines, a rising test ELBO, a checkpoint', async () =
   const { code, stdout, stderr } = await trainMnist();
   assert.is(code, 0, stderr);
   const tests = [...stdout.matchAll(/step (\d+): test ELBO (-?[\d.]+) nats/g)].map((m) => [Number(m[1]), Number(m[2])]);
-  assert.equal(tests.map(([step]) => step), [100, 200, 300]);
+  assert.equal(
+    tests.map(([step]) => step),
+    [100, 200, 300],
+  );
   assert.ok(tests[2][1] > tests[0][1] + 10, `the test ELBO rose: ${JSON.stringify(tests)}`);
   assert.match(stdout, /step 300: minibatch ELBO -\d+\.\d nats/);
   assert.ok(existsSync(join(cwd, 'out/mnist/checkpoint.safetensors')));

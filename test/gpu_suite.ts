@@ -19,7 +19,9 @@ export function gpuSuite(name: string): Test<GpuTestContext> {
   s.before(async (context) => {
     try {
       // In a browser page (demo/kernel_tests.ts) the bundler hands the shaders over; Node reads shaders/.
-      context.gpu = await acquireDevice({ shaders: (globalThis as { aevbTestShaders?: ShaderSource }).aevbTestShaders });
+      context.gpu = await acquireDevice({
+        shaders: (globalThis as { aevbTestShaders?: ShaderSource }).aevbTestShaders,
+      });
     } catch (error) {
       context.acquireError = error;
     }
@@ -49,7 +51,12 @@ export function zeros(gpu: GpuContext, n: number, label = 'test output'): GPUBuf
 }
 
 /** Submits the dispatches and reads `count` floats of `buffer` back. */
-export async function runAndRead(gpu: GpuContext, dispatches: KernelDispatch[], buffer: GPUBuffer, count: number): Promise<Float32Array> {
+export async function runAndRead(
+  gpu: GpuContext,
+  dispatches: KernelDispatch[],
+  buffer: GPUBuffer,
+  count: number,
+): Promise<Float32Array> {
   submitDispatches(gpu, dispatches, 'test');
   return readFloat32(gpu, { buffer }, count);
 }
@@ -73,7 +80,8 @@ export async function rejectsWith(fn: () => Promise<unknown>, pattern: RegExp): 
   try {
     await fn();
   } catch (error) {
-    if (!pattern.test((error as Error).message)) throw new Error(`rejected, but '${(error as Error).message}' does not match ${pattern}`);
+    if (!pattern.test((error as Error).message))
+      throw new Error(`rejected, but '${(error as Error).message}' does not match ${pattern}`);
     return;
   }
   throw new Error(`expected a rejection matching ${pattern}, but it resolved`);

@@ -28,7 +28,11 @@ let pattern: string;
 
 test.before(async () => {
   server = await startFlakyHttpServer();
-  for (let i = 0; i < SHARDS; i++) server.put(`/data/shard-${String(i).padStart(3, '0')}.npy`, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(100 + i, ROWS_PER_SHARD * D)));
+  for (let i = 0; i < SHARDS; i++)
+    server.put(
+      `/data/shard-${String(i).padStart(3, '0')}.npy`,
+      npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(100 + i, ROWS_PER_SHARD * D)),
+    );
   pattern = `${server.url}/data/shard-{000..${String(SHARDS - 1).padStart(3, '0')}}.npy`;
 });
 test.after(async () => {
@@ -41,7 +45,8 @@ async function allValues(source: RowSource): Promise<Float32Array> {
   return Float32Array.from(parts);
 }
 
-const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  a.length === b.length && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
 test('brace ranges expand like a shell: zero padding, descending, several ranges; anything else in braces is refused', () => {
   assert.equal(expandBraceRanges('s-{000..003}.npy'), ['s-000.npy', 's-001.npy', 's-002.npy', 's-003.npy']);
@@ -72,7 +77,7 @@ test('shard-of i/N: every shard to exactly one trainer; impossible splits refuse
   throwsWith(() => shardsOf(shards, { index: 3, count: 3 }, 'x'), ['shard-of must be i/N with 0 ≤ i < N', '3/3']);
   throwsWith(() => shardsOf(shards, { index: 0, count: 11 }, 'x'), ['more trainers than the 10 shards']);
   assert.equal(parseShardOf('1/3'), { index: 1, count: 3 });
-  throwsWith(() => parseShardOf('3/3'), ["--shard-of must be i/N with 0 ≤ i < N", "'3/3'"]);
+  throwsWith(() => parseShardOf('3/3'), ['--shard-of must be i/N with 0 ≤ i < N', "'3/3'"]);
   throwsWith(() => parseShardOf('1'), ["'1'"]);
   const source = httpShardsSource('http://h/s{0..9}.npy', { seed: 1, shardOf: parseShardOf('1/3') });
   assert.equal(source.shards, ['http://h/s1.npy', 'http://h/s4.npy', 'http://h/s7.npy']);
@@ -88,16 +93,26 @@ test('rows and training minibatches are bit-identical through 3 dropped connecti
   const first = server.requests[0];
   const etag = server.requests[1].ifMatch;
   assert.match(etag ?? '', /^"v\d+"$/, 'the resumed request sends back the first ETag');
-  assert.equal(server.requests.slice(0, 4).map((r) => [r.path, r.range, r.ifMatch, r.status]), [
-    [first.path, null, null, 200],
-    [first.path, 'bytes=301-', etag, 206],
-    [first.path, 'bytes=602-', etag, 206],
-    [first.path, 'bytes=903-', etag, 206],
-  ]);
+  assert.equal(
+    server.requests.slice(0, 4).map((r) => [r.path, r.range, r.ifMatch, r.status]),
+    [
+      [first.path, null, null, 200],
+      [first.path, 'bytes=301-', etag, 206],
+      [first.path, 'bytes=602-', etag, 206],
+      [first.path, 'bytes=903-', etag, 206],
+    ],
+  );
   assert.is(server.requests.length, SHARDS + 3);
   // The whole data side of a run — shuffle window, minibatches, binarization — sees the same bytes too.
   const batches = async () => {
-    return streamBatches({ source: httpShardsSource(pattern, { seed: 3, backoffMs: 5 }), B: 16, seed: 3, shuffleWindowRows: 50, binarize: true, epochs: 2 });
+    return streamBatches({
+      source: httpShardsSource(pattern, { seed: 3, backoffMs: 5 }),
+      B: 16,
+      seed: 3,
+      shuffleWindowRows: 50,
+      binarize: true,
+      epochs: 2,
+    });
   };
   const clean = await batches();
   server.dropNext(3, 1000);
@@ -124,7 +139,10 @@ test('a stalled connection (open, silent) is abandoned after the stall timeout a
   server.stallNext(2, 400);
   const resumed = await allValues(httpShardsSource(pattern, { seed: 5, backoffMs: 5, stallTimeoutMs: 150 }));
   assert.ok(sameBits(resumed, unbroken));
-  assert.equal(server.requests.slice(0, 3).map((r) => r.range), [null, 'bytes=400-', 'bytes=800-']);
+  assert.equal(
+    server.requests.slice(0, 3).map((r) => r.range),
+    [null, 'bytes=400-', 'bytes=800-'],
+  );
 });
 
 test('a consumer that pauses longer than the stall timeout (back-pressure) is not a stall: no request is repeated', async () => {
@@ -133,7 +151,10 @@ test('a consumer that pauses longer than the stall timeout (back-pressure) is no
   for await (const _ of httpShardsSource(pattern, { seed: 5, stallTimeoutMs: 100 }).open()) {
     if (blocks++ < 2) await new Promise((r) => setTimeout(r, 300));
   }
-  assert.equal(server.requests.map((r) => r.range), Array(SHARDS).fill(null));
+  assert.equal(
+    server.requests.map((r) => r.range),
+    Array(SHARDS).fill(null),
+  );
 });
 
 test('a shard that changes on the server mid-read is an error naming it, never two versions mixed', async () => {
@@ -141,7 +162,12 @@ test('a shard that changes on the server mid-read is an error naming it, never t
   const changed = npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(999, ROWS_PER_SHARD * D));
   server.dropNext(1, 500, () => server.put(path, changed));
   const source = httpShardsSource(`${server.url}${path}`, { seed: 1, backoffMs: 5 });
-  await rejectsWith(() => allValues(source), new RegExp(`${server.url}${path}: the shard changed on the server while it was being read \\(it was first served with ETag "v\\d+"; the server answers 412 Precondition Failed.*refusing to mix two versions`));
+  await rejectsWith(
+    () => allValues(source),
+    new RegExp(
+      `${server.url}${path}: the shard changed on the server while it was being read \\(it was first served with ETag "v\\d+"; the server answers 412 Precondition Failed.*refusing to mix two versions`,
+    ),
+  );
 });
 
 test('a shard that changes between epochs is an error too', async () => {
@@ -155,18 +181,28 @@ test('a shard that changes between epochs is an error too', async () => {
 test('retries are bounded: a connection that keeps dropping without progress is given up, naming the byte', async () => {
   server.dropNext(100, 0);
   try {
-    await rejectsWith(() => allValues(httpShardsSource(pattern, { seed: 1, retries: 2, backoffMs: 5 })), /shard-\d{3}\.npy: gave up after 2 retries in a row at byte 0 of \d+ \(last: the connection dropped/);
+    await rejectsWith(
+      () => allValues(httpShardsSource(pattern, { seed: 1, retries: 2, backoffMs: 5 })),
+      /shard-\d{3}\.npy: gave up after 2 retries in a row at byte 0 of \d+ \(last: the connection dropped/,
+    );
   } finally {
     server.dropNext(0, 0);
   }
-  await rejectsWith(() => allValues(httpShardsSource(`${server.url}/data/missing-{0..1}.npy`, { seed: 1 })), /missing-[01]\.npy: HTTP 404/);
+  await rejectsWith(
+    () => allValues(httpShardsSource(`${server.url}/data/missing-{0..1}.npy`, { seed: 1 })),
+    /missing-[01]\.npy: HTTP 404/,
+  );
 });
 
 /** `count` raw f32 rows of D values. */
-const rawRows = (seed: number, count: number) => new Uint8Array(Float32Array.from(seededUniform(seed, count * D)).buffer);
+const rawRows = (seed: number, count: number) =>
+  new Uint8Array(Float32Array.from(seededUniform(seed, count * D)).buffer);
 
 /** Runs `body` with the server in a mode, and leaves it as it was. */
-async function withServer(mode: Partial<Pick<FlakyHttpServer, 'noLength' | 'noValidators' | 'ignoreRange'>>, body: () => Promise<void>): Promise<void> {
+async function withServer(
+  mode: Partial<Pick<FlakyHttpServer, 'noLength' | 'noValidators' | 'ignoreRange'>>,
+  body: () => Promise<void>,
+): Promise<void> {
   Object.assign(server, mode);
   try {
     await body();
@@ -184,14 +220,27 @@ test('a close-delimited raw shard cut on a row boundary is not taken for its end
   await withServer({ noLength: true }, async () => {
     server.requests.length = 0;
     assert.ok(sameBits(await allValues(source()), new Float32Array(rows.buffer)), 'whole: the same bits');
-    assert.equal(server.requests.map((r) => [r.range, r.status]), [[null, 200], [`bytes=${rows.length}-`, 416]], 'the end confirmed by a 416');
+    assert.equal(
+      server.requests.map((r) => [r.range, r.status]),
+      [
+        [null, 200],
+        [`bytes=${rows.length}-`, 416],
+      ],
+      'the end confirmed by a 416',
+    );
     server.requests.length = 0;
     server.dropNext(1, 70 * D * 4); // 70 whole rows, then the connection closes: to the client, an ordinary end
     const read = await allValues(source());
     assert.is(read.length / D, 200, `${read.length / D} rows of 200`);
     assert.ok(sameBits(read, new Float32Array(rows.buffer)));
     // The 206's Content-Range gives the total: no second probe.
-    assert.equal(server.requests.map((r) => [r.range, r.status]), [[null, 200], [`bytes=${70 * D * 4}-`, 206]]);
+    assert.equal(
+      server.requests.map((r) => [r.range, r.status]),
+      [
+        [null, 200],
+        [`bytes=${70 * D * 4}-`, 206],
+      ],
+    );
   });
 });
 
@@ -204,12 +253,18 @@ test('a close-delimited .npy shard cut short is resumed from the length its head
     server.dropNext(1, 128 + 30 * D * 4);
     const read = await allValues(httpShardsSource(`${server.url}${path}`, { seed: 1, backoffMs: 5 }));
     assert.ok(sameBits(read, Float32Array.from(values)), 'every row, the same bits');
-    assert.equal(server.requests.map((r) => r.range), [null, `bytes=${128 + 30 * D * 4}-`], 'resumed, no probe needed');
+    assert.equal(
+      server.requests.map((r) => r.range),
+      [null, `bytes=${128 + 30 * D * 4}-`],
+      'resumed, no probe needed',
+    );
     // The file itself is short: its header promises 100 rows, it holds 80.
     const short = npyBytes('<f4', [100, D], values).subarray(0, 128 + 80 * D * 4);
     server.put('/npy/short.npy', short);
-    await rejectsWith(() => allValues(httpShardsSource(`${server.url}/npy/short.npy`, { seed: 1, backoffMs: 5 })),
-      /short\.npy: the shard is short: it ends at byte 1728, but 2128 bytes its header promises \(416 Range Not Satisfiable.*refusing a shard with fewer rows than it says/);
+    await rejectsWith(
+      () => allValues(httpShardsSource(`${server.url}/npy/short.npy`, { seed: 1, backoffMs: 5 })),
+      /short\.npy: the shard is short: it ends at byte 1728, but 2128 bytes its header promises \(416 Range Not Satisfiable.*refusing a shard with fewer rows than it says/,
+    );
   });
 });
 
@@ -217,8 +272,10 @@ test('a close-delimited raw shard from a server that ignores Range: its end cann
   const path = '/raw/no-range.f32';
   server.put(path, rawRows(42, 50));
   await withServer({ noLength: true, ignoreRange: true }, async () => {
-    await rejectsWith(() => allValues(httpShardsSource(`${server.url}${path}`, { seed: 1, format: 'raw-f32', dim: D })),
-      /no-range\.f32: the response ended at byte 1000 with no length to check it against.*the server ignores Range requests.*serve it with Content-Length, or use a format whose header gives the length/);
+    await rejectsWith(
+      () => allValues(httpShardsSource(`${server.url}${path}`, { seed: 1, format: 'raw-f32', dim: D })),
+      /no-range\.f32: the response ended at byte 1000 with no length to check it against.*the server ignores Range requests.*serve it with Content-Length, or use a format whose header gives the length/,
+    );
   });
 });
 
@@ -231,27 +288,56 @@ test('a server with neither ETag nor Last-Modified: a dropped read is refused, n
     // Whole reads need no validator.
     assert.ok(sameBits(await allValues(httpShardsSource(url, { seed: 1 })), Float32Array.from(first)));
     // The issue's case: the shard is rewritten while the connection is down; before, the rest of the new version was mixed in.
-    server.dropNext(1, 500, () => server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(44, ROWS_PER_SHARD * D))));
-    await rejectsWith(() => allValues(httpShardsSource(url, { seed: 1, backoffMs: 5 })),
-      /shard\.npy: the read stopped at byte 500 of 1328 and would resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified.*refusing it.*allowUnvalidated, or '#allow-unvalidated'/);
+    server.dropNext(1, 500, () =>
+      server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(44, ROWS_PER_SHARD * D))),
+    );
+    await rejectsWith(
+      () => allValues(httpShardsSource(url, { seed: 1, backoffMs: 5 })),
+      /shard\.npy: the read stopped at byte 500 of 1328 and would resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified.*refusing it.*allowUnvalidated, or '#allow-unvalidated'/,
+    );
     // Allowed (the library's option, or the URL's fragment): resumed, the same bits when nothing changed.
     server.put(path, npyBytes('<f4', [ROWS_PER_SHARD, D], first));
     server.dropNext(1, 500);
-    assert.ok(sameBits(await allValues(httpShardsSource(url, { seed: 1, backoffMs: 5, allowUnvalidated: true })), Float32Array.from(first)));
+    assert.ok(
+      sameBits(
+        await allValues(httpShardsSource(url, { seed: 1, backoffMs: 5, allowUnvalidated: true })),
+        Float32Array.from(first),
+      ),
+    );
     server.requests.length = 0;
     server.dropNext(1, 700);
-    assert.ok(sameBits(await allValues(httpShardsSource(`${url}#allow-unvalidated`, { seed: 1, backoffMs: 5 })), Float32Array.from(first)));
-    assert.equal(server.requests.map((r) => [r.path, r.range]), [[path, null], [path, 'bytes=700-']], 'the fragment is not sent');
+    assert.ok(
+      sameBits(
+        await allValues(httpShardsSource(`${url}#allow-unvalidated`, { seed: 1, backoffMs: 5 })),
+        Float32Array.from(first),
+      ),
+    );
+    assert.equal(
+      server.requests.map((r) => [r.path, r.range]),
+      [
+        [path, null],
+        [path, 'bytes=700-'],
+      ],
+      'the fragment is not sent',
+    );
   });
-  throwsWith(() => httpShardsSource(`${server.url}${path}#unchecked`, { seed: 1 }), ["the fragment '#unchecked' is not an option of aevb's (known: #allow-unvalidated)"]);
+  throwsWith(
+    () => httpShardsSource(`${server.url}${path}#unchecked`, { seed: 1 }),
+    ["the fragment '#unchecked' is not an option of aevb's (known: #allow-unvalidated)"],
+  );
 });
 
 test('--data: redis:// is a stream, http(s):// shards (brace ranges expanded), anything else a path', () => {
-  const shards = remoteSourceFor('https://h/s-{0..3}.npy', { seed: 1, shardOf: parseShardOf('1/2') }) as ReturnType<typeof httpShardsSource>;
+  const shards = remoteSourceFor('https://h/s-{0..3}.npy', { seed: 1, shardOf: parseShardOf('1/2') }) as ReturnType<
+    typeof httpShardsSource
+  >;
   assert.equal(shards.shards, ['https://h/s-1.npy', 'https://h/s-3.npy']);
   assert.ok(remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1 }) instanceof RedisStreamSource);
   assert.is(remoteSourceFor('data/train.npy', { seed: 1 }), null);
-  throwsWith(() => remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1, shardOf: parseShardOf('0/2') }), ['--shard-of splits HTTP(S) shards']);
+  throwsWith(
+    () => remoteSourceFor('redis://h:1/s?group=g&consumer=c', { seed: 1, shardOf: parseShardOf('0/2') }),
+    ['--shard-of splits HTTP(S) shards'],
+  );
   throwsWith(() => remoteSourceFor('https://h/s.bin', { seed: 1 }), ['https://h/s.bin: cannot tell the format']);
 });
 

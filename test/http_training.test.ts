@@ -28,7 +28,11 @@ let pattern: string;
 
 test.before(async () => {
   server = await startFlakyHttpServer();
-  for (let i = 0; i < SHARDS; i++) server.put(`/data/shard-${i}.npy`, npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(200 + i, ROWS_PER_SHARD * D)));
+  for (let i = 0; i < SHARDS; i++)
+    server.put(
+      `/data/shard-${i}.npy`,
+      npyBytes('<f4', [ROWS_PER_SHARD, D], seededUniform(200 + i, ROWS_PER_SHARD * D)),
+    );
   pattern = `${server.url}/data/shard-{0..${SHARDS - 1}}.npy`;
 });
 test.after(async () => {
@@ -40,41 +44,63 @@ async function train(gpu: GpuContext): Promise<TrainerSnapshot> {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const source = httpShardsSource(pattern, { seed: CONFIG.seed, backoffMs: 5 });
-    const events = await lastValueFrom(trainingRun(trainer, { source, epochs: 2, shuffleWindow: 50, metricsEvery: 0 }).pipe(toArray()));
-    assert.is(events.filter((e) => e.type === 'step').length, 2 * (SHARDS * ROWS_PER_SHARD) / CONFIG.batch);
+    const events = await lastValueFrom(
+      trainingRun(trainer, { source, epochs: 2, shuffleWindow: 50, metricsEvery: 0 }).pipe(toArray()),
+    );
+    assert.is(events.filter((e) => e.type === 'step').length, (2 * (SHARDS * ROWS_PER_SHARD)) / CONFIG.batch);
     return await trainer.snapshot();
   } finally {
     trainer.destroy();
   }
 }
 
-test('trained through 3 dropped connections, the parameters and optimizer state are bit-identical to an unbroken run', async ({ gpu }) => {
+test('trained through 3 dropped connections, the parameters and optimizer state are bit-identical to an unbroken run', async ({
+  gpu,
+}) => {
   const initial = await Trainer.create(CONFIG, { gpu });
   const start = await initial.snapshot();
   initial.destroy();
 
   server.requests.length = 0;
   const unbroken = await train(gpu);
-  assert.ok(server.requests.every((r) => r.status === 200), 'the unbroken run had no resumed request');
+  assert.ok(
+    server.requests.every((r) => r.status === 200),
+    'the unbroken run had no resumed request',
+  );
 
   server.requests.length = 0;
   server.dropNext(3, DROP_AFTER_BYTES);
   const broken = await train(gpu);
   const resumed = server.requests.filter((r) => r.range !== null);
   assert.is(resumed.length, 3, `3 reads resumed with Range: ${JSON.stringify(server.requests)}`);
-  assert.ok(resumed.every((r) => r.status === 206 && r.ifMatch !== null), 'each resumed with If-Match and got 206');
+  assert.ok(
+    resumed.every((r) => r.status === 206 && r.ifMatch !== null),
+    'each resumed with If-Match and got 206',
+  );
   assert.is(new Set(resumed.map((r) => r.path)).size, 2, 'the drops hit two shards');
 
   assert.is(broken.step, unbroken.step);
-  assert.equal(broken.tensors.map((t) => t.name), unbroken.tensors.map((t) => t.name));
+  assert.equal(
+    broken.tensors.map((t) => t.name),
+    unbroken.tensors.map((t) => t.name),
+  );
   for (let i = 0; i < unbroken.tensors.length; i++) {
     const [a, b] = [broken.tensors[i], unbroken.tensors[i]];
-    assert.ok(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)), `${a.name}: the same bits`);
+    assert.ok(
+      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(
+        Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+      ),
+      `${a.name}: the same bits`,
+    );
   }
   // The comparison has teeth: training moved every parameter tensor away from its initial values.
   for (let i = 0; i < start.tensors.length; i++) {
     if (start.tensors[i].name.startsWith('optimizer.')) continue;
-    assert.not.equal(Array.from(unbroken.tensors[i].data), Array.from(start.tensors[i].data), `${start.tensors[i].name} changed by training`);
+    assert.not.equal(
+      Array.from(unbroken.tensors[i].data),
+      Array.from(start.tensors[i].data),
+      `${start.tensors[i].name} changed by training`,
+    );
   }
 });
 

@@ -49,13 +49,37 @@ test('big-endian f32 parses, and a .gz file is decompressed', () => {
 
 test('broken files name the file, the byte offset and what was expected', () => {
   const good = idxBytes(0x08, [3, 2, 2], new Uint8Array(12));
-  throwsWith(() => parseIdx(Uint8Array.from([1, 0, 8, 1]), 'bad-magic.idx'), ['bad-magic.idx', 'at byte 0', 'expected the IDX magic 0x00 0x00, found 0x01 0x00']);
+  throwsWith(
+    () => parseIdx(Uint8Array.from([1, 0, 8, 1]), 'bad-magic.idx'),
+    ['bad-magic.idx', 'at byte 0', 'expected the IDX magic 0x00 0x00, found 0x01 0x00'],
+  );
   throwsWith(() => parseIdx(Uint8Array.from([0x1f, 0x8b, 8, 0]), 'gz.idx'), ['gz.idx', 'at byte 0', 'gzip']);
-  throwsWith(() => parseIdx(Uint8Array.from([0, 0, 0x07, 1, 0, 0, 0, 1]), 'type.idx'), ['type.idx', 'at byte 2', 'type code', 'found 0x07']);
-  throwsWith(() => parseIdx(good.subarray(0, 10), 'short-header.idx'), ['short-header.idx', 'at byte 10', 'expected 3 dimension sizes']);
-  throwsWith(() => parseIdx(good.subarray(0, good.length - 5), 'truncated.idx'), ['truncated.idx', `at byte ${good.length - 5}`, 'promises 3×2×2 u8 values', 'after 1 complete rows of 3', 'truncated']);
-  throwsWith(() => parseIdx(idxBytes(0x08, [1000, 2, 2], new Uint8Array(12)), 'promises-more.idx'), ['promises-more.idx', 'promises 1000×2×2', 'after 3 complete rows of 1000']);
-  throwsWith(() => parseIdx(Uint8Array.from([...good, 9, 9]), 'trailing.idx'), ['trailing.idx', `at byte ${good.length}`, '2 more bytes follow']);
+  throwsWith(
+    () => parseIdx(Uint8Array.from([0, 0, 0x07, 1, 0, 0, 0, 1]), 'type.idx'),
+    ['type.idx', 'at byte 2', 'type code', 'found 0x07'],
+  );
+  throwsWith(
+    () => parseIdx(good.subarray(0, 10), 'short-header.idx'),
+    ['short-header.idx', 'at byte 10', 'expected 3 dimension sizes'],
+  );
+  throwsWith(
+    () => parseIdx(good.subarray(0, good.length - 5), 'truncated.idx'),
+    [
+      'truncated.idx',
+      `at byte ${good.length - 5}`,
+      'promises 3×2×2 u8 values',
+      'after 1 complete rows of 3',
+      'truncated',
+    ],
+  );
+  throwsWith(
+    () => parseIdx(idxBytes(0x08, [1000, 2, 2], new Uint8Array(12)), 'promises-more.idx'),
+    ['promises-more.idx', 'promises 1000×2×2', 'after 3 complete rows of 1000'],
+  );
+  throwsWith(
+    () => parseIdx(Uint8Array.from([...good, 9, 9]), 'trailing.idx'),
+    ['trailing.idx', `at byte ${good.length}`, '2 more bytes follow'],
+  );
 });
 
 test('a missing file and a corrupt .gz are reported with their path', () => {

@@ -16,8 +16,7 @@ const ORDER_FILE = 'docs/architecture.md';
  * names one) to the file `imports` (paths under src/), with why. Temporary: an entry that no longer matches an
  * upward import fails the test, so the list only shrinks.
  */
-const EXCEPTIONS: ReadonlyArray<{ from: string; imports: string; why: string }> = [
-];
+const EXCEPTIONS: ReadonlyArray<{ from: string; imports: string; why: string }> = [];
 
 /** The folders of src/, lowest first, as docs/architecture.md's "Layers" section numbers them. */
 function statedLayers(): string[] {
@@ -38,18 +37,26 @@ interface FolderImport {
 
 /** Every relative import and re-export of every .ts file under src/ (static, and dynamic with a literal path). */
 function sourceImports(): FolderImport[] {
-  const files = (readdirSync(SRC, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && statSync(join(SRC, f)).isFile());
+  const files = (readdirSync(SRC, { recursive: true }) as string[]).filter(
+    (f) => f.endsWith('.ts') && statSync(join(SRC, f)).isFile(),
+  );
   const found: FolderImport[] = [];
   for (const file of files) {
     const text = readFileSync(join(SRC, file), 'utf8');
     const add = (specifier: string, typeOnly: boolean) => {
       if (!specifier.startsWith('.')) return; // packages and node: builtins
-      const target = relative(SRC, join(SRC, dirname(file), specifier)).split('\\').join('/');
+      const target = relative(SRC, join(SRC, dirname(file), specifier))
+        .split('\\')
+        .join('/');
       found.push({ file: file.split('\\').join('/'), target, specifier, typeOnly });
     };
     // Statements start a line; lines of a doc comment start with '*' or '//', so examples in comments are skipped.
-    for (const m of text.matchAll(/^[ \t]*(?:import|export)[ \t]+(type[ \t]+)?(?:[^'";]*?[ \t\n]from[ \t]+)?['"]([^'"]+)['"]/gm)) add(m[2], m[1] !== undefined);
-    for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) add(m[1], /typeof\s+$/.test(text.slice(0, m.index)));
+    for (const m of text.matchAll(
+      /^[ \t]*(?:import|export)[ \t]+(type[ \t]+)?(?:[^'";]*?[ \t\n]from[ \t]+)?['"]([^'"]+)['"]/gm,
+    ))
+      add(m[2], m[1] !== undefined);
+    for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g))
+      add(m[1], /typeof\s+$/.test(text.slice(0, m.index)));
   }
   return found;
 }
@@ -72,17 +79,24 @@ function violation(i: FolderImport, layers: readonly string[]): string | null {
   return null;
 }
 
-const matches = (e: (typeof EXCEPTIONS)[number], i: FolderImport) => (e.from.endsWith('/') ? i.file.startsWith(e.from) : i.file === e.from) && i.target === e.imports;
+const matches = (e: (typeof EXCEPTIONS)[number], i: FolderImport) =>
+  (e.from.endsWith('/') ? i.file.startsWith(e.from) : i.file === e.from) && i.target === e.imports;
 const excepted = (i: FolderImport) => EXCEPTIONS.some((e) => matches(e, i));
 
 if (process.argv.includes('--list')) {
   const layers = statedLayers();
   const all = sourceImports().filter((i) => folderOf(i.file) !== folderOf(i.target) && folderOf(i.file) !== '');
   const pairs = new Map<string, FolderImport[]>();
-  for (const i of all) pairs.set(`${folderOf(i.file)} -> ${folderOf(i.target)}`, [...(pairs.get(`${folderOf(i.file)} -> ${folderOf(i.target)}`) ?? []), i]);
+  for (const i of all)
+    pairs.set(`${folderOf(i.file)} -> ${folderOf(i.target)}`, [
+      ...(pairs.get(`${folderOf(i.file)} -> ${folderOf(i.target)}`) ?? []),
+      i,
+    ]);
   for (const [pair, list] of [...pairs].sort()) {
     const up = list.filter((i) => violation(i, layers) !== null);
-    console.log(`${up.length > 0 ? 'UP ' : '   '}${pair}: ${list.length}${up.length > 0 ? `  (${up.map((i) => `${i.file} -> ${i.target}`).join(', ')})` : ''}`);
+    console.log(
+      `${up.length > 0 ? 'UP ' : '   '}${pair}: ${list.length}${up.length > 0 ? `  (${up.map((i) => `${i.file} -> ${i.target}`).join(', ')})` : ''}`,
+    );
   }
   // Folders that reach each other through imports (a cycle), by reachability.
   const edges = new Map<string, Set<string>>();
@@ -93,21 +107,40 @@ if (process.argv.includes('--list')) {
     visit(start);
     return seen;
   };
-  const cycles = new Set([...edges.keys()].map((f) => [...reach(f)].filter((g) => reach(g).has(f)).sort().join(', ')).filter((c) => c.includes(',')));
+  const cycles = new Set(
+    [...edges.keys()]
+      .map((f) =>
+        [...reach(f)]
+          .filter((g) => reach(g).has(f))
+          .sort()
+          .join(', '),
+      )
+      .filter((c) => c.includes(',')),
+  );
   console.log(`folders in a cycle: ${cycles.size === 0 ? 'none' : [...cycles].map((c) => `{${c}}`).join(' ')}`);
 }
 
 test('the layers name every folder of src/ once, and only folders that exist', () => {
   const layers = statedLayers();
-  const folders = readdirSync(SRC, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  assert.equal([...layers].sort(), folders, `${ORDER_FILE} lists ${layers.join(', ')}; src/ holds ${folders.join(', ')}`);
+  const folders = readdirSync(SRC, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  assert.equal(
+    [...layers].sort(),
+    folders,
+    `${ORDER_FILE} lists ${layers.join(', ')}; src/ holds ${folders.join(', ')}`,
+  );
 });
 
 test('no file of src/ imports from a folder below its own in docs/architecture.md', () => {
   const layers = statedLayers();
   const found = sourceImports();
   assert.ok(found.length > 100, `found only ${found.length} imports: the scan is broken`);
-  const problems = found.filter((i) => !excepted(i)).map((i) => violation(i, layers)).filter((v) => v !== null);
+  const problems = found
+    .filter((i) => !excepted(i))
+    .map((i) => violation(i, layers))
+    .filter((v) => v !== null);
   assert.equal(problems, []);
 });
 
@@ -115,7 +148,10 @@ test('each exception still names an upward import (remove it once the import is 
   const layers = statedLayers();
   const upward = sourceImports().filter((i) => violation(i, layers) !== null);
   const stale = EXCEPTIONS.filter((e) => !upward.some((i) => matches(e, i)));
-  assert.equal(stale.map((e) => `${e.from} -> ${e.imports} (${e.why})`), []);
+  assert.equal(
+    stale.map((e) => `${e.from} -> ${e.imports} (${e.why})`),
+    [],
+  );
 });
 
 test('the scan sees static, type-only, re-exported and dynamic imports', () => {

@@ -9,8 +9,19 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_confi
 import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint_format.ts';
 
 const test = gpuSuite('lr_schedule_training');
-const BASE: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, D: 9, hidden: [6], latent: 2, batch: 4, optimizer: 'sgd', lr: 0.1, seed: 4 };
-const BATCHES = [0, 1, 2, 3].map((i) => Float32Array.from(seededUniform(30 + i, BASE.batch * BASE.D), (u) => (u < 0.5 ? 1 : 0)));
+const BASE: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  D: 9,
+  hidden: [6],
+  latent: 2,
+  batch: 4,
+  optimizer: 'sgd',
+  lr: 0.1,
+  seed: 4,
+};
+const BATCHES = [0, 1, 2, 3].map((i) =>
+  Float32Array.from(seededUniform(30 + i, BASE.batch * BASE.D), (u) => (u < 0.5 ? 1 : 0)),
+);
 
 async function parametersAfter(gpu: Trainer['gpu'], config: TrainConfig, steps: number): Promise<Float32Array> {
   const trainer = await Trainer.create(config, { gpu });
@@ -22,18 +33,22 @@ async function parametersAfter(gpu: Trainer['gpu'], config: TrainConfig, steps: 
   }
 }
 
-test('a warm-up scales the first steps\' rate: step 1 at lr with warmup=2 is step 1 at lr/2', async ({ gpu }) => {
+test("a warm-up scales the first steps' rate: step 1 at lr with warmup=2 is step 1 at lr/2", async ({ gpu }) => {
   const warm = { ...BASE, lrSchedule: { kind: 'constant' as const, warmup: 2 } };
   const half = { ...BASE, lr: 0.05 };
   assert.equal(Array.from(await parametersAfter(gpu, warm, 1)), Array.from(await parametersAfter(gpu, half, 1)));
   assert.not.equal(Array.from(await parametersAfter(gpu, warm, 3)), Array.from(await parametersAfter(gpu, half, 3)));
 });
 
-test('a resumed trainer continues the schedule: 2 + 2 steps through a checkpoint equal 4 straight steps', async ({ gpu }) => {
+test('a resumed trainer continues the schedule: 2 + 2 steps through a checkpoint equal 4 straight steps', async ({
+  gpu,
+}) => {
   const config: TrainConfig = { ...BASE, lrSchedule: { kind: 'step', every: 1, factor: 0.5 } };
   const straight = await parametersAfter(gpu, config, 4);
   const first = await Trainer.create(config, { gpu });
-  const bytes = await first.trainOn(BATCHES.slice(0, 2)).then(async () => encodeCheckpoint({ snapshot: await first.snapshot(), run: null }));
+  const bytes = await first
+    .trainOn(BATCHES.slice(0, 2))
+    .then(async () => encodeCheckpoint({ snapshot: await first.snapshot(), run: null }));
   first.destroy();
   const checkpoint = decodeCheckpoint(bytes, 'memory');
   assert.equal(checkpoint.snapshot.config.lrSchedule, config.lrSchedule);

@@ -7,7 +7,16 @@ import { throwsWith } from './gpu_suite.ts';
 
 /** What acquireDevice reports, with the fields a rule may read set per case. */
 function adapter(fields: Partial<AdapterSummary>): AdapterSummary {
-  return { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: false, driver: 'test', subgroups: null, ...fields };
+  return {
+    vendor: '',
+    architecture: '',
+    device: '',
+    description: '',
+    isFallbackAdapter: false,
+    driver: 'test',
+    subgroups: null,
+    ...fields,
+  };
 }
 
 const LAVAPIPE = 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1';
@@ -20,18 +29,35 @@ test('lavapipe with subgroups of 8 gets lanes; without subgroups, register', () 
 });
 
 test('SwiftShader (subgroups of 4) and fallback adapters get register; lanes is not supported there', () => {
-  const swiftshader = adapter({ vendor: 'google', description: 'SwiftShader driver 5.0.0', subgroups: { minSize: 4, maxSize: 4 } });
+  const swiftshader = adapter({
+    vendor: 'google',
+    description: 'SwiftShader driver 5.0.0',
+    subgroups: { minSize: 4, maxSize: 4 },
+  });
   assert.is(chooseMatmulVariant(swiftshader), 'register');
   assert.is(lanesSupported(swiftshader), false);
   assert.is(chooseMatmulVariant(adapter({ description: 'some renderer', isFallbackAdapter: true })), 'register');
 });
 
 test('a real GPU gets tiled', () => {
-  assert.is(chooseMatmulVariant(adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200', subgroups: { minSize: 32, maxSize: 32 } })), 'tiled');
+  assert.is(
+    chooseMatmulVariant(
+      adapter({
+        vendor: 'nvidia',
+        architecture: 'hopper',
+        description: 'NVIDIA H200',
+        subgroups: { minSize: 32, maxSize: 32 },
+      }),
+    ),
+    'tiled',
+  );
 });
 
 test('an unknown variant name is refused with the known ones in the message', () => {
-  throwsWith(() => parseMatmulVariant('blocked', 'AEVB_MATMUL'), ['AEVB_MATMUL', 'register, tiled, lanes', "'blocked'"]);
+  throwsWith(
+    () => parseMatmulVariant('blocked', 'AEVB_MATMUL'),
+    ['AEVB_MATMUL', 'register, tiled, lanes', "'blocked'"],
+  );
   assert.is(parseMatmulVariant('lanes', 'AEVB_MATMUL'), 'lanes');
 });
 

@@ -45,19 +45,40 @@ test('the forms NumPy writes: any key order, trailing commas, Python 2 longs, do
 test('a shape inside a string is not the shape: a decoy key is refused, never read as the shape', () => {
   const decoy = "{'note': \"'shape': (1, 4)\", 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)}";
   assert.match(refusal(decoy), "expected a header with exactly 'descr', 'fortran_order' and 'shape'; unknown 'note'");
-  assert.match(refusal("{'descr': \"'shape': (1, 4)\", 'fortran_order': False, 'shape': (2, 3)}"), "expected 'descr' to be a simple dtype");
-  assert.match(refusal("{'descr': '<f4', 'fortran_order': False, 'shape': \"(2, 3)\"}"), "expected 'shape' to be a tuple");
+  assert.match(
+    refusal("{'descr': \"'shape': (1, 4)\", 'fortran_order': False, 'shape': (2, 3)}"),
+    "expected 'descr' to be a simple dtype",
+  );
+  assert.match(
+    refusal("{'descr': '<f4', 'fortran_order': False, 'shape': \"(2, 3)\"}"),
+    "expected 'shape' to be a tuple",
+  );
 });
 
 test('anything else is refused at its offset: missing or repeated keys, bad values, text after the dict', () => {
   assert.match(refusal("{'descr': '<f4', 'shape': (2, 3)}"), "missing 'fortran_order'");
-  assert.match(refusal("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}"), "at byte 27: the key 'descr' is given twice");
-  assert.match(refusal("{'descr': '<f4', 'fortran_order': false, 'shape': (2, 3)}"), 'expected a string, a number, True, False, None or a tuple, found "false');
-  assert.match(refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)} junk"), 'unexpected text after the dict');
-  assert.match(refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3"), "expected ',' or ')', found the end");
+  assert.match(
+    refusal("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}"),
+    "at byte 27: the key 'descr' is given twice",
+  );
+  assert.match(
+    refusal("{'descr': '<f4', 'fortran_order': false, 'shape': (2, 3)}"),
+    'expected a string, a number, True, False, None or a tuple, found "false',
+  );
+  assert.match(
+    refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)} junk"),
+    'unexpected text after the dict',
+  );
+  assert.match(
+    refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3"),
+    "expected ',' or ')', found the end",
+  );
   assert.match(refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3.5)}"), 'expected a string, a number');
   assert.match(refusal("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}"), 'not a structured dtype');
-  assert.match(refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1234567890123456)}"), 'expected a shape of at least 2 positive integer dimensions');
+  assert.match(
+    refusal("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1234567890123456)}"),
+    'expected a shape of at least 2 positive integer dimensions',
+  );
 });
 
 test.run();

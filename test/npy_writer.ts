@@ -1,5 +1,10 @@
 // Test helper: writes a .npy file (format 1.0) the way numpy.save does, for any of the dtypes aevb reads.
-export function npyBytes(dtype: '|u1' | '<f4' | '<f8' | '>f4' | '<i2', shape: number[], values: ArrayLike<number>, fortran = false): Uint8Array {
+export function npyBytes(
+  dtype: '|u1' | '<f4' | '<f8' | '>f4' | '<i2',
+  shape: number[],
+  values: ArrayLike<number>,
+  fortran = false,
+): Uint8Array {
   let header = `{'descr': '${dtype}', 'fortran_order': ${fortran ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';

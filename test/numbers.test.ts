@@ -19,7 +19,12 @@ import { parseLrSchedule } from '../src/train/lr_schedule.ts';
 async function trainFlags(args: string[]): Promise<string> {
   let error = '';
   const command: Command = trainCommand(async () => {});
-  command.exitOverride().configureOutput({ writeErr: (s) => { error += s; }, writeOut: () => {} });
+  command.exitOverride().configureOutput({
+    writeErr: (s) => {
+      error += s;
+    },
+    writeOut: () => {},
+  });
   try {
     await command.parseAsync(args, { from: 'user' });
   } catch {
@@ -30,7 +35,8 @@ async function trainFlags(args: string[]): Promise<string> {
 
 test('decimal text only; safe integers; float32-sized reals', () => {
   for (const text of ['2', '+2', '1e3', '0.5', '.5', '1.', '-3', '2E-4']) assert.is.not(decimalOf(text), null, text);
-  for (const text of ['', ' ', ' 2', '2 ', '0x2', '0b1', '1_000', 'Infinity', 'NaN', '1e', 'e5', '--1']) assert.is(decimalOf(text), null, `'${text}'`);
+  for (const text of ['', ' ', ' 2', '2 ', '0x2', '0b1', '1_000', 'Infinity', 'NaN', '1e', 'e5', '--1'])
+    assert.is(decimalOf(text), null, `'${text}'`);
   assert.is(numberProblem(1e300, { kind: 'integer' }), `beyond the exact integers (±${Number.MAX_SAFE_INTEGER})`);
   assert.is(numberProblem(2 ** 53, { kind: 'integer' }), `beyond the exact integers (±${Number.MAX_SAFE_INTEGER})`);
   assert.is(numberProblem(2 ** 53 - 1, { kind: 'integer' }), null);
@@ -41,7 +47,10 @@ test('decimal text only; safe integers; float32-sized reals', () => {
   assert.is(numberProblem(0, { kind: 'float32', min: 0 }), null);
   assert.is(numberProblem(1e-7, { kind: 'float32', min: 0, minExclusive: true }), null);
   assert.is(numberProblem(NaN, { kind: 'real' }), 'not a number');
-  assert.throws(() => parseNumber('0x2', { kind: 'integer', min: 1 }, '--epochs'), /--epochs must be an integer ≥ 1, got '0x2' \(not a decimal number\)/);
+  assert.throws(
+    () => parseNumber('0x2', { kind: 'integer', min: 1 }, '--epochs'),
+    /--epochs must be an integer ≥ 1, got '0x2' \(not a decimal number\)/,
+  );
 });
 
 test('aevb train refuses what the red team slipped through, naming the flag', async () => {
@@ -57,14 +66,21 @@ test('aevb train refuses what the red team slipped through, naming the flag', as
     [['--lr-schedule', 'cosine:steps=100,min=1e-320'], /--lr-schedule|lrSchedule\.min/],
   ];
   for (const [args, expected] of cases) assert.match(await trainFlags(args), expected, args.join(' '));
-  assert.is(await trainFlags(['--epochs', '1e3', '--lr', '3e-4', '--samples', '12000']), '', 'decimal notation with an exponent is fine');
+  assert.is(
+    await trainFlags(['--epochs', '1e3', '--lr', '3e-4', '--samples', '12000']),
+    '',
+    'decimal notation with an exponent is fine',
+  );
 });
 
 test('a config file goes through the same validator: {"epochs": 1e300} and {"lr": 1e-320} are refused by flag name', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-numbers-'));
   try {
     const train = trainCommand(async () => {});
-    for (const [json, expected] of [['{"epochs": 1e300}', /--epochs must be an integer ≥ 1, got '1e\+300'/], ['{"lr": 1e-320}', /--lr must be .*, got '1e-320'/]] as const) {
+    for (const [json, expected] of [
+      ['{"epochs": 1e300}', /--epochs must be an integer ≥ 1, got '1e\+300'/],
+      ['{"lr": 1e-320}', /--lr must be .*, got '1e-320'/],
+    ] as const) {
       const file = join(dir, 'run.json');
       writeFileSync(file, json);
       const argv = expandConfigFile(['node', 'aevb', 'train', '--config', file], train);
@@ -77,14 +93,31 @@ test('a config file goes through the same validator: {"epochs": 1e300} and {"lr"
 
 test("a checkpoint's run state and config are held to the same numbers", () => {
   const state = (plan: Record<string, unknown>, position: Record<string, unknown> = {}) => ({
-    position: { epoch: 0, index: 0, step: 1, ...position }, stepsPerEpoch: null, earlyStopping: null,
-    plan: { epochs: 1, steps: null, checkpointEvery: 0, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null, ...plan },
+    position: { epoch: 0, index: 0, step: 1, ...position },
+    stepsPerEpoch: null,
+    earlyStopping: null,
+    plan: {
+      epochs: 1,
+      steps: null,
+      checkpointEvery: 0,
+      shuffleWindow: 10,
+      binarize: true,
+      data: null,
+      earlyStopping: null,
+      ...plan,
+    },
   });
   assert.is(parseRunState(state({}), 'ckpt').plan.epochs, 1);
-  assert.throws(() => parseRunState(state({ epochs: 1e300 }), 'ckpt'), /ckpt: the checkpoint's run state has plan.epochs = 1e\+300; expected an integer ≥ 1/);
+  assert.throws(
+    () => parseRunState(state({ epochs: 1e300 }), 'ckpt'),
+    /ckpt: the checkpoint's run state has plan.epochs = 1e\+300; expected an integer ≥ 1/,
+  );
   assert.throws(() => parseRunState(state({ checkpointEvery: 2 ** 53 }), 'ckpt'), /plan.checkpointEvery/);
   assert.throws(() => parseRunState(state({}, { step: 1.5 }), 'ckpt'), /position.step/);
-  assert.throws(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, lr: 1e-320 }), /lr must be a number in \(0, 10\), got 1e-320 \(too small for float32/);
+  assert.throws(
+    () => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, lr: 1e-320 }),
+    /lr must be a number in \(0, 10\), got 1e-320 \(too small for float32/,
+  );
   assert.throws(() => validateTrainConfig({ ...DEFAULT_TRAIN_CONFIG, klWarmup: 1e300 }), /klWarmup must be an integer/);
   assert.throws(() => parseLrSchedule('cosine:steps=100,min=1e-320'), /min must be a number ≥ 0 that float32 holds/);
   assert.throws(() => parseLrSchedule('cosine:steps=0x10,min=0'), /steps=0x10 is not a number/);

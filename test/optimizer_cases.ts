@@ -34,7 +34,8 @@ export function paddedUpload(gpu: GpuContext, values: ArrayLike<number>, P: numb
 /** The first P floats of a padded optimizer buffer, after asserting that its padding is still PADDING. */
 export async function readPadded(gpu: GpuContext, buffer: GPUBuffer, P: number, label: string): Promise<Float32Array> {
   const all = await runAndRead(gpu, [], buffer, optimizerLength(P));
-  for (let i = P; i < all.length; i++) assert.ok(all[i] === PADDING, `${label}: padding element ${i} (past P=${P}) was overwritten with ${all[i]}`);
+  for (let i = P; i < all.length; i++)
+    assert.ok(all[i] === PADDING, `${label}: padding element ${i} (past P=${P}) was overwritten with ${all[i]}`);
   return all.subarray(0, P);
 }
 

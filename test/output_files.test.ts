@@ -8,7 +8,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auxiliaryWrite, OutputFileError, writeFileAtomic } from '../src/io/output_files.node.ts';
@@ -31,7 +40,8 @@ function throwsWith(f: () => unknown, parts: string[]): Error {
   try {
     f();
   } catch (error) {
-    for (const part of parts) assert.ok((error as Error).message.includes(part), `'${part}' missing from: ${(error as Error).message}`);
+    for (const part of parts)
+      assert.ok((error as Error).message.includes(part), `'${part}' missing from: ${(error as Error).message}`);
     return error as Error;
   }
   throw new Error(`expected a throw mentioning ${parts.join(', ')}`);
@@ -45,13 +55,22 @@ test('a torn last line of metrics.jsonl is skipped with a warning naming the fil
   assert.equal(parseMetricsLog(whole, 'out/metrics.jsonl', (m) => warnings.push(m)).length, 2);
   const torn = `${whole}{"type":"train","step":2,"sam`;
   const records = parseMetricsLog(torn, 'out/metrics.jsonl', (m) => warnings.push(m));
-  assert.equal(records.map((r) => r.type), ['start', 'train']);
+  assert.equal(
+    records.map((r) => r.type),
+    ['start', 'train'],
+  );
   assert.is(warnings.length, 1);
   assert.match(warnings[0], /^out\/metrics\.jsonl, line 3: the last line is torn \(\d+ bytes with no end of line/);
   // A last record that lost only its end of line is whole: kept.
   assert.is(parseMetricsLog(`${whole}{"type":"done","step":3}`, 'm', () => assert.unreachable('no warning')).length, 3);
-  throwsWith(() => parseMetricsLog(`{"type":"start"}\n{"type":"tr\n{"type":"done"}\n`, 'out/metrics.jsonl'), ['out/metrics.jsonl, line 2: not a JSON record', 'remove or repair that line']);
-  throwsWith(() => parseMetricsLog('{"type":"start"}\n[1,2]\n', 'm'), ['m, line 2', 'expected an object with a "type"']);
+  throwsWith(
+    () => parseMetricsLog(`{"type":"start"}\n{"type":"tr\n{"type":"done"}\n`, 'out/metrics.jsonl'),
+    ['out/metrics.jsonl, line 2: not a JSON record', 'remove or repair that line'],
+  );
+  throwsWith(
+    () => parseMetricsLog('{"type":"start"}\n[1,2]\n', 'm'),
+    ['m, line 2', 'expected an object with a "type"'],
+  );
 });
 
 test('MetricsLog: a torn tail is cut off before appending (the log stays readable), with a warning naming the file', () => {
@@ -70,7 +89,10 @@ test('MetricsLog: a torn tail is cut off before appending (the log stays readabl
     assert.is(warnings.length, 1);
     assert.match(warnings[0], `${path}, line 3: the last line is torn`);
     assert.match(warnings[0], 'cut off before appending');
-    assert.equal(readMetricsLog(path, () => assert.unreachable('no torn line is left')).map((r) => r.step), [1, 2, 3]);
+    assert.equal(
+      readMetricsLog(path, () => assert.unreachable('no torn line is left')).map((r) => r.step),
+      [1, 2, 3],
+    );
     // A damaged line before the last stops the run before it trains: an error naming file and line.
     writeFileSync(path, '{"type":"start"}\nnot json\n{"type":"done"}\n');
     throwsWith(() => new MetricsLog(path), [`${path}, line 2: not a JSON record`]);
@@ -118,12 +140,23 @@ test('a failed auxiliary write names its path and leaves no temporary file; auxi
     assert.ok(error instanceof OutputFileError);
     assert.equal(temporaries(out), []);
     const warnings: string[] = [];
-    assert.is(await auxiliaryWrite(() => writeFileAtomic(curves, new Uint8Array(10)), (m) => warnings.push(m)), null);
+    assert.is(
+      await auxiliaryWrite(
+        () => writeFileAtomic(curves, new Uint8Array(10)),
+        (m) => warnings.push(m),
+      ),
+      null,
+    );
     assert.match(warnings[0], `${curves}: cannot write the file`);
     assert.match(warnings[0], 'the run goes on without it');
     try {
-      await auxiliaryWrite(() => { throw new Error('device lost'); }, () => assert.unreachable('not a file error'));
-      assert.unreachable('an error that is not the file\'s goes on');
+      await auxiliaryWrite(
+        () => {
+          throw new Error('device lost');
+        },
+        () => assert.unreachable('not a file error'),
+      );
+      assert.unreachable("an error that is not the file's goes on");
     } catch (e) {
       assert.is((e as Error).message, 'device lost');
     }
@@ -137,7 +170,9 @@ test('a real full disk (a 64 KiB tmpfs): a failed append is cut back and warned 
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { stdio: 'pipe' });
   } catch (error) {
-    console.log(`  skipped the tmpfs disk-full check: cannot mount a tmpfs here (${String((error as Error).message).split('\n')[0]})`);
+    console.log(
+      `  skipped the tmpfs disk-full check: cannot mount a tmpfs here (${String((error as Error).message).split('\n')[0]})`,
+    );
     rmSync(mountPoint, { recursive: true, force: true });
     return;
   }
@@ -159,15 +194,28 @@ test('a real full disk (a 64 KiB tmpfs): a failed append is cut back and warned 
     log.append({ type: 'train', step: 3, padding: 'x'.repeat(8000) });
     assert.is(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], `${path}: cannot append to the metrics log (ENOSPC: the disk is full)`);
-    assert.equal(readMetricsLog(path, () => assert.unreachable('no torn line')).map((r) => r.step), [1]);
-    throwsWith(() => writePng(join(mountPoint, 'curves.png'), { width: 200, height: 200, pixels: Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7919) % 256) }),
-      [join(mountPoint, 'curves.png'), 'ENOSPC']);
+    assert.equal(
+      readMetricsLog(path, () => assert.unreachable('no torn line')).map((r) => r.step),
+      [1],
+    );
+    throwsWith(
+      () =>
+        writePng(join(mountPoint, 'curves.png'), {
+          width: 200,
+          height: 200,
+          pixels: Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7919) % 256),
+        }),
+      [join(mountPoint, 'curves.png'), 'ENOSPC'],
+    );
     assert.equal(temporaries(mountPoint), []);
     fs.unlinkSync(filler);
     log.append({ type: 'done', step: 4 });
     log.close();
     assert.match(warnings[1], 'appending works again; 2 records were lost');
-    assert.equal(readMetricsLog(path).map((r) => r.step), [1, 4]);
+    assert.equal(
+      readMetricsLog(path).map((r) => r.step),
+      [1, 4],
+    );
   } finally {
     execFileSync('umount', [mountPoint]);
     rmSync(mountPoint, { recursive: true, force: true });

@@ -5,7 +5,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +32,9 @@ const VICTIM_TEXT = 'root:x:0:0:root:/root:/bin/bash\n';
 
 function aevb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -60,7 +74,10 @@ test('links planted in --out are never written through: metrics.jsonl → ../vic
     symlinkSync('../victim', join(out, METRICS_FILE));
     const refused = await aevb(['train', ...TINY, '--samples', '100', '--out', out]);
     assert.is(refused.code, 1);
-    assert.match(refused.stderr, `${join(out, METRICS_FILE)}: cannot open the metrics log (ELOOP: it is a symbolic link`);
+    assert.match(
+      refused.stderr,
+      `${join(out, METRICS_FILE)}: cannot open the metrics log (ELOOP: it is a symbolic link`,
+    );
     assert.is(readFileSync(victim, 'utf8'), VICTIM_TEXT);
     assert.not.ok(existsSync(join(out, 'checkpoint.safetensors')));
 
@@ -68,7 +85,7 @@ test('links planted in --out are never written through: metrics.jsonl → ../vic
     const ran = await aevb(['train', ...TINY, '--samples', '100', '--out', out]);
     assert.is(ran.code, 0, ran.stderr);
     assert.is(readFileSync(victim, 'utf8'), VICTIM_TEXT);
-    assert.ok(lstatSync(join(out, 'config.json')).isFile(), 'the link was replaced by the run\'s config.json');
+    assert.ok(lstatSync(join(out, 'config.json')).isFile(), "the link was replaced by the run's config.json");
     assert.is(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).latent, 2);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -88,7 +105,10 @@ test('rows too wide for the kernels are refused at set-up, naming --data, D and 
     const started = Date.now();
     const refused = await aevb(['train', '--data', data, '--test-data', data, '--out', join(root, 'run')]);
     assert.is(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, `aevb: --data ${data}: rows of D = ${D} values are too wide for the model's kernels: decoder.out would have ${D} outputs`);
+    assert.match(
+      refused.stderr,
+      `aevb: --data ${data}: rows of D = ${D} values are too wide for the model's kernels: decoder.out would have ${D} outputs`,
+    );
     assert.match(refused.stderr, '65535 workgroups');
     assert.ok(Date.now() - started < 30_000, `refused after ${Date.now() - started} ms`);
     assert.not.ok(existsSync(join(root, 'run', 'checkpoint.safetensors')));

@@ -19,7 +19,9 @@ const TINY = ['--data', 'synthetic:2000x16', '--hidden', '8', '--latent', '2', '
 
 function aevb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'train', ...args], { timeout: 90_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [bin, 'train', ...args], { timeout: 90_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -29,7 +31,9 @@ const takeLock = fileURLToPath(new URL('./fixtures/take_lock.ts', import.meta.ur
 /** Runs `node --import tsx` on a fixture; resolves with its stdout. */
 function child(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { timeout: 60_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+    execFile(process.execPath, ['--import', 'tsx', ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -39,14 +43,23 @@ async function gonePid(): Promise<number> {
   await new Promise((resolve) => gone.on('close', resolve));
   return gone.pid!;
 }
-const starts = (out: string) => readFileSync(join(out, METRICS_FILE), 'utf8').split('\n').filter((l) => l.includes('"type":"start"')).length;
+const starts = (out: string) =>
+  readFileSync(join(out, METRICS_FILE), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"type":"start"')).length;
 
 test('a second aevb train into the --out of a running one is refused naming its PID; SIGTERM then ends the first with 143', async () => {
   const out = mkdtempSync(join(tmpdir(), 'aevb-lock-'));
   try {
-    const first = spawn(process.execPath, [bin, 'train', ...TINY, '--samples', '100000000', '--checkpoint-every', '50', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawn(
+      process.execPath,
+      [bin, 'train', ...TINY, '--samples', '100000000', '--checkpoint-every', '50', '--out', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
-    first.stdout!.on('data', (d) => { stdout += d; });
+    first.stdout!.on('data', (d) => {
+      stdout += d;
+    });
     const exited = new Promise<number | null>((resolve) => first.on('close', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
     while (!(existsSync(join(out, METRICS_FILE)) && existsSync(join(out, 'checkpoint.safetensors')))) {
@@ -74,17 +87,26 @@ test("a lock left by a process that is gone is taken over with a note; another h
   try {
     const gone = spawn(process.execPath, ['-e', '']);
     await new Promise((resolve) => gone.on('close', resolve));
-    writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(out, LOCK_FILE),
+      JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' }),
+    );
     const taken = await aevb([...TINY, '--samples', '200', '--out', out]);
     assert.is(taken.code, 0, taken.stderr);
     assert.match(taken.stderr, `taking over a stale lock of PID ${gone.pid}, which is gone`);
     assert.not.ok(existsSync(join(out, LOCK_FILE)));
 
-    writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: gone.pid, host: 'another-host.example', since: '2026-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(out, LOCK_FILE),
+      JSON.stringify({ pid: gone.pid, host: 'another-host.example', since: '2026-01-01T00:00:00.000Z' }),
+    );
     const refused = await aevb([...TINY, '--samples', '200', '--out', out]);
     assert.is(refused.code, 1);
-    assert.match(refused.stderr, `another aevb run (PID ${gone.pid} on another-host.example, since 2026-01-01T00:00:00.000Z)`);
-    assert.ok(existsSync(join(out, LOCK_FILE)), 'the other host\'s lock is left alone');
+    assert.match(
+      refused.stderr,
+      `another aevb run (PID ${gone.pid} on another-host.example, since 2026-01-01T00:00:00.000Z)`,
+    );
+    assert.ok(existsSync(join(out, LOCK_FILE)), "the other host's lock is left alone");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -94,10 +116,15 @@ test('a stale lock is taken over by exactly one of many processes trying at the 
   const out = mkdtempSync(join(tmpdir(), 'aevb-lock-race-'));
   try {
     for (let round = 0; round < 3; round++) {
-      writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: await gonePid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+      writeFileSync(
+        join(out, LOCK_FILE),
+        JSON.stringify({ pid: await gonePid(), host: hostname(), since: '2026-01-01T00:00:00.000Z' }),
+      );
       // Every child has loaded when the moment comes, and the winner holds the lock until every other has tried.
       const startAt = Date.now() + 4000;
-      const results = await Promise.all(Array.from({ length: 6 }, () => child([takeLock, out, String(startAt), '4000'])));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => child([takeLock, out, String(startAt), '4000'])),
+      );
       const held = results.filter((r) => r.startsWith('held'));
       assert.is(held.length, 1, `round ${round}: ${results.join(' | ')}`);
       for (const r of results.filter((r) => !r.startsWith('held'))) assert.match(r, 'another aevb run (PID');
@@ -115,12 +142,14 @@ test('aevb sample into a folder a live run holds is refused, and writes nothing 
     const lock = JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' });
     writeFileSync(join(out, LOCK_FILE), lock);
     const sample = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'sample', '--checkpoint', out], { timeout: 90_000 }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }));
+      execFile(process.execPath, [bin, 'sample', '--checkpoint', out], { timeout: 90_000 }, (error, _stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+      );
     });
     assert.is(sample.code, 1);
     assert.match(sample.stderr, `another aevb run (PID ${process.pid} on ${hostname()}`);
     assert.equal(readdirSync(out), [LOCK_FILE]);
-    assert.is(readFileSync(join(out, LOCK_FILE), 'utf8'), lock, 'the live run\'s lock is left alone');
+    assert.is(readFileSync(join(out, LOCK_FILE), 'utf8'), lock, "the live run's lock is left alone");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -33,7 +33,12 @@ const pick = <T>(items: readonly T[]): T => items[int(items.length)];
 
 type Kind = 'idx' | 'npy' | 'raw-u8' | 'raw-f32';
 
-function idxBytes(typeCode: number, dims: number[], valueBytes: number, values: (view: DataView, i: number) => void): Uint8Array {
+function idxBytes(
+  typeCode: number,
+  dims: number[],
+  valueBytes: number,
+  values: (view: DataView, i: number) => void,
+): Uint8Array {
   const count = dims.slice(1).reduce((a, b) => a * b, dims[0]);
   const out = new Uint8Array(4 + 4 * dims.length + count * valueBytes);
   const view = new DataView(out.buffer);
@@ -99,7 +104,10 @@ function mutate(kind: Kind, input: Uint8Array): { bytes: Uint8Array; how: string
   if (r === 5) {
     const at = int(bytes.length);
     const extra = Uint8Array.from({ length: 1 + int(8) }, () => int(256));
-    return { bytes: Uint8Array.from([...bytes.subarray(0, at), ...extra, ...bytes.subarray(at)]), how: `${extra.length} bytes inserted at ${at}` };
+    return {
+      bytes: Uint8Array.from([...bytes.subarray(0, at), ...extra, ...bytes.subarray(at)]),
+      how: `${extra.length} bytes inserted at ${at}`,
+    };
   }
   if (r === 6) {
     const at = int(bytes.length);
@@ -144,10 +152,18 @@ function mutate(kind: Kind, input: Uint8Array): { bytes: Uint8Array; how: string
       bytes[6] = pick([0, 2, 3, 4, 255]);
       return { bytes, how: `npy version ${bytes[6]}` };
     }
-    const replacement = r2 === 2
-      ? text.replace(/'shape': \([^)]*\)/, `'shape': ${pick(['(0, 3)', '(1, 99999999999)', '(-1, 2)', '(3,)', '()', '(2, 3, 4)', '(1e3, 2)', '(4294967296, 784)', '(1, 33554433)', '(x, 2)'])}`)
-      : text.replace(/'descr': '[^']*'/, `'descr': '${pick(['<f2', '>f8', '|b1', '<u2', '<i4', 'O', '|u1', '<c8'])}'`).replace('False', random() < 0.2 ? 'True' : 'False');
-    const encoded = new TextEncoder().encode(replacement.padEnd(text.length).slice(0, Math.max(text.length, replacement.length)));
+    const replacement =
+      r2 === 2
+        ? text.replace(
+            /'shape': \([^)]*\)/,
+            `'shape': ${pick(['(0, 3)', '(1, 99999999999)', '(-1, 2)', '(3,)', '()', '(2, 3, 4)', '(1e3, 2)', '(4294967296, 784)', '(1, 33554433)', '(x, 2)'])}`,
+          )
+        : text
+            .replace(/'descr': '[^']*'/, `'descr': '${pick(['<f2', '>f8', '|b1', '<u2', '<i4', 'O', '|u1', '<c8'])}'`)
+            .replace('False', random() < 0.2 ? 'True' : 'False');
+    const encoded = new TextEncoder().encode(
+      replacement.padEnd(text.length).slice(0, Math.max(text.length, replacement.length)),
+    );
     const out = new Uint8Array(10 + encoded.length + bytes.length - 10 - text.length);
     out.set(bytes.subarray(0, 10));
     new DataView(out.buffer).setUint16(8, encoded.length, true);
@@ -186,7 +202,8 @@ interface Tally {
   slowestMs: number;
 }
 
-const ENGINE_ERROR = /Cannot (read|convert)|is not a function|undefined|allocation failed|Invalid typed array length|Maximum call stack|out of memory/i;
+const ENGINE_ERROR =
+  /Cannot (read|convert)|is not a function|undefined|allocation failed|Invalid typed array length|Maximum call stack|out of memory/i;
 
 /** Whether `error` is a clear refusal of `source`: our own Error naming the input, not an engine error. */
 function clearRefusal(error: unknown, source: string): string | null {
@@ -209,8 +226,10 @@ const noteMemory = (tally: Tally) => {
 };
 
 function report(name: string, t: Tally): void {
-  console.log(`  ${name}: ${t.inputs} inputs, ${t.clearErrors} clear errors, ${t.accepted} accepted with the declared shape, ${t.crashes.length} crashes, ${t.hangs} hangs, ` +
-    `peak RSS growth ${(t.peakRssGrowth / 2 ** 20).toFixed(1)} MiB, slowest ${t.slowestMs.toFixed(0)} ms`);
+  console.log(
+    `  ${name}: ${t.inputs} inputs, ${t.clearErrors} clear errors, ${t.accepted} accepted with the declared shape, ${t.crashes.length} crashes, ${t.hangs} hangs, ` +
+      `peak RSS growth ${(t.peakRssGrowth / 2 ** 20).toFixed(1)} MiB, slowest ${t.slowestMs.toFixed(0)} ms`,
+  );
   for (const c of t.crashes.slice(0, 8)) console.log(`    ${c}`);
 }
 
@@ -240,7 +259,9 @@ test(`${CASES_IN_MEMORY} mutated IDX, .npy and raw inputs in random chunkings: c
       parser.end();
       const declared = declaredRows(kind, bytes, D, parser);
       if (rows !== declared.rows || parser.D !== declared.D || values !== rows * declared.D) {
-        tally.crashes.push(`${source} (${kind}, ${how}): accepted ${rows} rows of ${parser.D}, but it declares ${declared.rows} of ${declared.D}`);
+        tally.crashes.push(
+          `${source} (${kind}, ${how}): accepted ${rows} rows of ${parser.D}, but it declares ${declared.rows} of ${declared.D}`,
+        );
       } else {
         tally.accepted++;
       }
@@ -261,7 +282,10 @@ test(`${CASES_IN_MEMORY} mutated IDX, .npy and raw inputs in random chunkings: c
 const MEBIBYTE_OF_ZEROS = gzipSync(new Uint8Array(2 ** 20));
 
 /** Reads every row of the file at `path` through fileSource, within CASE_TIMEOUT_MS. */
-async function readFile(path: string, options: { format?: 'raw-u8' | 'raw-f32'; dim?: number }): Promise<{ rows: number; D: number }> {
+async function readFile(
+  path: string,
+  options: { format?: 'raw-u8' | 'raw-f32'; dim?: number },
+): Promise<{ rows: number; D: number }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error('hang'), { hang: true })), CASE_TIMEOUT_MS);
@@ -333,7 +357,9 @@ test(`${CASES_GZIP} mutated .gz files and gzip bombs through files on disk: not 
       try {
         const got = await readFile(path, kind === 'raw-u8' || kind === 'raw-f32' ? { format: kind, dim: D } : {});
         if (expected !== null && (got.rows !== expected.rows || got.D !== expected.D)) {
-          tally.crashes.push(`${name} (${how}): accepted ${got.rows}×${got.D}, expected ${expected.rows}×${expected.D}`);
+          tally.crashes.push(
+            `${name} (${how}): accepted ${got.rows}×${got.D}, expected ${expected.rows}×${expected.D}`,
+          );
         } else {
           tally.accepted++;
         }
@@ -359,7 +385,7 @@ test(`${CASES_GZIP} mutated .gz files and gzip bombs through files on disk: not 
   assert.ok(tally.peakRssGrowth < MEMORY_BOUND_BYTES, `RSS grew ${tally.peakRssGrowth} bytes`);
 });
 
-test('the issue\'s memory bombs are refused before anything is buffered', async () => {
+test("the issue's memory bombs are refused before anything is buffered", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aevb-bombs-'));
   // A .npy (format 2) whose header length is 0xFFFFFFF0, gzipped with 4 MB of padding behind it.
   const npy = new Uint8Array(12 + 4 * 2 ** 20);
@@ -377,8 +403,14 @@ test('the issue\'s memory bombs are refused before anything is buffered', async 
   for (let i = 0; i < 128; i++) members.set(mebibyte, header.length + i * mebibyte.length);
   writeFileSync(join(dir, 'huge-row.idx.gz'), members);
   const before = process.memoryUsage().rss;
-  await rejectsWith(() => readFile(join(dir, 'huge-row.idx.gz'), {}), /huge-row\.idx\.gz: at byte 8: a row of 65536×65536 = 4294967296 values is over the limit of 33554432 values per row/);
-  await rejectsWith(() => readFile(join(dir, 'huge-header.npy.gz'), {}), /huge-header\.npy\.gz: at byte 8: the header length 4294967280 is over the limit of 1048576 bytes/);
+  await rejectsWith(
+    () => readFile(join(dir, 'huge-row.idx.gz'), {}),
+    /huge-row\.idx\.gz: at byte 8: a row of 65536×65536 = 4294967296 values is over the limit of 33554432 values per row/,
+  );
+  await rejectsWith(
+    () => readFile(join(dir, 'huge-header.npy.gz'), {}),
+    /huge-header\.npy\.gz: at byte 8: the header length 4294967280 is over the limit of 1048576 bytes/,
+  );
   const growth = process.memoryUsage().rss - before;
   console.log(`  memory bombs: RSS grew ${(growth / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(growth < 64 * 2 ** 20, `RSS grew ${growth} bytes`);

@@ -9,9 +9,21 @@ import { seededUniform } from './seeded_random.ts';
 // From DEShawResearch/random123, tests/kat_vectors (lines "philox4x32 10 CTR[4] KEY[2] EXPECTED[4]"):
 // counter 0 / key 0, counter and key all ones, and the hex digits of π.
 const KAT: { ctr: PhiloxCounter; key: PhiloxKey; expected: PhiloxCounter }[] = [
-  { ctr: [0x00000000, 0x00000000, 0x00000000, 0x00000000], key: [0x00000000, 0x00000000], expected: [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] },
-  { ctr: [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], key: [0xffffffff, 0xffffffff], expected: [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd] },
-  { ctr: [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], key: [0xa4093822, 0x299f31d0], expected: [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1] },
+  {
+    ctr: [0x00000000, 0x00000000, 0x00000000, 0x00000000],
+    key: [0x00000000, 0x00000000],
+    expected: [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+  },
+  {
+    ctr: [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+    key: [0xffffffff, 0xffffffff],
+    expected: [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+  },
+  {
+    ctr: [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+    key: [0xa4093822, 0x299f31d0],
+    expected: [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+  },
 ];
 
 const hex = (v: number[]) => v.map((w) => w.toString(16).padStart(8, '0')).join(' ');
@@ -27,7 +39,11 @@ test('mulhi32 agrees with BigInt on edge and random operands', () => {
   for (let i = 0; i < ops.length; i++) {
     const a = ops[i];
     const b = ops[(i * 7 + 3) % ops.length];
-    for (const [x, y] of [[a, b], [a, a], [a, 0xffffffff]]) {
+    for (const [x, y] of [
+      [a, b],
+      [a, a],
+      [a, 0xffffffff],
+    ]) {
       const want = Number((BigInt(x) * BigInt(y)) >> 32n);
       if (mulhi32(x, y) !== want) assert.unreachable(`mulhi32(${x}, ${y}) = ${mulhi32(x, y)}, want ${want}`);
     }
@@ -63,7 +79,10 @@ test('element e comes from block floor(e/4), word e mod 4, counter (block, step,
     if (e + 1 < 7) assert.is(n[e + 1], Math.sqrt(-2 * Math.log(u0)) * Math.sin(Math.PI * (2 * u1 - 1)));
   }
   // A shorter request is a prefix of a longer one (odd n does not shift anything).
-  assert.equal(Array.from(philoxNormals(seed, step, stream, 7)), Array.from(philoxNormals(seed, step, stream, 12).subarray(0, 7)));
+  assert.equal(
+    Array.from(philoxNormals(seed, step, stream, 7)),
+    Array.from(philoxNormals(seed, step, stream, 12).subarray(0, 7)),
+  );
 });
 
 test('uniform mapping: u in (0, 1), extremes at half a bin from each end', () => {
@@ -84,7 +103,11 @@ function meanVar(a: Float64Array): [number, number] {
 
 test('philoxNormals: mean ≈ 0 and variance ≈ 1 over 1e5 samples (within 4 standard errors)', () => {
   const n = 100_000;
-  for (const [seed, step, stream] of [[0, 0, 0], [42, 7, 1], [2n ** 40n + 5n, 123456, 0]] as const) {
+  for (const [seed, step, stream] of [
+    [0, 0, 0],
+    [42, 7, 1],
+    [2n ** 40n + 5n, 123456, 0],
+  ] as const) {
     const [mean, variance] = meanVar(philoxNormals(seed, step, stream, n));
     const seMean = 1 / Math.sqrt(n); // sd of the sample mean of N(0, 1)
     const seVar = Math.sqrt(2 / (n - 1)); // sd of the sample variance of N(0, 1)
@@ -99,7 +122,12 @@ test('philoxNormals: mean ≈ 0 and variance ≈ 1 over 1e5 samples (within 4 st
 test('different streams, steps and seeds give different numbers; the same triple repeats', () => {
   const base = philoxNormals(1, 5, 0, 64);
   assert.equal(Array.from(philoxNormals(1, 5, 0, 64)), Array.from(base));
-  for (const other of [philoxNormals(1, 5, 1, 64), philoxNormals(1, 6, 0, 64), philoxNormals(2, 5, 0, 64), philoxNormals(2n ** 32n + 1n, 5, 0, 64)]) {
+  for (const other of [
+    philoxNormals(1, 5, 1, 64),
+    philoxNormals(1, 6, 0, 64),
+    philoxNormals(2, 5, 0, 64),
+    philoxNormals(2n ** 32n + 1n, 5, 0, 64),
+  ]) {
     let same = 0;
     for (let i = 0; i < 64; i++) if (other[i] === base[i]) same++;
     assert.is(same, 0);

@@ -13,12 +13,20 @@ const test = gpuSuite('philox_normal');
 // adapter. A wrong Philox word or a wrong element mapping shows up as an O(1) difference, far above that.
 const TOLERANCE = { atol: 5.65 * 2 ** -11, rtol: 1e-5 };
 
-for (const [n, seed, step, stream] of [[1, 0, 0, 0], [7, 1, 3, 0], [2000, 123456789, 41, 0], [2003, 2 ** 40 + 17, 0xfffffffe, 5]] as const) {
+for (const [n, seed, step, stream] of [
+  [1, 0, 0, 0],
+  [7, 1, 3, 0],
+  [2000, 123456789, 41, 0],
+  [2003, 2 ** 40 + 17, 0xfffffffe, 5],
+] as const) {
   test(`n=${n} seed=${seed} step=${step} stream=${stream}`, async ({ gpu }) => {
     const out = zeros(gpu, n);
     const kernel = philoxNormal(gpu, { n, seed, stream, out: { buffer: out } });
     kernel.setStep(step);
-    assertClose(await runAndRead(gpu, [kernel.dispatch], out, n), philoxNormals(seed, step, stream, n), { ...TOLERANCE, label: 'philox_normal' });
+    assertClose(await runAndRead(gpu, [kernel.dispatch], out, n), philoxNormals(seed, step, stream, n), {
+      ...TOLERANCE,
+      label: 'philox_normal',
+    });
   });
 }
 
@@ -37,7 +45,10 @@ test('setStep changes the numbers between submissions, and a step replays exactl
 });
 
 test('bad sizes and seeds are refused', ({ gpu }) => {
-  throwsWith(() => philoxNormal(gpu, { n: 9, seed: 1, stream: 0, out: { buffer: zeros(gpu, 8) } }), ['philox_normal', 'out holds 8 floats, needs 9', 'n=9']);
+  throwsWith(
+    () => philoxNormal(gpu, { n: 9, seed: 1, stream: 0, out: { buffer: zeros(gpu, 8) } }),
+    ['philox_normal', 'out holds 8 floats, needs 9', 'n=9'],
+  );
   throwsWith(() => philoxNormal(gpu, { n: 8, seed: -1, stream: 0, out: { buffer: zeros(gpu, 8) } }), ['seed']);
 });
 

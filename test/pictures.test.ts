@@ -18,27 +18,50 @@ import { imageGrid, pairRows } from '../src/io/image_grid.ts';
 import { writePng } from '../src/io/png.node.ts';
 
 const test = gpuSuite('pictures');
-const CONFIG = testConfig({ D: 16, hidden: [6], latent: 2, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, seed: 3 });
+const CONFIG = testConfig({
+  D: 16,
+  hidden: [6],
+  latent: 2,
+  activation: 'softplus',
+  init: 'glorot',
+  batch: 4,
+  optimizer: 'adam',
+  lr: null,
+  seed: 3,
+});
 
 test('Φ⁻¹ matches tabulated quantiles', () => {
-  assertClose([0.5, 0.975, 0.001, 0.9999, 0.1].map(inverseNormalCdf), [0, 1.959963984540054, -3.090232306167813, 3.719016485455709, -1.2815515655446004],
-    { atol: 1e-8, rtol: 1e-8, label: 'Φ⁻¹' });
+  assertClose(
+    [0.5, 0.975, 0.001, 0.9999, 0.1].map(inverseNormalCdf),
+    [0, 1.959963984540054, -3.090232306167813, 3.719016485455709, -1.2815515655446004],
+    { atol: 1e-8, rtol: 1e-8, label: 'Φ⁻¹' },
+  );
 });
 
 test('decoded means equal the float64 decoder, and the manifold decodes the Φ⁻¹ grid', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
-    const params = Object.fromEntries((await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]));
+    const params = Object.fromEntries(
+      (await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]),
+    );
     const reference = (z: ArrayLike<number>, n: number) => {
       const h = denseForward(z, params['decoder.0.weight'], params['decoder.0.bias'], n, 2, 6, 'softplus').y;
-      return denseForward(h, params['decoder.out.weight'], params['decoder.out.bias'], n, 6, 16, 'identity').y.map(sigmoid);
+      return denseForward(h, params['decoder.out.weight'], params['decoder.out.bias'], n, 6, 16, 'identity').y.map(
+        sigmoid,
+      );
     };
     const z = Float32Array.from(seededNormal(5, 7 * 2));
     assertClose(await trainer.model.decode(z), reference(z, 7), { atol: 1e-6, rtol: 1e-5, label: 'decoder means' });
     const side = 3;
     const grid: number[] = [];
-    for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) grid.push(inverseNormalCdf((c + 0.5) / side), inverseNormalCdf(1 - (r + 0.5) / side));
-    assertClose(await trainer.model.latentGrid(side), reference(Float32Array.from(grid), side * side), { atol: 1e-6, rtol: 1e-5, label: 'manifold' });
+    for (let r = 0; r < side; r++)
+      for (let c = 0; c < side; c++)
+        grid.push(inverseNormalCdf((c + 0.5) / side), inverseNormalCdf(1 - (r + 0.5) / side));
+    assertClose(await trainer.model.latentGrid(side), reference(Float32Array.from(grid), side * side), {
+      atol: 1e-6,
+      rtol: 1e-5,
+      label: 'manifold',
+    });
   } finally {
     trainer.destroy();
   }
@@ -51,7 +74,11 @@ test('a sheet places each image in its cell, pairs rows, and survives a PNG roun
   assert.is(sheet.width, 2 * 2 + 3);
   assert.is(sheet.height, 2 * 2 + 3);
   assert.equal(Array.from(sheet.pixels.subarray(sheet.width + 1, sheet.width + 3)), [0, 255], 'first image, top row');
-  assert.equal(Array.from(sheet.pixels.subarray(sheet.width + 4, sheet.width + 6)), [255, 255], 'second image, top row');
+  assert.equal(
+    Array.from(sheet.pixels.subarray(sheet.width + 4, sheet.width + 6)),
+    [255, 255],
+    'second image, top row',
+  );
   assert.is(sheet.pixels[0], 128, 'padding is mid-grey');
   assert.equal(Array.from(pairRows(Float32Array.from([1, 2]), Float32Array.from([3, 4]), 1, 2)), [1, 2, 3, 4]);
   const path = join(mkdtempSync(join(tmpdir(), 'aevb-png-')), 'sheet.png');

@@ -31,14 +31,21 @@ function readmeCommands(heading: string): string[][][] {
   assert.ok(start >= 0, `README.md has a section '## ${heading}'`);
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((block) => block[1].split('\n').filter((l) => l.startsWith('npx aevb ')).map((line) => {
-    const words: string[] = [];
-    for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(#.*$)|(\S+)/g)) {
-      if (m[3] !== undefined) break;
-      words.push(m[1] ?? m[2] ?? m[4]);
-    }
-    return words.slice(2); // without `npx aevb`
-  })).filter((block) => block.length > 0);
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((block) =>
+      block[1]
+        .split('\n')
+        .filter((l) => l.startsWith('npx aevb '))
+        .map((line) => {
+          const words: string[] = [];
+          for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(#.*$)|(\S+)/g)) {
+            if (m[3] !== undefined) break;
+            words.push(m[1] ?? m[2] ?? m[4]);
+          }
+          return words.slice(2); // without `npx aevb`
+        }),
+    )
+    .filter((block) => block.length > 0);
 }
 
 let server: RedisServer | null = null;
@@ -46,7 +53,8 @@ let http: FlakyHttpServer;
 const cwd = mkdtempSync(join(tmpdir(), 'aevb-readme-'));
 
 /** A README command's arguments with the README's servers replaced by the test's. */
-const local = (args: string[]) => args.map((a) => a.replaceAll('redis://127.0.0.1:6379', server!.url).replaceAll('https://data.example', http.url));
+const local = (args: string[]) =>
+  args.map((a) => a.replaceAll('redis://127.0.0.1:6379', server!.url).replaceAll('https://data.example', http.url));
 
 interface Run {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
@@ -61,16 +69,19 @@ function aevb(args: string[]): Run {
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
   return {
-    done: new Promise((resolve) => child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    })),
+    done: new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      }),
+    ),
     kill: () => child.kill('SIGKILL'),
   };
 }
 
 /** `rows` MNIST-shaped rows of bytes, seeded. */
-const imageBytes = (seed: number, rows: number) => Uint8Array.from(seededUniform(seed, rows * D), (v) => Math.floor(v * 256));
+const imageBytes = (seed: number, rows: number) =>
+  Uint8Array.from(seededUniform(seed, rows * D), (v) => Math.floor(v * 256));
 
 test.before(async () => {
   if (redisServerInstalled('readme_redis')) server = await startRedisServer();
@@ -85,7 +96,9 @@ test("the README's Redis stream commands: two trainers, one killed for good; the
   if (server === null) return;
   const blocks = readmeCommands('Beyond one machine');
   const publish = blocks.flat().find((c) => c[0] === 'publish' && c.includes('--to'))!;
-  const trainers = blocks.flat().filter((c) => c[0] === 'train' && c[c.indexOf('--data') + 1].startsWith('redis://') && c.includes('--out'));
+  const trainers = blocks
+    .flat()
+    .filter((c) => c[0] === 'train' && c[c.indexOf('--data') + 1].startsWith('redis://') && c.includes('--out'));
   const resume = blocks.flat().find((c) => c[0] === 'train' && c.includes('--resume'))!;
   assert.is(trainers.length, 2, `two trainers of one group: ${JSON.stringify(trainers)}`);
   assert.ok(publish !== undefined && resume !== undefined);
@@ -115,7 +128,9 @@ test("the README's Redis stream commands: two trainers, one killed for good; the
   try {
     // The one to die starts first and takes entries; the other starts; the first is killed with SIGKILL.
     const dying = aevb(trainers[victim]);
-    const dyingName = new URL(local(trainers[victim])[trainers[victim].indexOf('--data') + 1]).searchParams.get('consumer')!;
+    const dyingName = new URL(local(trainers[victim])[trainers[victim].indexOf('--data') + 1]).searchParams.get(
+      'consumer',
+    )!;
     for (let i = 0; (await pendingOf()).get(dyingName) === undefined; i++) {
       assert.ok(i < 1200, `${dyingName} never took an entry`);
       await new Promise((r) => setTimeout(r, 50));
@@ -130,11 +145,21 @@ test("the README's Redis stream commands: two trainers, one killed for good; the
     const run = await survivor.done;
     assert.is(run.code, 0, run.stderr);
     const pending = await pendingOf();
-    assert.is(pending.get(dyingName), undefined, `the dead trainer's ${heldByTheDead} entries were claimed and acknowledged: ${JSON.stringify([...pending])}`);
+    assert.is(
+      pending.get(dyingName),
+      undefined,
+      `the dead trainer's ${heldByTheDead} entries were claimed and acknowledged: ${JSON.stringify([...pending])}`,
+    );
     const out = trainers[1 - victim][trainers[1 - victim].indexOf('--out') + 1];
     const trained = readCheckpoint(join(cwd, out)).run!.acknowledged!.rowsConsumed;
-    assert.ok(trained >= ROWS - 100, `the survivor trained ${trained} of ${ROWS} rows (all but a last partial minibatch)`);
-    assert.ok([...pending.values()].reduce((a, b) => a + b, 0) <= 1, `at most the entry of a partial minibatch left: ${JSON.stringify([...pending])}`);
+    assert.ok(
+      trained >= ROWS - 100,
+      `the survivor trained ${trained} of ${ROWS} rows (all but a last partial minibatch)`,
+    );
+    assert.ok(
+      [...pending.values()].reduce((a, b) => a + b, 0) <= 1,
+      `at most the entry of a partial minibatch left: ${JSON.stringify([...pending])}`,
+    );
   } finally {
     redis.disconnect();
   }
@@ -144,10 +169,13 @@ test("the README's Redis stream commands: two trainers, one killed for good; the
 });
 
 test("the README's sharded HTTP(S) command, against a local server: trainer 0 of 4 reads its quarter of the shards", async () => {
-  const line = readmeCommands('Beyond one machine').flat().find((c) => c.includes('--shard-of'))!;
+  const line = readmeCommands('Beyond one machine')
+    .flat()
+    .find((c) => c.includes('--shard-of'))!;
   const pattern = line[line.indexOf('--data') + 1];
   assert.match(pattern, /^https:\/\/data\.example\/mnist\/shard-\{000\.\.099\}\.npy$/);
-  for (let i = 0; i < 100; i++) http.put(`/mnist/shard-${String(i).padStart(3, '0')}.npy`, npyBytes('|u1', [10, D], imageBytes(100 + i, 10)));
+  for (let i = 0; i < 100; i++)
+    http.put(`/mnist/shard-${String(i).padStart(3, '0')}.npy`, npyBytes('|u1', [10, D], imageBytes(100 + i, 10)));
   const run = await aevb(line).done;
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /epoch 1: 200 samples/, '25 shards of 10 rows: 2 minibatches of 100');
@@ -155,16 +183,34 @@ test("the README's sharded HTTP(S) command, against a local server: trainer 0 of
 
 test("the README's two --peers trainers end with the same bits, and say that their last checkpoints are the run's result", async () => {
   if (server === null) return;
-  const lines = readmeCommands('Beyond one machine').flat().filter((c) => c.includes('--peers') && !c.some((a) => a.includes('$')));
+  const lines = readmeCommands('Beyond one machine')
+    .flat()
+    .filter((c) => c.includes('--peers') && !c.some((a) => a.includes('$')));
   assert.is(lines.length, 2);
-  lines.forEach((c, r) => writeFileSync(join(cwd, c[c.indexOf('--data') + 1]), npyBytes('|u1', [1000 + 200 * r, D], imageBytes(200 + r, 1000 + 200 * r))));
+  lines.forEach((c, r) =>
+    writeFileSync(
+      join(cwd, c[c.indexOf('--data') + 1]),
+      npyBytes('|u1', [1000 + 200 * r, D], imageBytes(200 + r, 1000 + 200 * r)),
+    ),
+  );
   const runs = await Promise.all(lines.map((c) => aevb(c).done));
   for (const r of runs) {
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, /peers: final round of run-1: the average of ranks 0, 1 \(finished at steps 10, 12\) is the run's result, the same bits on every rank; this run's last checkpoint holds it/);
+    assert.match(
+      r.stdout,
+      /peers: final round of run-1: the average of ranks 0, 1 \(finished at steps 10, 12\) is the run's result, the same bits on every rank; this run's last checkpoint holds it/,
+    );
   }
-  const tensors = lines.map((c) => readCheckpoint(join(cwd, c[c.indexOf('--out') + 1])).snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')));
-  for (let i = 0; i < tensors[0].length; i++) assert.ok(Buffer.from(tensors[0][i].data.buffer).equals(Buffer.from(tensors[1][i].data.buffer)), tensors[0][i].name);
+  const tensors = lines.map((c) =>
+    readCheckpoint(join(cwd, c[c.indexOf('--out') + 1])).snapshot.tensors.filter(
+      (t) => !t.name.startsWith('optimizer.'),
+    ),
+  );
+  for (let i = 0; i < tensors[0].length; i++)
+    assert.ok(
+      Buffer.from(tensors[0][i].data.buffer).equals(Buffer.from(tensors[1][i].data.buffer)),
+      tensors[0][i].name,
+    );
 });
 
 test.run();

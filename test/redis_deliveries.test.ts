@@ -39,7 +39,10 @@ function rowsSource(count: number, from = 0): RowSource {
  * The row numbers one pass of `source` delivers, until `maxRows` or the pass's end; with `pause` ms between
  * blocks (a slow trainer). An error ends the pass and is returned beside the rows.
  */
-async function read(source: RowSource, o: { maxRows?: number; pause?: number; timeoutMs?: number } = {}): Promise<{ ids: number[]; error: Error | null }> {
+async function read(
+  source: RowSource,
+  o: { maxRows?: number; pause?: number; timeoutMs?: number } = {},
+): Promise<{ ids: number[]; error: Error | null }> {
   const deadline = performance.now() + (o.timeoutMs ?? 20_000);
   const ids: number[] = [];
   try {
@@ -51,7 +54,8 @@ async function read(source: RowSource, o: { maxRows?: number; pause?: number; ti
         ids.push(id);
       }
       if (ids.length >= (o.maxRows ?? Infinity)) break;
-      if (performance.now() > deadline) throw new Error(`read: no end after ${o.timeoutMs ?? 20_000} ms (${ids.length} rows)`);
+      if (performance.now() > deadline)
+        throw new Error(`read: no end after ${o.timeoutMs ?? 20_000} ms (${ids.length} rows)`);
       if (o.pause) await new Promise((r) => setTimeout(r, o.pause));
     }
     return { ids, error: null };
@@ -84,29 +88,40 @@ if (redisServerInstalled('the Redis delivery tests')) {
   };
   const deadCount = async (stream: string) => Number(await admin.call('XLEN', `{${stream}}:dead`));
   /** Redis's own delivery counts of the pending entries. */
-  const redisDeliveries = async (stream: string) => ((await admin.call('XPENDING', stream, 'g', '-', '+', 1000)) as [string, string, number, number][]).map((p) => Number(p[3]));
+  const redisDeliveries = async (stream: string) =>
+    ((await admin.call('XPENDING', stream, 'g', '-', '+', 1000)) as [string, string, number, number][]).map((p) =>
+      Number(p[3]),
+    );
 
   test('10 restarts of a consumer (probe the row length, read some, stop without acknowledging): no healthy entry dead-lettered at the default max-deliveries', async () => {
     const stream = newStream();
     await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
     for (let start = 1; start <= 10; start++) {
       const s = source(`${server.url}/${stream}`);
-      assert.is(await rowLengthOf(s), D, 'the CLI\'s set-up probe');
+      assert.is(await rowLengthOf(s), D, "the CLI's set-up probe");
       const { ids, error } = await read(s, { maxRows: 50 + 20 * start });
       assert.is(error, null);
       assert.is(ids[0], 0, `start ${start} takes back its own pending entries first`);
       assert.is(s.stats.deadLettered, 0);
-      if (start % 2 === 0) s.abandon(); // a crash (kill -9)
+      if (start % 2 === 0)
+        s.abandon(); // a crash (kill -9)
       else await s.close(); // a stop that never reached a checkpoint
     }
-    assert.ok(Math.max(...await redisDeliveries(stream)) >= 10, 'Redis counted every read of a pending entry as a delivery');
+    assert.ok(
+      Math.max(...(await redisDeliveries(stream))) >= 10,
+      'Redis counted every read of a pending entry as a delivery',
+    );
     const last = source(`${server.url}/${stream}`);
     const letters: DeadLetter[] = [];
     last.onDeadLetter((d) => letters.push(d));
     const { ids, error } = await read(last);
     assert.is(error, null);
     assert.equal(sorted(ids), range(300), 'every row, once');
-    assert.equal([last.stats.deadLettered, letters.length, await deadCount(stream)], [0, 0, 0], 'nothing dead-lettered');
+    assert.equal(
+      [last.stats.deadLettered, letters.length, await deadCount(stream)],
+      [0, 0, 0],
+      'nothing dead-lettered',
+    );
     await last.close();
   });
 
@@ -125,7 +140,10 @@ if (redisServerInstalled('the Redis delivery tests')) {
   test('malformed entries (no x, t=u16, d=abc, a partial row, NaN) go to <stream>:dead at their 5th failure; their healthy neighbours are all delivered; `aevb publish --from` re-drives them', async () => {
     const stream = newStream();
     const url = `${server.url}/${stream}`;
-    const f32 = (values: number[]) => encodeEntry(Float32Array.from(values), D).map((f) => (typeof f === 'string' ? f : Buffer.from(f.buffer, f.byteOffset, f.byteLength)));
+    const f32 = (values: number[]) =>
+      encodeEntry(Float32Array.from(values), D).map((f) =>
+        typeof f === 'string' ? f : Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+      );
     const healthy = async (from: number) => admin.call('XADD', stream, '*', ...f32(range(5, from).flatMap(rowOf)));
     const bad: [string, (string | Buffer)[]][] = [
       ['no x', ['d', '3', 't', 'f32']],
@@ -161,23 +179,39 @@ if (redisServerInstalled('the Redis delivery tests')) {
     }
     assert.is(starts, 4 * bad.length + 1, 'four failing starts per bad entry; the fifth failure moves it on');
     assert.equal(sorted(ids), range(next), 'the last pass delivers every healthy row, once');
-    assert.equal(letters.map((d) => d.id), badIds, 'exactly the bad entries were dead-lettered, in order');
+    assert.equal(
+      letters.map((d) => d.id),
+      badIds,
+      'exactly the bad entries were dead-lettered, in order',
+    );
     assert.ok(letters.every((d) => d.failures === 5));
     const dead = (await admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
-    assert.equal(dead.map(([, f]) => f[f.indexOf('source-id') + 1]), badIds);
+    assert.equal(
+      dead.map(([, f]) => f[f.indexOf('source-id') + 1]),
+      badIds,
+    );
     assert.match(dead[4][1][dead[4][1].indexOf('error') + 1], 'is NaN');
 
     // Re-drive: the dead letters go back to the stream as new entries with their own fields only.
     const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'publish', '--from', `${server.url}/{${stream}}:dead`, '--to', url], { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+      execFile(
+        process.execPath,
+        [bin, 'publish', '--from', `${server.url}/{${stream}}:dead`, '--to', url],
+        { timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
     });
     assert.is(run.code, 0, run.stderr);
     assert.match(run.stdout, `re-drove 5 entries from ${server.url}/{${stream}}:dead to ${url}`);
     assert.is(await deadCount(stream), 0);
     const back = (await admin.call('XRANGE', stream, `(${badIds.at(-1)}`, '+')) as [string, string[]][];
     const redriven = back.slice(5); // after the five healthy entries that followed the last bad one
-    assert.equal(redriven.map(([, f]) => f.filter((_, i) => i % 2 === 0)), bad.map(([, f]) => f.filter((_, i) => i % 2 === 0).map(String)), 'only the entries\' own fields');
+    assert.equal(
+      redriven.map(([, f]) => f.filter((_, i) => i % 2 === 0)),
+      bad.map(([, f]) => f.filter((_, i) => i % 2 === 0).map(String)),
+      "only the entries' own fields",
+    );
   });
 
   test('a consumer waits out its server: killed mid-read (append-only file on) and started again on the same port 4 s later, every row arrives once', async () => {
@@ -188,7 +222,9 @@ if (redisServerInstalled('the Redis delivery tests')) {
     console.error = (...args: unknown[]) => lines.push(args.join(' '));
     try {
       await publishRows(rowsSource(2000), `${durable.url}/rows`, { packRows: 10 });
-      const s = redisSource(`${durable.url}/rows?group=g&consumer=c&count=4&block=200&end-after-idle=1500&reconnect-for=20000`);
+      const s = redisSource(
+        `${durable.url}/rows?group=g&consumer=c&count=4&block=200&end-after-idle=1500&reconnect-for=20000`,
+      );
       sources.push(s);
       const reading = read(s, { pause: 10, timeoutMs: 40_000 });
       const started = performance.now();
@@ -201,9 +237,17 @@ if (redisServerInstalled('the Redis delivery tests')) {
       assert.is(error, null, `the pass went on: ${error?.message}`);
       assert.is(ids.length, 2000, 'no row twice');
       assert.equal(sorted(ids), range(2000), 'no row lost');
-      assert.ok(lines.some((l) => /connection lost.*retrying for up to 20 s/.test(l)), `said so while waiting: ${lines.join(' | ')}`);
-      assert.ok(lines.some((l) => /connected again after \d+\.\d s/.test(l)), lines.join(' | '));
-      console.log(`  outage: ${ids.length} rows, ${((performance.now() - started) / 1000).toFixed(1)} s; ${lines.join(' | ')}`);
+      assert.ok(
+        lines.some((l) => /connection lost.*retrying for up to 20 s/.test(l)),
+        `said so while waiting: ${lines.join(' | ')}`,
+      );
+      assert.ok(
+        lines.some((l) => /connected again after \d+\.\d s/.test(l)),
+        lines.join(' | '),
+      );
+      console.log(
+        `  outage: ${ids.length} rows, ${((performance.now() - started) / 1000).toFixed(1)} s; ${lines.join(' | ')}`,
+      );
       await s.close();
     } finally {
       console.error = print;

@@ -16,7 +16,8 @@ import { rejectsWith, throwsWith } from './gpu_suite.ts';
 
 const P = 1000;
 const vector = (seed: number) => Float32Array.from(seededUniform(seed, P, -1, 1));
-const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 test('peer URLs: size, rank and every required; rank below size; unknown parameters refused', () => {
   const s = parsePeersUrl('redis://127.0.0.1:6379/vae-run?size=4&rank=3&every=100&deadline=5000');
@@ -34,12 +35,28 @@ test('size and rank from the environment when the URL leaves them out: WORLD_SIZ
   };
   assert.equal(at('redis://h:1/r?every=10', { worldSize: '4', rank: '2' }), [4, 2], 'torchrun');
   assert.equal(at('redis://h:1/r?every=10', { worldSize: '4', jobCompletionIndex: '3' }), [4, 3], 'an Indexed Job');
-  assert.equal(at('redis://h:1/r?every=10', { worldSize: '4', rank: '1', jobCompletionIndex: '3' }), [4, 1], 'RANK before the index');
+  assert.equal(
+    at('redis://h:1/r?every=10', { worldSize: '4', rank: '1', jobCompletionIndex: '3' }),
+    [4, 1],
+    'RANK before the index',
+  );
   assert.equal(at('redis://h:1/r?size=2&rank=0&every=10', { worldSize: '4', rank: '3' }), [2, 0], "the URL's own win");
-  throwsWith(() => parsePeersUrl('redis://h:1/r?every=10', { ...none, rank: '0' }), ['expected ?size=', "or the environment's WORLD_SIZE"]);
-  throwsWith(() => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2' }), ['expected ?rank=', "or the environment's RANK or JOB_COMPLETION_INDEX"]);
-  throwsWith(() => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2', rank: 'one' }), ["RANK (the environment's, as the URL gives no ?rank=) must be an integer ≥ 0, got 'one'"]);
-  throwsWith(() => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2', jobCompletionIndex: '2' }), ['rank must be below size (2), got 2']);
+  throwsWith(
+    () => parsePeersUrl('redis://h:1/r?every=10', { ...none, rank: '0' }),
+    ['expected ?size=', "or the environment's WORLD_SIZE"],
+  );
+  throwsWith(
+    () => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2' }),
+    ['expected ?rank=', "or the environment's RANK or JOB_COMPLETION_INDEX"],
+  );
+  throwsWith(
+    () => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2', rank: 'one' }),
+    ["RANK (the environment's, as the URL gives no ?rank=) must be an integer ≥ 0, got 'one'"],
+  );
+  throwsWith(
+    () => parsePeersUrl('redis://h:1/r?every=10', { ...none, worldSize: '2', jobCompletionIndex: '2' }),
+    ['rank must be below size (2), got 2'],
+  );
 });
 
 /** The members' mean as a trainer would take it (a trainer's is Vae.averageOf, on the GPU; here float64, rounded). */
@@ -61,7 +78,9 @@ if (redisServerInstalled('the parameter averaging tests')) {
     await server?.stop();
   });
   const peer = (run: string, size: number, rank: number, params = '') => {
-    const p = new PeerAveraging(parsePeersUrl(`${server.url}/${run}?size=${size}&rank=${rank}&every=10&heartbeat=100${params}`));
+    const p = new PeerAveraging(
+      parsePeersUrl(`${server.url}/${run}?size=${size}&rank=${rank}&every=10&heartbeat=100${params}`),
+    );
     peers.push(p);
     return p;
   };
@@ -98,7 +117,10 @@ if (redisServerInstalled('the parameter averaging tests')) {
     assert.ok(ra.seconds >= 0.35, `waited for the deadline (${ra.seconds} s)`);
     const rs = await slow.average(1, vector(12), meanOf);
     assert.equal(rs.members, [0, 1]);
-    assert.ok(sameBits(rs.parameters, ra.parameters) && sameBits(rb.parameters, ra.parameters), 'all three hold the same parameters');
+    assert.ok(
+      sameBits(rs.parameters, ra.parameters) && sameBits(rb.parameters, ra.parameters),
+      'all three hold the same parameters',
+    );
     // Once rank 2 has left, a round of 0 and 1 closes as soon as both have joined.
     await slow.leave();
     const [r2] = await Promise.all([a.average(2, vector(20), meanOf), b.average(2, vector(21), meanOf)]);
@@ -118,12 +140,18 @@ if (redisServerInstalled('the parameter averaging tests')) {
     c.abandon(); // kill -9: no goodbye
     const seconds: number[] = [];
     for (let r = 1; r <= 5; r++) {
-      const [ra, rb] = await Promise.all([a.average(r, vector(10 * r), meanOf), b.average(r, vector(10 * r + 1), meanOf)]);
+      const [ra, rb] = await Promise.all([
+        a.average(r, vector(10 * r), meanOf),
+        b.average(r, vector(10 * r + 1), meanOf),
+      ]);
       assert.equal(ra.members, [0, 1], `round ${r}`);
       assert.ok(sameBits(ra.parameters, rb.parameters));
       seconds.push(Math.max(ra.seconds, rb.seconds));
     }
-    assert.ok(seconds[0] <= 0.3 + 0.25, `the first round after the kill waits at most the heartbeat timeout (0.3 s): ${seconds[0]} s`);
+    assert.ok(
+      seconds[0] <= 0.3 + 0.25,
+      `the first round after the kill waits at most the heartbeat timeout (0.3 s): ${seconds[0]} s`,
+    );
     assert.ok(Math.max(...seconds.slice(1)) < 0.1, `the rounds after it do not wait: ${seconds.join(', ')} s`);
     await a.leave();
     await b.leave();
@@ -151,7 +179,10 @@ if (redisServerInstalled('the parameter averaging tests')) {
     }
     // The run is over: a trainer that joins it now is refused, naming the run.
     const late = peer(run, 2, 1, '&deadline=10000');
-    await rejectsWith(() => late.join(), new RegExp(`${run}: this run is over \\(its final round closed with ranks 0, 1\\); give a new run its own name`));
+    await rejectsWith(
+      () => late.join(),
+      new RegExp(`${run}: this run is over \\(its final round closed with ranks 0, 1\\); give a new run its own name`),
+    );
     for (const t of [a, b, late]) await t.leave();
   });
 
@@ -188,10 +219,17 @@ if (redisServerInstalled('the parameter averaging tests')) {
     assert.equal(alone.members, [0]);
     const restarted = peer(run, 3, 1, '&deadline=400'); // … and comes back from a checkpoint of round 0's time
     const { latest, nextRound } = await restarted.join();
-    assert.equal([latest?.round, nextRound], [2, 3], 'it takes round 2\'s average and joins at round 3, not at round 1');
+    assert.equal([latest?.round, nextRound], [2, 3], "it takes round 2's average and joins at round 3, not at round 1");
     assert.ok(sameBits(latest!.parameters, alone.parameters));
     const r3 = await Promise.all([a.average(3, vector(6), meanOf), restarted.average(nextRound, vector(7), meanOf)]);
-    assert.equal(r3.map((r) => r.members), [[0, 1], [0, 1]], 'both in round 3: the restarted rank\'s work counts');
+    assert.equal(
+      r3.map((r) => r.members),
+      [
+        [0, 1],
+        [0, 1],
+      ],
+      "both in round 3: the restarted rank's work counts",
+    );
     await a.leave();
     await restarted.leave();
   });

@@ -68,13 +68,25 @@ async function recordingTrainer(gpu: Trainer['gpu'], trained: number[]): Promise
   return trainer;
 }
 
-const sourceUrl = (stream: string) => `${server!.url}/${stream}?group=g&consumer=trainer-1&end-after-idle=1500&claim-after=60000`;
+const sourceUrl = (stream: string) =>
+  `${server!.url}/${stream}?group=g&consumer=trainer-1&end-after-idle=1500&claim-after=60000`;
 const options = (source: RedisStreamSource, saved: Checkpoint[]): TrainingRunOptions => ({
-  source, epochs: 1, shuffleWindow: 50, binarize: false, metricsEvery: 0,
-  checkpoints: { every: 7, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')); } },
+  source,
+  epochs: 1,
+  shuffleWindow: 50,
+  binarize: false,
+  metricsEvery: 0,
+  checkpoints: {
+    every: 7,
+    save: (c) => {
+      saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory'));
+    },
+  },
 });
 
-test('rows are acknowledged only when a checkpoint holds them; a run killed between checkpoints loses none', async ({ gpu }) => {
+test('rows are acknowledged only when a checkpoint holds them; a run killed between checkpoints loses none', async ({
+  gpu,
+}) => {
   if (server === null) return;
   const stream = 'train-rows';
   await publish(stream);
@@ -85,7 +97,12 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   const firstSource = redisSource(sourceUrl(stream));
   await new Promise<void>((resolve, reject) => {
     const subscription = trainingRun(first, options(firstSource, saved)).subscribe({
-      next: (e) => { if (e.type === 'step' && e.step === 24) { subscription.unsubscribe(); resolve(); } },
+      next: (e) => {
+        if (e.type === 'step' && e.step === 24) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
       error: reject,
     });
   });
@@ -98,7 +115,8 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   assert.ok(mark <= 21 * CONFIG.batch, `the mark (${mark}) counts no row past the checkpoint's steps`);
   const pending = await pendingRows(stream, 'g');
   const inCheckpoint = new Set(trained.slice(0, 21 * CONFIG.batch));
-  for (const row of trained.slice(21 * CONFIG.batch)) assert.ok(pending.includes(row), `row ${row}, trained after the last checkpoint, is still pending`);
+  for (const row of trained.slice(21 * CONFIG.batch))
+    assert.ok(pending.includes(row), `row ${row}, trained after the last checkpoint, is still pending`);
   // Delivered in publishing order, a row's number is its delivery number. An entry (of 7 rows) is acknowledged
   // exactly when all its rows are in the checkpoint; every other entry read stays pending.
   const entryOf = (row: number) => Math.floor(row / PACK);
@@ -106,10 +124,20 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   for (let entry = 0; entry * PACK < read; entry++) {
     const rows = Array.from({ length: PACK }, (_, r) => entry * PACK + r).filter((r) => r < ROWS);
     const inIt = rows.every((r) => inCheckpoint.has(r));
-    assert.is(rows.some((r) => pending.includes(r)), !inIt, `entry ${entry} (rows ${rows[0]}–${rows.at(-1)}) is ${inIt ? 'acknowledged' : 'pending'}`);
+    assert.is(
+      rows.some((r) => pending.includes(r)),
+      !inIt,
+      `entry ${entry} (rows ${rows[0]}–${rows.at(-1)}) is ${inIt ? 'acknowledged' : 'pending'}`,
+    );
   }
-  assert.ok(pending.every((r) => !inCheckpoint.has(r) || rowsOfEntryNotAllIn(entryOf(r))), 'a pending row in the checkpoint shares its entry with one that is not');
-  assert.ok(lastCheckpoint.run!.acknowledged!.trainedAbove!.length > 0, 'rows trained out of order above the mark were acknowledged too');
+  assert.ok(
+    pending.every((r) => !inCheckpoint.has(r) || rowsOfEntryNotAllIn(entryOf(r))),
+    'a pending row in the checkpoint shares its entry with one that is not',
+  );
+  assert.ok(
+    lastCheckpoint.run!.acknowledged!.trainedAbove!.length > 0,
+    'rows trained out of order above the mark were acknowledged too',
+  );
   function rowsOfEntryNotAllIn(entry: number): boolean {
     return Array.from({ length: PACK }, (_, r) => entry * PACK + r).some((r) => r < ROWS && !inCheckpoint.has(r));
   }
@@ -119,7 +147,9 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   const secondSource = redisSource(sourceUrl(stream));
   try {
     await second.restore(lastCheckpoint.snapshot);
-    const events = await lastValueFrom(trainingRun(second, { ...options(secondSource, saved), resume: lastCheckpoint.run! }).pipe(toArray()));
+    const events = await lastValueFrom(
+      trainingRun(second, { ...options(secondSource, saved), resume: lastCheckpoint.run! }).pipe(toArray()),
+    );
     assert.is(events.at(-1)!.type, 'done');
   } finally {
     second.destroy();
@@ -132,35 +162,56 @@ test('rows are acknowledged only when a checkpoint holds them; a run killed betw
   const stillPending = await pendingRows(stream, 'g');
   const lost = Array.from({ length: ROWS }, (_, i) => i).filter((i) => !covered.has(i) && !stillPending.includes(i));
   assert.equal(lost, [], 'no row is lost');
-  assert.ok(stillPending.length < CONFIG.batch * PACK, `only the entries of the last partial minibatch stay pending, not ${stillPending.length} rows`);
+  assert.ok(
+    stillPending.length < CONFIG.batch * PACK,
+    `only the entries of the last partial minibatch stay pending, not ${stillPending.length} rows`,
+  );
 });
 
 /** Rows trained more than once in `trained` (a row trained three times counts twice). */
 function trainedTwice(trained: number[]): number {
   const seen = new Set<number>();
   let twice = 0;
-  for (const row of trained) if (seen.has(row)) twice++; else seen.add(row);
+  for (const row of trained)
+    if (seen.has(row)) twice++;
+    else seen.add(row);
   return twice;
 }
 
 /** Trains `trainer` from `source` until step `until` (then drops the run as a kill would), or to the end. */
-async function train(trainer: Trainer, source: RedisStreamSource, saved: Checkpoint[], o: { until?: number; resume?: Checkpoint; steps?: number } = {}): Promise<void> {
+async function train(
+  trainer: Trainer,
+  source: RedisStreamSource,
+  saved: Checkpoint[],
+  o: { until?: number; resume?: Checkpoint; steps?: number } = {},
+): Promise<void> {
   if (o.resume !== undefined) await trainer.restore(o.resume.snapshot);
-  const run = trainingRun(trainer, { ...options(source, saved), ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.resume === undefined ? {} : { resume: o.resume.run! }) });
+  const run = trainingRun(trainer, {
+    ...options(source, saved),
+    ...(o.steps === undefined ? {} : { steps: o.steps }),
+    ...(o.resume === undefined ? {} : { resume: o.resume.run! }),
+  });
   if (o.until === undefined) {
     assert.is((await lastValueFrom(run.pipe(toArray()))).at(-1)!.type, 'done');
     return;
   }
   await new Promise<void>((resolve, reject) => {
     const subscription = run.subscribe({
-      next: (e) => { if (e.type === 'step' && e.step === o.until) { subscription.unsubscribe(); resolve(); } },
+      next: (e) => {
+        if (e.type === 'step' && e.step === o.until) {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
       error: reject,
     });
   });
   await trainer.settle();
 }
 
-test('row-exact acknowledgement: a run killed between checkpoints and resumed trains again only the rows trained after its last checkpoint; stopped and continued, none', async ({ gpu }) => {
+test('row-exact acknowledgement: a run killed between checkpoints and resumed trains again only the rows trained after its last checkpoint; stopped and continued, none', async ({
+  gpu,
+}) => {
   if (server === null) return;
   // Entries of 25 rows through a 50-row window: most entries have rows on both sides of any checkpoint.
   const pack = 25;
@@ -180,8 +231,13 @@ test('row-exact acknowledgement: a run killed between checkpoints and resumed tr
   const inCheckpoint = trained.slice(0, 21 * CONFIG.batch);
   const afterCheckpoint = trained.slice(21 * CONFIG.batch);
   // The coarse acknowledgement (an entry only once all its rows are in a checkpoint) would train these again:
-  const coarse = inCheckpoint.filter((r) => !Array.from({ length: pack }, (_, k) => entryOf(r) * pack + k).every((q) => inCheckpoint.includes(q)));
-  assert.ok(coarse.length > afterCheckpoint.length, `the case tells the two apart: ${coarse.length} rows of partly checkpointed entries`);
+  const coarse = inCheckpoint.filter(
+    (r) => !Array.from({ length: pack }, (_, k) => entryOf(r) * pack + k).every((q) => inCheckpoint.includes(q)),
+  );
+  assert.ok(
+    coarse.length > afterCheckpoint.length,
+    `the case tells the two apart: ${coarse.length} rows of partly checkpointed entries`,
+  );
 
   const second = await recordingTrainer(gpu, trained);
   const secondSource = redisSource(sourceUrl(stream));
@@ -192,9 +248,16 @@ test('row-exact acknowledgement: a run killed between checkpoints and resumed tr
     await secondSource.close();
   }
   const resumed = trained.slice(24 * CONFIG.batch);
-  assert.equal(resumed.filter((r) => inCheckpoint.includes(r)), [], 'no row of the checkpoint is trained again');
+  assert.equal(
+    resumed.filter((r) => inCheckpoint.includes(r)),
+    [],
+    'no row of the checkpoint is trained again',
+  );
   const twice = trainedTwice(trained);
-  assert.ok(twice <= afterCheckpoint.length, `rows trained twice (${twice}) ≤ rows trained after the last checkpoint (${afterCheckpoint.length})`);
+  assert.ok(
+    twice <= afterCheckpoint.length,
+    `rows trained twice (${twice}) ≤ rows trained after the last checkpoint (${afterCheckpoint.length})`,
+  );
   assert.equal(trainedTwice([...inCheckpoint, ...resumed]), 0, 'the resumed model holds each row once');
   assert.ok(secondSource.stats.rowsSkipped > 0, 'entries came back without their checkpointed rows');
   // After the final checkpoint only entries with a row no saved step trained are pending (the last partial
@@ -204,11 +267,17 @@ test('row-exact acknowledgement: a run killed between checkpoints and resumed tr
   const pendingEntries = [...new Set(pending.map(entryOf))];
   for (const entry of pendingEntries) {
     const rows = Array.from({ length: pack }, (_, k) => entry * pack + k).filter((r) => r < ROWS);
-    assert.ok(rows.some((r) => !savedRows.has(r)), `entry ${entry} is pending with all its rows trained`);
+    assert.ok(
+      rows.some((r) => !savedRows.has(r)),
+      `entry ${entry} is pending with all its rows trained`,
+    );
   }
   const lost = Array.from({ length: ROWS }, (_, i) => i).filter((i) => !savedRows.has(i) && !pending.includes(i));
   assert.equal(lost, [], 'no row is lost');
-  assert.ok(ROWS - savedRows.size < CONFIG.batch, `only a partial minibatch's rows are left untrained (${ROWS - savedRows.size})`);
+  assert.ok(
+    ROWS - savedRows.size < CONFIG.batch,
+    `only a partial minibatch's rows are left untrained (${ROWS - savedRows.size})`,
+  );
 
   // No crash: a run stopped at step 15 (its final checkpoint) and continued from it trains no row twice.
   const stream2 = 'row-exact-stop';
@@ -230,7 +299,10 @@ test('row-exact acknowledgement: a run killed between checkpoints and resumed tr
     await fourthSource.close();
   }
   assert.equal(trainedTwice(trained2), 0, 'no row trained twice');
-  assert.ok(ROWS - new Set(trained2).size < CONFIG.batch, `every row but a partial minibatch's trained (${new Set(trained2).size})`);
+  assert.ok(
+    ROWS - new Set(trained2).size < CONFIG.batch,
+    `every row but a partial minibatch's trained (${new Set(trained2).size})`,
+  );
 });
 
 test.run();

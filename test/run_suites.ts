@@ -16,7 +16,12 @@ import { SUITES, suitesOf, TIERS, type Need, type Tier } from './suites.ts';
 const root = fileURLToPath(new URL('.', import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { without: { type: 'string' }, each: { type: 'boolean' }, list: { type: 'boolean' }, bail: { type: 'boolean' } },
+  options: {
+    without: { type: 'string' },
+    each: { type: 'boolean' },
+    list: { type: 'boolean' },
+    bail: { type: 'boolean' },
+  },
 });
 const tier = (positionals[0] ?? 'all') as Tier;
 if (positionals.length > 1 || !(tier in TIERS)) {
@@ -45,11 +50,16 @@ if (values.list) {
       if (values.bail) break;
     }
   }
-  console.log(`\n${chosen.length - failed.length} of ${chosen.length} suite files passed${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`);
+  console.log(
+    `\n${chosen.length - failed.length} of ${chosen.length} suite files passed${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`,
+  );
   process.exitCode = failed.length > 0 ? 1 : 0;
 } else {
   // uvu's CLI colours its report unless told otherwise; the same here.
   process.env.FORCE_COLOR ??= '1';
   const { run } = await import('uvu/run');
-  await run(chosen.map((path) => ({ name: path, file: `${root}${path}` })), { bail: values.bail ?? false });
+  await run(
+    chosen.map((path) => ({ name: path, file: `${root}${path}` })),
+    { bail: values.bail ?? false },
+  );
 }

@@ -12,12 +12,20 @@ test('scale_rows multiplies each row by its factor', async ({ gpu }) => {
   const a = seededUniform(1, R * N, -1, 1);
   const factors = seededUniform(2, R, 0, 2);
   const buffer = upload(gpu, a);
-  const actual = await runAndRead(gpu, [scaleRows(gpu, { R, N, a: { buffer }, rowScale: { buffer: upload(gpu, factors) } })], buffer, R * N);
+  const actual = await runAndRead(
+    gpu,
+    [scaleRows(gpu, { R, N, a: { buffer }, rowScale: { buffer: upload(gpu, factors) } })],
+    buffer,
+    R * N,
+  );
   assertClose(actual, referenceScaleRows(a, factors, R, N), { atol: 1e-7, rtol: 1e-6, label: 'scale_rows' });
 });
 
 test('bad shapes are refused', ({ gpu }) => {
-  throwsWith(() => scaleRows(gpu, { R: 3, N: 3, a: { buffer: zeros(gpu, 8) }, rowScale: { buffer: zeros(gpu, 3) } }), ['scale_rows', 'a holds 8 floats, needs 9', 'R=3, N=3']);
+  throwsWith(
+    () => scaleRows(gpu, { R: 3, N: 3, a: { buffer: zeros(gpu, 8) }, rowScale: { buffer: zeros(gpu, 3) } }),
+    ['scale_rows', 'a holds 8 floats, needs 9', 'R=3, N=3'],
+  );
 });
 
 test.run();

@@ -17,25 +17,39 @@ const files = shaderSourceFromRecord({
 
 test('an include puts the file after its directive, once, nested includes too', () => {
   const shader = expandShader('kernel', files);
-  assert.is(shader.code, [
-    'override WG: u32;',
-    '// #include "lib/a.wgsl"',
-    'const A: u32 = 1u;',
-    '// #include "lib/b.wgsl"',
-    'const B: u32 = 2u;',
-    '// (end of lib/b.wgsl)',
-    '// (end of lib/a.wgsl)',
-    'fn main() {}',
-    '// #include "lib/b.wgsl"',
-    '',
-  ].join('\n'));
+  assert.is(
+    shader.code,
+    [
+      'override WG: u32;',
+      '// #include "lib/a.wgsl"',
+      'const A: u32 = 1u;',
+      '// #include "lib/b.wgsl"',
+      'const B: u32 = 2u;',
+      '// (end of lib/b.wgsl)',
+      '// (end of lib/a.wgsl)',
+      'fn main() {}',
+      '// #include "lib/b.wgsl"',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('every expanded line names the file and line it came from', () => {
   const shader = expandShader('kernel', files);
-  const at = (line: number) => { const o = shader.origin(line); return `${o.file}:${o.line}`; };
+  const at = (line: number) => {
+    const o = shader.origin(line);
+    return `${o.file}:${o.line}`;
+  };
   assert.equal([1, 2, 3, 4, 5, 6, 7, 8, 9].map(at), [
-    'kernel.wgsl:1', 'kernel.wgsl:2', 'lib/a.wgsl:1', 'lib/a.wgsl:2', 'lib/b.wgsl:1', 'lib/a.wgsl:2', 'kernel.wgsl:2', 'kernel.wgsl:3', 'kernel.wgsl:4',
+    'kernel.wgsl:1',
+    'kernel.wgsl:2',
+    'lib/a.wgsl:1',
+    'lib/a.wgsl:2',
+    'lib/b.wgsl:1',
+    'lib/a.wgsl:2',
+    'kernel.wgsl:2',
+    'kernel.wgsl:3',
+    'kernel.wgsl:4',
   ]);
 });
 
@@ -46,22 +60,36 @@ test('a shader without includes compiles as its file reads, to the byte', () => 
 
 test('an include that cannot be read, or that is no .wgsl path, names the directive', () => {
   const missing = shaderSourceFromRecord({ kernel: 'fn f() {}\n// #include "lib/none.wgsl"\n' });
-  assert.throws(() => expandShader('kernel', missing), /kernel\.wgsl:2 includes "lib\/none\.wgsl", which cannot be read: aevb: no shader named 'lib\/none'/);
+  assert.throws(
+    () => expandShader('kernel', missing),
+    /kernel\.wgsl:2 includes "lib\/none\.wgsl", which cannot be read: aevb: no shader named 'lib\/none'/,
+  );
   const bad = shaderSourceFromRecord({ kernel: '// #include "../secrets"\n' });
-  assert.throws(() => expandShader('kernel', bad), /kernel\.wgsl:1: #include "\.\.\/secrets" must name a \.wgsl file under shaders\//);
+  assert.throws(
+    () => expandShader('kernel', bad),
+    /kernel\.wgsl:1: #include "\.\.\/secrets" must name a \.wgsl file under shaders\//,
+  );
 });
 
 test('every shader of shaders/ expands, and every prelude of shaders/lib/ is included by one', () => {
   const disk = shaderFilesFromDisk();
   const folder = fileURLToPath(new URL('../shaders/', import.meta.url));
-  const stems = readdirSync(folder).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
-  const preludes = readdirSync(`${folder}lib`).filter((f) => f.endsWith('.wgsl')).map((f) => `lib/${f}`);
+  const stems = readdirSync(folder)
+    .filter((f) => f.endsWith('.wgsl'))
+    .map((f) => f.slice(0, -5));
+  const preludes = readdirSync(`${folder}lib`)
+    .filter((f) => f.endsWith('.wgsl'))
+    .map((f) => `lib/${f}`);
   const used = new Set<string>();
   for (const stem of stems) {
     const shader = expandShader(stem, disk);
     for (let line = 1; line <= shader.code.split('\n').length; line++) used.add(shader.origin(line).file);
   }
-  assert.equal(preludes.filter((p) => !used.has(p)), [], 'preludes no shader includes');
+  assert.equal(
+    preludes.filter((p) => !used.has(p)),
+    [],
+    'preludes no shader includes',
+  );
 });
 
 test.run();

@@ -17,7 +17,9 @@ const shaders = fileURLToPath(new URL('../shaders/', import.meta.url));
 /** Every ShaderInterface the kernel modules export, found by importing them all (no second list to keep). */
 async function exportedInterfaces(): Promise<Array<{ module: string; name: string; spec: ShaderInterface }>> {
   const found: Array<{ module: string; name: string; spec: ShaderInterface }> = [];
-  for (const file of readdirSync(kernels).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(kernels)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const module = (await import(`${kernels}${file}`)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(module)) {
       if (value instanceof ShaderInterface) found.push({ module: file, name, spec: value });
@@ -34,7 +36,8 @@ interface Declared {
   struct?: string;
 }
 
-const DECLARATION = /@group\(\s*(\d+)\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*([\w\s,]+?)\s*>\s*(\w+)\s*:\s*([^;]+);/g;
+const DECLARATION =
+  /@group\(\s*(\d+)\s*\)\s*@binding\(\s*(\d+)\s*\)\s*var\s*<\s*([\w\s,]+?)\s*>\s*(\w+)\s*:\s*([^;]+);/g;
 
 function declaredBindings(code: string): Declared[] {
   const declared: Declared[] = [];
@@ -73,40 +76,58 @@ function expected(bindings: Record<string, BindingSpec>): Declared[] {
 }
 
 test('every shader has exactly one interface, and every interface names shaders that exist', async () => {
-  const stems = readdirSync(shaders).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5)).sort();
+  const stems = readdirSync(shaders)
+    .filter((f) => f.endsWith('.wgsl'))
+    .map((f) => f.slice(0, -5))
+    .sort();
   const claimed = (await exportedInterfaces()).flatMap(({ spec }) => spec.stems).sort();
   assert.equal(claimed, stems);
 });
 
-test('bindings: the WGSL declares the interface\'s names, in order, of its kinds', async () => {
+test("bindings: the WGSL declares the interface's names, in order, of its kinds", async () => {
   const disk = shaderFilesFromDisk();
   for (const { module, name, spec } of await exportedInterfaces()) {
     for (const stem of spec.stems) {
       const code = expandShader(stem, disk).code;
-      assert.equal(declaredBindings(code), expected(spec.bindings), `${stem}.wgsl against ${name} (src/kernels/${module})`);
+      assert.equal(
+        declaredBindings(code),
+        expected(spec.bindings),
+        `${stem}.wgsl against ${name} (src/kernels/${module})`,
+      );
     }
   }
 });
 
-test('uniforms: each struct has the interface\'s fields, in order, of their types', async () => {
+test("uniforms: each struct has the interface's fields, in order, of their types", async () => {
   const disk = shaderFilesFromDisk();
   for (const { module, name, spec } of await exportedInterfaces()) {
     for (const stem of spec.stems) {
       const code = expandShader(stem, disk).code;
       for (const [binding, bindingSpec] of Object.entries(spec.bindings)) {
         if (typeof bindingSpec === 'string') continue;
-        assert.equal(structFields(code, bindingSpec.struct), Object.entries(bindingSpec.fields), `${stem}.wgsl ${binding}: ${bindingSpec.struct} against ${name} (src/kernels/${module})`);
+        assert.equal(
+          structFields(code, bindingSpec.struct),
+          Object.entries(bindingSpec.fields),
+          `${stem}.wgsl ${binding}: ${bindingSpec.struct} against ${name} (src/kernels/${module})`,
+        );
       }
     }
   }
 });
 
 test('a drift fails: a binding out of order, a kind changed, a field retyped', () => {
-  const wgsl = 'struct Dims { M: u32, scale: f32 }\n@group(0) @binding(0) var<storage, read> a: array<f32>;\n@group(0) @binding(1) var<uniform> dims: Dims;\n';
+  const wgsl =
+    'struct Dims { M: u32, scale: f32 }\n@group(0) @binding(0) var<storage, read> a: array<f32>;\n@group(0) @binding(1) var<uniform> dims: Dims;\n';
   const declared = declaredBindings(wgsl);
-  assert.equal(declared, [{ binding: 0, name: 'a', kind: 'read' }, { binding: 1, name: 'dims', kind: 'uniform', struct: 'Dims' }]);
+  assert.equal(declared, [
+    { binding: 0, name: 'a', kind: 'read' },
+    { binding: 1, name: 'dims', kind: 'uniform', struct: 'Dims' },
+  ]);
   assert.not.equal(declared, expected({ dims: { struct: 'Dims', fields: { M: 'u32', scale: 'f32' } }, a: 'read' }));
-  assert.not.equal(declared, expected({ a: 'read_write', dims: { struct: 'Dims', fields: { M: 'u32', scale: 'f32' } } }));
+  assert.not.equal(
+    declared,
+    expected({ a: 'read_write', dims: { struct: 'Dims', fields: { M: 'u32', scale: 'f32' } } }),
+  );
   assert.not.equal(structFields(wgsl, 'Dims'), Object.entries({ M: 'u32', scale: 'u32' }));
 });
 

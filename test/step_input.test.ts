@@ -32,7 +32,11 @@ function seededBytes(seed: number, n: number): Uint8Array {
 }
 
 /** The CPU's x for `s` at step `step` (the reference: Batcher, StepInput, the upload ring's row repeat). */
-function cpuStepInput(bytes: Uint8Array, s: { B: number; D: number; L: number; kind: StepInputKind; seed: number }, step: number): Float32Array {
+function cpuStepInput(
+  bytes: Uint8Array,
+  s: { B: number; D: number; L: number; kind: StepInputKind; seed: number },
+  step: number,
+): Float32Array {
   return stepInputReference(bytes, { ...s, scale: BYTE_SCALE }, step);
 }
 
@@ -40,7 +44,11 @@ function cpuStepInput(bytes: Uint8Array, s: { B: number; D: number; L: number; k
 function uploadBytes(gpu: GpuContext, bytes: Uint8Array): GPUBuffer {
   const padded = new Uint8Array(paddedBytes(bytes.length)).fill(PAD_BYTE);
   padded.set(bytes);
-  const buffer = gpu.device.createBuffer({ label: 'test bytes', size: padded.length, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const buffer = gpu.device.createBuffer({
+    label: 'test bytes',
+    size: padded.length,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
   gpu.device.queue.writeBuffer(buffer, 0, padded);
   return buffer;
 }
@@ -62,18 +70,29 @@ function assertBitIdentical(actual: Float32Array, expected: Float32Array, label:
 }
 
 /** Runs the kernel at each step and compares x, and the floats after it, with the CPU's. */
-async function checkSteps(gpu: GpuContext, s: { B: number; D: number; L: number; kind: StepInputKind; seed: number }, steps: number[]): Promise<void> {
+async function checkSteps(
+  gpu: GpuContext,
+  s: { B: number; D: number; L: number; kind: StepInputKind; seed: number },
+  steps: number[],
+): Promise<void> {
   const { B, D, L } = s;
   const bytes = seededBytes(B * 1000 + D * 10 + L, B * D);
   const out = sentinelOutput(gpu, B * L * D);
-  const kernel = stepInput(gpu, { ...s, bytes: { buffer: uploadBytes(gpu, bytes) }, x: { buffer: out, size: B * L * D * 4 } });
+  const kernel = stepInput(gpu, {
+    ...s,
+    bytes: { buffer: uploadBytes(gpu, bytes) },
+    x: { buffer: out, size: B * L * D * 4 },
+  });
   for (const step of steps) {
     kernel.setStep(step);
     submitDispatches(gpu, [kernel.dispatch], 'test');
     const read = await readFloat32(gpu, { buffer: out }, B * L * D + SENTINEL_FLOATS);
     const label = `step_input ${s.kind} B=${B} D=${D} L=${L} step=${step}`;
     assertBitIdentical(read.subarray(0, B * L * D), cpuStepInput(bytes, s, step), label);
-    assert.ok(read.subarray(B * L * D).every((v) => v === SENTINEL), `${label}: wrote past x`);
+    assert.ok(
+      read.subarray(B * L * D).every((v) => v === SENTINEL),
+      `${label}: wrote past x`,
+    );
   }
   kernel.destroy();
 }
@@ -93,13 +112,21 @@ for (const kind of KINDS) {
 }
 
 /** One step of `s` on seeded bytes, read back and compared with the CPU's; returns the grid it ran on. */
-async function checkLarge(gpu: GpuContext, s: { B: number; D: number; L: number; kind: StepInputKind; seed: number }, step: number): Promise<[number, number, number]> {
+async function checkLarge(
+  gpu: GpuContext,
+  s: { B: number; D: number; L: number; kind: StepInputKind; seed: number },
+  step: number,
+): Promise<[number, number, number]> {
   const bytes = seededBytes(3, s.B * s.D);
   const out = zeros(gpu, s.B * s.L * s.D, 'test x');
   const kernel = stepInput(gpu, { ...s, bytes: { buffer: uploadBytes(gpu, bytes) }, x: { buffer: out } });
   kernel.setStep(step);
   submitDispatches(gpu, [kernel.dispatch], 'test');
-  assertBitIdentical(await readFloat32(gpu, { buffer: out }, s.B * s.L * s.D), cpuStepInput(bytes, s, step), `step_input ${s.kind} B=${s.B} D=${s.D}`);
+  assertBitIdentical(
+    await readFloat32(gpu, { buffer: out }, s.B * s.L * s.D),
+    cpuStepInput(bytes, s, step),
+    `step_input ${s.kind} B=${s.B} D=${s.D}`,
+  );
   kernel.destroy();
   out.destroy();
   return kernel.dispatch.workgroups;
@@ -120,10 +147,19 @@ test('the step can come from a uniform the trainer writes anyway (NonFiniteFlags
   const bytes = seededBytes(4, s.B * s.D);
   const flags = new NonFiniteFlags(gpu, 'test flags');
   const out = zeros(gpu, s.B * s.L * s.D, 'test x');
-  const kernel = stepInput(gpu, { ...s, bytes: { buffer: uploadBytes(gpu, bytes) }, x: { buffer: out }, current: flags.current });
+  const kernel = stepInput(gpu, {
+    ...s,
+    bytes: { buffer: uploadBytes(gpu, bytes) },
+    x: { buffer: out },
+    current: flags.current,
+  });
   flags.setStep(42);
   submitDispatches(gpu, [kernel.dispatch], 'test');
-  assertBitIdentical(await readFloat32(gpu, { buffer: out }, s.B * s.L * s.D), cpuStepInput(bytes, s, 42), 'step_input shared step');
+  assertBitIdentical(
+    await readFloat32(gpu, { buffer: out }, s.B * s.L * s.D),
+    cpuStepInput(bytes, s, 42),
+    'step_input shared step',
+  );
   kernel.destroy();
   flags.destroy();
 });
@@ -133,7 +169,14 @@ test("the CPU's dequantized value is (k·2²⁴ + 2·(r >> 9) + 1) · 2⁻³², 
   // byte and many Philox words, including the words whose 24-bit numerator is a tie.
   const key = philoxKey(8);
   for (let k = 0; k < 256; k++) {
-    const words = [0, 0x1ff, 0x200, 0xfffffe00, 0xffffffff, ...philox4x32([k, 0, RANDOM_STREAMS.dequantization, 0], key)];
+    const words = [
+      0,
+      0x1ff,
+      0x200,
+      0xfffffe00,
+      0xffffffff,
+      ...philox4x32([k, 0, RANDOM_STREAMS.dequantization, 0], key),
+    ];
     const values = Float32Array.from(words, () => k * BYTE_SCALE);
     dequantizeValues(values, words.map(wordToUniform));
     words.forEach((r, i) => {
@@ -152,7 +195,10 @@ test('bad shapes and kinds are refused', ({ gpu }) => {
   throwsWith(() => stepInput(gpu, { ...s, B: 3 }), ['step_input', 'bytes holds 12 bytes, needs 16', 'B=3, D=5, L=3']);
   throwsWith(() => stepInput(gpu, { ...s, L: 4 }), ['step_input', 'x holds 30 floats, needs 40', 'B=2, D=5, L=4']);
   throwsWith(() => stepInput(gpu, { ...s, L: 0 }), ['step_input', 'L must be a positive integer, got 0']);
-  throwsWith(() => stepInput(gpu, { ...s, kind: 'grey' as StepInputKind }), ['step_input', "kind must be 'values', 'binarized' or 'dequantized'", "'grey'"]);
+  throwsWith(
+    () => stepInput(gpu, { ...s, kind: 'grey' as StepInputKind }),
+    ['step_input', "kind must be 'values', 'binarized' or 'dequantized'", "'grey'"],
+  );
   throwsWith(() => stepInput(gpu, { ...s, B: 2 ** 15, D: 2 ** 15, L: 2 }), ['step_input', 'more than 1073741824']);
   throwsWith(() => stepInput(gpu, { ...s, scale: 0 }), ['step_input', 'scale must be a finite number > 0', 'got 0']);
   throwsWith(() => stepInput(gpu, s).setStep(-1), ['step_input', 'step must be a u32, got -1']);

@@ -29,7 +29,13 @@ export async function streamBatches(o: StreamBatchesOptions): Promise<StreamedBa
     let index = 0;
     for await (const batch of epochBatches(o, epoch)) {
       const step = out.length + 1;
-      out.push({ data: input.prepare(batch, step).slice(), ...(batch.rowIds ? { rowIds: batch.rowIds } : {}), epoch, index: index++, step });
+      out.push({
+        data: input.prepare(batch, step).slice(),
+        ...(batch.rowIds ? { rowIds: batch.rowIds } : {}),
+        epoch,
+        index: index++,
+        step,
+      });
       if (out.length === o.count) return out;
     }
   }

@@ -34,7 +34,13 @@ test('Batcher: rows regrouped into batches of B across blocks; the partial batch
   const batcher = new Batcher(4);
   const batches: Minibatch[] = [];
   for (const b of [block(0, 3), block(3, 2), block(5, 4)]) batches.push(...batcher.push(b));
-  assert.equal(batches.map((b) => ids(b.data)), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.equal(
+    batches.map((b) => ids(b.data)),
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+  );
   assert.equal(ids(batcher.rest()!.data), [8]);
   assert.is(batcher.rest(), null, 'rest() hands the partial batch over once');
 });
@@ -45,13 +51,25 @@ test('Batcher: bytes stay bytes, with their scale; StepInput scales them into [0
   const batches = [...batcher.push(bytes)];
   assert.ok(batches.every((b) => b.data instanceof Uint8Array && b.scale === 1 / 255));
   const values = new StepInput('values', 1);
-  assert.equal(batches.map((b) => Array.from(values.prepare(b, 1)).map((v) => Math.round(v * 100) / 100)), [[0, 1], [0.2, 0.4]]);
+  assert.equal(
+    batches.map((b) => Array.from(values.prepare(b, 1)).map((v) => Math.round(v * 100) / 100)),
+    [
+      [0, 1],
+      [0.2, 0.4],
+    ],
+  );
   // Scaling a byte gives exactly the float32 of k·(1/255), as the GPU's table and every earlier run have it.
   const all = Uint8Array.from({ length: 256 }, (_, k) => k);
-  assert.equal(Array.from(values.prepare({ data: all, D: 256, scale: 1 / 255 }, 1)), Array.from(all, (k) => Math.fround(k * (1 / 255))));
+  assert.equal(
+    Array.from(values.prepare({ data: all, D: 256, scale: 1 / 255 }, 1)),
+    Array.from(all, (k) => Math.fround(k * (1 / 255))),
+  );
   const three = new Batcher(3);
   [...three.push(block(0, 1))];
-  assert.throws(() => [...three.push({ values: new Uint8Array(3), rows: 1, D: 3, scale: 1 })], /rows changed from 2 to 3 values \(or their type\) mid-batch/);
+  assert.throws(
+    () => [...three.push({ values: new Uint8Array(3), rows: 1, D: 3, scale: 1 })],
+    /rows changed from 2 to 3 values \(or their type\) mid-batch/,
+  );
 });
 
 test('ShuffleWindow of 1 row keeps the order: each arriving row pushes out the one before it', () => {
@@ -62,7 +80,10 @@ test('ShuffleWindow emits every row exactly once, holds at most the window, and 
   const input = Array.from({ length: 10 }, (_, i) => block(i * 25, 25));
   const run = (seed: number, epoch: number) => shuffled(input, new ShuffleWindow(40, seed, epoch));
   const out = run(3, 0);
-  assert.equal([...out].sort((a, b) => a - b), [...Array(250).keys()]);
+  assert.equal(
+    [...out].sort((a, b) => a - b),
+    [...Array(250).keys()],
+  );
   assert.not.equal(out, [...Array(250).keys()], 'the order changed');
   assert.equal(run(3, 0), out, 'same seed and epoch: same order');
   assert.not.equal(run(3, 1), out, 'another epoch: another order');
@@ -73,7 +94,8 @@ test('ShuffleWindow emits every row exactly once, holds at most the window, and 
 test('ShuffleWindow: nothing leaves before the window is full; its drain is pulled a minibatch at a time', () => {
   const window = new ShuffleWindow(100, 1, 0);
   const batcher = new Batcher(2);
-  for (const b of [block(0, 30), block(30, 30)]) assert.equal([...window.push(b, batcher)], [], 'the window is filling');
+  for (const b of [block(0, 30), block(30, 30)])
+    assert.equal([...window.push(b, batcher)], [], 'the window is filling');
   const drain = window.drain(batcher);
   const first = drain.next();
   assert.is(first.done, false);
@@ -83,38 +105,76 @@ test('ShuffleWindow: nothing leaves before the window is full; its drain is pull
 
 test('binarize: 0/1 values, a function of (seed, step) only; dequantize and binarize together are refused', () => {
   const input = StepInput.of({ binarize: true, dequantize: false }, 9);
-  const batch = (step: number) => input.prepare({ data: new Float32Array(1000).fill(0.5), D: 1000, scale: 1 }, step).slice();
+  const batch = (step: number) =>
+    input.prepare({ data: new Float32Array(1000).fill(0.5), D: 1000, scale: 1 }, step).slice();
   const [a, b, a2] = [batch(1), batch(2), batch(1)];
   assert.ok(a.every((v) => v === 0 || v === 1));
   assert.equal(Array.from(a), Array.from(a2));
   assert.not.equal(Array.from(a), Array.from(b));
   const ones = a.reduce((s, v) => s + v, 0);
   assert.ok(Math.abs(ones - 500) < 4 * Math.sqrt(250), `${ones} ones of 1000 at p = 0.5`);
-  assert.equal(Array.from(StepInput.of({ binarize: true, dequantize: false }, 9).prepare({ data: Float32Array.from([0.5, NaN]), D: 2, scale: 1 }, 1)).map(String), ['0.5', 'NaN'], 'a non-finite batch is left for the trainer to refuse');
+  assert.equal(
+    Array.from(
+      StepInput.of({ binarize: true, dequantize: false }, 9).prepare(
+        { data: Float32Array.from([0.5, NaN]), D: 2, scale: 1 },
+        1,
+      ),
+    ).map(String),
+    ['0.5', 'NaN'],
+    'a non-finite batch is left for the trainer to refuse',
+  );
   assert.throws(() => StepInput.of({ binarize: true, dequantize: true }, 1), /cannot follow binarization/);
 });
 
 test('row numbers travel with their rows through the shuffle window and into the minibatches', () => {
-  const numbered = (first: number, rows: number): RowBlock => ({ ...block(first, rows), ids: Float64Array.from({ length: rows }, (_, r) => first + r) });
+  const numbered = (first: number, rows: number): RowBlock => ({
+    ...block(first, rows),
+    ids: Float64Array.from({ length: rows }, (_, r) => first + r),
+  });
   const window = new ShuffleWindow(6, 3, 0);
   const batcher = new Batcher(4);
   const batches: Minibatch[] = [];
   for (const b of [numbered(0, 7), numbered(7, 9), numbered(16, 4)]) batches.push(...window.push(b, batcher));
   batches.push(...window.drain(batcher));
   const seen = batches.flatMap((b) => Array.from(b.rowIds!));
-  assert.equal(batches.map((b) => Array.from(b.rowIds!)), batches.map((b) => ids(b.data)), 'each row keeps its number');
-  assert.equal([...seen].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
-  assert.not.equal(seen, [...seen].sort((a, b) => a - b), 'shuffled');
+  assert.equal(
+    batches.map((b) => Array.from(b.rowIds!)),
+    batches.map((b) => ids(b.data)),
+    'each row keeps its number',
+  );
+  assert.equal(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
+  assert.not.equal(
+    seen,
+    [...seen].sort((a, b) => a - b),
+    'shuffled',
+  );
 });
 
 test('epochBatches reads the source only as far as the minibatches pulled need, and passes errors on', async () => {
   let blocksRead = 0;
-  const source: RowSource = { name: 'counted', async *open() { for (let i = 0; ; i++) { blocksRead++; yield block(i * 4, 4); } } };
+  const source: RowSource = {
+    name: 'counted',
+    async *open() {
+      for (let i = 0; ; i++) {
+        blocksRead++;
+        yield block(i * 4, 4);
+      }
+    },
+  };
   const pass = epochBatches({ source, B: 2, seed: 1, shuffleWindowRows: 1 }, 0)[Symbol.asyncIterator]();
   for (let i = 0; i < 5; i++) await pass.next();
   assert.ok(blocksRead <= 3, `5 minibatches of 2 rows pulled ${blocksRead} blocks of 4`);
   await pass.return(undefined);
-  const failing: RowSource = { name: 'failing', async *open() { yield block(0, 2); throw new Error('shard 2 is corrupt'); } };
+  const failing: RowSource = {
+    name: 'failing',
+    async *open() {
+      yield block(0, 2);
+      throw new Error('shard 2 is corrupt');
+    },
+  };
   let message = '';
   try {
     for await (const _ of epochBatches({ source: failing, B: 1, seed: 1, shuffleWindowRows: 1 }, 0));

@@ -21,7 +21,17 @@ import { memorySource } from '../src/data/memory_source.ts';
 const test = gpuSuite('stream_training');
 const D = 12;
 const ROWS = 70;
-const CONFIG = testConfig({ D, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 10, optimizer: 'adam', lr: 0.01, seed: 5 });
+const CONFIG = testConfig({
+  D,
+  hidden: [8],
+  latent: 2,
+  activation: 'tanh',
+  init: 'glorot',
+  batch: 10,
+  optimizer: 'adam',
+  lr: 0.01,
+  seed: 5,
+});
 const values = seededUniform(77, ROWS * D);
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-stream-'));
@@ -34,10 +44,16 @@ writeFileSync(join(dir, 'shards', 'part-1.npy'), npyBytes('<f4', [45, D], values
 async function trainFrom(source: RowSource, gpu: Trainer['gpu']) {
   const trainer = await Trainer.create(CONFIG, { gpu, ringSlots: 2 });
   try {
-    const events = await lastValueFrom(trainingRun(trainer, { source, shuffleWindow: 16, binarize: true, epochs: 2 }).pipe(toArray()));
+    const events = await lastValueFrom(
+      trainingRun(trainer, { source, shuffleWindow: 16, binarize: true, epochs: 2 }).pipe(toArray()),
+    );
     const batches = events.filter((e): e is RunStepEvent => e.type === 'step');
     const snapshot = await trainer.snapshot();
-    return { positions: batches.map((b) => [b.epoch, b.index, b.step]), step: trainer.step, params: snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')) };
+    return {
+      positions: batches.map((b) => [b.epoch, b.index, b.step]),
+      step: trainer.step,
+      params: snapshot.tensors.filter((t) => !t.name.startsWith('optimizer.')),
+    };
   } finally {
     trainer.destroy();
   }
@@ -47,20 +63,43 @@ test('a .npy file and the same rows in shards train identical models', async ({ 
   const single = await trainFrom(fileSource(join(dir, 'all.npy')), gpu);
   const sharded = await trainFrom(fileSource(join(dir, 'shards')), gpu);
   assert.is(single.step, 14);
-  assert.equal(single.positions.slice(0, 8), [[0, 0, 1], [0, 1, 2], [0, 2, 3], [0, 3, 4], [0, 4, 5], [0, 5, 6], [0, 6, 7], [1, 0, 8]]);
+  assert.equal(single.positions.slice(0, 8), [
+    [0, 0, 1],
+    [0, 1, 2],
+    [0, 2, 3],
+    [0, 3, 4],
+    [0, 4, 5],
+    [0, 5, 6],
+    [0, 6, 7],
+    [1, 0, 8],
+  ]);
   assert.equal(sharded.positions, single.positions);
   for (let i = 0; i < single.params.length; i++) {
     assert.equal(Array.from(sharded.params[i].data), Array.from(single.params[i].data), single.params[i].name);
   }
-  assert.not.equal(Array.from(single.params[0].data), Array.from((await Trainer.create(CONFIG, { gpu }).then(async (t) => {
-    const s = await t.snapshot();
-    t.destroy();
-    return s;
-  })).tensors[0].data), 'training changed the parameters');
+  assert.not.equal(
+    Array.from(single.params[0].data),
+    Array.from(
+      (
+        await Trainer.create(CONFIG, { gpu }).then(async (t) => {
+          const s = await t.snapshot();
+          t.destroy();
+          return s;
+        })
+      ).tensors[0].data,
+    ),
+    'training changed the parameters',
+  );
 });
 
-for (const [binarize, L] of [[true, 1], [false, 1], [true, 3]] as const) {
-  test(`bytes through the GPU's step_input and the same rows as floats through the CPU train identical models (binarize ${binarize}, L = ${L})`, async ({ gpu }) => {
+for (const [binarize, L] of [
+  [true, 1],
+  [false, 1],
+  [true, 3],
+] as const) {
+  test(`bytes through the GPU's step_input and the same rows as floats through the CPU train identical models (binarize ${binarize}, L = ${L})`, async ({
+    gpu,
+  }) => {
     const bytes = Uint8Array.from(values, (v) => Math.round(v * 255));
     const train = async (source: RowSource) => {
       const trainer = await Trainer.create({ ...CONFIG, samplesPerPoint: L }, { gpu, ringSlots: 2 });
@@ -73,17 +112,28 @@ for (const [binarize, L] of [[true, 1], [false, 1], [true, 3]] as const) {
     };
     const onGpu = await train(memorySource(bytes, { D, blockRows: 9 }));
     // The floats each byte scales to, exactly as the Batcher's byte table has them: the CPU's StepInput path.
-    const onCpu = await train(memorySource(Float32Array.from(bytes, (k) => k * (1 / 255)), { D, blockRows: 9 }));
+    const onCpu = await train(
+      memorySource(
+        Float32Array.from(bytes, (k) => k * (1 / 255)),
+        { D, blockRows: 9 },
+      ),
+    );
     assert.is(onGpu.length, onCpu.length);
-    for (let i = 0; i < onGpu.length; i++) assert.equal(Array.from(onGpu[i].data), Array.from(onCpu[i].data), onGpu[i].name);
+    for (let i = 0; i < onGpu.length; i++)
+      assert.equal(Array.from(onGpu[i].data), Array.from(onCpu[i].data), onGpu[i].name);
   });
 }
 
-test('a run on rows of another length is refused before its first step, naming the source and both lengths', async ({ gpu }) => {
+test('a run on rows of another length is refused before its first step, naming the source and both lengths', async ({
+  gpu,
+}) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const source = memorySource(new Uint8Array(30 * (D + 1)), { D: D + 1, name: 'wide.npy' });
-    const message = await lastValueFrom(trainingRun(trainer, { source, epochs: 1 })).then(() => '', (e: Error) => e.message);
+    const message = await lastValueFrom(trainingRun(trainer, { source, epochs: 1 })).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     assert.match(message, `wide.npy: rows have ${D + 1} values, but the model was made for D = ${D}`);
     assert.is(trainer.step, 0);
   } finally {

@@ -159,7 +159,9 @@ export type Tier = keyof typeof TIERS;
 
 /** The paths (under test/) of a tier's suites, in the order uvu would run them. */
 export function suitesOf(tier: Tier): SuitePath[] {
-  return (Object.keys(SUITES) as SuitePath[]).filter((path) => TIERS[tier](SUITES[path])).sort((a, b) => a.localeCompare(b));
+  return (Object.keys(SUITES) as SuitePath[])
+    .filter((path) => TIERS[tier](SUITES[path]))
+    .sort((a, b) => a.localeCompare(b));
 }
 
 /** The stem of a suite's file: 'matmul' for 'matmul.test.ts', 'gradcheck/matmul' for its gradient check. */

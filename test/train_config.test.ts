@@ -2,7 +2,12 @@
 // every out-of-range value is refused with a message naming the field, the range and the value.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, validateTrainConfig, type TrainConfig } from '../src/train/train_config.ts';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  TRAIN_CONFIG_FIELDS,
+  validateTrainConfig,
+  type TrainConfig,
+} from '../src/train/train_config.ts';
 
 function refusal(change: Partial<Record<keyof TrainConfig, unknown>>): string {
   try {
@@ -13,7 +18,7 @@ function refusal(change: Partial<Record<keyof TrainConfig, unknown>>): string {
   throw new Error(`${JSON.stringify(change)} was accepted`);
 }
 
-test('the defaults are the table\'s and pass validation', () => {
+test("the defaults are the table's and pass validation", () => {
   assert.equal(Object.keys(DEFAULT_TRAIN_CONFIG), Object.keys(TRAIN_CONFIG_FIELDS));
   assert.equal(DEFAULT_TRAIN_CONFIG.hidden, [500]);
   assert.is(DEFAULT_TRAIN_CONFIG.lr, null);
@@ -44,7 +49,10 @@ for (const [change, expected] of [
   [{ seed: 2 ** 53 }, 'seed must be an integer ≥ 0, got 9007199254740992'],
   [{ estimator: 'C' }, "estimator must be one of A, B, got 'C'"],
   [{ likelihood: 'poisson' }, "likelihood must be one of bernoulli, gaussian, gaussian-shared-variance, got 'poisson'"],
-  [{ method: 'wake-sleep', objective: 'iwae', samplesPerPoint: 3 }, 'iwae objective is an SGVB bound: it does not apply to wake-sleep'],
+  [
+    { method: 'wake-sleep', objective: 'iwae', samplesPerPoint: 3 },
+    'iwae objective is an SGVB bound: it does not apply to wake-sleep',
+  ],
   [{ method: 'em' }, "method must be one of sgvb, wake-sleep, got 'em'"],
   [{ dequantize: 'gaussian' }, "dequantize must be one of none, uniform, got 'gaussian'"],
   [{ minLogVariance: -41 }, 'minLogVariance must be a number in [-40, 10), got -41'],

@@ -10,9 +10,17 @@ import { TrainReport, METRICS_FILE } from '../src/cli/train_report.node.ts';
 import type { RunPlan } from '../src/run/run_state.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
 
-const PLAN: RunPlan = { epochs: 1, steps: null, checkpointEvery: 50, shuffleWindow: 10, binarize: true, data: null, earlyStopping: null };
+const PLAN: RunPlan = {
+  epochs: 1,
+  steps: null,
+  checkpointEvery: 50,
+  shuffleWindow: 10,
+  binarize: true,
+  data: null,
+  earlyStopping: null,
+};
 
-test('the closing line gives the step of the last checkpoint written, not the trainer\'s step', () => {
+test("the closing line gives the step of the last checkpoint written, not the trainer's step", () => {
   const out = mkdtempSync(join(tmpdir(), 'aevb-report-'));
   try {
     const report = new TrainReport(out, PLAN, null, null, () => {});
@@ -24,9 +32,18 @@ test('the closing line gives the step of the last checkpoint written, not the tr
     for (const e of events) report.show(e);
     const line = report.closingLine(true, 851);
     report.close();
-    assert.is(line, `interrupted; checkpoint at step 850: ${join(out, 'checkpoint.safetensors')}  (continue with: aevb train --resume ${out})`);
-    const logged = readFileSync(join(out, METRICS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(logged.filter((r) => r.type === 'checkpoint' && !r.best).map((r) => r.step), [850]);
+    assert.is(
+      line,
+      `interrupted; checkpoint at step 850: ${join(out, 'checkpoint.safetensors')}  (continue with: aevb train --resume ${out})`,
+    );
+    const logged = readFileSync(join(out, METRICS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(
+      logged.filter((r) => r.type === 'checkpoint' && !r.best).map((r) => r.step),
+      [850],
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -37,10 +54,16 @@ test('a metrics.jsonl planted as a link stops the report before the run trains; 
   try {
     writeFileSync(join(root, 'victim'), 'x\n');
     symlinkSync('../victim', join(root, METRICS_FILE));
-    assert.throws(() => new TrainReport(root, PLAN, null, null), (e: Error) => e.message.includes(join(root, METRICS_FILE)) && e.message.includes('ELOOP'));
+    assert.throws(
+      () => new TrainReport(root, PLAN, null, null),
+      (e: Error) => e.message.includes(join(root, METRICS_FILE)) && e.message.includes('ELOOP'),
+    );
     assert.is(readFileSync(join(root, 'victim'), 'utf8'), 'x\n');
     rmSync(join(root, METRICS_FILE));
-    const records = ['{"type":"train","step":1,"samples":10,"elbo":-5}', '{"type":"train","step":2,"samples":20,"elbo":-4}'];
+    const records = [
+      '{"type":"train","step":1,"samples":10,"elbo":-5}',
+      '{"type":"train","step":2,"samples":20,"elbo":-4}',
+    ];
     writeFileSync(join(root, METRICS_FILE), `${records.join('\n')}\n{"type":"test","ep`);
     const warnings: string[] = [];
     const report = new TrainReport(root, PLAN, null, null, (m) => warnings.push(m));

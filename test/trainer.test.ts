@@ -15,7 +15,17 @@ import { RANDOM_STREAMS } from '../src/random/streams.ts';
 import { logImportanceWeight, logMeanExp } from './reference/importance_weight.ts';
 
 const test = gpuSuite('trainer');
-const CONFIG = testConfig({ D: 11, hidden: [7], latent: 3, activation: 'softplus', init: 'glorot', batch: 4, optimizer: 'adam', lr: null, seed: 21 });
+const CONFIG = testConfig({
+  D: 11,
+  hidden: [7],
+  latent: 3,
+  activation: 'softplus',
+  init: 'glorot',
+  batch: 4,
+  optimizer: 'adam',
+  lr: null,
+  seed: 21,
+});
 
 test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float64 reference', async ({ gpu }) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
@@ -28,8 +38,13 @@ test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float
     let elbo = 0;
     for (let c = 0, first = 0; first < rows; c++, first += 8) {
       const B = Math.min(8, rows - first);
-      const eps = Float64Array.from(Float32Array.from(philoxNormals(CONFIG.seed, c, RANDOM_STREAMS.evaluationNoise, B * CONFIG.latent)));
-      elbo += B * vaeForward(architectureOf(CONFIG), params, data.subarray(first * CONFIG.D, (first + B) * CONFIG.D), eps, B).elbo;
+      const eps = Float64Array.from(
+        Float32Array.from(philoxNormals(CONFIG.seed, c, RANDOM_STREAMS.evaluationNoise, B * CONFIG.latent)),
+      );
+      elbo +=
+        B *
+        vaeForward(architectureOf(CONFIG), params, data.subarray(first * CONFIG.D, (first + B) * CONFIG.D), eps, B)
+          .elbo;
     }
     assert.is(result.rows, rows);
     // ε on the GPU carries float32 log/cos/sin error (≤ 2.8e-3 by the WGSL spec, far less on lavapipe).
@@ -41,21 +56,27 @@ test('the ELBO of a dataset (chunks of 8, the last one partial) equals the float
   }
 });
 
-test('importance-sampled log p(x) (k=5, chunks of 4, the last partial) equals the float64 reference', async ({ gpu }) => {
+test('importance-sampled log p(x) (k=5, chunks of 4, the last partial) equals the float64 reference', async ({
+  gpu,
+}) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const rows = 9;
     const k = 5;
     const data = Float32Array.from(seededUniform(6, rows * CONFIG.D).map((u) => (u < 0.5 ? 1 : 0)));
     const result = await trainer.logPx(data, { k, chunk: 4 });
-    const params = Object.fromEntries((await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]));
+    const params = Object.fromEntries(
+      (await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]),
+    );
     const expected: number[] = [];
     for (let c = 0, first = 0; first < rows; c++, first += 4) {
       const B = Math.min(4, rows - first);
       const x = data.subarray(first * CONFIG.D, (first + B) * CONFIG.D);
       const weights = [];
       for (let s = 0; s < k; s++) {
-        const eps = Float64Array.from(Float32Array.from(philoxNormals(CONFIG.seed, c * k + s, RANDOM_STREAMS.importanceNoise, B * CONFIG.latent)));
+        const eps = Float64Array.from(
+          Float32Array.from(philoxNormals(CONFIG.seed, c * k + s, RANDOM_STREAMS.importanceNoise, B * CONFIG.latent)),
+        );
         const f = vaeForward(architectureOf(CONFIG), params, x, eps, B);
         weights.push(logImportanceWeight(f.logpPerDatapoint, f.z, f.stats, B, CONFIG.latent));
       }
@@ -71,12 +92,16 @@ test('log p(x) with many samples is at least the ELBO, and active units match th
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const data = Float32Array.from(seededUniform(8, 40 * CONFIG.D).map((u) => (u < 0.3 ? 1 : 0)));
-    await trainer.trainOn(Array.from({ length: 30 }, (_, i) => data.subarray((i % 10) * 4 * CONFIG.D, ((i % 10) * 4 + 4) * CONFIG.D)));
+    await trainer.trainOn(
+      Array.from({ length: 30 }, (_, i) => data.subarray((i % 10) * 4 * CONFIG.D, ((i % 10) * 4 + 4) * CONFIG.D)),
+    );
     const elbo = await trainer.evaluate(data, { chunk: 16 });
     const logPx = await trainer.logPx(data, { k: 200, chunk: 16 });
     assert.ok(logPx.logPx >= elbo.elbo, `log p(x) ${logPx.logPx} < ELBO ${elbo.elbo}`);
     const units = await trainer.activeUnits(data, { chunk: 16 });
-    const params = Object.fromEntries((await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]));
+    const params = Object.fromEntries(
+      (await trainer.snapshot()).tensors.map((t) => [t.name, Float64Array.from(t.data)]),
+    );
     const f = vaeForward(architectureOf(CONFIG), params, data, new Float64Array(40 * CONFIG.latent), 40);
     const variances = Array.from({ length: CONFIG.latent }, (_, j) => {
       const mu = Array.from({ length: 40 }, (_, b) => f.stats[b * 2 * CONFIG.latent + j]);
@@ -90,12 +115,17 @@ test('log p(x) with many samples is at least the ELBO, and active units match th
   }
 });
 
-test('a NaN in the parameters stops trainOn() with the true step, and restore() refuses a non-finite snapshot', async ({ gpu }) => {
+test('a NaN in the parameters stops trainOn() with the true step, and restore() refuses a non-finite snapshot', async ({
+  gpu,
+}) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const snapshot = await trainer.snapshot();
     snapshot.tensors[0].data[0] = NaN;
-    await rejectsWith(() => trainer.restore(snapshot, 'nan.snapshot'), new RegExp(`nan.snapshot: tensor '${snapshot.tensors[0].name}' holds NaN at index 0; expected finite values`));
+    await rejectsWith(
+      () => trainer.restore(snapshot, 'nan.snapshot'),
+      new RegExp(`nan.snapshot: tensor '${snapshot.tensors[0].name}' holds NaN at index 0; expected finite values`),
+    );
     // Past restore()'s check: the parameters on the GPU go non-finite before step 1.
     gpu.device.queue.writeBuffer(trainer.model.params, 0, new Float32Array([NaN]));
     const batches = Array.from({ length: 6 }, () => new Float32Array(CONFIG.batch * CONFIG.D).fill(1));
@@ -105,7 +135,10 @@ test('a NaN in the parameters stops trainOn() with the true step, and restore() 
     } catch (e) {
       message = (e as Error).message;
     }
-    assert.match(message, /the minibatch ELBO and the parameters became non-finite \(NaN or ±Inf\) at step 1, whose minibatch was finite/);
+    assert.match(
+      message,
+      /the minibatch ELBO and the parameters became non-finite \(NaN or ±Inf\) at step 1, whose minibatch was finite/,
+    );
     await rejectsWith(() => trainer.snapshot(), /at step 1, whose minibatch was finite/);
   } finally {
     trainer.destroy();
@@ -119,7 +152,10 @@ test('a partial config is completed from the defaults, and a bad field is still 
   } finally {
     trainer.destroy();
   }
-  const message = await Trainer.create({ D: 6, latent: 0 }, { gpu }).then(() => '', (e: Error) => e.message);
+  const message = await Trainer.create({ D: 6, latent: 0 }, { gpu }).then(
+    () => '',
+    (e: Error) => e.message,
+  );
   assert.match(message, 'latent');
 });
 

@@ -16,20 +16,50 @@ import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 
 const test = gpuSuite('training_run');
-const CONFIG = testConfig({ D: 10, hidden: [8], latent: 2, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, seed: 9 });
+const CONFIG = testConfig({
+  D: 10,
+  hidden: [8],
+  latent: 2,
+  activation: 'tanh',
+  init: 'glorot',
+  batch: 5,
+  optimizer: 'adam',
+  lr: 0.01,
+  seed: 9,
+});
 const ROWS = 32; // 6 minibatches of 5 per epoch, 2 rows dropped
 const rows = Float32Array.from(seededUniform(21, ROWS * CONFIG.D));
 const testRows = Float32Array.from(seededUniform(22, 20 * CONFIG.D)).map((u) => (u < 0.5 ? 1 : 0));
-const base = (): TrainingRunOptions => ({ source: memorySource(rows, { D: CONFIG.D }), epochs: 3, shuffleWindow: 16, metricsEvery: 1, evaluate: { test: testRows } });
+const base = (): TrainingRunOptions => ({
+  source: memorySource(rows, { D: CONFIG.D }),
+  epochs: 3,
+  shuffleWindow: 16,
+  metricsEvery: 1,
+  evaluate: { test: testRows },
+});
 
 /** Runs to completion and returns every event; checkpoints are kept in memory, as encoded bytes. */
 async function run(trainer: Trainer, options: TrainingRunOptions, saved: Checkpoint[] = []): Promise<TrainingEvent[]> {
-  return lastValueFrom(trainingRun(trainer, { ...options, checkpoints: { every: options.checkpoints?.every, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')); } } }).pipe(toArray()));
+  return lastValueFrom(
+    trainingRun(trainer, {
+      ...options,
+      checkpoints: {
+        every: options.checkpoints?.every,
+        save: (c) => {
+          saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory'));
+        },
+      },
+    }).pipe(toArray()),
+  );
 }
 
 const elbos = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'metrics' ? [[e.step, e.elbo]] : []));
 
-async function resumedFrom(gpu: GpuContext, checkpoint: Checkpoint, options: TrainingRunOptions): Promise<TrainingEvent[]> {
+async function resumedFrom(
+  gpu: GpuContext,
+  checkpoint: Checkpoint,
+  options: TrainingRunOptions,
+): Promise<TrainingEvent[]> {
   const trainer = await Trainer.create(checkpoint.snapshot.config, { gpu });
   try {
     await trainer.restore(checkpoint.snapshot);
@@ -52,7 +82,10 @@ function straightRunOn(gpu: GpuContext): Promise<StraightRun> {
     const trainer = await Trainer.create(CONFIG, { gpu });
     const checkpoints: Checkpoint[] = [];
     try {
-      return { events: await run(trainer, { ...base(), checkpoints: { every: 4, save: () => {} } }, checkpoints), checkpoints };
+      return {
+        events: await run(trainer, { ...base(), checkpoints: { every: 4, save: () => {} } }, checkpoints),
+        checkpoints,
+      };
     } finally {
       trainer.destroy();
     }
@@ -60,25 +93,53 @@ function straightRunOn(gpu: GpuContext): Promise<StraightRun> {
   return straightRun;
 }
 
-test('events arrive in order: start, steps with their metrics, evaluation and epoch, checkpoint, done', async ({ gpu }) => {
+test('events arrive in order: start, steps with their metrics, evaluation and epoch, checkpoint, done', async ({
+  gpu,
+}) => {
   const { events: straight, checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const types = straight.map((e) => e.type);
   assert.is(types[0], 'start');
   assert.is(types.at(-1), 'done');
   assert.is(straight.filter((e) => e.type === 'step').length, 18);
   const steps = straight.flatMap((e) => (e.type === 'step' ? [e.step] : []));
-  assert.equal(steps, Array.from({ length: 18 }, (_, i) => i + 1));
+  assert.equal(
+    steps,
+    Array.from({ length: 18 }, (_, i) => i + 1),
+  );
   const epochs = straight.flatMap((e) => (e.type === 'epoch' ? [e] : []));
-  assert.equal(epochs.map((e) => [e.epoch, e.step, e.ended, e.stepsPerEpoch]), [[1, 6, true, 6], [2, 12, true, 6], [3, 18, true, 6]]);
+  assert.equal(
+    epochs.map((e) => [e.epoch, e.step, e.ended, e.stepsPerEpoch]),
+    [
+      [1, 6, true, 6],
+      [2, 12, true, 6],
+      [3, 18, true, 6],
+    ],
+  );
   for (const e of epochs) {
     const at = straight.indexOf(e);
     assert.is(straight[at - 1].type, 'evaluation', 'each epoch event follows its evaluation');
     assert.ok(Number.isFinite(e.evaluations.test.elbo) && e.evaluations.test.rows === 20);
-    assert.ok(straight.slice(at + 1).every((later) => later.type !== 'step' || later.step > e.step), 'no step of the epoch comes after it');
+    assert.ok(
+      straight.slice(at + 1).every((later) => later.type !== 'step' || later.step > e.step),
+      'no step of the epoch comes after it',
+    );
   }
   // Checkpoints at steps 4, 8, 12, 16 (cadence) and 6, 12, 18 (epoch ends), each step once.
-  assert.equal(straight.flatMap((e) => (e.type === 'checkpoint' ? [e.step] : [])), [4, 6, 8, 12, 16, 18]);
-  assert.equal(straightCheckpoints.map((c) => [c.snapshot.step, c.run!.position.epoch, c.run!.position.index]), [[4, 0, 4], [6, 1, 0], [8, 1, 2], [12, 2, 0], [16, 2, 4], [18, 3, 0]]);
+  assert.equal(
+    straight.flatMap((e) => (e.type === 'checkpoint' ? [e.step] : [])),
+    [4, 6, 8, 12, 16, 18],
+  );
+  assert.equal(
+    straightCheckpoints.map((c) => [c.snapshot.step, c.run!.position.epoch, c.run!.position.index]),
+    [
+      [4, 0, 4],
+      [6, 1, 0],
+      [8, 1, 2],
+      [12, 2, 0],
+      [16, 2, 4],
+      [18, 3, 0],
+    ],
+  );
   const done = straight.at(-1)!;
   assert.ok(done.type === 'done' && done.reason === 'finished' && done.step === 18 && done.state.stepsPerEpoch === 6);
   assert.is(elbos(straight).length, 18);
@@ -90,10 +151,13 @@ test('a run resumed mid-epoch continues with the same minibatch ELBOs, bit for b
   const resumed = await resumedFrom(gpu, at8, base());
   const start = resumed[0];
   assert.ok(start.type === 'start' && start.resumed && start.step === 8);
-  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 8));
+  assert.equal(
+    elbos(resumed),
+    elbos(straight).filter(([step]) => step > 8),
+  );
 });
 
-test('a checkpoint taken on an epoch\'s last minibatch resumes at the next epoch', async ({ gpu }) => {
+test("a checkpoint taken on an epoch's last minibatch resumes at the next epoch", async ({ gpu }) => {
   // Checkpointing every 3 steps puts one at step 6, the last of epoch 1, recorded as (epoch 1, index 0).
   const trainer = await Trainer.create(CONFIG, { gpu });
   const saved: Checkpoint[] = [];
@@ -106,24 +170,45 @@ test('a checkpoint taken on an epoch\'s last minibatch resumes at the next epoch
   assert.equal([last.snapshot.step, last.run!.position], [6, { epoch: 1, index: 0, step: 7 }]);
   const resumed = await resumedFrom(gpu, last, base());
   const { events: straight } = await straightRunOn(gpu);
-  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 6));
+  assert.equal(
+    elbos(resumed),
+    elbos(straight).filter(([step]) => step > 6),
+  );
 });
 
-test('a stop through the signal finishes the queued steps, saves a readable checkpoint, then reports stopped and done', async ({ gpu }) => {
+test('a stop through the signal finishes the queued steps, saves a readable checkpoint, then reports stopped and done', async ({
+  gpu,
+}) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   const stop = new AbortController();
   const saved: Checkpoint[] = [];
   let events: TrainingEvent[];
   try {
-    events = await lastValueFrom(trainingRun(trainer, {
-      ...base(), signal: stop.signal,
-      checkpoints: { save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')); return 'in memory'; } },
-    }).pipe(tap((e) => { if (e.type === 'step' && e.step === 8) stop.abort(); }), toArray()));
+    events = await lastValueFrom(
+      trainingRun(trainer, {
+        ...base(),
+        signal: stop.signal,
+        checkpoints: {
+          save: (c) => {
+            saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory'));
+            return 'in memory';
+          },
+        },
+      }).pipe(
+        tap((e) => {
+          if (e.type === 'step' && e.step === 8) stop.abort();
+        }),
+        toArray(),
+      ),
+    );
   } finally {
     trainer.destroy();
   }
   const tail = events.slice(events.findIndex((e) => e.type === 'stopped'));
-  assert.equal(tail.map((e) => e.type), ['stopped', 'checkpoint', 'done']);
+  assert.equal(
+    tail.map((e) => e.type),
+    ['stopped', 'checkpoint', 'done'],
+  );
   const last = events.filter((e) => e.type === 'step').at(-1)!;
   assert.is(last.step, 8, 'no minibatch is taken after the stop');
   const done = tail[2];
@@ -132,10 +217,15 @@ test('a stop through the signal finishes the queued steps, saves a readable chec
   assert.equal(saved.at(-1)!.run!.position, { epoch: 1, index: 2, step: 9 });
   const resumed = await resumedFrom(gpu, saved.at(-1)!, base());
   const { events: straight } = await straightRunOn(gpu);
-  assert.equal(elbos(resumed), elbos(straight).filter(([step]) => step > 8));
+  assert.equal(
+    elbos(resumed),
+    elbos(straight).filter(([step]) => step > 8),
+  );
 });
 
-test('a resume that would change the minibatches, or a trained trainer without its run state, is refused', async ({ gpu }) => {
+test('a resume that would change the minibatches, or a trained trainer without its run state, is refused', async ({
+  gpu,
+}) => {
   const { checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const at8 = straightCheckpoints.find((c) => c.snapshot.step === 8)!;
   const trainer = await Trainer.create(CONFIG, { gpu });
@@ -149,40 +239,74 @@ test('a resume that would change the minibatches, or a trained trainer without i
         return (error as Error).message;
       }
     };
-    assert.match(await refusal({ ...base(), shuffleWindow: 17, resume: at8.run! }), 'streamed with shuffleWindow 16, not 17');
+    assert.match(
+      await refusal({ ...base(), shuffleWindow: 17, resume: at8.run! }),
+      'streamed with shuffleWindow 16, not 17',
+    );
     assert.match(await refusal(base()), 'the trainer has already trained 8 steps');
-    assert.match(await refusal({ ...base(), resume: straightCheckpoints[0].run! }), 'continues at step 5, but the trainer has trained 8 steps');
+    assert.match(
+      await refusal({ ...base(), resume: straightCheckpoints[0].run! }),
+      'continues at step 5, but the trainer has trained 8 steps',
+    );
   } finally {
     trainer.destroy();
   }
 });
 
-test('a second run on the same trainer continues the first, epochs counted from the call, as fit() does', async ({ gpu }) => {
+test('a second run on the same trainer continues the first, epochs counted from the call, as fit() does', async ({
+  gpu,
+}) => {
   const { events: straight } = await straightRunOn(gpu);
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const first = await run(trainer, { ...base(), epochs: 1 });
     const second = await run(trainer, { ...base(), epochs: 2 });
     assert.is(trainer.step, 18, '1 epoch of 6 steps, then 2 more');
-    assert.equal([...elbos(first), ...elbos(second)], elbos(straight), 'the same minibatches as one run of 3 epochs, bit for bit');
+    assert.equal(
+      [...elbos(first), ...elbos(second)],
+      elbos(straight),
+      'the same minibatches as one run of 3 epochs, bit for bit',
+    );
     const done = second.at(-1)!;
     assert.ok(done.type === 'done' && done.reason === 'finished' && done.state.position.epoch === 3);
     // Steps count from the call too, and a third call picks up mid-epoch.
     const third = await run(trainer, { ...base(), epochs: undefined, steps: 4 });
-    assert.equal(third.filter((e) => e.type === 'step').map((e) => e.type === 'step' && [e.epoch, e.index]), [[3, 0], [3, 1], [3, 2], [3, 3]]);
+    assert.equal(
+      third.filter((e) => e.type === 'step').map((e) => e.type === 'step' && [e.epoch, e.index]),
+      [
+        [3, 0],
+        [3, 1],
+        [3, 2],
+        [3, 3],
+      ],
+    );
   } finally {
     trainer.destroy();
   }
 });
 
-test('fit() resolves with the history of a run: metrics, evaluations and epochs in order, and done', async ({ gpu }) => {
+test('fit() resolves with the history of a run: metrics, evaluations and epochs in order, and done', async ({
+  gpu,
+}) => {
   const trainer = await Trainer.create(CONFIG, { gpu });
   try {
     const seen: string[] = [];
     const history = await fit(trainer, { ...base(), epochs: 2 }, (e) => seen.push(e.type));
-    assert.equal(history.metrics.map((m) => m.step), Array.from({ length: 12 }, (_, i) => i + 1));
-    assert.equal(history.epochs.map((e) => [e.epoch, e.step]), [[1, 6], [2, 12]]);
-    assert.equal(history.evaluations.map((e) => e.step), [6, 12]);
+    assert.equal(
+      history.metrics.map((m) => m.step),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    assert.equal(
+      history.epochs.map((e) => [e.epoch, e.step]),
+      [
+        [1, 6],
+        [2, 12],
+      ],
+    );
+    assert.equal(
+      history.evaluations.map((e) => e.step),
+      [6, 12],
+    );
     assert.is(history.done.reason, 'finished');
     assert.is(seen.at(-1), 'done');
     assert.is(seen.filter((t) => t === 'step').length, 12);
@@ -195,7 +319,10 @@ test('a run whose plan is complete trains nothing and says done', async ({ gpu }
   const { checkpoints: straightCheckpoints } = await straightRunOn(gpu);
   const end = straightCheckpoints.at(-1)!;
   const events = await resumedFrom(gpu, end, base());
-  assert.equal(events.map((e) => e.type).filter((t) => t !== 'checkpoint'), ['start', 'done']);
+  assert.equal(
+    events.map((e) => e.type).filter((t) => t !== 'checkpoint'),
+    ['start', 'done'],
+  );
 });
 
 test.run();

@@ -14,21 +14,36 @@ import { readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.node.ts';
 
 const test = gpuSuite('trajectory');
 
-const CONFIG = testConfig({ D: 12, hidden: [8], latent: 3, activation: 'tanh', init: 'glorot', batch: 5, optimizer: 'adam', lr: 0.01, seed: 3 });
+const CONFIG = testConfig({
+  D: 12,
+  hidden: [8],
+  latent: 3,
+  activation: 'tanh',
+  init: 'glorot',
+  batch: 5,
+  optimizer: 'adam',
+  lr: 0.01,
+  seed: 3,
+});
 const STEPS = 20;
-const BATCHES = Array.from({ length: STEPS }, (_, i) => Float32Array.from(seededUniform(1000 + i, CONFIG.batch * CONFIG.D).map((u) => (u < 0.4 ? 1 : 0))));
+const BATCHES = Array.from({ length: STEPS }, (_, i) =>
+  Float32Array.from(seededUniform(1000 + i, CONFIG.batch * CONFIG.D).map((u) => (u < 0.4 ? 1 : 0))),
+);
 
 // Recorded on lavapipe (Mesa 25.0.7) with `node --import tsx test/trajectory.test.ts` and RECORD=1.
 const RECORDED_ELBO = [
-  -9.914936065673828, -9.101180076599121, -9.30729866027832, -8.585816383361816, -8.935308456420898,
-  -8.99832820892334, -8.94135570526123, -9.337267875671387, -8.329200744628906, -8.546825408935547,
-  -9.168465614318848, -8.61266040802002, -8.672879219055176, -8.436755180358887, -8.418929100036621,
-  -8.804312705993652, -8.175222396850586, -8.714251518249512, -8.327011108398438, -8.246603012084961,
+  -9.914936065673828, -9.101180076599121, -9.30729866027832, -8.585816383361816, -8.935308456420898, -8.99832820892334,
+  -8.94135570526123, -9.337267875671387, -8.329200744628906, -8.546825408935547, -9.168465614318848, -8.61266040802002,
+  -8.672879219055176, -8.436755180358887, -8.418929100036621, -8.804312705993652, -8.175222396850586,
+  -8.714251518249512, -8.327011108398438, -8.246603012084961,
 ];
 
 async function run(trainer: Trainer, from: number, to: number): Promise<number[]> {
   const elbo: number[] = [];
-  await trainer.trainOn(BATCHES.slice(from, to), { metricsEvery: 1, onMetrics: (m) => (elbo[m.step - from - 1] = m.elbo) });
+  await trainer.trainOn(BATCHES.slice(from, to), {
+    metricsEvery: 1,
+    onMetrics: (m) => (elbo[m.step - from - 1] = m.elbo),
+  });
   return elbo;
 }
 

@@ -50,8 +50,15 @@ test('training and validation rows are disjoint, together all rows, each in sour
   const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]);
   assert.ok(increasing(t) && increasing(v), 'order kept');
   const held = new Set(v);
-  assert.ok(t.every((i) => !held.has(i)), 'no validation row is a training row');
-  assert.equal([...t, ...v].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), 'union = all rows');
+  assert.ok(
+    t.every((i) => !held.has(i)),
+    'no validation row is a training row',
+  );
+  assert.equal(
+    [...t, ...v].sort((a, b) => a - b),
+    Array.from({ length: n }, (_, i) => i),
+    'union = all rows',
+  );
 });
 
 test('the held-out share is within 5 binomial standard deviations of the fraction', async () => {
@@ -60,7 +67,10 @@ test('the held-out share is within 5 binomial standard deviations of the fractio
     for (const seed of [1, 2]) {
       const held = (await indices(splitValidation(indexedSource(n, 1000), { fraction, seed }).validation)).length;
       const sd = Math.sqrt(n * fraction * (1 - fraction));
-      assert.ok(Math.abs(held - n * fraction) <= 5 * sd, `fraction ${fraction}, seed ${seed}: ${held} of ${n} held out (expected ${n * fraction} ± ${(5 * sd).toFixed(0)})`);
+      assert.ok(
+        Math.abs(held - n * fraction) <= 5 * sd,
+        `fraction ${fraction}, seed ${seed}: ${held} of ${n} held out (expected ${n * fraction} ± ${(5 * sd).toFixed(0)})`,
+      );
     }
   }
 });
@@ -70,9 +80,17 @@ test('the same rows on every pass, from a fresh split, and whatever the block si
   const split = splitValidation(indexedSource(n, 100), { fraction: 0.1, seed: 42 });
   const first = await indices(split.validation);
   assert.equal(await indices(split.validation), first, 'a second pass (next epoch)');
-  assert.equal(await indices(splitValidation(indexedSource(n, 100), { fraction: 0.1, seed: 42 }).validation), first, 'a fresh split (a resumed run)');
+  assert.equal(
+    await indices(splitValidation(indexedSource(n, 100), { fraction: 0.1, seed: 42 }).validation),
+    first,
+    'a fresh split (a resumed run)',
+  );
   for (const blockRows of [1, 7, n]) {
-    assert.equal(await indices(splitValidation(indexedSource(n, blockRows), { fraction: 0.1, seed: 42 }).validation), first, `blocks of ${blockRows}`);
+    assert.equal(
+      await indices(splitValidation(indexedSource(n, blockRows), { fraction: 0.1, seed: 42 }).validation),
+      first,
+      `blocks of ${blockRows}`,
+    );
   }
   const other = await indices(splitValidation(indexedSource(n, 100), { fraction: 0.1, seed: 43 }).validation);
   assert.not.equal(other, first);
@@ -110,7 +128,10 @@ test('byte rows keep their type and scale; a bad fraction is refused', async () 
   assert.is(rows, 100);
   assert.match(validation.name, /bytes \(validation rows, 50% held out\)/);
   for (const fraction of [0, 1, -0.1, NaN]) {
-    assert.throws(() => splitValidation(bytes, { fraction, seed: 1 }), /validation split's fraction must be a number in \(0, 1\)/);
+    assert.throws(
+      () => splitValidation(bytes, { fraction, seed: 1 }),
+      /validation split's fraction must be a number in \(0, 1\)/,
+    );
   }
 });
 

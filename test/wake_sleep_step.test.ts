@@ -27,25 +27,51 @@ const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
 
 for (const { arch, B } of MODELS) {
   test(`one wake-sleep step, ${arch.likelihood} decoder, hidden [${arch.hidden}], B=${B}`, async ({ gpu }) => {
-    const model = await Vae.create({ D: arch.D, hidden: arch.hidden, latent: arch.Z, activation: arch.activation, likelihood: arch.likelihood, minLogVariance: arch.minLogVariance, init: 'glorot', seed: 1 }, { gpu });
+    const model = await Vae.create(
+      {
+        D: arch.D,
+        hidden: arch.hidden,
+        latent: arch.Z,
+        activation: arch.activation,
+        likelihood: arch.likelihood,
+        minLogVariance: arch.minLogVariance,
+        init: 'glorot',
+        seed: 1,
+      },
+      { gpu },
+    );
     const optimizer = { ...DEFAULT_OPTIMIZERS.sgd, lr: 0.1 };
     const step = new WakeSleepStep(model, { B, optimizer, seed: 1, noise: 'fixed' });
     try {
       const layout = model.layout;
       const params = new Float64Array(layout.P);
-      layout.entries.forEach((e, i) => params.set(f32(seededNormal(200 + i, e.size, e.shape.length === 2 ? 1 / Math.sqrt(e.shape[0]) : 0.3)), e.offset));
-      const byName = Object.fromEntries(layout.entries.map((e) => [e.name, params.subarray(e.offset, e.offset + e.size)]));
-      const x = f32(seededUniform(81, B * arch.D).map((v) => (arch.likelihood === 'bernoulli' ? (v < 0.4 ? 1 : 0) : v)));
+      layout.entries.forEach((e, i) =>
+        params.set(
+          f32(seededNormal(200 + i, e.size, e.shape.length === 2 ? 1 / Math.sqrt(e.shape[0]) : 0.3)),
+          e.offset,
+        ),
+      );
+      const byName = Object.fromEntries(
+        layout.entries.map((e) => [e.name, params.subarray(e.offset, e.offset + e.size)]),
+      );
+      const x = f32(
+        seededUniform(81, B * arch.D).map((v) => (arch.likelihood === 'bernoulli' ? (v < 0.4 ? 1 : 0) : v)),
+      );
       const eps = f32(seededNormal(82, B * arch.Z));
       const dreamZ = f32(seededNormal(83, B * arch.Z));
       const dreamNoise = f32(seededNormal(84, B * 2 * arch.D));
       const expected = wakeSleepGradients(arch, byName, x, eps, dreamZ, dreamNoise, B);
       if (arch.likelihood === 'bernoulli') {
         // No dream may sit within float32 rounding of its threshold, or either draw would be right.
-        const margin = Math.min(...Array.from(expected.dreamX, (_, i) => {
-          const [b, d] = [Math.floor(i / arch.D), i % arch.D];
-          return Math.abs(Math.exp(-0.5 * (dreamNoise[b * 2 * arch.D + d] ** 2 + dreamNoise[b * 2 * arch.D + arch.D + d] ** 2)) - sigmoid(expected.dreamOut[i]));
-        }));
+        const margin = Math.min(
+          ...Array.from(expected.dreamX, (_, i) => {
+            const [b, d] = [Math.floor(i / arch.D), i % arch.D];
+            return Math.abs(
+              Math.exp(-0.5 * (dreamNoise[b * 2 * arch.D + d] ** 2 + dreamNoise[b * 2 * arch.D + arch.D + d] ** 2)) -
+                sigmoid(expected.dreamOut[i]),
+            );
+          }),
+        );
         if (margin < 1e-4) throw new Error(`a dream within ${margin} of its threshold: pick other seeds`);
       }
       gpu.device.queue.writeBuffer(model.params, 0, Float32Array.from(params));
@@ -54,12 +80,24 @@ for (const { arch, B } of MODELS) {
       gpu.device.queue.writeBuffer(step.dreams.noise, 0, Float32Array.from(dreamNoise));
       step.submit(Float32Array.from(x));
       const metrics = await runAndRead(gpu, [], step.metrics, ELBO_METRICS.count);
-      assertClose([metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl], metrics[ELBO_METRICS.logp]], [expected.elbo, expected.kl, expected.logp], { atol: 1e-4, rtol: 1e-5, label: 'wake metrics [elbo, kl, logp]' });
-      assertClose(await runAndRead(gpu, [], step.dreams.encoder.x, B * arch.D), expected.dreamX, { atol: 1e-6, rtol: 1e-5, label: 'dreamed x' });
+      assertClose(
+        [metrics[ELBO_METRICS.elbo], metrics[ELBO_METRICS.kl], metrics[ELBO_METRICS.logp]],
+        [expected.elbo, expected.kl, expected.logp],
+        { atol: 1e-4, rtol: 1e-5, label: 'wake metrics [elbo, kl, logp]' },
+      );
+      assertClose(await runAndRead(gpu, [], step.dreams.encoder.x, B * arch.D), expected.dreamX, {
+        atol: 1e-6,
+        rtol: 1e-5,
+        label: 'dreamed x',
+      });
       const grads = await runAndRead(gpu, [], step.grads, layout.P);
       for (const e of layout.entries) {
         const scale = expected.grads[e.name].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-        assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], { atol: 1e-5 * scale + 1e-7, rtol: 1e-4, label: `∂/∂${e.name}` });
+        assertClose(grads.subarray(e.offset, e.offset + e.size), expected.grads[e.name], {
+          atol: 1e-5 * scale + 1e-7,
+          rtol: 1e-4,
+          label: `∂/∂${e.name}`,
+        });
       }
       const after = await runAndRead(gpu, [], model.params, layout.P);
       const sgd = params.map((p, i) => p - optimizer.lr * grads[i]);
@@ -71,12 +109,28 @@ for (const { arch, B } of MODELS) {
   });
 }
 
-test('a Trainer with method wake-sleep raises the ELBO of its data, and replays exactly from its seed', async ({ gpu }) => {
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, D: 12, hidden: [10], latent: 2, activation: 'tanh', batch: 8, lr: 0.01, seed: 4, method: 'wake-sleep' };
+test('a Trainer with method wake-sleep raises the ELBO of its data, and replays exactly from its seed', async ({
+  gpu,
+}) => {
+  const config: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    D: 12,
+    hidden: [10],
+    latent: 2,
+    activation: 'tanh',
+    batch: 8,
+    lr: 0.01,
+    seed: 4,
+    method: 'wake-sleep',
+  };
   // Two prototypes and their noisy copies: structure a 2-D latent space can hold.
   const u = seededUniform(91, 64 * config.D);
-  const data = Float32Array.from(u, (v, i) => ((Math.floor(i / config.D) % 2 === 0) === (i % config.D < 6) ? (v < 0.9 ? 1 : 0) : (v < 0.1 ? 1 : 0)));
-  const batches = Array.from({ length: 300 }, (_, t) => data.subarray((t % 8) * 8 * config.D, ((t % 8) + 1) * 8 * config.D));
+  const data = Float32Array.from(u, (v, i) =>
+    (Math.floor(i / config.D) % 2 === 0) === i % config.D < 6 ? (v < 0.9 ? 1 : 0) : v < 0.1 ? 1 : 0,
+  );
+  const batches = Array.from({ length: 300 }, (_, t) =>
+    data.subarray((t % 8) * 8 * config.D, ((t % 8) + 1) * 8 * config.D),
+  );
   const run = async () => {
     const trainer = await Trainer.create(config, { gpu });
     try {
@@ -98,7 +152,12 @@ test('a NaN in the parameters stops wake-sleep training with the true step, as i
   try {
     gpu.device.queue.writeBuffer(trainer.model.params, 0, new Float32Array([NaN]));
     let message = '';
-    await trainer.trainOn(Array.from({ length: 6 }, () => new Float32Array(config.batch * config.D).fill(1)), { metricsEvery: 4 }).catch((e: Error) => (message = e.message));
+    await trainer
+      .trainOn(
+        Array.from({ length: 6 }, () => new Float32Array(config.batch * config.D).fill(1)),
+        { metricsEvery: 4 },
+      )
+      .catch((e: Error) => (message = e.message));
     assert.match(message, /became non-finite \(NaN or ±Inf\) at step 1/);
   } finally {
     trainer.destroy();

@@ -15,12 +15,16 @@ for await (const block of encodeSource(vae, mnistSource('test'), { chunk: 1000 }
 }
 for (let j = 0; j < Z; j++) {
   const mean = sum[j] / rows;
-  console.log(`z${j}: mean μ ${mean.toFixed(3)}, variance of μ ${(squares[j] / rows - mean * mean).toFixed(3)} over ${rows} images`);
+  console.log(
+    `z${j}: mean μ ${mean.toFixed(3)}, variance of μ ${(squares[j] / rows - mean * mean).toFixed(3)} over ${rows} images`,
+  );
 }
 
 // In memory: rows already loaded (scaled into [0, 1], grey levels) go through vae.encode.
 const { mu, logVar } = await vae.encode(await loadRows(mnistSource('test'), { maxRows: 3 }));
 for (let r = 0; r < 3; r++) {
-  console.log(`image ${r}: μ = [${Array.from(mu.subarray(r * Z, (r + 1) * Z), (v) => v.toFixed(3)).join(', ')}], σ = [${Array.from(logVar.subarray(r * Z, (r + 1) * Z), (v) => Math.exp(v / 2).toFixed(3)).join(', ')}]`);
+  console.log(
+    `image ${r}: μ = [${Array.from(mu.subarray(r * Z, (r + 1) * Z), (v) => v.toFixed(3)).join(', ')}], σ = [${Array.from(logVar.subarray(r * Z, (r + 1) * Z), (v) => Math.exp(v / 2).toFixed(3)).join(', ')}]`,
+  );
 }
 vae.destroy();

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { Vae, readCheckpoint, imageGrid } from 'aevb';
 
-const vae = await Vae.fromCheckpoint(readCheckpoint('out/mnist'));   // parameters only: no optimizer state
+const vae = await Vae.fromCheckpoint(readCheckpoint('out/mnist')); // parameters only: no optimizer state
 const grid = imageGrid(await vae.latentGrid(20), vae.architecture.D, 20);
 writeFileSync('out/mnist/grid.pgm', Buffer.concat([Buffer.from(`P5 ${grid.width} ${grid.height} 255\n`), grid.pixels]));
 console.log(`decoded ${20 * 20} latent points into out/mnist/grid.pgm (${grid.width}×${grid.height})`);

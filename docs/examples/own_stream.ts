@@ -4,7 +4,10 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Trainer, DEFAULT_TRAIN_CONFIG, trainingRun, type RowSource } from 'aevb';
 
 const D = 16;
-const readings = (block: number) => new Float32Array(64 * D).map((_, i) => ((Math.floor(i / D) + block) % 4 === i % 4 ? 0.9 : 0.1) + 0.05 * Math.random());
+const readings = (block: number) =>
+  new Float32Array(64 * D).map(
+    (_, i) => ((Math.floor(i / D) + block) % 4 === i % 4 ? 0.9 : 0.1) + 0.05 * Math.random(),
+  );
 const source: RowSource = {
   name: 'sensor feed',
   async *open() {
@@ -13,6 +16,11 @@ const source: RowSource = {
 };
 
 const trainer = await Trainer.create({ ...DEFAULT_TRAIN_CONFIG, D, hidden: [32], latent: 2, batch: 32 });
-await lastValueFrom(trainingRun(trainer, { source, steps: 400, shuffleWindow: 1024, binarize: false })
-  .pipe(tap((e) => { if (e.type === 'metrics') console.log(`step ${e.step}: ELBO ${e.elbo.toFixed(2)}`); })));
+await lastValueFrom(
+  trainingRun(trainer, { source, steps: 400, shuffleWindow: 1024, binarize: false }).pipe(
+    tap((e) => {
+      if (e.type === 'metrics') console.log(`step ${e.step}: ELBO ${e.elbo.toFixed(2)}`);
+    }),
+  ),
+);
 trainer.destroy();

@@ -11,7 +11,9 @@ import { publishCommand } from './publish_command.node.ts';
 import { encodeCommand } from './encode_command.node.ts';
 import { redactUrl } from '../data/redis_url.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const program = new Command('aevb')
   .description('Auto-Encoding Variational Bayes trained by WGSL compute shaders on WebGPU')
   .version(version, '--version', 'print the version of aevb and exit')
@@ -33,7 +35,9 @@ try {
   // Every path out closes what it opened, so the process ends here by itself. Should something still hold it
   // (a bug), say so and end it rather than hang: an error must exit. The timer does not keep the process alive.
   setTimeout(() => {
-    console.error('aevb: still running 10 s after the error above (something was left open; please report it): exiting');
+    console.error(
+      'aevb: still running 10 s after the error above (something was left open; please report it): exiting',
+    );
     process.exit(1);
   }, 10_000).unref();
 }

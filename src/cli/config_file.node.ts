@@ -12,19 +12,25 @@ function tokensOf(file: string, key: string, value: unknown, command: Command): 
   const flag = flagOf(key);
   const option = command.options.find((o) => o.long === flag || o.long === flag.replace(/^--/, '--no-'));
   if (option === undefined || flag === '--config') {
-    const known = command.options.map((o) => o.long!.replace(/^--(no-)?/, '')).filter((n) => n !== 'config' && n !== 'help');
+    const known = command.options
+      .map((o) => o.long!.replace(/^--(no-)?/, ''))
+      .filter((n) => n !== 'config' && n !== 'help');
     throw new Error(`${file}: '${key}' is not a flag of aevb train (known: ${known.join(', ')})`);
   }
   if (option.negate || typeof value === 'boolean') {
-    if (typeof value !== 'boolean') throw new Error(`${file}: '${key}' is a switch: expected true or false, found ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean')
+      throw new Error(`${file}: '${key}' is a switch: expected true or false, found ${JSON.stringify(value)}`);
     // A --no-x switch is on by default: true is the default, false the switch.
     return option.negate ? (value ? [] : [option.long!]) : value ? [option.long!] : [];
   }
   if (value === null) return [];
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return [option.long!, value.join(',')];
-  if (key === 'lrSchedule' && typeof value === 'object') return [option.long!, formatLrSchedule(validateLrSchedule(value, `${file}: lrSchedule`))];
+  if (key === 'lrSchedule' && typeof value === 'object')
+    return [option.long!, formatLrSchedule(validateLrSchedule(value, `${file}: lrSchedule`))];
   if (typeof value === 'number' || typeof value === 'string') return [option.long!, String(value)];
-  throw new Error(`${file}: '${key}' has the value ${JSON.stringify(value)}; expected a number, a string${Array.isArray(value) ? ' or a list of numbers' : ''}`);
+  throw new Error(
+    `${file}: '${key}' has the value ${JSON.stringify(value)}; expected a number, a string${Array.isArray(value) ? ' or a list of numbers' : ''}`,
+  );
 }
 
 /**
@@ -50,9 +56,12 @@ export function expandConfigFile(argv: string[], train: Command): string[] {
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new Error(`${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(
+        `${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: expected a JSON object of train's flags, e.g. {"latent": 2}`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new Error(`${file}: expected a JSON object of train's flags, e.g. {"latent": 2}`);
     for (const [key, value] of Object.entries(json)) expanded.push(...tokensOf(file, key, value, train));
   }
   return [...head, ...expanded, ...own];

@@ -53,16 +53,33 @@ export interface RunData {
 const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
 
 /** The row source a data path names: a URL (Redis, HTTP(S) shards), a file, a shard directory, or 'synthetic:ROWSxD' (seeded by d.seed). */
-export function sourceFor(path: string, d: Pick<DataSettings, 'format' | 'dim' | 'seed' | 'shardOf' | 'redisPassword'>): RowSource {
-  const remote = remoteSourceFor(path, { seed: d.seed, format: d.format, dim: d.dim, shardOf: d.shardOf ?? undefined, redisPassword: d.redisPassword });
+export function sourceFor(
+  path: string,
+  d: Pick<DataSettings, 'format' | 'dim' | 'seed' | 'shardOf' | 'redisPassword'>,
+): RowSource {
+  const remote = remoteSourceFor(path, {
+    seed: d.seed,
+    format: d.format,
+    dim: d.dim,
+    shardOf: d.shardOf ?? undefined,
+    redisPassword: d.redisPassword,
+  });
   if (remote !== null) return remote;
   const synthetic = SYNTHETIC.exec(path);
-  if (synthetic) return syntheticSource({ rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]), D: Number(synthetic[2]), seed: d.seed });
+  if (synthetic)
+    return syntheticSource({
+      rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]),
+      D: Number(synthetic[2]),
+      seed: d.seed,
+    });
   return fileSource(path, { format: d.format, dim: d.dim });
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
-export async function loadTestSet(path: string | null, d: Pick<DataSettings, 'format' | 'dim' | 'binarize' | 'dequantize' | 'redisPassword'>): Promise<{ values: Float32Array; D: number; name: string }> {
+export async function loadTestSet(
+  path: string | null,
+  d: Pick<DataSettings, 'format' | 'dim' | 'binarize' | 'dequantize' | 'redisPassword'>,
+): Promise<{ values: Float32Array; D: number; name: string }> {
   const name = path ?? mnistFile('test');
   const source = sourceFor(name, { format: d.format, dim: d.dim, seed: 0, redisPassword: d.redisPassword });
   try {
@@ -78,7 +95,8 @@ export const MAX_VALIDATION_ROWS = 10_000;
 
 /** The run's data; on an error, what it opened is closed before the error goes on (no connection keeps the process alive). */
 export async function setUpData(d: DataSettings): Promise<RunData> {
-  if (d.validationSplit !== null && d.validationData !== null) throw new Error('give --validation-split or --validation-data, not both');
+  if (d.validationSplit !== null && d.validationData !== null)
+    throw new Error('give --validation-split or --validation-data, not both');
   const mnist = d.data === null;
   const source = mnist ? fileSource(mnistFile('train')) : sourceFor(d.data!, d);
   const close = async () => {
@@ -99,7 +117,11 @@ async function openData(d: DataSettings, source: RowSource, close: () => Promise
   if (d.validationSplit !== null) {
     const split = splitValidation(train, { fraction: d.validationSplit, seed: d.seed });
     train = split.train;
-    validation = await loadRows(split.validation, { maxRows: MAX_VALIDATION_ROWS, binarize: d.binarize, dequantize: d.dequantize });
+    validation = await loadRows(split.validation, {
+      maxRows: MAX_VALIDATION_ROWS,
+      binarize: d.binarize,
+      dequantize: d.dequantize,
+    });
   }
   const testPath = mnist ? null : d.testData;
   // The unsplit source's D (the same): a Redis stream tells it without taking entries from its group.
@@ -113,13 +135,23 @@ async function openData(d: DataSettings, source: RowSource, close: () => Promise
   }
   if (d.validationData !== null) {
     const set = await loadTestSet(d.validationData, d);
-    if (set.D !== D) throw new Error(`${set.name}: validation rows have ${set.D} values, but the training data's have ${D}`);
+    if (set.D !== D)
+      throw new Error(`${set.name}: validation rows have ${set.D} values, but the training data's have ${D}`);
     validation = set.values;
   }
-  if (validation !== null && validation.length !== 0 && validation.length % D !== 0) throw new Error(`validation rows do not have the training data's ${D} values`);
-  const description = mnist ? 'MNIST (bundled, 60000 train / 10000 test)' : `${train.name}${testPath ? `, test ${redactUrl(testPath)}` : ', no test set (--test-data)'}`;
+  if (validation !== null && validation.length !== 0 && validation.length % D !== 0)
+    throw new Error(`validation rows do not have the training data's ${D} values`);
+  const description = mnist
+    ? 'MNIST (bundled, 60000 train / 10000 test)'
+    : `${train.name}${testPath ? `, test ${redactUrl(testPath)}` : ', no test set (--test-data)'}`;
   return {
-    train, D, test, validation, description, rowsPerEpoch: mnist && d.validationSplit === null ? 60_000 : null,
-    stream: source instanceof RedisStreamSource ? source : null, close,
+    train,
+    D,
+    test,
+    validation,
+    description,
+    rowsPerEpoch: mnist && d.validationSplit === null ? 60_000 : null,
+    stream: source instanceof RedisStreamSource ? source : null,
+    close,
   };
 }

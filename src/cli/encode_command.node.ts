@@ -24,41 +24,73 @@ export function labelsPathFor(out: string): string {
 
 export function encodeCommand(): Command {
   return new Command('encode')
-    .description('Write the posterior q(z|x) of every data row as a float32 .npy: [μ | log σ²] per row, or a sampled z.')
+    .description(
+      'Write the posterior q(z|x) of every data row as a float32 .npy: [μ | log σ²] per row, or a sampled z.',
+    )
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
     .requiredOption('--out <file>', 'the .npy to write: (N, 2Z) [μ | log σ²], or (N, Z) with --sample')
-    .option('--data <path>', 'rows to encode: a file (IDX, .npy, raw; .gz), a shard directory or synthetic:ROWSxD (default: the bundled MNIST, with its labels)')
-    .addOption(new Option('--split <split>', 'which bundled MNIST images to encode when --data is not given (default: test)').choices(['train', 'test']))
-    .addOption(new Option('--format <format>', 'the data\'s format (auto: from its name)').choices(DATA_FORMATS).default('auto'))
-    .option('--dim <D>', 'values per row of raw data (default: the model\'s D)', integer('--dim', 1))
-    .option('--labels <file>', 'labels of the rows, one per row (a 1-D IDX or .npy, optionally .gz): copied into <out stem>.labels.npy')
+    .option(
+      '--data <path>',
+      'rows to encode: a file (IDX, .npy, raw; .gz), a shard directory or synthetic:ROWSxD (default: the bundled MNIST, with its labels)',
+    )
+    .addOption(
+      new Option(
+        '--split <split>',
+        'which bundled MNIST images to encode when --data is not given (default: test)',
+      ).choices(['train', 'test']),
+    )
+    .addOption(
+      new Option('--format <format>', "the data's format (auto: from its name)").choices(DATA_FORMATS).default('auto'),
+    )
+    .option('--dim <D>', "values per row of raw data (default: the model's D)", integer('--dim', 1))
+    .option(
+      '--labels <file>',
+      'labels of the rows, one per row (a 1-D IDX or .npy, optionally .gz): copied into <out stem>.labels.npy',
+    )
     .option('--sample', 'write z = μ + σ ⊙ ε, one draw per row, instead of [μ | log σ²]')
-    .option('--seed <n>', 'seed of ε with --sample (default: the checkpoint\'s seed)', integer('--seed', 0))
+    .option('--seed <n>', "seed of ε with --sample (default: the checkpoint's seed)", integer('--seed', 0))
     .option('--chunk <rows>', 'rows per GPU pass (memory holds one chunk)', integer('--chunk', 1), DEFAULT_ENCODE_CHUNK)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
-      if (o.data !== undefined && o.split !== undefined) throw new Error('--split chooses the bundled MNIST images: give it without --data');
-      if (o.seed !== undefined && o.sample !== true) throw new Error('--seed seeds the ε of --sample: give it with --sample');
+      if (o.data !== undefined && o.split !== undefined)
+        throw new Error('--split chooses the bundled MNIST images: give it without --data');
+      if (o.seed !== undefined && o.sample !== true)
+        throw new Error('--seed seeds the ε of --sample: give it with --sample');
       const split: 'train' | 'test' = o.split ?? 'test';
       // Without --data the bundled MNIST's labels come along, unless --labels names others.
       const dataPath: string = o.data ?? mnistFile(split);
-      const labelsPath: string | null = o.labels ?? (o.data === undefined ? join(mnistDirectory(), MNIST_LABELS[split]) : null);
+      const labelsPath: string | null =
+        o.labels ?? (o.data === undefined ? join(mnistDirectory(), MNIST_LABELS[split]) : null);
       // The labels' header first: a wrong file is refused before anything is encoded.
       const labels = labelsPath === null ? null : await readLabelsHeader(labelsPath);
       const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
       try {
         const { D, latent: Z } = checkpoint.snapshot.config;
-        const source = sourceFor(dataPath, { format: o.format as DataFormat, dim: o.dim ?? D, seed: checkpoint.snapshot.config.seed });
+        const source = sourceFor(dataPath, {
+          format: o.format as DataFormat,
+          dim: o.dim ?? D,
+          seed: checkpoint.snapshot.config.seed,
+        });
         // Ctrl-C and SIGTERM stop after the chunk on the GPU: the temporary files are removed, the exit code says so.
         const stop = new AbortController();
         let signalled: NodeJS.Signals | null = null;
-        const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; stop.abort(); };
+        const onSignal = (signal: NodeJS.Signals) => {
+          signalled ??= signal;
+          stop.abort();
+        };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         const started = performance.now();
         let rows: number;
         try {
-          rows = await writeLatents(model, source, o.out, { sample: o.sample === true, seed: o.seed, chunk: o.chunk, labels, dataName: dataPath, signal: stop.signal });
+          rows = await writeLatents(model, source, o.out, {
+            sample: o.sample === true,
+            seed: o.seed,
+            chunk: o.chunk,
+            labels,
+            dataName: dataPath,
+            signal: stop.signal,
+          });
         } finally {
           process.removeListener('SIGINT', onSignal);
           process.removeListener('SIGTERM', onSignal);
@@ -69,10 +101,18 @@ export function encodeCommand(): Command {
           return;
         }
         const seconds = (performance.now() - started) / 1000;
-        const what = o.sample ? `z (Z = ${Z}, seed ${o.seed ?? checkpoint.snapshot.config.seed})` : `[μ | log σ²] (Z = ${Z})`;
+        const what = o.sample
+          ? `z (Z = ${Z}, seed ${o.seed ?? checkpoint.snapshot.config.seed})`
+          : `[μ | log σ²] (Z = ${Z})`;
         const bundled = o.data === undefined ? `the bundled MNIST ${split}` : null;
-        console.log(`wrote ${o.out}: ${rows} rows × ${o.sample ? Z : 2 * Z} float32, ${what}, from ${bundled ? `${bundled} images` : dataPath} (${(rows / seconds).toFixed(0)} rows/s)`);
-        if (labels !== null) console.log(`wrote ${labelsPathFor(o.out)}: ${rows} labels ('${labels.descr}') from ${bundled && o.labels === undefined ? `${bundled} labels` : labels.path}`);
+        console.log(
+          `wrote ${o.out}: ${rows} rows × ${o.sample ? Z : 2 * Z} float32, ${what}, from ` +
+            `${bundled ? `${bundled} images` : dataPath} (${(rows / seconds).toFixed(0)} rows/s)`,
+        );
+        if (labels !== null)
+          console.log(
+            `wrote ${labelsPathFor(o.out)}: ${rows} labels ('${labels.descr}') from ${bundled && o.labels === undefined ? `${bundled} labels` : labels.path}`,
+          );
       } finally {
         model.destroy();
       }
@@ -85,13 +125,25 @@ export function encodeCommand(): Command {
  * when `signal` aborts, stops after the current chunk, writes nothing and returns the rows encoded so far.
  */
 async function writeLatents(
-  model: Vae, source: RowSource, out: string,
-  o: { sample: boolean; seed: number | undefined; chunk: number; labels: LabelsFile | null; dataName: string; signal: AbortSignal },
+  model: Vae,
+  source: RowSource,
+  out: string,
+  o: {
+    sample: boolean;
+    seed: number | undefined;
+    chunk: number;
+    labels: LabelsFile | null;
+    dataName: string;
+    signal: AbortSignal;
+  },
 ): Promise<number> {
   const Z = model.architecture.Z;
   const latents = new NpyFileWriter(out, '<f4', [o.sample ? Z : 2 * Z]);
   let labelsOut: NpyFileWriter | null = null;
-  const mismatch = (rows: string) => new Error(`${o.labels!.path}: holds ${o.labels!.count} labels, but ${o.dataName} has ${rows} rows: give the labels of exactly these rows, in their order`);
+  const mismatch = (rows: string) =>
+    new Error(
+      `${o.labels!.path}: holds ${o.labels!.count} labels, but ${o.dataName} has ${rows} rows: give the labels of exactly these rows, in their order`,
+    );
   try {
     for await (const block of encodeSource(model, source, { chunk: o.chunk, sample: o.sample, seed: o.seed })) {
       if (o.labels !== null && block.first + block.rows > o.labels.count) throw mismatch(`more than ${o.labels.count}`);

@@ -12,7 +12,12 @@ export function evalCommand(): Command {
     .description('Evaluate a checkpoint: test ELBO, importance-sampled log p(x), active units.')
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
     .option('--k <samples>', 'importance samples per test point for log p(x)', integer('--k', 1), 1000)
-    .option('--points <n>', 'test points for log p(x) (the first n; all for the full protocol)', integer('--points', 1), 1000)
+    .option(
+      '--points <n>',
+      'test points for log p(x) (the first n; all for the full protocol)',
+      integer('--points', 1),
+      1000,
+    )
     .option('--test-data <path>', 'test set (default: the one the run was trained with, else the bundled MNIST)')
     .option('--chunk <rows>', 'rows per GPU pass for log p(x)', integer('--chunk', 1), 100)
     .option('--json', 'print one JSON line instead of the table')
@@ -29,30 +34,52 @@ export function evalCommand(): Command {
         const started = performance.now();
         const progress = o.json ? null : new CountProgress('log p(x)', 'points');
         const logPx = await model.logPx(data.test.subarray(0, points * config.D), {
-          k: o.k, chunk: o.chunk,
+          k: o.k,
+          chunk: o.chunk,
           onProgress: (done, total) => progress?.update(done, total),
         });
         const seconds = (performance.now() - started) / 1000;
         progress?.end();
         const units = await model.activeUnits(data.test);
         const result = {
-          checkpoint: o.checkpoint, step: checkpoint.snapshot.step, test_points: elbo.rows, test_elbo: elbo.elbo, kl: elbo.kl, logp: elbo.logp,
-          log_px: logPx.logPx, k: o.k, log_px_points: points, log_px_seconds: seconds, active_units: units.count, latent: config.latent,
+          checkpoint: o.checkpoint,
+          step: checkpoint.snapshot.step,
+          test_points: elbo.rows,
+          test_elbo: elbo.elbo,
+          kl: elbo.kl,
+          logp: elbo.logp,
+          log_px: logPx.logPx,
+          k: o.k,
+          log_px_points: points,
+          log_px_seconds: seconds,
+          active_units: units.count,
+          latent: config.latent,
           // A model of dequantized 8-bit values: the bounds of the bytes themselves (change of variables), and in bits/dim.
-          ...(config.dequantize === 'uniform' ? {
-            test_elbo_bytes: elbo.elbo - config.D * Math.log(DEQUANTIZATION_LEVELS), test_elbo_bits_per_dim: bitsPerDimension(elbo.elbo, config.D),
-            log_px_bytes: logPx.logPx - config.D * Math.log(DEQUANTIZATION_LEVELS), log_px_bits_per_dim: bitsPerDimension(logPx.logPx, config.D),
-          } : {}),
+          ...(config.dequantize === 'uniform'
+            ? {
+                test_elbo_bytes: elbo.elbo - config.D * Math.log(DEQUANTIZATION_LEVELS),
+                test_elbo_bits_per_dim: bitsPerDimension(elbo.elbo, config.D),
+                log_px_bytes: logPx.logPx - config.D * Math.log(DEQUANTIZATION_LEVELS),
+                log_px_bits_per_dim: bitsPerDimension(logPx.logPx, config.D),
+              }
+            : {}),
         };
         if (o.json) {
           console.log(JSON.stringify(result));
         } else {
           console.log(`checkpoint            ${o.checkpoint} (step ${result.step})`);
-          console.log(`test ELBO             ${elbo.elbo.toFixed(2)} nats  (${elbo.rows} points; KL ${elbo.kl.toFixed(2)}, log p(x|z) ${elbo.logp.toFixed(2)})`);
-          console.log(`log p(x), k = ${String(o.k).padEnd(7)} ${logPx.logPx.toFixed(2)} nats  (first ${points} points, ${seconds.toFixed(0)} s)`);
+          console.log(
+            `test ELBO             ${elbo.elbo.toFixed(2)} nats  (${elbo.rows} points; KL ${elbo.kl.toFixed(2)}, log p(x|z) ${elbo.logp.toFixed(2)})`,
+          );
+          console.log(
+            `log p(x), k = ${String(o.k).padEnd(7)} ${logPx.logPx.toFixed(2)} nats  (first ${points} points, ${seconds.toFixed(0)} s)`,
+          );
           if (config.dequantize === 'uniform') {
-            const bytes = (nats: number) => `${(nats - config.D * Math.log(DEQUANTIZATION_LEVELS)).toFixed(2)} nats = ${bitsPerDimension(nats, config.D).toFixed(4)} bits/dim`;
-            console.log(`of the 8-bit values   ELBO ${bytes(elbo.elbo)}; log p(x) ${bytes(logPx.logPx)}  (dequantized: − D ln 256)`);
+            const bytes = (nats: number) =>
+              `${(nats - config.D * Math.log(DEQUANTIZATION_LEVELS)).toFixed(2)} nats = ${bitsPerDimension(nats, config.D).toFixed(4)} bits/dim`;
+            console.log(
+              `of the 8-bit values   ELBO ${bytes(elbo.elbo)}; log p(x) ${bytes(logPx.logPx)}  (dequantized: − D ln 256)`,
+            );
           }
           console.log(`active units          ${units.count} of ${config.latent}  (Var_x E[z_j|x] > 0.01)`);
         }

@@ -27,7 +27,9 @@ export function widths(name: string, min: number) {
   return (value: string): number[] => {
     const list = value.split(',').map((v) => decimalOf(v.trim()));
     if (list.some((n) => numberProblem(n, { kind: 'integer', min }) !== null)) {
-      throw new InvalidArgumentError(`${name} takes comma-separated widths ≥ ${min} (e.g. 500 or 500,300), got '${value}'`);
+      throw new InvalidArgumentError(
+        `${name} takes comma-separated widths ≥ ${min} (e.g. 500 or 500,300), got '${value}'`,
+      );
     }
     return list as number[];
   };

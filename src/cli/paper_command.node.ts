@@ -20,7 +20,14 @@ const MNIST_TRAINING_ROWS = 60_000;
 /** The paper's setting for latent dimension Z. */
 export function paperConfig(latent: number): TrainConfig {
   return {
-    ...DEFAULT_TRAIN_CONFIG, hidden: [500], latent, activation: 'tanh', init: 'paper', batch: 100, optimizer: 'adagrad', lr: 0.02,
+    ...DEFAULT_TRAIN_CONFIG,
+    hidden: [500],
+    latent,
+    activation: 'tanh',
+    init: 'paper',
+    batch: 100,
+    optimizer: 'adagrad',
+    lr: 0.02,
     // The prior p(θ) = N(0, I) enters each minibatch's (per-datapoint) objective with weight 1/N.
     weightDecay: 1 / MNIST_TRAINING_ROWS,
   };
@@ -32,17 +39,33 @@ type Method = keyof typeof METHODS;
 
 /** One chart of several runs' train and test lower bounds, each series named after its run. */
 export function overlaidBounds(title: string, runs: Array<{ name: string; records: MetricsRecord[] }>): LineChart {
-  const charts = runs.map((r) => trainingCurvesChart(r.records, { title, types: ['train_bound', 'test'], xScale: 'log' }));
-  return { ...charts[0], series: charts.flatMap((chart, i) => chart.series.map((series) => ({ ...series, name: `${runs[i].name} ${series.name}` }))) };
+  const charts = runs.map((r) =>
+    trainingCurvesChart(r.records, { title, types: ['train_bound', 'test'], xScale: 'log' }),
+  );
+  return {
+    ...charts[0],
+    series: charts.flatMap((chart, i) =>
+      chart.series.map((series) => ({ ...series, name: `${runs[i].name} ${series.name}` })),
+    ),
+  };
 }
 
 export function paperCommand(): Command {
   return new Command('paper')
-    .description("Rerun Kingma & Welling's Figure 2 MNIST experiment for one latent size and plot its lower bound curve.")
+    .description(
+      "Rerun Kingma & Welling's Figure 2 MNIST experiment for one latent size and plot its lower bound curve.",
+    )
     .option('--latent <Z>', 'latent dimension (the paper shows 3, 5, 10, 20 and 200)', integer('--latent', 1), 20)
     .option('--samples <n>', 'training samples to run (the paper goes to 10⁸)', integer('--samples', 1), 600_000)
-    .addOption(new Option('--method <name>', 'sgvb (AEVB), wake-sleep (the baseline), or both, overlaid in one plot').choices([...Object.keys(METHODS), 'both']).default('sgvb'))
-    .option('--out <dir>', 'run folder (default runs/paper-z<Z>, with -wake-sleep or -both after it for the other methods)')
+    .addOption(
+      new Option('--method <name>', 'sgvb (AEVB), wake-sleep (the baseline), or both, overlaid in one plot')
+        .choices([...Object.keys(METHODS), 'both'])
+        .default('sgvb'),
+    )
+    .option(
+      '--out <dir>',
+      'run folder (default runs/paper-z<Z>, with -wake-sleep or -both after it for the other methods)',
+    )
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
       const methods: Method[] = o.method === 'both' ? ['sgvb', 'wake-sleep'] : [o.method];
@@ -50,16 +73,42 @@ export function paperCommand(): Command {
       const runs: Array<{ name: string; records: MetricsRecord[] }> = [];
       for (const method of methods) {
         const folder = methods.length > 1 ? join(out, method) : out;
-        await runTraining({ ...paperConfig(o.latent), method }, {
-          data: null, testData: null, format: 'auto', dim: undefined, binarize: true, shuffleWindow: MNIST_TRAINING_ROWS,
-          epochs: 1, samples: o.samples, out: folder, resume: null, checkpointEvery: 0, metricsEvery: RUN_DEFAULTS.metricsEvery, evalChunk: RUN_DEFAULTS.evalChunk,
-          vulkanDriver: o.vulkanDriver, trainBoundRows: 10_000, validationSplit: null, validationData: null, earlyStop: null, shardOf: null, peers: null,
-        }, new Set());
+        await runTraining(
+          { ...paperConfig(o.latent), method },
+          {
+            data: null,
+            testData: null,
+            format: 'auto',
+            dim: undefined,
+            binarize: true,
+            shuffleWindow: MNIST_TRAINING_ROWS,
+            epochs: 1,
+            samples: o.samples,
+            out: folder,
+            resume: null,
+            checkpointEvery: 0,
+            metricsEvery: RUN_DEFAULTS.metricsEvery,
+            evalChunk: RUN_DEFAULTS.evalChunk,
+            vulkanDriver: o.vulkanDriver,
+            trainBoundRows: 10_000,
+            validationSplit: null,
+            validationData: null,
+            earlyStop: null,
+            shardOf: null,
+            peers: null,
+          },
+          new Set(),
+        );
         runs.push({ name: METHODS[method], records: readMetricsLog(join(folder, 'metrics.jsonl')) as MetricsRecord[] });
       }
       const path = join(out, 'lower_bound.png');
       const title = `MNIST, Z = ${o.latent}: lower bound per datapoint`;
-      writeLineChart(path, methods.length > 1 ? overlaidBounds(title, runs) : trainingCurvesChart(runs[0].records, { title, types: ['train_bound', 'test'], xScale: 'log' }));
+      writeLineChart(
+        path,
+        methods.length > 1
+          ? overlaidBounds(title, runs)
+          : trainingCurvesChart(runs[0].records, { title, types: ['train_bound', 'test'], xScale: 'log' }),
+      );
       console.log(`lower bound per datapoint against training samples: ${path}`);
     });
 }

@@ -11,7 +11,12 @@ const COLS = 10;
  * Writes the pictures of `model` into `dir`; returns the paths (none when rows are not square images). A model
  * still training: settle its trainer first, or the pictures show whatever step the GPU has reached.
  */
-export async function writePictures(model: Vae, dir: string, test: Float32Array | null, seed: number): Promise<string[]> {
+export async function writePictures(
+  model: Vae,
+  dir: string,
+  test: Float32Array | null,
+  seed: number,
+): Promise<string[]> {
   const { D, Z } = model.architecture;
   if (squareSide(D) === null) return [];
   const written: string[] = [];

@@ -16,13 +16,21 @@ export class Progress {
   /** `stream`: the Redis stream's last standing (streamProgressText), or '' for other data. */
   constructor(epoch: number, totalSteps: number | null, firstStep: number, stream = '') {
     const counter = totalSteps === null ? '{value} steps' : '|{bar}| {value}/{total} steps';
-    this.bar = new cliProgress.SingleBar({
-      format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%{stream}`,
-      noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: NOT_TTY_INTERVAL_MS,
-      hideCursor: true,
-    }, cliProgress.Presets.shades_classic);
-    this.bar.start(totalSteps ?? 0, firstStep, { speed: '-', elbo: '-', waiting: '-', stream: stream === '' ? '' : ` | ${stream}` });
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: `epoch ${epoch + 1} ${counter} | {speed} samples/s | ELBO {elbo} | waiting for data {waiting}%{stream}`,
+        noTTYOutput: !process.stderr.isTTY,
+        notTTYSchedule: NOT_TTY_INTERVAL_MS,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(totalSteps ?? 0, firstStep, {
+      speed: '-',
+      elbo: '-',
+      waiting: '-',
+      stream: stream === '' ? '' : ` | ${stream}`,
+    });
   }
 
   step(e: RunStepEvent): void {

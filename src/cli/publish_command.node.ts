@@ -12,17 +12,37 @@ import { integer } from './flag_parsers.node.ts';
 
 export function publishCommand(): Command {
   return new Command('publish')
-    .description('Publish the rows of a file or shard directory to a Redis stream (one entry per --pack-rows rows), or re-drive a dead-letter stream (--from).')
+    .description(
+      'Publish the rows of a file or shard directory to a Redis stream (one entry per --pack-rows rows), or re-drive a dead-letter stream (--from).',
+    )
     .option('--data <path>', 'a file (IDX, .npy, raw rows, optionally .gz) or a directory of shards')
-    .option('--from <url>', 'instead of --data: move the entries of a dead-letter stream redis://host:port/STREAM:dead back to --to (re-drive)')
+    .option(
+      '--from <url>',
+      'instead of --data: move the entries of a dead-letter stream redis://host:port/STREAM:dead back to --to (re-drive)',
+    )
     .requiredOption('--to <url>', 'the stream: redis://host:port/STREAM (rediss:// for TLS)')
-    .addOption(new Option('--format <format>', 'format of --data (auto: from the file name)').choices(DATA_FORMATS).default('auto'))
+    .addOption(
+      new Option('--format <format>', 'format of --data (auto: from the file name)')
+        .choices(DATA_FORMATS)
+        .default('auto'),
+    )
     .option('--dim <D>', 'values per row, for raw rows', integer('--dim', 1))
-    .option('--pack-rows <n>', 'rows per stream entry (a minibatch per entry suits a trainer)', integer('--pack-rows', 1), 100)
+    .option(
+      '--pack-rows <n>',
+      'rows per stream entry (a minibatch per entry suits a trainer)',
+      integer('--pack-rows', 1),
+      100,
+    )
     .option('--rows <n>', 'stop after this many rows', integer('--rows', 1))
-    .option('--redis-password-file <path>', 'the password of redis:// URLs that carry none, on the file\'s first line (default: $REDIS_PASSWORD); never printed or written')
+    .option(
+      '--redis-password-file <path>',
+      "the password of redis:// URLs that carry none, on the file's first line (default: $REDIS_PASSWORD); never printed or written",
+    )
     .action(async (o) => {
-      if ((o.data === undefined) === (o.from === undefined)) throw new Error('publish: give --data (rows from a file) or --from (a dead-letter stream to re-drive), one of them');
+      if ((o.data === undefined) === (o.from === undefined))
+        throw new Error(
+          'publish: give --data (rows from a file) or --from (a dead-letter stream to re-drive), one of them',
+        );
       const password = redisPassword(o.redisPasswordFile, [o.to, o.from ?? null]);
       const to = parseRedisStreamUrl(o.to, password); // a bad URL is refused before any file is read
       const shownTo = `${describeStream(to)}${to.db !== 0 ? ` (db ${to.db})` : ''}`;
@@ -32,21 +52,28 @@ export function publishCommand(): Command {
         return;
       }
       const source = fileSource(o.data, { format: o.format, dim: o.dim });
-      const bar = new cliProgress.SingleBar({
-        format: 'published {value} rows | {entries} entries | {speed} rows/s',
-        noTTYOutput: !process.stderr.isTTY,
-        notTTYSchedule: 15_000,
-      }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        {
+          format: 'published {value} rows | {entries} entries | {speed} rows/s',
+          noTTYOutput: !process.stderr.isTTY,
+          notTTYSchedule: 15_000,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(0, 0, { entries: 0, speed: '-' });
       try {
         const result = await publishRows(source, o.to, {
           packRows: o.packRows,
           maxRows: o.rows,
           password,
-          onProgress: (p) => bar.update(p.rows, { entries: p.entries, speed: (p.rows / Math.max(p.seconds, 1e-9)).toFixed(0) }),
+          onProgress: (p) =>
+            bar.update(p.rows, { entries: p.entries, speed: (p.rows / Math.max(p.seconds, 1e-9)).toFixed(0) }),
         });
         bar.stop();
-        console.log(`published ${result.rows} rows of ${source.name} in ${result.entries} entries to ${shownTo} in ${result.seconds.toFixed(2)} s (${(result.rows / result.seconds).toFixed(0)} rows/s)`);
+        console.log(
+          `published ${result.rows} rows of ${source.name} in ${result.entries} entries to ${shownTo} ` +
+            `in ${result.seconds.toFixed(2)} s (${(result.rows / result.seconds).toFixed(0)} rows/s)`,
+        );
       } finally {
         bar.stop();
       }

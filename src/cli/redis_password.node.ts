@@ -21,15 +21,19 @@ function hasPassword(url: string | null): boolean {
  */
 export function redisPassword(file: string | null | undefined, urls: (string | null)[]): string | undefined {
   if (file !== null && file !== undefined) {
-    if (urls.some(hasPassword)) throw new Error('--redis-password-file: a URL holds a password too; give it once (drop it from the URL)');
+    if (urls.some(hasPassword))
+      throw new Error('--redis-password-file: a URL holds a password too; give it once (drop it from the URL)');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new Error(`--redis-password-file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(
+        `--redis-password-file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     const password = text.split(/\r?\n/)[0];
-    if (password === '') throw new Error(`--redis-password-file ${file}: the first line is empty; expected the password`);
+    if (password === '')
+      throw new Error(`--redis-password-file ${file}: the first line is empty; expected the password`);
     return password;
   }
   return readEnvironmentSettings().redisPassword;

@@ -12,7 +12,7 @@ export function sampleCommand(): Command {
     .description('Write reconstructions.png, samples.png and (Z = 2) manifold.png for a checkpoint.')
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
     .option('--out <dir>', 'where the PNGs go (default: the checkpoint folder)')
-    .option('--test-data <path>', 'images to reconstruct (default: the run\'s test set, else the bundled MNIST)')
+    .option('--test-data <path>', "images to reconstruct (default: the run's test set, else the bundled MNIST)")
     .option('--seed <n>', 'seed of the prior samples', integer('--seed', 0), 1)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {

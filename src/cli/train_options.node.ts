@@ -3,7 +3,12 @@ import { Command, Option } from 'commander';
 import { fromParser, integer, number, widths } from './flag_parsers.node.ts';
 import { formatLrSchedule, parseLrSchedule } from '../train/lr_schedule.ts';
 import { parseShardOf } from '../data/http_shards.ts';
-import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField, type TrainConfig } from '../train/train_config.ts';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  TRAIN_CONFIG_FIELDS,
+  type ConfigField,
+  type TrainConfig,
+} from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import type { DataSettings } from './data_setup.node.ts';
 import { RUN_DEFAULTS } from '../run/run_defaults.ts';
@@ -42,7 +47,9 @@ export function flagOf(field: string): string {
 }
 
 /** The TrainConfig fields that are flags, in the table's order. */
-const CONFIG_FLAGS = Object.entries(TRAIN_CONFIG_FIELDS).filter(([, field]) => 'flagValue' in field).map(([name]) => name as keyof TrainConfig);
+const CONFIG_FLAGS = Object.entries(TRAIN_CONFIG_FIELDS)
+  .filter(([, field]) => 'flagValue' in field)
+  .map(([name]) => name as keyof TrainConfig);
 
 /** The commander option of one TrainConfig field, made from its row of TRAIN_CONFIG_FIELDS. */
 function configOption(name: keyof TrainConfig): Option {
@@ -50,11 +57,21 @@ function configOption(name: keyof TrainConfig): Option {
   const flag = flagOf(name);
   const option = new Option(`${flag} ${field.flagValue}`, field.help);
   switch (field.type) {
-    case 'integer': option.argParser(integer(flag, field.min)); break;
-    case 'number': option.argParser(number(flag, field.min, field.minExclusive)); break;
-    case 'widths': option.argParser(widths(flag, field.min)); break;
-    case 'choice': option.choices(field.choices); break;
-    case 'schedule': option.argParser(fromParser((text) => parseLrSchedule(text, flag))); break;
+    case 'integer':
+      option.argParser(integer(flag, field.min));
+      break;
+    case 'number':
+      option.argParser(number(flag, field.min, field.minExclusive));
+      break;
+    case 'widths':
+      option.argParser(widths(flag, field.min));
+      break;
+    case 'choice':
+      option.choices(field.choices);
+      break;
+    case 'schedule':
+      option.argParser(fromParser((text) => parseLrSchedule(text, flag)));
+      break;
   }
   // A nullable field's null default means "decided later" (lr: the optimizer's own): the help says so instead.
   if (field.type === 'schedule') option.default(field.default, formatLrSchedule(field.default));
@@ -63,45 +80,139 @@ function configOption(name: keyof TrainConfig): Option {
 }
 
 /** The `train` command's definition; `action` receives the parsed config, the run settings, and which model flags were given. */
-export function trainCommand(action: (config: TrainConfig, run: RunSettings, given: Set<string>) => Promise<void>): Command {
+export function trainCommand(
+  action: (config: TrainConfig, run: RunSettings, given: Set<string>) => Promise<void>,
+): Command {
   const command = new Command('train')
-    .description('Train a VAE, streaming minibatches from the bundled MNIST or from --data (any size: memory stays bounded).')
-    .option('--data <path>', 'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, or synthetic:ROWSxD (synthetic:infxD is unbounded)')
+    .description(
+      'Train a VAE, streaming minibatches from the bundled MNIST or from --data (any size: memory stays bounded).',
+    )
+    .option(
+      '--data <path>',
+      'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, or synthetic:ROWSxD (synthetic:infxD is unbounded)',
+    )
     .option('--test-data <path>', 'test set for the ELBO after every epoch (held in memory; default with --data: none)')
-    .addOption(new Option('--format <format>', 'format of --data and --test-data (auto: from the file name)').choices(DATA_FORMATS).default('auto'))
+    .addOption(
+      new Option('--format <format>', 'format of --data and --test-data (auto: from the file name)')
+        .choices(DATA_FORMATS)
+        .default('auto'),
+    )
     .option('--dim <D>', 'values per row, for raw rows', integer('--dim', 1))
-    .option('--no-binarize', 'keep grey levels instead of binarizing each minibatch (Bernoulli likelihood of values in [0, 1])')
-    .option('--shuffle-window <rows>', 'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)', integer('--shuffle-window', 1), RUN_DEFAULTS.shuffleWindow)
+    .option(
+      '--no-binarize',
+      'keep grey levels instead of binarizing each minibatch (Bernoulli likelihood of values in [0, 1])',
+    )
+    .option(
+      '--shuffle-window <rows>',
+      'rows in the streaming shuffle window (memory: rows × D × bytes per value; 1 = no shuffling)',
+      integer('--shuffle-window', 1),
+      RUN_DEFAULTS.shuffleWindow,
+    )
     .option('--epochs <n>', 'passes over the training set', integer('--epochs', 1), RUN_DEFAULTS.epochs)
     .option('--samples <n>', 'train on this many samples instead (overrides --epochs)', integer('--samples', 1))
-    .option('--validation-split <fraction>', 'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on', number('--validation-split', 0, true))
+    .option(
+      '--validation-split <fraction>',
+      'hold out this share of the training rows (chosen by --seed, the same every epoch) to validate on',
+      number('--validation-split', 0, true),
+    )
     .option('--validation-data <path>', 'a validation set instead (held in memory like --test-data)')
-    .option('--early-stop <patience>', 'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/', integer('--early-stop', 1))
-    .option('--shard-of <i/N>', 'with HTTP(S) shards: train on shard i of every N (one trainer of N)', fromParser(parseShardOf))
-    .option('--peers <url>', 'redis://host:port/RUN?size=N&rank=R&every=H: average the parameters with the other N − 1 trainers of RUN every H steps')
-    .option('--redis-password-file <path>', 'the password of redis:// URLs that carry none, on the file\'s first line (default: $REDIS_PASSWORD); never printed or written')
-    .option('--config <file>', "a JSON object of these flags by name (e.g. {\"latent\": 2}); flags on the command line win");
+    .option(
+      '--early-stop <patience>',
+      'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/',
+      integer('--early-stop', 1),
+    )
+    .option(
+      '--shard-of <i/N>',
+      'with HTTP(S) shards: train on shard i of every N (one trainer of N)',
+      fromParser(parseShardOf),
+    )
+    .option(
+      '--peers <url>',
+      'redis://host:port/RUN?size=N&rank=R&every=H: average the parameters with the other N − 1 trainers of RUN every H steps',
+    )
+    .option(
+      '--redis-password-file <path>',
+      "the password of redis:// URLs that carry none, on the file's first line (default: $REDIS_PASSWORD); never printed or written",
+    )
+    .option(
+      '--config <file>',
+      'a JSON object of these flags by name (e.g. {"latent": 2}); flags on the command line win',
+    );
   for (const name of CONFIG_FLAGS) command.addOption(configOption(name));
   command
     .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
-    .option('--resume <dir>', 'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)')
-    .option('--checkpoint-every <steps>', 'also checkpoint every this many steps (0: only at the end of each epoch and of the run)', integer('--checkpoint-every', 0), RUN_DEFAULTS.checkpointEvery)
-    .option('--metrics-every <steps>', 'read the minibatch ELBO back every this many steps', integer('--metrics-every', 1), RUN_DEFAULTS.metricsEvery)
-    .option('--eval-chunk <rows>', 'test rows per GPU submission when evaluating', integer('--eval-chunk', 1), RUN_DEFAULTS.evalChunk)
-    .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)')
+    .option(
+      '--resume <dir>',
+      'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)',
+    )
+    .option(
+      '--checkpoint-every <steps>',
+      'also checkpoint every this many steps (0: only at the end of each epoch and of the run)',
+      integer('--checkpoint-every', 0),
+      RUN_DEFAULTS.checkpointEvery,
+    )
+    .option(
+      '--metrics-every <steps>',
+      'read the minibatch ELBO back every this many steps',
+      integer('--metrics-every', 1),
+      RUN_DEFAULTS.metricsEvery,
+    )
+    .option(
+      '--eval-chunk <rows>',
+      'test rows per GPU submission when evaluating',
+      integer('--eval-chunk', 1),
+      RUN_DEFAULTS.evalChunk,
+    )
+    .option(
+      '--vulkan-driver <name>',
+      'auto | system | lavapipe | swiftshader | path to an ICD json (default: $AEVB_VULKAN_ICD or auto)',
+    )
     .action(async (o, cmd: Command) => {
-      const modelFlags = [...CONFIG_FLAGS, 'epochs', 'samples', 'checkpointEvery', 'data', 'testData', 'format', 'dim', 'binarize', 'shuffleWindow', 'validationSplit', 'validationData', 'earlyStop'];
+      const modelFlags = [
+        ...CONFIG_FLAGS,
+        'epochs',
+        'samples',
+        'checkpointEvery',
+        'data',
+        'testData',
+        'format',
+        'dim',
+        'binarize',
+        'shuffleWindow',
+        'validationSplit',
+        'validationData',
+        'earlyStop',
+      ];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };
       for (const name of CONFIG_FLAGS) if (o[name] !== undefined) (config as Record<string, unknown>)[name] = o[name];
       const outGiven = cmd.getOptionValueSource('out') === 'cli';
-      await action(config, {
-        data: o.data ?? null, testData: o.testData ?? null, format: o.format, dim: o.dim, binarize: o.binarize, shuffleWindow: o.shuffleWindow,
-        epochs: o.epochs, samples: o.samples ?? null, out: o.resume && !outGiven ? o.resume : o.out, resume: o.resume ?? null,
-        checkpointEvery: o.checkpointEvery, metricsEvery: o.metricsEvery, evalChunk: o.evalChunk, vulkanDriver: o.vulkanDriver,
-        validationSplit: o.validationSplit ?? null, validationData: o.validationData ?? null, earlyStop: o.earlyStop ?? null,
-        shardOf: o.shardOf ?? null, peers: o.peers ?? null, redisPasswordFile: o.redisPasswordFile ?? null,
-      }, given);
+      await action(
+        config,
+        {
+          data: o.data ?? null,
+          testData: o.testData ?? null,
+          format: o.format,
+          dim: o.dim,
+          binarize: o.binarize,
+          shuffleWindow: o.shuffleWindow,
+          epochs: o.epochs,
+          samples: o.samples ?? null,
+          out: o.resume && !outGiven ? o.resume : o.out,
+          resume: o.resume ?? null,
+          checkpointEvery: o.checkpointEvery,
+          metricsEvery: o.metricsEvery,
+          evalChunk: o.evalChunk,
+          vulkanDriver: o.vulkanDriver,
+          validationSplit: o.validationSplit ?? null,
+          validationData: o.validationData ?? null,
+          earlyStop: o.earlyStop ?? null,
+          shardOf: o.shardOf ?? null,
+          peers: o.peers ?? null,
+          redisPasswordFile: o.redisPasswordFile ?? null,
+        },
+        given,
+      );
     });
   return command;
 }

@@ -61,7 +61,10 @@ export class TrainReport {
    * when no checkpoint was written.
    */
   closingLine(interrupted: boolean, trainerStep: number): string {
-    return `${interrupted ? 'interrupted; ' : ''}checkpoint at step ${this.lastCheckpointStep ?? trainerStep}: ${this.lastCheckpoint}  (continue with: aevb train --resume ${this.out})`;
+    return (
+      `${interrupted ? 'interrupted; ' : ''}checkpoint at step ${this.lastCheckpointStep ?? trainerStep}: ` +
+      `${this.lastCheckpoint}  (continue with: aevb train --resume ${this.out})`
+    );
   }
 
   /** Closes the metrics log. */
@@ -85,7 +88,10 @@ export class TrainReport {
     switch (e.type) {
       case 'start':
         this.stepsPerEpoch = e.stepsPerEpoch ?? this.stepsPerEpoch;
-        if (e.resumed) console.log(`resuming from ${this.resumedFrom} at step ${e.step} (epoch ${e.position.epoch + 1}, minibatch ${e.position.index + 1})`);
+        if (e.resumed)
+          console.log(
+            `resuming from ${this.resumedFrom} at step ${e.step} (epoch ${e.position.epoch + 1}, minibatch ${e.position.index + 1})`,
+          );
         break;
       case 'step':
         if (this.progress === null) {
@@ -100,7 +106,15 @@ export class TrainReport {
         break;
       case 'evaluation': {
         const v = e.results.validation;
-        if (v !== undefined) this.log({ type: 'validation', step: e.step, samples: e.samples, validation_elbo: v.elbo, kl: v.kl, logp: v.logp });
+        if (v !== undefined)
+          this.log({
+            type: 'validation',
+            step: e.step,
+            samples: e.samples,
+            validation_elbo: v.elbo,
+            kl: v.kl,
+            logp: v.logp,
+          });
         break;
       }
       case 'epoch':
@@ -120,7 +134,10 @@ export class TrainReport {
         this.stop();
         if (e.reason === 'early-stopped') {
           const s = e.state.earlyStopping!;
-          console.log(`early stop: the validation ELBO has not improved for ${this.plan.earlyStopping?.patience} evaluations; best ${s.best?.toFixed(2)} nats at step ${s.bestStep}`);
+          console.log(
+            `early stop: the validation ELBO has not improved for ${this.plan.earlyStopping?.patience} ` +
+              `evaluations; best ${s.best?.toFixed(2)} nats at step ${s.bestStep}`,
+          );
         }
         this.log({ type: 'done', step: e.step, reason: e.reason });
         break;
@@ -136,14 +153,32 @@ export class TrainReport {
       validation && `validation ELBO ${validation.elbo.toFixed(2)}`,
       test && `test ELBO ${test.elbo.toFixed(2)} nats (KL ${test.kl.toFixed(2)}, log p(x|z) ${test.logp.toFixed(2)})`,
     ].filter(Boolean);
-    console.log(`epoch ${e.epoch}: ${scores.length > 0 ? `${scores.join(', ')} after ` : ''}${e.samples} samples, ${speed}`);
+    console.log(
+      `epoch ${e.epoch}: ${scores.length > 0 ? `${scores.join(', ')} after ` : ''}${e.samples} samples, ${speed}`,
+    );
     if (test !== undefined) {
-      this.log({ type: 'test', epoch: e.epoch, step: e.step, samples: e.samples, test_elbo: test.elbo, kl: test.kl, logp: test.logp,
-        samples_per_second: e.samplesPerSecond, waiting_for_data_percent: e.waitingForDataPercent });
+      this.log({
+        type: 'test',
+        epoch: e.epoch,
+        step: e.step,
+        samples: e.samples,
+        test_elbo: test.elbo,
+        kl: test.kl,
+        logp: test.logp,
+        samples_per_second: e.samplesPerSecond,
+        waiting_for_data_percent: e.waitingForDataPercent,
+      });
     }
     if (train !== undefined) {
       console.log(`epoch ${e.epoch}: train ELBO ${train.elbo.toFixed(2)} nats (first ${train.rows} training rows)`);
-      this.log({ type: 'train_bound', epoch: e.epoch, step: e.step, samples: e.samples, train_elbo: train.elbo, rows: train.rows });
+      this.log({
+        type: 'train_bound',
+        epoch: e.epoch,
+        step: e.step,
+        samples: e.samples,
+        train_elbo: train.elbo,
+        rows: train.rows,
+      });
     }
   }
 }

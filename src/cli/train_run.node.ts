@@ -27,13 +27,20 @@ import { redisPassword, withPassword } from './redis_password.node.ts';
 const written = <T extends string | null>(path: T): T => (path === null ? path : redactUrl(path)) as T;
 
 /** On --resume the checkpoint's config wins; a model flag given on the command line must agree with it. */
-function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<string>, directory: string): TrainConfig {
+function resumedConfig(
+  config: TrainConfig,
+  checkpoint: Checkpoint,
+  given: Set<string>,
+  directory: string,
+): TrainConfig {
   const saved = checkpoint.snapshot.config;
   for (const flag of given) {
     const key = flag as keyof TrainConfig;
     if (key in saved && JSON.stringify(config[key]) !== JSON.stringify(saved[key])) {
-      throw new Error(`--resume ${directory}: the checkpoint was trained with ${flagOf(flag)} ${saved[key]}, not ${config[key]}; ` +
-        'a run can only be continued with its own model and optimizer (drop the flag, or start a new run with --out)');
+      throw new Error(
+        `--resume ${directory}: the checkpoint was trained with ${flagOf(flag)} ${saved[key]}, not ${config[key]}; ` +
+          'a run can only be continued with its own model and optimizer (drop the flag, or start a new run with --out)',
+      );
     }
   }
   return saved;
@@ -42,9 +49,19 @@ function resumedConfig(config: TrainConfig, checkpoint: Checkpoint, given: Set<s
 /** The run's plan as the flags give it: --samples wins over --epochs. */
 function planOf(run: RunSettings, batch: number): RunPlan {
   return {
-    epochs: run.samples !== null ? null : run.epochs, steps: run.samples === null ? null : Math.ceil(run.samples / batch),
-    checkpointEvery: run.checkpointEvery, shuffleWindow: run.shuffleWindow, binarize: run.binarize,
-    data: { train: written(run.data), test: written(run.testData), format: run.format, dim: run.dim ?? null, validationSplit: run.validationSplit, validation: written(run.validationData) },
+    epochs: run.samples !== null ? null : run.epochs,
+    steps: run.samples === null ? null : Math.ceil(run.samples / batch),
+    checkpointEvery: run.checkpointEvery,
+    shuffleWindow: run.shuffleWindow,
+    binarize: run.binarize,
+    data: {
+      train: written(run.data),
+      test: written(run.testData),
+      format: run.format,
+      dim: run.dim ?? null,
+      validationSplit: run.validationSplit,
+      validation: written(run.validationData),
+    },
     earlyStopping: run.earlyStop === null ? null : { on: 'validation', patience: run.earlyStop, minDelta: 0 },
   };
 }
@@ -61,10 +78,16 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
   };
   keep('checkpointEvery', saved.checkpointEvery);
   keep('earlyStop', saved.earlyStopping?.patience ?? null);
-  const sequence = { shuffleWindow: saved.shuffleWindow, binarize: saved.binarize, validationSplit: saved.data?.validationSplit ?? null };
+  const sequence = {
+    shuffleWindow: saved.shuffleWindow,
+    binarize: saved.binarize,
+    validationSplit: saved.data?.validationSplit ?? null,
+  };
   for (const key of ['shuffleWindow', 'binarize', 'validationSplit'] as const) {
     if (given.has(key) && run[key] !== sequence[key]) {
-      throw new Error(`--resume ${run.resume}: the run was streamed with ${flagOf(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`);
+      throw new Error(
+        `--resume ${run.resume}: the run was streamed with ${flagOf(key)} ${sequence[key]}, not ${run[key]}; changing it would change the minibatches`,
+      );
     }
     merged[key] = sequence[key] as never;
   }
@@ -86,24 +109,46 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
 function writeResolvedConfig(run: RunSettings, config: TrainConfig): Promise<unknown> {
   const { D: _D, ...flags } = config;
   const settings = {
-    ...flags, data: written(run.data), testData: written(run.testData), format: run.format, dim: run.dim ?? null, binarize: run.binarize, shuffleWindow: run.shuffleWindow,
-    epochs: run.epochs, samples: run.samples, checkpointEvery: run.checkpointEvery, metricsEvery: run.metricsEvery, evalChunk: run.evalChunk,
-    validationSplit: run.validationSplit, validationData: written(run.validationData), earlyStop: run.earlyStop,
+    ...flags,
+    data: written(run.data),
+    testData: written(run.testData),
+    format: run.format,
+    dim: run.dim ?? null,
+    binarize: run.binarize,
+    shuffleWindow: run.shuffleWindow,
+    epochs: run.epochs,
+    samples: run.samples,
+    checkpointEvery: run.checkpointEvery,
+    metricsEvery: run.metricsEvery,
+    evalChunk: run.evalChunk,
+    validationSplit: run.validationSplit,
+    validationData: written(run.validationData),
+    earlyStop: run.earlyStop,
   };
   return auxiliaryWrite(() => writeFileAtomic(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`));
 }
 
-export async function runTraining(requested: TrainConfig, requestedRun: RunSettings, given: Set<string>): Promise<void> {
+export async function runTraining(
+  requested: TrainConfig,
+  requestedRun: RunSettings,
+  given: Set<string>,
+): Promise<void> {
   const checkpoint = requestedRun.resume === null ? null : readCheckpoint(requestedRun.resume);
   // The model's config: the flags', or on --resume the checkpoint's (a model flag given must agree with it).
   const model = checkpoint === null ? requested : resumedConfig(requested, checkpoint, given, requestedRun.resume!);
-  if (checkpoint !== null && checkpoint.run === null) throw new Error(`${join(requestedRun.resume!, CHECKPOINT_FILE)}: holds no run state to continue from`);
+  if (checkpoint !== null && checkpoint.run === null)
+    throw new Error(`${join(requestedRun.resume!, CHECKPOINT_FILE)}: holds no run state to continue from`);
   const saved = checkpoint?.run ?? null;
   const run = saved === null ? requestedRun : resumedSettings(requestedRun, saved.plan, given);
-  const plan = saved !== null && !given.has('epochs') && !given.has('samples') ? { ...planOf(run, model.batch), epochs: saved.plan.epochs, steps: saved.plan.steps } : planOf(run, model.batch);
+  const plan =
+    saved !== null && !given.has('epochs') && !given.has('samples')
+      ? { ...planOf(run, model.batch), epochs: saved.plan.epochs, steps: saved.plan.steps }
+      : planOf(run, model.batch);
   if (saved !== null && isFinished({ ...saved, plan }, checkpoint!.snapshot.step)) {
-    console.log(`the run in ${run.resume} is complete (step ${checkpoint!.snapshot.step}, ${plan.steps !== null ? `${plan.steps} steps` : `${plan.epochs} epochs`}); ` +
-      'to train further, give --epochs or --samples beyond it');
+    console.log(
+      `the run in ${run.resume} is complete (step ${checkpoint!.snapshot.step}, ${plan.steps !== null ? `${plan.steps} steps` : `${plan.epochs} epochs`}); ` +
+        'to train further, give --epochs or --samples beyond it',
+    );
     return;
   }
   mkdirSync(run.out, { recursive: true });
@@ -115,7 +160,12 @@ export async function runTraining(requested: TrainConfig, requestedRun: RunSetti
   }
 }
 
-async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null): Promise<void> {
+async function train(
+  model: TrainConfig,
+  run: RunSettings,
+  plan: RunPlan,
+  checkpoint: Checkpoint | null,
+): Promise<void> {
   const dequantize = model.dequantize === 'uniform'; // the evaluation sets' too
   const password = redisPassword(run.redisPasswordFile, [run.data, run.testData, run.validationData, run.peers]);
   // setUpData closes what it opened when it fails; from here on, every way out closes the data (a Redis stream's
@@ -123,7 +173,10 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
   // Rows too wide for the model's kernels are refused as soon as D is known: before a row set is held or a buffer made.
   const checkRowLength = (D: number) => {
     const problem = kernelLimitProblem(architectureOf({ ...model, D }));
-    if (problem !== null) throw new Error(`--data ${written(run.data) ?? 'MNIST'}: rows of D = ${D} values are too wide for the model's kernels: ${problem}`);
+    if (problem !== null)
+      throw new Error(
+        `--data ${written(run.data) ?? 'MNIST'}: rows of D = ${D} values are too wide for the model's kernels: ${problem}`,
+      );
   };
   const data = await setUpData({ ...run, seed: model.seed, dequantize, redisPassword: password, checkRowLength });
   try {
@@ -133,48 +186,101 @@ async function train(model: TrainConfig, run: RunSettings, plan: RunPlan, checkp
   }
 }
 
-async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan: RunPlan, checkpoint: Checkpoint | null, password: string | undefined): Promise<void> {
+async function trainOn(
+  data: RunData,
+  model: TrainConfig,
+  run: RunSettings,
+  plan: RunPlan,
+  checkpoint: Checkpoint | null,
+  password: string | undefined,
+): Promise<void> {
   const dequantize = model.dequantize === 'uniform';
   // A new model takes its D from the data; a resumed one must match it.
   const config = checkpoint === null ? { ...model, D: data.D } : model;
-  if (config.D !== data.D) throw new Error(`${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`);
+  if (config.D !== data.D)
+    throw new Error(
+      `${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`,
+    );
   validateTrainConfig(config);
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
     if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, CHECKPOINT_FILE));
-    const report = new TrainReport(run.out, plan, data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch), run.resume);
+    const report = new TrainReport(
+      run.out,
+      plan,
+      data.rowsPerEpoch === null ? null : Math.floor(data.rowsPerEpoch / config.batch),
+      run.resume,
+    );
     const opt = optimizerOf(config);
-    console.log(`aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
-      `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`);
-    console.log(`device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`);
-    report.log({ type: 'start', config, plan, resumedAt: checkpoint === null ? null : trainer.step, adapter: trainer.gpu.adapter });
+    console.log(
+      `aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
+        `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ` +
+        `${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) ` +
+        `on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`,
+    );
+    console.log(
+      `device: ${trainer.gpu.adapter.description} [${trainer.gpu.adapter.driver}], matmul ${matmulVariantOf(trainer.gpu)}`,
+    );
+    report.log({
+      type: 'start',
+      config,
+      plan,
+      resumedAt: checkpoint === null ? null : trainer.step,
+      adapter: trainer.gpu.adapter,
+    });
     await writeResolvedConfig(run, config);
     // Entries moved to the dead-letter stream: on stderr, and in metrics.jsonl.
     data.stream?.onDeadLetter((d) => {
       console.error(deadLetterLine(d));
-      report.log({ type: 'dead-lettered', step: trainer.step, stream: d.stream, id: d.id, dead_stream: d.deadStream, dead_id: d.deadId, group: d.group, consumer: d.consumer, failures: d.failures, error: d.error });
+      report.log({
+        type: 'dead-lettered',
+        step: trainer.step,
+        stream: d.stream,
+        id: d.id,
+        dead_stream: d.deadStream,
+        dead_id: d.deadId,
+        group: d.group,
+        consumer: d.consumer,
+        failures: d.failures,
+        error: d.error,
+      });
     });
 
     // A Redis stream's lag, pending entries, dead letters and rows/s: in metrics.jsonl and on the progress line.
-    const streamReport = data.stream === null ? null : new StreamReport(data.stream, (r) => report.log(r), (text) => report.stream(text));
+    const streamReport =
+      data.stream === null
+        ? null
+        : new StreamReport(
+            data.stream,
+            (r) => report.log(r),
+            (text) => report.stream(text),
+          );
 
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
     if (data.validation !== null) evaluate.validation = data.validation;
-    if (run.earlyStop !== null && data.validation === null) throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
+    if (run.earlyStop !== null && data.validation === null)
+      throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
     // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
-    if ((run.trainBoundRows ?? 0) > 0) evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize, dequantize });
+    if ((run.trainBoundRows ?? 0) > 0)
+      evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize, dequantize });
 
     // Ctrl-C and SIGTERM stop the run: the steps queued finish, a checkpoint is written, the exit code says so.
     const stop = new AbortController();
     let signalled: NodeJS.Signals | null = null;
-    const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; stop.abort(); };
+    const onSignal = (signal: NodeJS.Signals) => {
+      signalled ??= signal;
+      stop.abort();
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
     // Pictures and curves are auxiliary: a file that cannot be written is a warning naming it, never the run's end.
     const pictures = async () => {
-      if ((await auxiliaryWrite(() => writePictures(trainer.model, run.out, data.test, config.seed)))?.length === 0 && !saidNoPictures) {
+      if (
+        (await auxiliaryWrite(() => writePictures(trainer.model, run.out, data.test, config.seed)))?.length === 0 &&
+        !saidNoPictures
+      ) {
         console.log(`no pictures: rows of ${config.D} values are not square images`);
         saidNoPictures = true;
       }
@@ -190,22 +296,42 @@ async function trainOn(data: RunData, model: TrainConfig, run: RunSettings, plan
       }
       return path;
     };
-    const peers = run.peers === null ? null : await joinPeers(withPassword(run.peers, password), trainer, { log: (r) => report.log(r), say: (line) => console.log(line), signal: stop.signal });
+    const peers =
+      run.peers === null
+        ? null
+        : await joinPeers(withPassword(run.peers, password), trainer, {
+            log: (r) => report.log(r),
+            say: (line) => console.log(line),
+            signal: stop.signal,
+          });
     const events = trainingRun(trainer, {
-      source: data.train, epochs: plan.epochs ?? Infinity, steps: plan.steps ?? undefined, shuffleWindow: plan.shuffleWindow, binarize: plan.binarize,
-      evaluate, evalChunk: run.evalChunk, metricsEvery: run.metricsEvery, data: plan.data ?? undefined, signal: stop.signal,
+      source: data.train,
+      epochs: plan.epochs ?? Infinity,
+      steps: plan.steps ?? undefined,
+      shuffleWindow: plan.shuffleWindow,
+      binarize: plan.binarize,
+      evaluate,
+      evalChunk: run.evalChunk,
+      metricsEvery: run.metricsEvery,
+      data: plan.data ?? undefined,
+      signal: stop.signal,
       resume: checkpoint?.run ?? undefined,
-      earlyStopping: plan.earlyStopping ?? undefined, rounds: peers?.rounds,
+      earlyStopping: plan.earlyStopping ?? undefined,
+      rounds: peers?.rounds,
       checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
     });
     try {
-      await lastValueFrom(events.pipe(tap({
-        next: (e) => {
-          report.show(e);
-          if (e.type === 'metrics') streamReport?.tick(e.step);
-        },
-        finalize: () => report.stop(),
-      })));
+      await lastValueFrom(
+        events.pipe(
+          tap({
+            next: (e) => {
+              report.show(e);
+              if (e.type === 'metrics') streamReport?.tick(e.step);
+            },
+            finalize: () => report.stop(),
+          }),
+        ),
+      );
       // The stream's standing at the end, while its connection is still open (only on a run that ended well: after
       // an error the server may be the cause, and asking it would wait out reconnect-for).
       await streamReport?.end(trainer.step);

@@ -65,11 +65,21 @@ export function isAcknowledgingSource(source: RowSource): source is Acknowledgin
 export function checkpointedRowsOf(state: unknown, where: string): CheckpointedRows {
   const s = state as Partial<CheckpointedRows> | null;
   if (s === null || typeof s !== 'object' || !Number.isInteger(s.rowsConsumed) || s.rowsConsumed! < 0) {
-    throw new Error(`${where}: expected { rowsConsumed: a non-negative integer, source: … } from the training run, got ${JSON.stringify(state)}`);
+    throw new Error(
+      `${where}: expected { rowsConsumed: a non-negative integer, source: … } from the training run, got ${JSON.stringify(state)}`,
+    );
   }
   const above = s.trainedAbove;
-  if (above !== undefined && !(Array.isArray(above) && above.every((r, i) => Number.isSafeInteger(r) && r >= s.rowsConsumed! && (i === 0 || r > above[i - 1])))) {
-    throw new Error(`${where}: expected trainedAbove to be ascending row numbers ≥ rowsConsumed (${s.rowsConsumed}), got ${JSON.stringify(above).slice(0, 200)}`);
+  if (
+    above !== undefined &&
+    !(
+      Array.isArray(above) &&
+      above.every((r, i) => Number.isSafeInteger(r) && r >= s.rowsConsumed! && (i === 0 || r > above[i - 1]))
+    )
+  ) {
+    throw new Error(
+      `${where}: expected trainedAbove to be ascending row numbers ≥ rowsConsumed (${s.rowsConsumed}), got ${JSON.stringify(above).slice(0, 200)}`,
+    );
   }
   return { rowsConsumed: s.rowsConsumed!, ...(above === undefined ? {} : { trainedAbove: above }), source: s.source };
 }

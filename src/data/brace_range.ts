@@ -13,7 +13,10 @@ const RANGE = /\{(\d+)\.\.(\d+)\}/g;
 /** The names a pattern stands for, in order; a pattern without braces is itself. */
 export function expandBraceRanges(pattern: string): string[] {
   const stray = pattern.replace(RANGE, '').search(/[{}]/);
-  if (stray >= 0) throw new Error(`${pattern}: expected braces only around a numeric range like {000..099}, found a stray '${pattern.replace(RANGE, '')[stray]}'`);
+  if (stray >= 0)
+    throw new Error(
+      `${pattern}: expected braces only around a numeric range like {000..099}, found a stray '${pattern.replace(RANGE, '')[stray]}'`,
+    );
   const parts: string[][] = [];
   let last = 0;
   let total = 1;

@@ -25,7 +25,10 @@ export const TEST_DEQUANTIZATION_SEED = 12345;
 
 /** A copy of `values` dequantized once with the fixed protocol seed (for test and validation sets). */
 export function dequantizeRowsOnce(values: Float32Array, seed = TEST_DEQUANTIZATION_SEED): Float32Array {
-  return dequantizeValues(Float32Array.from(values), philoxUniforms(seed, 0, RANDOM_STREAMS.testDequantization, values.length));
+  return dequantizeValues(
+    Float32Array.from(values),
+    philoxUniforms(seed, 0, RANDOM_STREAMS.testDequantization, values.length),
+  );
 }
 
 /**

@@ -46,14 +46,27 @@ export async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
 /** Says which of "not gzip", "truncated" or "corrupt" a gunzip failure is, with the compressed offset. */
 function gzipError(path: string, e: NodeJS.ErrnoException, at: { size: number; consumed: number; fed: number }): Error {
   if (e.code === 'Z_BUF_ERROR') {
-    return new DataFormatError(path, at.size, `the gzip stream is truncated: the compressed data ends here, before the stream's end (an incomplete download or copy?)`);
+    return new DataFormatError(
+      path,
+      at.size,
+      `the gzip stream is truncated: the compressed data ends here, before the stream's end (an incomplete download or copy?)`,
+    );
   }
   if (e.code === 'Z_DATA_ERROR') {
     // The first member's magic was checked before reading, so a bad header here is one after a whole member.
     if (e.message === 'incorrect header check') {
-      return new DataFormatError(path, at.consumed, `at or after this compressed byte, after a complete gzip member: expected another member or the end of the file, found other bytes (trailing garbage after the gzip data?)`);
+      return new DataFormatError(
+        path,
+        at.consumed,
+        `at or after this compressed byte, after a complete gzip member: expected another member ` +
+          `or the end of the file, found other bytes (trailing garbage after the gzip data?)`,
+      );
     }
-    return new DataFormatError(path, at.consumed, `corrupt gzip data (${e.message}) between this compressed byte and byte ${at.fed}`);
+    return new DataFormatError(
+      path,
+      at.consumed,
+      `corrupt gzip data (${e.message}) between this compressed byte and byte ${at.fed}`,
+    );
   }
   return cannotRead(path, e);
 }
@@ -67,8 +80,15 @@ function checkGzipMagic(path: string, size: number): void {
     closeSync(fd);
   }
   if (size < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
-    const found = size < 2 ? `a ${size}-byte file` : `0x${head[0].toString(16).padStart(2, '0')} 0x${head[1].toString(16).padStart(2, '0')}`;
-    throw new DataFormatError(path, 0, `not gzip: expected gzip-compressed data (the name ends in .gz) starting 0x1f 0x8b, found ${found} (if it is not compressed, drop the .gz from its name)`);
+    const found =
+      size < 2
+        ? `a ${size}-byte file`
+        : `0x${head[0].toString(16).padStart(2, '0')} 0x${head[1].toString(16).padStart(2, '0')}`;
+    throw new DataFormatError(
+      path,
+      0,
+      `not gzip: expected gzip-compressed data (the name ends in .gz) starting 0x1f 0x8b, found ${found} (if it is not compressed, drop the .gz from its name)`,
+    );
   }
 }
 
@@ -86,9 +106,18 @@ function regularFileStats(path: string, directories = false): Stats {
     throw cannotRead(path, error);
   }
   if (stats.isFile() || (directories && stats.isDirectory())) return stats;
-  const kind = stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() ? 'a character device' : stats.isBlockDevice() ? 'a block device'
-    : stats.isSocket() ? 'a socket' : 'a directory';
-  throw new Error(`${path}: is ${kind}, not a regular file: aevb reads its data again every epoch, so it needs a file (save the stream to a file first)`);
+  const kind = stats.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : stats.isCharacterDevice()
+      ? 'a character device'
+      : stats.isBlockDevice()
+        ? 'a block device'
+        : stats.isSocket()
+          ? 'a socket'
+          : 'a directory';
+  throw new Error(
+    `${path}: is ${kind}, not a regular file: aevb reads its data again every epoch, so it needs a file (save the stream to a file first)`,
+  );
 }
 
 /** A file or a directory of shards as a row source. Throws at once for a missing path or an empty directory. */
@@ -96,14 +125,20 @@ export function fileSource(path: string, options: { format?: DataFormat; dim?: n
   const stats = regularFileStats(path, true);
   const format = options.format ?? 'auto';
   if (!stats.isDirectory()) return parsedSource(path, () => fileBytes(path), rowParserFor(path, format, options.dim));
-  const shards = readdirSync(path).filter((f) => !f.startsWith('.')).sort().map((f) => join(path, f))
+  const shards = readdirSync(path)
+    .filter((f) => !f.startsWith('.'))
+    .sort()
+    .map((f) => join(path, f))
     .filter((f) => !regularFileStats(f, true).isDirectory());
   if (shards.length === 0) throw new Error(`${path}: the shard directory holds no files`);
-  const sources = shards.map((shard) => parsedSource(shard, () => fileBytes(shard), rowParserFor(shard, format, options.dim)));
+  const sources = shards.map((shard) =>
+    parsedSource(shard, () => fileBytes(shard), rowParserFor(shard, format, options.dim)),
+  );
   return shardedSource(path, sameValueType(sources));
 }
 
-const valueTypeOf = (block: RowBlock) => (block.values instanceof Uint8Array ? 'bytes (u8, scaled by 1/255)' : 'floats');
+const valueTypeOf = (block: RowBlock) =>
+  block.values instanceof Uint8Array ? 'bytes (u8, scaled by 1/255)' : 'floats';
 
 /** The shards, each checked to hold the same type of values as the first one read, naming the one that differs. */
 function sameValueType(shards: RowSource[]): RowSource[] {
@@ -115,7 +150,10 @@ function sameValueType(shards: RowSource[]): RowSource[] {
         const type = valueTypeOf(block);
         first ??= { name: shard.name, type };
         if (type !== first.type) {
-          throw new Error(`${shard.name}: holds ${type}, but ${first.name} holds ${first.type}: every shard must have one dtype (convert them all to uint8 or all to float32)`);
+          throw new Error(
+            `${shard.name}: holds ${type}, but ${first.name} holds ${first.type}: every ` +
+              `shard must have one dtype (convert them all to uint8 or all to float32)`,
+          );
         }
         yield block;
       }

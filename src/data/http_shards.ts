@@ -59,7 +59,9 @@ function fragmentOptions(pattern: string): { pattern: string; allowUnvalidated: 
   if (hash < 0) return { pattern, allowUnvalidated: false };
   const fragment = pattern.slice(hash + 1);
   if (!(FRAGMENT_OPTIONS as readonly string[]).includes(fragment)) {
-    throw new Error(`${pattern}: the fragment '#${fragment}' is not an option of aevb's (known: ${FRAGMENT_OPTIONS.map((o) => `#${o}`).join(', ')})`);
+    throw new Error(
+      `${pattern}: the fragment '#${fragment}' is not an option of aevb's (known: ${FRAGMENT_OPTIONS.map((o) => `#${o}`).join(', ')})`,
+    );
   }
   return { pattern: pattern.slice(0, hash), allowUnvalidated: true };
 }
@@ -93,9 +95,15 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
       throw new Error(`${name}: '${url}' is not an absolute URL`);
     }
   }
-  const parsers = new Map(shards.map((url) => [url, rowParserFor(url, options.format, options.dim, new URL(url).pathname)]));
+  const parsers = new Map(
+    shards.map((url) => [url, rowParserFor(url, options.format, options.dim, new URL(url).pathname)]),
+  );
   const validators = new Map<string, Validator>();
-  const retry: RetryPolicy = { retries: options.retries ?? 5, backoffMs: options.backoffMs ?? 250, stallTimeoutMs: options.stallTimeoutMs ?? 30_000 };
+  const retry: RetryPolicy = {
+    retries: options.retries ?? 5,
+    backoffMs: options.backoffMs ?? 250,
+    stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
+  };
   let nextEpoch = options.firstEpoch ?? 0;
   return {
     name,
@@ -106,11 +114,15 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
       for (const url of shardOrder(shards, options.seed, e)) {
         const parser = parsers.get(url)!();
         const expectedBytes = () => parser.expectedBytes ?? null;
-        for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry, { expectedBytes, allowUnvalidated })) {
+        for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry, {
+          expectedBytes,
+          allowUnvalidated,
+        })) {
           const block = parser.push(chunk);
           if (block === null) continue;
           D ??= block.D;
-          if (block.D !== D) throw new Error(`${url}: rows have ${block.D} values, but the shards read before it have ${D}`);
+          if (block.D !== D)
+            throw new Error(`${url}: rows have ${block.D} values, but the shards read before it have ${D}`);
           yield block;
         }
         parser.end();
@@ -122,7 +134,10 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
 /** `i/N` (the --shard-of flag) as { index: i, count: N }. */
 export function parseShardOf(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (m === null || Number(m[1]) >= Number(m[2])) throw new Error(`--shard-of must be i/N with 0 ≤ i < N (this trainer's index and the number of trainers), got '${text}'`);
+  if (m === null || Number(m[1]) >= Number(m[2]))
+    throw new Error(
+      `--shard-of must be i/N with 0 ≤ i < N (this trainer's index and the number of trainers), got '${text}'`,
+    );
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
@@ -134,7 +149,10 @@ export function shardsOf(all: string[], shardOf: { index: number; count: number 
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
     throw new Error(`${name}: shard-of must be i/N with 0 ≤ i < N, got ${index}/${count}`);
   }
-  if (count > all.length) throw new Error(`${name}: shard-of ${index}/${count} asks for more trainers than the ${all.length} shards; trainer ${index} would get none`);
+  if (count > all.length)
+    throw new Error(
+      `${name}: shard-of ${index}/${count} asks for more trainers than the ${all.length} shards; trainer ${index} would get none`,
+    );
   return all.filter((_, i) => i % count === index);
 }
 
@@ -164,7 +182,10 @@ const retryable = (status: number) => status === 408 || status === 429 || status
  * file's header): `expectedBytes` is the length the format's header gives, once it is read.
  */
 async function* resumableBytes(
-  url: string, get: typeof fetch, validators: Map<string, Validator>, retry: RetryPolicy,
+  url: string,
+  get: typeof fetch,
+  validators: Map<string, Validator>,
+  retry: RetryPolicy,
   o: { expectedBytes: () => number | null; allowUnvalidated: boolean },
 ): AsyncGenerator<Uint8Array> {
   let offset = 0;
@@ -174,13 +195,16 @@ async function* resumableBytes(
   let probing = false;
   const fail = async (reason: string) => {
     if (++failures > retry.retries) {
-      throw new Error(`${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`);
+      throw new Error(
+        `${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`,
+      );
     }
     await new Promise((r) => setTimeout(r, Math.min(retry.backoffMs * 2 ** (failures - 1), MAX_BACKOFF_MS)));
   };
   for (;;) {
     const known = validators.get(url);
-    const unvalidated = known !== undefined && known.etag === null && known.lastModified === null && !o.allowUnvalidated;
+    const unvalidated =
+      known !== undefined && known.etag === null && known.lastModified === null && !o.allowUnvalidated;
     if (offset > 0 && unvalidated && !probing) throw unvalidatedError(url, offset, total);
     // Identity encoding: Range offsets count the bytes as stored, which a compressed transfer would not keep.
     const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
@@ -213,7 +237,10 @@ async function* resumableBytes(
           await response.body?.cancel();
           const length = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
           if (length !== null && Number(length[1]) !== offset) {
-            throw new Error(`${url}: the response ended at byte ${offset}, but the server now gives the shard ${length[1]} bytes (416 Range Not Satisfiable, Content-Range '${response.headers.get('content-range')}')`);
+            throw new Error(
+              `${url}: the response ended at byte ${offset}, but the server now gives the shard ${length[1]} ` +
+                `bytes (416 Range Not Satisfiable, Content-Range '${response.headers.get('content-range')}')`,
+            );
           }
           return;
         }
@@ -223,13 +250,20 @@ async function* resumableBytes(
         }
         if (response.status === 200 && response.headers.get('content-length') === null) {
           await response.body?.cancel();
-          throw new Error(`${url}: the response ended at byte ${offset} with no length to check it against (no Content-Length, a close-delimited response), and the server ignores Range requests, so the end of the shard cannot be told from a cut connection: ` +
-            'serve it with Content-Length, or use a format whose header gives the length (.npy, IDX)');
+          throw new Error(
+            `${url}: the response ended at byte ${offset} with no length to check it against (no Content-Length, a close-delimited ` +
+              `response), and the server ignores Range requests, so the end of the shard cannot be told from a cut connection: ` +
+              'serve it with Content-Length, or use a format whose header gives the length (.npy, IDX)',
+          );
         }
         probing = false;
       } else if (response.status === 416 && offset > 0) {
         await response.body?.cancel();
-        throw new Error(`${url}: the shard is short: it ends at byte ${offset}, but ${total === null ? 'its length' : `${total} bytes`} ${total === o.expectedBytes() ? "its header promises" : 'were announced'} (416 Range Not Satisfiable to a Range request from there); refusing a shard with fewer rows than it says`);
+        throw new Error(
+          `${url}: the shard is short: it ends at byte ${offset}, but ${total === null ? 'its length' : `${total} bytes`} ` +
+            `${total === o.expectedBytes() ? 'its header promises' : 'were announced'} (416 Range Not ` +
+            `Satisfiable to a Range request from there); refusing a shard with fewer rows than it says`,
+        );
       }
       if (!response.ok || response.body === null) {
         await response.body?.cancel();
@@ -237,11 +271,18 @@ async function* resumableBytes(
         await fail(`HTTP ${response.status} ${response.statusText}`);
         continue;
       }
-      const seen: Validator = { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') };
+      const seen: Validator = {
+        etag: response.headers.get('etag'),
+        lastModified: response.headers.get('last-modified'),
+      };
       if (known === undefined) validators.set(url, seen);
       else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
         await response.body.cancel();
-        throw changedError(url, known, `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`);
+        throw changedError(
+          url,
+          known,
+          `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`,
+        );
       }
       // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
       let skip = 0;
@@ -249,7 +290,9 @@ async function* resumableBytes(
         const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
         if (range === null || Number(range[1]) !== offset) {
           await response.body.cancel();
-          throw new Error(`${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`);
+          throw new Error(
+            `${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`,
+          );
         }
         if (range[3] !== '*') total = Number(range[3]);
       } else {
@@ -277,7 +320,10 @@ async function* resumableBytes(
         }
       } catch (error) {
         const reason = `the connection dropped: ${(error as Error).message}`;
-        if (!resumable) throw new Error(`${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`);
+        if (!resumable)
+          throw new Error(
+            `${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`,
+          );
         await fail(reason);
         continue;
       }
@@ -304,12 +350,19 @@ async function* resumableBytes(
 }
 
 function unvalidatedError(url: string, offset: number, total: number | null): Error {
-  return new Error(`${url}: the read stopped at byte ${offset}${total === null ? '' : ` of ${total}`} and would resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified, ` +
-    'so a shard rewritten meanwhile could not be told from the one being read, and two versions would be mixed; refusing it. Serve the shards with an ETag or Last-Modified ' +
-    "(any static file server or object store does), or accept the risk: the library's allowUnvalidated, or '#allow-unvalidated' at the end of the URL");
+  return new Error(
+    `${url}: the read stopped at byte ${offset}${total === null ? '' : ` of ${total}`} and would ` +
+      `resume with a Range request, but the server gave this shard neither an ETag nor a Last-Modified, ` +
+      'so a shard rewritten meanwhile could not be told from the one being read, and two ' +
+      'versions would be mixed; refusing it. Serve the shards with an ETag or Last-Modified ' +
+      "(any static file server or object store does), or accept the risk: the library's allowUnvalidated, or '#allow-unvalidated' at the end of the URL",
+  );
 }
 
 function changedError(url: string, first: Validator, now: string): Error {
   const was = first.etag === null ? `Last-Modified ${first.lastModified}` : `ETag ${first.etag}`;
-  return new Error(`${url}: the shard changed on the server while it was being read (it was first served with ${was}; ${now}); refusing to mix two versions of the data — restart the run to read the new version`);
+  return new Error(
+    `${url}: the shard changed on the server while it was being read (it was first served with ${was}; ` +
+      `${now}); refusing to mix two versions of the data — restart the run to read the new version`,
+  );
 }

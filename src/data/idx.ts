@@ -34,14 +34,27 @@ const hex = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** Validates the 4-byte magic (zeros, type code, dimension count); returns the type and the dimension count. */
 export function checkIdxMagic(bytes: Uint8Array, source: string): { type: IdxType; valueBytes: number; ndims: number } {
-  if (bytes.length < 4) throw new DataFormatError(source, bytes.length, `expected a 4-byte IDX magic number, but the file ends after ${bytes.length} bytes`);
+  if (bytes.length < 4)
+    throw new DataFormatError(
+      source,
+      bytes.length,
+      `expected a 4-byte IDX magic number, but the file ends after ${bytes.length} bytes`,
+    );
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b ? ' (this looks gzip-compressed: name it .gz)' : '';
-    throw new DataFormatError(source, 0, `expected the IDX magic 0x00 0x00, found ${hex(bytes[0])} ${hex(bytes[1])}${gzip}`);
+    throw new DataFormatError(
+      source,
+      0,
+      `expected the IDX magic 0x00 0x00, found ${hex(bytes[0])} ${hex(bytes[1])}${gzip}`,
+    );
   }
   const code = TYPE_CODES[bytes[2]];
   if (code === undefined) {
-    throw new DataFormatError(source, 2, `expected an IDX type code (0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32, 0x0e f64), found ${hex(bytes[2])}`);
+    throw new DataFormatError(
+      source,
+      2,
+      `expected an IDX type code (0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32, 0x0e f64), found ${hex(bytes[2])}`,
+    );
   }
   const ndims = bytes[3];
   if (ndims < 1) throw new DataFormatError(source, 3, 'expected at least one dimension, found 0');
@@ -53,7 +66,11 @@ export function parseIdxHeader(bytes: Uint8Array, source: string): IdxHeader {
   const { type, valueBytes, ndims } = checkIdxMagic(bytes, source);
   const dataOffset = 4 + 4 * ndims;
   if (bytes.length < dataOffset) {
-    throw new DataFormatError(source, bytes.length, `expected ${ndims} dimension sizes (a ${dataOffset}-byte header), but the file ends after ${bytes.length} bytes`);
+    throw new DataFormatError(
+      source,
+      bytes.length,
+      `expected ${ndims} dimension sizes (a ${dataOffset}-byte header), but the file ends after ${bytes.length} bytes`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -72,11 +89,19 @@ export function checkIdxLength(header: IdxHeader, totalBytes: number, source: st
   const shape = header.dims.join('×');
   if (totalBytes < expected) {
     const complete = Math.floor((totalBytes - header.dataOffset) / (header.rowLength * header.valueBytes));
-    throw new DataFormatError(source, totalBytes,
-      `the header promises ${shape} ${header.type} values (${expected} bytes in all) but the file ends here, after ${complete} complete rows of ${header.rows} (truncated?)`);
+    throw new DataFormatError(
+      source,
+      totalBytes,
+      `the header promises ${shape} ${header.type} values (${expected} bytes in all) but ` +
+        `the file ends here, after ${complete} complete rows of ${header.rows} (truncated?)`,
+    );
   }
   if (totalBytes > expected) {
-    throw new DataFormatError(source, expected, `the header promises ${shape} ${header.type} values ending here, but ${totalBytes - expected} more bytes follow`);
+    throw new DataFormatError(
+      source,
+      expected,
+      `the header promises ${shape} ${header.type} values ending here, but ${totalBytes - expected} more bytes follow`,
+    );
   }
 }
 
@@ -91,7 +116,14 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const header = parseIdxHeader(bytes, source);
   checkIdxLength(header, bytes.length, source);
   const count = header.rows * header.rowLength;
-  return { header, values: decodeIdxValues(bytes.subarray(header.dataOffset, header.dataOffset + count * header.valueBytes), header.type, count) };
+  return {
+    header,
+    values: decodeIdxValues(
+      bytes.subarray(header.dataOffset, header.dataOffset + count * header.valueBytes),
+      header.type,
+      count,
+    ),
+  };
 }
 
 /** `count` big-endian values of `type`: u8 as a zero-copy view, every other type converted to Float32Array. */

@@ -29,8 +29,12 @@ export class IdxRowParser extends HeaderedRowParser {
     if (bytes.length < 4) return { need: 4 };
     const { ndims } = checkIdxMagic(bytes, this.source); // a wrong file fails at once, not at the end
     if (ndims === 1 && !this.oneDimensional) {
-      throw new DataFormatError(this.source, 3,
-        'expected rows of values (an IDX file of 2 or more dimensions, like train-images-idx3-ubyte), but this file has 1 dimension: one number per item, like a labels file (train-labels-idx1-ubyte)');
+      throw new DataFormatError(
+        this.source,
+        3,
+        'expected rows of values (an IDX file of 2 or more dimensions, like train-images-idx3-ubyte), ' +
+          'but this file has 1 dimension: one number per item, like a labels file (train-labels-idx1-ubyte)',
+      );
     }
     if (bytes.length < 4 + 4 * ndims) return { need: 4 + 4 * ndims };
     const header = parseIdxHeader(bytes, this.source);
@@ -51,6 +55,11 @@ export class IdxRowParser extends HeaderedRowParser {
 
   protected decode(bytes: Uint8Array, rows: number): RowBlock {
     const h = this.header!;
-    return { values: decodeIdxValues(bytes, h.type, rows * h.rowLength), rows, D: h.rowLength, scale: h.type === 'u8' ? 1 / 255 : 1 };
+    return {
+      values: decodeIdxValues(bytes, h.type, rows * h.rowLength),
+      rows,
+      D: h.rowLength,
+      scale: h.type === 'u8' ? 1 / 255 : 1,
+    };
   }
 }

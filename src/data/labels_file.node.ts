@@ -25,7 +25,10 @@ type HeaderProgress = Omit<LabelsFile, 'path'> | { need: number };
 /** Reads the header of a labels file; throws naming the file unless it is a 1-D IDX or .npy. */
 export async function readLabelsHeader(path: string): Promise<LabelsFile> {
   const format = formatOfName(path);
-  if (format === null) throw new Error(`${path}: cannot tell the labels' format from the name (expected .npy, .idx or *-ubyte, optionally .gz)`);
+  if (format === null)
+    throw new Error(
+      `${path}: cannot tell the labels' format from the name (expected .npy, .idx or *-ubyte, optionally .gz)`,
+    );
   const read = format === 'idx' ? idxLabelsHeader : npyLabelsHeader;
   const pieces: Uint8Array[] = [];
   let length = 0;
@@ -38,7 +41,11 @@ export async function readLabelsHeader(path: string): Promise<LabelsFile> {
     if (!('need' in progress)) return { path, ...progress };
     need = progress.need;
   }
-  throw new DataFormatError(path, length, `the file ends after ${length} bytes, inside its header (a ${format === 'idx' ? 'IDX' : '.npy'} labels file needs ${need})`);
+  throw new DataFormatError(
+    path,
+    length,
+    `the file ends after ${length} bytes, inside its header (a ${format === 'idx' ? 'IDX' : '.npy'} labels file needs ${need})`,
+  );
 }
 
 function idxLabelsHeader(bytes: Uint8Array, path: string): HeaderProgress {
@@ -47,7 +54,12 @@ function idxLabelsHeader(bytes: Uint8Array, path: string): HeaderProgress {
   if (bytes.length < 4 + 4 * ndims) return { need: 4 + 4 * ndims };
   const header = parseIdxHeader(bytes, path);
   if (ndims !== 1) {
-    throw new DataFormatError(path, 3, `expected labels, one per row (a 1-D IDX file like t10k-labels-idx1-ubyte), but this file has ${ndims} dimensions (${header.dims.join('×')}): an images file?`);
+    throw new DataFormatError(
+      path,
+      3,
+      `expected labels, one per row (a 1-D IDX file like t10k-labels-idx1-ubyte), but ` +
+        `this file has ${ndims} dimensions (${header.dims.join('×')}): an images file?`,
+    );
   }
   return { descr: IDX_DESCR[header.type], count: header.rows, dataOffset: header.dataOffset };
 }
@@ -57,7 +69,11 @@ function npyLabelsHeader(bytes: Uint8Array, path: string): HeaderProgress {
   if ('need' in header) return header;
   const { dims } = header;
   if (dims.length !== 1 || !Number.isSafeInteger(dims[0])) {
-    throw new DataFormatError(path, header.textStart, `expected labels, one per row (a 1-D array, shape (N,)), found shape (${header.shapeText})`);
+    throw new DataFormatError(
+      path,
+      header.textStart,
+      `expected labels, one per row (a 1-D array, shape (N,)), found shape (${header.shapeText})`,
+    );
   }
   try {
     npyItemBytes(header.descr);
@@ -80,12 +96,20 @@ export async function* labelBytes(labels: LabelsFile): AsyncGenerator<Uint8Array
     if (start >= chunk.length) continue;
     const data = offset - labels.dataOffset;
     if (data > expected) {
-      throw new DataFormatError(labels.path, labels.dataOffset + expected, `the header promises ${labels.count} labels ending here, but more bytes follow`);
+      throw new DataFormatError(
+        labels.path,
+        labels.dataOffset + expected,
+        `the header promises ${labels.count} labels ending here, but more bytes follow`,
+      );
     }
     yield chunk.subarray(start);
   }
   if (offset < labels.dataOffset + expected) {
-    throw new DataFormatError(labels.path, offset, `the header promises ${labels.count} labels (${labels.dataOffset + expected} bytes in all) but the file ends here (truncated?)`);
+    throw new DataFormatError(
+      labels.path,
+      offset,
+      `the header promises ${labels.count} labels (${labels.dataOffset + expected} bytes in all) but the file ends here (truncated?)`,
+    );
   }
 }
 

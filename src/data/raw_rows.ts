@@ -15,7 +15,8 @@ export class RawRowParser extends RowCutter implements RowParser {
 
   constructor(source: string, format: RawFormat, D: number) {
     super();
-    if (!Number.isInteger(D) || D < 1 || D > MAX_ROW_VALUES) throw new Error(`${source}: raw rows need --dim D, an integer from 1 to ${MAX_ROW_VALUES}, got ${D}`);
+    if (!Number.isInteger(D) || D < 1 || D > MAX_ROW_VALUES)
+      throw new Error(`${source}: raw rows need --dim D, an integer from 1 to ${MAX_ROW_VALUES}, got ${D}`);
     this.source = source;
     this.format = format;
     this.D = D;
@@ -29,8 +30,12 @@ export class RawRowParser extends RowCutter implements RowParser {
 
   end(): void {
     if (this.pendingBytes > 0) {
-      throw new DataFormatError(this.source, this.bytesSeen - this.pendingBytes,
-        `expected whole rows of ${this.D} ${this.format === 'raw-u8' ? 'u8' : 'f32'} values (${this.rowBytes} bytes each), but the file ends ${this.pendingBytes} bytes into row ${this.rowsSeen}`);
+      throw new DataFormatError(
+        this.source,
+        this.bytesSeen - this.pendingBytes,
+        `expected whole rows of ${this.D} ${this.format === 'raw-u8' ? 'u8' : 'f32'} values (${this.rowBytes} ` +
+          `bytes each), but the file ends ${this.pendingBytes} bytes into row ${this.rowsSeen}`,
+      );
     }
   }
 

@@ -15,7 +15,10 @@ export async function rowLengthOf(source: RowSource & { rowLength?(): Promise<nu
 }
 
 /** The rows of one pass (at most `maxRows`), scaled into [0, 1]: for test sets, which are small enough to hold. */
-export async function readAllRows(source: RowSource, maxRows = Infinity): Promise<{ values: Float32Array; rows: number; D: number }> {
+export async function readAllRows(
+  source: RowSource,
+  maxRows = Infinity,
+): Promise<{ values: Float32Array; rows: number; D: number }> {
   const blocks: Float32Array[] = [];
   let rows = 0;
   let D = 0;
@@ -65,8 +68,15 @@ export interface LoadRowsOptions {
 }
 
 /** loadRows, with the number of rows and their length D (to check them against a model's or other data's). */
-export async function loadRowSet(source: RowSource, options: LoadRowsOptions = {}): Promise<{ values: Float32Array; rows: number; D: number }> {
+export async function loadRowSet(
+  source: RowSource,
+  options: LoadRowsOptions = {},
+): Promise<{ values: Float32Array; rows: number; D: number }> {
   const read = await readAllRows(source, options.maxRows);
-  const values = options.binarize ? binarizeRowsOnce(read.values, TEST_BINARIZATION_SEED) : options.dequantize ? dequantizeRowsOnce(read.values) : read.values;
+  const values = options.binarize
+    ? binarizeRowsOnce(read.values, TEST_BINARIZATION_SEED)
+    : options.dequantize
+      ? dequantizeRowsOnce(read.values)
+      : read.values;
   return { ...read, values };
 }

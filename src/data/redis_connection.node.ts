@@ -91,7 +91,9 @@ export class RedisConnection {
     if (outage.connections++ === 0) {
       outages.set(this.where, outage);
       const why = this.lastError === null ? '' : ` (${this.lastError.message})`;
-      console.error(`aevb: ${this.where}: ${this.everReady ? 'connection lost' : 'cannot connect'}${why}; retrying for up to ${(this.reconnectForMs / 1000).toFixed(0)} s`);
+      console.error(
+        `aevb: ${this.where}: ${this.everReady ? 'connection lost' : 'cannot connect'}${why}; retrying for up to ${(this.reconnectForMs / 1000).toFixed(0)} s`,
+      );
     }
   }
 
@@ -106,7 +108,9 @@ export class RedisConnection {
     const outage = outages.get(this.where);
     if (outage !== undefined && --outage.connections === 0) {
       outages.delete(this.where);
-      console.error(`aevb: ${this.where}: connected again after ${((performance.now() - outage.since) / 1000).toFixed(1)} s`);
+      console.error(
+        `aevb: ${this.where}: connected again after ${((performance.now() - outage.since) / 1000).toFixed(1)} s`,
+      );
     }
   }
 
@@ -116,7 +120,8 @@ export class RedisConnection {
     this.outageCounted = false;
     const outage = outages.get(this.where);
     if (outage !== undefined && --outage.connections === 0) outages.delete(this.where);
-    if (!this.closing) console.error(`aevb: ${this.where}: gave up reconnecting after ${(this.reconnectForMs / 1000).toFixed(0)} s`);
+    if (!this.closing)
+      console.error(`aevb: ${this.where}: gave up reconnecting after ${(this.reconnectForMs / 1000).toFixed(0)} s`);
   }
 
   /** Sends one command; replies keep binary values as Buffers. */
@@ -176,9 +181,14 @@ export class RedisConnection {
   private error(command: string, error: unknown): Error {
     const message = (error as Error).message;
     const cause = this.lastError !== null && this.lastError.message !== message ? ` (${this.lastError.message})` : '';
-    const gaveUp = !this.closing && this.lostAt !== null && performance.now() - this.lostAt >= this.reconnectForMs ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)` : '';
+    const gaveUp =
+      !this.closing && this.lostAt !== null && performance.now() - this.lostAt >= this.reconnectForMs
+        ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)`
+        : '';
     const moved = /^MOVED /.test(message) ? ' (the server is a node of a Redis Cluster: add cluster=1 to the URL)' : '';
-    const auth = /NOAUTH|WRONGPASS/.test(message) ? ' (give the password with REDIS_PASSWORD or --redis-password-file; aevb never writes it into a file)' : '';
+    const auth = /NOAUTH|WRONGPASS/.test(message)
+      ? ' (give the password with REDIS_PASSWORD or --redis-password-file; aevb never writes it into a file)'
+      : '';
     return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${moved}${auth}`, { cause: error });
   }
 }

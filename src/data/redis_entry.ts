@@ -33,20 +33,28 @@ export function decodeEntry(stream: string, id: string, fields: Uint8Array[], ex
     throw new StreamEntryError(stream, id, message);
   };
   const names = () => [...byName.keys()].join(', ') || 'none';
-  const field = (name: string, what: string) => byName.get(name) ?? fail(`expected a field '${name}' (${what}); the entry has fields ${names()}`);
+  const field = (name: string, what: string) =>
+    byName.get(name) ?? fail(`expected a field '${name}' (${what}); the entry has fields ${names()}`);
   const dText = decoder.decode(field('d', 'values per row'));
   const D = Number(dText);
   if (!/^\d+$/.test(dText) || D < 1) fail(`expected 'd' to be a positive integer (values per row), got '${dText}'`);
-  if (D > MAX_ROW_VALUES) fail(`a row of d = ${D} values is over the limit of ${MAX_ROW_VALUES} values per row (128 MiB as float32, the largest WebGPU input binding)`);
+  if (D > MAX_ROW_VALUES)
+    fail(
+      `a row of d = ${D} values is over the limit of ${MAX_ROW_VALUES} values per row (128 MiB as float32, the largest WebGPU input binding)`,
+    );
   const t = decoder.decode(field('t', "the value type, 'u8' or 'f32'"));
   if (t !== 'u8' && t !== 'f32') fail(`expected 't' to be 'u8' or 'f32', got '${t}'`);
   const type = t as EntryValueType;
-  const x = field('x', 'the rows\' raw values');
+  const x = field('x', "the rows' raw values");
   const rowBytes = D * VALUE_BYTES[type];
   if (x.length === 0 || x.length % rowBytes !== 0) {
-    fail(`expected 'x' to hold whole rows of ${D} ${type} values (${rowBytes} bytes each), but it holds ${x.length} bytes (${(x.length / rowBytes).toFixed(2)} rows)`);
+    fail(
+      `expected 'x' to hold whole rows of ${D} ${type} values (${rowBytes} bytes each), ` +
+        `but it holds ${x.length} bytes (${(x.length / rowBytes).toFixed(2)} rows)`,
+    );
   }
-  if (expectedD !== null && D !== expectedD) fail(`rows have ${D} values, but the rows delivered before have ${expectedD}`);
+  if (expectedD !== null && D !== expectedD)
+    fail(`rows have ${D} values, but the rows delivered before have ${expectedD}`);
   const rows = x.length / rowBytes;
   // A copy: the reply's bytes may be a view into a larger buffer the block would otherwise keep alive.
   if (type === 'u8') return { values: new Uint8Array(x), rows, D, scale: 1 / 255 };
@@ -57,9 +65,13 @@ export function decodeEntry(stream: string, id: string, fields: Uint8Array[], ex
     // The same rule, and the same words, as a file's floats (row_block.ts).
     if (!(v >= 0 && v <= 1)) {
       const fix = Number.isFinite(v)
-        ? v > 1 && v <= 255 ? ' If these are 0–255 intensities, divide by 255 before publishing, or publish them as u8, which is scaled by 1/255.' : ' Rescale the data into [0, 1].'
+        ? v > 1 && v <= 255
+          ? ' If these are 0–255 intensities, divide by 255 before publishing, or publish them as u8, which is scaled by 1/255.'
+          : ' Rescale the data into [0, 1].'
         : ' The data itself is not finite: fix or drop that row.';
-      fail(`row ${Math.floor(i / D)}, value ${i % D} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`);
+      fail(
+        `row ${Math.floor(i / D)}, value ${i % D} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`,
+      );
     }
   }
   return { values, rows, D, scale: 1 };

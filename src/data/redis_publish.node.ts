@@ -27,11 +27,16 @@ export interface PublishResult {
 }
 
 /** Publishes one pass of `source` to the stream of `url` (redis://host:port/stream); resolves when all are stored. */
-export async function publishRows(source: RowSource, url: string, options: PublishOptions = {}): Promise<PublishResult> {
+export async function publishRows(
+  source: RowSource,
+  url: string,
+  options: PublishOptions = {},
+): Promise<PublishResult> {
   const packRows = options.packRows ?? 100;
   const perRoundTrip = options.entriesPerRoundTrip ?? 64;
   const maxRows = options.maxRows ?? Infinity;
-  if (!Number.isInteger(packRows) || packRows < 1) throw new Error(`publishRows: packRows must be an integer ≥ 1, got ${packRows}`);
+  if (!Number.isInteger(packRows) || packRows < 1)
+    throw new Error(`publishRows: packRows must be an integer ≥ 1, got ${packRows}`);
   const address = parseRedisStreamUrl(url, options.password);
   const connection = new RedisConnection(address, 'producer');
   const started = performance.now();
@@ -52,14 +57,17 @@ export async function publishRows(source: RowSource, url: string, options: Publi
     batchRows = 0;
     // Wait for the round trip before the last, so at most two are in flight and memory stays bounded.
     await settle();
-    inFlight = connection.pipeline(commands).then(() => {
-      result.rows += rows;
-      result.entries += commands.length;
-      result.seconds = (performance.now() - started) / 1000;
-      options.onProgress?.({ ...result });
-    }, (error: Error) => {
-      failure ??= error;
-    });
+    inFlight = connection.pipeline(commands).then(
+      () => {
+        result.rows += rows;
+        result.entries += commands.length;
+        result.seconds = (performance.now() - started) / 1000;
+        options.onProgress?.({ ...result });
+      },
+      (error: Error) => {
+        failure ??= error;
+      },
+    );
   };
   // Rows wait in `pack` until it holds packRows of them: entries have the same size whatever the blocks' sizes.
   let pack: Uint8Array | Float32Array | null = null;
@@ -81,7 +89,7 @@ export async function publishRows(source: RowSource, url: string, options: Publi
         throw new Error(`${source.name}: rows have ${block.D} values, but the rows before have ${D}`);
       }
       const rows = Math.min(block.rows, maxRows - taken);
-      for (let r = 0; r < rows; ) {
+      for (let r = 0; r < rows;) {
         const n = Math.min(packRows - packed, rows - r);
         pack.set(block.values.subarray(r * D, (r + n) * D), packed * D);
         packed += n;
@@ -101,7 +109,8 @@ export async function publishRows(source: RowSource, url: string, options: Publi
     await inFlight;
     await connection.quit();
   }
-  if (result.rows === 0) throw new Error(`${source.name}: holds no rows, nothing was published to ${describeStream(address)}`);
+  if (result.rows === 0)
+    throw new Error(`${source.name}: holds no rows, nothing was published to ${describeStream(address)}`);
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }
@@ -112,14 +121,19 @@ export async function publishRows(source: RowSource, url: string, options: Publi
  * — at-least-once: a crash between the two leaves the entry in both. Fix what made the entries fail first (the
  * producer, or a consumer's D), or they fail again. Resolves to the entries moved.
  */
-export async function redriveEntries(from: string, to: string, options: { password?: string; onProgress?: (moved: number) => void } = {}): Promise<number> {
+export async function redriveEntries(
+  from: string,
+  to: string,
+  options: { password?: string; onProgress?: (moved: number) => void } = {},
+): Promise<number> {
   const source = parseRedisStreamUrl(from, options.password);
   const target = parseRedisStreamUrl(to, options.password);
   if (source.server === target.server && source.db === target.db && source.stream === target.stream) {
     throw new Error(`${describeStream(source)}: --from and --to name the same stream`);
   }
   const reading = new RedisConnection(source, 'redrive-from');
-  const writing = source.server === target.server && source.db === target.db ? reading : new RedisConnection(target, 'redrive-to');
+  const writing =
+    source.server === target.server && source.db === target.db ? reading : new RedisConnection(target, 'redrive-to');
   const annotations = new Set<string>(DEAD_LETTER_FIELDS);
   let moved = 0;
   try {
@@ -128,7 +142,8 @@ export async function redriveEntries(from: string, to: string, options: { passwo
       if (entries.length === 0) return moved;
       const adds: [string, ...(string | Buffer)[]][] = entries.map(([, fields]) => {
         const own: Buffer[] = [];
-        for (let i = 0; i + 1 < fields.length; i += 2) if (!annotations.has(fields[i].toString())) own.push(fields[i], fields[i + 1]);
+        for (let i = 0; i + 1 < fields.length; i += 2)
+          if (!annotations.has(fields[i].toString())) own.push(fields[i], fields[i + 1]);
         return ['XADD', target.stream, '*', ...own];
       });
       await writing.pipeline(adds);

@@ -35,7 +35,15 @@ import { RedisConnection } from './redis_connection.node.ts';
 import { decodeEntry, StreamEntryError } from './redis_entry.ts';
 import { describeStream, keyPrefixOf, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
 import type { RowBlock } from './row_block.ts';
-import { markTrained, noRowsTrained, storedTrainedRows, trainedCount, trainedRowsFromBase64, trainedRowsToBase64, untrainedRows } from './trained_rows.ts';
+import {
+  markTrained,
+  noRowsTrained,
+  storedTrainedRows,
+  trainedCount,
+  trainedRowsFromBase64,
+  trainedRowsToBase64,
+  untrainedRows,
+} from './trained_rows.ts';
 
 /** What a source reports when it moves an entry to the dead-letter stream. */
 export interface DeadLetter {
@@ -80,8 +88,11 @@ export function deadLetterLine(d: DeadLetter): string {
   // d.stream is the server's URL, '/', the stream's key; the dead-letter stream is on the same server.
   const server = d.stream.slice(0, d.stream.length - d.streamKey.length - 1);
   const key = d.streamKey;
-  return `aevb: ${d.stream}: entry ${d.id} moved to ${d.deadStream} (as ${d.deadId}) after ${d.failures} failed ${d.failures === 1 ? 'delivery' : 'deliveries'}: ${d.error}` +
-    ` — re-drive with: aevb publish --from ${server}/${d.deadStream} --to ${server}/${key}`;
+  return (
+    `aevb: ${d.stream}: entry ${d.id} moved to ${d.deadStream} (as ${d.deadId}) after ` +
+    `${d.failures} failed ${d.failures === 1 ? 'delivery' : 'deliveries'}: ${d.error}` +
+    ` — re-drive with: aevb publish --from ${server}/${d.deadStream} --to ${server}/${key}`
+  );
 }
 
 /** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
@@ -193,7 +204,17 @@ function readGroupReply(reply: unknown): RawEntry[] {
 export class RedisStreamSource implements AcknowledgingSource {
   readonly name: string;
   readonly settings: RedisConsumerSettings;
-  private readonly counts: RedisSourceStats = { entries: 0, rows: 0, claimed: 0, deadLettered: 0, failures: 0, acknowledged: 0, deleted: 0, partlyTrained: 0, rowsSkipped: 0 };
+  private readonly counts: RedisSourceStats = {
+    entries: 0,
+    rows: 0,
+    claimed: 0,
+    deadLettered: 0,
+    failures: 0,
+    acknowledged: 0,
+    deleted: 0,
+    partlyTrained: 0,
+    rowsSkipped: 0,
+  };
   private commandConnection: RedisConnection | null = null;
   /** The open pass's blocking reader and a running rowLength()'s connection: close() cuts them. */
   private reader: RedisConnection | null = null;
@@ -277,7 +298,9 @@ export class RedisStreamSource implements AcknowledgingSource {
       let inclusive = oldest !== undefined;
       let lastEntry = performance.now();
       for (;;) {
-        const entries = entriesOf(await probe.send('XRANGE', s.stream, inclusive ? from : `(${from}`, '+', 'COUNT', s.count));
+        const entries = entriesOf(
+          await probe.send('XRANGE', s.stream, inclusive ? from : `(${from}`, '+', 'COUNT', s.count),
+        );
         for (const { id, fields } of entries) {
           if (fields === null) continue;
           try {
@@ -295,13 +318,17 @@ export class RedisStreamSource implements AcknowledgingSource {
         }
         const idle = performance.now() - lastEntry;
         if (s.endAfterIdleMs !== null && idle >= s.endAfterIdleMs) {
-          throw new Error(`${this.name}: holds no rows (no entry of group '${s.group}' to read within end-after-idle, ${s.endAfterIdleMs} ms)`);
+          throw new Error(
+            `${this.name}: holds no rows (no entry of group '${s.group}' to read within end-after-idle, ${s.endAfterIdleMs} ms)`,
+          );
         }
-        const wait = s.endAfterIdleMs === null ? s.blockMs : Math.max(1, Math.min(s.blockMs, Math.ceil(s.endAfterIdleMs - idle)));
+        const wait =
+          s.endAfterIdleMs === null ? s.blockMs : Math.max(1, Math.min(s.blockMs, Math.ceil(s.endAfterIdleMs - idle)));
         await probe.send('XREAD', 'COUNT', 1, 'BLOCK', wait, 'STREAMS', s.stream, from);
       }
     } catch (error) {
-      if (this.closed) throw new Error(`${this.name}: the source was closed while its row length was read`, { cause: error });
+      if (this.closed)
+        throw new Error(`${this.name}: the source was closed while its row length was read`, { cause: error });
       throw error;
     } finally {
       probe.disconnect();
@@ -311,7 +338,8 @@ export class RedisStreamSource implements AcknowledgingSource {
 
   async *open(): AsyncGenerator<RowBlock> {
     if (this.closed) throw new Error(`${this.name}: the source is closed`);
-    if (this.passOpen) throw new Error(`${this.name}: a pass is already open; a stream source is read by one pass at a time`);
+    if (this.passOpen)
+      throw new Error(`${this.name}: a pass is already open; a stream source is read by one pass at a time`);
     this.passOpen = true;
     // A new pass delivers again whatever earlier passes delivered and nobody acknowledged: a pass that was broken
     // off (or whose window was dropped) left rows untrained. They come back first, as this consumer's pending.
@@ -337,7 +365,16 @@ export class RedisStreamSource implements AcknowledgingSource {
           lastClaim = performance.now();
           let cursor = '0-0';
           do {
-            const [next, claimedReply] = (await this.commands().send('XAUTOCLAIM', s.stream, s.group, s.consumer, s.claimAfterMs, cursor, 'COUNT', s.count)) as [Buffer, unknown];
+            const [next, claimedReply] = (await this.commands().send(
+              'XAUTOCLAIM',
+              s.stream,
+              s.group,
+              s.consumer,
+              s.claimAfterMs,
+              cursor,
+              'COUNT',
+              s.count,
+            )) as [Buffer, unknown];
             cursor = next.toString();
             const claimed = entriesOf(claimedReply).filter((e) => !this.log.has(e.id));
             this.counts.claimed += claimed.length;
@@ -345,7 +382,21 @@ export class RedisStreamSource implements AcknowledgingSource {
             yield* this.deliver(claimed, true);
           } while (cursor !== '0-0');
         }
-        const fresh = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'BLOCK', s.blockMs, 'STREAMS', s.stream, '>'));
+        const fresh = readGroupReply(
+          await reader.send(
+            'XREADGROUP',
+            'GROUP',
+            s.group,
+            s.consumer,
+            'COUNT',
+            s.count,
+            'BLOCK',
+            s.blockMs,
+            'STREAMS',
+            s.stream,
+            '>',
+          ),
+        );
         got += fresh.length;
         yield* this.deliver(fresh);
         if (reader.reconnects !== reconnects) {
@@ -356,7 +407,8 @@ export class RedisStreamSource implements AcknowledgingSource {
         if (got > 0) lastEntry = performance.now();
         else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) return;
         // A read that waited `block` ms for nothing: the rows held back downstream (the shuffle window) go on.
-        else if (got === 0 && this.D !== null) yield { values: new Uint8Array(0), rows: 0, D: this.D, scale: 1, idle: true };
+        else if (got === 0 && this.D !== null)
+          yield { values: new Uint8Array(0), rows: 0, D: this.D, scale: 1, idle: true };
       }
     } catch (error) {
       // close() cut the connection under a read: say that, not "Connection is closed".
@@ -375,7 +427,9 @@ export class RedisStreamSource implements AcknowledgingSource {
     let after = '0';
     let taken = 0;
     for (;;) {
-      const entries = readGroupReply(await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'STREAMS', s.stream, after));
+      const entries = readGroupReply(
+        await reader.send('XREADGROUP', 'GROUP', s.group, s.consumer, 'COUNT', s.count, 'STREAMS', s.stream, after),
+      );
       if (entries.length === 0) return taken;
       after = entries[entries.length - 1].id;
       const fresh = entries.filter((e) => !this.log.has(e.id));
@@ -405,7 +459,8 @@ export class RedisStreamSource implements AcknowledgingSource {
       if (bits === null) continue;
       const trained = trainedCount(bits, d.rows);
       if (trained === d.rows) acknowledge.push(id);
-      else if (d.recorded === null || trained > trainedCount(d.recorded, d.rows)) partial.push([id, d.rows, trainedRowsToBase64(bits)]);
+      else if (d.recorded === null || trained > trainedCount(d.recorded, d.rows))
+        partial.push([id, d.rows, trainedRowsToBase64(bits)]);
     }
     return { stream: this.settings.stream, group: this.settings.group, acknowledge, partial };
   }
@@ -431,21 +486,47 @@ export class RedisStreamSource implements AcknowledgingSource {
     const { rowsConsumed, trainedAbove, source } = checkpointedRowsOf(state, this.name);
     const saved = source as Partial<RedisSourceState & LegacyRedisSourceState> | null;
     const expected = `(expected { stream, group, acknowledge: [id, …], partial: [[id, rows, bitmap], …] })`;
-    if (saved === null || typeof saved !== 'object' || !(Array.isArray(saved.entries) || (Array.isArray(saved.acknowledge) && Array.isArray(saved.partial)))) {
-      throw new Error(`${this.name}: the checkpoint's source state is not this source's ${expected}, got ${JSON.stringify(source)?.slice(0, 200)}`);
+    if (
+      saved === null ||
+      typeof saved !== 'object' ||
+      !(Array.isArray(saved.entries) || (Array.isArray(saved.acknowledge) && Array.isArray(saved.partial)))
+    ) {
+      throw new Error(
+        `${this.name}: the checkpoint's source state is not this source's ${expected}, got ${JSON.stringify(source)?.slice(0, 200)}`,
+      );
     }
     if (saved.stream !== this.settings.stream || saved.group !== this.settings.group) {
-      throw new Error(`${this.name}: the checkpoint was trained from stream '${saved.stream}' group '${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`);
+      throw new Error(
+        `${this.name}: the checkpoint was trained from stream '${saved.stream}' group ` +
+          `'${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`,
+      );
     }
     if (saved.acknowledge === undefined) {
       // A checkpoint of an earlier version: entries by their rows' numbers, acknowledged once all are covered.
       const covered = coverage(rowsConsumed, trainedAbove ?? []);
-      return { acknowledge: saved.entries!.filter(([, start, end]) => covered(start, end)).map(([id]) => id), partial: [] };
+      return {
+        acknowledge: saved.entries!.filter(([, start, end]) => covered(start, end)).map(([id]) => id),
+        partial: [],
+      };
     }
     const partial = saved.partial!;
-    const bad = saved.acknowledge.find((id) => typeof id !== 'string') ??
-      partial.find((p) => !(Array.isArray(p) && typeof p[0] === 'string' && Number.isSafeInteger(p[1]) && p[1] > 0 && typeof p[2] === 'string' && p[2].length === 4 * Math.ceil(Math.ceil(p[1] / 8) / 3)));
-    if (bad !== undefined) throw new Error(`${this.name}: the checkpoint's source state holds ${JSON.stringify(bad)?.slice(0, 200)} ${expected}`);
+    const bad =
+      saved.acknowledge.find((id) => typeof id !== 'string') ??
+      partial.find(
+        (p) =>
+          !(
+            Array.isArray(p) &&
+            typeof p[0] === 'string' &&
+            Number.isSafeInteger(p[1]) &&
+            p[1] > 0 &&
+            typeof p[2] === 'string' &&
+            p[2].length === 4 * Math.ceil(Math.ceil(p[1] / 8) / 3)
+          ),
+      );
+    if (bad !== undefined)
+      throw new Error(
+        `${this.name}: the checkpoint's source state holds ${JSON.stringify(bad)?.slice(0, 200)} ${expected}`,
+      );
     return { acknowledge: saved.acknowledge, partial };
   }
 
@@ -505,7 +586,9 @@ export class RedisStreamSource implements AcknowledgingSource {
    * deliver only the rows no checkpoint holds (the trained-rows hash); one whose rows all are is acknowledged.
    */
   private async *deliver(entries: RawEntry[], redelivered = false): AsyncGenerator<RowBlock> {
-    const stored = redelivered ? await this.storedTrainedRows(entries.filter((e) => e.fields !== null && !this.log.has(e.id)).map((e) => e.id)) : null;
+    const stored = redelivered
+      ? await this.storedTrainedRows(entries.filter((e) => e.fields !== null && !this.log.has(e.id)).map((e) => e.id))
+      : null;
     for (const { id, fields } of entries) {
       if (this.log.has(id)) continue;
       if (fields === null) {
@@ -526,7 +609,11 @@ export class RedisStreamSource implements AcknowledgingSource {
       const rows = block.rows;
       let recorded: Uint8Array | null = null;
       try {
-        recorded = storedTrainedRows(stored?.get(id) ?? null, rows, `${this.name}: entry ${id}: ${trainedKeyOf(this.settings.stream, this.settings.group)}`);
+        recorded = storedTrainedRows(
+          stored?.get(id) ?? null,
+          rows,
+          `${this.name}: entry ${id}: ${trainedKeyOf(this.settings.stream, this.settings.group)}`,
+        );
       } catch (error) {
         // Trained again rather than skipped: the bitmap cannot be read.
         console.error(`aevb: ${(error as Error).message}; all its rows are delivered again`);
@@ -553,7 +640,11 @@ export class RedisStreamSource implements AcknowledgingSource {
   private async storedTrainedRows(ids: string[]): Promise<Map<string, Uint8Array>> {
     const found = new Map<string, Uint8Array>();
     if (ids.length === 0) return found;
-    const values = (await this.commands().send('HMGET', trainedKeyOf(this.settings.stream, this.settings.group), ...ids)) as (Buffer | null)[];
+    const values = (await this.commands().send(
+      'HMGET',
+      trainedKeyOf(this.settings.stream, this.settings.group),
+      ...ids,
+    )) as (Buffer | null)[];
     values.forEach((v, i) => {
       if (v !== null) found.set(ids[i], v);
     });
@@ -569,16 +660,35 @@ export class RedisStreamSource implements AcknowledgingSource {
     const field = `${s.group}/${id}`;
     // A count kept under the name before the hash tags (`<stream>:failures`) still counts; read apart from the
     // new hash, since on a cluster the two are on different slots.
-    const legacy = Number(((await this.commands().send('HGET', legacyFailuresKeyOf(s.stream), field)) as Buffer | null)?.toString() ?? 0);
+    const legacy = Number(
+      ((await this.commands().send('HGET', legacyFailuresKeyOf(s.stream), field)) as Buffer | null)?.toString() ?? 0,
+    );
     const failures = legacy + Number(await this.commands().send('HINCRBY', failuresKeyOf(s.stream), field, 1));
     this.counts.failures++;
     if (failures < s.maxDeliveries) {
-      error.message += ` (failure ${failures} of ${s.maxDeliveries}: the entry stays pending, and its ${ordinal(s.maxDeliveries)} failure moves it to ${deadStreamOf(s.stream)}; max-deliveries)`;
+      error.message +=
+        ` (failure ${failures} of ${s.maxDeliveries}: the entry stays pending, and its ` +
+        `${ordinal(s.maxDeliveries)} failure moves it to ${deadStreamOf(s.stream)}; max-deliveries)`;
       return false;
     }
     const reason = error.message.slice(`${this.name}: entry ${id}: `.length);
     const [deadId] = await this.commands().transaction([
-      ['XADD', deadStreamOf(s.stream), '*', ...fields, 'source-id', id, 'group', s.group, 'consumer', s.consumer, 'failures', failures, 'error', reason],
+      [
+        'XADD',
+        deadStreamOf(s.stream),
+        '*',
+        ...fields,
+        'source-id',
+        id,
+        'group',
+        s.group,
+        'consumer',
+        s.consumer,
+        'failures',
+        failures,
+        'error',
+        reason,
+      ],
       ['XACK', s.stream, s.group, id],
       ['HDEL', failuresKeyOf(s.stream), field],
     ]);
@@ -586,7 +696,15 @@ export class RedisStreamSource implements AcknowledgingSource {
     this.counts.deadLettered++;
     this.counts.acknowledged++;
     const letter: DeadLetter = {
-      stream: this.name, streamKey: s.stream, id, deadStream: deadStreamOf(s.stream), deadId: String(deadId), group: s.group, consumer: s.consumer, failures, error: reason,
+      stream: this.name,
+      streamKey: s.stream,
+      id,
+      deadStream: deadStreamOf(s.stream),
+      deadId: String(deadId),
+      group: s.group,
+      consumer: s.consumer,
+      failures,
+      error: reason,
     };
     if (this.deadLetterListeners.size === 0) console.error(deadLetterLine(letter));
     for (const listener of this.deadLetterListeners) listener(letter);
@@ -602,16 +720,27 @@ export class RedisStreamSource implements AcknowledgingSource {
    * entries `acknowledge` acknowledged (XACK), their bitmaps deleted (HDEL) after the XACK, so a crash between
    * the two leaves at most a bitmap of an acknowledged entry, never an entry pending without its bitmap.
    */
-  private async record(acknowledge: string[], partial: readonly [id: string, rows: number, trained: string][]): Promise<void> {
+  private async record(
+    acknowledge: string[],
+    partial: readonly [id: string, rows: number, trained: string][],
+  ): Promise<void> {
     if (acknowledge.length === 0 && partial.length === 0) return;
     const s = this.settings;
     const key = trainedKeyOf(s.stream, s.group);
     const commands: [string, ...(string | Buffer)[]][] = [];
     for (let i = 0; i < partial.length; i += IDS_PER_COMMAND) {
-      commands.push(['HSET', key, ...partial.slice(i, i + IDS_PER_COMMAND).flatMap(([id, , trained]) => [id, Buffer.from(trainedRowsFromBase64(trained))])]);
+      commands.push([
+        'HSET',
+        key,
+        ...partial
+          .slice(i, i + IDS_PER_COMMAND)
+          .flatMap(([id, , trained]) => [id, Buffer.from(trainedRowsFromBase64(trained))]),
+      ]);
     }
-    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND) commands.push(['XACK', s.stream, s.group, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
-    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND) commands.push(['HDEL', key, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
+    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND)
+      commands.push(['XACK', s.stream, s.group, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
+    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND)
+      commands.push(['HDEL', key, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
     await this.commands().pipeline(commands);
     this.counts.acknowledged += acknowledge.length;
     this.counts.partlyTrained += partial.length;
@@ -633,7 +762,8 @@ export class RedisStreamSource implements AcknowledgingSource {
     const s = this.settings;
     const ids = [...this.log.keys()];
     const chunks: [string, ...string[]][] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_COMMAND) chunks.push(['XCLAIM', s.stream, s.group, s.consumer, '0', ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID']);
+    for (let i = 0; i < ids.length; i += IDS_PER_COMMAND)
+      chunks.push(['XCLAIM', s.stream, s.group, s.consumer, '0', ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID']);
     await this.commands().pipeline(chunks);
   }
 }
@@ -641,7 +771,8 @@ export class RedisStreamSource implements AcknowledgingSource {
 /** The rows `picked` of a block (ascending row indices), in that order. */
 function pickRows(block: RowBlock, picked: Uint32Array): RowBlock {
   const { D } = block;
-  const values = block.values instanceof Uint8Array ? new Uint8Array(picked.length * D) : new Float32Array(picked.length * D);
+  const values =
+    block.values instanceof Uint8Array ? new Uint8Array(picked.length * D) : new Float32Array(picked.length * D);
   picked.forEach((row, k) => values.set(block.values.subarray(row * D, (row + 1) * D), k * D));
   return { ...block, values, rows: picked.length };
 }
@@ -660,7 +791,8 @@ export function redisSource(url: string | RedisConsumerSettings, options: RedisS
   return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url, options.password) : url);
 }
 
-const ordinal = (n: number) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+const ordinal = (n: number) =>
+  `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
 
 /** The last entry id a group has delivered (XINFO GROUPS), '0-0' for a group that delivered nothing. */
 async function lastDeliveredId(connection: RedisConnection, stream: string, group: string): Promise<string> {
@@ -671,4 +803,3 @@ async function lastDeliveredId(connection: RedisConnection, stream: string, grou
   }
   return '0-0';
 }
-

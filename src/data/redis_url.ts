@@ -68,7 +68,19 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
 }
 
 const DEFAULTS = { blockMs: 2000, count: 16, claimAfterMs: 60_000, maxDeliveries: 5, reconnectForMs: 60_000 };
-const PARAMETERS = ['group', 'consumer', 'block', 'count', 'claim-after', 'keep-alive', 'max-deliveries', 'end-after-idle', 'reconnect-for', 'db', 'cluster'] as const;
+const PARAMETERS = [
+  'group',
+  'consumer',
+  'block',
+  'count',
+  'claim-after',
+  'keep-alive',
+  'max-deliveries',
+  'end-after-idle',
+  'reconnect-for',
+  'db',
+  'cluster',
+] as const;
 
 /**
  * `text` with the password of every URL in it taken out (`redis://user:pw@host` → `redis://user@host`,
@@ -93,9 +105,11 @@ function parseUrl(text: string): URL {
   } catch {
     throw new Error(`${shown}: expected a URL redis://host:port/stream (rediss:// for TLS)`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
   for (const key of url.searchParams.keys()) {
-    if (!(PARAMETERS as readonly string[]).includes(key)) throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
+    if (!(PARAMETERS as readonly string[]).includes(key))
+      throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
   }
   return url;
 }
@@ -104,7 +118,8 @@ function integerParameter(url: URL, text: string, key: string, min: number): num
   const value = url.searchParams.get(key);
   if (value === null) return null;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${redactUrl(text)}: ${key} must be an integer ≥ ${min}, got '${value}'`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new Error(`${redactUrl(text)}: ${key} must be an integer ≥ ${min}, got '${value}'`);
   return n;
 }
 
@@ -113,7 +128,8 @@ export function clusterParameter(url: URL, text: string): boolean {
   const value = url.searchParams.get('cluster');
   if (value === null || value === '0') return false;
   if (value !== '1') throw new Error(`${redactUrl(text)}: cluster must be 1 (a Redis Cluster) or 0, got '${value}'`);
-  if ((url.searchParams.get('db') ?? '0') !== '0') throw new Error(`${redactUrl(text)}: a Redis Cluster has database 0 only: drop db= or cluster=1`);
+  if ((url.searchParams.get('db') ?? '0') !== '0')
+    throw new Error(`${redactUrl(text)}: a Redis Cluster has database 0 only: drop db= or cluster=1`);
   return true;
 }
 
@@ -124,11 +140,14 @@ export function clusterParameter(url: URL, text: string): boolean {
 export function parseRedisStreamUrl(text: string, password?: string): RedisStreamAddress {
   const url = parseUrl(text);
   const stream = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (stream === '') throw new Error(`${redactUrl(text)}: expected the stream's name as the URL's path: redis://host:port/STREAM`);
+  if (stream === '')
+    throw new Error(`${redactUrl(text)}: expected the stream's name as the URL's path: redis://host:port/STREAM`);
   const user = url.username !== '' ? `${url.username}@` : '';
   const given = url.password !== '' ? decodeURIComponent(url.password) : password;
   return {
-    server: `${url.protocol}//${user}${url.host}`, stream, db: integerParameter(url, text, 'db', 0) ?? 0,
+    server: `${url.protocol}//${user}${url.host}`,
+    stream,
+    db: integerParameter(url, text, 'db', 0) ?? 0,
     ...(given === undefined || given === '' ? {} : { password: given }),
     reconnectForMs: integerParameter(url, text, 'reconnect-for', 0) ?? DEFAULTS.reconnectForMs,
     ...(clusterParameter(url, text) ? { cluster: true } : {}),
@@ -145,10 +164,14 @@ export function parseRedisConsumerUrl(text: string, password?: string): RedisCon
     return value;
   };
   const group = required('group', 'the consumer group');
-  const consumer = required('consumer', 'this consumer\'s name, the same after a restart');
+  const consumer = required('consumer', "this consumer's name, the same after a restart");
   const claimAfterMs = integerParameter(url, text, 'claim-after', 1) ?? DEFAULTS.claimAfterMs;
   const keepAliveMs = integerParameter(url, text, 'keep-alive', 1) ?? Math.max(1, Math.floor(claimAfterMs / 3));
-  if (keepAliveMs >= claimAfterMs) throw new Error(`${redactUrl(text)}: keep-alive (${keepAliveMs} ms) must be shorter than claim-after (${claimAfterMs} ms), or other consumers claim entries this one still holds`);
+  if (keepAliveMs >= claimAfterMs)
+    throw new Error(
+      `${redactUrl(text)}: keep-alive (${keepAliveMs} ms) must be shorter than claim-after ` +
+        `(${claimAfterMs} ms), or other consumers claim entries this one still holds`,
+    );
   return {
     ...address,
     group,

@@ -23,12 +23,22 @@ export interface RemoteSourceOptions {
 export function remoteSourceFor(data: string, o: RemoteSourceOptions): RowSource | null {
   const scheme = /^([a-z]+):\/\//.exec(data)?.[1];
   if (scheme === 'redis' || scheme === 'rediss') {
-    if (o.shardOf !== undefined) throw new Error(`${data}: --shard-of splits HTTP(S) shards; trainers sharing a Redis stream split it through their consumer group`);
-    if (o.format !== undefined && o.format !== 'auto') throw new Error(`${data}: a Redis stream's entries say their own type (field t); drop --format`);
+    if (o.shardOf !== undefined)
+      throw new Error(
+        `${data}: --shard-of splits HTTP(S) shards; trainers sharing a Redis stream split it through their consumer group`,
+      );
+    if (o.format !== undefined && o.format !== 'auto')
+      throw new Error(`${data}: a Redis stream's entries say their own type (field t); drop --format`);
     return redisSource(data, { password: o.redisPassword });
   }
   if (scheme === 'http' || scheme === 'https') {
-    return httpShardsSource(data, { seed: o.seed, format: o.format, dim: o.dim, shardOf: o.shardOf, firstEpoch: o.firstEpoch });
+    return httpShardsSource(data, {
+      seed: o.seed,
+      format: o.format,
+      dim: o.dim,
+      shardOf: o.shardOf,
+      firstEpoch: o.firstEpoch,
+    });
   }
   return null;
 }

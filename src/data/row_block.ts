@@ -54,7 +54,12 @@ export interface RowParser {
 /** Throws unless D values per row are within MAX_ROW_VALUES; `offset` is where the header says so. */
 export function checkRowLength(source: string, offset: number, D: number, shape: string): void {
   if (!(D <= MAX_ROW_VALUES)) {
-    throw new DataFormatError(source, offset, `a row of ${shape} = ${D} values is over the limit of ${MAX_ROW_VALUES} values per row (128 MiB as float32, the largest WebGPU input binding): corrupt header?`);
+    throw new DataFormatError(
+      source,
+      offset,
+      `a row of ${shape} = ${D} values is over the limit of ${MAX_ROW_VALUES} values ` +
+        `per row (128 MiB as float32, the largest WebGPU input binding): corrupt header?`,
+    );
   }
 }
 
@@ -116,7 +121,11 @@ export abstract class RowCutter {
       if (v >= 0 && v <= 1) continue;
       const row = firstRow + Math.floor(i / D);
       const offset = this.dataOffset + row * this.rowBytes + (i % D) * (this.rowBytes / D);
-      throw new DataFormatError(this.source, offset, outOfUnitRange(row, i % D, v, 'before saving, or save them as uint8 (u1 / u8)'));
+      throw new DataFormatError(
+        this.source,
+        offset,
+        outOfUnitRange(row, i % D, v, 'before saving, or save them as uint8 (u1 / u8)'),
+      );
     }
   }
 }
@@ -127,7 +136,9 @@ export abstract class RowCutter {
  */
 export function outOfUnitRange(row: number, column: number, v: number, asBytes: string): string {
   const fix = Number.isFinite(v)
-    ? v > 1 && v <= 255 ? ` If these are 0–255 intensities, divide by 255 ${asBytes}, which is scaled by 1/255.` : ' Rescale the data into [0, 1].'
+    ? v > 1 && v <= 255
+      ? ` If these are 0–255 intensities, divide by 255 ${asBytes}, which is scaled by 1/255.`
+      : ' Rescale the data into [0, 1].'
     : ' The data itself is not finite: fix or drop that row.';
   return `row ${row}, value ${column} is ${v}: expected values in [0, 1], the range both likelihoods model.${fix}`;
 }
@@ -186,7 +197,10 @@ export abstract class HeaderedRowParser extends RowCutter implements RowParser {
           data = joined.subarray(progress.dataOffset);
           break;
         }
-        if (progress.need <= joined.length) throw new Error(`${this.source}: internal error: the header reader asked for ${progress.need} bytes, but had ${joined.length}`);
+        if (progress.need <= joined.length)
+          throw new Error(
+            `${this.source}: internal error: the header reader asked for ${progress.need} bytes, but had ${joined.length}`,
+          );
         this.need = progress.need;
         if (joined.length < this.need) {
           this.headerPieces = [joined];
@@ -198,7 +212,11 @@ export abstract class HeaderedRowParser extends RowCutter implements RowParser {
     const rows = this.promisedRows!;
     if (this.rowsSeen > rows || (this.rowsSeen === rows && this.pendingBytes > 0)) {
       const end = this.dataOffset + rows * this.rowBytes;
-      throw new DataFormatError(this.source, end, `the header promises ${this.promise()} ending at byte ${end}, but more bytes follow`);
+      throw new DataFormatError(
+        this.source,
+        end,
+        `the header promises ${this.promise()} ending at byte ${end}, but more bytes follow`,
+      );
     }
     return block;
   }
@@ -207,9 +225,12 @@ export abstract class HeaderedRowParser extends RowCutter implements RowParser {
     if (this.headerPieces !== null) this.headerCutShort(this.joinHeader());
     const rows = this.promisedRows!;
     if (this.rowsSeen < rows || this.pendingBytes > 0) {
-      throw new DataFormatError(this.source, this.bytesSeen,
+      throw new DataFormatError(
+        this.source,
+        this.bytesSeen,
         `the header promises ${this.promise()} (${this.dataOffset + rows * this.rowBytes} bytes in all) but the file ends here, ` +
-        `after ${this.rowsSeen} complete rows of ${rows} (truncated?)`);
+          `after ${this.rowsSeen} complete rows of ${rows} (truncated?)`,
+      );
     }
   }
 

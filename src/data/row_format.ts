@@ -23,17 +23,30 @@ export function formatOfName(path: string): Exclude<DataFormat, 'auto' | RawForm
  * A factory of fresh parsers (one per pass) for the data at `source`, whose file name is `name` (a URL's path,
  * say); errors name `source`. Throws at once when the format cannot be told or raw rows lack their D.
  */
-export function rowParserFor(source: string, format: DataFormat = 'auto', dim?: number, name: string = source): () => RowParser {
+export function rowParserFor(
+  source: string,
+  format: DataFormat = 'auto',
+  dim?: number,
+  name: string = source,
+): () => RowParser {
   const resolved = format === 'auto' ? formatOfName(name) : format;
   switch (resolved) {
-    case 'idx': return () => new IdxRowParser(source);
-    case 'npy': return () => new NpyRowParser(source);
+    case 'idx':
+      return () => new IdxRowParser(source);
+    case 'npy':
+      return () => new NpyRowParser(source);
     case 'raw-u8':
     case 'raw-f32': {
-      if (dim === undefined) throw new Error(`${source}: raw rows have no header: give the values per row (the CLI's --dim D, the library's dim)`);
+      if (dim === undefined)
+        throw new Error(
+          `${source}: raw rows have no header: give the values per row (the CLI's --dim D, the library's dim)`,
+        );
       return () => new RawRowParser(source, resolved, dim);
     }
     case null:
-      throw new Error(`${source}: cannot tell the format from the name (expected .npy, .idx or *-ubyte, optionally .gz); give its format: idx, npy, raw-u8 or raw-f32 (the CLI's --format, the library's format)`);
+      throw new Error(
+        `${source}: cannot tell the format from the name (expected .npy, .idx or *-ubyte, optionally ` +
+          `.gz); give its format: idx, npy, raw-u8 or raw-f32 (the CLI's --format, the library's format)`,
+      );
   }
 }

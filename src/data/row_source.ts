@@ -16,7 +16,11 @@ export interface RowSource {
 }
 
 /** A source whose bytes come from `openBytes` (a file, a fetch) and are cut into rows by a fresh parser. */
-export function parsedSource(name: string, openBytes: () => AsyncIterable<Uint8Array>, makeParser: () => RowParser): RowSource {
+export function parsedSource(
+  name: string,
+  openBytes: () => AsyncIterable<Uint8Array>,
+  makeParser: () => RowParser,
+): RowSource {
   return {
     name,
     async *open() {
@@ -54,7 +58,8 @@ export function shardedSource(name: string, shards: RowSource[]): RowSource {
       for (const shard of shards) {
         for await (const block of shard.open()) {
           D ??= block.D;
-          if (block.D !== D) throw new Error(`${shard.name}: rows have ${block.D} values, but the shards before it have ${D}`);
+          if (block.D !== D)
+            throw new Error(`${shard.name}: rows have ${block.D} values, but the shards before it have ${D}`);
           yield block;
         }
       }

@@ -17,6 +17,10 @@ export interface StreamSourceOptions {
  * @example
  * const source = streamSource(file.name, () => file.stream());   // a File from <input type="file">
  */
-export function streamSource(name: string, open: () => ReadableStream<Uint8Array>, options: StreamSourceOptions = {}): RowSource {
+export function streamSource(
+  name: string,
+  open: () => ReadableStream<Uint8Array>,
+  options: StreamSourceOptions = {},
+): RowSource {
   return parsedSource(name, () => readableStreamBytes(open()), rowParserFor(name, options.format, options.dim));
 }

@@ -43,7 +43,9 @@ export function untrainedRows(bits: Uint8Array, rows: number): Uint32Array {
 export function storedTrainedRows(stored: Uint8Array | null, rows: number, where: string): Uint8Array | null {
   if (stored === null) return null;
   if (stored.length !== Math.ceil(rows / 8)) {
-    throw new Error(`${where}: expected a bitmap of ${Math.ceil(rows / 8)} bytes for an entry of ${rows} rows, got ${stored.length} bytes`);
+    throw new Error(
+      `${where}: expected a bitmap of ${Math.ceil(rows / 8)} bytes for an entry of ${rows} rows, got ${stored.length} bytes`,
+    );
   }
   // Bits past the last row mean nothing: cleared, so two bitmaps of the same rows compare equal.
   const bits = new Uint8Array(stored);

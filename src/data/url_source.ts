@@ -18,26 +18,35 @@ export interface UrlSourceOptions {
 export function urlSource(url: string, options: UrlSourceOptions = {}): RowSource {
   const path = new URL(url, 'http://localhost/').pathname;
   if (path.endsWith('.gz')) {
-    throw new Error(`${url}: a .gz URL is not gunzipped when read over HTTP: serve the file uncompressed (or with Content-Encoding: gzip, which fetch undoes)`);
+    throw new Error(
+      `${url}: a .gz URL is not gunzipped when read over HTTP: serve the file uncompressed (or with Content-Encoding: gzip, which fetch undoes)`,
+    );
   }
   const makeParser = rowParserFor(url, options.format, options.dim, path);
   const get = options.fetch ?? globalThis.fetch;
-  return parsedSource(url, async function* () {
-    let response: Response;
-    try {
-      response = await get(url);
-    } catch (error) {
-      throw new Error(`${url}: the request failed (${(error as Error).message})`, { cause: error });
-    }
-    if (!response.ok || response.body === null) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-    let received = 0;
-    try {
-      for await (const chunk of readableStreamBytes(response.body)) {
-        received += chunk.length;
-        yield chunk;
+  return parsedSource(
+    url,
+    async function* () {
+      let response: Response;
+      try {
+        response = await get(url);
+      } catch (error) {
+        throw new Error(`${url}: the request failed (${(error as Error).message})`, { cause: error });
       }
-    } catch (error) {
-      throw new Error(`${url}: the download failed after ${received} bytes (${(error as Error).message})`, { cause: error });
-    }
-  }, makeParser);
+      if (!response.ok || response.body === null)
+        throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+      let received = 0;
+      try {
+        for await (const chunk of readableStreamBytes(response.body)) {
+          received += chunk.length;
+          yield chunk;
+        }
+      } catch (error) {
+        throw new Error(`${url}: the download failed after ${received} bytes (${(error as Error).message})`, {
+          cause: error,
+        });
+      }
+    },
+    makeParser,
+  );
 }

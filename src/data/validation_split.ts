@@ -20,14 +20,23 @@ export interface ValidationSplitOptions {
 }
 
 /** The training rows and the held-out validation rows of `source`; together exactly its rows, in order. */
-export function splitValidation(source: RowSource, o: ValidationSplitOptions): { train: RowSource; validation: RowSource } {
+export function splitValidation(
+  source: RowSource,
+  o: ValidationSplitOptions,
+): { train: RowSource; validation: RowSource } {
   if (!(Number.isFinite(o.fraction) && o.fraction > 0 && o.fraction < 1)) {
     throw new Error(`aevb: the validation split's fraction must be a number in (0, 1), got ${o.fraction}`);
   }
   const key = philoxKey(o.seed);
   const percent = `${+(100 * o.fraction).toFixed(2)}%`;
   return {
-    train: routedSource(`${source.name} (training rows, ${percent} held out for validation)`, source, key, o.fraction, false),
+    train: routedSource(
+      `${source.name} (training rows, ${percent} held out for validation)`,
+      source,
+      key,
+      o.fraction,
+      false,
+    ),
     validation: routedSource(`${source.name} (validation rows, ${percent} held out)`, source, key, o.fraction, true),
   };
 }
@@ -48,7 +57,8 @@ class RowUniforms {
   }
 
   at(index: number): number {
-    if (!Number.isSafeInteger(index) || index < 0) throw new Error(`aevb: a row index must be a non-negative integer, got ${index}`);
+    if (!Number.isSafeInteger(index) || index < 0)
+      throw new Error(`aevb: a row index must be a non-negative integer, got ${index}`);
     const quad = Math.floor(index / 4);
     if (quad !== this.quad) {
       const step = Math.floor(quad / 0x100000000);
@@ -59,7 +69,13 @@ class RowUniforms {
   }
 }
 
-function routedSource(name: string, source: RowSource, key: PhiloxKey, fraction: number, validation: boolean): RowSource {
+function routedSource(
+  name: string,
+  source: RowSource,
+  key: PhiloxKey,
+  fraction: number,
+  validation: boolean,
+): RowSource {
   return {
     name,
     async *open() {
@@ -68,7 +84,7 @@ function routedSource(name: string, source: RowSource, key: PhiloxKey, fraction:
       for await (const block of source.open()) {
         const keep: number[] = [];
         for (let r = 0; r < block.rows; r++, index++) {
-          if ((uniforms.at(index) < fraction) === validation) keep.push(r);
+          if (uniforms.at(index) < fraction === validation) keep.push(r);
         }
         if (keep.length === block.rows) yield block;
         else if (keep.length > 0) yield pick(block, keep);
@@ -80,7 +96,8 @@ function routedSource(name: string, source: RowSource, key: PhiloxKey, fraction:
 /** A block holding only the given rows of `block`, in order. */
 function pick(block: RowBlock, rows: number[]): RowBlock {
   const { D } = block;
-  const values = block.values instanceof Uint8Array ? new Uint8Array(rows.length * D) : new Float32Array(rows.length * D);
+  const values =
+    block.values instanceof Uint8Array ? new Uint8Array(rows.length * D) : new Float32Array(rows.length * D);
   rows.forEach((r, i) => values.set(block.values.subarray(r * D, (r + 1) * D), i * D));
   return { values, rows: rows.length, D, scale: block.scale };
 }

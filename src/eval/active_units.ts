@@ -16,10 +16,15 @@ export interface ActiveUnits {
 }
 
 /** The active units of `model` over `data` (at least 2 whole rows of D values), `chunk` rows per GPU pass. */
-export async function activeUnits(model: ModelBuffers, data: Float32Array, options: { chunk: number; threshold?: number }): Promise<ActiveUnits> {
+export async function activeUnits(
+  model: ModelBuffers,
+  data: Float32Array,
+  options: { chunk: number; threshold?: number },
+): Promise<ActiveUnits> {
   const { D, Z } = model.architecture;
   const rows = data.length / D;
-  if (!Number.isInteger(rows) || rows < 2) throw new Error(`aevb: active units need at least 2 whole rows of D = ${D} values`);
+  if (!Number.isInteger(rows) || rows < 2)
+    throw new Error(`aevb: active units need at least 2 whole rows of D = ${D} values`);
   const { mu } = await encodeRows(model, data, { chunk: options.chunk });
   const sum = new Float64Array(Z);
   const sumSquares = new Float64Array(Z);

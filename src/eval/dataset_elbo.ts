@@ -26,28 +26,47 @@ export interface ElboResult {
 const RESULT_STRIDE = 4;
 
 /** The mean ELBO of `data` (whole rows of D values) under `model`, in chunks of `chunk` rows. */
-export async function datasetElbo(model: ModelBuffers, data: Float32Array, options: { chunk: number; seed: number | bigint }): Promise<ElboResult> {
+export async function datasetElbo(
+  model: ModelBuffers,
+  data: Float32Array,
+  options: { chunk: number; seed: number | bigint },
+): Promise<ElboResult> {
   const ctx = model.gpu;
   const { D, Z } = model.architecture;
-  if (data.length % D !== 0) throw new Error(`aevb: evaluation data holds ${data.length} floats, not a whole number of rows of D = ${D}`);
+  if (data.length % D !== 0)
+    throw new Error(`aevb: evaluation data holds ${data.length} floats, not a whole number of rows of D = ${D}`);
   const rows = data.length / D;
   if (rows === 0) throw new Error('aevb: evaluation data is empty');
   const chunk = Math.min(options.chunk, rows);
   const chunks = Math.ceil(rows / chunk);
   const results = createStorageBuffer(ctx, 'evaluation results', chunks * RESULT_STRIDE);
-  const passes = new Map<number, { forward: VaeForward; loss: BufferSet; metrics: GPUBuffer; dispatches: KernelDispatch[] }>();
+  const passes = new Map<
+    number,
+    { forward: VaeForward; loss: BufferSet; metrics: GPUBuffer; dispatches: KernelDispatch[] }
+  >();
   // One plan per distinct chunk size (at most two: full chunks and the remainder).
   const planFor = (B: number) => {
     let pass = passes.get(B);
     if (pass === undefined) {
-      const forward = new VaeForward(model, { B, noise: { seed: options.seed, stream: RANDOM_STREAMS.evaluationNoise }, label: `evaluate B=${B}` });
+      const forward = new VaeForward(model, {
+        B,
+        noise: { seed: options.seed, stream: RANDOM_STREAMS.evaluationNoise },
+        label: `evaluate B=${B}`,
+      });
       // The KL kernel writes its gradient too; evaluation keeps it in a scratch buffer of its own.
       const loss = new BufferSet(ctx);
       const kl = loss.storage('evaluation kl', B);
       const metrics = loss.storage('evaluation metrics', ELBO_METRICS.count);
       const dispatches = [
         ...forward.dispatches,
-        klDivergence(ctx, { B, Z, scale: 1 / B, stats: { buffer: forward.encoder.stats }, kl: { buffer: kl }, dStats: { buffer: loss.storage('evaluation dStats', B * 2 * Z) } }).dispatch,
+        klDivergence(ctx, {
+          B,
+          Z,
+          scale: 1 / B,
+          stats: { buffer: forward.encoder.stats },
+          kl: { buffer: kl },
+          dStats: { buffer: loss.storage('evaluation dStats', B * 2 * Z) },
+        }).dispatch,
         elboMean(ctx, { B, logp: { buffer: forward.logp }, kl: { buffer: kl }, metrics: { buffer: metrics } }),
       ];
       pass = { forward, loss, metrics, dispatches };

@@ -16,10 +16,16 @@ export interface EncodedRows {
 }
 
 /** μ and log σ² of every row of `data` (whole rows of D values), `chunk` rows per GPU pass. */
-export async function encodeRows(model: ModelBuffers, data: Float32Array, options: { chunk: number }): Promise<EncodedRows> {
+export async function encodeRows(
+  model: ModelBuffers,
+  data: Float32Array,
+  options: { chunk: number },
+): Promise<EncodedRows> {
   const { D, Z } = model.architecture;
-  if (data.length % D !== 0 || data.length === 0) throw new Error(`aevb: rows to encode must be whole rows of D = ${D} values, got ${data.length} floats`);
-  if (!Number.isInteger(options.chunk) || options.chunk < 1) throw new Error(`aevb: chunk must be a positive integer, got ${options.chunk}`);
+  if (data.length % D !== 0 || data.length === 0)
+    throw new Error(`aevb: rows to encode must be whole rows of D = ${D} values, got ${data.length} floats`);
+  if (!Number.isInteger(options.chunk) || options.chunk < 1)
+    throw new Error(`aevb: chunk must be a positive integer, got ${options.chunk}`);
   const rows = data.length / D;
   const chunk = Math.min(options.chunk, rows);
   const mu = new Float32Array(rows * Z);

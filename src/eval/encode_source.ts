@@ -75,13 +75,18 @@ interface ChunkPass {
  * @example
  * for await (const { first, rows, mu, logVar } of encodeSource(vae, fileSource('test.npy'), { chunk: 500 })) { … }
  */
-export async function* encodeSource(vae: EncodableModel, source: RowSource, options: EncodeSourceOptions = {}): AsyncGenerator<EncodedBlock> {
+export async function* encodeSource(
+  vae: EncodableModel,
+  source: RowSource,
+  options: EncodeSourceOptions = {},
+): AsyncGenerator<EncodedBlock> {
   const { D, Z } = vae.architecture;
   const chunk = options.chunk ?? DEFAULT_ENCODE_CHUNK;
   const seed = options.seed ?? vae.config.seed;
   const sample = options.sample ?? false;
   if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`aevb: chunk must be a positive integer, got ${chunk}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`aevb: seed must be a non-negative integer, got ${seed}`);
   const input = new Float32Array(chunk * D);
   // One plan per distinct chunk size (at most two: full chunks and the last one).
   const passes = new Map<number, ChunkPass>();
@@ -93,8 +98,18 @@ export async function* encodeSource(vae: EncodableModel, source: RowSource, opti
       let noise: ChunkPass['noise'] = null;
       if (sample) {
         const buffers = new BufferSet(vae.gpu);
-        noise = { eps: buffers.storage(`encode source eps B=${B}`, B * Z), z: buffers.storage(`encode source z B=${B}`, B * Z), buffers };
-        dispatches.push(reparameterizeForward(vae.gpu, { B, Z, stats: { buffer: encoder.stats }, eps: { buffer: noise.eps }, z: { buffer: noise.z } }, `encode source reparameterize B=${B}`));
+        noise = {
+          eps: buffers.storage(`encode source eps B=${B}`, B * Z),
+          z: buffers.storage(`encode source z B=${B}`, B * Z),
+          buffers,
+        };
+        dispatches.push(
+          reparameterizeForward(
+            vae.gpu,
+            { B, Z, stats: { buffer: encoder.stats }, eps: { buffer: noise.eps }, z: { buffer: noise.z } },
+            `encode source reparameterize B=${B}`,
+          ),
+        );
       }
       pass = { encoder, dispatches, noise };
       passes.set(B, pass);
@@ -107,7 +122,10 @@ export async function* encodeSource(vae: EncodableModel, source: RowSource, opti
     queue.writeBuffer(pass.encoder.x, 0, input.subarray(0, B * D));
     if (pass.noise !== null) {
       if (first + B - 1 > MAX_SAMPLED_ROW) {
-        throw new Error(`${source.name}: row ${first + B - 1} is past the last row z can be sampled for (${MAX_SAMPLED_ROW}: ε is drawn per row index); encode without sampling, or split the data`);
+        throw new Error(
+          `${source.name}: row ${first + B - 1} is past the last row z can be sampled for ` +
+            `(${MAX_SAMPLED_ROW}: ε is drawn per row index); encode without sampling, or split the data`,
+        );
       }
       queue.writeBuffer(pass.noise.eps, 0, epsilon(seed, first, B, Z));
     }
@@ -126,7 +144,8 @@ export async function* encodeSource(vae: EncodableModel, source: RowSource, opti
     let first = 0;
     let filled = 0;
     for await (const block of source.open()) {
-      if (block.D !== D) throw new Error(`${source.name}: rows have ${block.D} values, but the model encodes rows of D = ${D}`);
+      if (block.D !== D)
+        throw new Error(`${source.name}: rows have ${block.D} values, but the model encodes rows of D = ${D}`);
       for (let r = 0; r < block.rows;) {
         const take = Math.min(block.rows - r, chunk - filled);
         const from = block.values.subarray(r * D, (r + take) * D);

@@ -30,21 +30,38 @@ export async function importanceSampledLogPx(
   const { D, Z } = model.architecture;
   const { k } = options;
   if (!Number.isInteger(k) || k < 1) throw new Error(`aevb: k must be an integer ≥ 1, got ${k}`);
-  if (data.length % D !== 0 || data.length === 0) throw new Error(`aevb: evaluation data must be whole rows of D = ${D} values`);
+  if (data.length % D !== 0 || data.length === 0)
+    throw new Error(`aevb: evaluation data must be whole rows of D = ${D} values`);
   const rows = data.length / D;
   const chunk = Math.min(options.chunk, rows);
   const chunks = Math.ceil(rows / chunk);
   if (chunks * k > 2 ** 32) throw new Error(`aevb: ${chunks} chunks × k = ${k} samples exceed the 2³² Philox counters`);
   const perRow = new Float32Array(rows);
-  const plans = new Map<number, { forward: VaeForward; weights: BufferSet; kernels: ReturnType<typeof importanceWeight>; logPx: GPUBuffer }>();
+  const plans = new Map<
+    number,
+    { forward: VaeForward; weights: BufferSet; kernels: ReturnType<typeof importanceWeight>; logPx: GPUBuffer }
+  >();
   const planFor = (B: number) => {
     let plan = plans.get(B);
     if (plan === undefined) {
-      const forward = new VaeForward(model, { B, noise: { seed: options.seed, stream: RANDOM_STREAMS.importanceNoise }, label: `log p(x) B=${B}` });
+      const forward = new VaeForward(model, {
+        B,
+        noise: { seed: options.seed, stream: RANDOM_STREAMS.importanceNoise },
+        label: `log p(x) B=${B}`,
+      });
       const weights = new BufferSet(ctx);
       const logPx = weights.storage('log p(x)', B);
-      const kernels = importanceWeight(ctx, { B, Z, k, logp: { buffer: forward.logp }, z: { buffer: forward.decoder.z }, eps: { buffer: forward.eps }, stats: { buffer: forward.encoder.stats },
-        state: { buffer: weights.storage('log p(x) state', B * 2) }, logPx: { buffer: logPx } });
+      const kernels = importanceWeight(ctx, {
+        B,
+        Z,
+        k,
+        logp: { buffer: forward.logp },
+        z: { buffer: forward.decoder.z },
+        eps: { buffer: forward.eps },
+        stats: { buffer: forward.encoder.stats },
+        state: { buffer: weights.storage('log p(x) state', B * 2) },
+        logPx: { buffer: logPx },
+      });
       plan = { forward, weights, kernels, logPx };
       plans.set(B, plan);
     }

@@ -40,7 +40,8 @@ export function packUniform(fields: UniformField[]): ArrayBuffer {
   const view = new DataView(bytes);
   fields.forEach(([kind, value], i) => {
     if (kind === 'u32') {
-      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`aevb: uniform field ${i} = ${value} is not a u32`);
+      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+        throw new Error(`aevb: uniform field ${i} = ${value} is not a u32`);
       view.setUint32(i * 4, value, true);
     } else {
       view.setFloat32(i * 4, value, true);
@@ -53,7 +54,11 @@ export function packUniform(fields: UniformField[]): ArrayBuffer {
 export async function readFloat32(ctx: GpuContext, binding: TensorBinding, count: number): Promise<Float32Array> {
   const offset = binding.offset ?? 0;
   const bytes = align(Math.max(count * 4, 4), 4);
-  const staging = ctx.device.createBuffer({ label: 'read-back staging', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = ctx.device.createBuffer({
+    label: 'read-back staging',
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const encoder = ctx.device.createCommandEncoder({ label: 'read-back' });
   encoder.copyBufferToBuffer(binding.buffer, offset, staging, 0, bytes);
   ctx.device.queue.submit([encoder.finish()]);

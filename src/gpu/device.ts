@@ -146,7 +146,12 @@ export class GpuContext {
         layout: 'auto',
         compute: { module, entryPoint, constants: toNumbers(sortedConstants) },
       });
-      this.checkPipeline(this.device.popErrorScope(), module, shader, `kernel ${stem} (entry point '${entryPoint}', constants ${JSON.stringify(sortedConstants)})`);
+      this.checkPipeline(
+        this.device.popErrorScope(),
+        module,
+        shader,
+        `kernel ${stem} (entry point '${entryPoint}', constants ${JSON.stringify(sortedConstants)})`,
+      );
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
@@ -156,7 +161,12 @@ export class GpuContext {
    * Turns the verdict of a pipeline's error scope into an error naming the kernel, with the compiler's messages
    * at the file and line they point into (a line of an included prelude names the prelude).
    */
-  private checkPipeline(scope: Promise<GPUError | null>, module: GPUShaderModule, shader: ExpandedShader, kernel: string): void {
+  private checkPipeline(
+    scope: Promise<GPUError | null>,
+    module: GPUShaderModule,
+    shader: ExpandedShader,
+    kernel: string,
+  ): void {
     const check = (async () => {
       const error = await scope;
       if (error === null) return;
@@ -204,8 +214,13 @@ function toNumbers(constants: PipelineConstants): Record<string, number> {
 
 // The npm package 'webgpu' (Dawn) is an optional peer dependency, so that browser-only users never download it.
 function explainMissingDawn(error: unknown): never {
-  if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'webgpu'")) {
-    throw new Error("aevb: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of aevb: run `npm install webgpu`");
+  if (
+    (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+    String((error as Error).message).includes("'webgpu'")
+  ) {
+    throw new Error(
+      "aevb: WebGPU in Node needs the npm package 'webgpu' (Dawn), an optional peer dependency of aevb: run `npm install webgpu`",
+    );
   }
   throw error;
 }
@@ -240,24 +255,36 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
     const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
     const backend = options.backend ?? environment.backend;
-    if (backend !== undefined && backend !== 'null') throw new Error(`aevb: unknown backend '${backend}' (AEVB_BACKEND or acquireDevice's backend): the one choice is 'null', for measuring host cost`);
+    if (backend !== undefined && backend !== 'null')
+      throw new Error(
+        `aevb: unknown backend '${backend}' (AEVB_BACKEND or acquireDevice's backend): the one choice is 'null', for measuring host cost`,
+      );
     const created = dawn.createDawnGpu(options.vulkanDriver, backend);
     gpu = created.gpu;
     keepAlive = created.instance;
-    driver = backend === 'null' ? 'null backend (does no work)' : `${created.driver.requested}${created.driver.icdFiles ? ` → ${created.driver.icdFiles}` : ''}`;
+    driver =
+      backend === 'null'
+        ? 'null backend (does no work)'
+        : `${created.driver.requested}${created.driver.icdFiles ? ` → ${created.driver.icdFiles}` : ''}`;
     installHint = INSTALL_HINT;
     shaders ??= files.shaderFilesFromDisk();
   }
   if (shaders === undefined) {
-    throw new Error("aevb: acquireDevice needs options.shaders in a browser: import aevb's browser entry (a bundler's 'browser' condition picks it), which bundles them");
+    throw new Error(
+      "aevb: acquireDevice needs options.shaders in a browser: import aevb's browser entry (a bundler's 'browser' condition picks it), which bundles them",
+    );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (adapter === null) {
     throw new Error(`aevb: no WebGPU adapter is available (driver: ${driver}).\n${installHint}`);
   }
-  const isFallbackAdapter = Boolean((adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? adapter.info.isFallbackAdapter);
+  const isFallbackAdapter = Boolean(
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? adapter.info.isFallbackAdapter,
+  );
   if (isFallbackAdapter && options.allowFallbackAdapter === false) {
-    throw new Error(`aevb: the only WebGPU adapter is a fallback (software) adapter (${adapter.info.description}) and allowFallbackAdapter is false`);
+    throw new Error(
+      `aevb: the only WebGPU adapter is a fallback (software) adapter (${adapter.info.description}) and allowFallbackAdapter is false`,
+    );
   }
   // Ask for the adapter's own limits where our buffers can outgrow the defaults (large models, large B), and
   // for subgroups where the adapter has them (src/kernels/matmul_variant.ts chooses a kernel that uses them), and
@@ -266,7 +293,10 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   const timestamps = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
     label: 'aevb',
-    requiredFeatures: [...(subgroups ? ['subgroups' as const] : []), ...(timestamps ? ['timestamp-query' as const] : [])],
+    requiredFeatures: [
+      ...(subgroups ? ['subgroups' as const] : []),
+      ...(timestamps ? ['timestamp-query' as const] : []),
+    ],
     requiredLimits: {
       maxBufferSize: adapter.limits.maxBufferSize,
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -283,7 +313,10 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
     description: info.description,
     isFallbackAdapter,
     driver,
-    subgroups: subgroups && info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined ? { minSize: info.subgroupMinSize, maxSize: info.subgroupMaxSize } : null,
+    subgroups:
+      subgroups && info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined
+        ? { minSize: info.subgroupMinSize, maxSize: info.subgroupMaxSize }
+        : null,
   };
   return new GpuContext(device, summary, shaders, options, environment, keepAlive);
 }

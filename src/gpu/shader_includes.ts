@@ -53,7 +53,9 @@ export function expandShader(stem: string, source: ShaderSource): ExpandedShader
       if (directive === null) return;
       const path = directive[1];
       if (!INCLUDE_PATH.test(path)) {
-        throw new Error(`aevb: ${file}:${i + 1}: #include "${path}" must name a .wgsl file under shaders/, e.g. "lib/activations.wgsl"`);
+        throw new Error(
+          `aevb: ${file}:${i + 1}: #include "${path}" must name a .wgsl file under shaders/, e.g. "lib/activations.wgsl"`,
+        );
       }
       const target = path.slice(0, -'.wgsl'.length);
       if (included.has(target)) return;

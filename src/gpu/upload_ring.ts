@@ -16,11 +16,18 @@ export class UploadRing {
   private failure: unknown = null;
 
   constructor(ctx: GpuContext, slots: number, bytes: number, label = 'upload ring') {
-    if (!Number.isInteger(slots) || slots < 1) throw new Error(`aevb: the upload ring needs at least 1 slot, got ${slots}`);
+    if (!Number.isInteger(slots) || slots < 1)
+      throw new Error(`aevb: the upload ring needs at least 1 slot, got ${slots}`);
     this.ctx = ctx;
     this.slots = slots;
     this.buffers = Array.from({ length: slots }, (_, i) =>
-      ctx.device.createBuffer({ label: `${label} ${i}`, size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true }));
+      ctx.device.createBuffer({
+        label: `${label} ${i}`,
+        size: Math.ceil(bytes / 4) * 4,
+        usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC,
+        mappedAtCreation: true,
+      }),
+    );
     for (let i = 0; i < slots; i++) this.free.push(i);
   }
 
@@ -36,7 +43,11 @@ export class UploadRing {
    * Copies `data` into the mapped slot and unmaps it, ready for copyTo(). With `repeat`, each row of
    * `rowLength` values is written `times` times in a row (L samples per datapoint); returns the bytes written.
    */
-  write(slot: number, data: Float32Array | Uint8Array, repeat: { rowLength: number; times: number } = { rowLength: data.length, times: 1 }): number {
+  write(
+    slot: number,
+    data: Float32Array | Uint8Array,
+    repeat: { rowLength: number; times: number } = { rowLength: data.length, times: 1 },
+  ): number {
     const buffer = this.buffers[slot];
     const bytes = data.byteLength * repeat.times;
     // A mapped range must be a multiple of 4 bytes long; bytes (u8 rows) round up, the slot has room for it.
@@ -61,14 +72,17 @@ export class UploadRing {
 
   /** Call after submitting the command buffer that copies from `slot`: it is mapped again when the GPU is done. */
   release(slot: number): void {
-    const mapped = this.buffers[slot].mapAsync(GPUMapMode.WRITE).then(() => {
-      const next = this.waiting.shift();
-      if (next) next.resolve(slot);
-      else this.free.push(slot);
-    }, (error) => {
-      this.failure ??= error;
-      for (const w of this.waiting.splice(0)) w.reject(error);
-    });
+    const mapped = this.buffers[slot].mapAsync(GPUMapMode.WRITE).then(
+      () => {
+        const next = this.waiting.shift();
+        if (next) next.resolve(slot);
+        else this.free.push(slot);
+      },
+      (error) => {
+        this.failure ??= error;
+        for (const w of this.waiting.splice(0)) w.reject(error);
+      },
+    );
     this.pending.add(mapped);
     void mapped.finally(() => this.pending.delete(mapped));
   }

@@ -44,9 +44,11 @@ export function resolveVulkanDriver(
 ): DriverChoice {
   const asked = requested ?? settings.vulkanDriver ?? 'auto';
   if (asked === 'auto') {
-    if (settings.vulkanIcdFiles) return { requested: 'auto (VK_ICD_FILENAMES from the environment)', icdFiles: settings.vulkanIcdFiles };
+    if (settings.vulkanIcdFiles)
+      return { requested: 'auto (VK_ICD_FILENAMES from the environment)', icdFiles: settings.vulkanIcdFiles };
     if (systemHasIcds()) return { requested: 'auto (system drivers)', icdFiles: null };
-    if (existsSync(KNOWN_ICD_FILES.swiftshader)) return { requested: 'auto (swiftshader)', icdFiles: KNOWN_ICD_FILES.swiftshader };
+    if (existsSync(KNOWN_ICD_FILES.swiftshader))
+      return { requested: 'auto (swiftshader)', icdFiles: KNOWN_ICD_FILES.swiftshader };
     return { requested: 'auto (no Vulkan driver installed)', icdFiles: null };
   }
   if (asked === 'system') return { requested: asked, icdFiles: null };

@@ -42,7 +42,11 @@ export interface WriteCheckpointOptions {
 }
 
 /** Writes `checkpoint` as DIR/checkpoint.safetensors (see above); returns its path, or throws leaving DIR as it was. */
-export function writeCheckpoint(directory: string, checkpoint: Checkpoint, options: WriteCheckpointOptions = {}): string {
+export function writeCheckpoint(
+  directory: string,
+  checkpoint: Checkpoint,
+  options: WriteCheckpointOptions = {},
+): string {
   const fs: CheckpointFs = { ...(nodeFs as CheckpointFs), ...options.fs };
   const path = join(directory, CHECKPOINT_FILE);
   const previous = join(directory, PREVIOUS_CHECKPOINT_FILE);
@@ -50,7 +54,10 @@ export function writeCheckpoint(directory: string, checkpoint: Checkpoint, optio
   const fail = (step: string, error: unknown): never => {
     const e = error as NodeJS.ErrnoException;
     const why = e.code === 'ENOSPC' ? `${e.message} (is the disk full?)` : e.message;
-    throw new Error(`${path}: cannot write the checkpoint: ${step} failed: ${why}; the previous checkpoint is unchanged`, { cause: error });
+    throw new Error(
+      `${path}: cannot write the checkpoint: ${step} failed: ${why}; the previous checkpoint is unchanged`,
+      { cause: error },
+    );
   };
   try {
     fs.mkdirSync(directory, { recursive: true });
@@ -61,7 +68,10 @@ export function writeCheckpoint(directory: string, checkpoint: Checkpoint, optio
   for (const t of checkpoint.snapshot.tensors) {
     const bad = t.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      throw new Error(`${path}: refusing to write a checkpoint at step ${checkpoint.snapshot.step} whose tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; the previous checkpoint is unchanged`);
+      throw new Error(
+        `${path}: refusing to write a checkpoint at step ${checkpoint.snapshot.step} whose tensor ` +
+          `'${t.name}' holds ${t.data[bad]} at index ${bad}; the previous checkpoint is unchanged`,
+      );
     }
   }
   const bytes = encodeCheckpoint(checkpoint);
@@ -107,7 +117,9 @@ function writeAll(fs: CheckpointFs, fd: number, bytes: Uint8Array): void {
   while (at < bytes.length) {
     const written = fs.writeSync(fd, bytes, at, bytes.length - at, at);
     if (!(written > 0)) {
-      throw Object.assign(new Error(`wrote ${at} of ${bytes.length} bytes, then a write stored nothing`), { code: 'ENOSPC' });
+      throw Object.assign(new Error(`wrote ${at} of ${bytes.length} bytes, then a write stored nothing`), {
+        code: 'ENOSPC',
+      });
     }
     at += written;
   }
@@ -151,7 +163,8 @@ function syncDirectory(fs: CheckpointFs, directory: string): void {
     fs.fsyncSync(fd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EBADF') throw new Error(`${directory}: fsync of the checkpoint directory failed: ${(error as Error).message}`);
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EBADF')
+      throw new Error(`${directory}: fsync of the checkpoint directory failed: ${(error as Error).message}`);
   } finally {
     fs.closeSync(fd);
   }
@@ -207,7 +220,9 @@ export function readCheckpoint(directory: string, options: ReadCheckpointOptions
   try {
     older = readCheckpointFile(previous);
   } catch (error) {
-    throw new Error(`${newestError.message}; the previous checkpoint cannot be read either: ${(error as Error).message}`);
+    throw new Error(
+      `${newestError.message}; the previous checkpoint cannot be read either: ${(error as Error).message}`,
+    );
   }
   const fallback = `${newestError.message}; reading the previous checkpoint ${previous} (step ${older.snapshot.step}) instead`;
   (options.warn ?? ((m: string) => process.stderr.write(`aevb: warning: ${m}\n`)))(fallback);
@@ -222,7 +237,9 @@ export function readCheckpointFile(path: string): Checkpoint {
     if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
     bytes = nodeFs.readFileSync(path);
   } catch (error) {
-    throw new Error(`${path}: cannot read the checkpoint (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new Error(
+      `${path}: cannot read the checkpoint (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return decodeCheckpoint(bytes, path);
 }

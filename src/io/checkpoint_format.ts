@@ -48,13 +48,19 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const file = decodeSafetensors(bytes, source);
   const m = file.metadata;
   if (m.format !== CHECKPOINT_FORMAT && m.format !== CHECKPOINT_FORMAT_1) {
-    throw new Error(`${source}: expected metadata format '${CHECKPOINT_FORMAT}' (or '${CHECKPOINT_FORMAT_1}'), found ${m.format === undefined ? 'no format' : `'${m.format}'`}: not an aevb checkpoint`);
+    throw new Error(
+      `${source}: expected metadata format '${CHECKPOINT_FORMAT}' (or '${CHECKPOINT_FORMAT_1}'), ` +
+        `found ${m.format === undefined ? 'no format' : `'${m.format}'`}: not an aevb checkpoint`,
+    );
   }
   if (m.format === CHECKPOINT_FORMAT || m.checksum !== undefined) {
     // Tensors come back in offset order, the order they were written and summed in.
     const expected = checksumOf(m, file.tensors);
     if (m.checksum !== expected) {
-      throw new Error(`${source}: the checksum does not match: the metadata says ${m.checksum === undefined ? 'nothing' : `'${m.checksum}'`}, the contents sum to '${expected}': the file is corrupt (resume from another checkpoint)`);
+      throw new Error(
+        `${source}: the checksum does not match: the metadata says ${m.checksum === undefined ? 'nothing' : `'${m.checksum}'`}, ` +
+          `the contents sum to '${expected}': the file is corrupt (resume from another checkpoint)`,
+      );
     }
   }
   const config = decodeConfig(m.config, source);
@@ -71,13 +77,18 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   for (const t of file.tensors) {
     const bad = t.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
-      throw new Error(`${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}: expected finite values (the run diverged before this checkpoint was written; resume from an earlier one)`);
+      throw new Error(
+        `${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}: expected finite ` +
+          `values (the run diverged before this checkpoint was written; resume from an earlier one)`,
+      );
     }
   }
   const step = Number(m.step);
   const state = run === null ? null : parseRunState(run, source);
   if (state !== null && state.position.step !== step + 1) {
-    throw new Error(`${source}: the run state continues at step ${state.position.step}, but the parameters are from step ${step}`);
+    throw new Error(
+      `${source}: the run state continues at step ${state.position.step}, but the parameters are from step ${step}`,
+    );
   }
   return { snapshot: { config, step, tensors: file.tensors }, run: state };
 }
@@ -94,14 +105,21 @@ function decodeConfig(text: string | undefined, source: string): TrainConfig {
   } catch (error) {
     refuse(`is not valid JSON (${(error as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse(`should be a JSON object, found ${text!.slice(0, 80)}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return refuse(`should be a JSON object, found ${text!.slice(0, 80)}`);
   for (const [key, value] of Object.entries(parsed)) {
     if (!(key in DEFAULT_TRAIN_CONFIG)) continue; // a setting from a newer version: ignored as before
     const expected = DEFAULT_TRAIN_CONFIG[key as keyof TrainConfig];
-    const ok = Array.isArray(expected) ? Array.isArray(value) && value.every((v) => typeof v === 'number')
-      : key === 'lr' ? value === null || typeof value === 'number'
-      : typeof value === typeof expected;
-    if (!ok) refuse(`has ${key} = ${JSON.stringify(value)}: expected ${Array.isArray(expected) ? 'an array of numbers' : key === 'lr' ? 'a number or null' : `a ${typeof expected}`}`);
+    const ok = Array.isArray(expected)
+      ? Array.isArray(value) && value.every((v) => typeof v === 'number')
+      : key === 'lr'
+        ? value === null || typeof value === 'number'
+        : typeof value === typeof expected;
+    if (!ok)
+      refuse(
+        `has ${key} = ${JSON.stringify(value)}: expected ` +
+          `${Array.isArray(expected) ? 'an array of numbers' : key === 'lr' ? 'a number or null' : `a ${typeof expected}`}`,
+      );
   }
   // Settings added after a checkpoint was written take their defaults.
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...(parsed as Partial<TrainConfig>) };

@@ -37,7 +37,12 @@ export function imageGrid(images: Float32Array, D: number, cols: number, pad = 1
 }
 
 /** Interleaves originals and their reconstructions row by row: originals on odd rows, reconstructions below. */
-export function pairRows(originals: Float32Array, reconstructions: Float32Array, D: number, cols: number): Float32Array {
+export function pairRows(
+  originals: Float32Array,
+  reconstructions: Float32Array,
+  D: number,
+  cols: number,
+): Float32Array {
   const count = originals.length / D;
   const out = new Float32Array(count * 2 * D);
   for (let r = 0; r * cols < count; r++) {

@@ -83,19 +83,27 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
   const log = mode === 'log' || (mode === 'auto' && x0 > 0 && x1 / x0 >= 100);
   if (log) {
     const negative = chart.series.find((s) => s.points.some(([x]) => x <= 0));
-    if (negative) throw new Error(`aevb: chart '${chart.title}', series '${negative.name}': a log x axis needs every x > 0`);
+    if (negative)
+      throw new Error(`aevb: chart '${chart.title}', series '${negative.name}': a log x axis needs every x > 0`);
   }
 
   // y: padded by 4% (a constant series by ±1) without crossing 0 when the data doesn't, then widened to round
   // tick values.
   const pad = y1 > y0 ? 0.04 * (y1 - y0) : Math.max(1, Math.abs(y0) * 0.05);
-  const y = scaleLinear().domain([y0 >= 0 ? Math.max(0, y0 - pad) : y0 - pad, y1 <= 0 ? Math.min(0, y1 + pad) : y1 + pad]).nice(6);
+  const y = scaleLinear()
+    .domain([y0 >= 0 ? Math.max(0, y0 - pad) : y0 - pad, y1 <= 0 ? Math.min(0, y1 + pad) : y1 + pad])
+    .nice(6);
   const yDomain = y.domain() as [number, number];
   const yTicks = distinct(y.ticks(6), y.tickFormat(6));
 
   // Margins follow from the widest y label; the x axis is then laid out in the plot's width.
   const yLabelWidth = Math.max(...yTicks.map((t) => textWidth(t.label, SIZE.tick)));
-  const plot = { left: Math.ceil(12 + SIZE.axisTitle + 10 + yLabelWidth + 8), top: 44, right: width - 24, bottom: height - 56 };
+  const plot = {
+    left: Math.ceil(12 + SIZE.axisTitle + 10 + yLabelWidth + 8),
+    top: 44,
+    right: width - 24,
+    bottom: height - 56,
+  };
   y.range([plot.bottom, plot.top]);
   const toY = (v: number) => y(v);
   if (x0 === x1) [x0, x1] = log ? [x0 / 2, x1 * 2] : [x0 - 1, x1 + 1];
@@ -112,7 +120,20 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
     legend = { ...legend, y: top, items: legend.items.map((item) => ({ x: item.x, y: item.y + top })) };
   }
   const xTitleY = plot.bottom + 42;
-  return { width, height, xScale: log ? 'log' : 'linear', plot, xDomain: x.domain, yDomain, xTicks: x.ticks, yTicks, xTitleY, legend, toX: x.toX, toY };
+  return {
+    width,
+    height,
+    xScale: log ? 'log' : 'linear',
+    plot,
+    xDomain: x.domain,
+    yDomain,
+    xTicks: x.ticks,
+    yTicks,
+    xTitleY,
+    legend,
+    toX: x.toX,
+    toY,
+  };
 }
 
 interface Axis {
@@ -123,19 +144,36 @@ interface Axis {
 
 function logAxis(x0: number, x1: number, left: number, right: number): Axis {
   const margin = 0.02 * Math.log10(x1 / x0); // in decades: keeps end markers off the frame
-  const x = scaleLog().domain([x0 / 10 ** margin, x1 * 10 ** margin]).range([left, right]);
-  return { domain: x.domain() as [number, number], ticks: thin(distinct(x.ticks(), x.tickFormat(8, '~s')), x, SIZE.tick), toX: (v) => x(v) };
+  const x = scaleLog()
+    .domain([x0 / 10 ** margin, x1 * 10 ** margin])
+    .range([left, right]);
+  return {
+    domain: x.domain() as [number, number],
+    ticks: thin(distinct(x.ticks(), x.tickFormat(8, '~s')), x, SIZE.tick),
+    toX: (v) => x(v),
+  };
 }
 
 function linearAxis(x0: number, x1: number, left: number, right: number): Axis {
   // Padded by 2% so end points sit inside the frame, but never below 0 when every x is ≥ 0 (counts).
   const pad = 0.02 * (x1 - x0);
-  const x = scaleLinear().domain([x0 >= 0 ? Math.max(0, x0 - pad) : x0 - pad, x1 + pad]).nice(8).range([left, right]);
+  const x = scaleLinear()
+    .domain([x0 >= 0 ? Math.max(0, x0 - pad) : x0 - pad, x1 + pad])
+    .nice(8)
+    .range([left, right]);
   const domain = x.domain() as [number, number];
   const big = Math.max(Math.abs(domain[0]), Math.abs(domain[1])) >= 1e4;
   const format = x.tickFormat(8, big ? '~s' : undefined);
   // d3 gives every tick the same SI prefix, which would make 0 read '0k'.
-  return { domain, ticks: thin(distinct(x.ticks(8), (v) => (v === 0 ? '0' : format(v))), x, SIZE.tick), toX: (v) => x(v) };
+  return {
+    domain,
+    ticks: thin(
+      distinct(x.ticks(8), (v) => (v === 0 ? '0' : format(v))),
+      x,
+      SIZE.tick,
+    ),
+    toX: (v) => x(v),
+  };
 }
 
 /** Ticks with their labels, checked distinct: a format that merges two ticks is a bug worth a loud error. */
@@ -183,7 +221,12 @@ function legendBelow(series: ChartSeries[], left: number, right: number): ChartL
 }
 
 /** The first corner of the plot (bottom right first: rising curves leave it empty) that no curve passes under, or null. */
-function freeCorner(series: ChartSeries[], plot: ChartLayout['plot'], toX: (v: number) => number, toY: (v: number) => number): ChartLayout['legend'] | null {
+function freeCorner(
+  series: ChartSeries[],
+  plot: ChartLayout['plot'],
+  toX: (v: number) => number,
+  toY: (v: number) => number,
+): ChartLayout['legend'] | null {
   const width = Math.ceil(12 + Math.max(...series.map(itemWidth)) + 12);
   const height = LEGEND_ROW * series.length + 12;
   const inset = 10;
@@ -196,22 +239,30 @@ function freeCorner(series: ChartSeries[], plot: ChartLayout['plot'], toX: (v: n
   // The curves' points, and points every few pixels along each segment, that would hide under a corner.
   const samples: Array<[number, number]> = [];
   for (const s of series) {
-    const p = [...s.points].filter(([, y]) => Number.isFinite(y)).sort((a, b) => a[0] - b[0]).map(([x, y]) => [toX(x), toY(y)]);
+    const p = [...s.points]
+      .filter(([, y]) => Number.isFinite(y))
+      .sort((a, b) => a[0] - b[0])
+      .map(([x, y]) => [toX(x), toY(y)]);
     for (let i = 0; i < p.length; i++) {
-      if (i === 0) { samples.push([p[0][0], p[0][1]]); continue; }
+      if (i === 0) {
+        samples.push([p[0][0], p[0][1]]);
+        continue;
+      }
       const [[ax, ay], [bx, by]] = [p[i - 1], p[i]];
       const n = Math.max(1, Math.ceil(Math.hypot(bx - ax, by - ay) / 3));
       for (let k = 1; k <= n; k++) samples.push([ax + ((bx - ax) * k) / n, ay + ((by - ay) * k) / n]);
     }
   }
-  const free = (c: { x: number; y: number }) => !samples.some(([x, y]) => x >= c.x - 6 && x <= c.x + width + 6 && y >= c.y - 6 && y <= c.y + height + 6);
+  const free = (c: { x: number; y: number }) =>
+    !samples.some(([x, y]) => x >= c.x - 6 && x <= c.x + width + 6 && y >= c.y - 6 && y <= c.y + height + 6);
   const corner = corners.find(free);
   if (corner === undefined) return null;
   const items = series.map((_, i) => ({ x: corner.x + 12, y: corner.y + 6 + LEGEND_ROW * i + LEGEND_ROW / 2 }));
   return { ...corner, width, height, items };
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escape = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (v: number) => +v.toFixed(2);
 
 /** The chart as a standalone SVG document. */
@@ -219,38 +270,63 @@ export function lineChartSvg(chart: LineChart): string {
   const L = lineChartLayout(chart);
   const { plot } = L;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}" font-family="${escape(FONT)}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}" font-family="${escape(FONT)}">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(`<defs><clipPath id="plot-area"><rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}"/></clipPath></defs>`);
-  out.push(`<text x="${f((plot.left + plot.right) / 2)}" y="28" font-size="${SIZE.title}" font-weight="bold" text-anchor="middle" fill="#111">${escape(chart.title)}</text>`);
+  out.push(
+    `<defs><clipPath id="plot-area"><rect x="${plot.left}" y="${plot.top}" ` +
+      `width="${plot.right - plot.left}" height="${plot.bottom - plot.top}"/></clipPath></defs>`,
+  );
+  out.push(
+    `<text x="${f((plot.left + plot.right) / 2)}" y="28" font-size="${SIZE.title}" ` +
+      `font-weight="bold" text-anchor="middle" fill="#111">${escape(chart.title)}</text>`,
+  );
 
   // Grid lines at every tick (minor ones fainter), then the frame over them.
   for (const t of L.xTicks) {
     const x = f(L.toX(t.value));
-    out.push(`<line x1="${x}" y1="${plot.top}" x2="${x}" y2="${plot.bottom}" stroke="${t.label === '' ? '#f0f0f0' : '#dddddd'}" stroke-width="1"/>`);
+    out.push(
+      `<line x1="${x}" y1="${plot.top}" x2="${x}" y2="${plot.bottom}" stroke="${t.label === '' ? '#f0f0f0' : '#dddddd'}" stroke-width="1"/>`,
+    );
   }
   for (const t of L.yTicks) {
     const y = f(L.toY(t.value));
     out.push(`<line x1="${plot.left}" y1="${y}" x2="${plot.right}" y2="${y}" stroke="#dddddd" stroke-width="1"/>`);
   }
-  out.push(`<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="#333" stroke-width="1"/>`);
+  out.push(
+    `<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="#333" stroke-width="1"/>`,
+  );
 
   // Tick marks and labels.
   for (const t of L.xTicks) {
     const x = f(L.toX(t.value));
-    out.push(`<line x1="${x}" y1="${plot.bottom}" x2="${x}" y2="${plot.bottom + (t.label === '' ? 3 : 6)}" stroke="#333"/>`);
-    if (t.label !== '') out.push(`<text x="${x}" y="${plot.bottom + 8 + SIZE.tick}" font-size="${SIZE.tick}" text-anchor="middle" fill="#222">${escape(t.label)}</text>`);
+    out.push(
+      `<line x1="${x}" y1="${plot.bottom}" x2="${x}" y2="${plot.bottom + (t.label === '' ? 3 : 6)}" stroke="#333"/>`,
+    );
+    if (t.label !== '')
+      out.push(
+        `<text x="${x}" y="${plot.bottom + 8 + SIZE.tick}" font-size="${SIZE.tick}" text-anchor="middle" fill="#222">${escape(t.label)}</text>`,
+      );
   }
   for (const t of L.yTicks) {
     const y = f(L.toY(t.value));
     out.push(`<line x1="${plot.left - 6}" y1="${y}" x2="${plot.left}" y2="${y}" stroke="#333"/>`);
-    out.push(`<text x="${plot.left - 9}" y="${f(y + SIZE.tick * 0.36)}" font-size="${SIZE.tick}" text-anchor="end" fill="#222">${escape(t.label)}</text>`);
+    out.push(
+      `<text x="${plot.left - 9}" y="${f(y + SIZE.tick * 0.36)}" font-size="${SIZE.tick}" text-anchor="end" fill="#222">${escape(t.label)}</text>`,
+    );
   }
 
   // Axis titles.
-  out.push(`<text x="${f((plot.left + plot.right) / 2)}" y="${f(L.xTitleY)}" font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.xLabel)}${L.xScale === 'log' ? ' (log scale)' : ''}</text>`);
+  out.push(
+    `<text x="${f((plot.left + plot.right) / 2)}" y="${f(L.xTitleY)}" font-size="${SIZE.axisTitle}" ` +
+      `text-anchor="middle" fill="#111">${escape(chart.xLabel)}${L.xScale === 'log' ? ' (log scale)' : ''}</text>`,
+  );
   const yMid = f((plot.top + plot.bottom) / 2);
-  out.push(`<text transform="translate(${12 + SIZE.axisTitle} ${yMid}) rotate(-90)" font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.yLabel)}</text>`);
+  out.push(
+    `<text transform="translate(${12 + SIZE.axisTitle} ${yMid}) rotate(-90)" ` +
+      `font-size="${SIZE.axisTitle}" text-anchor="middle" fill="#111">${escape(chart.yLabel)}</text>`,
+  );
 
   // Series: one path per unbroken run of finite points, markers when there are few points.
   chart.series.forEach((s, i) => {
@@ -262,25 +338,41 @@ export function lineChartSvg(chart: LineChart): string {
       if (Number.isFinite(y)) runs[runs.length - 1].push(`${f(L.toX(x))},${f(L.toY(y))}`);
       else if (runs[runs.length - 1].length > 0) runs.push([]);
     }
-    const d = runs.filter((r) => r.length > 1).map((r) => `M${r.join('L')}`).join('');
+    const d = runs
+      .filter((r) => r.length > 1)
+      .map((r) => `M${r.join('L')}`)
+      .join('');
     const dashAttr = dash === '' ? '' : ` stroke-dasharray="${dash}"`;
     // Lines are clipped to the plot area; markers, always inside the domain, are left whole at its edges.
-    if (d !== '') out.push(`<path d="${d}" clip-path="url(#plot-area)" fill="none" stroke="${colour}" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round"${dashAttr}/>`);
+    if (d !== '')
+      out.push(
+        `<path d="${d}" clip-path="url(#plot-area)" fill="none" stroke="${colour}" ` +
+          `stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round"${dashAttr}/>`,
+      );
     const finite = sorted.filter(([, y]) => Number.isFinite(y));
     if (finite.length <= MARKERS_UP_TO) {
-      for (const [x, y] of finite) out.push(`<circle cx="${f(L.toX(x))}" cy="${f(L.toY(y))}" r="3.2" fill="${colour}"/>`);
+      for (const [x, y] of finite)
+        out.push(`<circle cx="${f(L.toX(x))}" cy="${f(L.toY(y))}" r="3.2" fill="${colour}"/>`);
     }
   });
 
   // Legend: a white box in the emptiest corner, one row per series with its line style.
   const { legend } = L;
-  out.push(`<rect x="${f(legend.x)}" y="${f(legend.y)}" width="${legend.width}" height="${legend.height}" fill="#ffffff" fill-opacity="0.92" stroke="#bbbbbb" rx="3"/>`);
+  out.push(
+    `<rect x="${f(legend.x)}" y="${f(legend.y)}" width="${legend.width}" ` +
+      `height="${legend.height}" fill="#ffffff" fill-opacity="0.92" stroke="#bbbbbb" rx="3"/>`,
+  );
   chart.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const dash = DASHES[i % DASHES.length];
     const { x, y: cy } = legend.items[i];
-    out.push(`<line x1="${f(x)}" y1="${f(cy)}" x2="${f(x + 28)}" y2="${f(cy)}" stroke="${colour}" stroke-width="2.2"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/>`);
-    out.push(`<text x="${f(x + 36)}" y="${f(cy + SIZE.legend * 0.36)}" font-size="${SIZE.legend}" fill="#111">${escape(s.name)}</text>`);
+    out.push(
+      `<line x1="${f(x)}" y1="${f(cy)}" x2="${f(x + 28)}" y2="${f(cy)}" stroke="${colour}" ` +
+        `stroke-width="2.2"${dash === '' ? '' : ` stroke-dasharray="${dash}"`}/>`,
+    );
+    out.push(
+      `<text x="${f(x + 36)}" y="${f(cy + SIZE.legend * 0.36)}" font-size="${SIZE.legend}" fill="#111">${escape(s.name)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');

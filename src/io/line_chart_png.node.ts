@@ -30,9 +30,10 @@ export function renderLineChart(chart: LineChart, scale = 1): Uint8Array {
   const fontFiles = dejaVuSansFiles();
   const resvg = new Resvg(lineChartSvg(chart), {
     fitTo: { mode: 'zoom', value: scale },
-    font: fontFiles.length > 0
-      ? { loadSystemFonts: false, fontFiles, defaultFontFamily: 'DejaVu Sans' }
-      : { loadSystemFonts: true, defaultFontFamily: 'sans-serif' },
+    font:
+      fontFiles.length > 0
+        ? { loadSystemFonts: false, fontFiles, defaultFontFamily: 'DejaVu Sans' }
+        : { loadSystemFonts: true, defaultFontFamily: 'sans-serif' },
   });
   return resvg.render().asPng();
 }

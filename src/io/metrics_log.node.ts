@@ -31,7 +31,11 @@ export function readMetricsLog(path: string, warn: (message: string) => void = w
 }
 
 /** The records of a log's text (see readMetricsLog); `path` names it in messages. */
-export function parseMetricsLog(text: string, path: string, warn: (message: string) => void = warnOnStderr): LogRecord[] {
+export function parseMetricsLog(
+  text: string,
+  path: string,
+  warn: (message: string) => void = warnOnStderr,
+): LogRecord[] {
   const lines = text.split('\n');
   // The text after the last end of line: '' for a whole log, else a record cut short (or, rarely, one whole
   // record whose end of line was lost: kept).
@@ -41,7 +45,11 @@ export function parseMetricsLog(text: string, path: string, warn: (message: stri
     if (line.trim() === '') return;
     const record = recordOf(line);
     if (typeof record === 'string') {
-      throw new OutputFileError(path, `${path}, line ${i + 1}: not a JSON record (${record}); the metrics log is damaged there: remove or repair that line (checkpoints do not depend on the log)`);
+      throw new OutputFileError(
+        path,
+        `${path}, line ${i + 1}: not a JSON record (${record}); the metrics log is ` +
+          `damaged there: remove or repair that line (checkpoints do not depend on the log)`,
+      );
     }
     records.push(record);
   });
@@ -65,7 +73,12 @@ function recordOf(line: string): LogRecord | string {
   } catch (error) {
     return (error as Error).message;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as LogRecord).type !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    typeof (value as LogRecord).type !== 'string'
+  ) {
     return 'expected an object with a "type"';
   }
   return value as LogRecord;
@@ -109,15 +122,31 @@ export class MetricsLog {
   ) {
     let fd: number;
     try {
-      fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+      fd = openSync(
+        path,
+        constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+        0o644,
+      );
     } catch (error) {
-      throw new OutputFileError(path, `${path}: cannot open the metrics log (${reasonOf(error)}); remove it, or choose another --out`, error);
+      throw new OutputFileError(
+        path,
+        `${path}: cannot open the metrics log (${reasonOf(error)}); remove it, or choose another --out`,
+        error,
+      );
     }
     this.fd = fd;
     try {
       const stats = fstatSync(fd);
-      if (!stats.isFile()) throw new OutputFileError(path, `${path}: the metrics log is not a regular file; remove it, or choose another --out`);
-      if (stats.nlink > 1) throw new OutputFileError(path, `${path}: the metrics log has ${stats.nlink} hard links; aevb appends only to a file of its own (remove it, or choose another --out)`);
+      if (!stats.isFile())
+        throw new OutputFileError(
+          path,
+          `${path}: the metrics log is not a regular file; remove it, or choose another --out`,
+        );
+      if (stats.nlink > 1)
+        throw new OutputFileError(
+          path,
+          `${path}: the metrics log has ${stats.nlink} hard links; aevb appends only to a file of its own (remove it, or choose another --out)`,
+        );
       this.size = stats.size;
       if (stats.size > 0) this.cutTornTail(fd);
     } catch (error) {
@@ -139,7 +168,9 @@ export class MetricsLog {
       }
       this.size += bytes.length;
       if (this.lost !== null) {
-        this.warn(`${this.path}: appending works again; ${this.lost.count} record${this.lost.count === 1 ? ' was' : 's were'} lost from the metrics log`);
+        this.warn(
+          `${this.path}: appending works again; ${this.lost.count} record${this.lost.count === 1 ? ' was' : 's were'} lost from the metrics log`,
+        );
         this.lost = null;
       }
     } catch (error) {
@@ -149,7 +180,9 @@ export class MetricsLog {
         // The next open cuts a torn tail off.
       }
       if (this.lost === null) {
-        this.warn(`${this.path}: cannot append to the metrics log (${reasonOf(error)}); its records are lost until it can (checkpoints are written as before)`);
+        this.warn(
+          `${this.path}: cannot append to the metrics log (${reasonOf(error)}); its records are lost until it can (checkpoints are written as before)`,
+        );
         this.lost = { count: 0 };
       }
       this.lost.count++;

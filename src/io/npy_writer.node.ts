@@ -72,10 +72,15 @@ export class NpyFileWriter {
   finish(): string {
     if (this.dataBytes % this.rowBytes !== 0) {
       this.abort();
-      throw new Error(`aevb: ${this.path}: ${this.dataBytes} bytes of data are not whole rows of ${this.rowBytes} bytes; nothing was written`);
+      throw new Error(
+        `aevb: ${this.path}: ${this.dataBytes} bytes of data are not whole rows of ${this.rowBytes} bytes; nothing was written`,
+      );
     }
     const header = npyHeader(this.descr, [this.rows, ...this.rowShape], this.headerBytes);
-    if (header.length !== this.headerBytes) throw new Error(`aevb: ${this.path}: internal error: the header grew from ${this.headerBytes} to ${header.length} bytes`);
+    if (header.length !== this.headerBytes)
+      throw new Error(
+        `aevb: ${this.path}: internal error: the header grew from ${this.headerBytes} to ${header.length} bytes`,
+      );
     this.write(header, 'writing the row count into the header', 0);
     const fd = this.fd!;
     try {

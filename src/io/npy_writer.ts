@@ -20,7 +20,8 @@ const PREFIX_BYTES = MAGIC.length + 2;
 export function npyHeader(descr: string, shape: readonly number[], minBytes = 0): Uint8Array {
   npyItemBytes(descr);
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new Error(`aevb: .npy shape (${shape.join(', ')}) must hold non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new Error(`aevb: .npy shape (${shape.join(', ')}) must hold non-negative integers`);
   }
   // A 1-tuple needs its trailing comma in Python: (5,) is a tuple, (5) a number.
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
@@ -28,7 +29,8 @@ export function npyHeader(descr: string, shape: readonly number[], minBytes = 0)
   const unpadded = PREFIX_BYTES + dict.length + 1;
   const total = Math.max(roundUp(unpadded, NPY_ALIGNMENT), roundUp(minBytes, NPY_ALIGNMENT));
   const headerLength = total - PREFIX_BYTES;
-  if (headerLength > 0xffff) throw new Error(`aevb: a .npy 1.0 header holds at most 65535 bytes, this one needs ${headerLength}`);
+  if (headerLength > 0xffff)
+    throw new Error(`aevb: a .npy 1.0 header holds at most 65535 bytes, this one needs ${headerLength}`);
   const bytes = new Uint8Array(total);
   bytes.set(MAGIC);
   new DataView(bytes.buffer).setUint16(MAGIC.length, headerLength, true);

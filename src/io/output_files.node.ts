@@ -13,7 +13,10 @@ export function writeAllBytes(fd: number, bytes: Uint8Array): void {
   let at = 0;
   while (at < bytes.length) {
     const written = writeSync(fd, bytes, at, bytes.length - at);
-    if (!(written > 0)) throw Object.assign(new Error(`wrote ${at} of ${bytes.length} bytes, then a write stored nothing`), { code: 'ENOSPC' });
+    if (!(written > 0))
+      throw Object.assign(new Error(`wrote ${at} of ${bytes.length} bytes, then a write stored nothing`), {
+        code: 'ENOSPC',
+      });
     at += written;
   }
 }
@@ -34,10 +37,14 @@ export class OutputFileError extends Error {
 export function reasonOf(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   switch (e.code) {
-    case 'ENOSPC': return 'ENOSPC: the disk is full';
-    case 'ELOOP': return 'ELOOP: it is a symbolic link, and aevb never writes through one';
-    case 'EDQUOT': return 'EDQUOT: over the disk quota';
-    default: return e.code ?? e.message;
+    case 'ENOSPC':
+      return 'ENOSPC: the disk is full';
+    case 'ELOOP':
+      return 'ELOOP: it is a symbolic link, and aevb never writes through one';
+    case 'EDQUOT':
+      return 'EDQUOT: over the disk quota';
+    default:
+      return e.code ?? e.message;
   }
 }
 
@@ -71,7 +78,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
       }
     }
     if (!stage.startsWith('creating')) removeIfThere(temporary);
-    throw new OutputFileError(path, `${path}: cannot write the file: ${stage} failed (${reasonOf(error)}); ${path} is unchanged`, error);
+    throw new OutputFileError(
+      path,
+      `${path}: cannot write the file: ${stage} failed (${reasonOf(error)}); ${path} is unchanged`,
+      error,
+    );
   }
 }
 
@@ -88,7 +99,10 @@ function removeIfThere(path: string): void {
  * OutputFileError is printed as a warning naming the file, and null is returned; any other error (the GPU's,
  * a bug) goes on.
  */
-export async function auxiliaryWrite<T>(write: () => T | Promise<T>, warn: (message: string) => void = warnOnStderr): Promise<T | null> {
+export async function auxiliaryWrite<T>(
+  write: () => T | Promise<T>,
+  warn: (message: string) => void = warnOnStderr,
+): Promise<T | null> {
   try {
     return await write();
   } catch (error) {

@@ -10,7 +10,17 @@
 //   the lock changed) starts again and meets the new owner. The nonce makes every lock's content unique, so a
 //   claim never stands for another lock;
 // - after taking it, the owner reads the lock back and checks it is its own.
-import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +41,12 @@ const CLAIM_PATIENCE_MS = 10_000;
 /** Takes the lock on `directory` (which must exist) or throws naming the run that holds it; returns the release. */
 export function holdOutputLock(directory: string): () => void {
   const path = join(directory, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), nonce: randomBytes(8).toString('hex') };
+  const me: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    nonce: randomBytes(8).toString('hex'),
+  };
   const mine = JSON.stringify(me);
   const fresh = `${path}.new-${process.pid}-${me.nonce}`;
   writeNew(fresh, mine, path);
@@ -41,7 +56,8 @@ export function holdOutputLock(directory: string): () => void {
         createLock(fresh, path, mine);
         return confirmed(path, mine, directory);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${path}: cannot create the output folder's lock (${(error as NodeJS.ErrnoException).code})`);
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new Error(`${path}: cannot create the output folder's lock (${(error as NodeJS.ErrnoException).code})`);
       }
       const held = readLock(path);
       if (held === null) continue; // released meanwhile: try again
@@ -76,7 +92,9 @@ function confirmed(path: string, mine: string, directory: string): () => void {
   const held = readLock(path);
   if (held !== mine) {
     const owner = held === null ? null : ownerOf(held);
-    throw owner === null ? new Error(`${path}: the output folder's lock changed hands while it was taken; try again`) : heldBy(owner, directory, path);
+    throw owner === null
+      ? new Error(`${path}: the output folder's lock changed hands while it was taken; try again`)
+      : heldBy(owner, directory, path);
   }
   return () => {
     if (readLock(path) === mine) removeIfThere(path);
@@ -84,8 +102,10 @@ function confirmed(path: string, mine: string, directory: string): () => void {
 }
 
 function heldBy(owner: LockOwner, directory: string, path: string): Error {
-  return new Error(`${directory}: another aevb run (PID ${owner.pid} on ${owner.host}, since ${owner.since}) is writing into this folder; ` +
-    `wait for it, or choose another --out (delete ${path} if that run is gone)`);
+  return new Error(
+    `${directory}: another aevb run (PID ${owner.pid} on ${owner.host}, since ${owner.since}) is writing into this folder; ` +
+      `wait for it, or choose another --out (delete ${path} if that run is gone)`,
+  );
 }
 
 /**
@@ -137,8 +157,10 @@ function claimedBy(claim: string, directory: string): void {
   }
   const taker = ownerOf(text);
   if (age > CLAIM_PATIENCE_MS && (taker === null || !processIsAlive(taker.pid))) {
-    throw new Error(`${directory}: a takeover of the folder's stale lock was left unfinished by a process that is gone; ` +
-      `if no aevb run writes here, delete ${join(directory, LOCK_FILE)} and ${claim}`);
+    throw new Error(
+      `${directory}: a takeover of the folder's stale lock was left unfinished by a process that is gone; ` +
+        `if no aevb run writes here, delete ${join(directory, LOCK_FILE)} and ${claim}`,
+    );
   }
   const until = Date.now() + 5;
   while (Date.now() < until) {

@@ -5,5 +5,8 @@ import { writeFileAtomic } from './output_files.node.ts';
 
 /** Writes `image` to `path` (temporary file, fsync, rename; never through a link); throws an OutputFileError naming `path`. */
 export function writePng(path: string, image: GreyImage): void {
-  writeFileAtomic(path, encode({ width: image.width, height: image.height, data: image.pixels, channels: 1, depth: 8 }));
+  writeFileAtomic(
+    path,
+    encode({ width: image.width, height: image.height, data: image.pixels, channels: 1, depth: 8 }),
+  );
 }

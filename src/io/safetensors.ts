@@ -32,7 +32,8 @@ export function encodeSafetensors(file: SafeTensorsFile): Uint8Array {
   let offset = 0;
   for (const t of file.tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: tensor '${t.name}' has ${t.data.length} values but shape ${t.shape.join('×')}`);
+    if (count !== t.data.length)
+      throw new Error(`safetensors: tensor '${t.name}' has ${t.data.length} values but shape ${t.shape.join('×')}`);
     if (t.name === '__metadata__') throw new Error("safetensors: a tensor cannot be named '__metadata__'");
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
@@ -66,23 +67,49 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const describe = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v).slice(0, 80));
 
 export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensorsFile {
-  if (bytes.length < HEADER_LENGTH_BYTES) throw new DataFormatError(source, 0, `expected an 8-byte safetensors header length, but the file holds ${bytes.length} bytes`);
+  if (bytes.length < HEADER_LENGTH_BYTES)
+    throw new DataFormatError(
+      source,
+      0,
+      `expected an 8-byte safetensors header length, but the file holds ${bytes.length} bytes`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
-    throw new DataFormatError(source, 0, `the header length ${declared} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit: corrupt or not a safetensors file`);
+    throw new DataFormatError(
+      source,
+      0,
+      `the header length ${declared} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit: corrupt or not a safetensors file`,
+    );
   }
   const headerLength = Number(declared);
   if (HEADER_LENGTH_BYTES + headerLength > bytes.length) {
-    throw new DataFormatError(source, 0, `the header length ${headerLength} runs past the end of the file (${bytes.length} bytes): truncated or not a safetensors file`);
+    throw new DataFormatError(
+      source,
+      0,
+      `the header length ${headerLength} runs past the end of the file (${bytes.length} bytes): truncated or not a safetensors file`,
+    );
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength)));
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(
+        bytes.subarray(HEADER_LENGTH_BYTES, HEADER_LENGTH_BYTES + headerLength),
+      ),
+    );
   } catch (error) {
-    throw new DataFormatError(source, HEADER_LENGTH_BYTES, `expected a JSON header in UTF-8: ${(error as Error).message}`);
+    throw new DataFormatError(
+      source,
+      HEADER_LENGTH_BYTES,
+      `expected a JSON header in UTF-8: ${(error as Error).message}`,
+    );
   }
-  if (!isObject(header)) throw new DataFormatError(source, HEADER_LENGTH_BYTES, `expected the header to be a JSON object, found ${describe(header)}`);
+  if (!isObject(header))
+    throw new DataFormatError(
+      source,
+      HEADER_LENGTH_BYTES,
+      `expected the header to be a JSON object, found ${describe(header)}`,
+    );
   const dataStart = HEADER_LENGTH_BYTES + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata = readMetadata(header.__metadata__, source);
@@ -95,22 +122,38 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensor
   let expectedBegin = 0;
   for (const e of ordered) {
     if (e.begin !== expectedBegin) {
-      const what = e.begin < expectedBegin ? 'overlaps the tensor before it' : 'leaves a gap after the tensor before it';
-      throw new DataFormatError(source, dataStart + e.begin, `tensor '${e.name}' starts at data byte ${e.begin}, expected ${expectedBegin}: it ${what}`);
+      const what =
+        e.begin < expectedBegin ? 'overlaps the tensor before it' : 'leaves a gap after the tensor before it';
+      throw new DataFormatError(
+        source,
+        dataStart + e.begin,
+        `tensor '${e.name}' starts at data byte ${e.begin}, expected ${expectedBegin}: it ${what}`,
+      );
     }
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (e.end - e.begin !== count * F32_BYTES) {
-      throw new DataFormatError(source, dataStart + e.begin,
-        `tensor '${e.name}' (${e.shape.join('×')} F32 = ${count * F32_BYTES} bytes) claims bytes ${e.begin}–${e.end} (${e.end - e.begin} bytes)`);
+      throw new DataFormatError(
+        source,
+        dataStart + e.begin,
+        `tensor '${e.name}' (${e.shape.join('×')} F32 = ${count * F32_BYTES} bytes) claims bytes ${e.begin}–${e.end} (${e.end - e.begin} bytes)`,
+      );
     }
     if (e.end > dataLength) {
-      throw new DataFormatError(source, dataStart + e.begin,
-        `tensor '${e.name}' (${e.shape.join('×')} F32 = ${count * F32_BYTES} bytes) claims bytes ${e.begin}–${e.end} of a ${dataLength}-byte data section (truncated?)`);
+      throw new DataFormatError(
+        source,
+        dataStart + e.begin,
+        `tensor '${e.name}' (${e.shape.join('×')} F32 = ${count * F32_BYTES} bytes) claims ` +
+          `bytes ${e.begin}–${e.end} of a ${dataLength}-byte data section (truncated?)`,
+      );
     }
     expectedBegin = e.end;
   }
   if (expectedBegin !== dataLength) {
-    throw new DataFormatError(source, dataStart + expectedBegin, `expected the file to end after the last tensor, but ${dataLength - expectedBegin} more bytes follow`);
+    throw new DataFormatError(
+      source,
+      dataStart + expectedBegin,
+      `expected the file to end after the last tensor, but ${dataLength - expectedBegin} more bytes follow`,
+    );
   }
   // In file order: JSON objects list integer-like keys first, whatever order they were written in.
   const tensors = ordered.map(({ name, shape, begin, end }) => {
@@ -123,9 +166,19 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeTensor
 
 function readMetadata(value: unknown, source: string): Record<string, string> {
   if (value === undefined) return {};
-  if (!isObject(value)) throw new DataFormatError(source, HEADER_LENGTH_BYTES, `expected "__metadata__" to be an object of strings, found ${describe(value)}`);
+  if (!isObject(value))
+    throw new DataFormatError(
+      source,
+      HEADER_LENGTH_BYTES,
+      `expected "__metadata__" to be an object of strings, found ${describe(value)}`,
+    );
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new DataFormatError(source, HEADER_LENGTH_BYTES, `expected "__metadata__" value '${key}' to be a string, found ${describe(v)}`);
+    if (typeof v !== 'string')
+      throw new DataFormatError(
+        source,
+        HEADER_LENGTH_BYTES,
+        `expected "__metadata__" value '${key}' to be a string, found ${describe(v)}`,
+      );
   }
   return value as Record<string, string>;
 }
@@ -137,7 +190,8 @@ function readEntry(name: string, entry: unknown, source: string): HeaderEntry {
   if (!isObject(entry)) return refuse(`expected an object { dtype, shape, data_offsets }, found ${describe(entry)}`);
   if (entry.dtype !== 'F32') refuse(`expected dtype F32, found ${describe(entry.dtype)}`);
   const { shape, data_offsets: offsets } = entry;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) refuse(`expected a shape of non-negative integers, found ${describe(shape)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    refuse(`expected a shape of non-negative integers, found ${describe(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
     refuse(`expected data_offsets to be two non-negative integers [begin, end], found ${describe(offsets)}`);
   }

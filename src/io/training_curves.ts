@@ -36,8 +36,16 @@ export function trainingCurvesChart(records: MetricsRecord[], o: TrainingCurvesO
     if (points.length > 0) series.push({ name: curve.name, points });
   }
   if (series.length === 0) {
-    const wanted = CURVES.filter((c) => o.types === undefined || o.types.includes(c.type)).map((c) => `${c.type}.${c.key}`);
+    const wanted = CURVES.filter((c) => o.types === undefined || o.types.includes(c.type)).map(
+      (c) => `${c.type}.${c.key}`,
+    );
     throw new Error(`aevb: no ELBO records to plot for '${o.title}' (looked for ${wanted.join(', ')} with samples)`);
   }
-  return { title: o.title, xLabel: 'training samples seen', yLabel: 'ELBO (nats per datapoint)', series, xScale: o.xScale ?? 'auto' };
+  return {
+    title: o.title,
+    xLabel: 'training samples seen',
+    yLabel: 'ELBO (nats per datapoint)',
+    series,
+    xScale: o.xScale ?? 'auto',
+  };
 }

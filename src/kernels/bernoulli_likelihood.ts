@@ -4,7 +4,13 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import type { TensorBinding } from '../gpu/buffers.ts';
-import { checkBinding, checkDims, type KernelDispatch, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION } from './kernel.ts';
+import {
+  checkBinding,
+  checkDims,
+  type KernelDispatch,
+  kernelDispatch,
+  MAX_WORKGROUPS_PER_DIMENSION,
+} from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per datapoint (one workgroup each); a power of two for the tree reduction. */
@@ -20,16 +26,29 @@ export const BERNOULLI_LIKELIHOOD = shaderInterface('bernoulli_likelihood', {
 
 export function bernoulliLikelihood(
   ctx: GpuContext,
-  s: { B: number; D: number; scale: number; logits: TensorBinding; x: TensorBinding; logp: TensorBinding; dLogits: TensorBinding },
+  s: {
+    B: number;
+    D: number;
+    scale: number;
+    logits: TensorBinding;
+    x: TensorBinding;
+    logp: TensorBinding;
+    dLogits: TensorBinding;
+  },
   label = 'bernoulli_likelihood',
 ): KernelDispatch {
   const dims = { B: s.B, D: s.D };
   checkDims(label, dims);
-  if (s.B > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: B=${s.B} exceeds ${MAX_WORKGROUPS_PER_DIMENSION} (one workgroup per datapoint)`);
+  if (s.B > MAX_WORKGROUPS_PER_DIMENSION)
+    throw new Error(`${label}: B=${s.B} exceeds ${MAX_WORKGROUPS_PER_DIMENSION} (one workgroup per datapoint)`);
   if (!Number.isFinite(s.scale)) throw new Error(`${label}: scale must be finite, got ${s.scale}`);
   if (s.dLogits.buffer === s.logits.buffer) throw new Error(`${label}: dLogits must not share a buffer with logits`);
   const pipeline = ctx.pipeline('bernoulli_likelihood', 'main', { WG: BERNOULLI_LIKELIHOOD_WORKGROUP });
-  const params = BERNOULLI_LIKELIHOOD.uniformBuffer(ctx, `${label} params`, 'params', { B: s.B, D: s.D, scale: s.scale });
+  const params = BERNOULLI_LIKELIHOOD.uniformBuffer(ctx, `${label} params`, 'params', {
+    B: s.B,
+    D: s.D,
+    scale: s.scale,
+  });
   const entries = BERNOULLI_LIKELIHOOD.entries({
     logits: checkBinding(ctx, label, 'logits', s.logits, s.B * s.D, dims),
     x: checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims),

@@ -16,7 +16,11 @@ export const COLUMN_SUM = shaderInterface('column_sum', {
   dims: uniform('Dims', { M: 'u32', N: 'u32', scale: 'f32' }),
 });
 
-export function columnSum(ctx: GpuContext, s: { M: number; N: number; a: TensorBinding; out: TensorBinding; scale?: number }, label = 'column_sum'): KernelDispatch {
+export function columnSum(
+  ctx: GpuContext,
+  s: { M: number; N: number; a: TensorBinding; out: TensorBinding; scale?: number },
+  label = 'column_sum',
+): KernelDispatch {
   const dims = { M: s.M, N: s.N };
   checkDims(label, dims);
   const a = checkBinding(ctx, label, 'a', s.a, s.M * s.N, dims);
@@ -25,5 +29,11 @@ export function columnSum(ctx: GpuContext, s: { M: number; N: number; a: TensorB
   const scale = s.scale ?? 1;
   if (!Number.isFinite(scale)) throw new Error(`${label}: scale must be finite, got ${scale}`);
   const dimsBuffer = COLUMN_SUM.uniformBuffer(ctx, `${label} dims`, 'dims', { M: s.M, N: s.N, scale });
-  return kernelDispatch(ctx, label, pipeline, COLUMN_SUM.entries({ a, out, dims: { buffer: dimsBuffer } }), linearGrid(label, s.N, COLUMN_SUM_WORKGROUP));
+  return kernelDispatch(
+    ctx,
+    label,
+    pipeline,
+    COLUMN_SUM.entries({ a, out, dims: { buffer: dimsBuffer } }),
+    linearGrid(label, s.N, COLUMN_SUM_WORKGROUP),
+  );
 }

@@ -28,23 +28,48 @@ export const DECODER_SAMPLE = shaderInterface('decoder_sample', {
 
 export function decoderSample(
   ctx: GpuContext,
-  s: { B: number; D: number; likelihood: DecoderSampleLikelihood; minLogVar: number; out: TensorBinding; noise: TensorBinding; logVar?: TensorBinding; x: TensorBinding },
+  s: {
+    B: number;
+    D: number;
+    likelihood: DecoderSampleLikelihood;
+    minLogVar: number;
+    out: TensorBinding;
+    noise: TensorBinding;
+    logVar?: TensorBinding;
+    x: TensorBinding;
+  },
   label = 'decoder_sample',
 ): KernelDispatch {
   const dims = { B: s.B, D: s.D };
   checkDims(label, dims);
   if (!Number.isFinite(s.minLogVar)) throw new Error(`${label}: minLogVar must be finite, got ${s.minLogVar}`);
   const shared = s.likelihood === 'gaussian-shared-variance';
-  if (shared !== (s.logVar !== undefined)) throw new Error(`${label}: logVar is bound for the gaussian-shared-variance decoder and only for it (this one is ${s.likelihood})`);
+  if (shared !== (s.logVar !== undefined))
+    throw new Error(
+      `${label}: logVar is bound for the gaussian-shared-variance decoder and only for it (this one is ${s.likelihood})`,
+    );
   const width = s.likelihood === 'gaussian' ? 2 * s.D : s.D;
-  const params = DECODER_SAMPLE.uniformBuffer(ctx, `${label} params`, 'params', { B: s.B, D: s.D, minLogVar: s.minLogVar });
-  const pipeline = ctx.pipeline('decoder_sample', 'main', { WG: DECODER_SAMPLE_WORKGROUP, LIKELIHOOD: LIKELIHOOD_CODE[s.likelihood] });
+  const params = DECODER_SAMPLE.uniformBuffer(ctx, `${label} params`, 'params', {
+    B: s.B,
+    D: s.D,
+    minLogVar: s.minLogVar,
+  });
+  const pipeline = ctx.pipeline('decoder_sample', 'main', {
+    WG: DECODER_SAMPLE_WORKGROUP,
+    LIKELIHOOD: LIKELIHOOD_CODE[s.likelihood],
+  });
   const noise = checkBinding(ctx, label, 'noise', s.noise, s.B * 2 * s.D, dims);
-  return kernelDispatch(ctx, label, pipeline, DECODER_SAMPLE.entries({
-    out: checkBinding(ctx, label, 'out', s.out, s.B * width, dims),
-    noise,
-    logVar: shared ? checkBinding(ctx, label, 'logVar', s.logVar!, s.D, dims) : noise, // unread placeholder otherwise
-    x: checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims),
-    params: { buffer: params },
-  }), flatGrid(label, s.B * s.D, DECODER_SAMPLE_WORKGROUP));
+  return kernelDispatch(
+    ctx,
+    label,
+    pipeline,
+    DECODER_SAMPLE.entries({
+      out: checkBinding(ctx, label, 'out', s.out, s.B * width, dims),
+      noise,
+      logVar: shared ? checkBinding(ctx, label, 'logVar', s.logVar!, s.D, dims) : noise, // unread placeholder otherwise
+      x: checkBinding(ctx, label, 'x', s.x, s.B * s.D, dims),
+      params: { buffer: params },
+    }),
+    flatGrid(label, s.B * s.D, DECODER_SAMPLE_WORKGROUP),
+  );
 }

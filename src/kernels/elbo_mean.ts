@@ -16,7 +16,11 @@ export const ELBO_MEAN = shaderInterface('elbo_mean', {
   dims: uniform('Dims', { B: 'u32' }),
 });
 
-export function elboMean(ctx: GpuContext, s: { B: number; logp: TensorBinding; kl: TensorBinding; metrics: TensorBinding }, label = 'elbo_mean'): KernelDispatch {
+export function elboMean(
+  ctx: GpuContext,
+  s: { B: number; logp: TensorBinding; kl: TensorBinding; metrics: TensorBinding },
+  label = 'elbo_mean',
+): KernelDispatch {
   const dims = { B: s.B };
   checkDims(label, dims);
   const pipeline = ctx.pipeline('elbo_mean', 'main', {

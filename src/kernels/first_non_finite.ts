@@ -48,7 +48,11 @@ export class NonFiniteFlags {
 
   constructor(ctx: GpuContext, label = 'non-finite flags') {
     this.ctx = ctx;
-    this.flags = ctx.device.createBuffer({ label, size: NON_FINITE_SLOTS.count * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.flags = ctx.device.createBuffer({
+      label,
+      size: NON_FINITE_SLOTS.count * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     this.current = FIRST_NON_FINITE.uniformBuffer(ctx, `${label} step`, 'current', { step: 1 });
     this.writeStep = FIRST_NON_FINITE.fieldWriter(ctx, this.current, 'current', 'step');
     this.reset();
@@ -56,7 +60,8 @@ export class NonFiniteFlags {
 
   /** Written ahead of the submission that runs step t (queue writes land before later submissions). */
   setStep(step: number): void {
-    if (!Number.isInteger(step) || step < 1 || step >= NO_STEP) throw new Error(`first_non_finite: step must be an integer in [1, ${NO_STEP}), got ${step}`);
+    if (!Number.isInteger(step) || step < 1 || step >= NO_STEP)
+      throw new Error(`first_non_finite: step must be an integer in [1, ${NO_STEP}), got ${step}`);
     this.writeStep(step);
   }
 
@@ -86,7 +91,11 @@ export class NonFiniteFlags {
 /** The flags' raw u32 values as steps (NO_STEP becomes null). */
 export function decodeNonFiniteSteps(raw: Uint32Array): NonFiniteSteps {
   const at = (slot: number) => (raw[slot] === NO_STEP ? null : raw[slot]);
-  return { loss: at(NON_FINITE_SLOTS.loss), parameters: at(NON_FINITE_SLOTS.parameters), optimizerState: at(NON_FINITE_SLOTS.optimizerState) };
+  return {
+    loss: at(NON_FINITE_SLOTS.loss),
+    parameters: at(NON_FINITE_SLOTS.parameters),
+    optimizerState: at(NON_FINITE_SLOTS.optimizerState),
+  };
 }
 
 /** The earliest step in `steps`, or null when nothing was ever non-finite. */
@@ -104,9 +113,15 @@ export function firstNonFinite(
   const dims = { N: s.N };
   checkDims(label, dims);
   const pipeline = ctx.pipeline('first_non_finite', 'main', {
-    WG: FIRST_NON_FINITE_WORKGROUP, PER_INVOCATION: FIRST_NON_FINITE_PER_INVOCATION, N: s.N, SLOT: NON_FINITE_SLOTS[s.quantity],
+    WG: FIRST_NON_FINITE_WORKGROUP,
+    PER_INVOCATION: FIRST_NON_FINITE_PER_INVOCATION,
+    N: s.N,
+    SLOT: NON_FINITE_SLOTS[s.quantity],
   });
-  const entries = FIRST_NON_FINITE.entries({ values: checkBinding(ctx, label, 'values', s.values, s.N, dims), ...s.flags.bindings() });
+  const entries = FIRST_NON_FINITE.entries({
+    values: checkBinding(ctx, label, 'values', s.values, s.N, dims),
+    ...s.flags.bindings(),
+  });
   const invocations = Math.ceil(s.N / FIRST_NON_FINITE_PER_INVOCATION);
   return kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, invocations, FIRST_NON_FINITE_WORKGROUP));
 }

@@ -26,7 +26,11 @@ function headDims(label: string, B: number, Z: number) {
   return dims;
 }
 
-export function gaussianHeadForward(ctx: GpuContext, s: { B: number; Z: number; raw: TensorBinding; stats: TensorBinding }, label = 'gaussian_head forward'): KernelDispatch {
+export function gaussianHeadForward(
+  ctx: GpuContext,
+  s: { B: number; Z: number; raw: TensorBinding; stats: TensorBinding },
+  label = 'gaussian_head forward',
+): KernelDispatch {
   const dims = headDims(label, s.B, s.Z);
   const n = s.B * 2 * s.Z;
   const pipeline = ctx.pipeline('gaussian_head', 'forward', { WG: GAUSSIAN_HEAD_WORKGROUP, BOUND: LOG_VARIANCE_BOUND });
@@ -45,7 +49,10 @@ export function gaussianHeadBackward(
 ): KernelDispatch {
   const dims = headDims(label, s.B, s.Z);
   const n = s.B * 2 * s.Z;
-  const pipeline = ctx.pipeline('gaussian_head', 'backward', { WG: GAUSSIAN_HEAD_WORKGROUP, BOUND: LOG_VARIANCE_BOUND });
+  const pipeline = ctx.pipeline('gaussian_head', 'backward', {
+    WG: GAUSSIAN_HEAD_WORKGROUP,
+    BOUND: LOG_VARIANCE_BOUND,
+  });
   const entries = GAUSSIAN_HEAD.entries({
     raw: checkBinding(ctx, label, 'raw', s.raw, n, dims),
     dims: { buffer: GAUSSIAN_HEAD.uniformBuffer(ctx, `${label} dims`, 'dims', { B: s.B, Z: s.Z }) },

@@ -30,7 +30,17 @@ export interface ImportanceWeightKernels {
 
 export function importanceWeight(
   ctx: GpuContext,
-  s: { B: number; Z: number; k: number; logp: TensorBinding; z: TensorBinding; eps: TensorBinding; stats: TensorBinding; state: TensorBinding; logPx: TensorBinding },
+  s: {
+    B: number;
+    Z: number;
+    k: number;
+    logp: TensorBinding;
+    z: TensorBinding;
+    eps: TensorBinding;
+    stats: TensorBinding;
+    state: TensorBinding;
+    logPx: TensorBinding;
+  },
   label = 'importance_weight',
 ): ImportanceWeightKernels {
   const dims = { B: s.B, Z: s.Z, k: s.k };
@@ -49,9 +59,18 @@ export function importanceWeight(
   });
   const grid = linearGrid(label, s.B, IMPORTANCE_WEIGHT_WORKGROUP);
   const accumulate = (first: boolean) =>
-    kernelDispatch(ctx, `${label} ${first ? 'first' : 'next'}`, ctx.pipeline('importance_weight', 'accumulate', { WG: IMPORTANCE_WEIGHT_WORKGROUP, FIRST: first }), inputs, grid);
+    kernelDispatch(
+      ctx,
+      `${label} ${first ? 'first' : 'next'}`,
+      ctx.pipeline('importance_weight', 'accumulate', { WG: IMPORTANCE_WEIGHT_WORKGROUP, FIRST: first }),
+      inputs,
+      grid,
+    );
   const finishPipeline = ctx.pipeline('importance_weight', 'finish', { WG: IMPORTANCE_WEIGHT_WORKGROUP });
-  const finishEntries = IMPORTANCE_WEIGHT.entries({ ...running, logPx: checkBinding(ctx, label, 'logPx', s.logPx, s.B, dims) });
+  const finishEntries = IMPORTANCE_WEIGHT.entries({
+    ...running,
+    logPx: checkBinding(ctx, label, 'logPx', s.logPx, s.B, dims),
+  });
   const finish = kernelDispatch(ctx, `${label} finish`, finishPipeline, finishEntries, grid);
   return { first: accumulate(true), next: accumulate(false), finish };
 }

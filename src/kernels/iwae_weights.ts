@@ -17,7 +17,15 @@ export const IWAE_WEIGHTS = shaderInterface('iwae_weights', {
 
 export function iwaeWeights(
   ctx: GpuContext,
-  s: { B: number; k: number; scale: number; logp: TensorBinding; kl: TensorBinding; rowScale: TensorBinding; bound: TensorBinding },
+  s: {
+    B: number;
+    k: number;
+    scale: number;
+    logp: TensorBinding;
+    kl: TensorBinding;
+    rowScale: TensorBinding;
+    bound: TensorBinding;
+  },
   label = 'iwae_weights',
 ): KernelDispatch {
   const dims = { B: s.B, k: s.k };
@@ -25,11 +33,17 @@ export function iwaeWeights(
   if (!Number.isFinite(s.scale)) throw new Error(`${label}: scale must be finite, got ${s.scale}`);
   const rows = s.B * s.k;
   const params = IWAE_WEIGHTS.uniformBuffer(ctx, `${label} params`, 'params', { B: s.B, k: s.k, scale: s.scale });
-  return kernelDispatch(ctx, label, ctx.pipeline('iwae_weights', 'main', { WG: IWAE_WEIGHTS_WORKGROUP }), IWAE_WEIGHTS.entries({
-    logp: checkBinding(ctx, label, 'logp', s.logp, rows, dims),
-    kl: checkBinding(ctx, label, 'kl', s.kl, rows, dims),
-    rowScale: checkBinding(ctx, label, 'rowScale', s.rowScale, rows, dims),
-    bound: checkBinding(ctx, label, 'bound', s.bound, s.B, dims),
-    params: { buffer: params },
-  }), linearGrid(label, s.B, IWAE_WEIGHTS_WORKGROUP));
+  return kernelDispatch(
+    ctx,
+    label,
+    ctx.pipeline('iwae_weights', 'main', { WG: IWAE_WEIGHTS_WORKGROUP }),
+    IWAE_WEIGHTS.entries({
+      logp: checkBinding(ctx, label, 'logp', s.logp, rows, dims),
+      kl: checkBinding(ctx, label, 'kl', s.kl, rows, dims),
+      rowScale: checkBinding(ctx, label, 'rowScale', s.rowScale, rows, dims),
+      bound: checkBinding(ctx, label, 'bound', s.bound, s.B, dims),
+      params: { buffer: params },
+    }),
+    linearGrid(label, s.B, IWAE_WEIGHTS_WORKGROUP),
+  );
 }

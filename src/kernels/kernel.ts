@@ -11,7 +11,11 @@ export interface KernelDispatch {
 }
 
 /** Encodes the dispatches, in order, into one compute pass (WebGPU orders their memory accesses). */
-export function encodeDispatches(encoder: GPUCommandEncoder, dispatches: readonly KernelDispatch[], label = 'aevb'): void {
+export function encodeDispatches(
+  encoder: GPUCommandEncoder,
+  dispatches: readonly KernelDispatch[],
+  label = 'aevb',
+): void {
   const pass = encoder.beginComputePass({ label });
   // Each call crosses into Dawn (about a microsecond each on the host): a pipeline already set is not set again.
   let pipeline: GPUComputePipeline | null = null;
@@ -45,7 +49,8 @@ export function flatGrid(kernel: string, elements: number, workgroupSize: number
   const groups = ceilDiv(elements, workgroupSize);
   const x = Math.min(groups, MAX_WORKGROUPS_PER_DIMENSION);
   const y = ceilDiv(groups, x);
-  if (y > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${kernel}: ${elements} elements need more than ${MAX_WORKGROUPS_PER_DIMENSION}² workgroups`);
+  if (y > MAX_WORKGROUPS_PER_DIMENSION)
+    throw new Error(`${kernel}: ${elements} elements need more than ${MAX_WORKGROUPS_PER_DIMENSION}² workgroups`);
   return [Math.max(x, 1), Math.max(y, 1), 1];
 }
 
@@ -53,7 +58,9 @@ export function flatGrid(kernel: string, elements: number, workgroupSize: number
 export function linearGrid(kernel: string, invocations: number, workgroupSize: number): [number, number, number] {
   const groups = ceilDiv(invocations, workgroupSize);
   if (groups > MAX_WORKGROUPS_PER_DIMENSION) {
-    throw new Error(`${kernel}: ${invocations} invocations need ${groups} workgroups, more than ${MAX_WORKGROUPS_PER_DIMENSION}`);
+    throw new Error(
+      `${kernel}: ${invocations} invocations need ${groups} workgroups, more than ${MAX_WORKGROUPS_PER_DIMENSION}`,
+    );
   }
   return [Math.max(groups, 1), 1, 1];
 }
@@ -68,7 +75,9 @@ export function checkDims(kernel: string, dims: Record<string, number>): void {
 }
 
 export function describeDims(dims: Record<string, number>): string {
-  return Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(', ');
+  return Object.entries(dims)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 /** Throws unless `binding` holds at least `floats` float32 values at an offset the adapter can bind. */
@@ -84,7 +93,9 @@ export function checkBinding(
   const size = binding.size ?? binding.buffer.size - offset;
   const alignment = ctx.limits.minStorageBufferOffsetAlignment;
   if (offset % alignment !== 0) {
-    throw new Error(`${kernel}: ${name} offset ${offset} bytes is not a multiple of ${alignment} (minStorageBufferOffsetAlignment)`);
+    throw new Error(
+      `${kernel}: ${name} offset ${offset} bytes is not a multiple of ${alignment} (minStorageBufferOffsetAlignment)`,
+    );
   }
   if (size < floats * 4) {
     throw new Error(`${kernel}: ${name} holds ${Math.floor(size / 4)} floats, needs ${floats} (${describeDims(dims)})`);
@@ -104,7 +115,12 @@ export function kernelDispatch(
 }
 
 /** Makes the bind group of group 0 from bindings listed in binding-number order. */
-export function bindGroup(ctx: GpuContext, label: string, pipeline: GPUComputePipeline, entries: Array<[number, GPUBufferBinding]>): GPUBindGroup {
+export function bindGroup(
+  ctx: GpuContext,
+  label: string,
+  pipeline: GPUComputePipeline,
+  entries: Array<[number, GPUBufferBinding]>,
+): GPUBindGroup {
   return ctx.device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),

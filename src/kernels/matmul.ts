@@ -6,7 +6,14 @@ import type { GpuContext } from '../gpu/device.ts';
 import type { TensorBinding } from '../gpu/buffers.ts';
 import { LANES, lanesSupported, matmulVariantOf, type MatmulVariant } from './matmul_variant.ts';
 import { activationId, type Activation } from './activation.ts';
-import { ceilDiv, checkBinding, checkDims, kernelDispatch, MAX_WORKGROUPS_PER_DIMENSION, type KernelDispatch } from './kernel.ts';
+import {
+  ceilDiv,
+  checkBinding,
+  checkDims,
+  kernelDispatch,
+  MAX_WORKGROUPS_PER_DIMENSION,
+  type KernelDispatch,
+} from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Workgroup shape of matmul.wgsl, passed to its WG_X / WG_Y overrides. */
@@ -78,7 +85,9 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
   const b = checkBinding(ctx, label, 'B', spec.b, K * N, dims);
   const c = checkBinding(ctx, label, 'C', spec.c, M * N, dims);
   if (spec.a.buffer === spec.c.buffer || spec.b.buffer === spec.c.buffer) {
-    throw new Error(`${label}: C must not share a buffer with A or B (WebGPU forbids read and write bindings of one buffer in a dispatch)`);
+    throw new Error(
+      `${label}: C must not share a buffer with A or B (WebGPU forbids read and write bindings of one buffer in a dispatch)`,
+    );
   }
   let aux: GPUBufferBinding;
   let activation: Activation = 'identity';
@@ -92,12 +101,26 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     // The shader declares aux in every mode; bind any small read-only range that is not C.
     aux = { buffer: spec.a.buffer, offset: a.offset, size: 4 };
   }
-  const epilogueId = epilogue.kind === 'none' ? EPILOGUE.none : epilogue.kind === 'bias-activation' ? EPILOGUE.biasActivation : EPILOGUE.activationGradient;
-  const common = { TRANSPOSE_A: spec.transposeA ?? false, TRANSPOSE_B: spec.transposeB ?? false, EPILOGUE: epilogueId, ACTIVATION: activationId(activation) };
+  const epilogueId =
+    epilogue.kind === 'none'
+      ? EPILOGUE.none
+      : epilogue.kind === 'bias-activation'
+        ? EPILOGUE.biasActivation
+        : EPILOGUE.activationGradient;
+  const common = {
+    TRANSPOSE_A: spec.transposeA ?? false,
+    TRANSPOSE_B: spec.transposeB ?? false,
+    EPILOGUE: epilogueId,
+    ACTIVATION: activationId(activation),
+  };
   let variant = spec.variant ?? matmulVariantOf(ctx);
   if (variant === 'lanes' && !lanesSupported(ctx.adapter)) {
-    const sizes = ctx.adapter.subgroups ? `subgroups of ${ctx.adapter.subgroups.minSize}–${ctx.adapter.subgroups.maxSize}` : 'no subgroups';
-    throw new Error(`${label}: the 'lanes' matmul needs subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'register' or 'tiled')`);
+    const sizes = ctx.adapter.subgroups
+      ? `subgroups of ${ctx.adapter.subgroups.minSize}–${ctx.adapter.subgroups.maxSize}`
+      : 'no subgroups';
+    throw new Error(
+      `${label}: the 'lanes' matmul needs subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'register' or 'tiled')`,
+    );
   }
   // The lanes kernel's tail path: shapes whose rows are not whole vec4s run the register kernel.
   if (variant === 'lanes' && !wholeQuads(spec)) variant = 'register';
@@ -109,12 +132,24 @@ export function matmul(ctx: GpuContext, spec: MatmulSpec, label = 'matmul'): Ker
     pipeline = ctx.pipeline('matmul_lanes', 'main', { LANES, GROUPS: groups, ...common });
     workgroups = [ceilDiv(N, LANE_COLUMNS * LANES), ceilDiv(M, groups * LANES), 1];
   } else {
-    pipeline = ctx.pipeline('matmul', variant === 'tiled' ? 'tiled' : 'main', { TILE: MATMUL_TILE, WG_X: MATMUL_WORKGROUP.x, WG_Y: MATMUL_WORKGROUP.y, ...common });
+    pipeline = ctx.pipeline('matmul', variant === 'tiled' ? 'tiled' : 'main', {
+      TILE: MATMUL_TILE,
+      WG_X: MATMUL_WORKGROUP.x,
+      WG_Y: MATMUL_WORKGROUP.y,
+      ...common,
+    });
     workgroups = [ceilDiv(N, MATMUL_TILE * MATMUL_WORKGROUP.x), ceilDiv(M, MATMUL_TILE * MATMUL_WORKGROUP.y), 1];
   }
-  if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
+  if (workgroups[1] > MAX_WORKGROUPS_PER_DIMENSION)
+    throw new Error(`${label}: M=${M} needs more than ${MAX_WORKGROUPS_PER_DIMENSION} workgroup rows`);
   const dimsBuffer = MATMUL.uniformBuffer(ctx, `${label} dims`, 'dims', { M, N, K });
-  return kernelDispatch(ctx, label, pipeline, MATMUL.entries({ a, b, aux, c, dims: { buffer: dimsBuffer } }), workgroups);
+  return kernelDispatch(
+    ctx,
+    label,
+    pipeline,
+    MATMUL.entries({ a, b, aux, c, dims: { buffer: dimsBuffer } }),
+    workgroups,
+  );
 }
 
 /**
@@ -130,10 +165,31 @@ function wholeQuads(spec: MatmulSpec): boolean {
 /** y (B, out) = act(x (B, in) · W (in, out) + bias (out)): a dense layer's forward pass. */
 export function denseForward(
   ctx: GpuContext,
-  s: { B: number; inputs: number; outputs: number; x: TensorBinding; weight: TensorBinding; bias: TensorBinding; y: TensorBinding; activation: Activation },
+  s: {
+    B: number;
+    inputs: number;
+    outputs: number;
+    x: TensorBinding;
+    weight: TensorBinding;
+    bias: TensorBinding;
+    y: TensorBinding;
+    activation: Activation;
+  },
   label = 'dense forward',
 ): KernelDispatch {
-  return matmul(ctx, { M: s.B, K: s.inputs, N: s.outputs, a: s.x, b: s.weight, c: s.y, epilogue: { kind: 'bias-activation', bias: s.bias, activation: s.activation } }, label);
+  return matmul(
+    ctx,
+    {
+      M: s.B,
+      K: s.inputs,
+      N: s.outputs,
+      a: s.x,
+      b: s.weight,
+      c: s.y,
+      epilogue: { kind: 'bias-activation', bias: s.bias, activation: s.activation },
+    },
+    label,
+  );
 }
 
 /**
@@ -143,11 +199,27 @@ export function denseForward(
  */
 export function denseBackwardInput(
   ctx: GpuContext,
-  s: { B: number; inputs: number; outputs: number; dPre: TensorBinding; weight: TensorBinding; x: TensorBinding; dx: TensorBinding; inputActivation: Activation },
+  s: {
+    B: number;
+    inputs: number;
+    outputs: number;
+    dPre: TensorBinding;
+    weight: TensorBinding;
+    x: TensorBinding;
+    dx: TensorBinding;
+    inputActivation: Activation;
+  },
   label = 'dense backward input',
 ): KernelDispatch {
-  const epilogue: MatmulEpilogue = s.inputActivation === 'identity' ? { kind: 'none' } : { kind: 'activation-gradient', output: s.x, activation: s.inputActivation };
-  return matmul(ctx, { M: s.B, K: s.outputs, N: s.inputs, a: s.dPre, b: s.weight, transposeB: true, c: s.dx, epilogue }, label);
+  const epilogue: MatmulEpilogue =
+    s.inputActivation === 'identity'
+      ? { kind: 'none' }
+      : { kind: 'activation-gradient', output: s.x, activation: s.inputActivation };
+  return matmul(
+    ctx,
+    { M: s.B, K: s.outputs, N: s.inputs, a: s.dPre, b: s.weight, transposeB: true, c: s.dx, epilogue },
+    label,
+  );
 }
 
 /** dW (in, out) = xᵀ (in, B) · dPre (B, out): the weight gradient of a dense layer. */

@@ -48,7 +48,10 @@ export function matmulVariantOf(ctx: GpuContext): MatmulVariant {
   let variant = chosen.get(ctx);
   if (variant === undefined) {
     const setting = ctx.matmulVariantSetting;
-    variant = setting === undefined ? chooseMatmulVariant(ctx.adapter) : parseMatmulVariant(setting, 'the matmul variant (options.matmulVariant / AEVB_MATMUL)');
+    variant =
+      setting === undefined
+        ? chooseMatmulVariant(ctx.adapter)
+        : parseMatmulVariant(setting, 'the matmul variant (options.matmulVariant / AEVB_MATMUL)');
     chosen.set(ctx, variant);
   }
   return variant;

@@ -33,7 +33,15 @@ export interface McKlKernels {
 export function mcKl(
   ctx: GpuContext,
   s: {
-    B: number; Z: number; scale: number; z: TensorBinding; eps: TensorBinding; stats: TensorBinding; kl: TensorBinding; dz: TensorBinding; dStats: TensorBinding;
+    B: number;
+    Z: number;
+    scale: number;
+    z: TensorBinding;
+    eps: TensorBinding;
+    stats: TensorBinding;
+    kl: TensorBinding;
+    dz: TensorBinding;
+    dStats: TensorBinding;
     /** Per-row scales (B) replacing `scale` (IWAE's normalised weights / B). */
     rowScale?: TensorBinding;
   },
@@ -57,12 +65,38 @@ export function mcKl(
   // Without per-row scales the shader still declares rowScale: any read-only range of B floats will do (eps).
   const rowScale = s.rowScale ? checkBinding(ctx, label, 'rowScale', s.rowScale, s.B, dims) : value.eps;
   const constants = { WG: MC_KL_WORKGROUP, PER_ROW_SCALE: s.rowScale !== undefined };
-  const forwardEntries = MC_KL.entries({ ...value, dz: checkBinding(ctx, label, 'dz', s.dz, s.B * s.Z, dims), rowScale });
-  const directEntries = MC_KL.entries({ params, dStats: checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims), rowScale });
+  const forwardEntries = MC_KL.entries({
+    ...value,
+    dz: checkBinding(ctx, label, 'dz', s.dz, s.B * s.Z, dims),
+    rowScale,
+  });
+  const directEntries = MC_KL.entries({
+    params,
+    dStats: checkBinding(ctx, label, 'dStats', s.dStats, s.B * 2 * s.Z, dims),
+    rowScale,
+  });
   return {
-    forward: kernelDispatch(ctx, `${label} forward`, ctx.pipeline('mc_kl', 'forward', constants), forwardEntries, linearGrid(label, s.B, MC_KL_WORKGROUP)),
-    direct: kernelDispatch(ctx, `${label} direct`, ctx.pipeline('mc_kl', 'direct', constants), directEntries, linearGrid(label, s.B * s.Z, MC_KL_WORKGROUP)),
-    value: kernelDispatch(ctx, `${label} value`, ctx.pipeline('mc_kl', 'value', { WG: MC_KL_WORKGROUP }), MC_KL.entries(value), linearGrid(label, s.B, MC_KL_WORKGROUP)),
+    forward: kernelDispatch(
+      ctx,
+      `${label} forward`,
+      ctx.pipeline('mc_kl', 'forward', constants),
+      forwardEntries,
+      linearGrid(label, s.B, MC_KL_WORKGROUP),
+    ),
+    direct: kernelDispatch(
+      ctx,
+      `${label} direct`,
+      ctx.pipeline('mc_kl', 'direct', constants),
+      directEntries,
+      linearGrid(label, s.B * s.Z, MC_KL_WORKGROUP),
+    ),
+    value: kernelDispatch(
+      ctx,
+      `${label} value`,
+      ctx.pipeline('mc_kl', 'value', { WG: MC_KL_WORKGROUP }),
+      MC_KL.entries(value),
+      linearGrid(label, s.B, MC_KL_WORKGROUP),
+    ),
     setScale: (scale) => ctx.device.queue.writeBuffer(params.buffer, 0, pack(scale)),
   };
 }

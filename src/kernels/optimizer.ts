@@ -35,9 +35,22 @@ export function optimizerLength(P: number): number {
 }
 
 /** The binding of one optimizer buffer: ⌈P/4⌉·4 floats, refused (naming the padding) when the buffer is shorter. */
-export function optimizerBinding(ctx: GpuContext, kernel: string, name: string, binding: TensorBinding, P: number): GPUBufferBinding {
+export function optimizerBinding(
+  ctx: GpuContext,
+  kernel: string,
+  name: string,
+  binding: TensorBinding,
+  P: number,
+): GPUBufferBinding {
   const padded = optimizerLength(P);
-  return checkBinding(ctx, kernel, name, binding, padded, padded === P ? { P } : { P, 'P rounded up to a multiple of 4': padded });
+  return checkBinding(
+    ctx,
+    kernel,
+    name,
+    binding,
+    padded,
+    padded === P ? { P } : { P, 'P rounded up to a multiple of 4': padded },
+  );
 }
 
 /** The optimizer shaders' override constants. */
@@ -57,7 +70,14 @@ export function optimizerKernel(
   ctx: GpuContext,
   label: string,
   shader: ShaderInterface,
-  s: { P: number; params: TensorBinding; grads: TensorBinding; state: Record<string, TensorBinding>; lr: number; flags: NonFiniteFlags },
+  s: {
+    P: number;
+    params: TensorBinding;
+    grads: TensorBinding;
+    state: Record<string, TensorBinding>;
+    lr: number;
+    flags: NonFiniteFlags;
+  },
   pack: (step: number, lr: number) => ArrayBuffer,
 ): OptimizerKernel {
   const pipeline = ctx.pipeline(shader.stems[0], 'main', OPTIMIZER_CONSTANTS);

@@ -38,7 +38,13 @@ export function philoxNormal(
   const params = createUniformBuffer(ctx, `${label} params`, pack(0));
   const entries = PHILOX_NORMAL.entries({ out, params: { buffer: params } });
   const writeStep = PHILOX_NORMAL.fieldWriter(ctx, params, 'params', 'step');
-  const dispatch = kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP));
+  const dispatch = kernelDispatch(
+    ctx,
+    label,
+    pipeline,
+    entries,
+    linearGrid(label, ceilDiv(s.n, NORMALS_PER_INVOCATION), PHILOX_NORMAL_WORKGROUP),
+  );
   return {
     dispatch,
     setStep: writeStep,

@@ -17,7 +17,12 @@ export const REPARAMETERIZE = shaderInterface('reparameterize', {
 });
 
 /** The bindings both entry points read: stats, eps and the dims. */
-function inputs(ctx: GpuContext, label: string, s: { B: number; Z: number; stats: TensorBinding; eps: TensorBinding }, dims: Record<string, number>) {
+function inputs(
+  ctx: GpuContext,
+  label: string,
+  s: { B: number; Z: number; stats: TensorBinding; eps: TensorBinding },
+  dims: Record<string, number>,
+) {
   return {
     stats: checkBinding(ctx, label, 'stats', s.stats, s.B * 2 * s.Z, dims),
     eps: checkBinding(ctx, label, 'eps', s.eps, s.B * s.Z, dims),
@@ -33,7 +38,10 @@ export function reparameterizeForward(
   const dims = { B: s.B, Z: s.Z };
   checkDims(label, dims);
   const pipeline = ctx.pipeline('reparameterize', 'forward', { WG: REPARAMETERIZE_WORKGROUP });
-  const entries = REPARAMETERIZE.entries({ ...inputs(ctx, label, s, dims), z: checkBinding(ctx, label, 'z', s.z, s.B * s.Z, dims) });
+  const entries = REPARAMETERIZE.entries({
+    ...inputs(ctx, label, s, dims),
+    z: checkBinding(ctx, label, 'z', s.z, s.B * s.Z, dims),
+  });
   return kernelDispatch(ctx, label, pipeline, entries, linearGrid(label, s.B * s.Z, REPARAMETERIZE_WORKGROUP));
 }
 

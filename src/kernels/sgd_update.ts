@@ -4,7 +4,12 @@ import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkDims } from './kernel.ts';
 import { NON_FINITE_BINDINGS, type NonFiniteFlags } from './first_non_finite.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
-import { checkHyperparameters, optimizerKernel, type OptimizerHyperparameters, type OptimizerKernel } from './optimizer.ts';
+import {
+  checkHyperparameters,
+  optimizerKernel,
+  type OptimizerHyperparameters,
+  type OptimizerKernel,
+} from './optimizer.ts';
 
 export type SgdHyperparameters = OptimizerHyperparameters;
 
@@ -23,6 +28,7 @@ export function sgdUpdate(
   const dims = { P: s.P };
   checkDims(label, dims);
   checkHyperparameters(label, { lr: s.hyper.lr, weightDecay: s.hyper.weightDecay });
-  const pack = (_step: number, lr: number) => SGD_UPDATE.pack('hyper', { n: s.P, lr, weightDecay: s.hyper.weightDecay });
+  const pack = (_step: number, lr: number) =>
+    SGD_UPDATE.pack('hyper', { n: s.P, lr, weightDecay: s.hyper.weightDecay });
   return optimizerKernel(ctx, label, SGD_UPDATE, { ...s, state: {}, lr: s.hyper.lr }, pack);
 }

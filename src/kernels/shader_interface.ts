@@ -57,20 +57,30 @@ export class ShaderInterface<S extends Bindings = Bindings> {
 
   /** Group-0 entries ([binding number, range]) of the bindings an entry point uses, named. */
   entries(resources: Partial<Record<keyof S & string, GPUBufferBinding>>): Array<[number, GPUBufferBinding]> {
-    return Object.entries(resources as Record<string, GPUBufferBinding>).map(([name, resource]) => [this.number(name), resource]);
+    return Object.entries(resources as Record<string, GPUBufferBinding>).map(([name, resource]) => [
+      this.number(name),
+      resource,
+    ]);
   }
 
   /**
    * A writer of one u32 field of uniform `name` into `buffer`: a queue write of 4 bytes from a reused array, for
    * what changes every step (a step counter), with no allocation.
    */
-  fieldWriter<N extends UniformName<S>>(ctx: GpuContext, buffer: GPUBuffer, name: N, field: keyof UniformValues<S[N]> & string): (value: number) => void {
+  fieldWriter<N extends UniformName<S>>(
+    ctx: GpuContext,
+    buffer: GPUBuffer,
+    name: N,
+    field: keyof UniformValues<S[N]> & string,
+  ): (value: number) => void {
     const spec = this.bindings[name] as UniformBinding;
     const index = Object.keys(spec.fields).indexOf(field);
-    if (index < 0 || spec.fields[field] !== 'u32') throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct} has no u32 field '${field}'`);
+    if (index < 0 || spec.fields[field] !== 'u32')
+      throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct} has no u32 field '${field}'`);
     const word = new Uint32Array(1);
     return (value) => {
-      if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct}.${field} must be a u32, got ${value}`);
+      if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff))
+        throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct}.${field} must be a u32, got ${value}`);
       word[0] = value;
       ctx.device.queue.writeBuffer(buffer, index * 4, word);
     };
@@ -79,23 +89,33 @@ export class ShaderInterface<S extends Bindings = Bindings> {
   /** The bytes of uniform `name` holding `values`, laid out as its WGSL struct. */
   pack<N extends UniformName<S>>(name: N, values: UniformValues<S[N]>): ArrayBuffer {
     const spec = this.bindings[name] as UniformBinding;
-    return packUniform(Object.entries(spec.fields).map(([field, type]) => {
-      const value = (values as Record<string, number>)[field];
-      const u32 = Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
-      if (typeof value !== 'number' || (type === 'u32' && !u32)) {
-        throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct}.${field} must be a ${type}, got ${value}`);
-      }
-      return [type, value];
-    }));
+    return packUniform(
+      Object.entries(spec.fields).map(([field, type]) => {
+        const value = (values as Record<string, number>)[field];
+        const u32 = Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+        if (typeof value !== 'number' || (type === 'u32' && !u32)) {
+          throw new Error(`aevb: ${this.stems[0]}.wgsl ${spec.struct}.${field} must be a ${type}, got ${value}`);
+        }
+        return [type, value];
+      }),
+    );
   }
 
   /** A labelled uniform buffer for `name`, holding `values`; rewrite it with queue.writeBuffer(buffer, 0, pack(…)). */
-  uniformBuffer<N extends UniformName<S>>(ctx: GpuContext, label: string, name: N, values: UniformValues<S[N]>): GPUBuffer {
+  uniformBuffer<N extends UniformName<S>>(
+    ctx: GpuContext,
+    label: string,
+    name: N,
+    values: UniformValues<S[N]>,
+  ): GPUBuffer {
     return createUniformBuffer(ctx, label, this.pack(name, values));
   }
 }
 
 /** The interface of shaders/<stem>.wgsl (or of several stems declaring the same bindings). */
-export function shaderInterface<S extends Bindings>(stems: string | readonly string[], bindings: S): ShaderInterface<S> {
+export function shaderInterface<S extends Bindings>(
+  stems: string | readonly string[],
+  bindings: S,
+): ShaderInterface<S> {
   return new ShaderInterface(typeof stems === 'string' ? [stems] : stems, bindings);
 }

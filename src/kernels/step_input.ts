@@ -16,7 +16,15 @@ import { createStorageBuffer, type TensorBinding } from '../gpu/buffers.ts';
 import { philoxKey } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 import type { StepInputKind } from '../stream/step_input.ts';
-import { ceilDiv, checkBinding, checkDims, describeDims, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
+import {
+  ceilDiv,
+  checkBinding,
+  checkDims,
+  describeDims,
+  flatGrid,
+  kernelDispatch,
+  type KernelDispatch,
+} from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 
 /** Invocations per workgroup: the shader's WG override, which has no default of its own. */
@@ -103,23 +111,32 @@ export function stepInput(
   const dims = { B, D, L };
   checkDims(label, dims);
   const n = B * D;
-  if (n * L > MAX_ELEMENTS) throw new Error(`${label}: x would hold B·L·D = ${n * L} floats, more than ${MAX_ELEMENTS} (${describeDims(dims)})`);
+  if (n * L > MAX_ELEMENTS)
+    throw new Error(
+      `${label}: x would hold B·L·D = ${n * L} floats, more than ${MAX_ELEMENTS} (${describeDims(dims)})`,
+    );
   const stream = s.kind === 'values' ? 0 : STREAMS[s.kind]; // 'values' draws nothing: its stream is unused
-  if (stream === undefined) throw new Error(`${label}: kind must be 'values', 'binarized' or 'dequantized', got '${s.kind}'`);
+  if (stream === undefined)
+    throw new Error(`${label}: kind must be 'values', 'binarized' or 'dequantized', got '${s.kind}'`);
   const [seedLo, seedHi] = philoxKey(s.seed);
   const scale = s.scale ?? BYTE_SCALE;
-  if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`${label}: scale must be a finite number > 0 (the RowBlock's, 1/255 for bytes), got ${scale}`);
+  if (!(scale > 0 && Number.isFinite(scale)))
+    throw new Error(`${label}: scale must be a finite number > 0 (the RowBlock's, 1/255 for bytes), got ${scale}`);
 
   // bytes is a byte count, not floats: checkBinding counts 4-byte words, so ask for the words.
   const words = ceilDiv(n, ELEMENTS_PER_INVOCATION);
   const bytesSize = s.bytes.size ?? s.bytes.buffer.size - (s.bytes.offset ?? 0);
-  if (bytesSize < words * 4) throw new Error(`${label}: bytes holds ${bytesSize} bytes, needs ${words * 4} (B·D = ${n} padded to whole u32 words; ${describeDims(dims)})`);
+  if (bytesSize < words * 4)
+    throw new Error(
+      `${label}: bytes holds ${bytesSize} bytes, needs ${words * 4} (B·D = ${n} padded to whole u32 words; ${describeDims(dims)})`,
+    );
   const bytes = checkBinding(ctx, label, 'bytes', s.bytes, words, dims);
   const x = checkBinding(ctx, label, 'x', s.x, n * L, dims);
 
   const levels = createStorageBuffer(ctx, `${label} levels`, byteLevels(scale));
   const params = STEP_INPUT.uniformBuffer(ctx, `${label} params`, 'params', { n, D, L, stream, seedLo, seedHi });
-  const ownCurrent = s.current === undefined ? STEP_INPUT.uniformBuffer(ctx, `${label} step`, 'current', { step: 1 }) : null;
+  const ownCurrent =
+    s.current === undefined ? STEP_INPUT.uniformBuffer(ctx, `${label} step`, 'current', { step: 1 }) : null;
   const current = s.current ?? ownCurrent!;
   const stepWord = new Uint32Array(1);
 
@@ -128,12 +145,19 @@ export function stepInput(
     BINARIZE: s.kind === 'binarized',
     DEQUANTIZE: s.kind === 'dequantized',
   });
-  const entries = STEP_INPUT.entries({ bytes, levels: { buffer: levels }, x, params: { buffer: params }, current: { buffer: current } });
+  const entries = STEP_INPUT.entries({
+    bytes,
+    levels: { buffer: levels },
+    x,
+    params: { buffer: params },
+    current: { buffer: current },
+  });
   const dispatch = kernelDispatch(ctx, label, pipeline, entries, flatGrid(label, words, STEP_INPUT_WORKGROUP));
   return {
     dispatch,
     setStep(step: number) {
-      if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new Error(`${label}: step must be a u32, got ${step}`);
+      if (!Number.isInteger(step) || step < 0 || step > 0xffffffff)
+        throw new Error(`${label}: step must be a u32, got ${step}`);
       stepWord[0] = step;
       ctx.device.queue.writeBuffer(current, 0, stepWord);
     },

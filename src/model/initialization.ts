@@ -32,7 +32,9 @@ export function initialParameters(layout: ParameterLayout, scheme: InitScheme, s
       }
       case 'glorot': {
         const bound = Math.sqrt(6 / (fanIn + fanOut));
-        values = isWeight ? philoxUniforms(seed, index, RANDOM_STREAMS.initialization, entry.size).map((u) => bound * (2 * u - 1)) : new Float64Array(entry.size);
+        values = isWeight
+          ? philoxUniforms(seed, index, RANDOM_STREAMS.initialization, entry.size).map((u) => bound * (2 * u - 1))
+          : new Float64Array(entry.size);
         break;
       }
       case 'paper':

@@ -15,10 +15,15 @@ export const MAX_LAYER_OUTPUTS = MAX_WORKGROUPS_PER_DIMENSION * COLUMN_SUM_WORKG
 export function kernelLimitProblem(arch: VaeArchitecture): string | null {
   for (const layer of allLayers(vaeLayers(arch))) {
     if (layer.outputs > MAX_LAYER_OUTPUTS) {
-      const perRow = arch.likelihood === 'gaussian' && layer.name === 'decoder.out' ? Math.floor(MAX_LAYER_OUTPUTS / 2) : MAX_LAYER_OUTPUTS;
-      return `${layer.name} would have ${layer.outputs} outputs, more than the ${MAX_LAYER_OUTPUTS} that one column_sum dispatch can sum ` +
+      const perRow =
+        arch.likelihood === 'gaussian' && layer.name === 'decoder.out'
+          ? Math.floor(MAX_LAYER_OUTPUTS / 2)
+          : MAX_LAYER_OUTPUTS;
+      return (
+        `${layer.name} would have ${layer.outputs} outputs, more than the ${MAX_LAYER_OUTPUTS} that one column_sum dispatch can sum ` +
         `(${MAX_WORKGROUPS_PER_DIMENSION} workgroups, WebGPU's limit per dimension, of ${COLUMN_SUM_WORKGROUP} invocations)` +
-        (layer.name === 'decoder.out' ? `: the model takes rows of at most ${perRow} values` : '');
+        (layer.name === 'decoder.out' ? `: the model takes rows of at most ${perRow} values` : '')
+      );
     }
   }
   return null;

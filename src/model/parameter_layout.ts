@@ -46,7 +46,8 @@ export function parameterLayout(arch: VaeArchitecture): ParameterLayout {
     P: offset,
     byName(name) {
       const e = index.get(name);
-      if (e === undefined) throw new Error(`aevb: no parameter named '${name}' (have ${entries.map((x) => x.name).join(', ')})`);
+      if (e === undefined)
+        throw new Error(`aevb: no parameter named '${name}' (have ${entries.map((x) => x.name).join(', ')})`);
       return e;
     },
   };

@@ -67,21 +67,62 @@ export class VaeBackward {
     const { Z, D } = arch;
     const layers = vaeLayers(arch);
     const d: KernelDispatch[] = [];
-    this.chain(d, [...layers.decoder, layers.out], [decoder.z, ...decoder.hidden], [...this.decoderGrad, this.forward.dLogits], this.dz);
+    this.chain(
+      d,
+      [...layers.decoder, layers.out],
+      [decoder.z, ...decoder.hidden],
+      [...this.decoderGrad, this.forward.dLogits],
+      this.dz,
+    );
     d.push(...kl.beforeReparameterize);
-    d.push(reparameterizeBackward(gpu, { B, Z, stats: { buffer: encoder.stats }, eps: { buffer: this.forward.eps }, dz: { buffer: this.dz }, dStats: { buffer: this.dStats } }));
+    d.push(
+      reparameterizeBackward(gpu, {
+        B,
+        Z,
+        stats: { buffer: encoder.stats },
+        eps: { buffer: this.forward.eps },
+        dz: { buffer: this.dz },
+        dStats: { buffer: this.dStats },
+      }),
+    );
     d.push(...kl.afterReparameterize);
-    d.push(gaussianHeadBackward(gpu, { B, Z, raw: { buffer: encoder.raw }, dStats: { buffer: this.dStats }, dRaw: { buffer: this.dRaw } }));
+    d.push(
+      gaussianHeadBackward(gpu, {
+        B,
+        Z,
+        raw: { buffer: encoder.raw },
+        dStats: { buffer: this.dStats },
+        dRaw: { buffer: this.dRaw },
+      }),
+    );
     // Nothing needs ∂loss/∂x.
-    this.chain(d, [...layers.encoder, layers.head], [encoder.x, ...encoder.hidden], [...this.encoderGrad, this.dRaw], null);
+    this.chain(
+      d,
+      [...layers.encoder, layers.head],
+      [encoder.x, ...encoder.hidden],
+      [...this.encoderGrad, this.dRaw],
+      null,
+    );
     if (this.forward.dLogVarRows !== null) {
-      d.push(columnSum(gpu, { M: B, N: D, a: { buffer: this.forward.dLogVarRows }, out: this.gradient(DECODER_LOG_VARIANCE) }, 'decoder.logvar grad'));
+      d.push(
+        columnSum(
+          gpu,
+          { M: B, N: D, a: { buffer: this.forward.dLogVarRows }, out: this.gradient(DECODER_LOG_VARIANCE) },
+          'decoder.logvar grad',
+        ),
+      );
     }
     return d;
   }
 
   /** Backward through dense layers (denseChainBackward) into this pass's gradients. */
-  private chain(into: KernelDispatch[], layers: DenseLayer[], inputs: GPUBuffer[], dPre: GPUBuffer[], dInput: GPUBuffer | null): void {
+  private chain(
+    into: KernelDispatch[],
+    layers: DenseLayer[],
+    inputs: GPUBuffer[],
+    dPre: GPUBuffer[],
+    dInput: GPUBuffer | null,
+  ): void {
     denseChainBackward(this.model, layers, this.forward.B, { inputs, dPre, dInput, grads: this.grads, into });
   }
 

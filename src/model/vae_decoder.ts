@@ -28,7 +28,13 @@ export class VaeDecoder {
     this.buffers = new BufferSet(model.gpu);
     this.z = this.buffers.storage(`${label} z`, B * Z);
     this.logits = this.buffers.storage(`${label} logits`, B * decoderOutputs(model.architecture));
-    this.hidden = denseChain(model, [...layers.decoder, layers.out], B, { input: this.z, output: this.logits, buffers: this.buffers, label, into: this.dispatches });
+    this.hidden = denseChain(model, [...layers.decoder, layers.out], B, {
+      input: this.z,
+      output: this.logits,
+      buffers: this.buffers,
+      label,
+      into: this.dispatches,
+    });
   }
 
   destroy(): void {

@@ -31,8 +31,16 @@ export class VaeEncoder {
     this.x = this.buffers.storage(`${label} x`, B * D);
     this.raw = this.buffers.storage(`${label} raw`, B * 2 * Z);
     this.stats = this.buffers.storage(`${label} stats`, B * 2 * Z);
-    this.hidden = denseChain(model, [...layers.encoder, layers.head], B, { input: this.x, output: this.raw, buffers: this.buffers, label, into: this.dispatches });
-    this.dispatches.push(gaussianHeadForward(model.gpu, { B, Z, raw: { buffer: this.raw }, stats: { buffer: this.stats } }));
+    this.hidden = denseChain(model, [...layers.encoder, layers.head], B, {
+      input: this.x,
+      output: this.raw,
+      buffers: this.buffers,
+      label,
+      into: this.dispatches,
+    });
+    this.dispatches.push(
+      gaussianHeadForward(model.gpu, { B, Z, raw: { buffer: this.raw }, stats: { buffer: this.stats } }),
+    );
   }
 
   destroy(): void {

@@ -59,24 +59,70 @@ export class VaeForward {
     this.logp = this.buffers.storage(`${label} logp`, B);
     this.dLogits = this.buffers.storage(`${label} dLogits`, B * decoderOutputs(arch));
     const d = this.sampleDispatches;
-    this.noise = options.noise === null
-      ? null
-      : philoxNormal(gpu, { n: B * Z, seed: options.noise.seed, stream: options.noise.stream, out: { buffer: this.eps } }, `${label} noise`);
+    this.noise =
+      options.noise === null
+        ? null
+        : philoxNormal(
+            gpu,
+            { n: B * Z, seed: options.noise.seed, stream: options.noise.stream, out: { buffer: this.eps } },
+            `${label} noise`,
+          );
     if (this.noise) d.push(this.noise.dispatch);
-    d.push(reparameterizeForward(gpu, { B, Z, stats: { buffer: this.encoder.stats }, eps: { buffer: this.eps }, z: { buffer: this.decoder.z } }));
+    d.push(
+      reparameterizeForward(gpu, {
+        B,
+        Z,
+        stats: { buffer: this.encoder.stats },
+        eps: { buffer: this.eps },
+        z: { buffer: this.decoder.z },
+      }),
+    );
     d.push(...this.decoder.dispatches);
     const scale = options.likelihoodScale ?? 1 / B;
     const logits = { buffer: this.decoder.logits };
     const x = { buffer: this.encoder.x };
     const minLogVar = minLogVarianceOf(arch);
     if (arch.likelihood === 'gaussian') {
-      d.push(gaussianMlpLikelihood(gpu, { B, D, scale, minLogVar, out: logits, x, logp: { buffer: this.logp }, dOut: { buffer: this.dLogits } }));
+      d.push(
+        gaussianMlpLikelihood(gpu, {
+          B,
+          D,
+          scale,
+          minLogVar,
+          out: logits,
+          x,
+          logp: { buffer: this.logp },
+          dOut: { buffer: this.dLogits },
+        }),
+      );
     } else if (arch.likelihood === 'gaussian-shared-variance') {
       this.dLogVarRows = this.buffers.storage(`${label} dLogVar rows`, B * D);
-      d.push(gaussianLikelihood(gpu, { B, D, scale, minLogVar, logits, x, logVar: tensorIn(model.layout, model.params, DECODER_LOG_VARIANCE),
-        logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits }, dLogVar: { buffer: this.dLogVarRows } }));
+      d.push(
+        gaussianLikelihood(gpu, {
+          B,
+          D,
+          scale,
+          minLogVar,
+          logits,
+          x,
+          logVar: tensorIn(model.layout, model.params, DECODER_LOG_VARIANCE),
+          logp: { buffer: this.logp },
+          dLogits: { buffer: this.dLogits },
+          dLogVar: { buffer: this.dLogVarRows },
+        }),
+      );
     } else {
-      d.push(bernoulliLikelihood(gpu, { B, D, scale, logits, x, logp: { buffer: this.logp }, dLogits: { buffer: this.dLogits } }));
+      d.push(
+        bernoulliLikelihood(gpu, {
+          B,
+          D,
+          scale,
+          logits,
+          x,
+          logp: { buffer: this.logp },
+          dLogits: { buffer: this.dLogits },
+        }),
+      );
     }
   }
 

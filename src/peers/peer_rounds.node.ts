@@ -40,8 +40,10 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
   let round = nextRound;
   if (latest !== null) {
     trainer.model.write(latest.parameters);
-    say(`peers: ${where} joins at round ${round}, starting from the average of round ${latest.round}` +
-      (trainer.step > 0 ? ` in place of the checkpoint's parameters (step ${trainer.step})` : ''));
+    say(
+      `peers: ${where} joins at round ${round}, starting from the average of round ${latest.round}` +
+        (trainer.step > 0 ? ` in place of the checkpoint's parameters (step ${trainer.step})` : ''),
+    );
   }
   const mean = (vectors: Float32Array[]) => trainer.model.averageOf(vectors);
   return {
@@ -50,21 +52,47 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
       async run(step) {
         // The members' mean lands in the model's parameters on the GPU (Vae.averageOf).
         const r = await peers.average(round++, await trainer.model.flatParameters(), mean, o.signal);
-        log({ type: 'averaging', step, round: r.round, members: r.members, seconds: r.seconds, bytes_sent: r.bytesSent, bytes_received: r.bytesReceived });
+        log({
+          type: 'averaging',
+          step,
+          round: r.round,
+          members: r.members,
+          seconds: r.seconds,
+          bytes_sent: r.bytesSent,
+          bytes_received: r.bytesReceived,
+        });
       },
       async final(step) {
         if (o.signal?.aborted) return false;
         const r = await peers.finish(round, step, await trainer.model.flatParameters(), mean, {
           signal: o.signal,
-          onWait: (ranks) => say(`peers: ${where} finished at step ${step}; the final round waits for rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} to finish`),
+          onWait: (ranks) =>
+            say(
+              `peers: ${where} finished at step ${step}; the final round waits for rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} to finish`,
+            ),
         });
         if (r === null) {
-          say(`peers: ${where} stopped before the final round closed: its last checkpoint is its own, not the run's result`);
+          say(
+            `peers: ${where} stopped before the final round closed: its last checkpoint is its own, not the run's result`,
+          );
           return false;
         }
-        log({ type: 'averaging', final: true, step, round: r.round, members: r.members, steps: r.steps, seconds: r.seconds, bytes_sent: r.bytesSent, bytes_received: r.bytesReceived });
-        say(`peers: final round of ${settings.run}: the average of ranks ${r.members.join(', ')} (finished at steps ${r.steps.join(', ')}) is the run's result, ` +
-          'the same bits on every rank; this run\'s last checkpoint holds it');
+        log({
+          type: 'averaging',
+          final: true,
+          step,
+          round: r.round,
+          members: r.members,
+          steps: r.steps,
+          seconds: r.seconds,
+          bytes_sent: r.bytesSent,
+          bytes_received: r.bytesReceived,
+        });
+        say(
+          `peers: final round of ${settings.run}: the average of ranks ${r.members.join(', ')} ` +
+            `(finished at steps ${r.steps.join(', ')}) is the run's result, ` +
+            "the same bits on every rank; this run's last checkpoint holds it",
+        );
         return true;
       },
     },

@@ -87,37 +87,53 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
   } catch {
     throw new Error(`${text}: expected --peers redis://host:port/RUN?size=N&rank=R&every=H`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${text}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new Error(`${text}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
   for (const key of url.searchParams.keys()) {
-    if (!(PARAMETERS as readonly string[]).includes(key)) throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
+    if (!(PARAMETERS as readonly string[]).includes(key))
+      throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
   }
   /** The URL's ?key=, else the first environment variable set, else `fallback`. */
   const integer = (key: string, min: number, fallback?: number, from: [string, string | undefined][] = []): number => {
     let value = url.searchParams.get(key);
     let where = `${key}`;
     const variable = value === null ? from.find(([, v]) => v !== undefined) : undefined;
-    if (variable !== undefined) [where, value] = [`${variable[0]} (the environment's, as the URL gives no ?${key}=)`, variable[1]!];
+    if (variable !== undefined)
+      [where, value] = [`${variable[0]} (the environment's, as the URL gives no ?${key}=)`, variable[1]!];
     if (value === null) {
       if (fallback === undefined) {
         const names = from.map(([name]) => name);
-        throw new Error(`${text}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`);
+        throw new Error(
+          `${text}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`,
+        );
       }
       return fallback;
     }
     const n = Number(value);
-    if (value.trim() === '' || !/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new Error(`${text}: ${where} must be an integer ≥ ${min}, got '${value}'`);
+    if (value.trim() === '' || !/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min)
+      throw new Error(`${text}: ${where} must be an integer ≥ ${min}, got '${value}'`);
     return n;
   };
   const run = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (run === '') throw new Error(`${text}: expected the run's name as the URL's path: redis://host:port/RUN`);
   const size = integer('size', 1, undefined, [['WORLD_SIZE', env.worldSize]]);
-  const rank = integer('rank', 0, undefined, [['RANK', env.rank], ['JOB_COMPLETION_INDEX', env.jobCompletionIndex]]);
+  const rank = integer('rank', 0, undefined, [
+    ['RANK', env.rank],
+    ['JOB_COMPLETION_INDEX', env.jobCompletionIndex],
+  ]);
   if (rank >= size) throw new Error(`${text}: rank must be below size (${size}), got ${rank}`);
   const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
   return {
-    server: `${url.protocol}//${auth}${url.host}`, stream: run, db: integer('db', 0, 0),
+    server: `${url.protocol}//${auth}${url.host}`,
+    stream: run,
+    db: integer('db', 0, 0),
     ...(clusterParameter(url, text) ? { cluster: true } : {}),
-    run, size, rank, every: integer('every', 1), deadlineMs: integer('deadline', 1, 60_000), heartbeatMs: integer('heartbeat', 1, 1000),
+    run,
+    size,
+    rank,
+    every: integer('every', 1),
+    deadlineMs: integer('deadline', 1, 60_000),
+    heartbeatMs: integer('heartbeat', 1, 1000),
   };
 }
 
@@ -164,13 +180,20 @@ export class PeerAveraging {
     const s = this.settings;
     const closed = (await this.connection.send('GET', this.key('final', 'closed'))) as Buffer | null;
     if (closed !== null) {
-      throw new Error(`${this.settings.run}: this run is over (its final round closed with ranks ${JSON.parse(closed.toString()).join(', ')}); give a new run its own name (the URL's path), or wait ${this.ttlMs / 1000} s (10 × deadline) for the old run's keys to expire`);
+      throw new Error(
+        `${this.settings.run}: this run is over (its final round closed with ranks ${JSON.parse(closed.toString()).join(', ')}); give ` +
+          `a new run its own name (the URL's path), or wait ${this.ttlMs / 1000} s (10 × deadline) for the old run's keys to expire`,
+      );
     }
     await this.beat();
     this.heartbeat ??= setInterval(() => void this.beat().catch(() => {}), s.heartbeatMs);
     this.heartbeat.unref();
-    const [round, bytes] = (await this.connection.send('HMGET', this.key('latest'), 'round', 'parameters')) as [Buffer | null, Buffer | null];
-    const latest = round === null || bytes === null ? null : { round: Number(round.toString()), parameters: floatsOf(bytes) };
+    const [round, bytes] = (await this.connection.send('HMGET', this.key('latest'), 'round', 'parameters')) as [
+      Buffer | null,
+      Buffer | null,
+    ];
+    const latest =
+      round === null || bytes === null ? null : { round: Number(round.toString()), parameters: floatsOf(bytes) };
     return { latest, nextRound: latest === null ? 0 : latest.round + 1 };
   }
 
@@ -200,7 +223,11 @@ export class PeerAveraging {
       ['PEXPIRE', this.key('latest'), ttl],
       // A finisher may wait long for the others: its contribution to the final round lives while it does.
       ...(this.finishing
-        ? ([['PEXPIRE', this.key('final', 'in'), ttl], ['PEXPIRE', this.key('final', 'p', s.rank), ttl], ['PEXPIRE', this.key('final', 'steps'), ttl]] as [string, string, number][])
+        ? ([
+            ['PEXPIRE', this.key('final', 'in'), ttl],
+            ['PEXPIRE', this.key('final', 'p', s.rank), ttl],
+            ['PEXPIRE', this.key('final', 'steps'), ttl],
+          ] as [string, string, number][])
         : []),
     ]);
   }
@@ -213,7 +240,11 @@ export class PeerAveraging {
       ['SMEMBERS', this.key('seen')],
       ['SMEMBERS', this.key('final', 'in')],
     ])) as [(Buffer | null)[], Buffer[], Buffer[]];
-    return { alive: new Set(ranks.filter((k) => alive[k] !== null)), seen: new Set(ranksOf(seen)), finished: new Set(ranksOf(finished)) };
+    return {
+      alive: new Set(ranks.filter((k) => alive[k] !== null)),
+      seen: new Set(ranksOf(seen)),
+      finished: new Set(ranksOf(finished)),
+    };
   }
 
   /**
@@ -223,12 +254,18 @@ export class PeerAveraging {
    * would; 'leave' returns null without closing.
    */
   private async closeWhenReady(
-    closedKey: string, inKey: string, deadline: number, o: { signal?: AbortSignal; onAbort: 'close' | 'leave'; maxPollMs: number; onWait?: (ranks: number[]) => void },
+    closedKey: string,
+    inKey: string,
+    deadline: number,
+    o: { signal?: AbortSignal; onAbort: 'close' | 'leave'; maxPollMs: number; onWait?: (ranks: number[]) => void },
     waitingFor: (inRound: number[], m: Awaited<ReturnType<PeerAveraging['membership']>>) => number[],
   ): Promise<number[] | null> {
     let said = false;
     for (let poll = 0; ; poll++) {
-      const [closed, joined] = (await this.connection.pipeline([['GET', closedKey], ['SMEMBERS', inKey]])) as [Buffer | null, Buffer[]];
+      const [closed, joined] = (await this.connection.pipeline([
+        ['GET', closedKey],
+        ['SMEMBERS', inKey],
+      ])) as [Buffer | null, Buffer[]];
       if (closed !== null) return JSON.parse(closed.toString()) as number[];
       const aborted = o.signal?.aborted === true;
       if (aborted && o.onAbort === 'leave') return null;
@@ -251,9 +288,14 @@ export class PeerAveraging {
   private async vectorsOf(where: string, blobKeys: string[], members: number[], P: number): Promise<Float32Array[]> {
     const blobs = blobKeys.length === 0 ? [] : ((await this.connection.send('MGET', ...blobKeys)) as (Buffer | null)[]);
     return blobs.map((b, i) => {
-      if (b === null) throw new Error(`${where}: the parameters of rank ${members[i]} expired before they were read (deadline ${this.settings.deadlineMs} ms)`);
+      if (b === null)
+        throw new Error(
+          `${where}: the parameters of rank ${members[i]} expired before they were read (deadline ${this.settings.deadlineMs} ms)`,
+        );
       if (b.length !== 4 * P) {
-        throw new Error(`${where}: rank ${members[i]} sent ${b.length / 4} parameters, this trainer (rank ${this.settings.rank}) has ${P}: are they training the same model?`);
+        throw new Error(
+          `${where}: rank ${members[i]} sent ${b.length / 4} parameters, this trainer (rank ${this.settings.rank}) has ${P}: are they training the same model?`,
+        );
       }
       return floatsOf(b);
     });
@@ -263,7 +305,12 @@ export class PeerAveraging {
    * Round `round`: contributes `parameters`, waits for the other members (bounded by the deadline), and returns
    * the average that `mean` computes from the members' vectors in rank order (a trainer: Vae.averageOf, on the GPU).
    */
-  async average(round: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>, signal?: AbortSignal): Promise<AveragingRound> {
+  async average(
+    round: number,
+    parameters: Float32Array,
+    mean: (vectors: Float32Array[]) => Promise<Float32Array>,
+    signal?: AbortSignal,
+  ): Promise<AveragingRound> {
     const s = this.settings;
     const started = performance.now();
     await this.connection.pipeline([
@@ -274,9 +321,22 @@ export class PeerAveraging {
     let bytesSent = parameters.byteLength;
     // Waited for: every member not in the round yet — alive and not finished — and, in the run's first round only,
     // a rank never seen (it may still be starting). A rank whose heartbeat expired (it died, or left) is not.
-    const members = (await this.closeWhenReady(this.key(round, 'closed'), this.key(round, 'in'), started + s.deadlineMs, { signal, onAbort: 'close', maxPollMs: 50 }, (inRound, m) =>
-      Array.from({ length: s.size }, (_, k) => k).filter((k) => !inRound.includes(k) && !m.finished.has(k) && (m.alive.has(k) || (round === 0 && !m.seen.has(k))))))!;
-    const vectors = await this.vectorsOf(`${s.run}:${round}`, members.map((k) => this.key(round, 'p', k)), members, parameters.length);
+    const members = (await this.closeWhenReady(
+      this.key(round, 'closed'),
+      this.key(round, 'in'),
+      started + s.deadlineMs,
+      { signal, onAbort: 'close', maxPollMs: 50 },
+      (inRound, m) =>
+        Array.from({ length: s.size }, (_, k) => k).filter(
+          (k) => !inRound.includes(k) && !m.finished.has(k) && (m.alive.has(k) || (round === 0 && !m.seen.has(k))),
+        ),
+    ))!;
+    const vectors = await this.vectorsOf(
+      `${s.run}:${round}`,
+      members.map((k) => this.key(round, 'p', k)),
+      members,
+      parameters.length,
+    );
     const average = await mean(vectors);
     if (members[0] === s.rank) {
       await this.connection.pipeline([
@@ -285,7 +345,15 @@ export class PeerAveraging {
       ]);
       bytesSent += average.byteLength;
     }
-    return { round, final: false, members, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent, bytesReceived: vectors.length * parameters.byteLength };
+    return {
+      round,
+      final: false,
+      members,
+      parameters: average,
+      seconds: (performance.now() - started) / 1000,
+      bytesSent,
+      bytesReceived: vectors.length * parameters.byteLength,
+    };
   }
 
   /**
@@ -295,7 +363,13 @@ export class PeerAveraging {
    * bits on every rank. `onWait` hears once which ranks are still training, when the wait is not short. When
    * `signal` aborts before the round closes, this trainer takes its parameters out of the round and returns null.
    */
-  async finish(round: number, step: number, parameters: Float32Array, mean: (vectors: Float32Array[]) => Promise<Float32Array>, o: { signal?: AbortSignal; onWait?: (ranks: number[]) => void } = {}): Promise<FinalRound | null> {
+  async finish(
+    round: number,
+    step: number,
+    parameters: Float32Array,
+    mean: (vectors: Float32Array[]) => Promise<Float32Array>,
+    o: { signal?: AbortSignal; onWait?: (ranks: number[]) => void } = {},
+  ): Promise<FinalRound | null> {
     const s = this.settings;
     const started = performance.now();
     this.finishing = true;
@@ -306,8 +380,17 @@ export class PeerAveraging {
       ['SADD', this.key('final', 'in'), s.rank],
       ['PEXPIRE', this.key('final', 'in'), this.ttlMs],
     ]);
-    const members = await this.closeWhenReady(this.key('final', 'closed'), this.key('final', 'in'), Infinity, { signal: o.signal, onAbort: 'leave', maxPollMs: 200, onWait: o.onWait }, (inRound, m) =>
-      Array.from({ length: s.size }, (_, k) => k).filter((k) => !inRound.includes(k) && (m.alive.has(k) || (!m.seen.has(k) && performance.now() < started + s.deadlineMs))));
+    const members = await this.closeWhenReady(
+      this.key('final', 'closed'),
+      this.key('final', 'in'),
+      Infinity,
+      { signal: o.signal, onAbort: 'leave', maxPollMs: 200, onWait: o.onWait },
+      (inRound, m) =>
+        Array.from({ length: s.size }, (_, k) => k).filter(
+          (k) =>
+            !inRound.includes(k) && (m.alive.has(k) || (!m.seen.has(k) && performance.now() < started + s.deadlineMs)),
+        ),
+    );
     if (members === null) {
       // Stopped while the others train: out of the round, unless it closed in the meantime (then it counts).
       await this.connection.send('SREM', this.key('final', 'in'), s.rank);
@@ -315,9 +398,25 @@ export class PeerAveraging {
       if (closed === null || !(JSON.parse(closed.toString()) as number[]).includes(s.rank)) return null;
       return this.finish(round, step, parameters, mean, {});
     }
-    const vectors = await this.vectorsOf(`${s.run}:final`, members.map((k) => this.key('final', 'p', k)), members, parameters.length);
-    const steps = ((await this.connection.send('HMGET', this.key('final', 'steps'), ...members)) as (Buffer | null)[]).map((b) => (b === null ? NaN : Number(b.toString())));
+    const vectors = await this.vectorsOf(
+      `${s.run}:final`,
+      members.map((k) => this.key('final', 'p', k)),
+      members,
+      parameters.length,
+    );
+    const steps = (
+      (await this.connection.send('HMGET', this.key('final', 'steps'), ...members)) as (Buffer | null)[]
+    ).map((b) => (b === null ? NaN : Number(b.toString())));
     const average = await mean(vectors);
-    return { round, final: true, members, steps, parameters: average, seconds: (performance.now() - started) / 1000, bytesSent: parameters.byteLength, bytesReceived: vectors.length * parameters.byteLength };
+    return {
+      round,
+      final: true,
+      members,
+      steps,
+      parameters: average,
+      seconds: (performance.now() - started) / 1000,
+      bytesSent: parameters.byteLength,
+      bytesReceived: vectors.length * parameters.byteLength,
+    };
   }
 }

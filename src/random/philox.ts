@@ -68,7 +68,9 @@ export function philoxKey(seed: number | bigint): PhiloxKey {
     return [Number(seed & 0xffffffffn), Number(seed >> 32n)];
   }
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new Error(`philox: a number seed must be a non-negative safe integer (use a bigint beyond 2^53), got ${seed}`);
+    throw new Error(
+      `philox: a number seed must be a non-negative safe integer (use a bigint beyond 2^53), got ${seed}`,
+    );
   }
   const k1 = Math.floor(seed / 0x100000000);
   return [seed - k1 * 0x100000000, k1];
@@ -84,7 +86,13 @@ export function wordToUniform(r: number): number {
 
 // The raw words for elements 0 … n−1: element e comes from block ⌊e/4⌋, word e mod 4,
 // counter (block, step, stream, 0).
-function philoxWords(seed: number | bigint, step: number, stream: number, n: number, visit: (block: number, r: PhiloxCounter) => void): void {
+function philoxWords(
+  seed: number | bigint,
+  step: number,
+  stream: number,
+  n: number,
+  visit: (block: number, r: PhiloxCounter) => void,
+): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`philox: n must be a non-negative integer, got ${n}`);
   const key = philoxKey(seed);
   u32(step, 'step');
@@ -95,7 +103,13 @@ function philoxWords(seed: number | bigint, step: number, stream: number, n: num
 }
 
 /** n uniforms in (0, 1) for (seed, step, stream), computed in float64. */
-export function philoxUniforms(seed: number | bigint, step: number, stream: number, n: number, into?: Float64Array): Float64Array {
+export function philoxUniforms(
+  seed: number | bigint,
+  step: number,
+  stream: number,
+  n: number,
+  into?: Float64Array,
+): Float64Array {
   // `into` lets a hot loop (binarizing every minibatch) reuse one buffer instead of making garbage per call.
   const out = into !== undefined && into.length >= n ? into : new Float64Array(n);
   philoxWords(seed, step, stream, n, (block, r) => {

@@ -10,7 +10,14 @@
 import { lastValueFrom, tap } from 'rxjs';
 import type { Trainer } from '../train/trainer.ts';
 import { trainingRun, type TrainingRunOptions } from './training_run.ts';
-import type { RunCheckpointEvent, RunDoneEvent, RunEpochEvent, RunEvaluationEvent, RunMetricsEvent, TrainingEvent } from './training_events.ts';
+import type {
+  RunCheckpointEvent,
+  RunDoneEvent,
+  RunEpochEvent,
+  RunEvaluationEvent,
+  RunMetricsEvent,
+  TrainingEvent,
+} from './training_events.ts';
 
 export interface TrainingHistory {
   /** The minibatch metrics read back during the run (every `metricsEvery` steps), in step order. */
@@ -25,16 +32,30 @@ export interface TrainingHistory {
 }
 
 /** Runs `trainingRun(trainer, options)` to its end; `onEvent` sees every event on the way (a progress bar). */
-export async function fit(trainer: Trainer, options: TrainingRunOptions, onEvent?: (event: TrainingEvent) => void): Promise<TrainingHistory> {
-  const history: Omit<TrainingHistory, 'done'> & { done: RunDoneEvent | null } = { metrics: [], evaluations: [], epochs: [], checkpoints: [], done: null };
-  await lastValueFrom(trainingRun(trainer, options).pipe(tap((event) => {
-    onEvent?.(event);
-    if (event.type === 'metrics') history.metrics.push(event);
-    else if (event.type === 'evaluation') history.evaluations.push(event);
-    else if (event.type === 'epoch') history.epochs.push(event);
-    else if (event.type === 'checkpoint') history.checkpoints.push(event);
-    else if (event.type === 'done') history.done = event;
-  })));
+export async function fit(
+  trainer: Trainer,
+  options: TrainingRunOptions,
+  onEvent?: (event: TrainingEvent) => void,
+): Promise<TrainingHistory> {
+  const history: Omit<TrainingHistory, 'done'> & { done: RunDoneEvent | null } = {
+    metrics: [],
+    evaluations: [],
+    epochs: [],
+    checkpoints: [],
+    done: null,
+  };
+  await lastValueFrom(
+    trainingRun(trainer, options).pipe(
+      tap((event) => {
+        onEvent?.(event);
+        if (event.type === 'metrics') history.metrics.push(event);
+        else if (event.type === 'evaluation') history.evaluations.push(event);
+        else if (event.type === 'epoch') history.epochs.push(event);
+        else if (event.type === 'checkpoint') history.checkpoints.push(event);
+        else if (event.type === 'done') history.done = event;
+      }),
+    ),
+  );
   if (history.done === null) throw new Error('aevb: the training run ended without its done event');
   return { ...history, done: history.done };
 }

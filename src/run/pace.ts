@@ -5,7 +5,10 @@ export class Pace {
   private readonly started = performance.now();
   private waitingMs = 0;
 
-  constructor(readonly firstStep: number, private readonly B: number) {}
+  constructor(
+    readonly firstStep: number,
+    private readonly B: number,
+  ) {}
 
   /** Awaits `next`, counting the wait as time without data. */
   async waitingForData<T>(next: Promise<T>): Promise<T> {

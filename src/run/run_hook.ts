@@ -11,7 +11,10 @@ import type { StreamPosition } from './stream_position.ts';
 import type { TrainingEvent } from './training_events.ts';
 
 /** What a run needs of a trainer (Trainer has it; the back-pressure tests give a stand-in without a GPU). */
-export type RunTrainer = Pick<Trainer, 'step' | 'config' | 'enqueueMinibatch' | 'settle' | 'snapshot' | 'evaluate' | 'watchMetrics' | 'metricsEvery'>;
+export type RunTrainer = Pick<
+  Trainer,
+  'step' | 'config' | 'enqueueMinibatch' | 'settle' | 'snapshot' | 'evaluate' | 'watchMetrics' | 'metricsEvery'
+>;
 
 /** The run as its hooks see it. */
 export interface RunContext {

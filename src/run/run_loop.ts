@@ -67,7 +67,13 @@ export class RunLoop implements RunContext {
   /** Trains the plan (or until a stop), then reports `done`. */
   async run(): Promise<void> {
     await this.each((h) => h.start?.(this));
-    this.emit({ type: 'start', step: this.trainer.step, position: this.position, resumed: this.o.resumed, stepsPerEpoch: this.stepsPerEpoch });
+    this.emit({
+      type: 'start',
+      step: this.trainer.step,
+      position: this.position,
+      resumed: this.o.resumed,
+      stepsPerEpoch: this.stepsPerEpoch,
+    });
     while (this.stopReason === null && !this.finished()) {
       const pace = await this.trainEpoch();
       if (this.stopReason !== null) break;
@@ -77,7 +83,8 @@ export class RunLoop implements RunContext {
     if (this.abandoned) return;
     if (this.stopReason === 'stopped') this.emit({ type: 'stopped', step: this.trainer.step });
     await this.each((h) => h.end?.(this));
-    const reason = this.stopReason === 'stopped' ? 'stopped' : this.stopReason === 'early-stopped' ? 'early-stopped' : 'finished';
+    const reason =
+      this.stopReason === 'stopped' ? 'stopped' : this.stopReason === 'early-stopped' ? 'early-stopped' : 'finished';
     this.emit({ type: 'done', step: this.trainer.step, samples: this.samples, reason, state: this.state() });
   }
 
@@ -94,7 +101,10 @@ export class RunLoop implements RunContext {
         if (next === null) break;
         if (next.done) return pace.passEnded();
         if (next.value.D !== this.trainer.config.D) {
-          throw new Error(`${this.o.sourceName}: rows have ${next.value.D} values, but the model was made for D = ${this.trainer.config.D} (a model is trained on the rows it was made for)`);
+          throw new Error(
+            `${this.o.sourceName}: rows have ${next.value.D} values, but the model was made ` +
+              `for D = ${this.trainer.config.D} (a model is trained on the rows it was made for)`,
+          );
         }
         await this.each((h) => h.beforeStep?.(this));
         const step = await this.trainer.enqueueMinibatch(next.value, this.o.input);
@@ -112,15 +122,22 @@ export class RunLoop implements RunContext {
   private async endEpoch(pace: Pace): Promise<void> {
     const epoch = this.epoch;
     if (pace.ended) {
-      if (this.trainer.step === pace.firstStep && this.index === 0) throw new Error(`${this.o.sourceName}: an epoch produced no minibatch of ${this.trainer.config.batch} rows`);
+      if (this.trainer.step === pace.firstStep && this.index === 0)
+        throw new Error(`${this.o.sourceName}: an epoch produced no minibatch of ${this.trainer.config.batch} rows`);
       this.stepsPerEpoch ??= this.index;
       this.epoch++;
       this.index = 0;
     }
     const evaluations = this.trainer.step > 0 ? await this.evaluate() : {};
     this.emit({
-      type: 'epoch', epoch: epoch + 1, ended: pace.ended, stepsPerEpoch: this.stepsPerEpoch, step: this.trainer.step, samples: this.samples,
-      ...pace.at(this.trainer.step), evaluations,
+      type: 'epoch',
+      epoch: epoch + 1,
+      ended: pace.ended,
+      stepsPerEpoch: this.stepsPerEpoch,
+      step: this.trainer.step,
+      samples: this.samples,
+      ...pace.at(this.trainer.step),
+      evaluations,
     });
     await this.each((h) => h.epochEnd?.(this));
   }
@@ -148,7 +165,8 @@ export class RunLoop implements RunContext {
   async evaluate(): Promise<Record<string, ElboResult>> {
     if (this.scored?.step === this.trainer.step) return this.scored.results;
     const results: Record<string, ElboResult> = {};
-    for (const [name, rows] of Object.entries(this.o.evaluationSets)) results[name] = await this.trainer.evaluate(rows, { chunk: this.o.evalChunk });
+    for (const [name, rows] of Object.entries(this.o.evaluationSets))
+      results[name] = await this.trainer.evaluate(rows, { chunk: this.o.evalChunk });
     this.scored = { step: this.trainer.step, results };
     if (Object.keys(results).length === 0) return results;
     this.emit({ type: 'evaluation', step: this.trainer.step, samples: this.samples, results });
@@ -157,7 +175,12 @@ export class RunLoop implements RunContext {
   }
 
   state(): RunState {
-    const base: RunState = { position: this.position, plan: this.plan, stepsPerEpoch: this.stepsPerEpoch, earlyStopping: null };
+    const base: RunState = {
+      position: this.position,
+      plan: this.plan,
+      stepsPerEpoch: this.stepsPerEpoch,
+      earlyStopping: null,
+    };
     return this.o.hooks.reduce((state, h) => ({ ...state, ...h.state?.(this) }), base);
   }
 

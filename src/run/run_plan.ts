@@ -23,7 +23,8 @@ export interface PlanOptions {
 export function planOf(o: PlanOptions): RunPlan {
   const epochs = o.epochs ?? (o.steps === undefined ? 1 : Infinity);
   if (!(epochs >= 1)) throw new Error(`aevb: a run needs epochs ≥ 1 (or Infinity), got ${epochs}`);
-  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1)) throw new Error(`aevb: steps must be an integer ≥ 1, got ${o.steps}`);
+  if (o.steps !== undefined && !(Number.isInteger(o.steps) && o.steps >= 1))
+    throw new Error(`aevb: steps must be an integer ≥ 1, got ${o.steps}`);
   const early = o.earlyStopping;
   return {
     epochs: Number.isFinite(epochs) ? epochs : null,
@@ -32,7 +33,8 @@ export function planOf(o: PlanOptions): RunPlan {
     shuffleWindow: o.shuffleWindow ?? RUN_DEFAULTS.shuffleWindow,
     binarize: o.binarize ?? RUN_DEFAULTS.binarize,
     data: o.data ?? null,
-    earlyStopping: early === undefined ? null : { on: early.on, patience: early.patience, minDelta: early.minDelta ?? 0 },
+    earlyStopping:
+      early === undefined ? null : { on: early.on, patience: early.patience, minDelta: early.minDelta ?? 0 },
   };
 }
 
@@ -42,18 +44,30 @@ export function planOf(o: PlanOptions): RunPlan {
  * again whatever it has not had acknowledged (data/acknowledging_source.ts), so its pass restarts at index 0
  * rather than skipping minibatches it will not deliver again.
  */
-export function startOf(trainedSteps: number, plan: RunPlan, resume: RunState | undefined, source: RowSource): StreamPosition {
+export function startOf(
+  trainedSteps: number,
+  plan: RunPlan,
+  resume: RunState | undefined,
+  source: RowSource,
+): StreamPosition {
   if (resume === undefined) {
-    if (trainedSteps !== 0) throw new Error(`aevb: the trainer has already trained ${trainedSteps} steps: pass the run state of its checkpoint as 'resume'`);
+    if (trainedSteps !== 0)
+      throw new Error(
+        `aevb: the trainer has already trained ${trainedSteps} steps: pass the run state of its checkpoint as 'resume'`,
+      );
     return STREAM_START;
   }
   for (const key of ['shuffleWindow', 'binarize'] as const) {
     if (plan[key] !== resume.plan[key]) {
-      throw new Error(`aevb: the run being resumed streamed with ${key} ${resume.plan[key]}, not ${plan[key]}; changing it would change the minibatches`);
+      throw new Error(
+        `aevb: the run being resumed streamed with ${key} ${resume.plan[key]}, not ${plan[key]}; changing it would change the minibatches`,
+      );
     }
   }
   if (resume.position.step !== trainedSteps + 1) {
-    throw new Error(`aevb: the run state continues at step ${resume.position.step}, but the trainer has trained ${trainedSteps} steps: restore both from the same checkpoint`);
+    throw new Error(
+      `aevb: the run state continues at step ${resume.position.step}, but the trainer has trained ${trainedSteps} steps: restore both from the same checkpoint`,
+    );
   }
   return isAcknowledgingSource(source) ? { ...resume.position, index: 0 } : resume.position;
 }

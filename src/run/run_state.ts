@@ -60,50 +60,77 @@ export interface Checkpoint {
 
 /** Whether a run in state `s` (after `step` steps) has nothing left to train. */
 export function isFinished(s: RunState, step: number): boolean {
-  return (s.plan.steps !== null && step >= s.plan.steps) || (s.plan.epochs !== null && s.position.epoch >= s.plan.epochs) || (s.earlyStopping?.stopped ?? false);
+  return (
+    (s.plan.steps !== null && step >= s.plan.steps) ||
+    (s.plan.epochs !== null && s.position.epoch >= s.plan.epochs) ||
+    (s.earlyStopping?.stopped ?? false)
+  );
 }
 
 /** Parses and checks a run state read from a checkpoint; every refusal names the source and the field. */
 export function parseRunState(json: unknown, source: string): RunState {
   const fail = (field: string, expected: string, found: unknown): never => {
-    throw new Error(`${source}: the checkpoint's run state has ${field} = ${JSON.stringify(found)}; expected ${expected}`);
+    throw new Error(
+      `${source}: the checkpoint's run state has ${field} = ${JSON.stringify(found)}; expected ${expected}`,
+    );
   };
-  const object = (v: unknown, field: string) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'an object', v));
+  const object = (v: unknown, field: string) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : fail(field, 'an object', v);
   // Numbers through the one validator the command line and config files use (train/numbers.ts).
-  const count = (v: unknown, field: string, min: number) => (numberProblem(v, { kind: 'integer', min }) === null ? (v as number) : fail(field, `an integer ≥ ${min}`, v));
+  const count = (v: unknown, field: string, min: number) =>
+    numberProblem(v, { kind: 'integer', min }) === null ? (v as number) : fail(field, `an integer ≥ ${min}`, v);
   const orNull = <T>(v: unknown, read: (v: unknown) => T): T | null => (v === null || v === undefined ? null : read(v));
   const s = object(json, 'run');
   const p = object(s.position, 'position');
   const plan = object(s.plan, 'plan');
   const data = orNull(plan.data, (v) => object(v, 'plan.data'));
   const early = orNull(plan.earlyStopping, (v) => object(v, 'plan.earlyStopping'));
-  const fraction = (v: unknown, field: string) => (numberProblem(v, { kind: 'real', min: 0, minExclusive: true, max: 1 }) === null ? (v as number) : fail(field, 'a number in (0, 1)', v));
-  const nonNegative = (v: unknown, field: string) => (numberProblem(v, { kind: 'real', min: 0 }) === null ? (v as number) : fail(field, 'a finite number ≥ 0', v));
+  const fraction = (v: unknown, field: string) =>
+    numberProblem(v, { kind: 'real', min: 0, minExclusive: true, max: 1 }) === null
+      ? (v as number)
+      : fail(field, 'a number in (0, 1)', v);
+  const nonNegative = (v: unknown, field: string) =>
+    numberProblem(v, { kind: 'real', min: 0 }) === null ? (v as number) : fail(field, 'a finite number ≥ 0', v);
   const text = (v: unknown, field: string) => (typeof v === 'string' ? v : fail(field, 'a string', v));
   const bool = (v: unknown, field: string) => (typeof v === 'boolean' ? v : fail(field, 'true or false', v));
   const state: RunState = {
-    position: { epoch: count(p.epoch, 'position.epoch', 0), index: count(p.index, 'position.index', 0), step: count(p.step, 'position.step', 1) },
+    position: {
+      epoch: count(p.epoch, 'position.epoch', 0),
+      index: count(p.index, 'position.index', 0),
+      step: count(p.step, 'position.step', 1),
+    },
     plan: {
       epochs: orNull(plan.epochs, (v) => count(v, 'plan.epochs', 1)),
       steps: orNull(plan.steps, (v) => count(v, 'plan.steps', 1)),
       checkpointEvery: count(plan.checkpointEvery, 'plan.checkpointEvery', 0),
       shuffleWindow: count(plan.shuffleWindow, 'plan.shuffleWindow', 1),
       binarize: bool(plan.binarize, 'plan.binarize'),
-      data: data === null ? null : {
-        train: orNull(data.train, (v) => text(v, 'plan.data.train')),
-        test: orNull(data.test, (v) => text(v, 'plan.data.test')),
-        format: text(data.format, 'plan.data.format'),
-        dim: orNull(data.dim, (v) => count(v, 'plan.data.dim', 1)),
-        validationSplit: orNull(data.validationSplit, (v) => fraction(v, 'plan.data.validationSplit')),
-        validation: orNull(data.validation, (v) => text(v, 'plan.data.validation')),
-      },
-      earlyStopping: early === null ? null : {
-        on: text(early.on, 'plan.earlyStopping.on'), patience: count(early.patience, 'plan.earlyStopping.patience', 1),
-        minDelta: nonNegative(early.minDelta, 'plan.earlyStopping.minDelta'),
-      },
+      data:
+        data === null
+          ? null
+          : {
+              train: orNull(data.train, (v) => text(v, 'plan.data.train')),
+              test: orNull(data.test, (v) => text(v, 'plan.data.test')),
+              format: text(data.format, 'plan.data.format'),
+              dim: orNull(data.dim, (v) => count(v, 'plan.data.dim', 1)),
+              validationSplit: orNull(data.validationSplit, (v) => fraction(v, 'plan.data.validationSplit')),
+              validation: orNull(data.validation, (v) => text(v, 'plan.data.validation')),
+            },
+      earlyStopping:
+        early === null
+          ? null
+          : {
+              on: text(early.on, 'plan.earlyStopping.on'),
+              patience: count(early.patience, 'plan.earlyStopping.patience', 1),
+              minDelta: nonNegative(early.minDelta, 'plan.earlyStopping.minDelta'),
+            },
     },
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),
-    earlyStopping: orNull(s.earlyStopping, (v) => parseEarlyStoppingState(v, `${source}: the run state's earlyStopping`)),
+    earlyStopping: orNull(s.earlyStopping, (v) =>
+      parseEarlyStoppingState(v, `${source}: the run state's earlyStopping`),
+    ),
   };
   const acknowledged = orNull(s.acknowledged, (v) => checkpointedRowsOf(v, `${source}: the run state's acknowledged`));
   if (acknowledged !== null) state.acknowledged = acknowledged;

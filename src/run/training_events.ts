@@ -88,4 +88,12 @@ export interface RunDoneEvent {
   state: RunState;
 }
 
-export type TrainingEvent = RunStartEvent | RunStepEvent | RunMetricsEvent | RunEvaluationEvent | RunEpochEvent | RunCheckpointEvent | RunStoppedEvent | RunDoneEvent;
+export type TrainingEvent =
+  | RunStartEvent
+  | RunStepEvent
+  | RunMetricsEvent
+  | RunEvaluationEvent
+  | RunEpochEvent
+  | RunCheckpointEvent
+  | RunStoppedEvent
+  | RunDoneEvent;

@@ -89,7 +89,10 @@ export function trainingRun(trainer: Trainer | RunTrainer, options: TrainingRunO
       if (event.type === 'done') lastRuns.set(trainer, event.state);
       subscriber.next(event);
     };
-    run(trainer, continued(trainer, options), emit, abandon.signal).then(() => subscriber.complete(), (error) => subscriber.error(error));
+    run(trainer, continued(trainer, options), emit, abandon.signal).then(
+      () => subscriber.complete(),
+      (error) => subscriber.error(error),
+    );
     return () => abandon.abort();
   });
 }
@@ -103,14 +106,28 @@ function continued(trainer: RunTrainer, o: TrainingRunOptions): TrainingRunOptio
   // A trainer restored from elsewhere, or trained outside a run since, is not where its last run ended.
   if (o.resume !== undefined || last === undefined || last.position.step !== trainer.step + 1) return o;
   const steps = o.steps === undefined ? undefined : trainer.step + o.steps;
-  const epochs = o.epochs !== undefined ? last.position.epoch + o.epochs : steps !== undefined ? Infinity : last.position.epoch + RUN_DEFAULTS.epochs;
+  const epochs =
+    o.epochs !== undefined
+      ? last.position.epoch + o.epochs
+      : steps !== undefined
+        ? Infinity
+        : last.position.epoch + RUN_DEFAULTS.epochs;
   return {
-    ...o, epochs, steps, resume: { ...last, earlyStopping: null },
-    shuffleWindow: o.shuffleWindow ?? last.plan.shuffleWindow, binarize: o.binarize ?? last.plan.binarize,
+    ...o,
+    epochs,
+    steps,
+    resume: { ...last, earlyStopping: null },
+    shuffleWindow: o.shuffleWindow ?? last.plan.shuffleWindow,
+    binarize: o.binarize ?? last.plan.binarize,
   };
 }
 
-async function run(trainer: RunTrainer, o: TrainingRunOptions, emit: (e: TrainingEvent) => void, abandonSignal: AbortSignal): Promise<void> {
+async function run(
+  trainer: RunTrainer,
+  o: TrainingRunOptions,
+  emit: (e: TrainingEvent) => void,
+  abandonSignal: AbortSignal,
+): Promise<void> {
   const plan = planOf(o);
   const { batch: B, seed } = trainer.config;
   const acknowledging = isAcknowledgingSource(o.source) ? o.source : null;
@@ -122,18 +139,43 @@ async function run(trainer: RunTrainer, o: TrainingRunOptions, emit: (e: Trainin
     ...(acknowledging === null ? [] : [new AcknowledgementHook(acknowledging, o.resume?.acknowledged)]),
     ...(o.rounds === undefined ? [] : [new RoundsHook(o.rounds, () => checkpoints?.parametersReplaced())]),
     ...((o.evaluateEvery ?? 0) > 0 ? [new EvaluationCadenceHook(o.evaluateEvery!)] : []),
-    ...(plan.earlyStopping === null ? [] : [new EarlyStoppingHook(plan.earlyStopping, evaluationSets, o.resume?.earlyStopping ?? undefined, o.checkpoints)]),
+    ...(plan.earlyStopping === null
+      ? []
+      : [
+          new EarlyStoppingHook(
+            plan.earlyStopping,
+            evaluationSets,
+            o.resume?.earlyStopping ?? undefined,
+            o.checkpoints,
+          ),
+        ]),
     ...(checkpoints === null ? [] : [checkpoints]),
   ];
   const loop = new RunLoop({
-    trainer, plan, start: startOf(trainer.step, plan, o.resume, o.source), stepsPerEpoch: o.resume?.stepsPerEpoch ?? null, resumed: o.resume !== undefined,
+    trainer,
+    plan,
+    start: startOf(trainer.step, plan, o.resume, o.source),
+    stepsPerEpoch: o.resume?.stepsPerEpoch ?? null,
+    resumed: o.resume !== undefined,
     sourceName: o.source.name,
-    batches: (epoch, skip) => epochBatches({ source: o.source, B, seed, shuffleWindowRows: plan.shuffleWindow, numberRows: acknowledging !== null }, epoch, skip),
+    batches: (epoch, skip) =>
+      epochBatches(
+        { source: o.source, B, seed, shuffleWindowRows: plan.shuffleWindow, numberRows: acknowledging !== null },
+        epoch,
+        skip,
+      ),
     input: StepInput.of({ binarize: plan.binarize, dequantize: trainer.config.dequantize === 'uniform' }, seed).kind,
-    evaluationSets, evalChunk: o.evalChunk, hooks, emit, stopSignal: o.signal, abandonSignal,
+    evaluationSets,
+    evalChunk: o.evalChunk,
+    hooks,
+    emit,
+    stopSignal: o.signal,
+    abandonSignal,
   });
   if (o.metricsEvery !== undefined) trainer.metricsEvery = o.metricsEvery;
-  const unwatch = trainer.watchMetrics((m) => loop.emit({ type: 'metrics', step: m.step, samples: m.step * B, elbo: m.elbo, kl: m.kl, logp: m.logp }));
+  const unwatch = trainer.watchMetrics((m) =>
+    loop.emit({ type: 'metrics', step: m.step, samples: m.step * B, elbo: m.elbo, kl: m.kl, logp: m.logp }),
+  );
   try {
     await loop.run();
   } finally {

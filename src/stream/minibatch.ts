@@ -41,7 +41,7 @@ export class Batcher {
   *push(block: RowBlock): Generator<Minibatch> {
     this.accept(block.values, block.D, block.scale, block.ids !== undefined);
     const D = this.D;
-    for (let r = 0; r < block.rows; ) {
+    for (let r = 0; r < block.rows;) {
       // Whole runs of rows at a time: as many as fit in the batch being filled.
       const n = Math.min(block.rows - r, this.B - this.rows);
       this.batch!.set(block.values.subarray(r * D, (r + n) * D), this.rows * D);
@@ -67,7 +67,12 @@ export class Batcher {
   rest(): Minibatch | null {
     if (this.batch === null || this.rows === 0) return null;
     const data = this.batch.slice(0, this.rows * this.D);
-    const rest: Minibatch = { data, D: this.D, scale: this.scale, ...(this.ids === null ? {} : { rowIds: this.ids.slice(0, this.rows) }) };
+    const rest: Minibatch = {
+      data,
+      D: this.D,
+      scale: this.scale,
+      ...(this.ids === null ? {} : { rowIds: this.ids.slice(0, this.rows) }),
+    };
     this.rows = 0;
     return rest;
   }
@@ -79,7 +84,8 @@ export class Batcher {
       if (numbered) this.ids ??= new Float64Array(this.B);
       return;
     }
-    if (this.batch !== null && this.rows > 0) throw new Error(`aevb: rows changed from ${this.D} to ${D} values (or their type) mid-batch`);
+    if (this.batch !== null && this.rows > 0)
+      throw new Error(`aevb: rows changed from ${this.D} to ${D} values (or their type) mid-batch`);
     this.D = D;
     this.scale = scale;
     this.batch = bytes ? new Uint8Array(this.B * D) : new Float32Array(this.B * D);
@@ -88,7 +94,10 @@ export class Batcher {
 
   /** Hands the full batch over (its arrays change hands: no copy) and starts the next. */
   private complete(): Minibatch {
-    const done: Minibatch = this.ids === null ? { data: this.batch!, D: this.D, scale: this.scale } : { data: this.batch!, D: this.D, scale: this.scale, rowIds: this.ids };
+    const done: Minibatch =
+      this.ids === null
+        ? { data: this.batch!, D: this.D, scale: this.scale }
+        : { data: this.batch!, D: this.D, scale: this.scale, rowIds: this.ids };
     this.batch = this.batch instanceof Uint8Array ? new Uint8Array(this.B * this.D) : new Float32Array(this.B * this.D);
     if (this.ids !== null) this.ids = new Float64Array(this.B);
     this.rows = 0;

@@ -53,7 +53,8 @@ export class ShuffleWindow {
     /** The most bytes its storage may grow to (default MAX_SHUFFLE_WINDOW_BYTES). */
     private readonly maxBytes = MAX_SHUFFLE_WINDOW_BYTES,
   ) {
-    if (!Number.isInteger(windowRows) || windowRows < 1) throw new Error(`aevb: the shuffle window must hold at least 1 row, got ${windowRows}`);
+    if (!Number.isInteger(windowRows) || windowRows < 1)
+      throw new Error(`aevb: the shuffle window must hold at least 1 row, got ${windowRows}`);
   }
 
   /** Takes a block in; the rows it pushes out of a full window go to `batcher`; yields the batches completed. */
@@ -123,8 +124,11 @@ export class ShuffleWindow {
     const bytes = capacity * this.D * old.BYTES_PER_ELEMENT;
     if (bytes > this.maxBytes) {
       const most = Math.floor(this.maxBytes / (this.D * old.BYTES_PER_ELEMENT));
-      throw new Error(`aevb: the shuffle window of ${this.windowRows} rows would need ${bytes} bytes to hold ${capacity} rows of ${this.D} ` +
-        `${old instanceof Uint8Array ? 'bytes' : 'float32 values'}, over the limit of ${this.maxBytes} bytes; give a smaller shuffle window (--shuffle-window ${most} or less)`);
+      throw new Error(
+        `aevb: the shuffle window of ${this.windowRows} rows would need ${bytes} bytes to hold ${capacity} rows of ${this.D} ` +
+          `${old instanceof Uint8Array ? 'bytes' : 'float32 values'}, over the limit of ` +
+          `${this.maxBytes} bytes; give a smaller shuffle window (--shuffle-window ${most} or less)`,
+      );
     }
     const grown = old instanceof Uint8Array ? new Uint8Array(capacity * this.D) : new Float32Array(capacity * this.D);
     grown.set(old.subarray(0, this.filled * this.D));
@@ -139,7 +143,12 @@ export class ShuffleWindow {
 
   private uniform(): number {
     if (this.used === this.draws.length) {
-      this.draws = philoxUniforms(this.seed, this.epoch * 2 ** 20 + this.refill++, RANDOM_STREAMS.shuffleWindow, DRAWS_PER_REFILL);
+      this.draws = philoxUniforms(
+        this.seed,
+        this.epoch * 2 ** 20 + this.refill++,
+        RANDOM_STREAMS.shuffleWindow,
+        DRAWS_PER_REFILL,
+      );
       this.used = 0;
     }
     return this.draws[this.used++];

@@ -20,11 +20,15 @@ export class StepInput {
   private levels = new Float32Array(256);
   private levelsScale = NaN;
 
-  constructor(readonly kind: StepInputKind, private readonly seed: number) {}
+  constructor(
+    readonly kind: StepInputKind,
+    private readonly seed: number,
+  ) {}
 
   /** The kind a run's settings ask for; binarizing and dequantizing together is refused. */
   static of(options: { binarize: boolean; dequantize: boolean }, seed: number): StepInput {
-    if (options.binarize && options.dequantize) throw new Error('aevb: dequantization keeps grey levels: it cannot follow binarization (pass --no-binarize)');
+    if (options.binarize && options.dequantize)
+      throw new Error('aevb: dequantization keeps grey levels: it cannot follow binarization (pass --no-binarize)');
     return new StepInput(options.binarize ? 'binarized' : options.dequantize ? 'dequantized' : 'values', seed);
   }
 
@@ -37,7 +41,11 @@ export class StepInput {
     const n = batch.data.length;
     if (this.out.length !== n) this.out = new Float32Array(n);
     const x = this.scaled(batch);
-    if (this.kind === 'values' || (this.kind === 'binarized' && !(batch.data instanceof Uint8Array) && !x.every(Number.isFinite))) return x;
+    if (
+      this.kind === 'values' ||
+      (this.kind === 'binarized' && !(batch.data instanceof Uint8Array) && !x.every(Number.isFinite))
+    )
+      return x;
     if (this.uniforms.length < n) this.uniforms = new Float64Array(n);
     const stream = this.kind === 'binarized' ? RANDOM_STREAMS.binarization : RANDOM_STREAMS.dequantization;
     const u = philoxUniforms(this.seed, step, stream, n, this.uniforms);

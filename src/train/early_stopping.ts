@@ -42,14 +42,26 @@ export const INITIAL_EARLY_STOPPING: EarlyStoppingState = { best: null, bestStep
 
 /** Throws a message naming the field when a setting is out of range. */
 export function validateEarlyStopping(c: EarlyStoppingConfig, where = 'earlyStopping'): void {
-  if (!Number.isSafeInteger(c.patience) || c.patience < 1) throw new Error(`aevb: ${where}.patience must be an integer ≥ 1 (evaluations without improvement), got ${c.patience}`);
-  if (!(Number.isFinite(c.minDelta) && c.minDelta >= 0)) throw new Error(`aevb: ${where}.minDelta must be a finite number ≥ 0, got ${c.minDelta}`);
+  if (!Number.isSafeInteger(c.patience) || c.patience < 1)
+    throw new Error(
+      `aevb: ${where}.patience must be an integer ≥ 1 (evaluations without improvement), got ${c.patience}`,
+    );
+  if (!(Number.isFinite(c.minDelta) && c.minDelta >= 0))
+    throw new Error(`aevb: ${where}.minDelta must be a finite number ≥ 0, got ${c.minDelta}`);
   if (c.mode !== 'max' && c.mode !== 'min') throw new Error(`aevb: ${where}.mode must be max or min, got '${c.mode}'`);
 }
 
 /** The next state after an evaluation that gave `value` at training step `step`. Does not change `state`. */
-export function observeEvaluation(config: EarlyStoppingConfig, state: EarlyStoppingState, value: number, step: number): EarlyStoppingUpdate {
-  if (state.stopped) throw new Error(`aevb: early stopping already stopped the run (best ${state.best} at step ${state.bestStep}); no further evaluations are expected`);
+export function observeEvaluation(
+  config: EarlyStoppingConfig,
+  state: EarlyStoppingState,
+  value: number,
+  step: number,
+): EarlyStoppingUpdate {
+  if (state.stopped)
+    throw new Error(
+      `aevb: early stopping already stopped the run (best ${state.best} at step ${state.bestStep}); no further evaluations are expected`,
+    );
   const better = (a: number, b: number) => (config.mode === 'max' ? a > b + config.minDelta : a < b - config.minDelta);
   const improved = !Number.isNaN(value) && (state.best === null || better(value, state.best));
   if (improved) return { state: { best: value, bestStep: step, sinceBest: 0, stopped: false }, improved, stop: false };
@@ -63,11 +75,18 @@ export function parseEarlyStoppingState(value: unknown, where = 'earlyStopping')
   const o = value as Partial<Record<keyof EarlyStoppingState, unknown>> | null;
   const expected = `${where} must be {best: number | null, bestStep: integer | null, sinceBest: integer ≥ 0, stopped: boolean}`;
   if (typeof o !== 'object' || o === null) throw new Error(`aevb: ${expected}, got ${JSON.stringify(value)}`);
-  const ok = (o.best === null || typeof o.best === 'number')
-    && (o.bestStep === null || (Number.isSafeInteger(o.bestStep) && (o.bestStep as number) >= 0))
-    && (o.best === null) === (o.bestStep === null)
-    && Number.isSafeInteger(o.sinceBest) && (o.sinceBest as number) >= 0
-    && typeof o.stopped === 'boolean';
+  const ok =
+    (o.best === null || typeof o.best === 'number') &&
+    (o.bestStep === null || (Number.isSafeInteger(o.bestStep) && (o.bestStep as number) >= 0)) &&
+    (o.best === null) === (o.bestStep === null) &&
+    Number.isSafeInteger(o.sinceBest) &&
+    (o.sinceBest as number) >= 0 &&
+    typeof o.stopped === 'boolean';
   if (!ok) throw new Error(`aevb: ${expected}, got ${JSON.stringify(value)}`);
-  return { best: o.best as number | null, bestStep: o.bestStep as number | null, sinceBest: o.sinceBest as number, stopped: o.stopped as boolean };
+  return {
+    best: o.best as number | null,
+    bestStep: o.bestStep as number | null,
+    sinceBest: o.sinceBest as number,
+    stopped: o.stopped as boolean,
+  };
 }

@@ -30,15 +30,21 @@ export const CONSTANT_LR: LrSchedule = { kind: 'constant' };
 
 export const LR_SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
 
-const KEYS: Record<LrSchedule['kind'], string[]> = { constant: [], step: ['every', 'factor'], cosine: ['steps', 'min'] };
+const KEYS: Record<LrSchedule['kind'], string[]> = {
+  constant: [],
+  step: ['every', 'factor'],
+  cosine: ['steps', 'min'],
+};
 
 /**
  * The learning rate of optimizer step `step` (1, 2, …) for base rate `baseLr` (the optimizer's --lr).
  * Pure: the same arguments give the same rate, whatever was computed before.
  */
 export function learningRateAt(schedule: LrSchedule, baseLr: number, step: number): number {
-  if (!Number.isSafeInteger(step) || step < 1) throw new Error(`aevb: a learning-rate schedule is asked for optimizer steps 1, 2, …, got step ${step}`);
-  if (!(Number.isFinite(baseLr) && baseLr > 0)) throw new Error(`aevb: the base learning rate must be a finite number > 0, got ${baseLr}`);
+  if (!Number.isSafeInteger(step) || step < 1)
+    throw new Error(`aevb: a learning-rate schedule is asked for optimizer steps 1, 2, …, got step ${step}`);
+  if (!(Number.isFinite(baseLr) && baseLr > 0))
+    throw new Error(`aevb: the base learning rate must be a finite number > 0, got ${baseLr}`);
   const warmup = schedule.warmup ?? 0;
   if (step <= warmup) return (baseLr * step) / warmup;
   const n = step - 1 - warmup;
@@ -59,23 +65,30 @@ export function learningRateAt(schedule: LrSchedule, baseLr: number, step: numbe
  * messages (`lrSchedule`, `run.json: lrSchedule`); with `baseLr`, a cosine floor above the base rate is refused.
  */
 export function validateLrSchedule(value: unknown, where = 'lrSchedule', baseLr?: number): LrSchedule {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`aevb: ${where} must be an object like {"kind": "cosine", "steps": 6000, "min": 1e-5}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(
+      `aevb: ${where} must be an object like {"kind": "cosine", "steps": 6000, "min": 1e-5}, got ${JSON.stringify(value)}`,
+    );
   const o = value as Record<string, unknown>;
   const kind = o.kind;
-  if (!LR_SCHEDULE_KINDS.includes(kind as LrSchedule['kind'])) throw new Error(`aevb: ${where}.kind must be one of ${LR_SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  if (!LR_SCHEDULE_KINDS.includes(kind as LrSchedule['kind']))
+    throw new Error(`aevb: ${where}.kind must be one of ${LR_SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
   const k = kind as LrSchedule['kind'];
   const allowed = ['kind', 'warmup', ...KEYS[k]];
   for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) throw new Error(`aevb: ${where}.${key} is not a setting of a ${k} schedule (it takes ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new Error(`aevb: ${where}.${key} is not a setting of a ${k} schedule (it takes ${allowed.join(', ')})`);
   }
   const number = (key: string, ok: (v: number) => boolean, expected: string): number => {
     const v = o[key];
-    if (typeof v !== 'number' || !ok(v)) throw new Error(`aevb: ${where}.${key} must be ${expected}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !ok(v))
+      throw new Error(`aevb: ${where}.${key} must be ${expected}, got ${JSON.stringify(v)}`);
     return v;
   };
   const integer = (v: number) => Number.isSafeInteger(v);
   const float32 = (v: number) => numberProblem(v, { kind: 'float32' }) === null;
-  const warmup = o.warmup === undefined ? undefined : number('warmup', (v) => integer(v) && v >= 0, 'an integer ≥ 0 (steps)');
+  const warmup =
+    o.warmup === undefined ? undefined : number('warmup', (v) => integer(v) && v >= 0, 'an integer ≥ 0 (steps)');
   const withWarmup = <T extends LrSchedule>(s: T): T => (warmup ? { ...s, warmup } : s);
   switch (k) {
     case 'constant':
@@ -84,13 +97,29 @@ export function validateLrSchedule(value: unknown, where = 'lrSchedule', baseLr?
       return withWarmup({
         kind: 'step',
         every: number('every', (v) => integer(v) && v >= 1, 'an integer ≥ 1 (steps between decays)'),
-        factor: number('factor', (v) => float32(v) && v > 0 && v <= 1, 'a number in (0, 1] that float32 holds (the rate is multiplied by it)'),
+        factor: number(
+          'factor',
+          (v) => float32(v) && v > 0 && v <= 1,
+          'a number in (0, 1] that float32 holds (the rate is multiplied by it)',
+        ),
       });
     case 'cosine': {
-      const steps = number('steps', (v) => integer(v) && v >= 1, 'an integer ≥ 1 (the step where the rate reaches its floor)');
-      if (steps <= (warmup ?? 0)) throw new Error(`aevb: ${where}.steps (${steps}) must be larger than ${where}.warmup (${warmup}): the cosine runs from the end of the warm-up to step ${where}.steps`);
-      const min = number('min', (v) => float32(v) && v >= 0, 'a number ≥ 0 that float32 holds (the learning rate at the end)');
-      if (baseLr !== undefined && min > baseLr) throw new Error(`aevb: ${where}.min (${min}) must not exceed the base learning rate ${baseLr}`);
+      const steps = number(
+        'steps',
+        (v) => integer(v) && v >= 1,
+        'an integer ≥ 1 (the step where the rate reaches its floor)',
+      );
+      if (steps <= (warmup ?? 0))
+        throw new Error(
+          `aevb: ${where}.steps (${steps}) must be larger than ${where}.warmup (${warmup}): the cosine runs from the end of the warm-up to step ${where}.steps`,
+        );
+      const min = number(
+        'min',
+        (v) => float32(v) && v >= 0,
+        'a number ≥ 0 that float32 holds (the learning rate at the end)',
+      );
+      if (baseLr !== undefined && min > baseLr)
+        throw new Error(`aevb: ${where}.min (${min}) must not exceed the base learning rate ${baseLr}`);
       return withWarmup({ kind: 'cosine', steps, min });
     }
   }
@@ -101,8 +130,13 @@ export function validateLrSchedule(value: unknown, where = 'lrSchedule', baseLr?
  * in messages. The result is validated.
  */
 export function parseLrSchedule(text: string, flag = '--lr-schedule'): LrSchedule {
-  const form = `${flag} takes KIND[:key=value,…][;warmup=STEPS] with KIND constant, step:every=S,factor=γ or cosine:steps=T,min=LR (e.g. cosine:steps=6000,min=1e-5;warmup=500)`;
-  const parts = text.trim().split(';').map((p) => p.trim());
+  const form =
+    `${flag} takes KIND[:key=value,…][;warmup=STEPS] with KIND constant, step:every=S,factor=γ ` +
+    `or cosine:steps=T,min=LR (e.g. cosine:steps=6000,min=1e-5;warmup=500)`;
+  const parts = text
+    .trim()
+    .split(';')
+    .map((p) => p.trim());
   const object: Record<string, unknown> = {};
   const numberOf = (key: string, raw: string): number => {
     const v = decimalOf(raw);
@@ -120,7 +154,8 @@ export function parseLrSchedule(text: string, flag = '--lr-schedule'): LrSchedul
     rest = parts;
   } else {
     const [kind, settings] = parts[0].split(/:(.*)/s, 2);
-    if (!LR_SCHEDULE_KINDS.includes(kind.trim() as LrSchedule['kind'])) throw new Error(`aevb: ${flag}: unknown schedule '${kind.trim()}'; ${form}`);
+    if (!LR_SCHEDULE_KINDS.includes(kind.trim() as LrSchedule['kind']))
+      throw new Error(`aevb: ${flag}: unknown schedule '${kind.trim()}'; ${form}`);
     object.kind = kind.trim();
     if (settings !== undefined && settings.trim() !== '') {
       for (const item of settings.split(',')) {
@@ -131,7 +166,8 @@ export function parseLrSchedule(text: string, flag = '--lr-schedule'): LrSchedul
   }
   for (const item of rest) {
     const [key, raw] = pair(item);
-    if (key !== 'warmup') throw new Error(`aevb: ${flag}: after ';' only warmup=STEPS may follow, got '${item}'; ${form}`);
+    if (key !== 'warmup')
+      throw new Error(`aevb: ${flag}: after ';' only warmup=STEPS may follow, got '${item}'; ${form}`);
     object.warmup = numberOf(key, raw);
   }
   return validateLrSchedule(object, flag);
@@ -139,7 +175,9 @@ export function parseLrSchedule(text: string, flag = '--lr-schedule'): LrSchedul
 
 /** The CLI form of a schedule; parseLrSchedule(formatLrSchedule(s)) equals s. */
 export function formatLrSchedule(schedule: LrSchedule): string {
-  const settings = KEYS[schedule.kind].map((key) => `${key}=${(schedule as unknown as Record<string, number>)[key]}`).join(',');
+  const settings = KEYS[schedule.kind]
+    .map((key) => `${key}=${(schedule as unknown as Record<string, number>)[key]}`)
+    .join(',');
   const head = settings === '' ? schedule.kind : `${schedule.kind}:${settings}`;
   return schedule.warmup ? `${head};warmup=${schedule.warmup}` : head;
 }

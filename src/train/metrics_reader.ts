@@ -7,7 +7,12 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import { ELBO_METRICS } from '../kernels/elbo_mean.ts';
-import { decodeNonFiniteSteps, NON_FINITE_SLOTS, type NonFiniteFlags, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
+import {
+  decodeNonFiniteSteps,
+  NON_FINITE_SLOTS,
+  type NonFiniteFlags,
+  type NonFiniteSteps,
+} from '../kernels/first_non_finite.ts';
 
 export interface StepMetrics {
   step: number;
@@ -31,12 +36,22 @@ export class MetricsReader {
   private failure: unknown = null;
 
   /** `onMetrics` gets each read-back and, when `flags` are given, the first non-finite steps up to it. */
-  constructor(ctx: GpuContext, onMetrics: (m: StepMetrics, nonFinite: NonFiniteSteps | null) => void, flags: NonFiniteFlags | null = null) {
+  constructor(
+    ctx: GpuContext,
+    onMetrics: (m: StepMetrics, nonFinite: NonFiniteSteps | null) => void,
+    flags: NonFiniteFlags | null = null,
+  ) {
     this.ctx = ctx;
     this.onMetrics = onMetrics;
     this.flags = flags;
     for (let i = 0; i < POOL_SIZE; i++) {
-      this.free.push(ctx.device.createBuffer({ label: `metrics staging ${i}`, size: STAGING_BYTES, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+      this.free.push(
+        ctx.device.createBuffer({
+          label: `metrics staging ${i}`,
+          size: STAGING_BYTES,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        }),
+      );
     }
   }
 
@@ -44,26 +59,39 @@ export class MetricsReader {
    * Returns a recorder that copies `metrics` into a free staging buffer, or null when every staging buffer is
    * still waiting. Call started() after submitting the command buffer the recorder wrote into.
    */
-  claim(metrics: GPUBuffer, step: number): { record: (encoder: GPUCommandEncoder) => void; started: () => void } | null {
+  claim(
+    metrics: GPUBuffer,
+    step: number,
+  ): { record: (encoder: GPUCommandEncoder) => void; started: () => void } | null {
     this.throwIfFailed();
     const staging = this.free.pop();
     if (staging === undefined) return null;
     return {
       record: (encoder) => {
         encoder.copyBufferToBuffer(metrics, 0, staging, 0, ELBO_METRICS.count * 4);
-        if (this.flags !== null) encoder.copyBufferToBuffer(this.flags.flags, 0, staging, FLAGS_OFFSET, NON_FINITE_SLOTS.count * 4);
+        if (this.flags !== null)
+          encoder.copyBufferToBuffer(this.flags.flags, 0, staging, FLAGS_OFFSET, NON_FINITE_SLOTS.count * 4);
       },
       started: () => {
-        const read = staging.mapAsync(GPUMapMode.READ).then(() => {
-          const bytes = staging.getMappedRange().slice(0);
-          staging.unmap();
-          this.free.push(staging);
-          const v = new Float32Array(bytes, 0, ELBO_METRICS.count);
-          const nonFinite = this.flags === null ? null : decodeNonFiniteSteps(new Uint32Array(bytes, FLAGS_OFFSET, NON_FINITE_SLOTS.count));
-          this.onMetrics({ step, elbo: v[ELBO_METRICS.elbo], kl: v[ELBO_METRICS.kl], logp: v[ELBO_METRICS.logp] }, nonFinite);
-        }).catch((error) => {
-          this.failure ??= error;
-        });
+        const read = staging
+          .mapAsync(GPUMapMode.READ)
+          .then(() => {
+            const bytes = staging.getMappedRange().slice(0);
+            staging.unmap();
+            this.free.push(staging);
+            const v = new Float32Array(bytes, 0, ELBO_METRICS.count);
+            const nonFinite =
+              this.flags === null
+                ? null
+                : decodeNonFiniteSteps(new Uint32Array(bytes, FLAGS_OFFSET, NON_FINITE_SLOTS.count));
+            this.onMetrics(
+              { step, elbo: v[ELBO_METRICS.elbo], kl: v[ELBO_METRICS.kl], logp: v[ELBO_METRICS.logp] },
+              nonFinite,
+            );
+          })
+          .catch((error) => {
+            this.failure ??= error;
+          });
         this.pending.add(read);
         void read.finally(() => this.pending.delete(read));
       },

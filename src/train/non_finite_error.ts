@@ -26,8 +26,13 @@ export class NonFiniteError extends Error {
 
   /** The minibatch of `step` holds `value` (`where`: its place in the minibatch); the step was refused before it ran. */
   static inData(step: number, value: number, where: string): NonFiniteError {
-    return new NonFiniteError(`aevb: the minibatch of step ${step} holds ${value} (${where}): the data is not finite. ` +
-      `Step ${step} was not run; the model is still that of step ${step - 1}. Check the data source, or what made its rows.`, step, 'data', null);
+    return new NonFiniteError(
+      `aevb: the minibatch of step ${step} holds ${value} (${where}): the data is not finite. ` +
+        `Step ${step} was not run; the model is still that of step ${step - 1}. Check the data source, or what made its rows.`,
+      step,
+      'data',
+      null,
+    );
   }
 
   /** The GPU's flags found a non-finite loss, parameter or optimizer state after steps whose minibatches were finite. */
@@ -35,15 +40,29 @@ export class NonFiniteError extends Error {
     const step = earliestNonFinite(steps);
     if (step === null) throw new Error('aevb: NonFiniteError.inTraining needs a flag that is set');
     const advice = `training diverged (${optimizer.kind}, lr ${optimizer.lr}). Try a smaller --lr.`;
-    const names: Record<Exclude<NonFiniteQuantity, 'optimizerState'>, string> = { loss: 'the minibatch ELBO', parameters: 'the parameters' };
-    const what = (Object.keys(names) as Array<keyof typeof names>).filter((q) => steps[q] === step).map((q) => names[q]);
+    const names: Record<Exclude<NonFiniteQuantity, 'optimizerState'>, string> = {
+      loss: 'the minibatch ELBO',
+      parameters: 'the parameters',
+    };
+    const what = (Object.keys(names) as Array<keyof typeof names>)
+      .filter((q) => steps[q] === step)
+      .map((q) => names[q]);
     if (what.length === 0) {
       // Only the optimizer state, which is checked when the trainer settles rather than at every step.
-      return new NonFiniteError(`aevb: the optimizer state was found non-finite (NaN or ±Inf) after step ${step}, the parameters and the minibatch ELBO ` +
-        `still finite: ${advice}`, step, 'training', steps);
+      return new NonFiniteError(
+        `aevb: the optimizer state was found non-finite (NaN or ±Inf) after step ${step}, the parameters and the minibatch ELBO ` +
+          `still finite: ${advice}`,
+        step,
+        'training',
+        steps,
+      );
     }
-    return new NonFiniteError(`aevb: ${what.join(' and ')} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: ${advice}`,
-      step, 'training', steps);
+    return new NonFiniteError(
+      `aevb: ${what.join(' and ')} became non-finite (NaN or ±Inf) at step ${step}, whose minibatch was finite: ${advice}`,
+      step,
+      'training',
+      steps,
+    );
   }
 }
 

@@ -35,7 +35,9 @@ export function describeRule(rule: NumberRule): string {
   const what = rule.kind === 'integer' ? 'an integer' : 'a number'; // float32's limits are told as the reason
   const { min, max } = rule;
   if (min !== undefined && max !== undefined) {
-    return rule.kind === 'integer' ? `${what} from ${min} to ${max}` : `${what} in ${rule.minExclusive ? '(' : '['}${min}, ${max})`;
+    return rule.kind === 'integer'
+      ? `${what} from ${min} to ${max}`
+      : `${what} in ${rule.minExclusive ? '(' : '['}${min}, ${max})`;
   }
   if (min !== undefined) return `${what} ${rule.minExclusive ? '>' : '≥'} ${min}`;
   if (max !== undefined) return `${what} ${rule.kind === 'integer' ? '≤' : '<'} ${max}`;
@@ -52,7 +54,11 @@ export function numberProblem(value: unknown, rule: NumberRule): string | null {
   if (rule.kind === 'float32' && value !== 0) {
     const f = Math.fround(value);
     if (!Number.isFinite(f)) return 'too large for float32';
-    if (Math.abs(f) < FLOAT32_MIN_NORMAL) return `too small for float32 (it would be ${f === 0 ? '0' : 'a subnormal, which GPUs flush to 0'} on the GPU; the least normal float32 is ${FLOAT32_MIN_NORMAL.toExponential(6)})`;
+    if (Math.abs(f) < FLOAT32_MIN_NORMAL)
+      return (
+        `too small for float32 (it would be ${f === 0 ? '0' : 'a subnormal, which GPUs flush to 0'} ` +
+        `on the GPU; the least normal float32 is ${FLOAT32_MIN_NORMAL.toExponential(6)})`
+      );
   }
   const { min, max } = rule;
   if (min !== undefined && (rule.minExclusive ? !(value > min) : !(value >= min))) return 'out of range';
@@ -63,7 +69,11 @@ export function numberProblem(value: unknown, rule: NumberRule): string | null {
 /** `value` if it keeps `rule`; else throws `${what} must be …, got …` with the reason. */
 export function checkNumber(value: unknown, rule: NumberRule, what: string): number {
   const problem = numberProblem(value, rule);
-  if (problem !== null) throw new Error(`${what} must be ${describeRule(rule)}, got ${typeof value === 'string' ? `'${value}'` : String(value)}${problem === 'out of range' || problem === 'not a number' ? '' : ` (${problem})`}`);
+  if (problem !== null)
+    throw new Error(
+      `${what} must be ${describeRule(rule)}, got ` +
+        `${typeof value === 'string' ? `'${value}'` : String(value)}${problem === 'out of range' || problem === 'not a number' ? '' : ` (${problem})`}`,
+    );
   return value as number;
 }
 
@@ -72,6 +82,9 @@ export function parseNumber(text: string, rule: NumberRule, what: string): numbe
   const value = decimalOf(text);
   if (value === null) throw new Error(`${what} must be ${describeRule(rule)}, got '${text}' (not a decimal number)`);
   const problem = numberProblem(value, rule);
-  if (problem !== null) throw new Error(`${what} must be ${describeRule(rule)}, got '${text}'${problem === 'out of range' ? '' : ` (${problem})`}`);
+  if (problem !== null)
+    throw new Error(
+      `${what} must be ${describeRule(rule)}, got '${text}'${problem === 'out of range' ? '' : ` (${problem})`}`,
+    );
   return value;
 }

@@ -26,9 +26,12 @@ export const OPTIMIZER_KINDS = Object.keys(DEFAULT_OPTIMIZERS) as Array<Optimize
 /** Names of the per-parameter state buffers each optimizer keeps (each mirrors the parameter layout). */
 export function optimizerStateNames(config: OptimizerConfig): string[] {
   switch (config.kind) {
-    case 'sgd': return [];
-    case 'adagrad': return ['accum'];
-    case 'adam': return ['m', 'v'];
+    case 'sgd':
+      return [];
+    case 'adagrad':
+      return ['accum'];
+    case 'adam':
+      return ['m', 'v'];
   }
 }
 
@@ -41,7 +44,9 @@ export function createOptimizer(
   grads: GPUBuffer,
   flags: NonFiniteFlags,
 ): { kernel: OptimizerKernel; state: Record<string, GPUBuffer> } {
-  const state = Object.fromEntries(optimizerStateNames(config).map((name) => [name, createStorageBuffer(ctx, `optimizer ${name}`, P)]));
+  const state = Object.fromEntries(
+    optimizerStateNames(config).map((name) => [name, createStorageBuffer(ctx, `optimizer ${name}`, P)]),
+  );
   const common = { P, params: { buffer: params }, grads: { buffer: grads }, flags };
   switch (config.kind) {
     case 'sgd':
@@ -49,6 +54,9 @@ export function createOptimizer(
     case 'adagrad':
       return { state, kernel: adagradUpdate(ctx, { ...common, accum: { buffer: state.accum }, hyper: config }) };
     case 'adam':
-      return { state, kernel: adamUpdate(ctx, { ...common, m: { buffer: state.m }, v: { buffer: state.v }, hyper: config }) };
+      return {
+        state,
+        kernel: adamUpdate(ctx, { ...common, m: { buffer: state.m }, v: { buffer: state.v }, hyper: config }),
+      };
   }
 }

@@ -55,22 +55,57 @@ export class SgvbLoss {
     // IWAE: the per-row weights come from the forward values, before any gradient is carried back.
     const rowScale = iwae ? this.buffers.storage('iwae row scale', B) : null;
     if (iwae || options.estimator === 'A') {
-      const mc = mcKl(gpu, { B, Z, scale, z: { buffer: forward.decoder.z }, eps: { buffer: forward.eps }, stats, kl: { buffer: klRows },
-        dz: { buffer: backward.dz }, dStats: { buffer: backward.dStats }, rowScale: rowScale ? { buffer: rowScale } : undefined });
+      const mc = mcKl(gpu, {
+        B,
+        Z,
+        scale,
+        z: { buffer: forward.decoder.z },
+        eps: { buffer: forward.eps },
+        stats,
+        kl: { buffer: klRows },
+        dz: { buffer: backward.dz },
+        dStats: { buffer: backward.dStats },
+        rowScale: rowScale ? { buffer: rowScale } : undefined,
+      });
       this.kl = mc;
       this.klGradient = { beforeReparameterize: [mc.forward], afterReparameterize: [mc.direct] };
       if (rowScale !== null) {
         const weights = { buffer: rowScale };
-        this.weighting.push(mc.value, iwaeWeights(gpu, { B: B / iwae, k: iwae, scale: iwae / B, logp: { buffer: forward.logp }, kl: { buffer: klRows }, rowScale: weights, bound: { buffer: this.buffers.storage('iwae bound', B / iwae) } }));
-        this.weighting.push(scaleRows(gpu, { R: B, N: decoderOutputs(model.architecture), a: { buffer: forward.dLogits }, rowScale: weights }, 'iwae scale dLogits'));
-        if (forward.dLogVarRows !== null) this.weighting.push(scaleRows(gpu, { R: B, N: D, a: { buffer: forward.dLogVarRows }, rowScale: weights }, 'iwae scale dLogVar'));
+        this.weighting.push(
+          mc.value,
+          iwaeWeights(gpu, {
+            B: B / iwae,
+            k: iwae,
+            scale: iwae / B,
+            logp: { buffer: forward.logp },
+            kl: { buffer: klRows },
+            rowScale: weights,
+            bound: { buffer: this.buffers.storage('iwae bound', B / iwae) },
+          }),
+        );
+        this.weighting.push(
+          scaleRows(
+            gpu,
+            { R: B, N: decoderOutputs(model.architecture), a: { buffer: forward.dLogits }, rowScale: weights },
+            'iwae scale dLogits',
+          ),
+        );
+        if (forward.dLogVarRows !== null)
+          this.weighting.push(
+            scaleRows(gpu, { R: B, N: D, a: { buffer: forward.dLogVarRows }, rowScale: weights }, 'iwae scale dLogVar'),
+          );
       }
     } else {
       const kl = klDivergence(gpu, { B, Z, scale, stats, kl: { buffer: klRows }, dStats: { buffer: backward.dStats } });
       this.kl = kl;
       this.klGradient = { beforeReparameterize: [], afterReparameterize: [kl.dispatch] };
     }
-    this.summary = elboMean(gpu, { B, logp: { buffer: forward.logp }, kl: { buffer: klRows }, metrics: { buffer: this.metrics } });
+    this.summary = elboMean(gpu, {
+      B,
+      logp: { buffer: forward.logp },
+      kl: { buffer: klRows },
+      metrics: { buffer: this.metrics },
+    });
   }
 
   /** Sets β, the KL term's weight, for the next submission (a queue write, no wait). */

@@ -51,14 +51,26 @@ export class SgvbStep extends TrainingStep {
     this.klWeight = options.klWeight ?? (() => 1);
     const iwae = options.iwaeSamples ?? 0;
     if (iwae !== 0 && (!Number.isInteger(iwae) || iwae < 2 || B % iwae !== 0)) {
-      throw new Error(`aevb: the IWAE objective needs k ≥ 2 samples dividing the minibatch rows, got k=${iwae} for B=${B}`);
+      throw new Error(
+        `aevb: the IWAE objective needs k ≥ 2 samples dividing the minibatch rows, got k=${iwae} for B=${B}`,
+      );
     }
-    const noise = (options.noise ?? 'philox') === 'philox' ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null;
+    const noise =
+      (options.noise ?? 'philox') === 'philox' ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null;
     this.forward = new VaeForward(model, { B, noise, label: 'train', likelihoodScale: iwae ? 1 : undefined });
     this.backward = new VaeBackward(model, this.forward);
-    this.loss = new SgvbLoss(model, this.forward, this.backward, { estimator: options.estimator ?? 'B', iwaeSamples: iwae, klWeight: this.klWeight(1) });
+    this.loss = new SgvbLoss(model, this.forward, this.backward, {
+      estimator: options.estimator ?? 'B',
+      iwaeSamples: iwae,
+      klWeight: this.klWeight(1),
+    });
     this.useOptimizer(options.optimizer, this.backward.grads);
-    this.setPlan([...this.forward.dispatches, ...this.loss.weighting, ...this.backward.plan(this.loss.klGradient), this.loss.summary]);
+    this.setPlan([
+      ...this.forward.dispatches,
+      ...this.loss.weighting,
+      ...this.backward.plan(this.loss.klGradient),
+      this.loss.summary,
+    ]);
   }
 
   /** (P): ∂loss/∂params of the last step, laid out as the parameters. */

@@ -5,7 +5,12 @@
  */
 import { ACTIVATIONS } from '../kernels/activation.ts';
 import { INIT_SCHEMES } from '../model/initialization.ts';
-import { DEFAULT_MIN_LOG_VARIANCE, LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type VaeArchitecture } from '../model/vae_architecture.ts';
+import {
+  DEFAULT_MIN_LOG_VARIANCE,
+  LIKELIHOODS,
+  MIN_LOG_VARIANCE_RANGE,
+  type VaeArchitecture,
+} from '../model/vae_architecture.ts';
 import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './optimizer_config.ts';
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 import { numberProblem, type NumberRule } from './numbers.ts';
@@ -64,7 +69,9 @@ export interface ScheduleField extends FieldBase {
 
 export type ConfigField = IntegerField | NumberField | ChoiceField | WidthsField | ScheduleField;
 
-const lrDefaults = Object.values(DEFAULT_OPTIMIZERS).map((o) => `${o.kind} ${o.lr}`).join(', ');
+const lrDefaults = Object.values(DEFAULT_OPTIMIZERS)
+  .map((o) => `${o.kind} ${o.lr}`)
+  .join(', ');
 
 /** The fields of TrainConfig, in the order `aevb train --help` lists their flags. */
 export const TRAIN_CONFIG_FIELDS = {
@@ -72,7 +79,11 @@ export const TRAIN_CONFIG_FIELDS = {
   D: { type: 'integer', default: 784, min: 1, max: 1 << 24, help: 'values per row (set from the data)' },
   /** Encoder hidden widths, input side first; the decoder mirrors them. [500] is the paper's MNIST model. */
   hidden: {
-    type: 'widths', default: [500], min: 1, max: 65536, flagValue: '<widths>',
+    type: 'widths',
+    default: [500],
+    min: 1,
+    max: 65536,
+    flagValue: '<widths>',
     help: 'hidden layer widths of the encoder, comma-separated; the decoder mirrors them',
   },
   /** Latent dimension Z. */
@@ -80,37 +91,71 @@ export const TRAIN_CONFIG_FIELDS = {
   /** Minibatch size M (the paper's M = 100). */
   batch: { type: 'integer', default: 100, min: 1, max: 65535, flagValue: '<M>', help: 'minibatch size' },
   /** Activation of the hidden layers. */
-  activation: { type: 'choice', choices: ACTIVATIONS, default: 'relu', flagValue: '<name>', help: 'hidden-layer activation' },
+  activation: {
+    type: 'choice',
+    choices: ACTIVATIONS,
+    default: 'relu',
+    flagValue: '<name>',
+    help: 'hidden-layer activation',
+  },
   /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
   init: {
-    type: 'choice', choices: INIT_SCHEMES, default: 'pytorch', flagValue: '<scheme>',
+    type: 'choice',
+    choices: INIT_SCHEMES,
+    default: 'pytorch',
+    flagValue: '<scheme>',
     help: 'initialisation: pytorch U(±1/√fan_in), glorot, or paper N(0, 0.01²)',
   },
   /** Optimiser: adam (default), adagrad (the paper's), sgd; their hyperparameters are DEFAULT_OPTIMIZERS. */
-  optimizer: { type: 'choice', choices: OPTIMIZER_KINDS, default: 'adam', flagValue: '<name>', help: "optimizer (adagrad is the paper's)" },
+  optimizer: {
+    type: 'choice',
+    choices: OPTIMIZER_KINDS,
+    default: 'adam',
+    flagValue: '<name>',
+    help: "optimizer (adagrad is the paper's)",
+  },
   /** Learning rate; null = the optimiser's default (DEFAULT_OPTIMIZERS). */
   lr: {
-    type: 'number', default: null, nullable: true, min: 0, minExclusive: true, max: 10, flagValue: '<rate>',
+    type: 'number',
+    default: null,
+    nullable: true,
+    min: 0,
+    minExclusive: true,
+    max: 10,
+    flagValue: '<rate>',
     help: `learning rate (default: ${lrDefaults})`,
   },
   /** How the learning rate moves over the steps: constant, step decay or cosine, each with an optional warm-up. */
   lrSchedule: {
-    type: 'schedule', default: CONSTANT_LR, flagValue: '<schedule>',
-    help: 'learning-rate schedule: constant, step:every=S,factor=γ or cosine:steps=T,min=LR, each optionally ;warmup=W (e.g. cosine:steps=6000,min=1e-5;warmup=500)',
+    type: 'schedule',
+    default: CONSTANT_LR,
+    flagValue: '<schedule>',
+    help:
+      'learning-rate schedule: constant, step:every=S,factor=γ or cosine:steps=T,min=LR, ' +
+      'each optionally ;warmup=W (e.g. cosine:steps=6000,min=1e-5;warmup=500)',
   },
   /** λ of a N(0, I/λ) prior on the parameters (weight decay, added to the gradient as λθ); 0 = none. */
   weightDecay: {
-    type: 'number', default: 0, min: 0, flagValue: '<lambda>',
+    type: 'number',
+    default: 0,
+    min: 0,
+    flagValue: '<lambda>',
     help: 'N(0, I/λ) prior on the parameters, added to the gradient as λθ',
   },
   /** Weight β of the KL term in the training loss (1 = the ELBO; ≠ 1 a β-VAE). Reported ELBOs are always β = 1. */
   beta: {
-    type: 'number', default: 1, min: 0, flagValue: '<β>',
+    type: 'number',
+    default: 1,
+    min: 0,
+    flagValue: '<β>',
     help: 'weight of the KL term in the training loss (1: the ELBO; reported ELBOs always use 1)',
   },
   /** KL warm-up: β grows linearly from 0 to `beta` over this many steps (0 = no warm-up). */
   klWarmup: {
-    type: 'integer', default: 0, min: 0, flagValue: '<steps>',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    flagValue: '<steps>',
     help: 'KL warm-up: β rises linearly from 0 over this many steps (0: none)',
   },
   /**
@@ -119,7 +164,10 @@ export const TRAIN_CONFIG_FIELDS = {
    * 'gaussian-shared-variance', one learned log σ² per value whatever z.
    */
   likelihood: {
-    type: 'choice', choices: LIKELIHOODS, default: 'bernoulli', flagValue: '<name>',
+    type: 'choice',
+    choices: LIKELIHOODS,
+    default: 'bernoulli',
+    flagValue: '<name>',
     help: "p(x|z): bernoulli (binary data), gaussian (the paper's: mean and variance from the decoder) or gaussian-shared-variance (one learned variance per value); the gaussians want --no-binarize, best with --dequantize",
   },
   /**
@@ -128,7 +176,11 @@ export const TRAIN_CONFIG_FIELDS = {
    * dequantized values, and bits/dim subtract D ln 256. 'none' (default): values as read. Needs no binarization.
    */
   dequantize: {
-    type: 'choice', choices: ['none', 'uniform'], default: 'none', optional: true, flagValue: '<none|uniform>',
+    type: 'choice',
+    choices: ['none', 'uniform'],
+    default: 'none',
+    optional: true,
+    flagValue: '<none|uniform>',
     help: 'uniform: dequantize 8-bit grey levels, (k + u)/256 with fresh u ~ U(0, 1) each step (real-valued likelihoods; with --no-binarize)',
   },
   /**
@@ -137,12 +189,20 @@ export const TRAIN_CONFIG_FIELDS = {
    * checkpoints lack it.
    */
   minLogVariance: {
-    type: 'number', default: DEFAULT_MIN_LOG_VARIANCE, min: MIN_LOG_VARIANCE_RANGE[0], max: MIN_LOG_VARIANCE_RANGE[1], optional: true, flagValue: '<floor>',
+    type: 'number',
+    default: DEFAULT_MIN_LOG_VARIANCE,
+    min: MIN_LOG_VARIANCE_RANGE[0],
+    max: MIN_LOG_VARIANCE_RANGE[1],
+    optional: true,
+    flagValue: '<floor>',
     help: 'gaussian decoders: the floor on log σ², which keeps the bound finite on constant pixels (default ln(1/(12·256²)) ≈ -13.58)',
   },
   /** 'elbo' (the paper's bound) or 'iwae': the importance-weighted bound over the samplesPerPoint samples. */
   objective: {
-    type: 'choice', choices: ['elbo', 'iwae'], default: 'elbo', flagValue: '<name>',
+    type: 'choice',
+    choices: ['elbo', 'iwae'],
+    default: 'elbo',
+    flagValue: '<name>',
     help: 'elbo, or iwae: the importance-weighted bound over --samples-per-point samples (Burda et al.)',
   },
   /**
@@ -150,15 +210,38 @@ export const TRAIN_CONFIG_FIELDS = {
    * 1995, the paper's baseline: src/train/wake_sleep_step.ts), reported by the same ELBO.
    */
   method: {
-    type: 'choice', choices: ['sgvb', 'wake-sleep'], default: 'sgvb', optional: true, flagValue: '<sgvb|wake-sleep>',
+    type: 'choice',
+    choices: ['sgvb', 'wake-sleep'],
+    default: 'sgvb',
+    optional: true,
+    flagValue: '<sgvb|wake-sleep>',
     help: "training algorithm: sgvb (AEVB) or wake-sleep (the paper's baseline; β, warm-up, estimator and iwae do not apply)",
   },
   /** The paper's SGVB estimator: 'B' analytic KL (default), 'A' Monte-Carlo KL at the sampled z. */
-  estimator: { type: 'choice', choices: ['A', 'B'], default: 'B', flagValue: '<A|B>', help: "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL" },
+  estimator: {
+    type: 'choice',
+    choices: ['A', 'B'],
+    default: 'B',
+    flagValue: '<A|B>',
+    help: "the paper's SGVB estimator: B analytic KL, A Monte-Carlo KL",
+  },
   /** L, samples of z per datapoint in each step (the paper uses 1). */
-  samplesPerPoint: { type: 'integer', default: 1, min: 1, max: 1024, flagValue: '<L>', help: 'samples of z per datapoint in each step' },
+  samplesPerPoint: {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 1024,
+    flagValue: '<L>',
+    help: 'samples of z per datapoint in each step',
+  },
   /** The run's one seed: initialisation, shuffling, binarization and ε all derive from it. */
-  seed: { type: 'integer', default: 1, min: 0, flagValue: '<n>', help: "the run's one seed (init, shuffling, binarization, ε)" },
+  seed: {
+    type: 'integer',
+    default: 1,
+    min: 0,
+    flagValue: '<n>',
+    help: "the run's one seed (init, shuffling, binarization, ε)",
+  },
 } as const satisfies Record<string, ConfigField>;
 
 type Fields = typeof TRAIN_CONFIG_FIELDS;
@@ -168,21 +251,30 @@ type FieldValue<F> = F extends { type: 'choice'; choices: readonly (infer C)[] }
   ? C
   : F extends { type: 'schedule' }
     ? LrSchedule
-  : F extends { type: 'widths' }
-    ? number[]
-    : F extends { nullable: true }
-      ? number | null
-      : number;
+    : F extends { type: 'widths' }
+      ? number[]
+      : F extends { nullable: true }
+        ? number | null
+        : number;
 
 /** The fields a TrainConfig may leave out (their default applies). */
 type OptionalFields = { [K in keyof Fields]: Fields[K] extends { optional: true } ? K : never }[keyof Fields];
 
 /** A training run's settings: one field per entry of TRAIN_CONFIG_FIELDS, which documents each. */
-export type TrainConfig = { -readonly [K in Exclude<keyof Fields, OptionalFields>]: FieldValue<Fields[K]> } & { -readonly [K in OptionalFields]?: FieldValue<Fields[K]> };
+export type TrainConfig = { -readonly [K in Exclude<keyof Fields, OptionalFields>]: FieldValue<Fields[K]> } & {
+  -readonly [K in OptionalFields]?: FieldValue<Fields[K]>;
+};
 
 /** Every field at its default. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.fromEntries(
-  Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [name, Array.isArray(field.default) ? [...field.default] : typeof field.default === 'object' && field.default !== null ? { ...field.default } : field.default]),
+  Object.entries(TRAIN_CONFIG_FIELDS).map(([name, field]) => [
+    name,
+    Array.isArray(field.default)
+      ? [...field.default]
+      : typeof field.default === 'object' && field.default !== null
+        ? { ...field.default }
+        : field.default,
+  ]),
 ) as TrainConfig; // one entry per field of the table: TrainConfig's shape by construction
 
 /**
@@ -217,7 +309,12 @@ function inRange(field: IntegerField | NumberField | WidthsField, v: unknown): b
 }
 
 function ruleOf(field: IntegerField | NumberField | WidthsField): NumberRule {
-  return { kind: field.type === 'number' ? 'float32' : 'integer', min: field.min, minExclusive: field.type === 'number' ? field.minExclusive : false, max: field.max };
+  return {
+    kind: field.type === 'number' ? 'float32' : 'integer',
+    min: field.min,
+    minExclusive: field.type === 'number' ? field.minExclusive : false,
+    max: field.max,
+  };
 }
 
 /** A value as a message quotes it: 'swish', NaN, [500,0]. */
@@ -259,9 +356,12 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
 
 /** Throws a message naming the field and the value when a setting is out of range. */
 export function validateTrainConfig(c: TrainConfig): void {
-  for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS)) checkField(name, field, c[name as keyof TrainConfig]);
-  if (c.objective === 'iwae' && c.samplesPerPoint < 2) throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
-  if (c.method === 'wake-sleep' && c.objective === 'iwae') throw new Error('aevb: the iwae objective is an SGVB bound: it does not apply to wake-sleep training');
+  for (const [name, field] of Object.entries(TRAIN_CONFIG_FIELDS))
+    checkField(name, field, c[name as keyof TrainConfig]);
+  if (c.objective === 'iwae' && c.samplesPerPoint < 2)
+    throw new Error(`aevb: the iwae objective needs samplesPerPoint (k) ≥ 2, got ${c.samplesPerPoint}`);
+  if (c.method === 'wake-sleep' && c.objective === 'iwae')
+    throw new Error('aevb: the iwae objective is an SGVB bound: it does not apply to wake-sleep training');
   checkField('batch × samplesPerPoint', { ...TRAIN_CONFIG_FIELDS.batch }, c.batch * c.samplesPerPoint);
   const tooWide = kernelLimitProblem(architectureOf(c));
   if (tooWide !== null) throw new Error(`aevb: a model of D = ${c.D} cannot be trained: ${tooWide}`);
@@ -273,7 +373,14 @@ export function klWeightOf(c: TrainConfig): (step: number) => number {
 }
 
 export function architectureOf(c: TrainConfig): VaeArchitecture {
-  return { D: c.D, hidden: c.hidden, Z: c.latent, activation: c.activation, likelihood: c.likelihood, minLogVariance: c.minLogVariance };
+  return {
+    D: c.D,
+    hidden: c.hidden,
+    Z: c.latent,
+    activation: c.activation,
+    likelihood: c.likelihood,
+    minLogVariance: c.minLogVariance,
+  };
 }
 
 export function optimizerOf(c: TrainConfig): OptimizerConfig {

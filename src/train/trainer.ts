@@ -32,7 +32,14 @@ import { StepInput, type StepInputKind } from '../stream/step_input.ts';
 import type { Minibatch } from '../stream/minibatch.ts';
 import { BYTE_SCALE, paddedBytes, stepInput, type StepInputKernel } from '../kernels/step_input.ts';
 import { encodeDispatches } from '../kernels/kernel.ts';
-import { completeTrainConfig, klWeightOf, learningRateOf, optimizerOf, validateTrainConfig, type TrainConfig } from './train_config.ts';
+import {
+  completeTrainConfig,
+  klWeightOf,
+  learningRateOf,
+  optimizerOf,
+  validateTrainConfig,
+  type TrainConfig,
+} from './train_config.ts';
 
 export type { NamedTensor };
 export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
@@ -93,17 +100,37 @@ export class Trainer {
     this.ownsGpu = options.gpu === undefined;
     const gpu = this.gpu;
     // L samples per datapoint = every row L times in a minibatch of B·L: the loss averages over all B·L.
-    this.sgvb = config.method === 'wake-sleep'
-      ? new WakeSleepStep(model, { B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed, learningRate: learningRateOf(config) })
-      : new SgvbStep(model, {
-        B: config.batch * config.samplesPerPoint, optimizer: optimizerOf(config), seed: config.seed,
-        klWeight: klWeightOf(config), learningRate: learningRateOf(config), estimator: config.estimator, iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
-      });
-    this.ring = new UploadRing(gpu, options.ringSlots ?? 3, config.batch * config.samplesPerPoint * config.D * 4, 'minibatch upload');
-    this.metrics = new MetricsReader(gpu, (m, nonFinite) => {
-      if (nonFinite !== null && earliestNonFinite(nonFinite) !== null) this.nonFinite ??= nonFinite;
-      for (const listener of this.listeners) listener(m);
-    }, this.sgvb.nonFinite);
+    this.sgvb =
+      config.method === 'wake-sleep'
+        ? new WakeSleepStep(model, {
+            B: config.batch * config.samplesPerPoint,
+            optimizer: optimizerOf(config),
+            seed: config.seed,
+            learningRate: learningRateOf(config),
+          })
+        : new SgvbStep(model, {
+            B: config.batch * config.samplesPerPoint,
+            optimizer: optimizerOf(config),
+            seed: config.seed,
+            klWeight: klWeightOf(config),
+            learningRate: learningRateOf(config),
+            estimator: config.estimator,
+            iwaeSamples: config.objective === 'iwae' ? config.samplesPerPoint : 0,
+          });
+    this.ring = new UploadRing(
+      gpu,
+      options.ringSlots ?? 3,
+      config.batch * config.samplesPerPoint * config.D * 4,
+      'minibatch upload',
+    );
+    this.metrics = new MetricsReader(
+      gpu,
+      (m, nonFinite) => {
+        if (nonFinite !== null && earliestNonFinite(nonFinite) !== null) this.nonFinite ??= nonFinite;
+        for (const listener of this.listeners) listener(m);
+      },
+      this.sgvb.nonFinite,
+    );
   }
 
   /**
@@ -150,10 +177,16 @@ export class Trainer {
    */
   async enqueueStep(batch: Float32Array): Promise<number> {
     const { batch: B, D, samplesPerPoint: L } = this.config;
-    if (batch.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
+    if (batch.length !== B * D)
+      throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} floats, got ${batch.length}`);
     this.throwIfFailed();
     const bad = firstNonFiniteIndex(batch);
-    if (bad >= 0) throw NonFiniteError.inData(this.sgvb.step + 1, batch[bad], `row ${Math.floor(bad / D)} of the minibatch, value ${bad % D}`);
+    if (bad >= 0)
+      throw NonFiniteError.inData(
+        this.sgvb.step + 1,
+        batch[bad],
+        `row ${Math.floor(bad / D)} of the minibatch, value ${bad % D}`,
+      );
     const slot = await this.ring.acquire();
     const bytes = this.ring.write(slot, batch, { rowLength: D, times: L });
     this.submit((encoder) => this.ring.copyTo(encoder, slot, this.sgvb.forward.encoder.x, bytes));
@@ -175,7 +208,10 @@ export class Trainer {
       return this.enqueueStep(cpu.prepare(batch, this.sgvb.step + 1));
     }
     const { batch: B, D } = this.config;
-    if (batch.data.length !== B * D) throw new Error(`aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} values (the model's D = ${D}), got ${batch.data.length}`);
+    if (batch.data.length !== B * D)
+      throw new Error(
+        `aevb: a minibatch must hold B·D = ${B}·${D} = ${B * D} values (the model's D = ${D}), got ${batch.data.length}`,
+      );
     this.throwIfFailed();
     const kernel = this.byteInput(input);
     const slot = await this.ring.acquire();
@@ -193,9 +229,26 @@ export class Trainer {
     const made = this.byteInputs.get(input);
     if (made !== undefined) return made;
     const { batch: B, D, samplesPerPoint: L, seed } = this.config;
-    this.bytes ??= this.gpu.device.createBuffer({ label: 'minibatch bytes', size: paddedBytes(B * D), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.bytes ??= this.gpu.device.createBuffer({
+      label: 'minibatch bytes',
+      size: paddedBytes(B * D),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     // The kernel's Philox counter is the step number t, which the non-finite flags' uniform holds already.
-    const kernel = stepInput(this.gpu, { B, D, L, kind: input, seed, bytes: { buffer: this.bytes }, x: { buffer: this.sgvb.forward.encoder.x }, current: this.sgvb.nonFinite.current }, `step_input ${input}`);
+    const kernel = stepInput(
+      this.gpu,
+      {
+        B,
+        D,
+        L,
+        kind: input,
+        seed,
+        bytes: { buffer: this.bytes },
+        x: { buffer: this.sgvb.forward.encoder.x },
+        current: this.sgvb.nonFinite.current,
+      },
+      `step_input ${input}`,
+    );
     this.byteInputs.set(input, kernel);
     return kernel;
   }
@@ -203,7 +256,8 @@ export class Trainer {
   /** Submits the next step with its input recorded by `recordInput`, and the metrics copy when one is due. */
   private submit(recordInput: (encoder: GPUCommandEncoder) => void): void {
     const next = this.sgvb.step + 1;
-    const claim = this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
+    const claim =
+      this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
     this.sgvb.submitWith(recordInput, claim?.record);
     claim?.started();
   }
@@ -213,7 +267,10 @@ export class Trainer {
    * waits for the GPU to finish them. The raw loop under a run: trainingRun adds epochs, shuffling, dynamic
    * binarization, evaluation, checkpoints and resume.
    */
-  async trainOn(batches: Iterable<Float32Array> | AsyncIterable<Float32Array>, options: TrainOnOptions = {}): Promise<void> {
+  async trainOn(
+    batches: Iterable<Float32Array> | AsyncIterable<Float32Array>,
+    options: TrainOnOptions = {},
+  ): Promise<void> {
     if (options.metricsEvery !== undefined) this.metricsEvery = options.metricsEvery;
     const stop = options.onMetrics ? this.watchMetrics(options.onMetrics) : () => {};
     try {
@@ -261,7 +318,10 @@ export class Trainer {
   }
 
   /** The model's logPx() (seeded by the config) once every queued step has run. */
-  async logPx(rows: Float32Array, options: { k: number; chunk?: number; onProgress?: (done: number, total: number) => void }): Promise<LogPxResult> {
+  async logPx(
+    rows: Float32Array,
+    options: { k: number; chunk?: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<LogPxResult> {
     await this.settle();
     return this.model.logPx(rows, options);
   }
@@ -280,7 +340,13 @@ export class Trainer {
     await this.settle();
     const tensors = await this.model.parameters();
     for (const [name, buffer] of Object.entries(this.sgvb.optimizerState)) {
-      tensors.push(...unpackTensors(this.model.layout, await readFloat32(this.gpu, { buffer }, this.model.layout.P), `optimizer.${name}.`));
+      tensors.push(
+        ...unpackTensors(
+          this.model.layout,
+          await readFloat32(this.gpu, { buffer }, this.model.layout.P),
+          `optimizer.${name}.`,
+        ),
+      );
     }
     return { config: this.config, step: this.sgvb.step, tensors };
   }
@@ -293,10 +359,16 @@ export class Trainer {
   async restore(snapshot: TrainerSnapshot, source = 'snapshot'): Promise<void> {
     // Check everything before writing anything: a bad snapshot leaves the trainer as it was.
     const params = packTensors(this.model.layout, snapshot.tensors, source);
-    const states = Object.entries(this.sgvb.optimizerState).map(([name, buffer]) => ({ buffer, flat: packTensors(this.model.layout, snapshot.tensors, source, `optimizer.${name}.`) }));
+    const states = Object.entries(this.sgvb.optimizerState).map(([name, buffer]) => ({
+      buffer,
+      flat: packTensors(this.model.layout, snapshot.tensors, source, `optimizer.${name}.`),
+    }));
     for (const t of snapshot.tensors) {
       const bad = firstNonFiniteIndex(t.data);
-      if (bad >= 0) throw new Error(`${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; expected finite values (a diverged run's state cannot be restored)`);
+      if (bad >= 0)
+        throw new Error(
+          `${source}: tensor '${t.name}' holds ${t.data[bad]} at index ${bad}; expected finite values (a diverged run's state cannot be restored)`,
+        );
     }
     await this.quiesce();
     this.gpu.throwIfFailed();

@@ -35,7 +35,12 @@ export abstract class TrainingStep {
   private dispatches: KernelDispatch[] = [];
   private stateChecks: KernelDispatch[] = [];
 
-  protected constructor(model: ModelBuffers, B: number, private readonly label: string, protected readonly learningRate: (step: number) => number) {
+  protected constructor(
+    model: ModelBuffers,
+    B: number,
+    private readonly label: string,
+    protected readonly learningRate: (step: number) => number,
+  ) {
     this.model = model;
     this.B = B;
     this.nonFinite = new NonFiniteFlags(model.gpu, `${label} non-finite flags`);
@@ -43,7 +48,14 @@ export abstract class TrainingStep {
 
   /** Sets up the optimizer on `grads`; its update also flags the parameters it writes (no second pass over P). */
   protected useOptimizer(config: OptimizerConfig, grads: GPUBuffer): void {
-    const optimizer = createOptimizer(this.model.gpu, config, this.model.layout.P, this.model.params, grads, this.nonFinite);
+    const optimizer = createOptimizer(
+      this.model.gpu,
+      config,
+      this.model.layout.P,
+      this.model.params,
+      grads,
+      this.nonFinite,
+    );
     this.optimizer = optimizer.kernel;
     this.optimizerState = optimizer.state;
   }
@@ -51,9 +63,23 @@ export abstract class TrainingStep {
   /** The step's launches: `work`, then the optimizer update and the check of the loss the step reported. */
   protected setPlan(work: KernelDispatch[]): void {
     const gpu = this.model.gpu;
-    this.dispatches = [...work, this.optimizer.dispatch, firstNonFinite(gpu, { N: ELBO_METRICS.count, quantity: 'loss', values: { buffer: this.metrics }, flags: this.nonFinite })];
+    this.dispatches = [
+      ...work,
+      this.optimizer.dispatch,
+      firstNonFinite(gpu, {
+        N: ELBO_METRICS.count,
+        quantity: 'loss',
+        values: { buffer: this.metrics },
+        flags: this.nonFinite,
+      }),
+    ];
     this.stateChecks = Object.entries(this.optimizerState).map(([name, buffer]) =>
-      firstNonFinite(gpu, { N: this.model.layout.P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite }, `first_non_finite optimizer ${name}`));
+      firstNonFinite(
+        gpu,
+        { N: this.model.layout.P, quantity: 'optimizerState', values: { buffer }, flags: this.nonFinite },
+        `first_non_finite optimizer ${name}`,
+      ),
+    );
   }
 
   /** Writes the uniforms of step `next` that the subclass's kernels read (noise counters, β). */
@@ -114,7 +140,8 @@ export abstract class TrainingStep {
   checkBatch(batch: Float32Array): void {
     const { D } = this.model.architecture;
     const expected = this.B * D;
-    if (batch.length !== expected) throw new Error(`aevb: a minibatch must hold B·D = ${this.B}·${D} = ${expected} floats, got ${batch.length}`);
+    if (batch.length !== expected)
+      throw new Error(`aevb: a minibatch must hold B·D = ${this.B}·${D} = ${expected} floats, got ${batch.length}`);
   }
 
   /** Frees the step's buffers and the optimizer state. */

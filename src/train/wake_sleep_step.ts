@@ -66,7 +66,11 @@ export class WakeSleepStep extends TrainingStep {
     const { D, Z } = arch;
     const likelihood = arch.likelihood ?? 'bernoulli';
     const philox = (options.noise ?? 'philox') === 'philox';
-    this.forward = new VaeForward(model, { B, noise: philox ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null, label: 'wake' });
+    this.forward = new VaeForward(model, {
+      B,
+      noise: philox ? { seed: options.seed, stream: RANDOM_STREAMS.latentNoise } : null,
+      label: 'wake',
+    });
     this.buffers = new BufferSet(ctx);
     const own = (label: string, floats: number) => this.buffers.storage(label, floats);
     this.grads = own('grads', layout.P);
@@ -86,9 +90,25 @@ export class WakeSleepStep extends TrainingStep {
     // Wake: the decoder fits the data at z ~ q(z|x); the KL only enters the reported ELBO.
     const decoderChain = [...layers.decoder, layers.out];
     chainBackward(decoderChain, [f.decoder.z, ...f.decoder.hidden], f.dLogits, 'wake');
-    if (f.dLogVarRows !== null) d.push(columnSum(ctx, { M: B, N: D, a: { buffer: f.dLogVarRows }, out: tensor(this.grads, DECODER_LOG_VARIANCE) }, 'decoder.logvar grad'));
+    if (f.dLogVarRows !== null)
+      d.push(
+        columnSum(
+          ctx,
+          { M: B, N: D, a: { buffer: f.dLogVarRows }, out: tensor(this.grads, DECODER_LOG_VARIANCE) },
+          'decoder.logvar grad',
+        ),
+      );
     const klRows = own('kl', B);
-    d.push(klDivergence(ctx, { B, Z, scale: 1 / B, stats: { buffer: f.encoder.stats }, kl: { buffer: klRows }, dStats: { buffer: own('kl dStats (unused)', B * 2 * Z) } }).dispatch);
+    d.push(
+      klDivergence(ctx, {
+        B,
+        Z,
+        scale: 1 / B,
+        stats: { buffer: f.encoder.stats },
+        kl: { buffer: klRows },
+        dStats: { buffer: own('kl dStats (unused)', B * 2 * Z) },
+      }).dispatch,
+    );
     d.push(elboMean(ctx, { B, logp: { buffer: f.logp }, kl: { buffer: klRows }, metrics: { buffer: this.metrics } }));
 
     // Sleep: dream (z, x) from the generative model, then the encoder fits z given x.
@@ -98,20 +118,61 @@ export class WakeSleepStep extends TrainingStep {
     const logq = own('sleep log q', B);
     this.dreams = { decoder, encoder, noise, logq };
     const dreamNoise = philox
-      ? [philoxNormal(ctx, { n: B * Z, seed: options.seed, stream: RANDOM_STREAMS.sleepLatents, out: { buffer: decoder.z } }, 'sleep z'),
-        philoxNormal(ctx, { n: B * 2 * D, seed: options.seed, stream: RANDOM_STREAMS.sleepData, out: { buffer: noise } }, 'sleep x noise')]
+      ? [
+          philoxNormal(
+            ctx,
+            { n: B * Z, seed: options.seed, stream: RANDOM_STREAMS.sleepLatents, out: { buffer: decoder.z } },
+            'sleep z',
+          ),
+          philoxNormal(
+            ctx,
+            { n: B * 2 * D, seed: options.seed, stream: RANDOM_STREAMS.sleepData, out: { buffer: noise } },
+            'sleep x noise',
+          ),
+        ]
       : [];
     this.randomness = this.forward.noise === null ? dreamNoise : [this.forward.noise, ...dreamNoise];
     d.push(...dreamNoise.map((k) => k.dispatch), ...decoder.dispatches);
-    d.push(decoderSample(ctx, { B, D, likelihood, minLogVar: minLogVarianceOf(arch), out: { buffer: decoder.logits }, noise: { buffer: noise },
-      logVar: likelihood === 'gaussian-shared-variance' ? tensor(model.params, DECODER_LOG_VARIANCE) : undefined, x: { buffer: encoder.x } }));
+    d.push(
+      decoderSample(ctx, {
+        B,
+        D,
+        likelihood,
+        minLogVar: minLogVarianceOf(arch),
+        out: { buffer: decoder.logits },
+        noise: { buffer: noise },
+        logVar: likelihood === 'gaussian-shared-variance' ? tensor(model.params, DECODER_LOG_VARIANCE) : undefined,
+        x: { buffer: encoder.x },
+      }),
+    );
     d.push(...encoder.dispatches);
     const dStats = own('sleep dStats', B * 2 * Z);
     const dRaw = own('sleep dRaw', B * 2 * Z);
     // The Gaussian head keeps log σ² inside (−BOUND, BOUND), so this floor never binds.
-    d.push(gaussianMlpLikelihood(ctx, { B, D: Z, scale: 1 / B, minLogVar: -LOG_VARIANCE_BOUND, mean: 'identity', out: { buffer: encoder.stats }, x: { buffer: decoder.z },
-      logp: { buffer: logq }, dOut: { buffer: dStats } }, 'sleep log q'));
-    d.push(gaussianHeadBackward(ctx, { B, Z, raw: { buffer: encoder.raw }, dStats: { buffer: dStats }, dRaw: { buffer: dRaw } }, 'sleep gaussian_head backward'));
+    d.push(
+      gaussianMlpLikelihood(
+        ctx,
+        {
+          B,
+          D: Z,
+          scale: 1 / B,
+          minLogVar: -LOG_VARIANCE_BOUND,
+          mean: 'identity',
+          out: { buffer: encoder.stats },
+          x: { buffer: decoder.z },
+          logp: { buffer: logq },
+          dOut: { buffer: dStats },
+        },
+        'sleep log q',
+      ),
+    );
+    d.push(
+      gaussianHeadBackward(
+        ctx,
+        { B, Z, raw: { buffer: encoder.raw }, dStats: { buffer: dStats }, dRaw: { buffer: dRaw } },
+        'sleep gaussian_head backward',
+      ),
+    );
     const encoderChain = [...layers.encoder, layers.head];
     chainBackward(encoderChain, [encoder.x, ...encoder.hidden], dRaw, 'sleep');
 

@@ -25,7 +25,12 @@ import { INIT_SCHEMES, initialParameters, type InitScheme } from '../model/initi
 import type { ModelBuffers } from '../model/model_buffers.ts';
 import { packTensors, unpackTensors, type NamedTensor } from '../model/named_tensors.ts';
 import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from '../model/parameter_layout.ts';
-import { LIKELIHOODS, MIN_LOG_VARIANCE_RANGE, type Likelihood, type VaeArchitecture } from '../model/vae_architecture.ts';
+import {
+  LIKELIHOODS,
+  MIN_LOG_VARIANCE_RANGE,
+  type Likelihood,
+  type VaeArchitecture,
+} from '../model/vae_architecture.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
 export interface ModelConfig {
@@ -90,20 +95,31 @@ export class Vae implements ModelBuffers {
 
   /** A randomly initialised model (config.init, config.seed). Throws naming the field when the config is invalid. */
   static create(config: ModelConfig, options: VaeOptions = {}): Promise<Vae> {
-    return Vae.make(config, options, (vae) => vae.gpu.device.queue.writeBuffer(vae.params, 0, initialParameters(vae.layout, config.init, config.seed)));
+    return Vae.make(config, options, (vae) =>
+      vae.gpu.device.queue.writeBuffer(vae.params, 0, initialParameters(vae.layout, config.init, config.seed)),
+    );
   }
 
   /**
    * The model of a checkpoint (or of a TrainerSnapshot): its config and its parameters; optimizer state in it
    * is left on the CPU side, never allocated. `source` names the checkpoint in errors.
    */
-  static fromCheckpoint(checkpoint: ModelSnapshot | { snapshot: ModelSnapshot }, options: VaeOptions & { source?: string } = {}): Promise<Vae> {
+  static fromCheckpoint(
+    checkpoint: ModelSnapshot | { snapshot: ModelSnapshot },
+    options: VaeOptions & { source?: string } = {},
+  ): Promise<Vae> {
     const snapshot = 'snapshot' in checkpoint ? checkpoint.snapshot : checkpoint;
     if (snapshot.config.likelihood === 'gaussian' && snapshot.tensors.some((t) => t.name === DECODER_LOG_VARIANCE)) {
-      return Promise.reject(new Error(`aevb: ${options.source ?? 'checkpoint'} holds a '${DECODER_LOG_VARIANCE}' tensor: it was written when likelihood 'gaussian' meant one ` +
-        "learned variance per pixel, which is now 'gaussian-shared-variance' ('gaussian' is the paper's decoder, whose variance depends on z); set its config's likelihood to 'gaussian-shared-variance'"));
+      return Promise.reject(
+        new Error(
+          `aevb: ${options.source ?? 'checkpoint'} holds a '${DECODER_LOG_VARIANCE}' tensor: it was written when likelihood 'gaussian' meant one ` +
+            "learned variance per pixel, which is now 'gaussian-shared-variance' ('gaussian' is the paper's decoder, whose variance depends on z); set its config's likelihood to 'gaussian-shared-variance'",
+        ),
+      );
     }
-    return Vae.make(snapshot.config, options, (vae) => vae.write(packTensors(vae.layout, snapshot.tensors, options.source ?? 'checkpoint')));
+    return Vae.make(snapshot.config, options, (vae) =>
+      vae.write(packTensors(vae.layout, snapshot.tensors, options.source ?? 'checkpoint')),
+    );
   }
 
   private static async make(config: ModelConfig, options: VaeOptions, fill: (vae: Vae) => void): Promise<Vae> {
@@ -112,7 +128,11 @@ export class Vae implements ModelBuffers {
     let vae: Vae | null = null;
     try {
       const { D, hidden, latent, activation, likelihood = 'bernoulli', minLogVariance, init, seed } = config;
-      vae = new Vae(gpu, { D, hidden: [...hidden], latent, activation, likelihood, minLogVariance, init, seed }, options.gpu === undefined);
+      vae = new Vae(
+        gpu,
+        { D, hidden: [...hidden], latent, activation, likelihood, minLogVariance, init, seed },
+        options.gpu === undefined,
+      );
       fill(vae);
       return vae;
     } catch (error) {
@@ -158,8 +178,16 @@ export class Vae implements ModelBuffers {
   }
 
   /** Importance-sampled log p(x) with k samples per row (Burda et al.'s protocol); `chunk` rows per pass (default 100). */
-  logPx(rows: Float32Array, options: { k: number; chunk?: number; seed?: number; onProgress?: (done: number, total: number) => void }): Promise<LogPxResult> {
-    return importanceSampledLogPx(this, rows, { k: options.k, chunk: options.chunk ?? 100, seed: options.seed ?? this.config.seed, onProgress: options.onProgress });
+  logPx(
+    rows: Float32Array,
+    options: { k: number; chunk?: number; seed?: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<LogPxResult> {
+    return importanceSampledLogPx(this, rows, {
+      k: options.k,
+      chunk: options.chunk ?? 100,
+      seed: options.seed ?? this.config.seed,
+      onProgress: options.onProgress,
+    });
   }
 
   /** Latent dimensions whose posterior mean varies across `rows` (Var > 0.01); `chunk` rows per pass (default EVAL_CHUNK_ROWS). */
@@ -194,12 +222,23 @@ export class Vae implements ModelBuffers {
     const P = this.layout.P;
     const stacked = new Float32Array(vectors.length * P);
     vectors.forEach((v, k) => {
-      if (v.length !== P) throw new Error(`aevb: vector ${k} to average holds ${v.length} floats, but this model has P = ${P}`);
+      if (v.length !== P)
+        throw new Error(`aevb: vector ${k} to average holds ${v.length} floats, but this model has P = ${P}`);
       stacked.set(v, k * P);
     });
     const input = createStorageBuffer(this.gpu, 'vectors to average', stacked);
     try {
-      submitDispatches(this.gpu, [columnSum(this.gpu, { M: vectors.length, N: P, a: { buffer: input }, out: { buffer: this.params }, scale: 1 / vectors.length }, 'average parameters')], 'average');
+      submitDispatches(
+        this.gpu,
+        [
+          columnSum(
+            this.gpu,
+            { M: vectors.length, N: P, a: { buffer: input }, out: { buffer: this.params }, scale: 1 / vectors.length },
+            'average parameters',
+          ),
+        ],
+        'average',
+      );
       return await readFloat32(this.gpu, { buffer: this.params }, P);
     } finally {
       input.destroy();
@@ -208,7 +247,8 @@ export class Vae implements ModelBuffers {
 
   /** Queues the flat parameter values (P floats, layout order) into the GPU buffer. */
   write(flat: Float32Array): void {
-    if (flat.length !== this.layout.P) throw new Error(`aevb: flat parameters must hold P = ${this.layout.P} floats, got ${flat.length}`);
+    if (flat.length !== this.layout.P)
+      throw new Error(`aevb: flat parameters must hold P = ${this.layout.P} floats, got ${flat.length}`);
     this.gpu.device.queue.writeBuffer(this.params, 0, flat);
   }
 
@@ -221,23 +261,38 @@ export class Vae implements ModelBuffers {
 
 /** The network's shape as the plans read it (latent → Z; the likelihood defaults to bernoulli). */
 export function modelArchitecture(config: ModelConfig): VaeArchitecture {
-  return { D: config.D, hidden: config.hidden, Z: config.latent, activation: config.activation, likelihood: config.likelihood ?? 'bernoulli', minLogVariance: config.minLogVariance };
+  return {
+    D: config.D,
+    hidden: config.hidden,
+    Z: config.latent,
+    activation: config.activation,
+    likelihood: config.likelihood ?? 'bernoulli',
+    minLogVariance: config.minLogVariance,
+  };
 }
 
 /** Throws a message naming the field and the value when a model setting is out of range. */
 export function validateModelConfig(c: ModelConfig): void {
   const size = (name: string, v: number, max: number) => {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`aevb: ${name} must be an integer from 1 to ${max}, got ${v}`);
+    if (!Number.isInteger(v) || v < 1 || v > max)
+      throw new Error(`aevb: ${name} must be an integer from 1 to ${max}, got ${v}`);
   };
   size('D', c.D, 1 << 24);
   c.hidden.forEach((h, i) => size(`hidden[${i}]`, h, 65536));
   size('latent', c.latent, 4096);
-  if (!ACTIVATIONS.includes(c.activation)) throw new Error(`aevb: activation must be one of ${ACTIVATIONS.join(', ')}, got '${c.activation}'`);
-  if (!INIT_SCHEMES.includes(c.init)) throw new Error(`aevb: init must be one of ${INIT_SCHEMES.join(', ')}, got '${c.init}'`);
-  if (c.likelihood !== undefined && !LIKELIHOODS.includes(c.likelihood)) throw new Error(`aevb: likelihood must be one of ${LIKELIHOODS.join(', ')}, got '${c.likelihood}'`);
+  if (!ACTIVATIONS.includes(c.activation))
+    throw new Error(`aevb: activation must be one of ${ACTIVATIONS.join(', ')}, got '${c.activation}'`);
+  if (!INIT_SCHEMES.includes(c.init))
+    throw new Error(`aevb: init must be one of ${INIT_SCHEMES.join(', ')}, got '${c.init}'`);
+  if (c.likelihood !== undefined && !LIKELIHOODS.includes(c.likelihood))
+    throw new Error(`aevb: likelihood must be one of ${LIKELIHOODS.join(', ')}, got '${c.likelihood}'`);
   const floor = c.minLogVariance;
-  if (floor !== undefined && !(Number.isFinite(floor) && floor >= MIN_LOG_VARIANCE_RANGE[0] && floor < MIN_LOG_VARIANCE_RANGE[1])) {
+  if (
+    floor !== undefined &&
+    !(Number.isFinite(floor) && floor >= MIN_LOG_VARIANCE_RANGE[0] && floor < MIN_LOG_VARIANCE_RANGE[1])
+  ) {
     throw new Error(`aevb: minLogVariance must be a number in [${MIN_LOG_VARIANCE_RANGE.join(', ')}), got ${floor}`);
   }
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0)
+    throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
 }

@@ -17,14 +17,28 @@ import { encodeCheckpoint } from '../../src/io/checkpoint_format.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
 // WebGPU is behind a flag on Linux; a canvas on SwiftShader needs ANGLE on Vulkan (one --enable-features only).
-const ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=vulkan', '--use-vulkan=swiftshader',
-  '--enable-features=Vulkan,WebGPU', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-angle=vulkan',
+  '--use-vulkan=swiftshader',
+  '--enable-features=Vulkan,WebGPU',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let server: ViteDevServer;
 let browser: Browser;
 
 test.before(async () => {
-  server = await createServer({ configFile: `${root}/vite.config.ts`, server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  server = await createServer({
+    configFile: `${root}/vite.config.ts`,
+    server: { port: 0, host: '127.0.0.1' },
+    logLevel: 'error',
+  });
   await server.listen();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
@@ -38,7 +52,8 @@ test.after(async () => {
 function watch(page: import('playwright-core').Page): string[] {
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text()))) problems.push(`${m.type()}: ${m.text()}`);
+    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text())))
+      problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   return problems;
@@ -48,8 +63,16 @@ test('the kernel suites pass in the page, against the same float64 references', 
   const page = await browser.newPage();
   const problems = watch(page);
   await page.goto(`${server.resolvedUrls!.local[0]}kernel-tests.html`);
-  await page.waitForFunction(() => (window as unknown as { __kernelTests?: object }).__kernelTests !== undefined, undefined, { timeout: 600_000 });
-  const result = await page.evaluate(() => (window as unknown as { __kernelTests: { total: number; passed: number; suites: number; text: string } }).__kernelTests);
+  await page.waitForFunction(
+    () => (window as unknown as { __kernelTests?: object }).__kernelTests !== undefined,
+    undefined,
+    { timeout: 600_000 },
+  );
+  const result = await page.evaluate(
+    () =>
+      (window as unknown as { __kernelTests: { total: number; passed: number; suites: number; text: string } })
+        .__kernelTests,
+  );
   console.log(`  in the page: ${result.passed} of ${result.total} kernel tests passed (${result.suites} suites)`);
   assert.ok(result.total > 100, `only ${result.total} tests ran`);
   assert.is(result.passed, result.total, result.text.slice(-3000));
@@ -65,7 +88,11 @@ test('a checkpoint written in Node decodes to the same images in the page', asyn
   let bytes: Uint8Array;
   let expected: Float32Array;
   try {
-    await trainer.trainOn(Array.from({ length: 5 }, (_, i) => Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0))));
+    await trainer.trainOn(
+      Array.from({ length: 5 }, (_, i) =>
+        Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0)),
+      ),
+    );
     bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: null });
     expected = await trainer.model.decode(Float32Array.from(z));
   } finally {
@@ -74,8 +101,16 @@ test('a checkpoint written in Node decodes to the same images in the page', asyn
   const page = await browser.newPage();
   const problems = watch(page);
   await page.goto(server.resolvedUrls!.local[0]);
-  await page.waitForFunction(() => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined);
-  const actual = await page.evaluate(([b, latents]) => (window as unknown as { __aevbDecodeCheckpoint: (b: number[], z: number[]) => Promise<number[]> }).__aevbDecodeCheckpoint(b, latents), [Array.from(bytes), z] as const);
+  await page.waitForFunction(
+    () => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined,
+  );
+  const actual = await page.evaluate(
+    ([b, latents]) =>
+      (
+        window as unknown as { __aevbDecodeCheckpoint: (b: number[], z: number[]) => Promise<number[]> }
+      ).__aevbDecodeCheckpoint(b, latents),
+    [Array.from(bytes), z] as const,
+  );
   // Two adapters (lavapipe in Node, SwiftShader in Chromium) rounding float32 differently through 2 layers.
   assertClose(actual, expected, { atol: 1e-5, rtol: 1e-4, label: 'decoder means, page vs Node' });
   assert.equal(problems, [], 'console errors or WebGPU warnings');
@@ -90,11 +125,17 @@ test('the demo trains in the page: the test ELBO rises, samples are drawn, no We
   const steps = Number(new URLSearchParams(query).get('steps'));
   const url = `${server.resolvedUrls!.local[0]}?${query}&autostart=1`;
   await page.goto(url);
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { __aevb?: { done: boolean; errors: string[] } }).__aevb;
-    return s !== undefined && (s.done || s.errors.length > 0);
-  }, undefined, { timeout: Number(process.env.AEVB_DEMO_TIMEOUT_MS ?? 240_000) });
-  const state = await page.evaluate(() => (window as unknown as { __aevb: { steps: number; test: Array<[number, number]>; errors: string[] } }).__aevb);
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { __aevb?: { done: boolean; errors: string[] } }).__aevb;
+      return s !== undefined && (s.done || s.errors.length > 0);
+    },
+    undefined,
+    { timeout: Number(process.env.AEVB_DEMO_TIMEOUT_MS ?? 240_000) },
+  );
+  const state = await page.evaluate(
+    () => (window as unknown as { __aevb: { steps: number; test: Array<[number, number]>; errors: string[] } }).__aevb,
+  );
   assert.equal(state.errors, [], 'the page reported errors');
   assert.equal(problems, [], 'console errors or WebGPU warnings');
   console.log(`  page trained ${state.steps} steps; test ELBO ${state.test.map(([, e]) => e.toFixed(1)).join(' → ')}`);
@@ -114,12 +155,14 @@ test('the demo trains in the page: the test ELBO rises, samples are drawn, no We
   await page.close();
 });
 
-test('the README\'s page example trains and draws samples, with no WebGPU error', async () => {
+test("the README's page example trains and draws samples, with no WebGPU error", async () => {
   const page = await browser.newPage();
   const problems = watch(page);
   await page.goto(`${server.resolvedUrls!.local[0]}example.html`);
-  await page.waitForFunction(() => /done|error/.test(document.getElementById('log')?.textContent ?? ''), undefined, { timeout: 240_000 });
-  const log = await page.textContent('#log') ?? '';
+  await page.waitForFunction(() => /done|error/.test(document.getElementById('log')?.textContent ?? ''), undefined, {
+    timeout: 240_000,
+  });
+  const log = (await page.textContent('#log')) ?? '';
   assert.not.match(log, 'error');
   assert.match(log, /step 40: ELBO -\d+\.\d nats\ndone/);
   assert.equal(problems, [], 'console errors or WebGPU warnings');
@@ -127,29 +170,45 @@ test('the README\'s page example trains and draws samples, with no WebGPU error'
 });
 
 type PageState = { steps: number; test: Array<[number, number]>; errors: string[]; done: boolean; idle: boolean };
-const pageState = (page: import('playwright-core').Page) => page.evaluate(() => (window as unknown as { __aevb: PageState }).__aevb);
+const pageState = (page: import('playwright-core').Page) =>
+  page.evaluate(() => (window as unknown as { __aevb: PageState }).__aevb);
 /** Waits until the page is done training, or reports an error. */
-const settled = (page: import('playwright-core').Page, what: 'done' | 'error') => page.waitForFunction((w) => {
-  const s = (window as unknown as { __aevb?: PageState }).__aevb;
-  return s !== undefined && (w === 'done' ? s.done || s.errors.length > 0 : s.errors.length > 0);
-}, what, { timeout: 240_000 });
+const settled = (page: import('playwright-core').Page, what: 'done' | 'error') =>
+  page.waitForFunction(
+    (w) => {
+      const s = (window as unknown as { __aevb?: PageState }).__aevb;
+      return s !== undefined && (w === 'done' ? s.done || s.errors.length > 0 : s.errors.length > 0);
+    },
+    what,
+    { timeout: 240_000 },
+  );
 
 test('a picked file: a bad one is explained in the page and leaves the controls usable; a good one trains', async () => {
   const page = await browser.newPage();
   const problems = watch(page);
   await page.goto(`${server.resolvedUrls!.local[0]}?hidden=16&latent=2&batch=20&steps=8&evalEvery=4`);
   // A name that says no format: the page asks for the format in its own words, not a CLI flag.
-  await page.setInputFiles('#file', { name: 'images.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(784 * 50, 7) });
+  await page.setInputFiles('#file', {
+    name: 'images.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(784 * 50, 7),
+  });
   await page.click('#start');
   await settled(page, 'error');
-  assert.match(await page.textContent('#error') ?? '', 'choose its format in the menu beside the file picker');
-  assert.not.match(await page.textContent('#error') ?? '', 'the CLI');
+  assert.match((await page.textContent('#error')) ?? '', 'choose its format in the menu beside the file picker');
+  assert.not.match((await page.textContent('#error')) ?? '', 'the CLI');
   assert.is(await page.isDisabled('#start'), false, 'Start is usable again after the error');
   // The same bytes as raw rows of 784 values, chosen in the format menu: it trains.
   await page.selectOption('#format', 'raw-u8');
   await page.fill('#dim', '784');
-  await page.evaluate(() => { (window as unknown as { __aevb: PageState }).__aevb.errors = []; });
-  await page.setInputFiles('#file', { name: 'images.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(seededUniform(5, 784 * 200).map((u) => Math.floor(u * 256))) });
+  await page.evaluate(() => {
+    (window as unknown as { __aevb: PageState }).__aevb.errors = [];
+  });
+  await page.setInputFiles('#file', {
+    name: 'images.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(seededUniform(5, 784 * 200).map((u) => Math.floor(u * 256))),
+  });
   await page.click('#start');
   await settled(page, 'done');
   const state = await pageState(page);
@@ -173,8 +232,16 @@ test('save → load → continue: a checkpoint saved by the page resumes in a fr
   const next = await browser.newPage();
   const nextProblems = watch(next);
   await next.goto(`${base}&steps=20&hidden=99&latent=7`);
-  await next.setInputFiles('#load', { name: 'checkpoint.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(saved) });
-  await next.waitForFunction(() => (window as unknown as { __aevb: PageState }).__aevb.idle && document.getElementById('status')!.textContent!.startsWith('step 10'));
+  await next.setInputFiles('#load', {
+    name: 'checkpoint.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(saved),
+  });
+  await next.waitForFunction(
+    () =>
+      (window as unknown as { __aevb: PageState }).__aevb.idle &&
+      document.getElementById('status')!.textContent!.startsWith('step 10'),
+  );
   assert.is(await next.inputValue('#hidden'), '16');
   assert.is(await next.inputValue('#latent'), '3');
   await next.click('#start');
@@ -182,7 +249,10 @@ test('save → load → continue: a checkpoint saved by the page resumes in a fr
   const state = await pageState(next);
   assert.equal(state.errors, []);
   assert.is(state.steps, 20, 'continued from step 10 to the 20-step budget');
-  assert.match(await next.textContent('#status') ?? '', /step 20 · train ELBO -?\d+\.\d\d · test ELBO -?\d+\.\d\d nats · \d+ images\/s/);
+  assert.match(
+    (await next.textContent('#status')) ?? '',
+    /step 20 · train ELBO -?\d+\.\d\d · test ELBO -?\d+\.\d\d nats · \d+ images\/s/,
+  );
   assert.equal([...problems, ...nextProblems], [], 'console errors or WebGPU warnings');
   await next.close();
 });

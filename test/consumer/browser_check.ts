@@ -10,28 +10,58 @@ const project = process.argv[2];
 if (project === undefined) throw new Error('usage: browser_check.ts <folder of a built consumer Vite app>');
 const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
 // The flags of test/browser/demo.browser.ts: WebGPU is behind a flag on Linux, on Chromium's SwiftShader.
-const ARGS = ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=vulkan', '--use-vulkan=swiftshader',
-  '--enable-features=Vulkan,WebGPU', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-angle=vulkan',
+  '--use-vulkan=swiftshader',
+  '--enable-features=Vulkan,WebGPU',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
-interface Outcome { done: boolean; errors: string[]; before: number; after: number; means: number[] }
+interface Outcome {
+  done: boolean;
+  errors: string[];
+  before: number;
+  after: number;
+  means: number[];
+}
 
-const server = await preview({ root: project, configFile: false, logLevel: 'error', preview: { port: 0, host: '127.0.0.1' } });
+const server = await preview({
+  root: project,
+  configFile: false,
+  logLevel: 'error',
+  preview: { port: 0, host: '127.0.0.1' },
+});
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 try {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text()))) problems.push(`${m.type()}: ${m.text()}`);
+    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text())))
+      problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.goto(server.resolvedUrls!.local[0]);
-  await page.waitForFunction(() => (window as unknown as { __consumer?: Outcome }).__consumer?.done === true, undefined, { timeout: 180_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { __consumer?: Outcome }).__consumer?.done === true,
+    undefined,
+    { timeout: 180_000 },
+  );
   const outcome = await page.evaluate(() => (window as unknown as { __consumer: Outcome }).__consumer);
   const failures = [...outcome.errors, ...problems];
-  if (!(outcome.after > outcome.before)) failures.push(`the test ELBO did not rise: ${outcome.before} -> ${outcome.after}`);
-  if (outcome.means.length !== 784 || !outcome.means.every((m) => m > 0 && m < 1)) failures.push(`expected 784 decoder means in (0, 1), got ${outcome.means.length}`);
+  if (!(outcome.after > outcome.before))
+    failures.push(`the test ELBO did not rise: ${outcome.before} -> ${outcome.after}`);
+  if (outcome.means.length !== 784 || !outcome.means.every((m) => m > 0 && m < 1))
+    failures.push(`expected 784 decoder means in (0, 1), got ${outcome.means.length}`);
   if (failures.length > 0) throw new Error(`the consumer page failed:\n${failures.join('\n')}`);
-  console.log(`(c) vite app in Chromium: test ELBO ${outcome.before.toFixed(2)} -> ${outcome.after.toFixed(2)} after 20 steps; a latent decoded to ${outcome.means.length} means in (0, 1); no WebGPU error`);
+  console.log(
+    `(c) vite app in Chromium: test ELBO ${outcome.before.toFixed(2)} -> ${outcome.after.toFixed(2)} after 20 steps; a latent decoded to ${outcome.means.length} means in (0, 1); no WebGPU error`,
+  );
 } finally {
   await browser.close();
   await new Promise<void>((resolve, reject) => server.httpServer.close((error) => (error ? reject(error) : resolve())));

@@ -5,7 +5,12 @@
 // Run from the repository: node --import tsx test/consumer/pack_contents.ts <the JSON npm pack printed>
 import { readFileSync } from 'node:fs';
 
-interface PackReport { files: Array<{ path: string }>; entryCount: number; size: number; unpackedSize: number }
+interface PackReport {
+  files: Array<{ path: string }>;
+  entryCount: number;
+  size: number;
+  unpackedSize: number;
+}
 
 const [report] = JSON.parse(readFileSync(process.argv[2] ?? '/dev/stdin', 'utf8')) as PackReport[];
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -15,7 +20,9 @@ const EXCLUDED = /^(test|bench|demo|\.ci|docs\/images|src|node_modules)\//;
 const ALLOWED = /^(dist\/.+\.(js|d\.ts)|bin\/aevb\.js|shaders\/(lib\/)?\w+\.wgsl|README\.md|LICENSE|package\.json)$/;
 const failures = [
   ...paths.filter((p) => EXCLUDED.test(p)).map((p) => `ships ${p}, from a folder that must not ship`),
-  ...paths.filter((p) => !EXCLUDED.test(p) && !ALLOWED.test(p)).map((p) => `ships ${p}, which is none of dist/*.js|d.ts, bin/, shaders/, README, LICENSE`),
+  ...paths
+    .filter((p) => !EXCLUDED.test(p) && !ALLOWED.test(p))
+    .map((p) => `ships ${p}, which is none of dist/*.js|d.ts, bin/, shaders/, README, LICENSE`),
 ];
 const named = new Set<string>([pkg.main, pkg.types, ...Object.values(pkg.bin as Record<string, string>)]);
 const collect = (value: unknown): void => {
@@ -29,5 +36,7 @@ for (const target of named) {
 }
 if (failures.length > 0) throw new Error(`npm pack --dry-run:\n${failures.join('\n')}`);
 const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
-console.log(`(e) npm pack --dry-run: ${report.entryCount} files, ${kB(report.size)} packed, ${kB(report.unpackedSize)} unpacked; ` +
-  `nothing from test/, bench/, demo/, .ci/, docs/images/, src/; all ${named.size} files named by package.json present`);
+console.log(
+  `(e) npm pack --dry-run: ${report.entryCount} files, ${kB(report.size)} packed, ${kB(report.unpackedSize)} unpacked; ` +
+    `nothing from test/, bench/, demo/, .ci/, docs/images/, src/; all ${named.size} files named by package.json present`,
+);

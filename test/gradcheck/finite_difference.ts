@@ -15,7 +15,11 @@ export function contract(r: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 /** ∂f/∂θ_i ≈ (f(θ + h e_i) − f(θ − h e_i)) / 2h for every i. */
-export function numericGradient(f: (theta: Float64Array) => number, theta: ArrayLike<number>, h = FD_STEP): Float64Array {
+export function numericGradient(
+  f: (theta: Float64Array) => number,
+  theta: ArrayLike<number>,
+  h = FD_STEP,
+): Float64Array {
   const t = Float64Array.from(theta);
   const g = new Float64Array(t.length);
   for (let i = 0; i < t.length; i++) {

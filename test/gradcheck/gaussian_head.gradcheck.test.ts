@@ -8,7 +8,10 @@ import { contract, FD_TOL, numericGradient } from './finite_difference.ts';
 const B = 3;
 const Z = 2;
 
-for (const [label, std] of [['moderate raw', 2], ['raw beyond the bound', 25]] as const) {
+for (const [label, std] of [
+  ['moderate raw', 2],
+  ['raw beyond the bound', 25],
+] as const) {
   test(`gaussian head (${label}): backward matches finite differences`, () => {
     const raw = seededNormal(31, B * 2 * Z, std);
     const r = seededNormal(32, B * 2 * Z);

@@ -11,11 +11,21 @@ test('shared-variance Gaussian decoder: ∂loss/∂logits and ∂loss/∂log σ�
   const logits = seededUniform(41, B * D, -3, 3);
   const x = seededUniform(42, B * D, 0, 1);
   const logVar = seededUniform(43, D, -3, 1);
-  if (!logVar.some((v) => v < floor) || logVar.some((v) => Math.abs(v - floor) < 1e-3)) throw new Error('pick log-variances on both sides of the floor, clear of it');
-  const loss = (l: ArrayLike<number>, s: ArrayLike<number>) => -scale * gaussianLogLikelihood(l, x, s, B, D, floor).reduce((a, v) => a + v, 0);
+  if (!logVar.some((v) => v < floor) || logVar.some((v) => Math.abs(v - floor) < 1e-3))
+    throw new Error('pick log-variances on both sides of the floor, clear of it');
+  const loss = (l: ArrayLike<number>, s: ArrayLike<number>) =>
+    -scale * gaussianLogLikelihood(l, x, s, B, D, floor).reduce((a, v) => a + v, 0);
   const { dLogits, dLogVar } = gaussianLogLikelihoodBackward(logits, x, logVar, B, D, floor, scale);
-  assertClose(dLogits, numericGradient((l) => loss(l, logVar), logits), { ...FD_TOL, label: 'dLogits' });
-  assertClose(dLogVar, numericGradient((s) => loss(logits, s), logVar), { ...FD_TOL, label: 'dLogVar' });
+  assertClose(
+    dLogits,
+    numericGradient((l) => loss(l, logVar), logits),
+    { ...FD_TOL, label: 'dLogits' },
+  );
+  assertClose(
+    dLogVar,
+    numericGradient((s) => loss(logits, s), logVar),
+    { ...FD_TOL, label: 'dLogVar' },
+  );
 });
 
 test.run();

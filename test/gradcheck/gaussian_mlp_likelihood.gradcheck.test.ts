@@ -13,9 +13,14 @@ test("paper's Gaussian decoder: ∂loss/∂(mean logits) and ∂loss/∂(log σ�
   const out = seededUniform(51, B * 2 * D, -3, 2);
   const x = seededUniform(52, B * D, 0, 1);
   const logVars = Array.from({ length: B * D }, (_, i) => out[Math.floor(i / D) * 2 * D + D + (i % D)]);
-  if (!logVars.some((v) => v < floor) || logVars.some((v) => Math.abs(v - floor) < 1e-3)) throw new Error('pick log-variances on both sides of the floor, clear of it');
-  const loss = (o: ArrayLike<number>) => -scale * gaussianMlpLogLikelihood(o, x, B, D, floor).reduce((a, v) => a + v, 0);
-  assertClose(gaussianMlpLogLikelihoodBackward(out, x, B, D, floor, scale), numericGradient(loss, out), { ...FD_TOL, label: 'dOut' });
+  if (!logVars.some((v) => v < floor) || logVars.some((v) => Math.abs(v - floor) < 1e-3))
+    throw new Error('pick log-variances on both sides of the floor, clear of it');
+  const loss = (o: ArrayLike<number>) =>
+    -scale * gaussianMlpLogLikelihood(o, x, B, D, floor).reduce((a, v) => a + v, 0);
+  assertClose(gaussianMlpLogLikelihoodBackward(out, x, B, D, floor, scale), numericGradient(loss, out), {
+    ...FD_TOL,
+    label: 'dOut',
+  });
 });
 
 test('the floor bounds log p: a constant pixel predicted exactly gives at most −½ (log 2π + floor) per value', () => {
@@ -32,7 +37,10 @@ test('log N(z; μ, σ²) (log q of the sleep phase, the identity-mean form): ∂
   const stats = seededUniform(53, B * 2 * Z, -2, 1.5);
   const z = seededUniform(54, B * Z, -2, 2);
   const loss = (s: ArrayLike<number>) => -scale * gaussianLogDensity(s, z, B, Z).reduce((a, v) => a + v, 0);
-  assertClose(gaussianLogDensityBackward(stats, z, B, Z, scale), numericGradient(loss, stats), { ...FD_TOL, label: 'dStats' });
+  assertClose(gaussianLogDensityBackward(stats, z, B, Z, scale), numericGradient(loss, stats), {
+    ...FD_TOL,
+    label: 'dStats',
+  });
 });
 
 test.run();

@@ -11,9 +11,18 @@ test('rowScale = scale · ∂ Σ bound / ∂ logp (and = −that w.r.t. kl)', ()
   const logp = seededUniform(51, B * k, -12, -8);
   const kl = seededUniform(52, B * k, 0, 3);
   const { rowScale } = iwaeWeights(logp, kl, B, k, scale);
-  const total = (lp: ArrayLike<number>, q: ArrayLike<number>) => scale * iwaeWeights(lp, q, B, k, scale).bound.reduce((s, v) => s + v, 0);
-  assertClose(rowScale, numericGradient((lp) => total(lp, kl), logp), { ...FD_TOL, label: '∂/∂logp' });
-  assertClose(rowScale.map((v) => -v), numericGradient((q) => total(logp, q), kl), { ...FD_TOL, label: '∂/∂kl' });
+  const total = (lp: ArrayLike<number>, q: ArrayLike<number>) =>
+    scale * iwaeWeights(lp, q, B, k, scale).bound.reduce((s, v) => s + v, 0);
+  assertClose(
+    rowScale,
+    numericGradient((lp) => total(lp, kl), logp),
+    { ...FD_TOL, label: '∂/∂logp' },
+  );
+  assertClose(
+    rowScale.map((v) => -v),
+    numericGradient((q) => total(logp, q), kl),
+    { ...FD_TOL, label: '∂/∂kl' },
+  );
 });
 
 test.run();

@@ -25,11 +25,27 @@ for (const act of ACTIVATIONS) {
     const g = denseBackward(x, w, pre, r, M, K, N, act);
     const f = (xx: ArrayLike<number>, ww: ArrayLike<number>, bb: ArrayLike<number>) =>
       contract(r, denseForward(xx, ww, bb, M, K, N, act).y);
-    assertClose(g.dx, numericGradient((t) => f(t, w, bias), x), { ...FD_TOL, label: `${act} dx` });
-    assertClose(g.dw, numericGradient((t) => f(x, t, bias), w), { ...FD_TOL, label: `${act} dw` });
-    assertClose(g.db, numericGradient((t) => f(x, w, t), bias), { ...FD_TOL, label: `${act} db` });
+    assertClose(
+      g.dx,
+      numericGradient((t) => f(t, w, bias), x),
+      { ...FD_TOL, label: `${act} dx` },
+    );
+    assertClose(
+      g.dw,
+      numericGradient((t) => f(x, t, bias), w),
+      { ...FD_TOL, label: `${act} dw` },
+    );
+    assertClose(
+      g.db,
+      numericGradient((t) => f(x, w, t), bias),
+      { ...FD_TOL, label: `${act} db` },
+    );
     // dPre is the cotangent at the pre-activation.
-    assertClose(g.dPre, numericGradient((t) => contract(r, activate(t, act)), pre), { ...FD_TOL, label: `${act} dPre` });
+    assertClose(
+      g.dPre,
+      numericGradient((t) => contract(r, activate(t, act)), pre),
+      { ...FD_TOL, label: `${act} dPre` },
+    );
   });
 }
 

@@ -10,7 +10,11 @@ test('scale_rows: ∂(r · scaled)/∂a = r ⊙ rowScale', () => {
   const a = seededUniform(53, R * N, -1, 1);
   const factors = seededUniform(54, R, 0, 2);
   const r = seededUniform(55, R * N, -1, 1);
-  assertClose(scaleRows(r, factors, R, N), numericGradient((x) => contract(scaleRows(x, factors, R, N), r), a), { ...FD_TOL, label: 'scale_rows' });
+  assertClose(
+    scaleRows(r, factors, R, N),
+    numericGradient((x) => contract(scaleRows(x, factors, R, N), r), a),
+    { ...FD_TOL, label: 'scale_rows' },
+  );
 });
 
 test.run();

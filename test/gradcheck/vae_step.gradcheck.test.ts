@@ -39,7 +39,10 @@ function check(config: VaeConfig, seed: number, beta = 1, estimator: 'A' | 'B' =
   const shapes = vaeParameterShapes(config);
   assert.equal(Object.keys(grads).sort(), shapes.map((s) => s.name).sort(), 'one gradient per parameter');
   for (const { name } of shapes) {
-    const numeric = numericGradient((t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta, estimator, iwae).loss, params[name]);
+    const numeric = numericGradient(
+      (t) => vaeLossAndGradients(config, { ...params, [name]: t }, x, eps, B, beta, estimator, iwae).loss,
+      params[name],
+    );
     assertClose(grads[name], numeric, { ...FD_TOL, label: `${config.activation} [${config.hidden}] ${name}` });
   }
 }
@@ -71,7 +74,10 @@ test("vae step with the paper's Gaussian decoder and a floor that clamps some lo
 });
 
 test('vae step with the shared-variance Gaussian decoder (learned log-variances): every gradient matches finite differences', () => {
-  check({ D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian-shared-variance', minLogVariance: -0.2 }, 772);
+  check(
+    { D: 7, hidden: [5], Z: 2, activation: 'tanh', likelihood: 'gaussian-shared-variance', minLogVariance: -0.2 },
+    772,
+  );
 });
 
 for (const likelihood of ['gaussian', 'gaussian-shared-variance'] as const) {

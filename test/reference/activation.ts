@@ -19,22 +19,36 @@ export function softplus(x: number): number {
 
 export function activateScalar(x: number, act: Activation): number {
   switch (act) {
-    case 'identity': return x;
-    case 'tanh': return Math.tanh(x);
-    case 'relu': return x > 0 ? x : 0;
-    case 'softplus': return softplus(x);
-    case 'sigmoid': return sigmoid(x);
+    case 'identity':
+      return x;
+    case 'tanh':
+      return Math.tanh(x);
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'softplus':
+      return softplus(x);
+    case 'sigmoid':
+      return sigmoid(x);
   }
 }
 
 /** d act / d pre, evaluated at the pre-activation. relu'(0) = 0. */
 export function activationDerivative(x: number, act: Activation): number {
   switch (act) {
-    case 'identity': return 1;
-    case 'tanh': { const c = Math.cosh(x); return 1 / (c * c); } // sech², no cancellation near saturation
-    case 'relu': return x > 0 ? 1 : 0;
-    case 'softplus': return sigmoid(x);
-    case 'sigmoid': { const s = sigmoid(x); return s * (1 - s); }
+    case 'identity':
+      return 1;
+    case 'tanh': {
+      const c = Math.cosh(x);
+      return 1 / (c * c);
+    } // sech², no cancellation near saturation
+    case 'relu':
+      return x > 0 ? 1 : 0;
+    case 'softplus':
+      return sigmoid(x);
+    case 'sigmoid': {
+      const s = sigmoid(x);
+      return s * (1 - s);
+    }
   }
 }
 

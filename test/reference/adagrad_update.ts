@@ -7,7 +7,12 @@ export interface AdagradOptions {
   weightDecay?: number;
 }
 
-export function adagradUpdate(params: Float64Array, grads: ArrayLike<number>, h: Float64Array, opts: AdagradOptions): void {
+export function adagradUpdate(
+  params: Float64Array,
+  grads: ArrayLike<number>,
+  h: Float64Array,
+  opts: AdagradOptions,
+): void {
   if (params.length !== grads.length || params.length !== h.length) throw new Error('adagradUpdate: length mismatch');
   const wd = opts.weightDecay ?? 0;
   for (let i = 0; i < params.length; i++) {

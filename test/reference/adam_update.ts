@@ -12,11 +12,16 @@ export interface AdamOptions {
 }
 
 export function adamUpdate(
-  params: Float64Array, grads: ArrayLike<number>, m: Float64Array, v: Float64Array, opts: AdamOptions,
+  params: Float64Array,
+  grads: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  opts: AdamOptions,
 ): void {
   const n = params.length;
   if (grads.length !== n || m.length !== n || v.length !== n) throw new Error('adamUpdate: length mismatch');
-  if (!Number.isInteger(opts.step) || opts.step < 1) throw new Error(`adamUpdate: step must be an integer ≥ 1, got ${opts.step}`);
+  if (!Number.isInteger(opts.step) || opts.step < 1)
+    throw new Error(`adamUpdate: step must be an integer ≥ 1, got ${opts.step}`);
   const { lr, beta1, beta2, eps, step } = opts;
   const wd = opts.weightDecay ?? 0;
   const bc1 = 1 - Math.pow(beta1, step);

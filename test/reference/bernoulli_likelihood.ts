@@ -3,7 +3,12 @@
 
 import { sigmoid, softplus } from './activation.ts';
 
-export function bernoulliLogLikelihood(logits: ArrayLike<number>, x: ArrayLike<number>, B: number, D: number): Float64Array {
+export function bernoulliLogLikelihood(
+  logits: ArrayLike<number>,
+  x: ArrayLike<number>,
+  B: number,
+  D: number,
+): Float64Array {
   if (logits.length !== B * D || x.length !== B * D) throw new Error('bernoulliLogLikelihood: bad length');
   const logp = new Float64Array(B);
   for (let b = 0; b < B; b++) {
@@ -19,7 +24,11 @@ export function bernoulliLogLikelihood(logits: ArrayLike<number>, x: ArrayLike<n
 
 /** ∂(−scale·Σ_b logp_b)/∂logits = scale·(sigmoid(l) − x). */
 export function bernoulliLogLikelihoodBackward(
-  logits: ArrayLike<number>, x: ArrayLike<number>, B: number, D: number, scale: number,
+  logits: ArrayLike<number>,
+  x: ArrayLike<number>,
+  B: number,
+  D: number,
+  scale: number,
 ): Float64Array {
   if (logits.length !== B * D || x.length !== B * D) throw new Error('bernoulliLogLikelihoodBackward: bad length');
   const d = new Float64Array(B * D);

@@ -9,7 +9,13 @@ const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
 
 /** x (B, D); `out` is (B, 2D) for 'gaussian', else (B, D); `noise` is (B, 2D) [a … | b …] per row. */
 export function decoderSample(
-  likelihood: Likelihood, out: ArrayLike<number>, noise: ArrayLike<number>, logVar: ArrayLike<number> | null, B: number, D: number, floor: number,
+  likelihood: Likelihood,
+  out: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  logVar: ArrayLike<number> | null,
+  B: number,
+  D: number,
+  floor: number,
 ): Float64Array {
   const x = new Float64Array(B * D);
   for (let b = 0; b < B; b++) {
@@ -19,9 +25,10 @@ export function decoderSample(
       if (likelihood === 'bernoulli') {
         x[b * D + d] = Math.exp(-0.5 * (a * a + second * second)) < sigmoid(out[b * D + d]) ? 1 : 0;
       } else {
-        const [mean, logVariance] = likelihood === 'gaussian'
-          ? [sigmoid(out[b * 2 * D + d]), out[b * 2 * D + D + d]]
-          : [sigmoid(out[b * D + d]), logVar![d]];
+        const [mean, logVariance] =
+          likelihood === 'gaussian'
+            ? [sigmoid(out[b * 2 * D + d]), out[b * 2 * D + D + d]]
+            : [sigmoid(out[b * D + d]), logVar![d]];
         x[b * D + d] = mean + Math.sqrt(Math.exp(Math.max(logVariance, floor))) * a;
       }
     }

@@ -17,7 +17,11 @@ export function gaussianHeadForward(raw: ArrayLike<number>, B: number, Z: number
 
 /** d(c·tanh(r/c))/dr = sech²(r/c); μ passes straight through. */
 export function gaussianHeadBackward(
-  raw: ArrayLike<number>, dStats: ArrayLike<number>, B: number, Z: number, bound = LOGVAR_BOUND,
+  raw: ArrayLike<number>,
+  dStats: ArrayLike<number>,
+  B: number,
+  Z: number,
+  bound = LOGVAR_BOUND,
 ): Float64Array {
   if (raw.length !== B * 2 * Z || dStats.length !== B * 2 * Z) throw new Error('gaussianHeadBackward: bad length');
   const dRaw = new Float64Array(B * 2 * Z);

@@ -4,13 +4,20 @@
 const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
 
 /** log p(x_b | z_b) per datapoint. */
-export function gaussianLogLikelihood(logits: ArrayLike<number>, x: ArrayLike<number>, logVar: ArrayLike<number>, B: number, D: number, floor: number): Float64Array {
+export function gaussianLogLikelihood(
+  logits: ArrayLike<number>,
+  x: ArrayLike<number>,
+  logVar: ArrayLike<number>,
+  B: number,
+  D: number,
+  floor: number,
+): Float64Array {
   const out = new Float64Array(B);
   for (let b = 0; b < B; b++) {
     for (let d = 0; d < D; d++) {
       const mean = sigmoid(logits[b * D + d]);
       const variance = Math.exp(Math.max(logVar[d], floor));
-      out[b] += -0.5 * Math.log(2 * Math.PI * variance) - ((x[b * D + d] - mean) ** 2) / (2 * variance);
+      out[b] += -0.5 * Math.log(2 * Math.PI * variance) - (x[b * D + d] - mean) ** 2 / (2 * variance);
     }
   }
   return out;
@@ -18,7 +25,13 @@ export function gaussianLogLikelihood(logits: ArrayLike<number>, x: ArrayLike<nu
 
 /** ∂(−scale · Σ_b logp_b) w.r.t. the logits (B, D) and the log-variances (D, summed over the batch; 0 at or below the floor). */
 export function gaussianLogLikelihoodBackward(
-  logits: ArrayLike<number>, x: ArrayLike<number>, logVar: ArrayLike<number>, B: number, D: number, floor: number, scale: number,
+  logits: ArrayLike<number>,
+  x: ArrayLike<number>,
+  logVar: ArrayLike<number>,
+  B: number,
+  D: number,
+  floor: number,
+  scale: number,
 ): { dLogits: Float64Array; dLogVar: Float64Array } {
   const dLogits = new Float64Array(B * D);
   const dLogVar = new Float64Array(D);

@@ -16,15 +16,21 @@ export function gaussianLogDensity(stats: ArrayLike<number>, z: ArrayLike<number
 }
 
 /** ∂(−scale · Σ_b log q_b)/∂stats (B, 2Z). */
-export function gaussianLogDensityBackward(stats: ArrayLike<number>, z: ArrayLike<number>, B: number, Z: number, scale: number): Float64Array {
+export function gaussianLogDensityBackward(
+  stats: ArrayLike<number>,
+  z: ArrayLike<number>,
+  B: number,
+  Z: number,
+  scale: number,
+): Float64Array {
   const dStats = new Float64Array(B * 2 * Z);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < Z; j++) {
       const mu = stats[b * 2 * Z + j];
       const variance = Math.exp(stats[b * 2 * Z + Z + j]);
       const r = z[b * Z + j] - mu;
-      dStats[b * 2 * Z + j] = -scale * r / variance; // ∂log q/∂μ = r/σ²
-      dStats[b * 2 * Z + Z + j] = -scale * (-0.5 + r * r / (2 * variance)); // ∂log q/∂log σ² = −½ + r²/(2σ²)
+      dStats[b * 2 * Z + j] = (-scale * r) / variance; // ∂log q/∂μ = r/σ²
+      dStats[b * 2 * Z + Z + j] = -scale * (-0.5 + (r * r) / (2 * variance)); // ∂log q/∂log σ² = −½ + r²/(2σ²)
     }
   }
   return dStats;

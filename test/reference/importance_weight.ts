@@ -5,7 +5,13 @@
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** log w per datapoint for one sample. */
-export function logImportanceWeight(logp: ArrayLike<number>, z: ArrayLike<number>, stats: ArrayLike<number>, B: number, Z: number): Float64Array {
+export function logImportanceWeight(
+  logp: ArrayLike<number>,
+  z: ArrayLike<number>,
+  stats: ArrayLike<number>,
+  B: number,
+  Z: number,
+): Float64Array {
   const out = new Float64Array(B);
   for (let b = 0; b < B; b++) {
     let logPz = 0;

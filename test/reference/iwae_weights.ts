@@ -1,6 +1,12 @@
 // Float64 reference of shaders/iwae_weights.wgsl: per datapoint, the importance-weighted bound over its k rows
 // and the normalised weights (a softmax of the log weights), times scale.
-export function iwaeWeights(logp: ArrayLike<number>, kl: ArrayLike<number>, B: number, k: number, scale: number): { bound: Float64Array; rowScale: Float64Array } {
+export function iwaeWeights(
+  logp: ArrayLike<number>,
+  kl: ArrayLike<number>,
+  B: number,
+  k: number,
+  scale: number,
+): { bound: Float64Array; rowScale: Float64Array } {
   const bound = new Float64Array(B);
   const rowScale = new Float64Array(B * k);
   for (let b = 0; b < B; b++) {

@@ -11,7 +11,12 @@ export interface MatmulOptions {
 }
 
 export function matmul(
-  a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, opts: MatmulOptions = {},
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  opts: MatmulOptions = {},
 ): Float64Array {
   const tA = opts.transposeA ?? false;
   const tB = opts.transposeB ?? false;
@@ -34,7 +39,13 @@ export function matmul(
 
 /** y = act(x · w + bias); x (M, K), w (K, N), bias (N). Returns the pre-activation too (the backward needs it). */
 export function denseForward(
-  x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number>, M: number, K: number, N: number, act: Activation,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  act: Activation,
 ): { pre: Float64Array; y: Float64Array } {
   if (bias.length !== N) throw new Error(`denseForward: bias has ${bias.length}, want ${N}`);
   const pre = matmul(x, w, M, K, N);
@@ -44,8 +55,14 @@ export function denseForward(
 
 /** Gradients of a dense layer given dy = ∂loss/∂y (M, N). */
 export function denseBackward(
-  x: ArrayLike<number>, w: ArrayLike<number>, pre: ArrayLike<number>, dy: ArrayLike<number>,
-  M: number, K: number, N: number, act: Activation,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  pre: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  act: Activation,
 ): { dPre: Float64Array; dx: Float64Array; dw: Float64Array; db: Float64Array } {
   const dPre = activationBackward(pre, dy, act); // (M, N)
   const dx = matmul(dPre, w, M, N, K, { transposeB: true }); // (M, N)·(N, K), w stored (K, N)

@@ -11,7 +11,7 @@ export function mcKlForward(stats: ArrayLike<number>, eps: ArrayLike<number>, B:
       const mu = stats[b * 2 * Z + j];
       const logVar = stats[b * 2 * Z + Z + j];
       const z = mu + Math.exp(0.5 * logVar) * eps[b * Z + j];
-      const logQ = -0.5 * (LOG_2PI + logVar + ((z - mu) ** 2) / Math.exp(logVar));
+      const logQ = -0.5 * (LOG_2PI + logVar + (z - mu) ** 2 / Math.exp(logVar));
       const logP = -0.5 * (LOG_2PI + z * z);
       out[b] += logQ - logP;
     }
@@ -20,7 +20,13 @@ export function mcKlForward(stats: ArrayLike<number>, eps: ArrayLike<number>, B:
 }
 
 /** scale · ∂KL_A/∂stats, through z and directly. */
-export function mcKlBackward(stats: ArrayLike<number>, eps: ArrayLike<number>, B: number, Z: number, scale: number): Float64Array {
+export function mcKlBackward(
+  stats: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  B: number,
+  Z: number,
+  scale: number,
+): Float64Array {
   const d = new Float64Array(B * 2 * Z);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < Z; j++) {

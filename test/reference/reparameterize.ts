@@ -1,6 +1,11 @@
 // z = μ + σ ⊙ ε with σ = exp(½ log σ²); stats (B, 2Z) = [μ | log σ²], ε (B, Z).
 
-export function reparameterizeForward(stats: ArrayLike<number>, eps: ArrayLike<number>, B: number, Z: number): Float64Array {
+export function reparameterizeForward(
+  stats: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  B: number,
+  Z: number,
+): Float64Array {
   if (stats.length !== B * 2 * Z || eps.length !== B * Z) throw new Error('reparameterizeForward: bad length');
   const z = new Float64Array(B * Z);
   for (let b = 0; b < B; b++) {
@@ -15,7 +20,11 @@ export function reparameterizeForward(stats: ArrayLike<number>, eps: ArrayLike<n
 
 /** ∂/∂μ = dz; ∂/∂log σ² = dz · ε · ½ exp(½ log σ²). */
 export function reparameterizeBackward(
-  stats: ArrayLike<number>, eps: ArrayLike<number>, dz: ArrayLike<number>, B: number, Z: number,
+  stats: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  dz: ArrayLike<number>,
+  B: number,
+  Z: number,
 ): Float64Array {
   if (stats.length !== B * 2 * Z || eps.length !== B * Z || dz.length !== B * Z) {
     throw new Error('reparameterizeBackward: bad length');

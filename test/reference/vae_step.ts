@@ -60,7 +60,12 @@ export function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; deco
     decoder.push({ prefix: `decoder.${i}`, in: width, out: h, act: activation });
     width = h;
   });
-  const out: Layer = { prefix: 'decoder.out', in: width, out: config.likelihood === 'gaussian' ? 2 * D : D, act: 'identity' };
+  const out: Layer = {
+    prefix: 'decoder.out',
+    in: width,
+    out: config.likelihood === 'gaussian' ? 2 * D : D,
+    act: 'identity',
+  };
   return { encoder, head, decoder, out };
 }
 
@@ -106,7 +111,11 @@ export interface VaeForward {
 }
 
 export function vaeForward(
-  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number,
+  config: VaeConfig,
+  params: Record<string, ArrayLike<number>>,
+  x: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  B: number,
 ): VaeForward {
   const { D, Z } = config;
   if (x.length !== B * D) throw new Error(`vae_step: x has ${x.length}, want ${B}*${D}`);
@@ -128,11 +137,12 @@ export function vaeForward(
   h = z;
   for (const layer of l.decoder) h = dense(layer, h);
   const logits = dense(l.out, h);
-  const logpPerDatapoint = config.likelihood === 'gaussian'
-    ? gaussianMlpLogLikelihood(logits, x, B, D, floorOf(config))
-    : config.likelihood === 'gaussian-shared-variance'
-      ? gaussianLogLikelihood(logits, x, param(params, 'decoder.logvar', D), B, D, floorOf(config))
-      : bernoulliLogLikelihood(logits, x, B, D);
+  const logpPerDatapoint =
+    config.likelihood === 'gaussian'
+      ? gaussianMlpLogLikelihood(logits, x, B, D, floorOf(config))
+      : config.likelihood === 'gaussian-shared-variance'
+        ? gaussianLogLikelihood(logits, x, param(params, 'decoder.logvar', D), B, D, floorOf(config))
+        : bernoulliLogLikelihood(logits, x, B, D);
   const klPerDatapoint = klDivergenceForward(stats, B, Z);
   const means = elboMean(logpPerDatapoint, klPerDatapoint);
   return { layers: tape, raw, stats, z, logits, logpPerDatapoint, klPerDatapoint, ...means };
@@ -143,8 +153,14 @@ export function vaeForward(
  * or a β-VAE. The reported elbo/kl/logp are always the unweighted (β = 1) terms.
  */
 export function vaeLossAndGradients(
-  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>, B: number, beta = 1,
-  estimator: 'A' | 'B' = 'B', iwaeSamples = 0,
+  config: VaeConfig,
+  params: Record<string, ArrayLike<number>>,
+  x: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  B: number,
+  beta = 1,
+  estimator: 'A' | 'B' = 'B',
+  iwaeSamples = 0,
 ): VaeStepResult {
   const { D, Z } = config;
   const fwd = vaeForward(config, params, x, eps, B);
@@ -199,7 +215,15 @@ export function vaeLossAndGradients(
     dLogits = new Float64Array(B * D);
     const dLogVar = new Float64Array(D);
     for (let b = 0; b < B; b++) {
-      const g = gaussianLogLikelihoodBackward(fwd.logits.subarray(b * D, (b + 1) * D), Array.prototype.slice.call(x, b * D, (b + 1) * D), logVar, 1, D, floorOf(config), likelihoodScale);
+      const g = gaussianLogLikelihoodBackward(
+        fwd.logits.subarray(b * D, (b + 1) * D),
+        Array.prototype.slice.call(x, b * D, (b + 1) * D),
+        logVar,
+        1,
+        D,
+        floorOf(config),
+        likelihoodScale,
+      );
       const weight = rowScale ? rowScale[b] : 1;
       for (let d = 0; d < D; d++) {
         dLogits[b * D + d] = weight * g.dLogits[d];
@@ -212,8 +236,12 @@ export function vaeLossAndGradients(
   }
   const dz = backThrough(all.length, dLogits, firstDecoder);
   const dStats = reparameterizeBackward(fwd.stats, eps, dz, B, Z);
-  const dKl = rowScale !== null ? byRow(mcKlBackward(fwd.stats, eps, B, Z, 1), 2 * Z)
-    : estimator === 'A' ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale) : klDivergenceBackward(fwd.stats, B, Z, beta * scale);
+  const dKl =
+    rowScale !== null
+      ? byRow(mcKlBackward(fwd.stats, eps, B, Z, 1), 2 * Z)
+      : estimator === 'A'
+        ? mcKlBackward(fwd.stats, eps, B, Z, beta * scale)
+        : klDivergenceBackward(fwd.stats, B, Z, beta * scale);
   for (let i = 0; i < dStats.length; i++) dStats[i] += dKl[i];
   const dRaw = gaussianHeadBackward(fwd.raw, dStats, B, Z);
   backThrough(firstDecoder, dRaw, 0); // ∂loss/∂x is discarded

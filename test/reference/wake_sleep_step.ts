@@ -25,7 +25,12 @@ export interface WakeSleepResult {
 
 /** Walks `chain` back from ∂loss/∂(output of its last layer), given each layer's input and pre-activation. */
 function chainBackward(
-  chain: Layer[], tape: { input: ArrayLike<number>; pre: Float64Array }[], dLast: Float64Array, params: Record<string, ArrayLike<number>>, B: number, grads: Record<string, Float64Array>,
+  chain: Layer[],
+  tape: { input: ArrayLike<number>; pre: Float64Array }[],
+  dLast: Float64Array,
+  params: Record<string, ArrayLike<number>>,
+  B: number,
+  grads: Record<string, Float64Array>,
 ): void {
   let g = dLast;
   for (let k = chain.length - 1; k >= 0; k--) {
@@ -50,8 +55,13 @@ function chainForward(chain: Layer[], input: ArrayLike<number>, params: Record<s
 }
 
 export function wakeSleepGradients(
-  config: VaeConfig, params: Record<string, ArrayLike<number>>, x: ArrayLike<number>, eps: ArrayLike<number>,
-  dreamZ: ArrayLike<number>, dreamNoise: ArrayLike<number>, B: number,
+  config: VaeConfig,
+  params: Record<string, ArrayLike<number>>,
+  x: ArrayLike<number>,
+  eps: ArrayLike<number>,
+  dreamZ: ArrayLike<number>,
+  dreamNoise: ArrayLike<number>,
+  B: number,
 ): WakeSleepResult {
   const { D, Z } = config;
   const likelihood = config.likelihood ?? 'bernoulli';
@@ -77,7 +87,15 @@ export function wakeSleepGradients(
 
   // Sleep.
   const dreamed = chainForward(decoderChain, dreamZ, params, B);
-  const dreamX = decoderSample(likelihood, dreamed.y, dreamNoise, likelihood === 'gaussian-shared-variance' ? params['decoder.logvar'] : null, B, D, floor);
+  const dreamX = decoderSample(
+    likelihood,
+    dreamed.y,
+    dreamNoise,
+    likelihood === 'gaussian-shared-variance' ? params['decoder.logvar'] : null,
+    B,
+    D,
+    floor,
+  );
   const recognised = chainForward(encoderChain, dreamX, params, B);
   const stats = gaussianHeadForward(recognised.y, B, Z);
   const dRaw = gaussianHeadBackward(recognised.y, gaussianLogDensityBackward(stats, dreamZ, B, Z, 1 / B), B, Z);

@@ -34,7 +34,11 @@ test('vae step: loss = −mean(logp − kl) of the pieces composed by hand', () 
   const config: VaeConfig = { D, hidden: [H], Z, activation: 'softplus' };
   const p: Record<string, Float64Array> = {};
   vaeParameterShapes(config).forEach(({ name, shape }, i) => {
-    p[name] = seededNormal(300 + i, shape.reduce((a, b) => a * b, 1), 0.5);
+    p[name] = seededNormal(
+      300 + i,
+      shape.reduce((a, b) => a * b, 1),
+      0.5,
+    );
   });
   const x = seededUniform(310, B * D);
   const eps = seededNormal(311, B * Z);
@@ -57,7 +61,8 @@ test('vae step: loss = −mean(logp − kl) of the pieces composed by hand', () 
   const r = vaeLossAndGradients(config, p, x, eps, B);
   const tight = { atol: 1e-13, rtol: 1e-14 };
   assertClose([r.loss, r.elbo, r.logp, r.kl], [-(sLogp - sKl) / B, (sLogp - sKl) / B, sLogp / B, sKl / B], {
-    ...tight, label: 'loss, elbo, logp, kl',
+    ...tight,
+    label: 'loss, elbo, logp, kl',
   });
   assert.ok(r.kl > 0, 'KL of a non-degenerate posterior is positive');
   assert.ok(r.logp < 0, 'log-likelihood of non-binary pixels is negative');

@@ -53,14 +53,21 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
     stallNext(count, afterBytes) {
       stalls = { count, afterBytes };
     },
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
+      }),
   };
   const answer = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url!, 'http://x').pathname;
-    const record = (status: number) => requests.push({ path, range: req.headers.range ?? null, ifMatch: (req.headers['if-match'] as string) ?? null, status });
+    const record = (status: number) =>
+      requests.push({
+        path,
+        range: req.headers.range ?? null,
+        ifMatch: (req.headers['if-match'] as string) ?? null,
+        status,
+      });
     const file = files.get(path);
     if (file === undefined) {
       record(404);

@@ -49,12 +49,36 @@ function freePort(): Promise<number> {
 }
 
 function spawnServer(port: number, o: RedisServerOptions): { child: ChildProcess; output: () => string } {
-  const persistence = o.appendOnlyDir === undefined ? ['--appendonly', 'no'] : ['--dir', o.appendOnlyDir, '--appendonly', 'yes', '--appendfsync', 'always'];
+  const persistence =
+    o.appendOnlyDir === undefined
+      ? ['--appendonly', 'no']
+      : ['--dir', o.appendOnlyDir, '--appendonly', 'yes', '--appendfsync', 'always'];
   const auth = o.password === undefined ? [] : ['--requirepass', o.password];
-  const cluster = o.clusterDir === undefined ? [] : ['--cluster-enabled', 'yes', '--cluster-config-file', join(o.clusterDir, `nodes-${port}.conf`)];
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, ...cluster, '--daemonize', 'no', '--loglevel', 'warning'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cluster =
+    o.clusterDir === undefined
+      ? []
+      : ['--cluster-enabled', 'yes', '--cluster-config-file', join(o.clusterDir, `nodes-${port}.conf`)];
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      ...persistence,
+      ...auth,
+      ...cluster,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -76,7 +100,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         restart: async () => {
           await stopChild(child);
           ({ child, output } = spawnServer(port, options));
-          if (!(await waitUntilListening(child, port, 10_000))) throw new Error(`redis-server did not start again on 127.0.0.1:${port}: ${output().trim()}`);
+          if (!(await waitUntilListening(child, port, 10_000)))
+            throw new Error(`redis-server did not start again on 127.0.0.1:${port}: ${output().trim()}`);
         },
       };
     }
@@ -129,7 +154,12 @@ export interface RedisCluster {
 function redisCli(args: string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('redis-cli', args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`redis-cli ${args.join(' ')} failed: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'redis-cli is not installed (apt-get install -y redis-tools; Debian\'s redis-server package brings it)' : `${error.message} ${stdout}${stderr}`.trim()}`));
+      if (error)
+        reject(
+          new Error(
+            `redis-cli ${args.join(' ')} failed: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? "redis-cli is not installed (apt-get install -y redis-tools; Debian's redis-server package brings it)" : `${error.message} ${stdout}${stderr}`.trim()}`,
+          ),
+        );
       else resolve(stdout);
     });
   });
@@ -142,7 +172,10 @@ function redisCli(args: string[], timeoutMs = 30_000): Promise<string> {
  */
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const probe = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) throw new Error('redis-cli is not installed: the Redis Cluster test needs it to create the cluster (apt-get install -y redis-tools; Debian\'s redis-server package brings it)');
+  if (probe.error !== undefined || probe.status !== 0)
+    throw new Error(
+      "redis-cli is not installed: the Redis Cluster test needs it to create the cluster (apt-get install -y redis-tools; Debian's redis-server package brings it)",
+    );
   const dir = mkdtempSync(join(tmpdir(), 'aevb-redis-cluster-'));
   const nodes: RedisServer[] = [];
   const stop = async () => {
@@ -151,11 +184,19 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
   try {
     for (let i = 0; i < masters; i++) nodes.push(await startRedisServer({ clusterDir: dir }));
-    await redisCli(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await redisCli([
+      '--cluster',
+      'create',
+      ...nodes.map((n) => `127.0.0.1:${n.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     const deadline = performance.now() + 20_000;
     for (const node of nodes) {
       while (!(await redisCli(['-p', String(node.port), 'cluster', 'info'])).includes('cluster_state:ok')) {
-        if (performance.now() > deadline) throw new Error(`the cluster node 127.0.0.1:${node.port} did not reach cluster_state:ok in 20 s`);
+        if (performance.now() > deadline)
+          throw new Error(`the cluster node 127.0.0.1:${node.port} did not reach cluster_state:ok in 20 s`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -12,7 +12,10 @@ import { RowMark } from '../row_mark.ts';
 export class AcknowledgementHook implements RunHook {
   private mark = new RowMark();
 
-  constructor(private readonly source: AcknowledgingSource, private readonly resumed?: CheckpointedRows) {}
+  constructor(
+    private readonly source: AcknowledgingSource,
+    private readonly resumed?: CheckpointedRows,
+  ) {}
 
   async start(): Promise<void> {
     if (this.resumed !== undefined) await this.source.resumeFrom?.(this.resumed);
@@ -30,7 +33,9 @@ export class AcknowledgementHook implements RunHook {
   state(): Partial<RunState> {
     const trainedAbove = this.mark.trainedAbove();
     const rowsConsumed = this.mark.low;
-    return { acknowledged: { rowsConsumed, trainedAbove, source: this.source.checkpointState(rowsConsumed, trainedAbove) } };
+    return {
+      acknowledged: { rowsConsumed, trainedAbove, source: this.source.checkpointState(rowsConsumed, trainedAbove) },
+    };
   }
 
   async checkpointed(_run: unknown, state: RunState): Promise<void> {

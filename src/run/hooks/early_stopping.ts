@@ -4,7 +4,13 @@
  * Its state travels in checkpoints, so a resumed run keeps counting.
  */
 import type { ElboResult } from '../../eval/dataset_elbo.ts';
-import { INITIAL_EARLY_STOPPING, observeEvaluation, validateEarlyStopping, type EarlyStoppingConfig, type EarlyStoppingState } from '../../train/early_stopping.ts';
+import {
+  INITIAL_EARLY_STOPPING,
+  observeEvaluation,
+  validateEarlyStopping,
+  type EarlyStoppingConfig,
+  type EarlyStoppingState,
+} from '../../train/early_stopping.ts';
 import type { RunContext, RunHook } from '../run_hook.ts';
 import type { RunState } from '../run_state.ts';
 import type { CheckpointSink } from './checkpoints.ts';
@@ -23,7 +29,8 @@ export class EarlyStoppingHook implements RunHook {
     this.config = { patience: settings.patience, minDelta: settings.minDelta, mode: 'max' };
     this.on = settings.on;
     validateEarlyStopping(this.config);
-    if (evaluationSets[settings.on] === undefined) throw new Error(`aevb: early stopping watches the evaluation set '${settings.on}', which the run was not given`);
+    if (evaluationSets[settings.on] === undefined)
+      throw new Error(`aevb: early stopping watches the evaluation set '${settings.on}', which the run was not given`);
   }
 
   start(run: RunContext): void {

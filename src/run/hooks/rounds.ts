@@ -15,7 +15,10 @@ export interface Rounds {
 
 export class RoundsHook implements RunHook {
   /** `replaced`: the parameters changed after the last checkpoint was written (the checkpoint hook saves again). */
-  constructor(private readonly rounds: Rounds, private readonly replaced: () => void = () => {}) {}
+  constructor(
+    private readonly rounds: Rounds,
+    private readonly replaced: () => void = () => {},
+  ) {}
 
   async afterStep(run: RunContext): Promise<void> {
     const step = run.trainer.step;

@@ -8,7 +8,8 @@ const STEPS = 30;
 // Data the model can learn: pixel j is on with probability j / D, drawn by a fixed LCG.
 let state = 12345;
 const uniform = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-const rows = (n) => Float32Array.from({ length: n * config.D }, (_, i) => (uniform() < (i % config.D) / config.D ? 1 : 0));
+const rows = (n) =>
+  Float32Array.from({ length: n * config.D }, (_, i) => (uniform() < (i % config.D) / config.D ? 1 : 0));
 const testRows = rows(200);
 
 const trainer = await Trainer.create(config);

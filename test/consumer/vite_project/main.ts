@@ -7,7 +7,8 @@ const outcome = { done: false, errors: [] as string[], before: NaN, after: NaN, 
 (window as unknown as { __consumer: typeof outcome }).__consumer = outcome;
 
 const config = { ...DEFAULT_TRAIN_CONFIG, hidden: [16], latent: 2, batch: 20 };
-const rows = (n: number) => Float32Array.from({ length: n * config.D }, (_, i) => (Math.random() < (i % config.D) / config.D ? 1 : 0));
+const rows = (n: number) =>
+  Float32Array.from({ length: n * config.D }, (_, i) => (Math.random() < (i % config.D) / config.D ? 1 : 0));
 
 try {
   // As in Node: the browser entry has registered its bundled shaders, so Trainer.create acquires the device itself.

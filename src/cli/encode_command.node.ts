@@ -14,6 +14,7 @@ import { encodeSource, DEFAULT_ENCODE_CHUNK } from '../eval/encode_source.ts';
 import { NpyFileWriter } from '../io/npy_writer.node.ts';
 import type { RowSource } from '../data/row_source.ts';
 import type { Vae } from '../vae/vae.ts';
+import { StopSignals } from './stop_signals.node.ts';
 
 const MNIST_LABELS = { train: 'train-labels-idx1-ubyte', test: 't10k-labels-idx1-ubyte' } as const;
 
@@ -72,14 +73,7 @@ export function encodeCommand(): Command {
           seed: checkpoint.snapshot.config.seed,
         });
         // Ctrl-C and SIGTERM stop after the chunk on the GPU: the temporary files are removed, the exit code says so.
-        const stop = new AbortController();
-        let signalled: NodeJS.Signals | null = null;
-        const onSignal = (signal: NodeJS.Signals) => {
-          signalled ??= signal;
-          stop.abort();
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+        const stop = new StopSignals();
         const started = performance.now();
         let rows: number;
         try {
@@ -92,12 +86,11 @@ export function encodeCommand(): Command {
             signal: stop.signal,
           });
         } finally {
-          process.removeListener('SIGINT', onSignal);
-          process.removeListener('SIGTERM', onSignal);
+          stop.release();
         }
-        if (signalled !== null) {
+        if (stop.received !== null) {
           console.error(`aevb: interrupted after ${rows} rows; nothing was written to ${o.out}`);
-          process.exitCode = signalled === 'SIGINT' ? 130 : 143;
+          process.exitCode = stop.exitCode;
           return;
         }
         const seconds = (performance.now() - started) / 1000;

@@ -22,6 +22,7 @@ import { flagOf, type RunSettings } from './train_options.node.ts';
 import { redactUrl } from '../data/redis_url.ts';
 import { deadLetterLine } from '../data/redis_source.node.ts';
 import { redisPassword, withPassword } from './redis_password.node.ts';
+import { StopSignals } from './stop_signals.node.ts';
 
 /** A data path or URL as written down (config.json, metrics.jsonl, checkpoints): never with a password. */
 const written = <T extends string | null>(path: T): T => (path === null ? path : redactUrl(path)) as T;
@@ -266,14 +267,7 @@ async function trainOn(
       evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize, dequantize });
 
     // Ctrl-C and SIGTERM stop the run: the steps queued finish, a checkpoint is written, the exit code says so.
-    const stop = new AbortController();
-    let signalled: NodeJS.Signals | null = null;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signalled ??= signal;
-      stop.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stop = new StopSignals();
     const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
     // Pictures and curves are auxiliary: a file that cannot be written is a warning naming it, never the run's end.
     const pictures = async () => {
@@ -336,17 +330,16 @@ async function trainOn(
       // an error the server may be the cause, and asking it would wait out reconnect-for).
       await streamReport?.end(trainer.step);
     } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      stop.release();
       await peers?.leave();
       await data.close();
     }
     await pictures();
     const curves = await report.writeCurves(title);
     if (curves !== null) console.log(`training curves: ${curves}`);
-    console.log(report.closingLine(signalled !== null, trainer.step));
+    console.log(report.closingLine(stop.received !== null, trainer.step));
     report.close();
-    if (signalled !== null) process.exitCode = signalled === 'SIGINT' ? 130 : 143;
+    if (stop.received !== null) process.exitCode = stop.exitCode;
   } finally {
     trainer.destroy();
   }

@@ -2,25 +2,16 @@
 // into a different model are refused with a message and exit status 1, before any training starts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeCheckpoint } from '../src/io/checkpoint.node.ts';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, type ConfigField } from '../src/train/train_config.ts';
 import { formatLrSchedule } from '../src/train/lr_schedule.ts';
 import { flagOf } from '../src/cli/train_options.node.ts';
+import { runAevb } from './cli_process.ts';
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
-
-function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const aevb = (...args: string[]) => runAevb(args, 60_000);
 
 test('aevb train --help explains every flag', async () => {
   const { code, stdout } = await aevb('train', '--help');

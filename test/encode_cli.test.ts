@@ -5,11 +5,10 @@
 // count that differs from the rows is refused naming both files, and leaves no output behind; so are data rows
 // of the wrong length and a missing data file; Ctrl-C exits 130 and leaves no file behind.
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { assertClose } from './assert_close.ts';
 import { gpuSuite } from './gpu_suite.ts';
@@ -22,9 +21,10 @@ import { Vae } from '../src/vae/vae.ts';
 import { philoxNormals } from '../src/random/philox.ts';
 import { RANDOM_STREAMS } from '../src/random/streams.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
+import { AEVB_BIN, runAevb } from './cli_process.ts';
 
 const test = gpuSuite('aevb encode');
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+const bin = AEVB_BIN;
 const CONFIG: TrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
   D: 12,
@@ -36,13 +36,7 @@ const CONFIG: TrainConfig = {
 };
 const Z = CONFIG.latent;
 
-function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const aevb = (...args: string[]) => runAevb(args, 120_000);
 
 async function run(...args: string[]): Promise<string> {
   const r = await aevb(...args);

@@ -12,11 +12,9 @@
 //    and finite.
 import * as assert from 'uvu/assert';
 import { lastValueFrom, toArray } from 'rxjs';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gpuSuite } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { NonFiniteError, Trainer } from '../src/train/trainer.ts';
@@ -28,6 +26,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/io/c
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
 import { trainingRun, type TrainingRunOptions } from '../src/run/training_run.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
+import { runAevb } from './cli_process.ts';
 
 const test = gpuSuite('nan_run');
 const D = 16;
@@ -231,8 +230,6 @@ test('an optimizer state gone non-finite while the parameters stay finite is cau
   }
 });
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
-
 test('aevb train with a diverging --lr exits 1 naming the step and the fix; its last checkpoint is finite', async () => {
   const out = mkdtempSync(join(tmpdir(), 'aevb-nan-'));
   try {
@@ -255,11 +252,7 @@ test('aevb train with a diverging --lr exits 1 naming the step and the fix; its 
       '--out',
       out,
     ];
-    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-      );
-    });
+    const result = await runAevb(args, 120_000);
     assert.is(result.code, 1, result.stderr);
     const match =
       /became non-finite \(NaN or ±Inf\) at step (\d+), whose minibatch was finite: training diverged \(sgd, lr 9.9\)\. Try a smaller --lr\./.exec(

@@ -4,7 +4,6 @@
 // written; rows too wide for the kernels are refused at set-up, naming --data, D and the limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -20,23 +19,17 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { METRICS_FILE } from '../src/cli/train_report.node.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
 import { gzipSync } from 'node:zlib';
 import { npyHeader } from '../src/io/npy_writer.ts';
+import { AEVB_BIN, runAevb } from './cli_process.ts';
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+const bin = AEVB_BIN;
 const TINY = ['--data', 'synthetic:400x16', '--hidden', '8', '--latent', '2', '--batch', '20'];
 const VICTIM_TEXT = 'root:x:0:0:root:/root:/bin/bash\n';
 
-function aevb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aevb = (args: string[]) => runAevb(args, 120_000);
 
 const temporaries = (dir: string) => readdirSync(dir).filter((n) => n.includes('.tmp-'));
 

@@ -13,17 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { LOCK_FILE } from '../src/io/output_lock.node.ts';
 import { METRICS_FILE } from '../src/cli/train_report.node.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
+import { AEVB_BIN, runAevb } from './cli_process.ts';
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+const bin = AEVB_BIN;
 const TINY = ['--data', 'synthetic:2000x16', '--hidden', '8', '--latent', '2', '--batch', '20'];
 
-function aevb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'train', ...args], { timeout: 90_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aevb = (args: string[]) => runAevb(['train', ...args], 90_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const takeLock = fileURLToPath(new URL('./fixtures/take_lock.ts', import.meta.url));
@@ -141,11 +136,7 @@ test('aevb sample into a folder a live run holds is refused, and writes nothing 
   try {
     const lock = JSON.stringify({ pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z' });
     writeFileSync(join(out, LOCK_FILE), lock);
-    const sample = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'sample', '--checkpoint', out], { timeout: 90_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-      );
-    });
+    const sample = await runAevb(['sample', '--checkpoint', out], 90_000);
     assert.is(sample.code, 1);
     assert.match(sample.stderr, `another aevb run (PID ${process.pid} on ${hostname()}`);
     assert.equal(readdirSync(out), [LOCK_FILE]);

@@ -4,27 +4,21 @@
 // the first every H steps.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
+import { AEVB_BIN, runAevb } from './cli_process.ts';
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
+const bin = AEVB_BIN;
 let server: RedisServer | null = null;
 
-function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 180_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aevb = (...args: string[]) => runAevb(args, 180_000);
 
 test.before(async () => {
   if (redisServerInstalled('redis_cli')) server = await startRedisServer();

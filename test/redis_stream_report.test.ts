@@ -4,27 +4,19 @@
 // redis-server, a real `aevb train` (lavapipe or any adapter), a stream with one malformed entry.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import type { StreamRecord } from '../src/cli/stream_report.node.ts';
+import { runAevb } from './cli_process.ts';
 
-const bin = fileURLToPath(new URL('../bin/aevb.js', import.meta.url));
 let server: RedisServer | null = null;
 
-function aevb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 180_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aevb = (...args: string[]) => runAevb(args, 180_000);
 
 test.before(async () => {
   if (redisServerInstalled('redis_stream_report')) server = await startRedisServer();

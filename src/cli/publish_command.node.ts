@@ -54,20 +54,26 @@ export function publishCommand(): Command {
       const source = fileSource(o.data, { format: o.format, dim: o.dim });
       const bar = new cliProgress.SingleBar(
         {
-          format: 'published {value} rows | {entries} entries | {speed} rows/s',
+          format: 'publishing: {value} rows | {entries} entries | {speed} rows/s',
           noTTYOutput: !process.stderr.isTTY,
           notTTYSchedule: 15_000,
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(0, 0, { entries: 0, speed: '-' });
+      // The bar starts with the first rows written: a publish that fails before (Redis unreachable, a bad file)
+      // prints no count, and the count 'published …' is printed once, on success.
+      let started = false;
       try {
         const result = await publishRows(source, o.to, {
           packRows: o.packRows,
           maxRows: o.rows,
           password,
-          onProgress: (p) =>
-            bar.update(p.rows, { entries: p.entries, speed: (p.rows / Math.max(p.seconds, 1e-9)).toFixed(0) }),
+          onProgress: (p) => {
+            const values = { entries: p.entries, speed: (p.rows / Math.max(p.seconds, 1e-9)).toFixed(0) };
+            if (!started) bar.start(0, p.rows, values);
+            else bar.update(p.rows, values);
+            started = true;
+          },
         });
         bar.stop();
         console.log(
@@ -75,7 +81,7 @@ export function publishCommand(): Command {
             `in ${result.seconds.toFixed(2)} s (${(result.rows / result.seconds).toFixed(0)} rows/s)`,
         );
       } finally {
-        bar.stop();
+        if (started) bar.stop();
       }
     });
 }

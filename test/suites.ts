@@ -48,6 +48,7 @@ const LISTED = {
   'cli.test.ts': { needs: ['gpu', 'processes', 'mnist'], slow: true },
   'cli_version.test.ts': { needs: ['processes'] },
   'column_sum.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'config_file.test.ts': { needs: ['processes'] }, // mkfifo: a config file that is a pipe
   'crash.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'data_sources.test.ts': { needs: ['http', 'processes'] }, // mkfifo: a source that is a pipe
   'decoder_sample.test.ts': { needs: ['gpu'], numerics: true, page: true },

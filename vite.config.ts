@@ -5,6 +5,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { nodeOnlyStub } from './build/node_only_stub.ts';
 import { mnistDirectory } from './src/data/mnist.node.ts';
 import { stemOf, suitesOf } from './test/suites.ts';
 
@@ -56,7 +57,7 @@ function pageSuites(): Plugin {
 
 export default defineConfig({
   root: 'demo',
-  plugins: [serveMnist(), pageSuites()],
+  plugins: [serveMnist(), pageSuites(), nodeOnlyStub()],
   // 'aevb' in the pages (the README's page example) is this repository's browser entry, as a bundler resolves it
   // for an app that installed the package.
   resolve: { alias: { aevb: fileURLToPath(new URL('./src/index.browser.ts', import.meta.url)) } },

@@ -41,6 +41,7 @@ const LISTED = {
   'adam_update.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'back_pressure.test.ts': { needs: [] },
   'bounded_memory.test.ts': { needs: [] },
+  'browser_build.test.ts': { needs: ['gpu'] }, // acquireDevice, refused before any adapter is asked for
   'bernoulli_likelihood.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'checkpoint.test.ts': { needs: ['gpu'] },
   'checkpoint_fuzz.test.ts': { needs: [] },
@@ -112,6 +113,7 @@ const LISTED = {
   'redis_source.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_stream_report.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
   'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },
+  'redis_tls.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true }, // openssl makes its certificates
   'reparameterize.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'sanity/assert_close.sanity.test.ts': { needs: [] },
   'sanity/losses.sanity.test.ts': { needs: [] },

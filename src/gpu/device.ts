@@ -229,9 +229,16 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-// Node-only modules are imported lazily, through specifiers a bundler does not follow, so a browser build never
-// contains them (they are only imported where isNode() holds).
-const nodeOnly = (name: string) => import(/* @vite-ignore */ `./${name}.node.ts`);
+// Node-only modules, imported lazily and only where isNode() holds. The specifiers are plain literals, so a
+// bundler sees exactly which files they are (a template literal made esbuild warn '[empty-glob]' in every app
+// importing aevb); the browser builds (vite.lib.config.ts, vite.config.ts) replace each with a module that
+// throws saying that aevb's browser build was loaded in Node (build/node_only_stub.ts).
+const nodeOnly = {
+  settings: () => import('./settings.node.ts'),
+  dawn: () => import('./dawn.node.ts'),
+  shaderFiles: () => import('./shader_files.node.ts'),
+  vulkanDriver: () => import('./vulkan_driver.node.ts'),
+};
 
 /**
  * Acquires a WebGPU device: options.gpu, else navigator.gpu, else (in Node) Dawn through the `webgpu`
@@ -246,14 +253,14 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<GpuCo
   let installHint = 'Use a browser with WebGPU enabled (Chrome/Edge 113+, Firefox 141+ on Windows, Safari 26+).';
   let environment: Partial<EnvironmentSettings> = {};
   if (isNode()) {
-    const settings = (await nodeOnly('settings')) as typeof import('./settings.node.ts');
+    const settings = await nodeOnly.settings();
     environment = settings.readEnvironmentSettings();
   }
   if (gpu === undefined) {
     if (!isNode()) throw new Error(`aevb: this environment has no WebGPU (navigator.gpu is undefined). ${installHint}`);
-    const dawn = (await nodeOnly('dawn').catch(explainMissingDawn)) as typeof import('./dawn.node.ts');
-    const files = (await nodeOnly('shader_files')) as typeof import('./shader_files.node.ts');
-    const { INSTALL_HINT } = (await nodeOnly('vulkan_driver')) as typeof import('./vulkan_driver.node.ts');
+    const dawn = await nodeOnly.dawn().catch(explainMissingDawn);
+    const files = await nodeOnly.shaderFiles();
+    const { INSTALL_HINT } = await nodeOnly.vulkanDriver();
     const backend = options.backend ?? environment.backend;
     if (backend !== undefined && backend !== 'null')
       throw new Error(

@@ -20,7 +20,11 @@ export function publishCommand(): Command {
       '--from <url>',
       'instead of --data: move the entries of a dead-letter stream redis://host:port/STREAM:dead back to --to (re-drive)',
     )
-    .requiredOption('--to <url>', 'the stream: redis://host:port/STREAM (rediss:// for TLS)')
+    .requiredOption(
+      '--to <url>',
+      "the stream: redis://host:port/STREAM; rediss:// for TLS, with ?tls-ca=FILE (the CA of the server's certificate; " +
+        "default: the system's) and tls-cert=FILE&tls-key=FILE (a client certificate, for a server that asks for one)",
+    )
     .addOption(
       new Option('--format <format>', 'format of --data (auto: from the file name)')
         .choices(DATA_FORMATS)

@@ -3,9 +3,11 @@
 // is back, saying so on stderr; past the budget, commands fail with an error naming the URL (never its password).
 // A `cluster=1` address connects with ioredis's Cluster client instead (the URL's node is the seed; the others are
 // learnt from it, MOVED/ASK followed); the keys of one stream or run share its hash tag (keyPrefixOf), so a
-// transaction or pipeline of one stream runs on one node.
+// transaction or pipeline of one stream runs on one node. A `rediss://` address connects with TLS, with the files
+// its URL names (redis_tls.node.ts); a handshake refused for a certificate is not retried: it fails at once.
 // One typed way to send raw commands (ioredis's per-command typings are overloads too many to be useful for streams).
 import { Cluster, Redis } from 'ioredis';
+import { tlsOptionsOf, tlsRefusal } from './redis_tls.node.ts';
 import { describeStream, type RedisStreamAddress } from './redis_url.ts';
 
 /** The retry budget when the address does not say (ms): a server restart, a failover, a short network outage. */
@@ -31,6 +33,8 @@ export class RedisConnection {
   private lostAt: number | null = null;
   private everReady = false;
   private closing = false;
+  /** Why a TLS handshake cannot succeed (a certificate refused): set when the connection gave up for it. */
+  private refusal: string | null = null;
   /** Times the connection came back after being lost: a reader checks it to re-read what a lost reply held. */
   reconnects = 0;
 
@@ -39,6 +43,9 @@ export class RedisConnection {
     this.reconnectForMs = address.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS;
     const retry = (times: number): number | null => {
       if (this.closing) return null;
+      // A refused certificate is refused again on every retry: give up now instead of after the whole budget.
+      this.refusal = tlsRefusal(this.lastError);
+      if (this.refusal !== null) return null;
       this.lostAt ??= performance.now();
       const waited = performance.now() - this.lostAt;
       if (waited >= this.reconnectForMs) return null;
@@ -56,6 +63,8 @@ export class RedisConnection {
       // disconnect() ends the socket and, should the server not close its side (it does not while it holds a
       // blocking read), destroys it after this long: ioredis's 2 s would keep a stopping process alive for them.
       disconnectTimeout: 100,
+      // Read here, at set-up: the address's files are read at its first connection and shared by the others.
+      ...(new URL(address.server).protocol === 'rediss:' ? { tls: tlsOptionsOf(address.tls) } : {}),
     };
     if (address.cluster === true) {
       const seed = new URL(address.server);
@@ -63,7 +72,6 @@ export class RedisConnection {
         redisOptions: {
           ...options,
           ...(seed.username === '' ? {} : { username: decodeURIComponent(seed.username) }),
-          ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
         },
         clusterRetryStrategy: retry,
       });
@@ -120,7 +128,7 @@ export class RedisConnection {
     this.outageCounted = false;
     const outage = outages.get(this.where);
     if (outage !== undefined && --outage.connections === 0) outages.delete(this.where);
-    if (!this.closing)
+    if (!this.closing && this.refusal === null)
       console.error(`aevb: ${this.where}: gave up reconnecting after ${(this.reconnectForMs / 1000).toFixed(0)} s`);
   }
 
@@ -186,10 +194,13 @@ export class RedisConnection {
         ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)`
         : '';
     const moved = /^MOVED /.test(message) ? ' (the server is a node of a Redis Cluster: add cluster=1 to the URL)' : '';
+    const refused = this.refusal === null ? '' : ` (${this.refusal})`;
     const auth = /NOAUTH|WRONGPASS/.test(message)
       ? ' (give the password with REDIS_PASSWORD or --redis-password-file; aevb never writes it into a file)'
       : '';
-    return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${moved}${auth}`, { cause: error });
+    return new Error(`${this.where}: ${command} failed: ${message}${cause}${gaveUp}${refused}${moved}${auth}`, {
+      cause: error,
+    });
   }
 }
 

@@ -28,7 +28,25 @@ export interface RedisStreamAddress {
    * carries the stream's name as hash tag (keyPrefixOf), so its multi-key commands stay on one slot.
    */
   cluster?: boolean;
+  /** TLS files for a `rediss://` server (the URL's tls-ca, tls-cert, tls-key): paths, read once when connecting. */
+  tls?: RedisTlsFiles;
 }
+
+/**
+ * The files of a TLS connection, as paths (PEM). Without `ca` the system's trusted CAs check the server; `cert`
+ * and `key` go together, for a server that asks clients for a certificate (`tls-auth-clients yes`).
+ */
+export interface RedisTlsFiles {
+  /** tls-ca: the CA certificate(s) that signed the server's certificate. */
+  ca?: string;
+  /** tls-cert: this client's certificate. */
+  cert?: string;
+  /** tls-key: this client's private key. */
+  key?: string;
+}
+
+/** The URL parameter of each TLS file, for messages. */
+export const TLS_PARAMETERS = { ca: 'tls-ca', cert: 'tls-cert', key: 'tls-key' } as const;
 
 /**
  * The prefix of every key aevb keeps beside a stream (or a peer run) `name`: the name as Redis Cluster hash tag,
@@ -80,6 +98,7 @@ const PARAMETERS = [
   'reconnect-for',
   'db',
   'cluster',
+  ...Object.values(TLS_PARAMETERS),
 ] as const;
 
 /**
@@ -134,6 +153,34 @@ export function clusterParameter(url: URL, text: string): boolean {
 }
 
 /**
+ * The URL's tls-ca, tls-cert and tls-key (paths), or undefined when it has none. They need a rediss:// URL, and
+ * a client certificate needs its key (and a key its certificate).
+ */
+export function tlsParameters(url: URL, text: string): RedisTlsFiles | undefined {
+  const files: RedisTlsFiles = {};
+  for (const [field, key] of Object.entries(TLS_PARAMETERS) as [keyof RedisTlsFiles, string][]) {
+    const value = url.searchParams.get(key);
+    if (value === null) continue;
+    if (value === '') throw new Error(`${redactUrl(text)}: ${key} must name a file, got nothing`);
+    files[field] = value;
+  }
+  if (Object.keys(files).length === 0) return undefined;
+  if (url.protocol !== 'rediss:') {
+    const given = Object.keys(files).map((f) => TLS_PARAMETERS[f as keyof RedisTlsFiles]);
+    throw new Error(
+      `${redactUrl(text)}: ${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} a TLS connection: ` +
+        `write rediss:// instead of ${url.protocol}//`,
+    );
+  }
+  if ((files.cert === undefined) !== (files.key === undefined))
+    throw new Error(
+      `${redactUrl(text)}: a client certificate needs both tls-cert (the certificate) and tls-key (its private key); ` +
+        `only ${files.cert === undefined ? 'tls-key' : 'tls-cert'} is given`,
+    );
+  return files;
+}
+
+/**
  * The server and stream of a URL (what a producer needs). `password` is used when the URL has none (a password
  * in the URL wins: it is the more specific).
  */
@@ -151,7 +198,13 @@ export function parseRedisStreamUrl(text: string, password?: string): RedisStrea
     ...(given === undefined || given === '' ? {} : { password: given }),
     reconnectForMs: integerParameter(url, text, 'reconnect-for', 0) ?? DEFAULTS.reconnectForMs,
     ...(clusterParameter(url, text) ? { cluster: true } : {}),
+    ...withTls(tlsParameters(url, text)),
   };
+}
+
+/** `{ tls }` when there are TLS files, else nothing (an address without TLS files has no `tls` key). */
+export function withTls(tls: RedisTlsFiles | undefined): { tls?: RedisTlsFiles } {
+  return tls === undefined ? {} : { tls };
 }
 
 /** Everything a consumer needs; group and consumer are required, the rest have defaults. */

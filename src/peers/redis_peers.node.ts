@@ -27,7 +27,14 @@
 // whatever step each stopped at. Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
 // each trainer; only parameters travel.
 import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
-import { clusterParameter, keyPrefixOf, type RedisStreamAddress } from '../data/redis_url.ts';
+import {
+  clusterParameter,
+  keyPrefixOf,
+  TLS_PARAMETERS,
+  tlsParameters,
+  withTls,
+  type RedisStreamAddress,
+} from '../data/redis_url.ts';
 import { readEnvironmentSettings, type EnvironmentSettings } from '../gpu/settings.node.ts';
 
 /** A trainer whose heartbeat is this many periods old is gone. */
@@ -71,7 +78,16 @@ export interface FinalRound extends AveragingRound {
   steps: number[];
 }
 
-const PARAMETERS = ['size', 'rank', 'every', 'deadline', 'heartbeat', 'db', 'cluster'] as const;
+const PARAMETERS = [
+  'size',
+  'rank',
+  'every',
+  'deadline',
+  'heartbeat',
+  'db',
+  'cluster',
+  ...Object.values(TLS_PARAMETERS),
+] as const;
 
 /** Where size and rank come from when the URL leaves them out. */
 export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionIndex' | 'worldSize'>;
@@ -128,6 +144,7 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
     stream: run,
     db: integer('db', 0, 0),
     ...(clusterParameter(url, text) ? { cluster: true } : {}),
+    ...withTls(tlsParameters(url, text)),
     run,
     size,
     rank,

@@ -3,15 +3,16 @@
 // ends. Options: a password (--requirepass), an append-only file in a directory (so a server killed and started
 // again on the same port with restart() comes back with its streams), a port of one's own. startRedisCluster:
 // three (or more) such servers with --cluster-enabled, joined by `redis-cli --cluster create`, no replicas.
+// With `tls`, the server speaks TLS only (--port 0 --tls-port PORT) and its url is rediss://.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface RedisServer {
   port: number;
-  /** redis://127.0.0.1:PORT (without the password) */
+  /** redis://127.0.0.1:PORT (without the password); rediss:// with `tls` */
   url: string;
   stop(): Promise<void>;
   /** Kills the server at once (SIGKILL: no shutdown, as a crash). */
@@ -27,6 +28,18 @@ export interface RedisServerOptions {
   appendOnlyDir?: string;
   /** Start as a Redis Cluster node (--cluster-enabled yes), its nodes.conf in this directory. */
   clusterDir?: string;
+  /** Speak TLS only, with these PEM files (test/servers/test_certificates.ts makes them). */
+  tls?: RedisServerTls;
+}
+
+export interface RedisServerTls {
+  /** The server's certificate and key (--tls-cert-file, --tls-key-file). */
+  cert: string;
+  key: string;
+  /** The CA that clients' certificates must be signed by (--tls-ca-cert-file). */
+  ca: string;
+  /** --tls-auth-clients: whether a client must show a certificate. */
+  authClients: boolean;
 }
 
 /** Whether redis-server can be run; when not, prints why the suites that need it are skipped. */
@@ -58,11 +71,18 @@ function spawnServer(port: number, o: RedisServerOptions): { child: ChildProcess
     o.clusterDir === undefined
       ? []
       : ['--cluster-enabled', 'yes', '--cluster-config-file', join(o.clusterDir, `nodes-${port}.conf`)];
+  const ports =
+    o.tls === undefined
+      ? ['--port', String(port)]
+      : [
+          ...['--port', '0', '--tls-port', String(port)],
+          ...['--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key, '--tls-ca-cert-file', o.tls.ca],
+          ...['--tls-auth-clients', o.tls.authClients ? 'yes' : 'no'],
+        ];
   const child = spawn(
     'redis-server',
     [
-      '--port',
-      String(port),
+      ...ports,
       '--bind',
       '127.0.0.1',
       '--save',
@@ -90,17 +110,17 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     let { child, output } = spawnServer(port, options);
-    const ready = await waitUntilListening(child, port, 10_000);
+    const ready = await waitUntilListening(child, port, 10_000, options.tls !== undefined);
     if (ready) {
       return {
         port,
-        url: `redis://127.0.0.1:${port}`,
+        url: `${options.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
         stop: () => stopChild(child),
         kill: () => stopChild(child, 'SIGKILL'),
         restart: async () => {
           await stopChild(child);
           ({ child, output } = spawnServer(port, options));
-          if (!(await waitUntilListening(child, port, 10_000)))
+          if (!(await waitUntilListening(child, port, 10_000, options.tls !== undefined)))
             throw new Error(`redis-server did not start again on 127.0.0.1:${port}: ${output().trim()}`);
         },
       };
@@ -111,11 +131,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 }
 
-async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: number): Promise<boolean> {
+async function waitUntilListening(child: ChildProcess, port: number, timeoutMs: number, tls = false): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (child.exitCode !== null) return false;
+    // A TLS port may want a client certificate before it answers anything: that it accepts connections will do.
     const answered = await new Promise<boolean>((resolve) => {
+      if (tls) {
+        const socket = createConnection(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+        return;
+      }
       const socket = connect(port, '127.0.0.1');
       socket.once('data', (d: Buffer) => {
         socket.destroy();

@@ -16,6 +16,8 @@ export interface EnvironmentSettings {
   debugShaders: boolean | undefined;
   /** REDIS_PASSWORD: the password of Redis URLs that carry none (streams, peers, `aevb publish`; src/cli/redis_password.node.ts). */
   redisPassword: string | undefined;
+  /** REDIS_URL (Heroku, node-redis, many PaaS): the server of Redis URLs that name none, redis:///STREAM (src/cli/redis_password.node.ts). */
+  redisUrl: string | undefined;
   /** RANK (torchrun), else JOB_COMPLETION_INDEX (a Kubernetes Indexed Job): a peer's rank when --peers' URL gives none; unchecked here. */
   rank: string | undefined;
   /** JOB_COMPLETION_INDEX: a Kubernetes Indexed Job's index, the rank when neither the URL nor RANK gives one. */
@@ -35,6 +37,7 @@ export function readEnvironmentSettings(env: Record<string, string | undefined> 
     backend: value('AEVB_BACKEND'),
     debugShaders: debugShaders === undefined ? undefined : debugShaders === '1',
     redisPassword: value('REDIS_PASSWORD'),
+    redisUrl: value('REDIS_URL'),
     rank: value('RANK'),
     jobCompletionIndex: value('JOB_COMPLETION_INDEX'),
     worldSize: value('WORLD_SIZE'),

@@ -80,6 +80,7 @@ const LISTED = {
   'gradcheck/reparameterize.gradcheck.test.ts': { needs: [], numerics: true },
   'gradcheck/scale_rows.gradcheck.test.ts': { needs: [], numerics: true },
   'gradcheck/vae_step.gradcheck.test.ts': { needs: [], numerics: true },
+  'gradcheck/vae_step_conv.gradcheck.test.ts': { needs: [], numerics: true },
   'http_shards.test.ts': { needs: ['http'] },
   'http_training.test.ts': { needs: ['gpu', 'http'] },
   'idx.test.ts': { needs: ['mnist'], slow: true },

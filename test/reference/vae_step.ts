@@ -6,6 +6,8 @@
 //   → decoder.out (identity) → Bernoulli logits (B, D), or a Gaussian decoder's outputs: [mean logits | log σ²]
 //     (B, 2D) for the paper's ('gaussian'), mean logits (B, D) and log σ² 'decoder.logvar' (D) for the shared one
 //   loss = −(1/B) Σ_b (log p(x_b | z_b) − KL_b)
+// A convolutional VAE is the same chain with some layers 2-D convolutions or transposed convolutions over NCHW
+// rows (test/reference/conv2d.ts); its layers are given written out (config.layers), not derived from `hidden`.
 
 import type { Activation } from './activation.ts';
 import { denseBackward, denseForward } from './matmul.ts';
@@ -19,6 +21,13 @@ import { gaussianMlpLogLikelihood, gaussianMlpLogLikelihoodBackward } from './ga
 import { DEFAULT_MIN_LOG_VARIANCE } from '../../src/model/vae_architecture.ts';
 import { mcKlBackward, mcKlForward } from './mc_kl.ts';
 import { iwaeWeights } from './iwae_weights.ts';
+import {
+  conv2dBackwardRef,
+  conv2dForwardRef,
+  convTranspose2dBackwardRef,
+  convTranspose2dForwardRef,
+  type Conv2dRefShape,
+} from './conv2d.ts';
 
 export interface VaeConfig {
   D: number;
@@ -28,6 +37,7 @@ export interface VaeConfig {
   // gaussian: [mean logits | log σ²] (B, 2D) from decoder.out; gaussian-shared-variance: log σ² 'decoder.logvar' (D)
   likelihood?: 'bernoulli' | 'gaussian' | 'gaussian-shared-variance';
   minLogVariance?: number; // the Gaussian decoders' floor on log σ²; default the library's (the GPU sees it in float32)
+  layers?: VaeLayersRef; // written out (convolutional models); absent: dense layers of `hidden`, mirrored
 }
 
 const floorOf = (config: VaeConfig) => Math.fround(config.minLogVariance ?? DEFAULT_MIN_LOG_VARIANCE);
@@ -39,13 +49,33 @@ export interface ParameterShape {
 
 export interface Layer {
   prefix: string;
-  in: number;
+  in: number; // floats per row
   out: number;
   act: Activation;
+  // A convolution (in = inChannels·inHeight·inWidth); weight (outChannels, inChannels, k, k), or for a transposed
+  // one (inChannels, outChannels, k, k); bias (outChannels).
+  conv?: Omit<Conv2dRefShape, 'B'> & { transpose: boolean };
 }
 
-// The dense layers in forward order (encoder, head, decoder, out).
-export function layers(config: VaeConfig): { encoder: Layer[]; head: Layer; decoder: Layer[]; out: Layer } {
+export interface VaeLayersRef {
+  encoder: Layer[];
+  head: Layer;
+  decoder: Layer[];
+  out: Layer;
+}
+
+/** A layer's weight shape: dense (in, out); a convolution's PyTorch's. */
+function weightShape(layer: Layer): number[] {
+  const c = layer.conv;
+  if (!c) return [layer.in, layer.out];
+  return c.transpose
+    ? [c.inChannels, c.outChannels, c.kernel, c.kernel]
+    : [c.outChannels, c.inChannels, c.kernel, c.kernel];
+}
+
+// The layers in forward order (encoder, head, decoder, out).
+export function layers(config: VaeConfig): VaeLayersRef {
+  if (config.layers) return config.layers;
   const { D, hidden, Z, activation } = config;
   const encoder: Layer[] = [];
   let width = D;
@@ -74,8 +104,8 @@ export function vaeParameterShapes(config: VaeConfig): ParameterShape[] {
   const l = layers(config);
   const shapes: ParameterShape[] = [];
   for (const layer of [...l.encoder, l.head, ...l.decoder, l.out]) {
-    shapes.push({ name: `${layer.prefix}.weight`, shape: [layer.in, layer.out] });
-    shapes.push({ name: `${layer.prefix}.bias`, shape: [layer.out] });
+    shapes.push({ name: `${layer.prefix}.weight`, shape: weightShape(layer) });
+    shapes.push({ name: `${layer.prefix}.bias`, shape: [layer.conv ? layer.conv.outChannels : layer.out] });
   }
   if (config.likelihood === 'gaussian-shared-variance') shapes.push({ name: 'decoder.logvar', shape: [config.D] });
   return shapes;
@@ -123,9 +153,19 @@ export function vaeForward(
   const l = layers(config);
   const tape: VaeForward['layers'] = [];
   const dense = (layer: Layer, input: ArrayLike<number>): Float64Array => {
-    const w = param(params, `${layer.prefix}.weight`, layer.in * layer.out);
-    const b = param(params, `${layer.prefix}.bias`, layer.out);
-    const { pre, y } = denseForward(input, w, b, B, layer.in, layer.out, layer.act);
+    const shape = weightShape(layer);
+    const w = param(
+      params,
+      `${layer.prefix}.weight`,
+      shape.reduce((a, b) => a * b, 1),
+    );
+    const c = layer.conv;
+    const b = param(params, `${layer.prefix}.bias`, c ? c.outChannels : layer.out);
+    const { pre, y } = c
+      ? (c.transpose ? convTranspose2dForwardRef : conv2dForwardRef)({ ...c, B }, input, w, b, layer.act)
+      : denseForward(input, w, b, B, layer.in, layer.out, layer.act);
+    if (y.length !== B * layer.out)
+      throw new Error(`vae_step: ${layer.prefix} makes ${y.length}, want ${B}*${layer.out}`);
     tape.push({ name: layer.prefix, input, pre, y });
     return y;
   };
@@ -197,6 +237,21 @@ export function vaeLossAndGradients(
       const layer = all[k];
       const { input, pre } = fwd.layers[k];
       const w = params[`${layer.prefix}.weight`];
+      const c = layer.conv;
+      if (c) {
+        const r = (c.transpose ? convTranspose2dBackwardRef : conv2dBackwardRef)(
+          { ...c, B },
+          input,
+          w,
+          pre,
+          g,
+          layer.act,
+        );
+        grads[`${layer.prefix}.weight`] = r.dWeight;
+        grads[`${layer.prefix}.bias`] = r.dBias;
+        g = r.dx;
+        continue;
+      }
       const r = denseBackward(input, w, pre, g, B, layer.in, layer.out, layer.act);
       grads[`${layer.prefix}.weight`] = r.dw;
       grads[`${layer.prefix}.bias`] = r.db;

@@ -95,6 +95,7 @@ const LISTED = {
   'matmul_variant.test.ts': { needs: [] },
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'nan_run.test.ts': { needs: ['gpu', 'processes'], slow: true },
+  'non_finite_blame.test.ts': { needs: ['redis'] }, // a peer that sends NaN parameters
   'npy_header.test.ts': { needs: [] },
   'numbers.test.ts': { needs: [] },
   'output_lock.test.ts': { needs: ['gpu', 'processes'], slow: true },

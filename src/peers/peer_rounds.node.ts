@@ -5,6 +5,7 @@
 // and re-joins at the current round; at the run's end the final round makes every rank's result the same bits.
 import { PeerAveraging, parsePeersUrl } from './redis_peers.node.ts';
 import type { Trainer } from '../train/trainer.ts';
+import { firstNonFiniteIndex, NonFiniteError } from '../train/non_finite_error.ts';
 import type { Rounds } from '../run/hooks/rounds.ts';
 
 export interface PeerRounds {
@@ -27,6 +28,15 @@ export interface JoinPeersOptions {
 }
 
 /**
+ * Throws a NonFiniteError that blames the peers when an average holds NaN or ±Inf: this trainer's own parameters
+ * were finite (its steps are checked), so a peer's were not; the run then stops before a checkpoint can hold it.
+ */
+function refuseNonFinite(step: number, average: { round: number; members: number[]; parameters: Float32Array }) {
+  const at = firstNonFiniteIndex(average.parameters);
+  if (at >= 0) throw NonFiniteError.inPeersAverage(step, average.round, average.members, average.parameters[at], at);
+}
+
+/**
  * Joins the run named by `url`: the trainer takes the latest average, if a round has closed, and its rounds are
  * numbered on from it. See the file's header.
  */
@@ -39,6 +49,12 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
   const { latest, nextRound } = await peers.join();
   let round = nextRound;
   if (latest !== null) {
+    try {
+      refuseNonFinite(trainer.step, { round: latest.round, members: [], parameters: latest.parameters });
+    } catch (error) {
+      await peers.leave();
+      throw error;
+    }
     trainer.model.write(latest.parameters);
     say(
       `peers: ${where} joins at round ${round}, starting from the average of round ${latest.round}` +
@@ -52,6 +68,7 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
       async run(step) {
         // The members' mean lands in the model's parameters on the GPU (Vae.averageOf).
         const r = await peers.average(round++, await trainer.model.flatParameters(), mean, o.signal);
+        refuseNonFinite(step, r);
         log({
           type: 'averaging',
           step,
@@ -71,6 +88,7 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
               `peers: ${where} finished at step ${step}; the final round waits for rank${ranks.length > 1 ? 's' : ''} ${ranks.join(', ')} to finish`,
             ),
         });
+        if (r !== null) refuseNonFinite(step, r);
         if (r === null) {
           say(
             `peers: ${where} stopped before the final round closed: its last checkpoint is its own, not the run's result`,

@@ -4,16 +4,17 @@
  * by the step's checks on the GPU (first_non_finite.wgsl) in what a finite minibatch produced.
  */
 import { earliestNonFinite, type NonFiniteQuantity, type NonFiniteSteps } from '../kernels/first_non_finite.ts';
+import { DEFAULT_TRAIN_CONFIG, optimizerOf, type TrainConfig } from './train_config.ts';
 
 /** Where a NonFiniteError came from: the minibatch itself, or the training of finite minibatches. */
-export type NonFiniteCause = 'data' | 'training';
+export type NonFiniteCause = 'data' | 'training' | 'peers';
 
 /** Training stopped because a value became NaN or ±Inf; `step` is the first step where it happened. */
 export class NonFiniteError extends Error {
   /** The first step whose minibatch (origin 'data') or results (origin 'training') were non-finite. */
   readonly step: number;
   readonly origin: NonFiniteCause;
-  /** For 'training': the first step at which each quantity was found non-finite. */
+  /** For 'training': the first step at which each quantity was found non-finite; null for 'data' and 'peers'. */
   readonly steps: NonFiniteSteps | null;
 
   private constructor(message: string, step: number, origin: NonFiniteCause, steps: NonFiniteSteps | null) {
@@ -36,10 +37,10 @@ export class NonFiniteError extends Error {
   }
 
   /** The GPU's flags found a non-finite loss, parameter or optimizer state after steps whose minibatches were finite. */
-  static inTraining(steps: NonFiniteSteps, optimizer: { kind: string; lr: number }): NonFiniteError {
+  static inTraining(steps: NonFiniteSteps, config: TrainConfig): NonFiniteError {
     const step = earliestNonFinite(steps);
     if (step === null) throw new Error('aevb: NonFiniteError.inTraining needs a flag that is set');
-    const advice = `training diverged (${optimizer.kind}, lr ${optimizer.lr}). Try a smaller --lr.`;
+    const advice = divergenceAdvice(config);
     const names: Record<Exclude<NonFiniteQuantity, 'optimizerState'>, string> = {
       loss: 'the minibatch ELBO',
       parameters: 'the parameters',
@@ -64,6 +65,45 @@ export class NonFiniteError extends Error {
       steps,
     );
   }
+
+  /**
+   * The peers' average that `round` wrote into this trainer's parameters holds `value` at parameter `index`,
+   * though this trainer's own parameters were finite: a peer sent non-finite parameters, or their sum overflowed.
+   */
+  static inPeersAverage(step: number, round: number, members: readonly number[], value: number, index: number) {
+    return new NonFiniteError(
+      `aevb: the peers' average of round ${round}${members.length > 0 ? ` (ranks ${members.join(', ')})` : ''} holds ${value} at parameter ${index}, ` +
+        `after step ${step}, whose own parameters were finite: a peer's parameters were not finite (or their sum ` +
+        `overflowed float32). The peers' average is to blame, not this run's settings: look at the other ranks' ` +
+        `errors; this run's last checkpoint holds finite parameters.`,
+      step,
+      'peers',
+      null,
+    );
+  }
+}
+
+/**
+ * What to try after training diverged on finite data: the settings of `config` that scale the gradients beyond
+ * their defaults are named first (a β above 1 multiplies the KL term's gradient; weight decay adds λθ, which
+ * alone overshoots once lr·λ ≥ 1 with SGD-like steps and overflows float32 with any optimizer when λ is huge),
+ * then the learning rate, which scales every step.
+ */
+export function divergenceAdvice(config: TrainConfig): string {
+  const optimizer = optimizerOf(config);
+  const suspects: string[] = [];
+  if (config.beta > DEFAULT_TRAIN_CONFIG.beta)
+    suspects.push(`--beta ${config.beta} (the KL term's weight; 1 is the ELBO)`);
+  if (config.weightDecay > DEFAULT_TRAIN_CONFIG.weightDecay)
+    suspects.push(
+      `--weight-decay ${config.weightDecay} (adds λθ to every gradient; lr·λ = ${optimizer.lr * config.weightDecay})`,
+    );
+  const run = `training diverged (${optimizer.kind}, lr ${optimizer.lr}`;
+  if (suspects.length === 0) return `${run}). Try a smaller --lr.`;
+  return (
+    `${run}, ${suspects.length > 1 ? 'and ' : ''}${suspects.join(' and ')}). ` +
+    `Likely to blame: ${suspects.map((s) => s.split(' (')[0].split(' ')[0]).join(' and ')}; try ${suspects.length > 1 ? 'them' : 'it'} nearer the default first, then a smaller --lr.`
+  );
 }
 
 /** The index of the first NaN or ±Inf in `values`, or −1. */

@@ -286,7 +286,7 @@ export class Trainer {
 
   private throwIfFailed(): void {
     this.gpu.throwIfFailed();
-    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, optimizerOf(this.config));
+    if (this.nonFinite !== null) throw NonFiniteError.inTraining(this.nonFinite, this.config);
   }
 
   /** Waits until every queued step has run and its metrics are read; throws nothing about their values. */

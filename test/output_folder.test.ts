@@ -110,4 +110,96 @@ test('rows too wide for the kernels are refused at set-up, naming --data, D and 
   }
 });
 
+const startsIn = (out: string) =>
+  readFileSync(join(out, METRICS_FILE), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((line) => JSON.parse(line).type === 'start').length;
+
+test('a fresh run into a folder that holds another run is refused with the fix; --overwrite replaces only aevb files', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'aevb-out-'));
+  try {
+    const out = join(root, 'run'); // absent: created as before
+    const first = await aevb([
+      'train',
+      ...TINY,
+      '--epochs',
+      '1',
+      '--early-stop',
+      '1',
+      '--validation-split',
+      '0.2',
+      '--out',
+      out,
+    ]);
+    assert.is(first.code, 0, first.stderr);
+    assert.ok(existsSync(join(out, 'manifold.png')), 'Z = 2: the first run draws the manifold');
+    assert.ok(existsSync(join(out, 'best', 'checkpoint.safetensors')));
+    writeFileSync(join(out, 'notes.txt'), 'mine\n');
+    const before = readFileSync(join(out, 'checkpoint.safetensors'));
+
+    const refused = await aevb(['train', ...TINY, '--latent', '3', '--epochs', '1', '--out', out]);
+    assert.is(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, `aevb: --out ${out} holds another run (last written `);
+    assert.match(
+      refused.stderr,
+      `UTC, step ${readCheckpoint(out).snapshot.step}): pass --resume ${out} to continue it, another --out for a new run, or --overwrite`,
+    );
+    assert.equal(readFileSync(join(out, 'checkpoint.safetensors')), before, 'the refused run wrote nothing');
+    assert.not.ok(existsSync(join(out, 'checkpoint.prev.safetensors')));
+    assert.is(startsIn(out), 1);
+
+    const replaced = await aevb(['train', ...TINY, '--latent', '3', '--epochs', '1', '--out', out, '--overwrite']);
+    assert.is(replaced.code, 0, replaced.stderr);
+    assert.is(startsIn(out), 1, 'metrics.jsonl holds the new run alone');
+    assert.is(readCheckpoint(out).snapshot.config.latent, 3);
+    assert.not.ok(existsSync(join(out, 'manifold.png')), "the old run's manifold is gone (Z = 3 draws none)");
+    assert.not.ok(existsSync(join(out, 'best')), "the old run's best model is gone");
+    assert.is(readFileSync(join(out, 'notes.txt'), 'utf8'), 'mine\n', "the user's own file stays");
+
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    const intoEmpty = await aevb(['train', ...TINY, '--samples', '100', '--out', empty]);
+    assert.is(intoEmpty.code, 0, intoEmpty.stderr);
+    const continued = await aevb(['train', '--resume', out, '--epochs', '2', '--overwrite']);
+    assert.is(continued.code, 1);
+    assert.match(continued.stderr, `--overwrite with --resume ${out}: the run being continued writes there`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('--resume with --data other than the run was trained on is refused, naming both, unless --allow-other-data', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'aevb-other-data-'));
+  try {
+    const first = await aevb(['train', ...TINY, '--epochs', '1', '--out', out]);
+    assert.is(first.code, 0, first.stderr);
+    const other = await aevb(['train', '--resume', out, '--epochs', '2', '--data', 'synthetic:800x16']);
+    assert.is(other.code, 1, other.stdout);
+    assert.match(
+      other.stderr,
+      `--resume ${out}: the run was trained on synthetic:400x16, not --data synthetic:800x16; drop --data to ` +
+        "continue on the run's own data, or add --allow-other-data to continue on synthetic:800x16",
+    );
+    assert.is(readCheckpoint(out).snapshot.step, 20, 'nothing trained');
+    const same = await aevb(['train', '--resume', out, '--epochs', '2', '--data', 'synthetic:400x16']);
+    assert.is(same.code, 0, same.stderr);
+    assert.is(readCheckpoint(out).snapshot.step, 40);
+    const allowed = await aevb([
+      'train',
+      '--resume',
+      out,
+      '--epochs',
+      '3',
+      '--data',
+      'synthetic:800x16',
+      '--allow-other-data',
+    ]);
+    assert.is(allowed.code, 0, allowed.stderr);
+    assert.is(readCheckpoint(out).snapshot.step, 80, 'the third epoch ran over the 800 rows of the other data');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -7,6 +7,10 @@ import type { Vae } from '../vae/vae.ts';
 
 const COLS = 10;
 
+/** The pictures' file names (aevb train --overwrite removes exactly these). */
+export const PICTURE_FILES = ['reconstructions.png', 'samples.png', 'manifold.png'] as const;
+const [RECONSTRUCTIONS, SAMPLES, MANIFOLD] = PICTURE_FILES;
+
 /**
  * Writes the pictures of `model` into `dir`; returns the paths (none when rows are not square images). A model
  * still training: settle its trainer first, or the pictures show whatever step the GPU has reached.
@@ -27,12 +31,12 @@ export async function writePictures(
   };
   if (test !== null && test.length >= 5 * COLS * D) {
     const originals = test.subarray(0, 5 * COLS * D);
-    save('reconstructions.png', pairRows(originals, await model.reconstruct(originals), D, COLS));
+    save(RECONSTRUCTIONS, pairRows(originals, await model.reconstruct(originals), D, COLS));
   }
-  save('samples.png', await model.sample(10 * COLS, seed));
+  save(SAMPLES, await model.sample(10 * COLS, seed));
   if (Z === 2) {
     const side = 20;
-    const path = join(dir, 'manifold.png');
+    const path = join(dir, MANIFOLD);
     writePng(path, imageGrid(await model.latentGrid(side), D, side, 0));
     written.push(path);
   }

@@ -22,7 +22,11 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   /** Total training samples; overrides epochs when set. */
   samples: number | null;
   out: string;
+  /** Replace the run in --out (removing only aevb's files there) instead of refusing to write over it. Default false. */
+  overwrite?: boolean;
   resume: string | null;
+  /** With --resume: continue on --data although the checkpoint was trained on other data. Default false. */
+  allowOtherData?: boolean;
   checkpointEvery: number;
   metricsEvery: number;
   evalChunk: number;
@@ -142,8 +146,16 @@ export function trainCommand(
   command
     .option('--out <dir>', 'where metrics.jsonl and checkpoint.safetensors go', 'out')
     .option(
+      '--overwrite',
+      'replace the run already in --out (removes only the files aevb train writes there); without it such a folder is refused',
+    )
+    .option(
       '--resume <dir>',
       'continue the run whose checkpoint is in <dir> (same model; writes there unless --out is given)',
+    )
+    .option(
+      '--allow-other-data',
+      'with --resume and --data: continue on --data although the checkpoint was trained on other data',
     )
     .option(
       '--checkpoint-every <steps>',
@@ -199,7 +211,9 @@ export function trainCommand(
           epochs: o.epochs,
           samples: o.samples ?? null,
           out: o.resume && !outGiven ? o.resume : o.out,
+          overwrite: o.overwrite === true,
           resume: o.resume ?? null,
+          allowOtherData: o.allowOtherData === true,
           checkpointEvery: o.checkpointEvery,
           metricsEvery: o.metricsEvery,
           evalChunk: o.evalChunk,

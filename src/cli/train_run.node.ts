@@ -1,7 +1,7 @@
 // Node-only: what `aevb train` does — a thin client of the library's trainingRun: it opens the data, creates
 // or resumes the trainer, writes the metrics log, checkpoints and pictures, and prints the run's events.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -23,6 +23,7 @@ import { redactUrl } from '../data/redis_url.ts';
 import { deadLetterLine } from '../data/redis_source.node.ts';
 import { redisPassword, withPassword } from './redis_password.node.ts';
 import { StopSignals } from './stop_signals.node.ts';
+import { BEST_FOLDER, CONFIG_FILE, claimOutputFolder } from './output_folder.node.ts';
 
 /** A data path or URL as written down (config.json, metrics.jsonl, checkpoints): never with a password. */
 const written = <T extends string | null>(path: T): T => (path === null ? path : redactUrl(path)) as T;
@@ -93,6 +94,7 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
     merged[key] = sequence[key] as never;
   }
   if (saved.data !== null) {
+    refuseOtherData(run, saved.data.train, given);
     keep('data', saved.data.train);
     keep('testData', saved.data.test);
     keep('format', saved.data.format as RunSettings['format']);
@@ -101,6 +103,29 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
   }
   return merged;
 }
+
+/**
+ * A resume trains on the checkpoint's data: --data naming other data is refused (it used to be taken silently,
+ * continuing the run's position in another stream) unless --allow-other-data says the change is meant.
+ */
+function refuseOtherData(run: RunSettings, savedTrain: string | null, given: Set<string>): void {
+  if (!given.has('data') || run.allowOtherData === true) return;
+  const asked = written(run.data);
+  const same =
+    asked === savedTrain ||
+    (asked !== null &&
+      savedTrain !== null &&
+      !isUrl(asked) &&
+      !isUrl(savedTrain) &&
+      resolve(asked) === resolve(savedTrain));
+  if (same) return;
+  throw new Error(
+    `--resume ${run.resume}: the run was trained on ${savedTrain ?? 'the bundled MNIST'}, not --data ${asked}; ` +
+      `drop --data to continue on the run's own data, or add --allow-other-data to continue on ${asked}`,
+  );
+}
+
+const isUrl = (path: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 
 /**
  * The run's settings as `--config` takes them, written to <out>/config.json: `aevb train --config
@@ -126,7 +151,7 @@ function writeResolvedConfig(run: RunSettings, config: TrainConfig): Promise<unk
     validationData: written(run.validationData),
     earlyStop: run.earlyStop,
   };
-  return auxiliaryWrite(() => writeFileAtomic(join(run.out, 'config.json'), `${JSON.stringify(settings, null, 2)}\n`));
+  return auxiliaryWrite(() => writeFileAtomic(join(run.out, CONFIG_FILE), `${JSON.stringify(settings, null, 2)}\n`));
 }
 
 export async function runTraining(
@@ -203,6 +228,8 @@ async function trainOn(
       `${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`,
     );
   validateTrainConfig(config);
+  // After the flags are checked (a mistyped flag is reported as such) and under the folder's lock.
+  claimOutputFolder(run.out, { resume: run.resume, overwrite: run.overwrite === true });
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
   try {
     if (checkpoint !== null) await trainer.restore(checkpoint.snapshot, join(run.resume!, CHECKPOINT_FILE));
@@ -312,7 +339,11 @@ async function trainOn(
       resume: checkpoint?.run ?? undefined,
       earlyStopping: plan.earlyStopping ?? undefined,
       rounds: peers?.rounds,
-      checkpoints: { every: plan.checkpointEvery, save, saveBest: (c) => writeCheckpoint(join(run.out, 'best'), c) },
+      checkpoints: {
+        every: plan.checkpointEvery,
+        save,
+        saveBest: (c) => writeCheckpoint(join(run.out, BEST_FOLDER), c),
+      },
     });
     try {
       await lastValueFrom(

@@ -112,10 +112,11 @@ const LISTED = {
   'redis_cluster.test.ts': { needs: ['redis', 'processes'] },
   'redis_deliveries.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_peers.test.ts': { needs: ['redis'] },
+  'redis_server_url.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_source.test.ts': { needs: ['redis', 'processes'], slow: true },
   'redis_stream_report.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true },
-  'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },
   'redis_tls.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true }, // openssl makes its certificates
+  'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },
   'reparameterize.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'sanity/assert_close.sanity.test.ts': { needs: [] },
   'sanity/losses.sanity.test.ts': { needs: [] },

@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { fileSource } from '../data/file_source.node.ts';
 import { publishRows, redriveEntries } from '../data/redis_publish.node.ts';
 import { describeStream, parseRedisStreamUrl, redactUrl } from '../data/redis_url.ts';
-import { redisPassword } from './redis_password.node.ts';
+import { redisPassword, withRedisServer } from './redis_password.node.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import { integer } from './flag_parsers.node.ts';
 
@@ -22,7 +22,7 @@ export function publishCommand(): Command {
     )
     .requiredOption(
       '--to <url>',
-      "the stream: redis://host:port/STREAM; rediss:// for TLS, with ?tls-ca=FILE (the CA of the server's certificate; " +
+      "the stream: redis://host:port/STREAM (redis:///STREAM: the server of $REDIS_URL); rediss:// for TLS, with ?tls-ca=FILE (the CA of the server's certificate; " +
         "default: the system's) and tls-cert=FILE&tls-key=FILE (a client certificate, for a server that asks for one)",
     )
     .addOption(
@@ -47,12 +47,14 @@ export function publishCommand(): Command {
         throw new Error(
           'publish: give --data (rows from a file) or --from (a dead-letter stream to re-drive), one of them',
         );
-      const password = redisPassword(o.redisPasswordFile, [o.to, o.from ?? null]);
-      const to = parseRedisStreamUrl(o.to, password); // a bad URL is refused before any file is read
+      // redis:///STREAM: the server is REDIS_URL's (and so may be its password).
+      const [toUrl, fromUrl] = [withRedisServer(o.to as string), withRedisServer((o.from as string) ?? null)];
+      const password = redisPassword(o.redisPasswordFile, [toUrl, fromUrl]);
+      const to = parseRedisStreamUrl(toUrl, password); // a bad URL is refused before any file is read
       const shownTo = `${describeStream(to)}${to.db !== 0 ? ` (db ${to.db})` : ''}`;
-      if (o.from !== undefined) {
-        const moved = await redriveEntries(o.from, o.to, { password });
-        console.log(`re-drove ${moved} ${moved === 1 ? 'entry' : 'entries'} from ${redactUrl(o.from)} to ${shownTo}`);
+      if (fromUrl !== null) {
+        const moved = await redriveEntries(fromUrl, toUrl, { password });
+        console.log(`re-drove ${moved} ${moved === 1 ? 'entry' : 'entries'} from ${redactUrl(fromUrl)} to ${shownTo}`);
         return;
       }
       const source = fileSource(o.data, { format: o.format, dim: o.dim });
@@ -68,7 +70,7 @@ export function publishCommand(): Command {
       // prints no count, and the count 'published …' is printed once, on success.
       let started = false;
       try {
-        const result = await publishRows(source, o.to, {
+        const result = await publishRows(source, toUrl, {
           packRows: o.packRows,
           maxRows: o.rows,
           password,

@@ -1,8 +1,10 @@
 // Node-only: the password of the Redis URLs a command is given, from outside the URLs — `--redis-password-file`
 // or the environment's REDIS_PASSWORD (src/gpu/settings.node.ts reads it) — so that it need not be typed into a
 // URL that shells, process lists and logs keep. A password inside a URL still works; aevb never prints or writes
-// it (redactUrl), and a run resumed from its checkpoint takes the password from here.
+// it (redactUrl), and a run resumed from its checkpoint takes the password from here. REDIS_URL, as Heroku, node-redis
+// and many PaaS set it, is the server (and its user and password) of a URL that names none: redis:///STREAM.
 import { readFileSync } from 'node:fs';
+import { withServer } from '../data/redis_url.ts';
 import { readEnvironmentSettings } from '../gpu/settings.node.ts';
 
 /** Whether a URL carries a password (`scheme://user:PASSWORD@host`). */
@@ -45,4 +47,13 @@ export function withPassword(url: string, password: string | undefined): string 
   const parsed = new URL(url);
   parsed.password = password;
   return parsed.toString();
+}
+
+/**
+ * `url` with REDIS_URL's server put in when it names none (`redis:///STREAM?…`; withServer in src/data/redis_url.ts
+ * says what is taken), else as it is; null stays null. Call it before redisPassword, which then sees REDIS_URL's
+ * password as the URL's own.
+ */
+export function withRedisServer<T extends string | null>(url: T): T {
+  return (url === null ? null : withServer(url, readEnvironmentSettings().redisUrl)) as T;
 }

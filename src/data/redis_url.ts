@@ -126,6 +126,8 @@ function parseUrl(text: string): URL {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  // redis:///STREAM names no server: the CLI puts in REDIS_URL's (withServer); connecting to a default would be a guess.
+  if (url.host === '') throw new Error(`${shown}: names no server: expected redis://host:port/STREAM`);
   for (const key of url.searchParams.keys()) {
     if (!(PARAMETERS as readonly string[]).includes(key))
       throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
@@ -236,6 +238,41 @@ export function parseRedisConsumerUrl(text: string, password?: string): RedisCon
     maxDeliveries: integerParameter(url, text, 'max-deliveries', 1) ?? DEFAULTS.maxDeliveries,
     endAfterIdleMs: integerParameter(url, text, 'end-after-idle', 1),
   };
+}
+
+/**
+ * `text` with the server of `serverUrl` (REDIS_URL, as Heroku, node-redis and many PaaS set it:
+ * redis[s]://[user:password@]host:port[/db]) put in when `text` names none — `redis:///STREAM?…` — and unchanged
+ * when it names one. The server's scheme (rediss: TLS), user, password, host and port are taken, and its /db as
+ * `db=` unless `text` has one; `rediss:///…` keeps TLS whatever the server's scheme. A URL naming no server without
+ * `serverUrl` is an error saying what to give.
+ */
+export function withServer(text: string, serverUrl: string | undefined): string {
+  const hostless = /^(rediss?):\/\/\//i.exec(text);
+  if (hostless === null) return text;
+  if (serverUrl === undefined)
+    throw new Error(
+      `${redactUrl(text)}: names no server: set REDIS_URL=redis://host:port[/db] (its user and password, if any, ` +
+        `are taken too), or write the host into the URL (redis://host:port/STREAM)`,
+    );
+  const shown = `REDIS_URL=${redactUrl(serverUrl)}`;
+  let server: URL;
+  try {
+    server = new URL(serverUrl);
+  } catch {
+    throw new Error(`${shown}: expected redis://host:port[/db], with the user and password, if any, before the host`);
+  }
+  if ((server.protocol !== 'redis:' && server.protocol !== 'rediss:') || server.host === '')
+    throw new Error(`${shown}: expected redis://host:port[/db] (rediss:// for TLS)`);
+  if (server.search !== '')
+    throw new Error(`${shown}: give parameters in the stream's URL (${redactUrl(text)}), not in REDIS_URL`);
+  const db = server.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) throw new Error(`${shown}: the path must be a database number, got '${db}'`);
+  const scheme = hostless[1].toLowerCase() === 'rediss' ? 'rediss:' : server.protocol;
+  const userinfo = server.username === '' && server.password === '' ? '' : `${server.username}:${server.password}@`;
+  let rest = text.slice(hostless[0].length - 1); // from the path's '/' on
+  if (db !== '' && !/[?&]db=/.test(rest)) rest += `${rest.includes('?') ? '&' : '?'}db=${db}`;
+  return `${scheme}//${userinfo}${server.host}${rest}`;
 }
 
 /** The URL of a stream, for messages (no password). */

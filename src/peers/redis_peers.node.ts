@@ -30,6 +30,7 @@ import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
 import {
   clusterParameter,
   keyPrefixOf,
+  redactUrl,
   TLS_PARAMETERS,
   tlsParameters,
   withTls,
@@ -105,6 +106,7 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new Error(`${text}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  if (url.host === '') throw new Error(`${redactUrl(text)}: names no server: expected redis://host:port/RUN`);
   for (const key of url.searchParams.keys()) {
     if (!(PARAMETERS as readonly string[]).includes(key))
       throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);

@@ -1,7 +1,8 @@
 // The training run on a Redis stream (a real redis-server and the GPU): rows are acknowledged only once a
 // checkpoint holding them has been written — through a shuffle window, rows trained out of order are held back
 // by the low-water mark — and a run that dies between checkpoints, resumed from its last one under the same
-// consumer name, trains every row that was not in that checkpoint: nothing is lost.
+// consumer name, trains every row that was not in that checkpoint: nothing is lost. Through a validation split
+// (--validation-split) the training rows acknowledge too, the held-out rows with them.
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
 import { lastValueFrom, tap, toArray } from 'rxjs';
@@ -10,6 +11,7 @@ import { redisServerInstalled, startRedisServer, type RedisServer } from './serv
 import { redisSource, type RedisStreamSource } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { memorySource } from '../src/data/memory_source.ts';
+import { splitValidation, validationUniform } from '../src/data/validation_split.ts';
 import { decodeEntry } from '../src/data/redis_entry.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
@@ -303,6 +305,46 @@ test('row-exact acknowledgement: a run killed between checkpoints and resumed tr
     ROWS - new Set(trained2).size < CONFIG.batch,
     `every row but a partial minibatch's trained (${new Set(trained2).size})`,
   );
+});
+
+test('through a validation split the stream is acknowledged: training and held-out rows, all but the last partial minibatch', async ({
+  gpu,
+}) => {
+  if (server === null) return;
+  const stream = 'split-rows';
+  await publish(stream);
+  const trained: number[] = [];
+  const saved: Checkpoint[] = [];
+  const trainer = await recordingTrainer(gpu, trained);
+  const source = redisSource(sourceUrl(stream));
+  const split = splitValidation(source, { fraction: 0.25, seed: 11 });
+  try {
+    const events = await lastValueFrom(
+      trainingRun(trainer, { ...options(source, saved), source: split.train }).pipe(toArray()),
+    );
+    assert.is(events.at(-1)!.type, 'done');
+  } finally {
+    trainer.destroy();
+    await source.close();
+  }
+  // Delivered in publishing order, row i of the pass is row i of the stream: held out when u_i < 0.25.
+  const heldOut = Array.from({ length: ROWS }, (_, i) => i).filter((i) => validationUniform(11, i) < 0.25);
+  assert.ok(heldOut.length > 50, `${heldOut.length} rows held out`);
+  assert.equal(
+    trained.filter((r) => heldOut.includes(r)),
+    [],
+    'no held-out row is trained',
+  );
+  const pending = await pendingRows(stream, 'g');
+  // Before, the run never saw an acknowledging source: all 400 rows stayed pending.
+  assert.ok(
+    pending.length < CONFIG.batch * PACK,
+    `only the entries of the last partial minibatch stay pending, not ${pending.length} rows`,
+  );
+  const trainedSet = new Set(trained);
+  const untrained = Array.from({ length: ROWS }, (_, i) => i).filter((i) => !trainedSet.has(i) && !heldOut.includes(i));
+  assert.ok(untrained.length < CONFIG.batch, `${untrained.length} training rows untrained: a partial minibatch`);
+  for (const row of untrained) assert.ok(pending.includes(row), `untrained row ${row} is still pending`);
 });
 
 test.run();

@@ -1,9 +1,15 @@
 // The validation split (src/data/validation_split.ts): training and validation rows are disjoint and together
 // all rows in order; the held-out share is within binomial bounds of the fraction; the same rows are held out
 // on every pass, by every fresh split with the same seed and whatever the source's block sizes; the rows are
-// the ones the documented Philox formula picks; a bad fraction is refused.
+// the ones the documented Philox formula picks; a bad fraction is refused. Over an acknowledging source (a Redis
+// stream) the training rows acknowledge, in the source's numbers, with every held-out row counted as done.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import {
+  isAcknowledgingSource,
+  type AcknowledgingSource,
+  type CheckpointedRows,
+} from '../src/data/acknowledging_source.ts';
 import type { RowBlock } from '../src/data/row_block.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { splitValidation, validationUniform } from '../src/data/validation_split.ts';
@@ -133,6 +139,58 @@ test('byte rows keep their type and scale; a bad fraction is refused', async () 
       /validation split's fraction must be a number in \(0, 1\)/,
     );
   }
+});
+
+/** indexedSource as an acknowledging source that records what it is told. */
+function acknowledgingSource(n: number, blockRows: number) {
+  const told = { states: [] as [number, number[]][], checkpointed: [] as unknown[], resumed: [] as unknown[] };
+  const source: AcknowledgingSource = {
+    ...indexedSource(n, blockRows),
+    checkpointState: (rowsConsumed = 0, trainedAbove = []) => {
+      told.states.push([rowsConsumed, [...trainedAbove]]);
+      return { inner: rowsConsumed };
+    },
+    checkpointed: async (state) => void told.checkpointed.push(state),
+    resumeFrom: async (state) => void told.resumed.push(state),
+  };
+  return { source, told };
+}
+
+test("over an acknowledging source the training rows acknowledge, in the source's numbers, held-out rows counted done", async () => {
+  const n = 2000;
+  const { source, told } = acknowledgingSource(n, 50);
+  const split = splitValidation(source, { fraction: 0.3, seed: 5 });
+  assert.ok(isAcknowledgingSource(split.train), 'the run must see an acknowledging source, or it never acknowledges');
+  assert.not.ok(isAcknowledgingSource(split.validation));
+  assert.not.ok(isAcknowledgingSource(splitValidation(indexedSource(n, 50), { fraction: 0.3, seed: 5 }).train));
+  // The run numbers training row k; t[k] is the source's row (its value says which).
+  const t = await indices(split.train);
+  const held = await indices(split.validation);
+  await indices(split.train); // the pass the run trains from: its numbers are the ones mapped
+  const check = (low: number, above: number[]) => {
+    const state = (split.train as AcknowledgingSource).checkpointState(low, above) as CheckpointedRows;
+    const [innerLow, innerAbove] = told.states.at(-1)!;
+    assert.is(state.rowsConsumed, innerLow);
+    assert.equal(state.trainedAbove, innerAbove);
+    assert.equal(state.source, { inner: innerLow });
+    // Exactly the trained rows and the held-out ones are done, in the source's numbers.
+    const done = new Set([...t.filter((_, k) => k < low || above.includes(k)), ...held]);
+    const told_ = new Set(innerAbove);
+    for (let i = 0; i < n; i++)
+      assert.is(i < innerLow || told_.has(i), done.has(i), `source row ${i} (mark ${low}, above ${above})`);
+    return state;
+  };
+  check(0, []);
+  check(10, [12, 15]);
+  const mid = check(400, [401, 700]);
+  check(t.length, []);
+  assert.is(told.states.at(-1)![0], n, 'all trained: every row of the source is done');
+  // What the run stores and hands back (AcknowledgementHook): its numbers, with the split's state as `source`.
+  const stored: CheckpointedRows = { rowsConsumed: 400, trainedAbove: [401, 700], source: mid };
+  await (split.train as AcknowledgingSource).checkpointed(stored);
+  assert.equal(told.checkpointed, [mid], 'the source gets the state in its own numbers');
+  await (split.train as AcknowledgingSource).resumeFrom!(stored);
+  assert.equal(told.resumed, [mid]);
 });
 
 test.run();

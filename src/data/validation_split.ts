@@ -6,9 +6,21 @@
  * no held-out row is ever trained on. Split before shuffling (the shuffle window reorders rows; the source
  * doesn't). Each of the two sources makes its own pass over the underlying one, so reading validation rows
  * costs a read of the whole source; nothing is kept in memory. Platform-neutral.
+ *
+ * Over a source that acknowledges rows (a Redis stream: acknowledging_source.ts) the training rows acknowledge
+ * too: the run numbers only the rows it is given, so the split maps its numbers back to the source's, and counts
+ * every held-out row as done — it is never trained from this source, and an entry holding one would otherwise stay
+ * pending for ever. Of the mapping it keeps only the rows a checkpoint may still ask about (from the low-water mark
+ * on). On a stream, the rows held out are those of this process's passes: a restart numbers the rows left anew.
  */
 import { philox4x32, philoxKey, wordToUniform, type PhiloxKey } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
+import {
+  checkpointedRowsOf,
+  isAcknowledgingSource,
+  type AcknowledgingSource,
+  type CheckpointedRows,
+} from './acknowledging_source.ts';
 import type { RowBlock } from './row_block.ts';
 import type { RowSource } from './row_source.ts';
 
@@ -30,13 +42,7 @@ export function splitValidation(
   const key = philoxKey(o.seed);
   const percent = `${+(100 * o.fraction).toFixed(2)}%`;
   return {
-    train: routedSource(
-      `${source.name} (training rows, ${percent} held out for validation)`,
-      source,
-      key,
-      o.fraction,
-      false,
-    ),
+    train: trainingRows(`${source.name} (training rows, ${percent} held out for validation)`, source, key, o.fraction),
     validation: routedSource(`${source.name} (validation rows, ${percent} held out)`, source, key, o.fraction, true),
   };
 }
@@ -69,28 +75,124 @@ class RowUniforms {
   }
 }
 
+/** Tells the rows of one pass apart: `kept` and `dropped` get the pass's row index of each row, in order. */
+interface Routing {
+  kept(index: number): void;
+  dropped(index: number): void;
+}
+
 function routedSource(
   name: string,
   source: RowSource,
   key: PhiloxKey,
   fraction: number,
   validation: boolean,
+  routing?: () => Routing,
 ): RowSource {
   return {
     name,
+    // No epoch passed on: a source whose order follows the epoch (HTTP shards) would hold out other rows each epoch.
     async *open() {
       const uniforms = new RowUniforms(key);
+      const route = routing?.();
       let index = 0;
       for await (const block of source.open()) {
         const keep: number[] = [];
         for (let r = 0; r < block.rows; r++, index++) {
-          if (uniforms.at(index) < fraction === validation) keep.push(r);
+          if (uniforms.at(index) < fraction === validation) {
+            keep.push(r);
+            route?.kept(index);
+          } else route?.dropped(index);
         }
         if (keep.length === block.rows) yield block;
         else if (keep.length > 0) yield pick(block, keep);
       }
     },
   };
+}
+
+/** The training rows: a plain source, or an acknowledging one over an acknowledging source. */
+function trainingRows(name: string, source: RowSource, key: PhiloxKey, fraction: number): RowSource {
+  if (!isAcknowledgingSource(source)) return routedSource(name, source, key, fraction, false);
+  let pass = new PassRows();
+  const rows = routedSource(name, source, key, fraction, false, () => (pass = new PassRows()));
+  const inner = (state: unknown) => checkpointedRowsOf(checkpointedRowsOf(state, name).source, source.name);
+  const acknowledging: AcknowledgingSource = {
+    name,
+    open: () => rows.open(),
+    checkpointState: (rowsConsumed = 0, trainedAbove = []): CheckpointedRows => {
+      const mapped = pass.toSource(rowsConsumed, trainedAbove);
+      return { ...mapped, source: source.checkpointState(mapped.rowsConsumed, mapped.trainedAbove) };
+    },
+    checkpointed: (state) => source.checkpointed(inner(state)),
+    resumeFrom: async (state) => source.resumeFrom?.(inner(state)),
+    ...(source.close === undefined ? {} : { close: () => source.close!() }),
+  };
+  return acknowledging;
+}
+
+/**
+ * One pass's training rows as the source numbers them: training row k (the run's number) is the source's row
+ * `trained[k - first]`; `heldOut` are the source's rows held out, ascending; `seen` rows of the source have been
+ * routed. Both lists lose their front as the low-water mark passes it.
+ */
+class PassRows implements Routing {
+  private trained: number[] = [];
+  private first = 0;
+  private heldOut: number[] = [];
+  private seen = 0;
+
+  kept(index: number): void {
+    this.trained.push(index);
+    this.seen = index + 1;
+  }
+
+  dropped(index: number): void {
+    this.heldOut.push(index);
+    this.seen = index + 1;
+  }
+
+  /**
+   * The run's low-water mark and rows trained above it, in the source's numbers: every source row below the
+   * mapped mark is a trained row below `rowsConsumed` or a held-out one, and above it the trained rows and the
+   * held-out ones count as done.
+   */
+  toSource(rowsConsumed: number, trainedAbove: readonly number[]): { rowsConsumed: number; trainedAbove: number[] } {
+    const sourceOf = (k: number) => {
+      const index = this.trained[k - this.first];
+      if (index === undefined || k < this.first)
+        throw new Error(`validation split: training row ${k} was not delivered in this pass (or is below the mark)`);
+      return index;
+    };
+    const delivered = this.first + this.trained.length;
+    const low = rowsConsumed >= delivered ? this.seen : sourceOf(rowsConsumed);
+    // Forget what no later checkpoint of this pass can ask about: the mark only rises.
+    const passed = Math.max(0, Math.min(rowsConsumed, delivered) - this.first);
+    this.trained = this.trained.slice(passed);
+    this.first += passed;
+    this.heldOut = this.heldOut.slice(firstAtOrAbove(this.heldOut, low));
+    const above = trainedAbove.map(sourceOf);
+    return { rowsConsumed: low, trainedAbove: mergeAscending(above, this.heldOut) };
+  }
+}
+
+/** The position of the first value ≥ `value` in an ascending list. */
+function firstAtOrAbove(list: readonly number[], value: number): number {
+  let [lo, hi] = [0, list.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Two ascending lists with no value in common, as one. */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let [i, j] = [0, 0];
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i] < b[j]) ? a[i++] : b[j++]);
+  return out;
 }
 
 /** A block holding only the given rows of `block`, in order. */

@@ -118,6 +118,7 @@ const LISTED = {
   'redis_tls.test.ts': { needs: ['gpu', 'redis', 'processes'], slow: true }, // openssl makes its certificates
   'redis_training_run.test.ts': { needs: ['gpu', 'redis'] },
   'reparameterize.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'restore_best_cli.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'sanity/assert_close.sanity.test.ts': { needs: [] },
   'sanity/losses.sanity.test.ts': { needs: [] },
   'sanity/matmul.sanity.test.ts': { needs: [] },

@@ -4,7 +4,7 @@
 // minibatch ELBOs, bit for bit) of an uninterrupted run; settings that would change the minibatches are refused.
 import * as assert from 'uvu/assert';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { gpuSuite } from './gpu_suite.ts';
+import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { testConfig } from './configs.ts';
@@ -14,6 +14,7 @@ import { trainingRun, type TrainingRunOptions } from '../src/run/training_run.ts
 import { fit } from '../src/run/fit.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
+import { validationUniform } from '../src/data/validation_split.ts';
 
 const test = gpuSuite('training_run');
 const CONFIG = testConfig({
@@ -323,6 +324,106 @@ test('a run whose plan is complete trains nothing and says done', async ({ gpu }
     events.map((e) => e.type).filter((t) => t !== 'checkpoint'),
     ['start', 'done'],
   );
+});
+
+/** The layout's tensors of a snapshot or a model (optimizer state left out), by name. */
+const parametersOf = (tensors: readonly { name: string; data: Float32Array }[], names: Set<string>) =>
+  Object.fromEntries(tensors.filter((t) => names.has(t.name)).map((t) => [t.name, Array.from(t.data)]));
+
+test('restoreBestWeights: a run that early stopping ends leaves the trainer, and its last checkpoint, with the best evaluation’s parameters', async ({
+  gpu,
+}) => {
+  // minDelta far beyond any change: the first evaluation (step 2) is the best, and the run stops at step 6.
+  const options: TrainingRunOptions = {
+    ...base(),
+    evaluate: { validation: testRows },
+    evaluateEvery: 2,
+    earlyStopping: { patience: 2, minDelta: 1e9 },
+  };
+  const outcome = async (restoreBestWeights: boolean) => {
+    const trainer = await Trainer.create(CONFIG, { gpu });
+    try {
+      const bests: Checkpoint[] = [];
+      const saved: Checkpoint[] = [];
+      const events = await lastValueFrom(
+        trainingRun(trainer, {
+          ...options,
+          restoreBestWeights,
+          checkpoints: {
+            save: (c) => void saved.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')),
+            saveBest: (c) => void bests.push(decodeCheckpoint(encodeCheckpoint(c), 'memory')),
+          },
+        }).pipe(toArray()),
+      );
+      const names = new Set(trainer.model.layout.entries.map((e) => e.name));
+      return {
+        done: events.at(-1)!,
+        step: trainer.step,
+        best: bests.map((b) => ({ step: b.snapshot.step, parameters: parametersOf(b.snapshot.tensors, names) })),
+        final: parametersOf(await trainer.model.parameters(), names),
+        lastCheckpoint: {
+          step: saved.at(-1)!.snapshot.step,
+          parameters: parametersOf(saved.at(-1)!.snapshot.tensors, names),
+        },
+      };
+    } finally {
+      trainer.destroy();
+    }
+  };
+  const restored = await outcome(true);
+  assert.ok(restored.done.type === 'done' && restored.done.reason === 'early-stopped');
+  assert.is(restored.step, 6, 'the trainer keeps its step count');
+  assert.equal(
+    restored.best.map((b) => b.step),
+    [2],
+  );
+  assert.equal(restored.final, restored.best[0].parameters, 'bit for bit the parameters of the best evaluation');
+  assert.equal(restored.lastCheckpoint, { step: 6, parameters: restored.best[0].parameters });
+
+  const kept = await outcome(false);
+  assert.equal(kept.best, restored.best, 'the same run up to its end');
+  assert.not.equal(kept.final, kept.best[0].parameters, 'without the option the last parameters stay');
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    await rejectsWith(() => fit(trainer, { ...base(), restoreBestWeights: true }), /give earlyStopping too/);
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('validationSplit holds out the seed’s rows as the evaluation set validation, never trained on, as --validation-split does', async ({
+  gpu,
+}) => {
+  const held = Array.from({ length: ROWS }, (_, i) => validationUniform(CONFIG.seed, i) < 0.25).filter(Boolean).length;
+  assert.ok(held > 0 && held < ROWS, `the seed holds out some rows (${held})`);
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const history = await fit(trainer, {
+      ...base(),
+      epochs: 2,
+      validationSplit: 0.25,
+      earlyStopping: { patience: 5 },
+    });
+    const stepsPerEpoch = Math.floor((ROWS - held) / CONFIG.batch);
+    assert.equal(
+      history.epochs.map((e) => e.step),
+      [stepsPerEpoch, 2 * stepsPerEpoch],
+      `${ROWS - held} training rows a pass`,
+    );
+    assert.equal(
+      history.evaluations.map((e) => [e.results.validation.rows, e.results.test.rows]),
+      [
+        [held, 20],
+        [held, 20],
+      ],
+    );
+    await rejectsWith(
+      () => fit(trainer, { ...base(), validationSplit: 0.25, evaluate: { validation: testRows } }),
+      /both validationSplit and an evaluation set named 'validation'/,
+    );
+  } finally {
+    trainer.destroy();
+  }
 });
 
 test.run();

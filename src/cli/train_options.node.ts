@@ -37,6 +37,8 @@ export interface RunSettings extends Omit<DataSettings, 'seed'> {
   validationData: string | null;
   /** Stop after this many evaluations without a better validation ELBO (null: never). */
   earlyStop: number | null;
+  /** With earlyStop: end an early-stopped run with the best validation's parameters. Default false. */
+  restoreBest?: boolean;
   /** HTTP(S) shards: this trainer's share, shard i of every N. */
   shardOf: { index: number; count: number } | null;
   /** redis://host:port/RUN?size=N&rank=R&every=H: average parameters with the other trainers of RUN. */
@@ -124,6 +126,10 @@ export function trainCommand(
       '--early-stop <patience>',
       'stop after this many evaluations without a better validation ELBO; the best model is kept in <out>/best/',
       integer('--early-stop', 1),
+    )
+    .option(
+      '--restore-best',
+      "with --early-stop: when it stops the run, end with the best validation's parameters (the last checkpoint then holds them)",
     )
     .option(
       '--shard-of <i/N>',
@@ -221,6 +227,7 @@ export function trainCommand(
           validationSplit: o.validationSplit ?? null,
           validationData: o.validationData ?? null,
           earlyStop: o.earlyStop ?? null,
+          restoreBest: o.restoreBest === true,
           shardOf: o.shardOf ?? null,
           peers: o.peers ?? null,
           redisPasswordFile: o.redisPasswordFile ?? null,

@@ -23,7 +23,7 @@ import { redactUrl } from '../data/redis_url.ts';
 import { deadLetterLine } from '../data/redis_source.node.ts';
 import { redisPassword, withPassword } from './redis_password.node.ts';
 import { StopSignals } from './stop_signals.node.ts';
-import { BEST_FOLDER, CONFIG_FILE, claimOutputFolder } from './output_folder.node.ts';
+import { BEST_FOLDER, CONFIG_FILE, claimOutputFolder, runIn } from './output_folder.node.ts';
 
 /** A data path or URL as written down (config.json, metrics.jsonl, checkpoints): never with a password. */
 const written = <T extends string | null>(path: T): T => (path === null ? path : redactUrl(path)) as T;
@@ -228,6 +228,12 @@ async function trainOn(
       `${data.train.name}: rows have ${data.D} values, but the checkpoint's model expects D = ${config.D}`,
     );
   validateTrainConfig(config);
+  if (run.restoreBest === true && run.earlyStop === null)
+    throw new Error(
+      '--restore-best restores the best validation when --early-stop ends the run: give --early-stop too',
+    );
+  if (run.earlyStop !== null && data.validation === null)
+    throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
   // After the flags are checked (a mistyped flag is reported as such) and under the folder's lock.
   claimOutputFolder(run.out, { resume: run.resume, overwrite: run.overwrite === true });
   const trainer = await Trainer.create(config, { acquire: { vulkanDriver: run.vulkanDriver } });
@@ -287,8 +293,6 @@ async function trainOn(
     const evaluate: Record<string, Float32Array> = {};
     if (data.test !== null) evaluate.test = data.test;
     if (data.validation !== null) evaluate.validation = data.validation;
-    if (run.earlyStop !== null && data.validation === null)
-      throw new Error('--early-stop watches the validation ELBO: give --validation-split or --validation-data');
     // The lower bound on a fixed slice of the training set, binarized once (the paper's train curve).
     if ((run.trainBoundRows ?? 0) > 0)
       evaluate.train = await loadRows(data.train, { maxRows: run.trainBoundRows, binarize: run.binarize, dequantize });
@@ -338,11 +342,15 @@ async function trainOn(
       signal: stop.signal,
       resume: checkpoint?.run ?? undefined,
       earlyStopping: plan.earlyStopping ?? undefined,
+      restoreBestWeights: run.restoreBest === true,
       rounds: peers?.rounds,
       checkpoints: {
         every: plan.checkpointEvery,
         save,
         saveBest: (c) => writeCheckpoint(join(run.out, BEST_FOLDER), c),
+        // The best model of a run resumed since it was found, for --restore-best.
+        loadBest: () =>
+          runIn(join(run.out, BEST_FOLDER)) === null ? null : readCheckpoint(join(run.out, BEST_FOLDER)),
       },
     });
     try {
@@ -351,6 +359,11 @@ async function trainOn(
           tap({
             next: (e) => {
               report.show(e);
+              if (e.type === 'done' && e.reason === 'early-stopped' && run.restoreBest === true) {
+                const best = e.state.earlyStopping?.bestStep;
+                if (best !== e.step)
+                  console.log(`restored the parameters of step ${best}, the best validation (--restore-best)`);
+              }
               if (e.type === 'metrics') streamReport?.tick(e.step);
             },
             finalize: () => report.stop(),

@@ -18,4 +18,6 @@ export const RUN_DEFAULTS = {
   metricsEvery: METRICS_EVERY,
   /** Rows per GPU submission when evaluating. */
   evalChunk: EVAL_CHUNK_ROWS,
+  /** The most held-out rows a validation split keeps in memory to evaluate on. */
+  validationRows: 10_000,
 } as const;

@@ -16,7 +16,7 @@ export interface PlanOptions {
   binarize?: boolean;
   checkpoints?: { every?: number };
   data?: RunPlan['data'];
-  earlyStopping?: { on: string; patience: number; minDelta?: number };
+  earlyStopping?: { on?: string; patience: number; minDelta?: number };
 }
 
 /** The plan the options ask for, checked. */
@@ -34,7 +34,9 @@ export function planOf(o: PlanOptions): RunPlan {
     binarize: o.binarize ?? RUN_DEFAULTS.binarize,
     data: o.data ?? null,
     earlyStopping:
-      early === undefined ? null : { on: early.on, patience: early.patience, minDelta: early.minDelta ?? 0 },
+      early === undefined
+        ? null
+        : { on: early.on ?? 'validation', patience: early.patience, minDelta: early.minDelta ?? 0 },
   };
 }
 

@@ -16,6 +16,8 @@
 import { Observable } from 'rxjs';
 import type { RowSource } from '../data/row_source.ts';
 import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
+import { splitValidation } from '../data/validation_split.ts';
+import { loadRows } from '../data/read_rows.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { epochBatches } from '../stream/epoch_batches.ts';
 import { StepInput } from '../stream/step_input.ts';
@@ -27,7 +29,7 @@ import { RUN_DEFAULTS } from './run_defaults.ts';
 import { planOf, startOf } from './run_plan.ts';
 import { AcknowledgementHook } from './hooks/acknowledgement.ts';
 import { CheckpointHook, type CheckpointSink } from './hooks/checkpoints.ts';
-import { EarlyStoppingHook } from './hooks/early_stopping.ts';
+import { EarlyStoppingHook, type RestoreBest } from './hooks/early_stopping.ts';
 import { EvaluationCadenceHook } from './hooks/evaluation_cadence.ts';
 import { RoundsHook, type Rounds } from './hooks/rounds.ts';
 
@@ -47,6 +49,13 @@ export interface TrainingRunOptions {
   binarize?: boolean;
   /** Sets scored with the ELBO at every epoch's end and at the run's end, by name (e.g. { test }). */
   evaluate?: Record<string, Float32Array>;
+  /**
+   * Hold out this share of the source's rows, in (0, 1), as the evaluation set 'validation' (as
+   * `aevb train --validation-split` does): the rows are chosen by the trainer's seed, the same every epoch and
+   * on a resume, never trained on, and at most RUN_DEFAULTS.validationRows of them are held in memory
+   * (binarized once when the run binarizes). Early stopping then needs no separate set.
+   */
+  validationSplit?: number;
   /** Also evaluate every this many steps (0 or absent: only at epoch ends and the run's end). */
   evaluateEvery?: number;
   /** Rows per GPU submission when evaluating. Default RUN_DEFAULTS.evalChunk. */
@@ -54,10 +63,17 @@ export interface TrainingRunOptions {
   /** Where checkpoints go: `save` is awaited, and no step is queued meanwhile. */
   checkpoints?: CheckpointSink;
   /**
-   * Stop when the ELBO of the evaluation set `on` (e.g. 'validation') has not risen by more than `minDelta`
+   * Stop when the ELBO of the evaluation set `on` (default 'validation') has not risen by more than `minDelta`
    * nats for `patience` evaluations in a row; the best model so far goes to the sink's `saveBest`.
    */
-  earlyStopping?: { on: string; patience: number; minDelta?: number };
+  earlyStopping?: { on?: string; patience: number; minDelta?: number };
+  /**
+   * With earlyStopping (Keras's restore_best_weights): when early stopping ends the run, the trainer ends with
+   * the parameters of the best evaluation, and so does the run's last checkpoint (with the last step's position
+   * and optimizer state: a resume continues from the best parameters). A run that ends otherwise keeps its last
+   * parameters. The best parameters are kept in memory; after a resume, the sink's loadBest gives them back.
+   */
+  restoreBestWeights?: boolean;
   /** The run state of the checkpoint the trainer was restored from: continue where it stopped. */
   resume?: RunState;
   /** Stop taking minibatches: the steps queued finish, a checkpoint is saved, then `stopped` and `done`. */
@@ -129,9 +145,13 @@ async function run(
   abandonSignal: AbortSignal,
 ): Promise<void> {
   const plan = planOf(o);
+  if (o.restoreBestWeights === true && plan.earlyStopping === null)
+    throw new Error(
+      'aevb: restoreBestWeights restores the best evaluation when early stopping ends the run: give earlyStopping too',
+    );
   const { batch: B, seed } = trainer.config;
-  const acknowledging = isAcknowledgingSource(o.source) ? o.source : null;
-  const evaluationSets = o.evaluate ?? {};
+  const { source, evaluationSets } = await heldOut(o, plan.binarize, trainer.config);
+  const acknowledging = isAcknowledgingSource(source) ? source : null;
   // The order matters where hooks meet: rows are marked trained before a round, an evaluation or a checkpoint
   // can record them; early stopping hears of an evaluation before the next checkpoint is due.
   const checkpoints = o.checkpoints === undefined ? null : new CheckpointHook(o.checkpoints);
@@ -147,6 +167,7 @@ async function run(
             evaluationSets,
             o.resume?.earlyStopping ?? undefined,
             o.checkpoints,
+            o.restoreBestWeights === true ? restoreBestTo(trainer, () => checkpoints?.parametersReplaced()) : undefined,
           ),
         ]),
     ...(checkpoints === null ? [] : [checkpoints]),
@@ -154,13 +175,13 @@ async function run(
   const loop = new RunLoop({
     trainer,
     plan,
-    start: startOf(trainer.step, plan, o.resume, o.source),
+    start: startOf(trainer.step, plan, o.resume, source),
     stepsPerEpoch: o.resume?.stepsPerEpoch ?? null,
     resumed: o.resume !== undefined,
-    sourceName: o.source.name,
+    sourceName: source.name,
     batches: (epoch, skip) =>
       epochBatches(
-        { source: o.source, B, seed, shuffleWindowRows: plan.shuffleWindow, numberRows: acknowledging !== null },
+        { source, B, seed, shuffleWindowRows: plan.shuffleWindow, numberRows: acknowledging !== null },
         epoch,
         skip,
       ),
@@ -181,4 +202,36 @@ async function run(
   } finally {
     unwatch();
   }
+}
+
+/** The training rows and the evaluation sets: the source as given, or split by `validationSplit`. */
+async function heldOut(
+  o: TrainingRunOptions,
+  binarize: boolean,
+  config: RunTrainer['config'],
+): Promise<{ source: RowSource; evaluationSets: Record<string, Float32Array> }> {
+  const given = o.evaluate ?? {};
+  if (o.validationSplit === undefined) return { source: o.source, evaluationSets: given };
+  if (given.validation !== undefined)
+    throw new Error(
+      "aevb: the run was given both validationSplit and an evaluation set named 'validation': give one of them",
+    );
+  const split = splitValidation(o.source, { fraction: o.validationSplit, seed: config.seed });
+  const validation = await loadRows(split.validation, {
+    maxRows: RUN_DEFAULTS.validationRows,
+    binarize,
+    dequantize: config.dequantize === 'uniform',
+  });
+  if (validation.length === 0)
+    throw new Error(
+      `aevb: validationSplit ${o.validationSplit} held out no rows of ${o.source.name}: give a larger share`,
+    );
+  return { source: split.train, evaluationSets: { ...given, validation } };
+}
+
+/** How restoreBestWeights writes the best parameters: into the trainer's model (a Trainer's; a stand-in has none). */
+function restoreBestTo(trainer: RunTrainer, replaced: () => void): RestoreBest {
+  const model = (trainer as Partial<Trainer>).model;
+  if (model === undefined) throw new Error('aevb: restoreBestWeights needs a Trainer, whose model it writes');
+  return { write: (tensors, source) => model.load(tensors, source), replaced };
 }

@@ -17,6 +17,11 @@ export interface CheckpointSink {
   save(checkpoint: Checkpoint, occasion: CheckpointOccasion): Promise<string | void> | string | void;
   /** Writes the best model so far (with early stopping): kept beside the last one, never overwriting it. */
   saveBest?(checkpoint: Checkpoint): Promise<string | void> | string | void;
+  /**
+   * Reads back the best model saveBest wrote (null: none): what restoreBestWeights restores when the best
+   * evaluation came before a resume, so it is no longer in memory.
+   */
+  loadBest?(): Promise<Checkpoint | null> | Checkpoint | null;
 }
 
 export class CheckpointHook implements RunHook {

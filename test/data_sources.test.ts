@@ -21,8 +21,10 @@ import { rejectsWith, throwsWith } from './gpu_suite.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { urlSource } from '../src/data/url_source.ts';
+import { startFlakyHttpServer } from './servers/flaky_http_server.ts';
 import { epochBatches } from '../src/stream/epoch_batches.ts';
 import { memorySource } from '../src/data/memory_source.ts';
+import { setUpData, sourceFor } from '../src/cli/data_setup.node.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aevb-sources-'));
 
@@ -147,6 +149,37 @@ test('files on disk: .npy, .npy.gz, raw with --dim, and a directory of shards in
     await readAll(sharded),
     [0, 0.25, 1, 1, 1, 1, 0.5, 0.5, 0.5],
     'a second pass (next epoch) reads the same',
+  );
+});
+
+test('--shard-of on local data: a directory gives trainer i every N-th file; a single file, synthetic data and the bundled MNIST are refused', async () => {
+  const shards = join(dir, 'split');
+  mkdirSync(shards);
+  for (let i = 0; i < 4; i++) writeFileSync(join(shards, `part-${i}.npy`), npyBytes('<f4', [1, 1], [i / 4]));
+  const d = { format: 'auto' as const, dim: undefined, seed: 1 };
+  assert.equal(await readAll(sourceFor(shards, { ...d, shardOf: { index: 1, count: 2 } })), [0.25, 0.75]);
+  assert.equal(await readAll(sourceFor(shards, { ...d, shardOf: { index: 0, count: 2 } })), [0, 0.5]);
+  throwsWith(
+    () => sourceFor(join(shards, 'part-0.npy'), { ...d, shardOf: { index: 0, count: 2 } }),
+    ['part-0.npy: --shard-of 0/2 splits a directory of shards', 'this is a single file'],
+  );
+  throwsWith(() => sourceFor(shards, { ...d, shardOf: { index: 0, count: 5 } }), ['more trainers than the 4 shards']);
+  throwsWith(
+    () => sourceFor('synthetic:100x4', { ...d, shardOf: { index: 0, count: 2 } }),
+    ['synthetic:100x4: --shard-of splits shards', 'synthetic data has none'],
+  );
+  await rejectsWith(
+    () =>
+      setUpData({
+        ...d,
+        data: null,
+        testData: null,
+        binarize: true,
+        validationSplit: null,
+        validationData: null,
+        shardOf: { index: 0, count: 2 },
+      }),
+    /--shard-of splits the shards of --data .* the bundled MNIST has none/,
   );
 });
 
@@ -330,6 +363,32 @@ test('a URL source streams rows from an HTTP response, again for every pass', as
     await rejectsWith(() => readAll(urlSource(`http://127.0.0.1:${port}/missing.npy`)), /missing\.npy: HTTP 404/);
   } finally {
     server.close();
+  }
+});
+
+test('a URL source has a minimum rate and a deadline, and follows no redirect to file:', async () => {
+  const server = await startFlakyHttpServer();
+  try {
+    const body = npyBytes('|u1', [400, 10], new Array(4000).fill(7));
+    server.put('/slow.npy', body);
+    server.dribbleNext(1, 1, 20);
+    await rejectsWith(
+      () => readAll(urlSource(`${server.url}/slow.npy`, { limits: { minBytesPerSecond: 200, rateWindowMs: 300 } })),
+      /slow\.npy: \d+ bytes arrived in 0\.3 s \(after \d+ bytes\), below the minimum rate of 200 bytes\/s/,
+    );
+    server.dribbleNext(1, 100, 20);
+    await rejectsWith(
+      () => readAll(urlSource(`${server.url}/slow.npy`, { limits: { deadlineMs: 200, rateWindowMs: 100 } })),
+      /slow\.npy: the read took longer than its deadline of 0\.2 s of network time/,
+    );
+    server.redirect('/elsewhere.npy', 'file:///etc/passwd');
+    await rejectsWith(
+      () => readAll(urlSource(`${server.url}/elsewhere.npy`)),
+      /^[^ ]*elsewhere\.npy: the server redirects to file: URL 'file:\/\/\/etc\/passwd'; only http: and https: redirects/,
+    );
+    assert.is((await readAll(urlSource(`${server.url}/slow.npy`))).length, 4000, 'a healthy read');
+  } finally {
+    await server.close();
   }
 });
 

@@ -323,7 +323,117 @@ test('a server with neither ETag nor Last-Modified: a dropped read is refused, n
   });
   throwsWith(
     () => httpShardsSource(`${server.url}${path}#unchecked`, { seed: 1 }),
-    ["the fragment '#unchecked' is not an option of aevb's (known: #allow-unvalidated)"],
+    ["the fragment's 'unchecked' is not an option of aevb's", '#allow-unvalidated, #deadline=SECONDS'],
+  );
+});
+
+/** How a read of `source` ended: its error's message (or 'done'), and the seconds it took. */
+async function outcome(source: RowSource): Promise<{ message: string; seconds: number }> {
+  const started = performance.now();
+  try {
+    for await (const _ of source.open());
+    return { message: 'done', seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    return { message: (error as Error).message, seconds: (performance.now() - started) / 1000 };
+  }
+}
+
+const twelveKb = () => npyBytes('<f4', [614, D], seededUniform(9, 614 * D)); // 12 408 bytes, as the red team's
+
+test('a server that sends half of what is left and stalls, again and again, fails the minimum rate (progress kept resetting the retries)', async () => {
+  server.put('/hostile/halving.npy', twelveKb());
+  server.halveNext(1000);
+  const { message, seconds } = await outcome(
+    httpShardsSource(`${server.url}/hostile/halving.npy`, {
+      seed: 1,
+      backoffMs: 5,
+      stallTimeoutMs: 100,
+      limits: { minBytesPerSecond: 2000, rateWindowMs: 400 },
+    }),
+  );
+  server.halveNext(0);
+  assert.match(
+    message,
+    /halving\.npy: \d+ bytes arrived in 0\.4 s \(at byte \d+ of 12408\), below the minimum rate of 2000 bytes\/s/,
+  );
+  assert.match(message, '#min-rate=BYTES_PER_SECOND');
+  assert.ok(seconds < 3, `gave up after ${seconds.toFixed(1)} s`);
+});
+
+test('a server that sends a byte at a time, never silent for long, fails the minimum rate', async () => {
+  server.put('/hostile/dribble.npy', twelveKb());
+  server.dribbleNext(1, 1, 20);
+  const { message, seconds } = await outcome(
+    httpShardsSource(`${server.url}/hostile/dribble.npy#min-rate=200&rate-window=0.5`, {
+      seed: 1,
+      stallTimeoutMs: 1000,
+    }),
+  );
+  assert.match(
+    message,
+    /dribble\.npy: \d+ bytes arrived in 0\.5 s .*below the minimum rate of 200 bytes\/s over 0\.5 s/,
+  );
+  assert.ok(seconds < 2, `gave up after ${seconds.toFixed(1)} s`);
+});
+
+test('a read that keeps the rate but never ends meets its deadline; time the consumer holds a chunk does not count', async () => {
+  server.put('/hostile/endless.npy', twelveKb());
+  server.dribbleNext(1, 64, 20); // 3 200 bytes/s: above the rate, 4 s for the shard
+  const { message, seconds } = await outcome(
+    httpShardsSource(`${server.url}/hostile/endless.npy#deadline=0.6&min-rate=100&rate-window=0.2`, { seed: 1 }),
+  );
+  assert.match(
+    message,
+    /endless\.npy: the read took longer than its deadline of 0\.6 s of network time \(at byte \d+ of 12408\)/,
+  );
+  assert.ok(seconds < 2, `gave up after ${seconds.toFixed(1)} s`);
+  // A healthy shard read by a slow consumer: 3 × 300 ms held, far past a 0.25 s deadline, and still no failure.
+  let blocks = 0;
+  for await (const _ of httpShardsSource(`${pattern}#deadline=0.25`, { seed: 5 }).open())
+    if (blocks++ < 3) await new Promise((r) => setTimeout(r, 300));
+  assert.ok(blocks >= 4);
+  throwsWith(
+    () => httpShardsSource(`${pattern}#deadline=0`, { seed: 1 }),
+    ["'deadline=0' is not an option", 'each number > 0'],
+  );
+});
+
+test('a redirect to file: (or any scheme but http and https) is refused as such, at once, never retried', async () => {
+  server.redirect('/hostile/to-file.npy', 'file:///etc/passwd');
+  server.requests.length = 0;
+  const { message } = await outcome(httpShardsSource(`${server.url}/hostile/to-file.npy`, { seed: 1, backoffMs: 5 }));
+  assert.match(
+    message,
+    "to-file.npy: the server redirects to file: URL 'file:///etc/passwd'; only http: and https: redirects are followed",
+  );
+  assert.is(server.requests.length, 1, 'one request, no retries');
+  // An http redirect is followed.
+  server.redirect('/hostile/moved.npy', '/data/shard-000.npy');
+  const moved = await allValues(httpShardsSource(`${server.url}/hostile/moved.npy`, { seed: 1 }));
+  assert.is(moved.length, ROWS_PER_SHARD * D);
+});
+
+test('.npy.gz shards are refused up front, naming the shard and what is expected', () => {
+  throwsWith(
+    () => httpShardsSource(`${server.url}/data/shard-{000..001}.npy.gz`, { seed: 1 }),
+    [
+      'shard-000.npy.gz (shard 1 of 2 of',
+      'a .gz shard is not gunzipped when read over HTTP',
+      'expected .npy, IDX or raw rows served uncompressed',
+    ],
+  );
+});
+
+test('a brace range of a million names is not held as a list: a few MB, not 572', () => {
+  const before = process.memoryUsage().heapUsed;
+  const source = httpShardsSource('http://h/s-{000000..999999}.npy', { seed: 1, shardOf: { index: 3, count: 4 } });
+  const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  assert.ok(grown < 20, `the source holds ${grown.toFixed(1)} MB`);
+  assert.is(source.shards.length, 250_000);
+  assert.is(source.shards[1], 'http://h/s-000007.npy');
+  throwsWith(
+    () => httpShardsSource('http://h/s-{0..999}{0..9999}.npy', { seed: 1 }),
+    ['expands to more than 1000000 names (the limit on one pattern'],
   );
 });
 

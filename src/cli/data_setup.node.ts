@@ -65,14 +65,17 @@ export function sourceFor(
     redisPassword: d.redisPassword,
   });
   if (remote !== null) return remote;
+  const shardOf = d.shardOf ?? undefined;
   const synthetic = SYNTHETIC.exec(path);
+  if (synthetic && shardOf !== undefined)
+    throw new Error(`${path}: --shard-of splits shards (a directory or HTTP(S) shards); synthetic data has none`);
   if (synthetic)
     return syntheticSource({
       rows: synthetic[1] === 'inf' ? Infinity : Number(synthetic[1]),
       D: Number(synthetic[2]),
       seed: d.seed,
     });
-  return fileSource(path, { format: d.format, dim: d.dim });
+  return fileSource(path, { format: d.format, dim: d.dim, shardOf });
 }
 
 /** A test set held in memory, binarized once if the run binarizes: `path`, or the bundled MNIST's when null. */
@@ -98,6 +101,10 @@ export async function setUpData(d: DataSettings): Promise<RunData> {
   if (d.validationSplit !== null && d.validationData !== null)
     throw new Error('give --validation-split or --validation-data, not both');
   const mnist = d.data === null;
+  if (mnist && d.shardOf)
+    throw new Error(
+      '--shard-of splits the shards of --data (a directory or HTTP(S) shards); the bundled MNIST has none',
+    );
   const source = mnist ? fileSource(mnistFile('train')) : sourceFor(d.data!, d);
   const close = async () => {
     if (isAcknowledgingSource(source)) await source.close?.();

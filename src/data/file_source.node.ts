@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { DataFormatError } from './data_format_error.ts';
 import { rowParserFor, type DataFormat } from './row_format.ts';
+import { shardsOf } from './http_shards.ts';
 import { parsedSource, shardedSource, type RowSource } from './row_source.ts';
 import type { RowBlock } from './row_block.ts';
 
@@ -120,17 +121,35 @@ function regularFileStats(path: string, directories = false): Stats {
   );
 }
 
-/** A file or a directory of shards as a row source. Throws at once for a missing path or an empty directory. */
-export function fileSource(path: string, options: { format?: DataFormat; dim?: number } = {}): RowSource {
+export interface FileSourceOptions {
+  format?: DataFormat;
+  dim?: number;
+  /** For a directory: read only its files i, i + count, … in name order (trainer `index` of `count`). */
+  shardOf?: { index: number; count: number };
+}
+
+/**
+ * A file or a directory of shards as a row source. Throws at once for a missing path, an empty directory, or a
+ * shardOf given for a single file (which cannot be split between trainers).
+ */
+export function fileSource(path: string, options: FileSourceOptions = {}): RowSource {
   const stats = regularFileStats(path, true);
   const format = options.format ?? 'auto';
-  if (!stats.isDirectory()) return parsedSource(path, () => fileBytes(path), rowParserFor(path, format, options.dim));
-  const shards = readdirSync(path)
+  if (!stats.isDirectory()) {
+    if (options.shardOf !== undefined)
+      throw new Error(
+        `${path}: --shard-of ${options.shardOf.index}/${options.shardOf.count} splits a directory of shards (or HTTP(S) ` +
+          "shards) between trainers, but this is a single file: give each trainer its own file, or a directory's shards",
+      );
+    return parsedSource(path, () => fileBytes(path), rowParserFor(path, format, options.dim));
+  }
+  const all = readdirSync(path)
     .filter((f) => !f.startsWith('.'))
     .sort()
     .map((f) => join(path, f))
     .filter((f) => !regularFileStats(f, true).isDirectory());
-  if (shards.length === 0) throw new Error(`${path}: the shard directory holds no files`);
+  if (all.length === 0) throw new Error(`${path}: the shard directory holds no files`);
+  const shards = shardsOf(all, options.shardOf, path);
   const sources = shards.map((shard) =>
     parsedSource(shard, () => fileBytes(shard), rowParserFor(shard, format, options.dim)),
   );

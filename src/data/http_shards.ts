@@ -16,10 +16,22 @@
  * response that ends before it is a cut connection, resumed. A close-delimited response of raw rows (no length
  * anywhere) could end on a row boundary and look whole: its end is confirmed with one more Range request from
  * there, which the server answers 416 (nothing follows) — or with the rest of the shard.
+ *
+ * Each shard's read has a deadline and a minimum rate (http_read_limits.ts), settable as options or in the
+ * pattern's fragment (#deadline=SECONDS&min-rate=BYTES_PER_SECOND&rate-window=SECONDS); a redirect is followed
+ * only to http: or https:. The names of a brace pattern are computed as they are read, never held as a list.
  */
 import { philoxUniforms } from '../random/philox.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
-import { expandBraceRanges } from './brace_range.ts';
+import { braceRangeNames, type NameList } from './brace_range.ts';
+import {
+  fetchHttp,
+  httpReadLimits,
+  ReadClock,
+  ReadLimitError,
+  RedirectRefusedError,
+  type HttpReadLimits,
+} from './http_read_limits.ts';
 import type { RowBlock } from './row_block.ts';
 import { rowParserFor, type DataFormat } from './row_format.ts';
 import { readableStreamBytes, type RowSource } from './row_source.ts';
@@ -48,22 +60,36 @@ export interface HttpShardsOptions {
    * fragment #allow-unvalidated says the same (the CLI's --data).
    */
   allowUnvalidated?: boolean;
+  /** Each shard's deadline and minimum rate (defaults: DEFAULT_HTTP_READ_LIMITS); the pattern's fragment may set them too. */
+  limits?: Partial<HttpReadLimits>;
 }
 
-/** The options a pattern's fragment may give (fragments are never sent to a server). */
-const FRAGMENT_OPTIONS = ['allow-unvalidated'] as const;
+/** The options a pattern's fragment may give, '&'-separated (fragments are never sent to a server). */
+const FRAGMENT_OPTIONS = ['allow-unvalidated', 'deadline=SECONDS', 'min-rate=BYTES_PER_SECOND', 'rate-window=SECONDS'];
 
-/** The pattern without its fragment, and whether the fragment allows unvalidated resumption. */
-function fragmentOptions(pattern: string): { pattern: string; allowUnvalidated: boolean } {
+/** The pattern without its fragment, and the options its fragment gives. */
+function fragmentOptions(pattern: string): {
+  pattern: string;
+  allowUnvalidated: boolean;
+  limits: Partial<HttpReadLimits>;
+} {
   const hash = pattern.indexOf('#');
-  if (hash < 0) return { pattern, allowUnvalidated: false };
-  const fragment = pattern.slice(hash + 1);
-  if (!(FRAGMENT_OPTIONS as readonly string[]).includes(fragment)) {
-    throw new Error(
-      `${pattern}: the fragment '#${fragment}' is not an option of aevb's (known: ${FRAGMENT_OPTIONS.map((o) => `#${o}`).join(', ')})`,
-    );
+  if (hash < 0) return { pattern, allowUnvalidated: false, limits: {} };
+  let allowUnvalidated = false;
+  const limits: Partial<HttpReadLimits> = {};
+  for (const option of pattern.slice(hash + 1).split('&')) {
+    const [key, value] = option.split('=', 2) as [string, string | undefined];
+    const number = value !== undefined && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    if (option === 'allow-unvalidated') allowUnvalidated = true;
+    else if (key === 'deadline' && number > 0) limits.deadlineMs = number * 1000;
+    else if (key === 'min-rate' && number > 0) limits.minBytesPerSecond = number;
+    else if (key === 'rate-window' && number > 0) limits.rateWindowMs = number * 1000;
+    else
+      throw new Error(
+        `${pattern}: the fragment's '${option}' is not an option of aevb's (known, '&'-separated: ${FRAGMENT_OPTIONS.map((o) => `#${o}`).join(', ')}, each number > 0)`,
+      );
   }
-  return { pattern: pattern.slice(0, hash), allowUnvalidated: true };
+  return { pattern: pattern.slice(0, hash), allowUnvalidated, limits };
 }
 
 /** A shard's version as the server first described it. */
@@ -83,21 +109,32 @@ export interface HttpShardsSource extends RowSource {
 
 /** The shards of `pattern` (brace ranges expanded) or of a list of URLs, as one row source; see the file's header. */
 export function httpShardsSource(pattern: string | string[], options: HttpShardsOptions): HttpShardsSource {
-  const fragment = typeof pattern === 'string' ? fragmentOptions(pattern) : { pattern, allowUnvalidated: false };
-  const all = typeof fragment.pattern === 'string' ? expandBraceRanges(fragment.pattern) : fragment.pattern;
-  const name = typeof pattern === 'string' ? pattern : `${all.length} shards (${all[0]} …)`;
+  const fragment =
+    typeof pattern === 'string' ? fragmentOptions(pattern) : { pattern, allowUnvalidated: false, limits: {} };
+  const all = typeof fragment.pattern === 'string' ? braceRangeNames(fragment.pattern) : listOf(fragment.pattern);
+  const name = typeof pattern === 'string' ? pattern : `${all.length} shards (${all.at(0)} …)`;
   const allowUnvalidated = options.allowUnvalidated === true || fragment.allowUnvalidated;
-  const shards = shardsOf(all, options.shardOf, name);
-  for (const url of shards) {
+  const limits = httpReadLimits({ ...options.limits, ...fragment.limits }, name);
+  const shards = pickShards(all, options.shardOf, name);
+  // A pattern's names differ only in digits, so its first and last stand for all; a list is checked whole.
+  const checked = typeof fragment.pattern === 'string' ? [0, shards.length - 1] : shards.length;
+  for (const i of typeof checked === 'number' ? Array.from({ length: checked }, (_, k) => k) : checked) {
+    const url = shards.at(i);
+    let path: string;
     try {
-      new URL(url);
+      path = new URL(url).pathname;
     } catch {
       throw new Error(`${name}: '${url}' is not an absolute URL`);
     }
+    if (path.endsWith('.gz'))
+      throw new Error(
+        `${url} (shard ${i + 1} of ${shards.length} of ${name}): a .gz shard is not gunzipped when read over HTTP; ` +
+          'expected .npy, IDX or raw rows served uncompressed (or sent with Content-Encoding: gzip, which fetch ' +
+          'undoes, under a name without .gz). Local .gz files and directories of them are read as they are',
+      );
+    rowParserFor(url, options.format, options.dim, path); // the format's errors, before any request
   }
-  const parsers = new Map(
-    shards.map((url) => [url, rowParserFor(url, options.format, options.dim, new URL(url).pathname)]),
-  );
+  const parserOf = (url: string) => rowParserFor(url, options.format, options.dim, new URL(url).pathname)();
   const validators = new Map<string, Validator>();
   const retry: RetryPolicy = {
     retries: options.retries ?? 5,
@@ -107,16 +144,20 @@ export function httpShardsSource(pattern: string | string[], options: HttpShards
   let nextEpoch = options.firstEpoch ?? 0;
   return {
     name,
-    shards,
+    get shards() {
+      return Array.from({ length: shards.length }, (_, i) => shards.at(i));
+    },
     async *open(epoch?: number) {
       const e = epoch ?? nextEpoch++;
       let D: number | null = null;
-      for (const url of shardOrder(shards, options.seed, e)) {
-        const parser = parsers.get(url)!();
+      for (const i of shuffledOrder(shards.length, options.seed, e)) {
+        const url = shards.at(i);
+        const parser = parserOf(url);
         const expectedBytes = () => parser.expectedBytes ?? null;
         for await (const chunk of resumableBytes(url, options.fetch ?? globalThis.fetch, validators, retry, {
           expectedBytes,
           allowUnvalidated,
+          limits,
         })) {
           const block = parser.push(chunk);
           if (block === null) continue;
@@ -141,8 +182,19 @@ export function parseShardOf(text: string): { index: number; count: number } {
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
+/** A list of names as a NameList. */
+function listOf(names: readonly string[]): NameList {
+  return { length: names.length, at: (i) => names[i] };
+}
+
 /** Shards index, index + count, … of the list. */
 export function shardsOf(all: string[], shardOf: { index: number; count: number } | undefined, name: string): string[] {
+  const picked = pickShards(listOf(all), shardOf, name);
+  return Array.from({ length: picked.length }, (_, i) => picked.at(i));
+}
+
+/** Shards index, index + count, … of `all`, computed as asked for. */
+function pickShards(all: NameList, shardOf: { index: number; count: number } | undefined, name: string): NameList {
   if (all.length === 0) throw new Error(`${name}: no shards`);
   if (shardOf === undefined) return all;
   const { index, count } = shardOf;
@@ -153,14 +205,19 @@ export function shardsOf(all: string[], shardOf: { index: number; count: number 
     throw new Error(
       `${name}: shard-of ${index}/${count} asks for more trainers than the ${all.length} shards; trainer ${index} would get none`,
     );
-  return all.filter((_, i) => i % count === index);
+  return { length: Math.ceil((all.length - index) / count), at: (i) => all.at(index + i * count) };
 }
 
 /** The shards in epoch `epoch`'s order: a Fisher–Yates shuffle drawn from Philox(seed, epoch, shard-order stream). */
 export function shardOrder(shards: readonly string[], seed: number, epoch: number): string[] {
-  const order = [...shards];
-  const u = philoxUniforms(seed, epoch, RANDOM_STREAMS.shardOrder, order.length);
-  for (let i = order.length - 1; i > 0; i--) {
+  return Array.from(shuffledOrder(shards.length, seed, epoch), (i) => shards[i]);
+}
+
+/** The order of shards 0 … n − 1 in epoch `epoch` (shardOrder's permutation, as indices). */
+function shuffledOrder(n: number, seed: number, epoch: number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const u = philoxUniforms(seed, epoch, RANDOM_STREAMS.shardOrder, n);
+  for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(u[i] * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
@@ -186,166 +243,187 @@ async function* resumableBytes(
   get: typeof fetch,
   validators: Map<string, Validator>,
   retry: RetryPolicy,
-  o: { expectedBytes: () => number | null; allowUnvalidated: boolean },
+  o: { expectedBytes: () => number | null; allowUnvalidated: boolean; limits: HttpReadLimits },
 ): AsyncGenerator<Uint8Array> {
   let offset = 0;
   let total: number | null = null;
   let failures = 0;
-  /** A request that only asks whether anything follows `offset` (a response with no length ended there). */
-  let probing = false;
-  const fail = async (reason: string) => {
-    if (++failures > retry.retries) {
-      throw new Error(
-        `${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, Math.min(retry.backoffMs * 2 ** (failures - 1), MAX_BACKOFF_MS)));
-  };
-  for (;;) {
-    const known = validators.get(url);
-    const unvalidated =
-      known !== undefined && known.etag === null && known.lastModified === null && !o.allowUnvalidated;
-    if (offset > 0 && unvalidated && !probing) throw unvalidatedError(url, offset, total);
-    // Identity encoding: Range offsets count the bytes as stored, which a compressed transfer would not keep.
-    const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
-    if (offset > 0) headers.Range = `bytes=${offset}-`;
-    // If-Match compares strongly: a weak ETag (W/"…") would always fail it, so that one is only compared below.
-    if (known?.etag && !known.etag.startsWith('W/')) headers['If-Match'] = known.etag;
-    // A stalled connection (no close, no bytes) is aborted like a dropped one; the timer restarts with each chunk.
-    const abort = new AbortController();
-    let stall: ReturnType<typeof setTimeout> | undefined;
-    const armStallTimer = () => {
-      clearTimeout(stall);
-      stall = setTimeout(() => abort.abort(new Error(`no data for ${retry.stallTimeoutMs} ms`)), retry.stallTimeoutMs);
+  // Progress resets the retry budget, so the clock is what bounds a server that sends a little and stalls.
+  const clock = new ReadClock(url, o.limits, () => `(at byte ${offset}${total === null ? '' : ` of ${total}`})`);
+  async function* readWithRetries(): AsyncGenerator<Uint8Array> {
+    /** A request that only asks whether anything follows `offset` (a response with no length ended there). */
+    let probing = false;
+    const fail = async (reason: string) => {
+      if (++failures > retry.retries) {
+        throw new Error(
+          `${url}: gave up after ${retry.retries} retries in a row at byte ${offset}${total === null ? '' : ` of ${total}`} (last: ${reason})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(retry.backoffMs * 2 ** (failures - 1), MAX_BACKOFF_MS)));
+      clock.check();
     };
-    armStallTimer();
-    try {
-      let response: Response;
+    for (;;) {
+      const known = validators.get(url);
+      const unvalidated =
+        known !== undefined && known.etag === null && known.lastModified === null && !o.allowUnvalidated;
+      if (offset > 0 && unvalidated && !probing) throw unvalidatedError(url, offset, total);
+      // Identity encoding: Range offsets count the bytes as stored, which a compressed transfer would not keep.
+      const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
+      if (offset > 0) headers.Range = `bytes=${offset}-`;
+      // If-Match compares strongly: a weak ETag (W/"…") would always fail it, so that one is only compared below.
+      if (known?.etag && !known.etag.startsWith('W/')) headers['If-Match'] = known.etag;
+      // A stalled connection (no close, no bytes) is aborted like a dropped one; the timer restarts with each chunk.
+      const abort = new AbortController();
+      clock.attach(abort);
+      let stall: ReturnType<typeof setTimeout> | undefined;
+      const armStallTimer = () => {
+        clearTimeout(stall);
+        stall = setTimeout(
+          () => abort.abort(new Error(`no data for ${retry.stallTimeoutMs} ms`)),
+          retry.stallTimeoutMs,
+        );
+      };
+      armStallTimer();
       try {
-        response = await get(url, { headers, signal: abort.signal });
-      } catch (error) {
-        await fail(`cannot connect: ${(error as Error).message}`);
-        continue;
-      }
-      if (response.status === 412) {
-        await response.body?.cancel();
-        throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
-      }
-      if (probing) {
-        // 416: nothing follows `offset` — the shard ended where the response did.
-        if (response.status === 416) {
+        let response: Response;
+        try {
+          response = await fetchHttp(get, url, { headers, signal: abort.signal });
+        } catch (error) {
+          clock.check();
+          if (error instanceof RedirectRefusedError) throw error;
+          await fail(`cannot connect: ${(error as Error).message}`);
+          continue;
+        }
+        if (response.status === 412) {
           await response.body?.cancel();
-          const length = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
-          if (length !== null && Number(length[1]) !== offset) {
+          throw changedError(url, known!, `the server answers 412 Precondition Failed to If-Match: ${known!.etag}`);
+        }
+        if (probing) {
+          // 416: nothing follows `offset` — the shard ended where the response did.
+          if (response.status === 416) {
+            await response.body?.cancel();
+            const length = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+            if (length !== null && Number(length[1]) !== offset) {
+              throw new Error(
+                `${url}: the response ended at byte ${offset}, but the server now gives the shard ${length[1]} ` +
+                  `bytes (416 Range Not Satisfiable, Content-Range '${response.headers.get('content-range')}')`,
+              );
+            }
+            return;
+          }
+          if (response.ok && unvalidated) {
+            await response.body?.cancel();
+            throw unvalidatedError(url, offset, total);
+          }
+          if (response.status === 200 && response.headers.get('content-length') === null) {
+            await response.body?.cancel();
             throw new Error(
-              `${url}: the response ended at byte ${offset}, but the server now gives the shard ${length[1]} ` +
-                `bytes (416 Range Not Satisfiable, Content-Range '${response.headers.get('content-range')}')`,
+              `${url}: the response ended at byte ${offset} with no length to check it against (no Content-Length, a close-delimited ` +
+                `response), and the server ignores Range requests, so the end of the shard cannot be told from a cut connection: ` +
+                'serve it with Content-Length, or use a format whose header gives the length (.npy, IDX)',
             );
           }
-          return;
-        }
-        if (response.ok && unvalidated) {
-          await response.body?.cancel();
-          throw unvalidatedError(url, offset, total);
-        }
-        if (response.status === 200 && response.headers.get('content-length') === null) {
+          probing = false;
+        } else if (response.status === 416 && offset > 0) {
           await response.body?.cancel();
           throw new Error(
-            `${url}: the response ended at byte ${offset} with no length to check it against (no Content-Length, a close-delimited ` +
-              `response), and the server ignores Range requests, so the end of the shard cannot be told from a cut connection: ` +
-              'serve it with Content-Length, or use a format whose header gives the length (.npy, IDX)',
+            `${url}: the shard is short: it ends at byte ${offset}, but ${total === null ? 'its length' : `${total} bytes`} ` +
+              `${total === o.expectedBytes() ? 'its header promises' : 'were announced'} (416 Range Not ` +
+              `Satisfiable to a Range request from there); refusing a shard with fewer rows than it says`,
           );
         }
-        probing = false;
-      } else if (response.status === 416 && offset > 0) {
-        await response.body?.cancel();
-        throw new Error(
-          `${url}: the shard is short: it ends at byte ${offset}, but ${total === null ? 'its length' : `${total} bytes`} ` +
-            `${total === o.expectedBytes() ? 'its header promises' : 'were announced'} (416 Range Not ` +
-            `Satisfiable to a Range request from there); refusing a shard with fewer rows than it says`,
-        );
-      }
-      if (!response.ok || response.body === null) {
-        await response.body?.cancel();
-        if (!retryable(response.status)) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-        await fail(`HTTP ${response.status} ${response.statusText}`);
-        continue;
-      }
-      const seen: Validator = {
-        etag: response.headers.get('etag'),
-        lastModified: response.headers.get('last-modified'),
-      };
-      if (known === undefined) validators.set(url, seen);
-      else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
-        await response.body.cancel();
-        throw changedError(
-          url,
-          known,
-          `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`,
-        );
-      }
-      // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
-      let skip = 0;
-      if (response.status === 206) {
-        const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
-        if (range === null || Number(range[1]) !== offset) {
+        if (!response.ok || response.body === null) {
+          await response.body?.cancel();
+          if (!retryable(response.status)) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+          await fail(`HTTP ${response.status} ${response.statusText}`);
+          continue;
+        }
+        const seen: Validator = {
+          etag: response.headers.get('etag'),
+          lastModified: response.headers.get('last-modified'),
+        };
+        if (known === undefined) validators.set(url, seen);
+        else if (seen.etag !== known.etag || (known.etag === null && seen.lastModified !== known.lastModified)) {
           await response.body.cancel();
-          throw new Error(
-            `${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`,
+          throw changedError(
+            url,
+            known,
+            `it now has ${seen.etag === null ? `Last-Modified ${seen.lastModified}` : `ETag ${seen.etag}`}`,
           );
         }
-        if (range[3] !== '*') total = Number(range[3]);
-      } else {
-        skip = offset;
-        const length = response.headers.get('content-length');
-        if (length !== null) total = Number(length);
-      }
-      const encoding = response.headers.get('content-encoding');
-      const resumable = encoding === null || encoding === 'identity';
-      try {
-        for await (let chunk of readableStreamBytes(response.body)) {
-          armStallTimer();
-          if (skip > 0) {
-            const dropped = Math.min(skip, chunk.length);
-            skip -= dropped;
-            chunk = chunk.subarray(dropped);
-            if (chunk.length === 0) continue;
+        // 206: the rest from `offset`; 200 (a server that ignores Range): the whole file again, its start skipped.
+        let skip = 0;
+        if (response.status === 206) {
+          const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
+          if (range === null || Number(range[1]) !== offset) {
+            await response.body.cancel();
+            throw new Error(
+              `${url}: asked for bytes ${offset}- but the server sent Content-Range '${response.headers.get('content-range')}'`,
+            );
           }
-          offset += chunk.length;
-          failures = 0;
-          // The consumer may pause here (back-pressure): that is not a stall.
-          clearTimeout(stall);
-          yield chunk;
-          armStallTimer();
+          if (range[3] !== '*') total = Number(range[3]);
+        } else {
+          skip = offset;
+          const length = response.headers.get('content-length');
+          if (length !== null) total = Number(length);
         }
-      } catch (error) {
-        const reason = `the connection dropped: ${(error as Error).message}`;
-        if (!resumable)
-          throw new Error(
-            `${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`,
-          );
-        await fail(reason);
-        continue;
+        const encoding = response.headers.get('content-encoding');
+        const resumable = encoding === null || encoding === 'identity';
+        try {
+          for await (let chunk of readableStreamBytes(response.body)) {
+            armStallTimer();
+            if (skip > 0) {
+              const dropped = Math.min(skip, chunk.length);
+              skip -= dropped;
+              chunk = chunk.subarray(dropped);
+              if (chunk.length === 0) continue;
+            }
+            offset += chunk.length;
+            failures = 0;
+            clock.received(chunk.length);
+            // The consumer may pause here (back-pressure): that is not a stall, nor network time.
+            clearTimeout(stall);
+            clock.pause();
+            yield chunk;
+            clock.run();
+            armStallTimer();
+          }
+        } catch (error) {
+          clock.check();
+          const reason = `the connection dropped: ${(error as Error).message}`;
+          if (!resumable)
+            throw new Error(
+              `${url}: ${reason}; a response sent with Content-Encoding ${encoding} cannot be resumed at a byte offset`,
+            );
+          await fail(reason);
+          continue;
+        }
+        if (!resumable) return;
+        if (total !== null) {
+          if (offset >= total) return;
+          await fail(`the response ended at byte ${offset} of ${total}`);
+          continue;
+        }
+        // No length from the server: the format's header gives one (.npy, IDX) …
+        const expected = o.expectedBytes();
+        if (expected !== null) {
+          if (offset >= expected) return; // more bytes than the header promises: the parser says so
+          total = expected;
+          await fail(`the response ended at byte ${offset} of the ${expected} the shard's header gives`);
+          continue;
+        }
+        // … or, for raw rows, one more request asks whether anything follows.
+        probing = true;
+      } finally {
+        clearTimeout(stall);
       }
-      if (!resumable) return;
-      if (total !== null) {
-        if (offset >= total) return;
-        await fail(`the response ended at byte ${offset} of ${total}`);
-        continue;
-      }
-      // No length from the server: the format's header gives one (.npy, IDX) …
-      const expected = o.expectedBytes();
-      if (expected !== null) {
-        if (offset >= expected) return; // more bytes than the header promises: the parser says so
-        total = expected;
-        await fail(`the response ended at byte ${offset} of the ${expected} the shard's header gives`);
-        continue;
-      }
-      // … or, for raw rows, one more request asks whether anything follows.
-      probing = true;
-    } finally {
-      clearTimeout(stall);
     }
+  }
+  try {
+    clock.run();
+    yield* readWithRetries();
+  } finally {
+    clock.stop();
   }
 }
 

@@ -1,7 +1,9 @@
 // Test helper: a local node:http file server (127.0.0.1, a free port) that honours Range and If-Match, gives
 // each version of a file its own ETag, and on request cuts responses short mid-body — a dropped connection —
 // or changes a file between two requests; on request it sends no length (close-delimited bodies) or no
-// validators (neither ETag nor Last-Modified), as some servers do.
+// validators (neither ETag nor Last-Modified), as some servers do. Hostile servers too: one that dribbles (a few
+// bytes every so often, never stalling long enough to look dead), one that sends half of what is left and then
+// stalls, every time, and one that redirects elsewhere (a file: URL).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,6 +25,12 @@ export interface FlakyHttpServer {
   dropNext(count: number, afterBytes: number, then?: () => void): void;
   /** The next `count` responses with a body send only `afterBytes` bytes of it, then nothing, the connection left open. */
   stallNext(count: number, afterBytes: number): void;
+  /** The next `count` responses with a body send `bytes` bytes every `everyMs`, the connection kept open. */
+  dribbleNext(count: number, bytes: number, everyMs: number): void;
+  /** The next `count` responses with a body send half of what they hold (at least a byte), then stall, left open. */
+  halveNext(count: number): void;
+  /** Answers requests for `path` with 302 Found to `location`. */
+  redirect(path: string, location: string): void;
   /** Answer Range requests with the whole file (200), as some servers do. */
   ignoreRange: boolean;
   /** Send no Content-Length: the body ends when the connection closes (a close-delimited response), so a dropped connection looks like the end. */
@@ -37,6 +45,10 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
   let versions = 0;
   let drops: { count: number; afterBytes: number; then?: () => void } = { count: 0, afterBytes: 0 };
   let stalls = { count: 0, afterBytes: 0 };
+  let dribbles = { count: 0, bytes: 0, everyMs: 0 };
+  let halves = 0;
+  const redirects = new Map<string, string>();
+  const timers = new Set<ReturnType<typeof setInterval>>();
   const requests: ServedRequest[] = [];
   const served: FlakyHttpServer = {
     url: '',
@@ -53,8 +65,18 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
     stallNext(count, afterBytes) {
       stalls = { count, afterBytes };
     },
+    dribbleNext(count, bytes, everyMs) {
+      dribbles = { count, bytes, everyMs };
+    },
+    halveNext(count) {
+      halves = count;
+    },
+    redirect(path, location) {
+      redirects.set(path, location);
+    },
     close: () =>
       new Promise((resolve) => {
+        for (const t of timers) clearInterval(t);
         server.close(() => resolve());
         server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
       }),
@@ -68,6 +90,12 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
         ifMatch: (req.headers['if-match'] as string) ?? null,
         status,
       });
+    const location = redirects.get(path);
+    if (location !== undefined) {
+      record(302);
+      res.writeHead(302, { Location: location }).end();
+      return;
+    }
     const file = files.get(path);
     if (file === undefined) {
       record(404);
@@ -103,6 +131,28 @@ export async function startFlakyHttpServer(): Promise<FlakyHttpServer> {
         res.socket?.destroy();
         then?.();
       });
+      return;
+    }
+    if (dribbles.count > 0 && body.length > 0) {
+      dribbles.count--;
+      const { bytes, everyMs } = dribbles;
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= body.length) {
+          clearInterval(timer);
+          timers.delete(timer);
+          if (!res.destroyed) res.end();
+          return;
+        }
+        res.write(body.subarray(sent, sent + bytes));
+        sent += bytes;
+      }, everyMs);
+      timers.add(timer);
+      return;
+    }
+    if (halves > 0 && body.length > 0) {
+      halves--;
+      res.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))));
       return;
     }
     if (stalls.count > 0 && body.length > stalls.afterBytes) {

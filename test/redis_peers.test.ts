@@ -5,6 +5,8 @@
 // Membership by heartbeat: a trainer killed mid-run costs the others one heartbeat timeout, once; one that
 // finished is waited for by no later round; the final round gives ranks that stopped at different steps the same
 // bits; a rank restarted behind the others re-joins at the current round; a run that is over refuses a joiner.
+// A rank alive but hung (heartbeat on, no round entered, never finishing) holds the final round up only for
+// final-deadline; one still training (entering rounds) is waited for past it.
 // Size and rank come from the environment (WORLD_SIZE, RANK, JOB_COMPLETION_INDEX) when the URL leaves them out.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,7 +23,12 @@ const sameBits = (a: Float32Array, b: Float32Array) =>
 
 test('peer URLs: size, rank and every required; rank below size; unknown parameters refused', () => {
   const s = parsePeersUrl('redis://127.0.0.1:6379/vae-run?size=4&rank=3&every=100&deadline=5000');
-  assert.equal([s.run, s.size, s.rank, s.every, s.deadlineMs, s.heartbeatMs], ['vae-run', 4, 3, 100, 5000, 1000]);
+  assert.equal(
+    [s.run, s.size, s.rank, s.every, s.deadlineMs, s.heartbeatMs, s.finalDeadlineMs],
+    ['vae-run', 4, 3, 100, 5000, 1000, 5000],
+    'final-deadline defaults to the deadline',
+  );
+  assert.is(parsePeersUrl('redis://h:1/r?size=2&rank=0&every=1&final-deadline=700').finalDeadlineMs, 700);
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=2&every=1'), ['rank must be below size (2), got 2']);
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=0'), ['expected ?every=']);
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=0&every=1&timeout=3'), ["unknown parameter 'timeout'"]);
@@ -202,6 +209,41 @@ if (redisServerInstalled('the parameter averaging tests')) {
     assert.ok(f.seconds < 0.5, `no wait beyond the heartbeat timeout: ${f.seconds} s`);
     assert.ok(sameBits(f.parameters, vector(1)));
     await a.leave();
+  });
+
+  test('the final round waits for a hung rank (heartbeat on, no progress) only final-deadline, naming it absent; one still entering rounds is waited for past it', async () => {
+    const run = `run-${++runs}`;
+    const [a, b, c] = [0, 1, 2].map((rank) => peer(run, 3, rank, '&deadline=300&final-deadline=1500'));
+    await Promise.all([a.join(), b.join(), c.join()]);
+    // Rank 2 hangs: its heartbeat goes on (join started it), it enters no round and never finishes.
+    // Rank 1 trains on for ~3 s, longer than final-deadline, entering a round every ~0.5 s (each waits the 0.3 s
+    // deadline for the hung rank), then finishes.
+    const aDone = a.finish(0, 10, vector(1), meanOf);
+    const bRounds = (async () => {
+      for (let r = 0; r < 6; r++) {
+        await b.average(r, vector(20 + r), meanOf);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return b.finish(6, 80, vector(2), meanOf);
+    })();
+    const before = performance.now();
+    const [fa, fb] = await Promise.race([
+      Promise.all([aDone, bRounds]),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the final round still waits for the hung rank after 8 s')), 8000),
+      ),
+    ]);
+    const seconds = (performance.now() - before) / 1000;
+    for (const f of [fa!, fb!]) {
+      assert.equal([f.members, f.absent, f.steps], [[0, 1], [2], [10, 80]], 'rank 1, still training, is waited for');
+      assert.ok(sameBits(f.parameters, await meanOf([vector(1), vector(2)])));
+    }
+    assert.ok(seconds >= 2.5, `rank 1's rounds took ${seconds.toFixed(2)} s: it was waited for past final-deadline`);
+    assert.ok(
+      seconds < 3 + 1.5 + 1.5,
+      `closed ${seconds.toFixed(2)} s after the start: at most final-deadline after rank 1`,
+    );
+    for (const t of [a, b, c]) await t.leave();
   });
 
   test('a rank restarted behind the others re-joins at the current round with the latest average; a rank never seen is waited for in round 0 only', async () => {

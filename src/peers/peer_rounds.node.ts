@@ -20,6 +20,8 @@ export interface JoinPeersOptions {
   log?: (record: object) => void;
   /** Receives a line for people (the CLI prints it). */
   say?: (line: string) => void;
+  /** Receives a warning for people: a rank missing from the final round. Default: stderr. */
+  warn?: (line: string) => void;
   /**
    * The run's stop (Ctrl-C): a round being waited for closes at once, and a stopped run takes no part in the
    * final round — it leaves, and the others finish without it.
@@ -44,6 +46,7 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
   const settings = parsePeersUrl(url);
   const log = o.log ?? (() => {});
   const say = o.say ?? (() => {});
+  const warn = o.warn ?? ((line: string) => console.error(`aevb: ${line}`));
   const peers = new PeerAveraging(settings);
   const where = `${settings.run} (rank ${settings.rank} of ${settings.size})`;
   const { latest, nextRound } = await peers.join();
@@ -102,10 +105,17 @@ export async function joinPeers(url: string, trainer: Trainer, o: JoinPeersOptio
           round: r.round,
           members: r.members,
           steps: r.steps,
+          absent: r.absent,
           seconds: r.seconds,
           bytes_sent: r.bytesSent,
           bytes_received: r.bytesReceived,
         });
+        if (r.absent.length > 0)
+          warn(
+            `peers: ${where}: rank${r.absent.length > 1 ? 's' : ''} ${r.absent.join(', ')} did not arrive in the final ` +
+              `round (stopped, or no heartbeat, or no progress for final-deadline ${settings.finalDeadlineMs} ms): ` +
+              `the result is the average of ranks ${r.members.join(', ')} only`,
+          );
         say(
           `peers: final round of ${settings.run}: the average of ranks ${r.members.join(', ')} ` +
             `(finished at steps ${r.steps.join(', ')}) is the run's result, ` +

@@ -21,10 +21,12 @@
 // it before it trains and numbers its next round after it, so it re-joins at the current round instead of
 // replaying old ones.
 //
-// The final round (finish()): a trainer whose run is over stores its parameters (RUN:final:p:RANK) and waits —
-// with no deadline, since the others are still training — until every live member has finished too; the
-// average of all finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank
-// whatever step each stopped at. Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
+// The final round (finish()): a trainer whose run is over stores its parameters (RUN:final:p:RANK) and waits
+// until every live member has finished too — for as long as they show progress, since they are still training:
+// each regular round a trainer enters is progress (RUN:progress:RANK), and a live member that shows none for
+// `final-deadline` ms (the round's deadline by default) is hung, and is waited for no longer. The average of all
+// finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank whatever step each
+// stopped at; the ranks of the run that are not in it are named (FinalRound.absent). Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
 // each trainer; only parameters travel.
 import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
 import {
@@ -54,6 +56,12 @@ export interface PeerSettings extends RedisStreamAddress {
   deadlineMs: number;
   /** Heartbeat period, ms; a trainer silent for HEARTBEAT_LIVES periods is no longer a member. */
   heartbeatMs: number;
+  /**
+   * The final round's wait for a live member that shows no progress (enters no regular round, does not finish),
+   * ms: past it, the member is taken for hung and the round closes without it. The URL's final-deadline; default
+   * the deadline.
+   */
+  finalDeadlineMs: number;
 }
 
 /** What one round did. */
@@ -77,6 +85,8 @@ export interface AveragingRound {
 export interface FinalRound extends AveragingRound {
   /** members[i] finished at steps[i]. */
   steps: number[];
+  /** The ranks of the run that are not members: they died, left, were stopped, or hung past final-deadline. */
+  absent: number[];
 }
 
 const PARAMETERS = [
@@ -85,6 +95,7 @@ const PARAMETERS = [
   'every',
   'deadline',
   'heartbeat',
+  'final-deadline',
   'db',
   'cluster',
   ...Object.values(TLS_PARAMETERS),
@@ -94,7 +105,7 @@ const PARAMETERS = [
 export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionIndex' | 'worldSize'>;
 
 /**
- * Parses `redis://host:port/RUN?size=N&rank=R&every=H[&deadline=ms&heartbeat=ms]`. Without `size`, WORLD_SIZE
+ * Parses `redis://host:port/RUN?size=N&rank=R&every=H[&deadline=ms&heartbeat=ms&final-deadline=ms]`. Without `size`, WORLD_SIZE
  * gives it; without `rank`, RANK (torchrun) or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) does.
  */
 export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironmentSettings()): PeerSettings {
@@ -141,6 +152,7 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
   ]);
   if (rank >= size) throw new Error(`${text}: rank must be below size (${size}), got ${rank}`);
   const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
+  const deadlineMs = integer('deadline', 1, 60_000);
   return {
     server: `${url.protocol}//${auth}${url.host}`,
     stream: run,
@@ -151,8 +163,9 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
     size,
     rank,
     every: integer('every', 1),
-    deadlineMs: integer('deadline', 1, 60_000),
+    deadlineMs,
     heartbeatMs: integer('heartbeat', 1, 1000),
+    finalDeadlineMs: integer('final-deadline', 1, deadlineMs),
   };
 }
 
@@ -251,18 +264,28 @@ export class PeerAveraging {
     ]);
   }
 
-  /** Who is a member now: ranks with a live heartbeat, ranks ever seen, and ranks that have finished. */
-  private async membership(): Promise<{ alive: Set<number>; seen: Set<number>; finished: Set<number> }> {
+  /**
+   * Who is a member now: ranks with a live heartbeat, ranks ever seen, and ranks that have finished; and each
+   * rank's progress (the last regular round it entered, as text; null before its first).
+   */
+  private async membership(): Promise<{
+    alive: Set<number>;
+    seen: Set<number>;
+    finished: Set<number>;
+    progress: (string | null)[];
+  }> {
     const ranks = Array.from({ length: this.settings.size }, (_, k) => k);
-    const [alive, seen, finished] = (await this.connection.pipeline([
+    const [alive, seen, finished, progress] = (await this.connection.pipeline([
       ['MGET', ...ranks.map((k) => this.key('alive', k))],
       ['SMEMBERS', this.key('seen')],
       ['SMEMBERS', this.key('final', 'in')],
-    ])) as [(Buffer | null)[], Buffer[], Buffer[]];
+      ['MGET', ...ranks.map((k) => this.key('progress', k))],
+    ])) as [(Buffer | null)[], Buffer[], Buffer[], (Buffer | null)[]];
     return {
       alive: new Set(ranks.filter((k) => alive[k] !== null)),
       seen: new Set(ranksOf(seen)),
       finished: new Set(ranksOf(finished)),
+      progress: progress.map((b) => (b === null ? null : b.toString())),
     };
   }
 
@@ -336,6 +359,8 @@ export class PeerAveraging {
       ['SET', this.key(round, 'p', s.rank), bytesOf(parameters), 'PX', this.ttlMs],
       ['SADD', this.key(round, 'in'), s.rank],
       ['PEXPIRE', this.key(round, 'in'), this.ttlMs],
+      // Progress, for a final round waiting for this trainer: it is still training, not hung.
+      ['SET', this.key('progress', s.rank), round, 'PX', this.ttlMs],
     ]);
     let bytesSent = parameters.byteLength;
     // Waited for: every member not in the round yet — alive and not finished — and, in the run's first round only,
@@ -377,10 +402,11 @@ export class PeerAveraging {
 
   /**
    * The final round: this trainer has finished at `step` (it is waited for by no regular round from now on);
-   * contributes `parameters` and waits — with no deadline — until every live member has finished (a rank never
-   * seen is waited for up to the deadline), then returns the average of all finishers: the run's result, the same
-   * bits on every rank. `onWait` hears once which ranks are still training, when the wait is not short. When
-   * `signal` aborts before the round closes, this trainer takes its parameters out of the round and returns null.
+   * contributes `parameters` and waits until every live member has finished — a member for as long as it shows
+   * progress, up to final-deadline after the last (a hung one is not waited for longer); a rank never seen up to
+   * the deadline — then returns the average of all finishers: the run's result, the same bits on every rank.
+   * `onWait` hears once which ranks are still training, when the wait is not short. When `signal` aborts before
+   * the round closes, this trainer takes its parameters out of the round and returns null.
    */
   async finish(
     round: number,
@@ -399,6 +425,14 @@ export class PeerAveraging {
       ['SADD', this.key('final', 'in'), s.rank],
       ['PEXPIRE', this.key('final', 'in'), this.ttlMs],
     ]);
+    // Each rank waited for: its last progress seen and when it was first seen (performance.now() ms).
+    const lastProgress = new Map<number, { progress: string | null; since: number }>();
+    const showsProgress = (k: number, progress: string | null) => {
+      const now = performance.now();
+      const last = lastProgress.get(k);
+      if (last === undefined || last.progress !== progress) lastProgress.set(k, { progress, since: now });
+      return now < lastProgress.get(k)!.since + s.finalDeadlineMs;
+    };
     const members = await this.closeWhenReady(
       this.key('final', 'closed'),
       this.key('final', 'in'),
@@ -407,7 +441,10 @@ export class PeerAveraging {
       (inRound, m) =>
         Array.from({ length: s.size }, (_, k) => k).filter(
           (k) =>
-            !inRound.includes(k) && (m.alive.has(k) || (!m.seen.has(k) && performance.now() < started + s.deadlineMs)),
+            !inRound.includes(k) &&
+            (m.alive.has(k)
+              ? showsProgress(k, m.progress[k])
+              : !m.seen.has(k) && performance.now() < started + s.deadlineMs),
         ),
     );
     if (members === null) {
@@ -432,6 +469,7 @@ export class PeerAveraging {
       final: true,
       members,
       steps,
+      absent: Array.from({ length: s.size }, (_, k) => k).filter((k) => !members.includes(k)),
       parameters: average,
       seconds: (performance.now() - started) / 1000,
       bytesSent: parameters.byteLength,

@@ -49,8 +49,12 @@ const LISTED = {
   'cli.test.ts': { needs: ['gpu', 'processes', 'mnist'], slow: true },
   'cli_version.test.ts': { needs: ['processes'] },
   'column_sum.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'channel_sum.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'conv2d.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
   'config_file.test.ts': { needs: ['processes'] }, // mkfifo: a config file that is a pipe
   'crash.test.ts': { needs: ['gpu', 'processes'], slow: true },
+  'conv_vae.test.ts': { needs: ['gpu'], numerics: true, slow: true },
+  'conv_vae_architecture.test.ts': { needs: [] },
   'data_sources.test.ts': { needs: ['http', 'processes'] }, // mkfifo: a source that is a pipe
   'decoder_sample.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'dequantization.test.ts': { needs: [] },

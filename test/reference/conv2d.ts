@@ -41,20 +41,17 @@ function outSize(s: Conv2dRefShape, transposed: boolean): [number, number] {
 }
 
 /**
- * Visits every (input pixel, output pixel, tap) triple of the layer that lies inside both images:
- * visit(b, inChannelPixel, outChannelPixel, kh, kw) with flat offsets of the pixel inside its channel.
+ * Every (input pixel, output pixel, tap) triple of one channel pair that lies inside both images, as flat
+ * offsets within a channel's plane and tap = kh·k + kw: [inPixel, outPixel, tap, inPixel, …].
  * Conv: the output pixel (oh, ow) reads input (oh·s − p + kh, ow·s − p + kw).
  * Transposed: the input pixel (ih, iw) writes output (ih·s − p + kh, iw·s − p + kw).
  */
-function forEachTap(
-  s: Conv2dRefShape,
-  transposed: boolean,
-  visit: (inPixel: number, outPixel: number, kh: number, kw: number) => void,
-): void {
+function taps(s: Conv2dRefShape, transposed: boolean): Int32Array {
   const [OH, OW] = outSize(s, transposed);
   const k = s.kernel;
   // The "small" side is the one whose pixel times stride lands on the other: conv's output, transposed's input.
   const [SH, SW, LH, LW] = transposed ? [s.inHeight, s.inWidth, OH, OW] : [OH, OW, s.inHeight, s.inWidth];
+  const out: number[] = [];
   for (let sh = 0; sh < SH; sh++)
     for (let sw = 0; sw < SW; sw++)
       for (let kh = 0; kh < k; kh++)
@@ -64,16 +61,16 @@ function forEachTap(
           if (lh < 0 || lh >= LH || lw < 0 || lw >= LW) continue;
           const small = sh * SW + sw;
           const large = lh * LW + lw;
-          if (transposed) visit(small, large, kh, kw);
-          else visit(large, small, kh, kw);
+          if (transposed) out.push(small, large, kh * k + kw);
+          else out.push(large, small, kh * k + kw);
         }
+  return Int32Array.from(out);
 }
 
-/** Index of w[o, i, kh, kw] (conv) or w[i, o, kh, kw] (transposed). */
-function weightIndex(s: Conv2dRefShape, transposed: boolean, i: number, o: number, kh: number, kw: number): number {
-  const k = s.kernel;
+/** Where the k·k taps of channel pair (i, o) start in w: w[o, i, ·, ·] (conv) or w[i, o, ·, ·] (transposed). */
+function weightOffset(s: Conv2dRefShape, transposed: boolean, i: number, o: number): number {
   const [first, second, seconds] = transposed ? [i, o, s.outChannels] : [o, i, s.inChannels];
-  return ((first * seconds + second) * k + kh) * k + kw;
+  return (first * seconds + second) * s.kernel * s.kernel;
 }
 
 function forward(
@@ -94,13 +91,17 @@ function forward(
   for (let b = 0; b < s.B; b++)
     for (let o = 0; o < s.outChannels; o++)
       pre.fill(bias[o], (b * s.outChannels + o) * outPlane, (b * s.outChannels + o + 1) * outPlane);
+  const t = taps(s, transposed);
   for (let b = 0; b < s.B; b++)
     for (let i = 0; i < s.inChannels; i++)
-      for (let o = 0; o < s.outChannels; o++)
-        forEachTap(s, transposed, (inPixel, outPixel, kh, kw) => {
-          pre[(b * s.outChannels + o) * outPlane + outPixel] +=
-            w[weightIndex(s, transposed, i, o, kh, kw)] * x[(b * s.inChannels + i) * inPlane + inPixel];
-        });
+      for (let o = 0; o < s.outChannels; o++) {
+        const [xi, yi, wi] = [
+          (b * s.inChannels + i) * inPlane,
+          (b * s.outChannels + o) * outPlane,
+          weightOffset(s, transposed, i, o),
+        ];
+        for (let n = 0; n < t.length; n += 3) pre[yi + t[n + 1]] += w[wi + t[n + 2]] * x[xi + t[n]];
+      }
   return { pre, y: activate(pre, act) };
 }
 
@@ -123,16 +124,21 @@ function backward(
   const dPre = activationBackward(pre, dy, act);
   const dx = new Float64Array(x.length);
   const dWeight = new Float64Array(w.length);
+  const t = taps(s, transposed);
   for (let b = 0; b < s.B; b++)
     for (let i = 0; i < s.inChannels; i++)
-      for (let o = 0; o < s.outChannels; o++)
-        forEachTap(s, transposed, (inPixel, outPixel, kh, kw) => {
-          const wi = weightIndex(s, transposed, i, o, kh, kw);
-          const xi = (b * s.inChannels + i) * inPlane + inPixel;
-          const g = dPre[(b * s.outChannels + o) * outPlane + outPixel];
-          dx[xi] += w[wi] * g;
-          dWeight[wi] += x[xi] * g;
-        });
+      for (let o = 0; o < s.outChannels; o++) {
+        const [xi, yi, wi] = [
+          (b * s.inChannels + i) * inPlane,
+          (b * s.outChannels + o) * outPlane,
+          weightOffset(s, transposed, i, o),
+        ];
+        for (let n = 0; n < t.length; n += 3) {
+          const g = dPre[yi + t[n + 1]];
+          dx[xi + t[n]] += w[wi + t[n + 2]] * g;
+          dWeight[wi + t[n + 2]] += x[xi + t[n]] * g;
+        }
+      }
   return { dPre, dx, dWeight, dBias: channelSum(dPre, s.B, s.outChannels, outPlane) };
 }
 

@@ -1,0 +1,122 @@
+/**
+ * Device time of every convolution kernel of the PyTorch peer's conv VAE (issue 24) at B = 100 on the current
+ * driver (AEVB_VULKAN_ICD=lavapipe | swiftshader): 1→32 28×28 and 32→64 14×14 convs, the mirrored 64→32 and
+ * 32→1 transposed convs (k 4, s 2, p 1), each pass — forward (bias + relu), input gradient (relu' epilogue),
+ * filter gradient, bias gradient — timed alone with GPU timestamps (bench/timing.ts runRepeated), with its
+ * GFLOP/s and, with --ceilings, its share of the adapter's arithmetic ceiling (bench/ceilings.wgsl).
+ *
+ * Run:  node --import tsx bench/conv_kernels.ts [--ceilings] [--batch 100]
+ */
+import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
+import { createStorageBuffer } from '../src/gpu/buffers.ts';
+import type { KernelDispatch } from '../src/kernels/kernel.ts';
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dOutputSize,
+  convTranspose2dBackwardInput,
+  convTranspose2dBackwardWeight,
+  convTranspose2dForward,
+  convTranspose2dOutputSize,
+  type Conv2dShape,
+} from '../src/kernels/conv2d.ts';
+import { channelSum } from '../src/kernels/channel_sum.ts';
+import { hasDeviceClock, measure, runRepeated } from './timing.ts';
+import { benchCeilings } from './ceilings.ts';
+
+const args = process.argv.slice(2);
+const B = Number(args[args.indexOf('--batch') + 1] ?? 100) || 100;
+const withCeilings = args.includes('--ceilings');
+const TARGET_S = 0.5;
+const ROUNDS = 3;
+
+const layer = (inChannels: number, size: number, outChannels: number): Conv2dShape => ({
+  B,
+  inChannels,
+  inHeight: size,
+  inWidth: size,
+  outChannels,
+  kernel: 4,
+  stride: 2,
+  padding: 1,
+});
+
+const LAYERS: Array<{ name: string; transposed: boolean; shape: Conv2dShape }> = [
+  { name: 'enc conv 1→32 28²', transposed: false, shape: layer(1, 28, 32) },
+  { name: 'enc conv 32→64 14²', transposed: false, shape: layer(32, 14, 64) },
+  { name: 'dec convT 64→32 7²', transposed: true, shape: layer(64, 7, 32) },
+  { name: 'dec convT 32→1 14²', transposed: true, shape: layer(32, 14, 1) },
+];
+
+function passes(gpu: GpuContext, transposed: boolean, s: Conv2dShape): Array<[string, KernelDispatch, number]> {
+  const size = transposed ? convTranspose2dOutputSize : conv2dOutputSize;
+  const OH = size(s.inHeight, s.kernel, s.stride, s.padding);
+  const OW = size(s.inWidth, s.kernel, s.stride, s.padding);
+  const xs = s.B * s.inChannels * s.inHeight * s.inWidth;
+  const ys = s.B * s.outChannels * OH * OW;
+  const buffer = (n: number, name: string) => ({
+    buffer: createStorageBuffer(
+      gpu,
+      `bench ${name}`,
+      Float32Array.from({ length: n }, () => Math.random() - 0.5),
+    ),
+  });
+  const x = buffer(xs, 'x');
+  const y = buffer(ys, 'y');
+  const weight = buffer(s.inChannels * s.outChannels * s.kernel ** 2, 'weight');
+  const bias = buffer(s.outChannels, 'bias');
+  const dx = buffer(xs, 'dx');
+  const dWeight = buffer(s.inChannels * s.outChannels * s.kernel ** 2, 'dWeight');
+  const dBias = buffer(s.outChannels, 'dBias');
+  // Multiply-adds of the layer: every (input pixel, output pixel, channel pair) tap inside both images, counted
+  // once; each of the three passes does that many (the input gradient and the filter gradient, the same taps).
+  const macs = s.B * s.inChannels * s.outChannels * s.kernel ** 2 * (transposed ? s.inHeight * s.inWidth : OH * OW);
+  const [fwd, bwdIn, bwdW] = transposed
+    ? [convTranspose2dForward, convTranspose2dBackwardInput, convTranspose2dBackwardWeight]
+    : [conv2dForward, conv2dBackwardInput, conv2dBackwardWeight];
+  const one = (d: KernelDispatch[]) => {
+    if (d.length !== 1) throw new Error(`bench: a pass of ${d.length} dispatches is not timed alone`);
+    return d[0];
+  };
+  return [
+    ['forward', one(fwd(gpu, { ...s, x, weight, bias, y, activation: 'relu' })), macs],
+    ['backward input', one(bwdIn(gpu, { ...s, dPre: y, weight, x, dx, inputActivation: 'relu' })), macs],
+    ['backward weight', one(bwdW(gpu, { ...s, x, dPre: y, dWeight })), macs],
+    ['bias (channelSum)', channelSum(gpu, { B: s.B, channels: s.outChannels, size: OH * OW, a: y, out: dBias }), 0],
+  ];
+}
+
+const gpu = await acquireDevice();
+try {
+  console.log(`adapter: ${gpu.adapter.description} (${gpu.adapter.driver}); B = ${B}`);
+  const clock = hasDeviceClock(gpu) ? 'device' : 'wall';
+  let ceilingGflops: number | undefined;
+  if (withCeilings) {
+    const { ceilings } = await benchCeilings(gpu, TARGET_S, ROUNDS);
+    ceilingGflops = ceilings.gflops;
+    console.log(`arithmetic ceiling (bench/ceilings.wgsl): ${ceilingGflops.toFixed(2)} GFLOP/s`);
+  }
+  console.log(`times: ${clock} ms per launch (median of ${ROUNDS})`);
+  let total = 0;
+  for (const l of LAYERS) {
+    for (const [pass, d, macs] of passes(gpu, l.transposed, l.shape)) {
+      const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
+      const seconds = t.deviceSeconds ?? t.seconds;
+      total += seconds;
+      const gflops = macs > 0 ? (2 * macs) / seconds / 1e9 : undefined;
+      const share =
+        gflops !== undefined && ceilingGflops !== undefined
+          ? ` (${((100 * gflops) / ceilingGflops).toFixed(1)} % of ceiling)`
+          : '';
+      console.log(
+        `${l.name.padEnd(20)} ${pass.padEnd(18)} ${(seconds * 1e3).toFixed(2).padStart(9)} ms` +
+          (gflops === undefined ? '' : `  ${gflops.toFixed(2).padStart(6)} GFLOP/s${share}`),
+      );
+    }
+  }
+  console.log(`all conv passes of one step: ${(total * 1e3).toFixed(1)} ms`);
+  await gpu.settle();
+} finally {
+  gpu.destroy();
+}

@@ -1,0 +1,192 @@
+/**
+ * Wrapper of shaders/conv2d.wgsl: nn.Conv2d and nn.ConvTranspose2d layers over NCHW images (a row of a batch
+ * is C·H·W floats, channel-major then row-major: PyTorch's flatten(1), so a dense layer after a conv reads the
+ * row as it is), with PyTorch's weight layouts. A conv's input gradient is a transposed conv and the other way
+ * round, so the shader's two entry points serve four passes:
+ *   correlate   conv2dForward, convTranspose2dBackwardInput
+ *   transposed  convTranspose2dForward, conv2dBackwardInput
+ * The filter gradients are src/kernels/conv2d_weight.ts's, the bias gradient src/kernels/channel_sum.ts's.
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import type { TensorBinding } from '../gpu/buffers.ts';
+import { activationId, type Activation } from './activation.ts';
+import { ceilDiv, checkBinding, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
+import { shaderInterface, uniform } from './shader_interface.ts';
+import { CONV2D_BLOCK, conv2dGeometry, type Conv2dShape } from './conv2d_shape.ts';
+
+export { conv2dOutputSize, convTranspose2dOutputSize, CONV2D_BLOCK, type Conv2dShape } from './conv2d_shape.ts';
+export { conv2dBackwardWeight, convTranspose2dBackwardWeight } from './conv2d_weight.ts';
+
+/** Invocations per workgroup of conv2d.wgsl (its WG override). */
+const WORKGROUP = 64;
+
+/** The epilogue ids of lib/matmul_epilogue.wgsl, which conv2d.wgsl includes. */
+const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
+
+export const CONV2D = shaderInterface('conv2d', {
+  src: 'read',
+  weight: 'read',
+  aux: 'read',
+  dst: 'read_write',
+  dims: uniform('Dims', {
+    B: 'u32',
+    srcC: 'u32',
+    srcH: 'u32',
+    srcW: 'u32',
+    dstC: 'u32',
+    dstH: 'u32',
+    dstW: 'u32',
+  }),
+});
+
+type ForwardSpec = Conv2dShape & {
+  x: TensorBinding;
+  weight: TensorBinding;
+  bias: TensorBinding;
+  y: TensorBinding;
+  activation: Activation;
+};
+type BackwardInputSpec = Conv2dShape & {
+  dPre: TensorBinding;
+  weight: TensorBinding;
+  x: TensorBinding;
+  dx: TensorBinding;
+  inputActivation: Activation;
+};
+
+// nn.Conv2d: weight (outChannels, inChannels, kernel, kernel), bias (outChannels) — PyTorch's layout.
+
+/** y (B, outChannels, OH, OW) = act(conv(x, weight) + bias), OH = conv2dOutputSize(inHeight, …). */
+export function conv2dForward(ctx: GpuContext, s: ForwardSpec, label = 'conv2d forward'): KernelDispatch[] {
+  return [forward(ctx, s, false, label)];
+}
+
+/**
+ * dx = (the gradient into x of the conv, from dPre) ⊙ act'(x); inputActivation 'identity' when x is not an
+ * activation output. Writes, never accumulates.
+ */
+export function conv2dBackwardInput(
+  ctx: GpuContext,
+  s: BackwardInputSpec,
+  label = 'conv2d backward input',
+): KernelDispatch[] {
+  return [backwardInput(ctx, s, false, label)];
+}
+
+// nn.ConvTranspose2d: weight (inChannels, outChannels, kernel, kernel), bias (outChannels) — PyTorch's layout;
+// output size convTranspose2dOutputSize (output_padding 0).
+
+/** y (B, outChannels, OH, OW) = act(conv_transpose(x, weight) + bias), OH = convTranspose2dOutputSize(…). */
+export function convTranspose2dForward(
+  ctx: GpuContext,
+  s: ForwardSpec,
+  label = 'conv_transpose2d forward',
+): KernelDispatch[] {
+  return [forward(ctx, s, true, label)];
+}
+
+/** dx = (the gradient into x of the transposed conv, from dPre) ⊙ act'(x). Writes, never accumulates. */
+export function convTranspose2dBackwardInput(
+  ctx: GpuContext,
+  s: BackwardInputSpec,
+  label = 'conv_transpose2d backward input',
+): KernelDispatch[] {
+  return [backwardInput(ctx, s, true, label)];
+}
+
+function forward(ctx: GpuContext, s: ForwardSpec, transposed: boolean, label: string): KernelDispatch {
+  const g = conv2dGeometry(label, s, transposed);
+  return launch(ctx, label, s, transposed ? 'transposed' : 'correlate', {
+    src: { binding: s.x, name: 'x', C: g.inChannels, H: g.inHeight, W: g.inWidth },
+    dst: { binding: s.y, name: 'y', C: g.outChannels, H: g.outHeight, W: g.outWidth },
+    weight: s.weight,
+    epilogue: EPILOGUE.biasActivation,
+    aux: { binding: s.bias, name: 'bias', floats: g.outChannels },
+    activation: s.activation,
+    dims: g.dims,
+  });
+}
+
+function backwardInput(ctx: GpuContext, s: BackwardInputSpec, transposed: boolean, label: string): KernelDispatch {
+  const g = conv2dGeometry(label, s, transposed);
+  const dx = { binding: s.dx, name: 'dx', C: g.inChannels, H: g.inHeight, W: g.inWidth };
+  const identity = s.inputActivation === 'identity';
+  return launch(ctx, label, s, transposed ? 'correlate' : 'transposed', {
+    src: { binding: s.dPre, name: 'dPre', C: g.outChannels, H: g.outHeight, W: g.outWidth },
+    dst: dx,
+    weight: s.weight,
+    epilogue: identity ? EPILOGUE.none : EPILOGUE.activationGradient,
+    aux: identity ? null : { binding: s.x, name: 'x', floats: s.B * g.inChannels * g.inHeight * g.inWidth },
+    activation: s.inputActivation,
+    dims: g.dims,
+  });
+}
+
+interface Image {
+  binding: TensorBinding;
+  name: string;
+  C: number;
+  H: number;
+  W: number;
+}
+
+function launch(
+  ctx: GpuContext,
+  label: string,
+  s: Conv2dShape,
+  entryPoint: 'correlate' | 'transposed',
+  p: {
+    src: Image;
+    dst: Image;
+    weight: TensorBinding;
+    epilogue: number;
+    aux: { binding: TensorBinding; name: string; floats: number } | null;
+    activation: Activation;
+    dims: Record<string, number>;
+  },
+): KernelDispatch {
+  const { src, dst } = p;
+  const srcRange = checkBinding(ctx, label, src.name, src.binding, s.B * src.C * src.H * src.W, p.dims);
+  const dstRange = checkBinding(ctx, label, dst.name, dst.binding, s.B * dst.C * dst.H * dst.W, p.dims);
+  const weight = checkBinding(ctx, label, 'weight', p.weight, s.inChannels * s.outChannels * s.kernel ** 2, p.dims);
+  const reads = [p.weight, src.binding, ...(p.aux ? [p.aux.binding] : [])];
+  if (reads.some((r) => r.buffer === dst.binding.buffer))
+    throw new Error(
+      `${label}: ${dst.name} must not share a buffer with ${src.name}, weight${p.aux ? ` or ${p.aux.name}` : ''} (WebGPU forbids read and write bindings of one buffer in a dispatch)`,
+    );
+  // With no epilogue the shader declares aux but never reads it: bind 4 bytes of src.
+  const aux = p.aux
+    ? checkBinding(ctx, label, p.aux.name, p.aux.binding, p.aux.floats, p.dims)
+    : { buffer: srcRange.buffer, offset: srcRange.offset, size: 4 };
+  const pipeline = ctx.pipeline('conv2d', entryPoint, {
+    WG: WORKGROUP,
+    KERNEL: s.kernel,
+    STRIDE: s.stride,
+    PADDING: s.padding,
+    EPILOGUE: p.epilogue,
+    ACTIVATION: activationId(p.activation),
+  });
+  const dims = CONV2D.uniformBuffer(ctx, `${label} dims`, 'dims', {
+    B: s.B,
+    srcC: src.C,
+    srcH: src.H,
+    srcW: src.W,
+    dstC: dst.C,
+    dstH: dst.H,
+    dstW: dst.W,
+  });
+  // conv2d.wgsl's invocations: a block of CONV2D_BLOCK channels × CONV2D_BLOCK pixels of one row each; the
+  // transposed entry point's pixels are one column residue mod stride.
+  const rowBlocks =
+    entryPoint === 'correlate'
+      ? ceilDiv(dst.W, CONV2D_BLOCK)
+      : s.stride * ceilDiv(ceilDiv(dst.W, s.stride), CONV2D_BLOCK);
+  const invocations = s.B * ceilDiv(dst.C, CONV2D_BLOCK) * dst.H * rowBlocks;
+  return kernelDispatch(
+    ctx,
+    label,
+    pipeline,
+    CONV2D.entries({ src: srcRange, weight, aux, dst: dstRange, dims: { buffer: dims } }),
+    flatGrid(label, invocations, WORKGROUP),
+  );
+}

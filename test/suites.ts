@@ -102,6 +102,7 @@ const LISTED = {
   'non_finite_blame.test.ts': { needs: ['redis'] }, // a peer that sends NaN parameters
   'npy_header.test.ts': { needs: [] },
   'numbers.test.ts': { needs: [] },
+  'optional_peer.test.ts': { needs: [] },
   'output_lock.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'output_files.test.ts': { needs: ['processes'] }, // mount: a real full tmpfs when this process may mount one
   'output_folder.test.ts': { needs: ['gpu', 'processes'], slow: true },

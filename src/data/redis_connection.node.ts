@@ -6,7 +6,10 @@
 // transaction or pipeline of one stream runs on one node. A `rediss://` address connects with TLS, with the files
 // its URL names (redis_tls.node.ts); a handshake refused for a certificate is not retried: it fails at once.
 // One typed way to send raw commands (ioredis's per-command typings are overloads too many to be useful for streams).
-import { Cluster, Redis } from 'ioredis';
+// ioredis is an optional peer dependency of aevb (a browser-only install never loads it): loaded by the first
+// connection, which fails naming the command that installs it.
+import type { Cluster, Redis } from 'ioredis';
+import { optionalPeer } from './optional_peer.node.ts';
 import { tlsOptionsOf, tlsRefusal } from './redis_tls.node.ts';
 import { describeStream, type RedisStreamAddress } from './redis_url.ts';
 
@@ -39,6 +42,7 @@ export class RedisConnection {
   reconnects = 0;
 
   constructor(address: RedisStreamAddress, purpose: string) {
+    const ioredis = optionalPeer<typeof import('ioredis')>('ioredis', 'Redis (a redis:// or rediss:// address)');
     this.where = describeStream(address);
     this.reconnectForMs = address.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS;
     const retry = (times: number): number | null => {
@@ -68,7 +72,7 @@ export class RedisConnection {
     };
     if (address.cluster === true) {
       const seed = new URL(address.server);
-      this.redis = new Cluster([{ host: seed.hostname, port: seed.port === '' ? 6379 : Number(seed.port) }], {
+      this.redis = new ioredis.Cluster([{ host: seed.hostname, port: seed.port === '' ? 6379 : Number(seed.port) }], {
         redisOptions: {
           ...options,
           ...(seed.username === '' ? {} : { username: decodeURIComponent(seed.username) }),
@@ -76,7 +80,7 @@ export class RedisConnection {
         clusterRetryStrategy: retry,
       });
     } else {
-      this.redis = new Redis(address.server, { db: address.db, ...options, retryStrategy: retry });
+      this.redis = new ioredis.Redis(address.server, { db: address.db, ...options, retryStrategy: retry });
     }
     // Without a listener ioredis prints every connection error; keep the last one for the message instead.
     this.redis.on('error', (error: Error) => {

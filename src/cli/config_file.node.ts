@@ -30,6 +30,8 @@ function tokensOf(file: string, key: string, value: unknown, command: Command): 
   if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return [option.long!, value.join(',')];
   if (key === 'lrSchedule' && typeof value === 'object')
     return [option.long!, formatLrSchedule(validateLrSchedule(value, `${file}: lrSchedule`))];
+  // A layer list: the flag takes its JSON text (src/model/layer_specs.ts parseArch).
+  if (key === 'arch' && typeof value === 'object') return [option.long!, JSON.stringify(value)];
   if (typeof value === 'number' || typeof value === 'string') return [option.long!, String(value)];
   throw new Error(
     `${file}: '${key}' has the value ${JSON.stringify(value)}; expected a number, a string${Array.isArray(value) ? ' or a list of numbers' : ''}`,

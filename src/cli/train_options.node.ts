@@ -10,6 +10,7 @@ import {
   type TrainConfig,
 } from '../train/train_config.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
+import { parseArch, parseImageShape } from '../model/layer_specs.ts';
 import type { DataSettings } from './data_setup.node.ts';
 import { RUN_DEFAULTS } from '../run/run_defaults.ts';
 
@@ -77,6 +78,12 @@ function configOption(name: keyof TrainConfig): Option {
       break;
     case 'schedule':
       option.argParser(fromParser((text) => parseLrSchedule(text, flag)));
+      break;
+    case 'arch':
+      option.argParser(fromParser(parseArch));
+      break;
+    case 'image-shape':
+      option.argParser(fromParser(parseImageShape));
       break;
   }
   // A nullable field's null default means "decided later" (lr: the optimizer's own): the help says so instead.

@@ -114,7 +114,9 @@ function decodeConfig(text: string | undefined, source: string): TrainConfig {
       ? Array.isArray(value) && value.every((v) => typeof v === 'number')
       : key === 'lr'
         ? value === null || typeof value === 'number'
-        : typeof value === typeof expected;
+        : key === 'arch' // a short form or a layer list: validateTrainConfig checks either
+          ? typeof value === 'string' || (typeof value === 'object' && value !== null)
+          : typeof value === typeof expected;
     if (!ok)
       refuse(
         `has ${key} = ${JSON.stringify(value)}: expected ` +

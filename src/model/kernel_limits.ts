@@ -14,7 +14,8 @@ export const MAX_LAYER_OUTPUTS = MAX_WORKGROUPS_PER_DIMENSION * COLUMN_SUM_WORKG
 /** Why the kernels of a model of `arch` cannot be dispatched (the first layer too wide, with the limit), or null. */
 export function kernelLimitProblem(arch: VaeArchitecture): string | null {
   for (const layer of allLayers(vaeLayers(arch))) {
-    if (layer.outputs > MAX_LAYER_OUTPUTS) {
+    // A convolution's bias gradient is channel_sum's, over its channels (src/kernels/channel_sum.ts checks them).
+    if (layer.kind === 'dense' && layer.outputs > MAX_LAYER_OUTPUTS) {
       const perRow =
         arch.likelihood === 'gaussian' && layer.name === 'decoder.out'
           ? Math.floor(MAX_LAYER_OUTPUTS / 2)

@@ -1,9 +1,10 @@
 /**
  * The flat parameter buffer: every tensor of the model at a fixed offset, each starting on a 64-float
  * (256-byte) boundary so it can be bound on its own on every adapter. Gradients and optimizer moments use the
- * same layout, so the optimizer is one dispatch over P floats.
+ * same layout, so the optimizer is one dispatch over P floats. A dense weight is (inputs, outputs); a
+ * convolution's is PyTorch's: (outChannels, inChannels, k, k), a transposed one's (inChannels, outChannels, k, k).
  */
-import { allLayers, vaeLayers, type VaeArchitecture } from './vae_architecture.ts';
+import { allLayers, biasSize, vaeLayers, weightShape, type VaeArchitecture } from './vae_architecture.ts';
 
 /** The shared-variance Gaussian decoder's learned log-variances, one per output (D). */
 export const DECODER_LOG_VARIANCE = 'decoder.logvar';
@@ -36,8 +37,8 @@ export function parameterLayout(arch: VaeArchitecture): ParameterLayout {
     offset += Math.ceil(size / TENSOR_ALIGNMENT_FLOATS) * TENSOR_ALIGNMENT_FLOATS;
   };
   for (const layer of allLayers(vaeLayers(arch))) {
-    add(`${layer.name}.weight`, [layer.inputs, layer.outputs]);
-    add(`${layer.name}.bias`, [layer.outputs]);
+    add(`${layer.name}.weight`, weightShape(layer));
+    add(`${layer.name}.bias`, [biasSize(layer)]);
   }
   if (arch.likelihood === 'gaussian-shared-variance') add(DECODER_LOG_VARIANCE, [arch.D]);
   const index = new Map(entries.map((e) => [e.name, e]));

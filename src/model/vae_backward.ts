@@ -13,10 +13,10 @@ import { columnSum } from '../kernels/column_sum.ts';
 import { gaussianHeadBackward } from '../kernels/gaussian_head.ts';
 import { reparameterizeBackward } from '../kernels/reparameterize.ts';
 import { BufferSet } from './buffer_set.ts';
-import { denseChainBackward } from './dense_chain.ts';
+import { layerChainBackward } from './layer_chain.ts';
 import { tensorIn, type ModelBuffers } from './model_buffers.ts';
 import { DECODER_LOG_VARIANCE } from './parameter_layout.ts';
-import { vaeLayers, type DenseLayer } from './vae_architecture.ts';
+import { vaeLayers, type ChainLayer } from './vae_architecture.ts';
 import type { VaeForward } from './vae_forward.ts';
 
 /**
@@ -115,15 +115,15 @@ export class VaeBackward {
     return d;
   }
 
-  /** Backward through dense layers (denseChainBackward) into this pass's gradients. */
+  /** Backward through the layers (layerChainBackward) into this pass's gradients. */
   private chain(
     into: KernelDispatch[],
-    layers: DenseLayer[],
+    layers: ChainLayer[],
     inputs: GPUBuffer[],
     dPre: GPUBuffer[],
     dInput: GPUBuffer | null,
   ): void {
-    denseChainBackward(this.model, layers, this.forward.B, { inputs, dPre, dInput, grads: this.grads, into });
+    layerChainBackward(this.model, layers, this.forward.B, { inputs, dPre, dInput, grads: this.grads, into });
   }
 
   private gradient(name: string) {

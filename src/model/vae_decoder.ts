@@ -6,7 +6,7 @@
  */
 import type { KernelDispatch } from '../kernels/kernel.ts';
 import { BufferSet } from './buffer_set.ts';
-import { denseChain } from './dense_chain.ts';
+import { layerChain } from './layer_chain.ts';
 import type { ModelBuffers } from './model_buffers.ts';
 import { decoderOutputs, vaeLayers } from './vae_architecture.ts';
 
@@ -28,7 +28,7 @@ export class VaeDecoder {
     this.buffers = new BufferSet(model.gpu);
     this.z = this.buffers.storage(`${label} z`, B * Z);
     this.logits = this.buffers.storage(`${label} logits`, B * decoderOutputs(model.architecture));
-    this.hidden = denseChain(model, [...layers.decoder, layers.out], B, {
+    this.hidden = layerChain(model, [...layers.decoder, layers.out], B, {
       input: this.z,
       output: this.logits,
       buffers: this.buffers,

@@ -6,7 +6,7 @@
 import { gaussianHeadForward } from '../kernels/gaussian_head.ts';
 import type { KernelDispatch } from '../kernels/kernel.ts';
 import { BufferSet } from './buffer_set.ts';
-import { denseChain } from './dense_chain.ts';
+import { layerChain } from './layer_chain.ts';
 import type { ModelBuffers } from './model_buffers.ts';
 import { vaeLayers } from './vae_architecture.ts';
 
@@ -31,7 +31,7 @@ export class VaeEncoder {
     this.x = this.buffers.storage(`${label} x`, B * D);
     this.raw = this.buffers.storage(`${label} raw`, B * 2 * Z);
     this.stats = this.buffers.storage(`${label} stats`, B * 2 * Z);
-    this.hidden = denseChain(model, [...layers.encoder, layers.head], B, {
+    this.hidden = layerChain(model, [...layers.encoder, layers.head], B, {
       input: this.x,
       output: this.raw,
       buffers: this.buffers,

@@ -15,6 +15,7 @@ import { DEFAULT_OPTIMIZERS, OPTIMIZER_KINDS, type OptimizerConfig } from './opt
 import { CONSTANT_LR, formatLrSchedule, learningRateAt, validateLrSchedule, type LrSchedule } from './lr_schedule.ts';
 import { numberProblem, type NumberRule } from './numbers.ts';
 import { kernelLimitProblem } from '../model/kernel_limits.ts';
+import { DEFAULT_ARCH, parseArch, parseImageShape, type ArchSpec, type ImageShape } from '../model/layer_specs.ts';
 
 interface FieldBase {
   /** One line for `aevb train --help`. */
@@ -67,7 +68,25 @@ export interface ScheduleField extends FieldBase {
   default: LrSchedule;
 }
 
-export type ConfigField = IntegerField | NumberField | ChoiceField | WidthsField | ScheduleField;
+/**
+ * The network's layers as data (src/model/layer_specs.ts): a short form ('mlp', 'conv:32,64') or a layer list
+ * {encoder, decoder}; a flag takes either (the list as JSON). Absent from older configs: 'mlp'.
+ */
+export interface ArchField extends FieldBase {
+  type: 'arch';
+  default: string;
+  optional: true;
+}
+
+/** (channels, height, width) of a row, or null: inferred from D (one channel of √D × √D). */
+export interface ImageShapeField extends FieldBase {
+  type: 'image-shape';
+  default: null;
+  optional: true;
+}
+
+export type ConfigField =
+  IntegerField | NumberField | ChoiceField | WidthsField | ScheduleField | ArchField | ImageShapeField;
 
 const lrDefaults = Object.values(DEFAULT_OPTIMIZERS)
   .map((o) => `${o.kind} ${o.lr}`)
@@ -77,6 +96,26 @@ const lrDefaults = Object.values(DEFAULT_OPTIMIZERS)
 export const TRAIN_CONFIG_FIELDS = {
   /** Data dimension: values per row (784 for MNIST); set from the data, so not a flag. */
   D: { type: 'integer', default: 784, min: 1, max: 1 << 24, help: 'values per row (set from the data)' },
+  /**
+   * The network (src/model/layer_specs.ts): 'mlp' (dense layers of `hidden`, the decoder mirrored), 'conv:C1,C2,…'
+   * (convolutions of kernel 4, stride 2, padding 1 before the dense layers of `hidden`, the decoder mirrored with
+   * transposed convolutions: conv:32,64 with hidden [256] is the PyTorch peer's ConvVAE) or a layer list.
+   */
+  arch: {
+    type: 'arch',
+    default: DEFAULT_ARCH,
+    optional: true,
+    flagValue: '<arch>',
+    help: 'mlp, conv:C1,C2,… (4×4 stride-2 convolutions before the --hidden dense layers, mirrored by transposed ones; conv:32,64 --hidden 256 is the common conv VAE), or a layer list as JSON {"encoder": […], "decoder": […]}',
+  },
+  /** (C, H, W) of a row for convolutions; null: one channel of √D × √D. */
+  imageShape: {
+    type: 'image-shape',
+    default: null,
+    optional: true,
+    flagValue: '<C,H,W>',
+    help: 'channels, height and width of a row for convolutional models (default: 1,√D,√D when D is a square)',
+  },
   /** Encoder hidden widths, input side first; the decoder mirrors them. [500] is the paper's MNIST model. */
   hidden: {
     type: 'widths',
@@ -251,11 +290,15 @@ type FieldValue<F> = F extends { type: 'choice'; choices: readonly (infer C)[] }
   ? C
   : F extends { type: 'schedule' }
     ? LrSchedule
-    : F extends { type: 'widths' }
-      ? number[]
-      : F extends { nullable: true }
-        ? number | null
-        : number;
+    : F extends { type: 'arch' }
+      ? ArchSpec
+      : F extends { type: 'image-shape' }
+        ? ImageShape | null
+        : F extends { type: 'widths' }
+          ? number[]
+          : F extends { nullable: true }
+            ? number | null
+            : number;
 
 /** The fields a TrainConfig may leave out (their default applies). */
 type OptionalFields = { [K in keyof Fields]: Fields[K] extends { optional: true } ? K : never }[keyof Fields];
@@ -300,6 +343,10 @@ export function describeRange(field: ConfigField): string {
       return `one of ${field.choices.join(', ')}`;
     case 'schedule':
       return `a learning-rate schedule such as ${formatLrSchedule({ kind: 'cosine', steps: 6000, min: 1e-5, warmup: 500 })}`;
+    case 'arch':
+      return 'mlp, conv:C1,C2,… or a layer list {encoder, decoder}';
+    case 'image-shape':
+      return 'channels, height and width, e.g. [1, 28, 28]';
   }
 }
 
@@ -351,6 +398,12 @@ function checkField(name: string, field: ConfigField, value: unknown): void {
       return;
     case 'schedule':
       validateLrSchedule(value, name);
+      return;
+    case 'arch':
+      if (value !== undefined) parseArch(value);
+      return;
+    case 'image-shape':
+      if (value !== undefined && value !== null) parseImageShape(value);
   }
 }
 
@@ -380,6 +433,8 @@ export function architectureOf(c: TrainConfig): VaeArchitecture {
     activation: c.activation,
     likelihood: c.likelihood,
     minLogVariance: c.minLogVariance,
+    arch: c.arch,
+    imageShape: c.imageShape,
   };
 }
 

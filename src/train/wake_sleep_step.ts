@@ -22,11 +22,11 @@ import { elboMean, ELBO_METRICS } from '../kernels/elbo_mean.ts';
 import { philoxNormal, type PhiloxNormalKernel } from '../kernels/philox_normal.ts';
 import { decoderSample } from '../kernels/decoder_sample.ts';
 import { gaussianMlpLikelihood } from '../kernels/gaussian_mlp_likelihood.ts';
-import { minLogVarianceOf, vaeLayers, type DenseLayer } from '../model/vae_architecture.ts';
+import { minLogVarianceOf, vaeLayers, type ChainLayer } from '../model/vae_architecture.ts';
 import { VaeForward } from '../model/vae_forward.ts';
 import { VaeDecoder } from '../model/vae_decoder.ts';
 import { VaeEncoder } from '../model/vae_encoder.ts';
-import { denseChainBackward } from '../model/dense_chain.ts';
+import { layerChainBackward } from '../model/layer_chain.ts';
 import { BufferSet } from '../model/buffer_set.ts';
 import { tensorIn, type ModelBuffers } from '../model/model_buffers.ts';
 import { DECODER_LOG_VARIANCE } from '../model/parameter_layout.ts';
@@ -82,9 +82,9 @@ export class WakeSleepStep extends TrainingStep {
     const f = this.forward;
 
     // A chain [first … last] walked back from ∂loss/∂pre of `last`, stopping at the chain's input (not needed).
-    const chainBackward = (chain: DenseLayer[], inputs: GPUBuffer[], dLast: GPUBuffer, tag: string) => {
+    const chainBackward = (chain: ChainLayer[], inputs: GPUBuffer[], dLast: GPUBuffer, tag: string) => {
       const dPre = chain.map((l, i) => (i === chain.length - 1 ? dLast : own(`${tag} ${l.name} dPre`, B * l.outputs)));
-      denseChainBackward(model, chain, B, { inputs, dPre, dInput: null, grads: this.grads, into: d });
+      layerChainBackward(model, chain, B, { inputs, dPre, dInput: null, grads: this.grads, into: d });
     };
 
     // Wake: the decoder fits the data at z ~ q(z|x); the KL only enters the reported ELBO.

@@ -28,9 +28,11 @@ import { DECODER_LOG_VARIANCE, parameterLayout, type ParameterLayout } from '../
 import {
   LIKELIHOODS,
   MIN_LOG_VARIANCE_RANGE,
+  vaeLayers,
   type Likelihood,
   type VaeArchitecture,
 } from '../model/vae_architecture.ts';
+import { parseArch, type ArchSpec, type ImageShape } from '../model/layer_specs.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
 export interface ModelConfig {
@@ -49,6 +51,10 @@ export interface ModelConfig {
   likelihood?: Likelihood;
   /** The Gaussian decoders' floor on log σ² (default DEFAULT_MIN_LOG_VARIANCE, ≈ −13.58); ignored by 'bernoulli'. */
   minLogVariance?: number;
+  /** The layers as data (src/model/layer_specs.ts): 'mlp' (default), 'conv:C1,C2,…' or a layer list. */
+  arch?: ArchSpec;
+  /** (C, H, W) of a row for convolutions; absent or null: one channel of √D × √D. */
+  imageShape?: ImageShape | null;
   /** Parameter initialisation: pytorch U(±1/√fan_in), glorot, or the paper's N(0, 0.01²). */
   init: InitScheme;
   /** Seeds the initialisation, and the ε of evaluate() / logPx() and the z of sample() unless they are given one. */
@@ -128,9 +134,10 @@ export class Vae implements ModelBuffers {
     let vae: Vae | null = null;
     try {
       const { D, hidden, latent, activation, likelihood = 'bernoulli', minLogVariance, init, seed } = config;
+      const { arch, imageShape } = config;
       vae = new Vae(
         gpu,
-        { D, hidden: [...hidden], latent, activation, likelihood, minLogVariance, init, seed },
+        { D, hidden: [...hidden], latent, activation, likelihood, minLogVariance, arch, imageShape, init, seed },
         options.gpu === undefined,
       );
       fill(vae);
@@ -268,6 +275,8 @@ export function modelArchitecture(config: ModelConfig): VaeArchitecture {
     activation: config.activation,
     likelihood: config.likelihood ?? 'bernoulli',
     minLogVariance: config.minLogVariance,
+    arch: config.arch,
+    imageShape: config.imageShape,
   };
 }
 
@@ -295,4 +304,6 @@ export function validateModelConfig(c: ModelConfig): void {
   }
   if (!Number.isSafeInteger(c.seed) || c.seed < 0)
     throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
+  // The layers' shapes: each error names the layer that does not fit.
+  vaeLayers(modelArchitecture({ ...c, arch: c.arch === undefined ? undefined : parseArch(c.arch) }));
 }

@@ -3,6 +3,7 @@
 // has its entries claimed by another, none lost; a restarted consumer takes back its own entries and finishes
 // the acknowledgement its checkpoint records; entries held in the window are kept alive; bad entries are
 // refused naming the stream and the entry; an entry whose processing keeps failing goes to the dead-letter stream.
+// A pass that ends (end-after-idle) before a dead consumer's entries can be claimed says so, naming both options.
 // Every loop is bounded by rows and by time (end-after-idle, and a deadline in `consume`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,7 +17,7 @@ import {
   type RedisStreamSource,
 } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
-import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
+import { claimBeforeEnd, parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
 import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
@@ -283,6 +284,43 @@ if (redisServerInstalled('the Redis stream tests')) {
     await b.checkpointed(state(b, b.stats.rows));
     assert.is(await pending(stream), 0);
     await b.close();
+  });
+
+  test('end-after-idle shorter than 1.25 × claim-after: a pass ending with entries pending for another consumer says so, naming both options; one that claims in time is silent', async () => {
+    assert.is(claimBeforeEnd({ endAfterIdleMs: 30_000, claimAfterMs: 10_000 }), null, "the README's example");
+    assert.is(claimBeforeEnd({ endAfterIdleMs: null, claimAfterMs: 10 }), null, 'a pass with no end');
+    assert.is(
+      claimBeforeEnd({ endAfterIdleMs: 10_000, claimAfterMs: 60_000 }),
+      'end-after-idle (10000 ms) is shorter than 1.25 × claim-after (60000 ms): give end-after-idle=75000 or more, ' +
+        'or claim-after=8000 or less, in the URL',
+    );
+    const stream = newStream();
+    await publishRows(rowsSource(200), `${server.url}/${stream}`, { packRows: 10 });
+    const dead = source(stream, 'dead');
+    assert.ok((await consume(dead, 50)).length >= 50);
+    dead.abandon(); // its entries stay pending for it
+    const errors: string[] = [];
+    const write = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      const late = source(stream, 'late'); // end-after-idle=600, claim-after 60 s: it ends before any claim
+      const seen = await consume(late);
+      assert.ok(seen.length < 200, 'the dead consumer’s rows were not claimed');
+      assert.match(
+        errors.join('\n'),
+        /the pass ends after end-after-idle with \d+ entries pending for other consumers \(dead: \d+\); .*give end-after-idle=75000 or more, or claim-after=480 or less, in the URL/,
+      );
+      await late.close();
+      errors.length = 0;
+      const claiming = source(stream, 'claiming', '&claim-after=400'); // 600 ≥ 1.25 × 400: claims, then ends
+      const claimed = await consume(claiming);
+      assert.ok(claiming.stats.claimed > 0, 'the dead consumer’s entries were claimed');
+      assert.ok(claimed.length > 0);
+      assert.equal(errors, [], 'nothing to warn of');
+      await claiming.close();
+    } finally {
+      console.error = write;
+    }
   });
 
   test('a restarted consumer finishes the acknowledgement its checkpoint records, then takes back its own entries first', async () => {

@@ -33,7 +33,14 @@
 import { checkpointedRowsOf, type AcknowledgingSource } from './acknowledging_source.ts';
 import { RedisConnection } from './redis_connection.node.ts';
 import { decodeEntry, StreamEntryError } from './redis_entry.ts';
-import { describeStream, keyPrefixOf, parseRedisConsumerUrl, type RedisConsumerSettings } from './redis_url.ts';
+import {
+  CLAIM_SCAN_FRACTION,
+  claimBeforeEnd,
+  describeStream,
+  keyPrefixOf,
+  parseRedisConsumerUrl,
+  type RedisConsumerSettings,
+} from './redis_url.ts';
 import type { RowBlock } from './row_block.ts';
 import {
   markTrained,
@@ -361,7 +368,7 @@ export class RedisStreamSource implements AcknowledgingSource {
       let lastEntry = performance.now();
       for (;;) {
         let got = 0;
-        if (performance.now() - lastClaim >= s.claimAfterMs / 4) {
+        if (performance.now() - lastClaim >= s.claimAfterMs * CLAIM_SCAN_FRACTION) {
           lastClaim = performance.now();
           let cursor = '0-0';
           do {
@@ -405,7 +412,10 @@ export class RedisStreamSource implements AcknowledgingSource {
           got += yield* this.ownPending(reader);
         }
         if (got > 0) lastEntry = performance.now();
-        else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) return;
+        else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) {
+          await this.warnOfUnclaimed();
+          return;
+        }
         // A read that waited `block` ms for nothing: the rows held back downstream (the shuffle window) go on.
         else if (got === 0 && this.D !== null)
           yield { values: new Uint8Array(0), rows: 0, D: this.D, scale: 1, idle: true };
@@ -558,6 +568,34 @@ export class RedisStreamSource implements AcknowledgingSource {
     this.probe?.disconnect();
     this.commandConnection?.disconnect();
     this.commandConnection = null;
+  }
+
+  /**
+   * At a pass's end by end-after-idle shorter than CLAIM_MARGIN × claim-after: when other consumers still hold
+   * pending entries, says so on stderr with what to change — one of them may be dead, and its entries would be
+   * claimed only after this pass ended (left pending, untrained, with an exit status 0). Silent otherwise: a lone
+   * consumer, or one whose settings claim in time.
+   */
+  private async warnOfUnclaimed(): Promise<void> {
+    const s = this.settings;
+    const advice = claimBeforeEnd(s);
+    if (advice === null) return;
+    const [, , , consumers] = (await this.commands().send('XPENDING', s.stream, s.group)) as [
+      number,
+      unknown,
+      unknown,
+      [Buffer, Buffer][] | null,
+    ];
+    const others = (consumers ?? [])
+      .map(([name, count]) => [name.toString(), Number(count.toString())] as const)
+      .filter(([name]) => name !== s.consumer);
+    if (others.length === 0) return;
+    const entries = others.reduce((n, [, count]) => n + count, 0);
+    console.error(
+      `aevb: ${this.name}: the pass ends after end-after-idle with ${entries} ${entries === 1 ? 'entry' : 'entries'} ` +
+        `pending for other consumers (${others.map(([name, count]) => `${name}: ${count}`).join(', ')}); should one ` +
+        `be dead, its entries are claimed only once idle for claim-after, after this pass has ended: ${advice}`,
+    );
   }
 
   private commands(): RedisConnection {

@@ -79,10 +79,30 @@ export interface RedisConsumerSettings extends RedisStreamAddress {
    */
   maxDeliveries: number;
   /**
-   * End the pass after this long without a new entry (null: wait forever, the online setting). Make it longer
-   * than claimAfterMs when the entries of a consumer that died must be picked up before the pass ends.
+   * End the pass after this long without a new entry (null: wait forever, the online setting). Make it at least
+   * CLAIM_MARGIN × claimAfterMs when the entries of a consumer that died must be picked up before the pass ends
+   * (claimBeforeEnd).
    */
   endAfterIdleMs: number | null;
+}
+
+/** A consumer looks for entries to claim every claim-after × this: a dead consumer's are claimed that much late. */
+export const CLAIM_SCAN_FRACTION = 0.25;
+/** end-after-idle ≥ this × claim-after: a pass lasts until the entries of a consumer that died are claimed. */
+export const CLAIM_MARGIN = 1 + CLAIM_SCAN_FRACTION;
+
+/**
+ * Null when a pass that ends after end-after-idle still claims the entries of a consumer that died just before
+ * (end-after-idle ≥ CLAIM_MARGIN × claim-after, or no end), else what to change, naming both options. Not refused:
+ * a lone consumer takes its own pending entries back at every start, claims nothing, and is right to end soon.
+ */
+export function claimBeforeEnd(s: Pick<RedisConsumerSettings, 'endAfterIdleMs' | 'claimAfterMs'>): string | null {
+  if (s.endAfterIdleMs === null || s.endAfterIdleMs >= CLAIM_MARGIN * s.claimAfterMs) return null;
+  return (
+    `end-after-idle (${s.endAfterIdleMs} ms) is shorter than ${CLAIM_MARGIN} × claim-after (${s.claimAfterMs} ms): ` +
+    `give end-after-idle=${Math.ceil(CLAIM_MARGIN * s.claimAfterMs)} or more, or claim-after=` +
+    `${Math.floor(s.endAfterIdleMs / CLAIM_MARGIN)} or less, in the URL`
+  );
 }
 
 const DEFAULTS = { blockMs: 2000, count: 16, claimAfterMs: 60_000, maxDeliveries: 5, reconnectForMs: 60_000 };

@@ -265,4 +265,62 @@ test(`${CASES} corrupt checkpoints: each refused naming the file, or loaded exac
   assert.ok(tally.refused >= 200, `at least 200 refused (${tally.refused})`);
 });
 
+/** `good` with `edit` applied to a copy of its run state, encoded with a fresh, valid checksum (resealed). */
+function resealed(good: Checkpoint, edit: (run: any) => void): Uint8Array {
+  const run = structuredClone(good.run);
+  edit(run);
+  return encodeCheckpoint({ snapshot: good.snapshot, run });
+}
+
+test('a checkpoint is data, not instructions: edited and resealed run states are refused, naming the field', () => {
+  const good = original(1);
+  assert.is(decodeCheckpoint(encodeCheckpoint(good), 'ok.safetensors').snapshot.step, 18, 'the original loads');
+  const cases: Array<[string, (run: any) => void, string]> = [
+    [
+      'a format with no parser',
+      (r) => (r.plan.data.format = 'constructor'),
+      'plan.data.format = "constructor"; expected one of auto, idx',
+    ],
+    [
+      'a huge epoch',
+      (r) => (r.position.epoch = Number.MAX_SAFE_INTEGER),
+      `position.epoch = ${Number.MAX_SAFE_INTEGER}, beyond the plan's 5 epochs`,
+    ],
+    [
+      'more epochs than steps',
+      (r) => ((r.plan.epochs = null), (r.position.epoch = 100)),
+      'position.epoch = 100 after only 18 steps',
+    ],
+    ['a step past the plan', (r) => (r.plan.steps = 10), "at step 19, beyond the plan's 10 steps"],
+  ];
+  for (const [how, edit, expected] of cases)
+    assert.throws(
+      () => decodeCheckpoint(resealed(good, edit), 'edited.safetensors'),
+      (e: Error) => e.message.includes('edited.safetensors: ') && e.message.includes(expected),
+      how,
+    );
+  // A run finished as planned, and continued with more --epochs, is not beyond its plan.
+  assert.is(
+    decodeCheckpoint(
+      resealed(good, (r) => ((r.position.epoch = 5), (r.position.index = 0))),
+      'done',
+    ).run!.position.epoch,
+    5,
+  );
+});
+
+test("format 1 is held to every check it can be: a format-2 file relabelled '-1' with its checksum removed is refused", () => {
+  const good = original(2);
+  const { header, data } = split(encodeCheckpoint(good));
+  header.__metadata__.format = 'aevb-checkpoint-1';
+  delete header.__metadata__.checksum;
+  assert.throws(
+    () => decodeCheckpoint(join8(header, data), 'relabelled.safetensors'),
+    /relabelled\.safetensors: the metadata says format 'aevb-checkpoint-1', which had no checksum and no run state, but this file holds a run state/,
+  );
+  // A genuine format-1 file (no checksum, no run state) still loads; with a run state edited in, it does not.
+  delete header.__metadata__.run;
+  assert.is(decodeCheckpoint(join8(header, data), 'old.safetensors').run, null);
+});
+
 test.run();

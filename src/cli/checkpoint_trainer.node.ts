@@ -15,18 +15,22 @@ export async function modelFromCheckpoint(
 }
 
 /**
- * The test set a run was evaluated on — `override` if given, else the run's own --test-data, else the bundled
- * MNIST's — read and binarized the way the run read its data; null when the run trained on --data alone.
+ * The rows `eval` and `sample` read: `given` (their --data) if given, else the bundled MNIST's test set when the
+ * run trained on MNIST — read and binarized the way the run read its data; null when the run trained on data of
+ * its own and none is given. A checkpoint is data, not instructions: the paths and URLs stored in it are never
+ * opened here (a checkpoint from someone else could name any local file or URL); only `aevb train --resume`
+ * uses them, saying so first.
  */
 export async function testSetOf(
   checkpoint: Checkpoint,
-  override: string | undefined,
+  given: string | undefined,
 ): Promise<{ values: Float32Array; D: number; name: string } | null> {
   const plan = checkpoint.run?.plan;
   const data = plan?.data ?? null;
-  const path: string | null = override ?? data?.test ?? null;
+  const path: string | null = given ?? null;
   if (path === null && data?.train) return null;
   const set = await loadTestSet(path, {
+    // The stored format (checked against the formats when the checkpoint was read) and D describe rows, not places.
     format: (data?.format ?? 'auto') as DataFormat,
     dim: data?.dim ?? undefined,
     binarize: plan?.binarize ?? true,
@@ -36,4 +40,21 @@ export async function testSetOf(
   if (set.D !== D)
     throw new Error(`${set.name}: test rows have ${set.D} values, but the checkpoint's model expects D = ${D}`);
   return set;
+}
+
+/** The --data flag of eval and sample, with --test-data, its old name, as an alias. */
+export function dataFlagOf(o: { data?: string; testData?: string }): string | undefined {
+  if (o.data !== undefined && o.testData !== undefined && o.data !== o.testData)
+    throw new Error(
+      `--data ${o.data} and --test-data ${o.testData} name the same setting (--test-data is --data's old name): give one`,
+    );
+  return o.data ?? o.testData;
+}
+
+/** Why `eval` or `sample` has no rows: the run trained on its own data, whose stored paths are not opened. */
+export function noStoredDataMessage(dir: string, wanted: string): string {
+  return (
+    `${dir}: the run trained on data of its own; ${wanted} needs --data (the rows to use): the paths and URLs a ` +
+    'checkpoint stores are never opened by eval, sample or encode, only by train --resume'
+  );
 }

@@ -1,9 +1,9 @@
 // Node-only: `aevb eval` — the standard evaluation of a trained checkpoint: test ELBO over the whole test set,
 // importance-sampled log p(x) with k samples (Burda et al.'s protocol) on the first N test points, and the
 // number of active latent units; printed as a table and, with --json, as one JSON line.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { integer } from './flag_parsers.node.ts';
-import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { dataFlagOf, modelFromCheckpoint, noStoredDataMessage, testSetOf } from './checkpoint_trainer.node.ts';
 import { CountProgress } from './progress.node.ts';
 import { bitsPerDimension, DEQUANTIZATION_LEVELS } from '../data/dequantization.ts';
 
@@ -18,7 +18,11 @@ export function evalCommand(): Command {
       integer('--points', 1),
       1000,
     )
-    .option('--test-data <path>', 'test set (default: the one the run was trained with, else the bundled MNIST)')
+    .option(
+      '--data <path>',
+      "the test set: a file (IDX, .npy, raw; .gz) or a shard directory (default: the bundled MNIST's, for a run trained on it; formerly --test-data)",
+    )
+    .addOption(new Option('--test-data <path>', '--data by its old name').hideHelp())
     .option('--chunk <rows>', 'rows per GPU pass for log p(x)', integer('--chunk', 1), 100)
     .option('--json', 'print one JSON line instead of the table')
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
@@ -26,8 +30,8 @@ export function evalCommand(): Command {
       const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
       try {
         const config = checkpoint.snapshot.config;
-        const test = await testSetOf(checkpoint, o.testData);
-        if (test === null) throw new Error(`${o.checkpoint}: the run trained without a test set; give --test-data`);
+        const test = await testSetOf(checkpoint, dataFlagOf(o));
+        if (test === null) throw new Error(noStoredDataMessage(o.checkpoint, 'aevb eval'));
         const data = { test: test.values };
         const elbo = await model.evaluate(data.test);
         const points = Math.min(o.points, elbo.rows);

@@ -1,10 +1,10 @@
 // Node-only: `aevb sample` — the pictures of a trained checkpoint (reconstructions, prior samples, and for
 // Z = 2 the latent manifold) as PNGs.
 import { mkdirSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { integer } from './flag_parsers.node.ts';
 import { writePictures } from './pictures.node.ts';
-import { testSetOf, modelFromCheckpoint } from './checkpoint_trainer.node.ts';
+import { dataFlagOf, modelFromCheckpoint, noStoredDataMessage, testSetOf } from './checkpoint_trainer.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
 
 export function sampleCommand(): Command {
@@ -12,7 +12,11 @@ export function sampleCommand(): Command {
     .description('Write reconstructions.png, samples.png and (Z = 2) manifold.png for a checkpoint.')
     .requiredOption('--checkpoint <dir>', 'the run folder holding checkpoint.safetensors')
     .option('--out <dir>', 'where the PNGs go (default: the checkpoint folder)')
-    .option('--test-data <path>', "images to reconstruct (default: the run's test set, else the bundled MNIST)")
+    .option(
+      '--data <path>',
+      "images to reconstruct (default: the bundled MNIST's test set, for a run trained on it; formerly --test-data)",
+    )
+    .addOption(new Option('--test-data <path>', '--data by its old name').hideHelp())
     .option('--seed <n>', 'seed of the prior samples', integer('--seed', 0), 1)
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
@@ -23,7 +27,8 @@ export function sampleCommand(): Command {
       try {
         const { model, checkpoint } = await modelFromCheckpoint(o.checkpoint, o.vulkanDriver);
         try {
-          const test = (await testSetOf(checkpoint, o.testData))?.values ?? null;
+          const test = (await testSetOf(checkpoint, dataFlagOf(o)))?.values ?? null;
+          if (test === null) console.error(`aevb: ${noStoredDataMessage(o.checkpoint, 'reconstructions.png')}`);
           for (const path of await writePictures(model, out, test, o.seed)) console.log(`wrote ${path}`);
         } finally {
           model.destroy();

@@ -7,13 +7,17 @@
  *
  * The reader refuses anything it cannot trust, naming the file and what was expected: a malformed safetensors
  * layout (safetensors.ts), missing or mistyped metadata, a config whose fields have the wrong types or values,
- * and any NaN or ±Inf in a tensor — a checkpoint holding them would load wrong weights silently.
+ * and any NaN or ±Inf in a tensor — a checkpoint holding them would load wrong weights silently. A checkpoint
+ * is data, not instructions: a run state is held to its own plan (no position beyond it, no format the reader
+ * has no parser for), and format 1, which had no checksum, is held to every other check — it never carried a
+ * run state, so one claiming that format with a run state is a newer file with its checksum taken off.
  */
 import { crc32 } from './crc32.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.ts';
 import type { TrainerSnapshot } from '../train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
-import { parseRunState, type Checkpoint } from '../run/run_state.ts';
+import { parseRunState, type Checkpoint, type RunState } from '../run/run_state.ts';
+import { DATA_FORMATS } from '../data/row_format.ts';
 
 /** Written by this version: version 1 plus the checksum. */
 export const CHECKPOINT_FORMAT = 'aevb-checkpoint-2';
@@ -63,6 +67,11 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
       );
     }
   }
+  if (m.format === CHECKPOINT_FORMAT_1 && m.checksum === undefined && m.run !== undefined)
+    throw new Error(
+      `${source}: the metadata says format '${CHECKPOINT_FORMAT_1}', which had no checksum and no run state, but this ` +
+        `file holds a run state: a '${CHECKPOINT_FORMAT}' file with its checksum removed, or a damaged one; refusing it`,
+    );
   const config = decodeConfig(m.config, source);
   let run: unknown = null;
   try {
@@ -90,7 +99,29 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
       `${source}: the run state continues at step ${state.position.step}, but the parameters are from step ${step}`,
     );
   }
+  if (state !== null) checkAgainstPlan(state, source);
   return { snapshot: { config, step, tensors: file.tensors }, run: state };
+}
+
+/**
+ * What the run state can be checked against besides its types: a data format the reader has a parser for, and
+ * a position inside its own plan — a position past it trained nothing and exited 0, a silent no-op.
+ */
+function checkAgainstPlan(state: RunState, source: string): void {
+  const refuse = (what: string): never => {
+    throw new Error(`${source}: the checkpoint's run state ${what}; refusing it (a damaged or edited checkpoint)`);
+  };
+  const { position, plan } = state;
+  const format = plan.data?.format;
+  if (format !== undefined && !(DATA_FORMATS as readonly string[]).includes(format))
+    refuse(`has plan.data.format = ${JSON.stringify(format)}; expected one of ${DATA_FORMATS.join(', ')}`);
+  if (plan.epochs !== null && position.epoch > plan.epochs)
+    refuse(`is at position.epoch = ${position.epoch}, beyond the plan's ${plan.epochs} epochs`);
+  // Every epoch takes at least one step (one that produced none is an error), so the epochs done are at most the steps done.
+  if (position.epoch > position.step - 1)
+    refuse(`is at position.epoch = ${position.epoch} after only ${position.step - 1} steps`);
+  if (plan.steps !== null && position.step - 1 > plan.steps)
+    refuse(`is at step ${position.step}, beyond the plan's ${plan.steps} steps`);
 }
 
 /** The config metadata: a JSON object whose fields have the types of TrainConfig's and pass its validation. */

@@ -96,6 +96,7 @@ const LISTED = {
   'line_chart.test.ts': { needs: [] },
   'lr_schedule.test.ts': { needs: [] },
   'lr_schedule_training.test.ts': { needs: ['gpu'], numerics: true },
+  'log_px_progress.test.ts': { needs: ['gpu'] },
   'matmul.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
   'matmul_variant.test.ts': { needs: [] },
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },

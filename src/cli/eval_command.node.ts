@@ -35,15 +35,25 @@ export function evalCommand(): Command {
         const data = { test: test.values };
         const elbo = await model.evaluate(data.test);
         const points = Math.min(o.points, elbo.rows);
+        refuseBeyondCounters(o.k, points, o.chunk);
         const started = performance.now();
-        const progress = o.json ? null : new CountProgress('log p(x)', 'points');
+        // On stderr, --json or not: stdout keeps the result alone.
+        const progress = new CountProgress('log p(x)', `importance samples (${points} points × k = ${o.k})`);
+        const estimate = new DurationEstimate(started);
         const logPx = await model.logPx(data.test.subarray(0, points * config.D), {
           k: o.k,
           chunk: o.chunk,
-          onProgress: (done, total) => progress?.update(done, total),
+          onProgress: (done, total) => {
+            progress.update(done, total);
+            const line = estimate.after(done, total);
+            if (line !== null) {
+              progress.end();
+              console.error(`aevb: log p(x): ${line}; fewer --k or --points go faster`);
+            }
+          },
         });
         const seconds = (performance.now() - started) / 1000;
-        progress?.end();
+        progress.end();
         const units = await model.activeUnits(data.test);
         const result = {
           checkpoint: o.checkpoint,
@@ -91,4 +101,42 @@ export function evalCommand(): Command {
         model.destroy();
       }
     });
+}
+
+/** ε of sample s of chunk c is Philox counter c·k + s (importance_sampled_log_px.ts): 2³² counters in all. */
+export function refuseBeyondCounters(k: number, points: number, chunk: number): void {
+  const chunks = Math.ceil(points / Math.min(chunk, points));
+  if (chunks * k > 2 ** 32)
+    throw new Error(
+      `--k ${k} over ${points} points in chunks of --chunk ${chunk} (${chunks} chunks) needs ${chunks * k} random ` +
+        `streams, more than the 2³² there are: lower --k or --points, or raise --chunk`,
+    );
+}
+
+/** Says once, after a few seconds' work, how long the whole estimate will take at the rate measured so far. */
+export class DurationEstimate {
+  private said = false;
+  constructor(private readonly started: number) {}
+
+  /** The line to print (once), or null. */
+  after(done: number, total: number): string | null {
+    const seconds = (performance.now() - this.started) / 1000;
+    if (this.said || done >= total || seconds < ESTIMATE_AFTER_S) return null;
+    this.said = true;
+    const rate = done / seconds;
+    return (
+      `${total} importance samples at ${Math.round(rate)} samples/s measured so far: about ` +
+      `${durationText((total - done) / rate)} more`
+    );
+  }
+}
+
+/** Seconds of work before the estimate is said: enough for a steady rate, soon enough to matter. */
+const ESTIMATE_AFTER_S = 3;
+
+function durationText(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} days`;
 }

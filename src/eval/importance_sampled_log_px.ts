@@ -12,6 +12,9 @@ import { BufferSet } from '../model/buffer_set.ts';
 import type { ModelBuffers } from '../model/model_buffers.ts';
 import { RANDOM_STREAMS } from '../random/streams.ts';
 
+/** Samples of a chunk between two waits for the GPU, and so between two progress reports. */
+export const PROGRESS_SAMPLES = 64;
+
 export interface LogPxResult {
   /** Mean importance-sampled log p(x) over the rows, nats per datapoint. */
   logPx: number;
@@ -20,7 +23,11 @@ export interface LogPxResult {
   k: number;
 }
 
-/** log p(x) of every row of `data` (whole rows of D values) under `model`, k samples each, in chunks of `chunk` rows. */
+/**
+ * log p(x) of every row of `data` (whole rows of D values) under `model`, k samples each, in chunks of `chunk`
+ * rows. `onProgress(done, total)` counts importance samples, rows × k in all: it is told after every
+ * PROGRESS_SAMPLES samples of a chunk, not only at a chunk's end — with k = 10⁶ one chunk takes minutes.
+ */
 export async function importanceSampledLogPx(
   model: ModelBuffers,
   data: Float32Array,
@@ -78,11 +85,14 @@ export async function importanceSampledLogPx(
         forward.noise!.setStep(c * k + s);
         submitDispatches(ctx, [...forward.sampleDispatches, s === 0 ? kernels.first : kernels.next], 'log p(x) sample');
         // A bounded queue: wait for the GPU now and then instead of queueing all k samples' uniforms at once.
-        if (s % 64 === 63) await ctx.device.queue.onSubmittedWorkDone();
+        if (s % PROGRESS_SAMPLES === PROGRESS_SAMPLES - 1 && s + 1 < k) {
+          await ctx.device.queue.onSubmittedWorkDone();
+          options.onProgress?.(first * k + (s + 1) * B, rows * k);
+        }
       }
       submitDispatches(ctx, [kernels.finish], 'log p(x) finish');
       perRow.set(await readFloat32(ctx, { buffer: logPx }, B), first);
-      options.onProgress?.(first + B, rows);
+      options.onProgress?.((first + B) * k, rows * k);
     }
   } finally {
     for (const p of plans.values()) {

@@ -8,6 +8,15 @@
 import { registerBundledShaders, shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
 
 export * from './index.ts';
+// A trained model downloaded as a file, or kept in the page's IndexedDB (DOM only, so not in the Node entry).
+export {
+  downloadModel,
+  storeModel,
+  loadStoredModel,
+  removeStoredModel,
+  MODEL_DATABASE,
+  type StorageOptions,
+} from './io/browser_storage.ts';
 
 // The kernels and the preludes they include (shaders/lib/), keyed as the Node loader names them: the path under
 // shaders/ without .wgsl ('matmul', 'lib/activations'). The device expands the includes, here as in Node.

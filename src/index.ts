@@ -7,7 +7,7 @@
  *   training     Trainer (a Vae + its optimizer) and trainingRun (epochs, evaluation, checkpoints, resume, stop)
  *   data         row sources: memorySource, urlSource, streamSource, httpShardsSource, syntheticSource,
  *                shardedSource, or your own { name, open() }; loadRows for evaluation sets in memory
- *   checkpoints  encodeCheckpoint / decodeCheckpoint (safetensors bytes)
+ *   checkpoints  encodeCheckpoint / decodeCheckpoint (safetensors bytes); saveModel / loadModel (a bare model)
  */
 export { acquireDevice, GpuContext, type AcquireOptions, type AdapterSummary } from './gpu/device.ts';
 export { shaderSourceFromRecord, type ShaderSource } from './gpu/shader_source.ts';
@@ -66,6 +66,8 @@ export type { Likelihood } from './model/vae_architecture.ts';
 export { DataFormatError } from './data/data_format_error.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';
+// A bare model (config and parameters, no optimizer or run state) as checkpoint bytes, and back.
+export { saveModel, loadModel } from './io/model_file.ts';
 export { imageGrid, pairRows, type GreyImage } from './io/image_grid.ts';
 export { httpShardsSource, parseShardOf, type HttpShardsOptions, type HttpShardsSource } from './data/http_shards.ts';
 export type { AcknowledgingSource, CheckpointedRows } from './data/acknowledging_source.ts';

@@ -46,7 +46,6 @@ const LISTED = {
   'checkpoint.test.ts': { needs: ['gpu'] },
   'checkpoint_fuzz.test.ts': { needs: [] },
   'checkpoint_storage.test.ts': { needs: ['processes'] }, // mount: a real full tmpfs when this process may mount one
-  'checkpoint_trust.test.ts': { needs: [] },
   'cli.test.ts': { needs: ['gpu', 'processes', 'mnist'], slow: true },
   'cli_version.test.ts': { needs: ['processes'] },
   'column_sum.test.ts': { needs: ['gpu'], numerics: true, page: true },
@@ -96,10 +95,10 @@ const LISTED = {
   'line_chart.test.ts': { needs: [] },
   'lr_schedule.test.ts': { needs: [] },
   'lr_schedule_training.test.ts': { needs: ['gpu'], numerics: true },
-  'log_px_progress.test.ts': { needs: ['gpu'] },
   'matmul.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
   'matmul_variant.test.ts': { needs: [] },
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },
+  'model_file.test.ts': { needs: ['gpu'] },
   'nan_run.test.ts': { needs: ['gpu', 'processes'], slow: true },
   'non_finite_blame.test.ts': { needs: ['redis'] }, // a peer that sends NaN parameters
   'npy_header.test.ts': { needs: [] },

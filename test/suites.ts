@@ -46,6 +46,7 @@ const LISTED = {
   'checkpoint.test.ts': { needs: ['gpu'] },
   'checkpoint_fuzz.test.ts': { needs: [] },
   'checkpoint_storage.test.ts': { needs: ['processes'] }, // mount: a real full tmpfs when this process may mount one
+  'checkpoint_trust.test.ts': { needs: [] },
   'cli.test.ts': { needs: ['gpu', 'processes', 'mnist'], slow: true },
   'cli_version.test.ts': { needs: ['processes'] },
   'column_sum.test.ts': { needs: ['gpu'], numerics: true, page: true },
@@ -95,6 +96,7 @@ const LISTED = {
   'line_chart.test.ts': { needs: [] },
   'lr_schedule.test.ts': { needs: [] },
   'lr_schedule_training.test.ts': { needs: ['gpu'], numerics: true },
+  'log_px_progress.test.ts': { needs: ['gpu'] },
   'matmul.test.ts': { needs: ['gpu'], numerics: true, page: true, slow: true },
   'matmul_variant.test.ts': { needs: [] },
   'mc_kl.test.ts': { needs: ['gpu'], numerics: true, page: true },

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auxiliaryWrite, OutputFileError, writeFileAtomic } from '../src/io/output_files.node.ts';
+import { auxiliaryWrite, OutputFileError, ownSubfolder, writeFileAtomic } from '../src/io/output_files.node.ts';
 import { MetricsLog, parseMetricsLog, readMetricsLog } from '../src/io/metrics_log.node.ts';
 import { writePng } from '../src/io/png.node.ts';
 
@@ -126,6 +126,35 @@ test('nothing is written through a symbolic link in the output folder: config.js
     fs.linkSync(victim, metrics); // a hard link to a file elsewhere: not the log's own
     throwsWith(() => new MetricsLog(metrics), [metrics, '2 hard links']);
     assert.is(readFileSync(victim, 'utf8'), VICTIM_TEXT);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a folder aevb keeps inside --out (best/) is never reached through a link: made if missing, a planted link refused', () => {
+  const { root, out } = folders();
+  try {
+    assert.is(ownSubfolder(out, 'best'), join(out, 'best'));
+    assert.ok(lstatSync(join(out, 'best')).isDirectory(), 'made');
+    assert.is(ownSubfolder(out, 'best'), join(out, 'best'), 'an existing folder is fine');
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync('../elsewhere', join(out, 'planted'));
+    const error = throwsWith(
+      () => ownSubfolder(out, 'planted'),
+      [join(out, 'planted'), 'is a symbolic link', 'never writes or reads through a link'],
+    );
+    assert.instance(error, OutputFileError);
+    throwsWith(() => ownSubfolder(out, 'planted', { create: false }), ['is a symbolic link']);
+    symlinkSync('../nowhere', join(out, 'dangling'));
+    throwsWith(() => ownSubfolder(out, 'dangling'), ['is a symbolic link']);
+    assert.not.ok(fs.existsSync(join(root, 'nowhere')), 'a dangling link is not followed by mkdir');
+    assert.equal(readdirSync(elsewhere), []);
+    assert.is(
+      ownSubfolder(out, 'absent', { create: false }),
+      join(out, 'absent'),
+      'reading: a missing folder is no error',
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -6,7 +6,18 @@
 //   planted at the target, never the file it points to); a file appended to is opened with O_NOFOLLOW;
 // - every write can fail half-way: an error names the target's path and what failed, and the temporary file is
 //   removed, so a full disk leaves the target as it was and nothing beside it.
-import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 
 /** Writes every byte of `bytes` at the current position of `fd`; a write that stores nothing fails. */
 export function writeAllBytes(fd: number, bytes: Uint8Array): void {
@@ -84,6 +95,38 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
       error,
     );
   }
+}
+
+/**
+ * `parent/name`, a folder aevb keeps inside an output folder (the early-stopping best/), made if it is missing
+ * (`create`), never reached through a symbolic link: a link planted there — to a folder outside --out, say —
+ * would have every later write follow it. Throws an OutputFileError naming the path when it is a link or not a
+ * folder.
+ */
+export function ownSubfolder(parent: string, name: string, o: { create: boolean } = { create: true }): string {
+  const path = join(parent, name);
+  if (o.create) {
+    try {
+      // Not recursive: mkdir of an existing name fails (EEXIST) whatever it is, a link included, and never follows it.
+      mkdirSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new OutputFileError(path, `${path}: cannot create the folder (${reasonOf(error)})`, error);
+    }
+  }
+  let kind: string;
+  try {
+    const stats = lstatSync(path);
+    if (stats.isDirectory()) return path;
+    kind = stats.isSymbolicLink() ? 'a symbolic link' : 'not a folder';
+  } catch (error) {
+    if (!o.create && (error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw new OutputFileError(path, `${path}: cannot read the folder (${reasonOf(error)})`, error);
+  }
+  throw new OutputFileError(
+    path,
+    `${path}: is ${kind}; aevb keeps its own folder there and never writes or reads through a link: remove it`,
+  );
 }
 
 function removeIfThere(path: string): void {

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataFlagOf, testSetOf } from '../src/cli/checkpoint_trainer.node.ts';
+import { dataFlagOf, storedDataNotice, testSetOf } from '../src/cli/checkpoint_trainer.node.ts';
 import { evalCommand } from '../src/cli/eval_command.node.ts';
 import { sampleCommand } from '../src/cli/sample_command.node.ts';
 import { encodeCommand } from '../src/cli/encode_command.node.ts';
@@ -65,6 +65,29 @@ test('--data names the rows of eval, sample and encode alike; --test-data is a h
     () => dataFlagOf({ data: 'a.npy', testData: 'b.npy' }),
     /--data a\.npy and --test-data b\.npy name the same setting/,
   );
+});
+
+test('train --resume says which stored paths and URLs it will open, before it opens them, with no password', () => {
+  const data = {
+    train: 'redis://user:hunter2@host:6379/rows?group=g&consumer=c',
+    test: '/data/test.npy',
+    format: 'auto',
+    dim: null,
+    validationSplit: null,
+    validation: null,
+  };
+  const line = storedDataNotice('runs/a', data, new Set(['data', 'testData', 'validationData'] as const));
+  assert.match(
+    line ?? '',
+    /^aevb: resuming runs\/a on the data its checkpoint names: training data redis:\/\/user@host:6379\/rows/,
+  );
+  assert.match(line ?? '', /; test data \/data\/test\.npy$/);
+  assert.not.match(line ?? '', 'hunter2');
+  assert.is(
+    storedDataNotice('runs/a', data, new Set(['testData'] as const)),
+    'aevb: resuming runs/a on the data its checkpoint names: test data /data/test.npy',
+  );
+  assert.is(storedDataNotice('runs/a', data, new Set()), null, 'nothing stored is used');
 });
 
 test.run();

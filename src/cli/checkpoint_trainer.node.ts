@@ -4,6 +4,8 @@ import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoi
 import { Vae } from '../vae/vae.ts';
 import { loadTestSet } from './data_setup.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
+import { redactUrl } from '../data/redis_url.ts';
+import type { DataDescription } from '../run/run_state.ts';
 
 export async function modelFromCheckpoint(
   dir: string,
@@ -57,4 +59,23 @@ export function noStoredDataMessage(dir: string, wanted: string): string {
     `${dir}: the run trained on data of its own; ${wanted} needs --data (the rows to use): the paths and URLs a ` +
     'checkpoint stores are never opened by eval, sample or encode, only by train --resume'
   );
+}
+
+/**
+ * The line `aevb train --resume` prints before it opens the data paths and URLs its checkpoint stores (the one
+ * command that uses them): which of them it will read, so that a checkpoint from elsewhere cannot make it read
+ * a local file or fetch a URL unseen. `taken` lists the settings the command line did not give (data, testData,
+ * validationData); null when it takes none.
+ */
+export function storedDataNotice(
+  dir: string,
+  data: DataDescription,
+  taken: ReadonlySet<'data' | 'testData' | 'validationData'>,
+): string | null {
+  const parts = [
+    taken.has('data') ? `training data ${data.train === null ? 'the bundled MNIST' : redactUrl(data.train)}` : null,
+    taken.has('testData') && data.test !== null ? `test data ${redactUrl(data.test)}` : null,
+    taken.has('validationData') && data.validation !== null ? `validation data ${redactUrl(data.validation)}` : null,
+  ].filter((p) => p !== null);
+  return parts.length === 0 ? null : `aevb: resuming ${dir} on the data its checkpoint names: ${parts.join('; ')}`;
 }

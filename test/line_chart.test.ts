@@ -4,7 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decode } from 'fast-png';
-import { lineChartLayout, lineChartSvg, type ChartLayout, type LineChart, type Tick } from '../src/io/line_chart.ts';
+import {
+  fittedTitle,
+  lineChartLayout,
+  lineChartSvg,
+  type ChartLayout,
+  type LineChart,
+  type Tick,
+} from '../src/io/line_chart.ts';
 import { renderLineChart } from '../src/io/line_chart_png.node.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../src/io/training_curves.ts';
 import { overlaidBounds } from '../src/cli/paper_command.node.ts';
@@ -308,12 +315,15 @@ test("metrics records become the run's ELBO series, in legend order; a run with 
   const all = trainingCurvesChart(records, { title: 'run' });
   assert.equal(
     all.series.map((s) => s.name),
-    ['train (minibatch)', 'train', 'validation', 'test'],
+    ['train minibatches (moving average, β = 0.9)', 'train', 'validation', 'test'],
   );
+  // The minibatch ELBOs smoothed: the first as it is (bias-corrected), the second weighted 0.9 : 0.1 towards it.
+  const [b, a] = [0.9, 1 - 0.9];
   assert.equal(all.series[0].points, [
-    [1000, -200],
-    [2000, -150],
+    [1000, (a * -200) / a],
+    [2000, (b * (a * -200) + a * -150) / (b * a + a)],
   ]);
+  assert.ok(Math.abs(all.series[0].points[1][1] - -173.68) < 0.01);
   const paper = trainingCurvesChart(records, { title: 'paper', types: ['train_bound', 'test'], xScale: 'log' });
   assert.equal(
     paper.series.map((s) => s.name),
@@ -344,6 +354,26 @@ test("aevb paper --method both: both runs' train and test bounds in one chart, n
     [-149, -150, -169, -170],
   );
   assert.is(chart.xScale, 'log');
+});
+
+test('a title too long for the chart is shortened in the middle, keeping its start and its end', () => {
+  const path = '/home/someone/datasets/mnist/raw/gzipped/train-images-idx3-ubyte.gz';
+  const long = `${path}, test ${path.replace('train', 't10k')}: 784-400-20 VAE`;
+  const chart = { ...charts['two decades, minibatch and validation'], title: long };
+  const L = lineChartLayout(chart);
+  assert.ok(L.title.length < long.length, L.title);
+  assert.ok(
+    L.title.startsWith('/home/someone/') && L.title.endsWith('784-400-20 VAE') && L.title.includes('…'),
+    L.title,
+  );
+  // Centred on the plot, it stays 8 px clear of both edges (the title's bold advance is 1.1 × CHAR_EM × 17 px).
+  const half = (L.title.length * 17 * 0.64 * 1.1) / 2;
+  const centre = (L.plot.left + L.plot.right) / 2;
+  assert.ok(centre - half >= 8 && centre + half <= L.width - 8, `${centre} ± ${half} in ${L.width}`);
+  assert.match(lineChartSvg(chart), `>${L.title}</text>`);
+  assert.is(lineChartLayout({ ...chart, title: 'MNIST: 784-400-20 VAE' }).title, 'MNIST: 784-400-20 VAE');
+  // 84 px of room at 11.97 px a character: 7 characters, the ellipsis one of them.
+  assert.is(fittedTitle('abcdefghij', 50, 100), 'abc…hij');
 });
 
 test.run();

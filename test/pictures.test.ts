@@ -14,7 +14,8 @@ import { sigmoid } from './reference/activation.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { testConfig } from './configs.ts';
 import { inverseNormalCdf } from '../src/eval/pictures.ts';
-import { imageGrid, pairRows } from '../src/io/image_grid.ts';
+import { imageGrid, pairRows, upscaled, upscaleFactor } from '../src/io/image_grid.ts';
+import { MIN_PICTURE_WIDTH, writePictures } from '../src/cli/pictures.node.ts';
 import { writePng } from '../src/io/png.node.ts';
 
 const test = gpuSuite('pictures');
@@ -86,6 +87,37 @@ test('a sheet places each image in its cell, pairs rows, and survives a PNG roun
   const back = decode(readFileSync(path));
   assert.is(back.width, sheet.width);
   assert.equal(Array.from(back.data as Uint8Array), Array.from(sheet.pixels));
+});
+
+test('small pictures are written scaled up by a whole factor, nearest neighbour: 8×8 digits at ≥ 400 px', async ({
+  gpu,
+}) => {
+  const tiny = Float32Array.from([0, 1, 1, 0.5]); // one 2×2 image
+  const grid = imageGrid(tiny, 4, 1, 0);
+  const big = upscaled(grid, 3);
+  assert.equal([big.width, big.height], [6, 6]);
+  assert.equal(Array.from(big.pixels.subarray(0, 6)), [0, 0, 0, 255, 255, 255], 'each pixel a 3 × 3 block');
+  assert.equal(Array.from(big.pixels.subarray(30, 36)), [255, 255, 255, 128, 128, 128]);
+  assert.equal([upscaleFactor(91, 400), upscaleFactor(291, 400), upscaleFactor(400, 400)], [5, 2, 1]);
+  assert.throws(() => upscaled(grid, 1.5), /whole factor/);
+
+  const trainer = await Trainer.create({ ...CONFIG, D: 64 }, { gpu });
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'aevb-pictures-'));
+    const written = await writePictures(trainer.model, dir, null, CONFIG.seed);
+    assert.equal(
+      written.map((p) => p.slice(dir.length + 1)),
+      ['samples.png', 'manifold.png'],
+    );
+    const samples = decode(readFileSync(join(dir, 'samples.png')));
+    // 10 digits of 8 px and 11 pixels of padding: 91 px at 1:1, 455 at 5:1.
+    assert.equal([samples.width, samples.height], [455, 455]);
+    const oneToOne = imageGrid(await trainer.model.sample(100, CONFIG.seed), 64, 10);
+    assert.equal(Array.from(samples.data as Uint8Array), Array.from(upscaled(oneToOne, 5).pixels));
+    assert.ok(decode(readFileSync(join(dir, 'manifold.png'))).width >= MIN_PICTURE_WIDTH);
+  } finally {
+    trainer.destroy();
+  }
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // Node-only: what `aevb train` does — a thin client of the library's trainingRun: it opens the data, creates
 // or resumes the trainer, writes the metrics log, checkpoints and pictures, and prints the run's events.
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoint.node.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -123,6 +123,12 @@ function refuseOtherData(run: RunSettings, savedTrain: string | null, given: Set
     `--resume ${run.resume}: the run was trained on ${savedTrain ?? 'the bundled MNIST'}, not --data ${asked}; ` +
       `drop --data to continue on the run's own data, or add --allow-other-data to continue on ${asked}`,
   );
+}
+
+/** A data path or URL by its last part: a file's name, a URL's last path segment (the query left out). */
+function shortName(path: string): string {
+  const withoutQuery = isUrl(path) ? path.replace(/[?#].*$/, '') : path;
+  return basename(withoutQuery.replace(/\/+$/, '')) || path;
 }
 
 const isUrl = (path: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
@@ -299,7 +305,12 @@ async function trainOn(
 
     // Ctrl-C and SIGTERM stop the run: the steps queued finish, a checkpoint is written, the exit code says so.
     const stop = new StopSignals();
-    const title = `${data.description}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
+    // The chart's title names the data by file name: a full path ran off both sides of curves.png.
+    const dataName =
+      run.data === null
+        ? data.description
+        : `${shortName(written(run.data))}${run.testData === null ? '' : `, test ${shortName(written(run.testData))}`}`;
+    const title = `${dataName}: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE`;
     // Pictures and curves are auxiliary: a file that cannot be written is a warning naming it, never the run's end.
     const pictures = async () => {
       if (

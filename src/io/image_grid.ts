@@ -52,3 +52,27 @@ export function pairRows(
   }
   return out;
 }
+
+/**
+ * `image` scaled up by a whole `factor`, each pixel a factor × factor block (nearest neighbour: the pixels stay
+ * sharp, as a digit's pixels are the data).
+ */
+export function upscaled(image: GreyImage, factor: number): GreyImage {
+  if (!Number.isInteger(factor) || factor < 1)
+    throw new Error(`aevb: an image is scaled up by a whole factor ≥ 1, got ${factor}`);
+  if (factor === 1) return image;
+  const width = image.width * factor;
+  const height = image.height * factor;
+  const pixels = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = Math.floor(y / factor) * image.width;
+    const row = y * width;
+    for (let x = 0; x < width; x++) pixels[row + x] = image.pixels[from + Math.floor(x / factor)];
+  }
+  return { width, height, pixels };
+}
+
+/** The whole factor that brings an image `width` pixels wide to at least `minWidth` (1 when it is already). */
+export function upscaleFactor(width: number, minWidth: number): number {
+  return Math.max(1, Math.ceil(minWidth / width));
+}

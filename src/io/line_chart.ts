@@ -47,6 +47,8 @@ export interface ChartLayout {
   yTicks: Tick[];
   /** Baseline of the x axis title. */
   xTitleY: number;
+  /** The chart's title as drawn: shortened in the middle (…) when it would not fit the chart's width. */
+  title: string;
   /** The legend's box, in a corner of the plot that no curve passes under, else under the x axis title; each
    * item's (x, y) is the left end of its line sample, on the middle of its row. */
   legend: { x: number; y: number; width: number; height: number; items: Array<{ x: number; y: number }> };
@@ -64,6 +66,27 @@ const DASHES = ['', '7 4', '2 3', '9 3 2 3'];
 const MARKERS_UP_TO = 40;
 
 const textWidth = (text: string, size: number) => text.length * size * CHAR_EM;
+
+/** Bold text runs wider than the average advance CHAR_EM: a title is measured with this much more. */
+const BOLD_WIDENING = 1.1;
+
+/**
+ * `title` as it fits centred on `centre` within a chart `width` wide (8 px clear of each edge): whole, or with
+ * its middle replaced by '…', keeping its start (what the data is) and its end (the model), so a long data path
+ * no longer runs off both sides.
+ */
+export function fittedTitle(title: string, centre: number, width: number): string {
+  const room = 2 * Math.min(centre, width - centre) - 16;
+  const fits = (text: string) => textWidth(text, SIZE.title) * BOLD_WIDENING <= room;
+  if (fits(title)) return title;
+  const chars = [...title];
+  for (let keep = chars.length - 1; keep > 1; keep--) {
+    const head = Math.ceil(keep / 2);
+    const text = `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+    if (fits(text)) return text;
+  }
+  return '…';
+}
 
 /** Positions, ticks and scales of `chart`; throws for a chart it cannot draw, naming the series. */
 export function lineChartLayout(chart: LineChart): ChartLayout {
@@ -130,6 +153,7 @@ export function lineChartLayout(chart: LineChart): ChartLayout {
     xTicks: x.ticks,
     yTicks,
     xTitleY,
+    title: fittedTitle(chart.title, (plot.left + plot.right) / 2, width),
     legend,
     toX: x.toX,
     toY,
@@ -280,7 +304,7 @@ export function lineChartSvg(chart: LineChart): string {
   );
   out.push(
     `<text x="${f((plot.left + plot.right) / 2)}" y="28" font-size="${SIZE.title}" ` +
-      `font-weight="bold" text-anchor="middle" fill="#111">${escape(chart.title)}</text>`,
+      `font-weight="bold" text-anchor="middle" fill="#111">${escape(L.title)}</text>`,
   );
 
   // Grid lines at every tick (minor ones fainter), then the frame over them.

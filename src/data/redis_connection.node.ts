@@ -102,7 +102,7 @@ export class RedisConnection {
     const outage = outages.get(this.where) ?? { connections: 0, since: performance.now() };
     if (outage.connections++ === 0) {
       outages.set(this.where, outage);
-      const why = this.lastError === null ? '' : ` (${this.lastError.message})`;
+      const why = this.lastError === null ? '' : ` (${this.lastError.message.trim()})`;
       console.error(
         `aevb: ${this.where}: ${this.everReady ? 'connection lost' : 'cannot connect'}${why}; retrying for up to ${(this.reconnectForMs / 1000).toFixed(0)} s`,
       );
@@ -192,7 +192,9 @@ export class RedisConnection {
 
   private error(command: string, error: unknown): Error {
     const message = (error as Error).message;
-    const cause = this.lastError !== null && this.lastError.message !== message ? ` (${this.lastError.message})` : '';
+    // OpenSSL's messages end with a newline: trimmed, the advice after them stays on the line.
+    const last = this.lastError?.message.trim() ?? null;
+    const cause = last !== null && last !== message ? ` (${last})` : '';
     const gaveUp =
       !this.closing && this.lostAt !== null && performance.now() - this.lostAt >= this.reconnectForMs
         ? `, after retrying the connection for ${(this.reconnectForMs / 1000).toFixed(0)} s (reconnect-for)`

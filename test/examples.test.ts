@@ -1,8 +1,9 @@
-// The README's library examples (docs/examples/*.ts) run as a user runs them — `node` with tsx, importing
+// The library's examples (docs/examples/*.ts, shown whole in docs/library.md and the README) run as a user runs them — `node` with tsx, importing
 // 'aevb' (mapped to this repository's sources by tsconfig's paths) — in a fresh folder, in the README's order:
 // train on MNIST (writes out/mnist), train on your own stream, encode with that checkpoint, then decode a grid.
 // encode and latent_grid need train_mnist's checkpoint: they run it first when no test has (mnistCheckpoint).
-// The page example runs in Chromium (test/browser/demo.browser.ts).
+// page.ts, redis_stream.ts and http_shards.ts are type-checked (npm run typecheck), not run: they need a page,
+// a Redis server and an HTTP server; the demo's page example runs in Chromium (test/browser/demo.browser.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';

@@ -60,6 +60,7 @@ const LISTED = {
   'decoder_sample.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'dequantization.test.ts': { needs: [] },
   'device.test.ts': { needs: ['gpu', 'processes'], slow: true },
+  'docs.test.ts': { needs: ['processes'], slow: true }, // aevb <command> --help for the docs' flags
   'early_stopping.test.ts': { needs: [] },
   'elbo_mean.test.ts': { needs: ['gpu'], numerics: true, page: true },
   'encode_cli.test.ts': { needs: ['gpu', 'processes'], slow: true },

@@ -1,5 +1,6 @@
 // Consumer check (e): the file list of `npm pack --dry-run --json` holds only what a user needs: the compiled
-// code and its types (dist/), the command (bin/), the WGSL the Node build reads (shaders/), README, LICENSE and
+// code and its types (dist/, and types5/ for TypeScript 5.x), the command (bin/), the WGSL the Node build reads
+// (shaders/), README, LICENSE and
 // package.json; nothing from the repository's tests, benchmarks, demo, CI or images; and every file that
 // package.json's exports, main, types and bin name. Prints the count and the sizes.
 // Run from the repository: node --import tsx test/consumer/pack_contents.ts <the JSON npm pack printed>
@@ -17,12 +18,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const paths = report.files.map((f) => f.path);
 
 const EXCLUDED = /^(test|bench|demo|\.ci|docs\/images|src|node_modules)\//;
-const ALLOWED = /^(dist\/.+\.(js|d\.ts)|bin\/aevb\.js|shaders\/(lib\/)?\w+\.wgsl|README\.md|LICENSE|package\.json)$/;
+const ALLOWED =
+  /^(dist\/.+\.(js|d\.ts)|types5\/index\.(node|browser)\.d\.ts|bin\/aevb\.js|shaders\/(lib\/)?\w+\.wgsl|README\.md|LICENSE|package\.json)$/;
 const failures = [
   ...paths.filter((p) => EXCLUDED.test(p)).map((p) => `ships ${p}, from a folder that must not ship`),
   ...paths
     .filter((p) => !EXCLUDED.test(p) && !ALLOWED.test(p))
-    .map((p) => `ships ${p}, which is none of dist/*.js|d.ts, bin/, shaders/, README, LICENSE`),
+    .map((p) => `ships ${p}, which is none of dist/*.js|d.ts, types5/, bin/, shaders/, README, LICENSE`),
 ];
 const named = new Set<string>([pkg.main, pkg.types, ...Object.values(pkg.bin as Record<string, string>)]);
 const collect = (value: unknown): void => {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrainReport, METRICS_FILE } from '../src/cli/train_report.node.ts';
+import { TrainReport, METRICS_FILE, epochSteps } from '../src/cli/train_report.node.ts';
 import type { RunPlan } from '../src/run/run_state.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
 
@@ -76,6 +76,20 @@ test('a metrics.jsonl planted as a link stops the report before the run trains; 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("each epoch's bar counts that epoch's steps: its length, or what the step budget leaves of it", () => {
+  const at = (step: number, epoch: number, index: number) =>
+    ({ type: 'step', step, epoch, index, samplesPerSecond: 1, waitingForDataPercent: 0 }) as const;
+  // Epoch 2 of 20-step epochs, 5 steps in: a bar of 20 (it was 25 of 40, counted from the run's start).
+  assert.is(epochSteps(PLAN, 20, at(25, 1, 4)), 20);
+  // The first pass over data of unknown length: no total, unless a step budget bounds it.
+  assert.is(epochSteps(PLAN, null, at(3, 0, 2)), null);
+  assert.is(epochSteps({ ...PLAN, epochs: null, steps: 30 }, null, at(3, 0, 2)), 30);
+  // A budget of 30 over 20-step epochs: the second epoch's bar is 10 long.
+  assert.is(epochSteps({ ...PLAN, epochs: null, steps: 30 }, 20, at(21, 1, 0)), 10);
+  // A run resumed mid-epoch counts the same.
+  assert.is(epochSteps({ ...PLAN, epochs: null, steps: 30 }, 20, at(26, 1, 5)), 10);
 });
 
 test.run();

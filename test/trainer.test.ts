@@ -6,7 +6,7 @@ import { assertClose } from './assert_close.ts';
 import { gpuSuite, rejectsWith } from './gpu_suite.ts';
 import { seededUniform } from './seeded_random.ts';
 import { vaeForward } from './reference/vae_step.ts';
-import { Trainer } from '../src/train/trainer.ts';
+import { metricsDue, Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train_config.ts';
 import { architectureOf } from '../src/train/train_config.ts';
 import { testConfig } from './configs.ts';
@@ -157,6 +157,32 @@ test('a partial config is completed from the defaults, and a bad field is still 
     (e: Error) => e.message,
   );
   assert.match(message, 'latent');
+});
+
+test('metrics are read back every metricsEvery steps, and at steps 1, 2, 4, 8 … before the first of them', async ({
+  gpu,
+}) => {
+  assert.equal(
+    Array.from({ length: 40 }, (_, i) => i + 1).filter((step) => metricsDue(step, 10)),
+    [1, 2, 4, 8, 10, 20, 30, 40],
+  );
+  assert.equal(
+    [1, 2, 3].filter((step) => metricsDue(step, 1)),
+    [1, 2, 3],
+  );
+  assert.not.ok(metricsDue(1, 0), 'metricsEvery 0: never');
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const steps: number[] = [];
+    const rows = new Float32Array(CONFIG.batch * CONFIG.D).fill(1);
+    await trainer.trainOn(
+      Array.from({ length: 12 }, () => rows),
+      { metricsEvery: 50, onMetrics: (m) => steps.push(m.step) },
+    );
+    assert.equal(steps, [1, 2, 4, 8], 'a run of 12 steps shows its ELBO from step 1');
+  } finally {
+    trainer.destroy();
+  }
 });
 
 test.run();

@@ -12,9 +12,13 @@ const NOT_TTY_INTERVAL_MS = 15_000;
 export class Progress {
   private readonly bar: cliProgress.SingleBar;
 
-  /** `totalSteps` null: the epoch's length is unknown until it ends, so the bar counts without a total. */
-  /** `stream`: the Redis stream's last standing (streamProgressText), or '' for other data. */
-  constructor(epoch: number, totalSteps: number | null, firstStep: number, stream = '') {
+  /**
+   * One bar per epoch, counting that epoch's steps (its minibatches) from `done` (a resume mid-epoch: those
+   * before it). `totalSteps` null: the epoch's length is unknown until it ends (and no step budget bounds it),
+   * so the bar counts without a total. `stream`: the Redis stream's last standing, or '' for other data.
+   * `elbo`: the latest minibatch ELBO read back (an earlier epoch's), shown until this epoch reads one.
+   */
+  constructor(epoch: number, totalSteps: number | null, done: number, stream = '', elbo: number | null = null) {
     const counter = totalSteps === null ? '{value} steps' : '|{bar}| {value}/{total} steps';
     this.bar = new cliProgress.SingleBar(
       {
@@ -25,16 +29,16 @@ export class Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(totalSteps ?? 0, firstStep, {
+    this.bar.start(totalSteps ?? 0, done, {
       speed: '-',
-      elbo: '-',
+      elbo: elbo === null ? '-' : elbo.toFixed(2),
       waiting: '-',
       stream: stream === '' ? '' : ` | ${stream}`,
     });
   }
 
   step(e: RunStepEvent): void {
-    this.bar.update(e.step, { speed: e.samplesPerSecond.toFixed(0), waiting: e.waitingForDataPercent.toFixed(1) });
+    this.bar.update(e.index + 1, { speed: e.samplesPerSecond.toFixed(0), waiting: e.waitingForDataPercent.toFixed(1) });
   }
 
   metrics(elbo: number): void {

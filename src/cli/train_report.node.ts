@@ -1,7 +1,7 @@
 // Node-only: how `aevb train` shows a run — the progress bar, a line per epoch, the metrics log
 // (metrics.jsonl) and the training curves (curves.png) — all from the run's events.
 import { join } from 'node:path';
-import type { TrainingEvent } from '../run/training_events.ts';
+import type { RunStepEvent, TrainingEvent } from '../run/training_events.ts';
 import type { RunPlan } from '../run/run_state.ts';
 import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.ts';
 import { writeLineChart } from '../io/line_chart_png.node.ts';
@@ -12,6 +12,17 @@ import { Progress } from './progress.node.ts';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CURVES_FILE = 'curves.png';
 
+/**
+ * The steps of the epoch that `e` is in, for its bar: the epoch's length, or fewer where the run's step budget
+ * ends it sooner; null when neither is known (a first pass over data of unknown length, with no budget).
+ */
+export function epochSteps(plan: RunPlan, stepsPerEpoch: number | null, e: RunStepEvent): number | null {
+  const trainedBefore = e.step - 1 - e.index; // the steps of earlier epochs
+  const budget = plan.steps === null ? null : plan.steps - trainedBefore;
+  if (budget === null) return stepsPerEpoch;
+  return stepsPerEpoch === null ? budget : Math.min(stepsPerEpoch, budget);
+}
+
 export class TrainReport {
   /** Where the last checkpoint went. */
   lastCheckpoint = '';
@@ -20,6 +31,8 @@ export class TrainReport {
   private progress: Progress | null = null;
   /** A Redis stream's last standing for the progress line (stream_report.node.ts), kept for the next epoch's bar. */
   private streamText = '';
+  /** The latest minibatch ELBO read back, carried into the next epoch's bar. */
+  private lastElbo: number | null = null;
   private stepsPerEpoch: number | null;
   private readonly metrics: MetricsLog;
 
@@ -94,13 +107,18 @@ export class TrainReport {
           );
         break;
       case 'step':
-        if (this.progress === null) {
-          const total = this.plan.steps ?? (this.stepsPerEpoch === null ? null : (e.epoch + 1) * this.stepsPerEpoch);
-          this.progress = new Progress(e.epoch, total, e.step - 1, this.streamText);
-        }
+        if (this.progress === null)
+          this.progress = new Progress(
+            e.epoch,
+            epochSteps(this.plan, this.stepsPerEpoch, e),
+            e.index,
+            this.streamText,
+            this.lastElbo,
+          );
         this.progress.step(e);
         break;
       case 'metrics':
+        this.lastElbo = e.elbo;
         this.progress?.metrics(e.elbo);
         this.log({ type: 'train', step: e.step, elbo: e.elbo, kl: e.kl, logp: e.logp, samples: e.samples });
         break;

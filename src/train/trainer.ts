@@ -47,6 +47,16 @@ export { NonFiniteError, type NonFiniteCause } from './non_finite_error.ts';
 /** Read the minibatch metrics back every this many steps unless told otherwise. */
 export const METRICS_EVERY = 50;
 
+/**
+ * Whether step `step` (1-based) reads its metrics back: every `every` steps, and before the first of those at
+ * steps 1, 2, 4, 8, …, so a run shows an ELBO from its first step (a progress bar, a short run's curve) for
+ * log₂(every) more read-backs, each as cheap as the others (never waited for). `every` 0: never.
+ */
+export function metricsDue(step: number, every: number): boolean {
+  if (every <= 0) return false;
+  return step % every === 0 || (step < every && (step & (step - 1)) === 0);
+}
+
 export interface TrainOnOptions {
   /** Read the minibatch metrics back every this many steps (asynchronously). Default METRICS_EVERY. */
   metricsEvery?: number;
@@ -76,7 +86,7 @@ export class Trainer {
   readonly config: TrainConfig;
   /** The model trained: its parameters are updated in place by every step. */
   readonly model: Vae;
-  /** Read the minibatch metrics back every this many steps; 0 = never. */
+  /** Read the minibatch metrics back every this many steps (and at the warm-up steps: metricsDue); 0 = never. */
   metricsEvery = METRICS_EVERY;
   /** The step plan: SGVB, or wake-sleep when config.method says so. */
   private readonly sgvb: TrainingStep;
@@ -256,8 +266,7 @@ export class Trainer {
   /** Submits the next step with its input recorded by `recordInput`, and the metrics copy when one is due. */
   private submit(recordInput: (encoder: GPUCommandEncoder) => void): void {
     const next = this.sgvb.step + 1;
-    const claim =
-      this.metricsEvery > 0 && next % this.metricsEvery === 0 ? this.metrics.claim(this.sgvb.metrics, next) : null;
+    const claim = metricsDue(next, this.metricsEvery) ? this.metrics.claim(this.sgvb.metrics, next) : null;
     this.sgvb.submitWith(recordInput, claim?.record);
     claim?.started();
   }

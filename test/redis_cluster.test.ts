@@ -9,7 +9,6 @@ import * as assert from 'uvu/assert';
 import { Cluster } from 'ioredis';
 import { deadStreamOf, redisSource, trainedKeyOf, type DeadLetter } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
-import { encodeEntry } from '../src/data/redis_entry.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { redisServerInstalled, startRedisCluster, type RedisCluster } from './servers/redis_server.ts';

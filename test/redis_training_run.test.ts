@@ -5,7 +5,7 @@
 // (--validation-split) the training rows acknowledge too, the held-out rows with them.
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { gpuSuite } from './gpu_suite.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { redisSource, type RedisStreamSource } from '../src/data/redis_source.node.ts';

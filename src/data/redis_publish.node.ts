@@ -3,7 +3,7 @@
 // re-drive of a dead-letter stream: its entries back into the stream they came from.
 import { asBuffer, RedisConnection } from './redis_connection.node.ts';
 import { encodeEntry } from './redis_entry.ts';
-import { DEAD_LETTER_FIELDS } from './redis_source.node.ts';
+import { DEAD_LETTER_FIELDS } from './redis_dead_letters.node.ts';
 import { describeStream, parseRedisStreamUrl } from './redis_url.ts';
 import type { RowSource } from './row_source.ts';
 

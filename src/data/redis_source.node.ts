@@ -30,14 +30,21 @@
 // acknowledgement (HDEL); every bit set is a row some checkpoint holds, so a bitmap overwritten by another
 // consumer's (a claim) only means rows trained again, never a row skipped. A group deleted and made again should
 // have its hash deleted too (DEL), or the new group's redeliveries would skip the old group's trained rows.
-import { checkpointedRowsOf, type AcknowledgingSource } from './acknowledging_source.ts';
+//
+// Beside this file, by concern: the dead letters (redis_dead_letters.node.ts), the trained-rows hash
+// (redis_trained_hash.node.ts), the state a checkpoint keeps (redis_source_state.ts) and the group's standing
+// (redis_standing.node.ts).
+import type { AcknowledgingSource } from './acknowledging_source.ts';
 import { RedisConnection } from './redis_connection.node.ts';
+import { countFailure, deadLetterLine, type DeadLetter } from './redis_dead_letters.node.ts';
 import { decodeEntry, StreamEntryError } from './redis_entry.ts';
+import { checkpointedEntries, type RedisSourceState } from './redis_source_state.ts';
+import { lastDeliveredId, readStanding, type RedisStreamStanding } from './redis_standing.node.ts';
+import { IDS_PER_COMMAND, readTrainedRows, recordCommands, trainedKeyOf } from './redis_trained_hash.node.ts';
 import {
   CLAIM_SCAN_FRACTION,
   claimBeforeEnd,
   describeStream,
-  keyPrefixOf,
   parseRedisConsumerUrl,
   type RedisConsumerSettings,
 } from './redis_url.ts';
@@ -52,80 +59,16 @@ import {
   untrainedRows,
 } from './trained_rows.ts';
 
-/** What a source reports when it moves an entry to the dead-letter stream. */
-export interface DeadLetter {
-  /** The stream (URL without password), its key and the entry's id there. */
-  stream: string;
-  streamKey: string;
-  id: string;
-  /** The dead-letter stream's key and the copy's id there. */
-  deadStream: string;
-  deadId: string;
-  group: string;
-  consumer: string;
-  /** Times its processing failed (max-deliveries). */
-  failures: number;
-  /** Why, the last time. */
-  error: string;
-}
-
-/**
- * The dead-letter stream of a stream: `{mnist}:dead` for `mnist` (keyPrefixOf: the stream's name as Redis Cluster
- * hash tag, so the dead-letter transaction stays on one slot). Before the hash tags it was `mnist:dead`
- * (LEGACY_DEAD_STREAM_OF); such a stream is left as it is, and re-driven the same way.
- */
-export const deadStreamOf = (stream: string) => `${keyPrefixOf(stream)}:dead`;
-/** The dead-letter stream's name before the hash tags (aevb ≤ issue 21): still read by the counts and re-drivable. */
-export const legacyDeadStreamOf = (stream: string) => `${stream}:dead`;
-/** The hash counting each entry's failed processings, per group (`{mnist}:failures`; `mnist:failures` before the hash tags). */
-const failuresKeyOf = (stream: string) => `${keyPrefixOf(stream)}:failures`;
-const legacyFailuresKeyOf = (stream: string) => `${stream}:failures`;
-/**
- * The hash of a group's partly trained entries (entry id → bitmap of the rows a checkpoint holds), on the
- * stream's slot: `{mnist}:trained:g` for stream `mnist` (keyPrefixOf).
- */
-export function trainedKeyOf(stream: string, group: string): string {
-  return `${keyPrefixOf(stream)}:trained:${group}`;
-}
-/** The fields a dead letter adds to the entry's own; a re-drive takes them off again. */
-export const DEAD_LETTER_FIELDS = ['source-id', 'group', 'consumer', 'failures', 'error'] as const;
-
-/** One line for people about a dead letter, with the command that re-drives it. */
-export function deadLetterLine(d: DeadLetter): string {
-  // d.stream is the server's URL, '/', the stream's key; the dead-letter stream is on the same server.
-  const server = d.stream.slice(0, d.stream.length - d.streamKey.length - 1);
-  const key = d.streamKey;
-  return (
-    `aevb: ${d.stream}: entry ${d.id} moved to ${d.deadStream} (as ${d.deadId}) after ` +
-    `${d.failures} failed ${d.failures === 1 ? 'delivery' : 'deliveries'}: ${d.error}` +
-    ` — re-drive with: aevb publish --from ${server}/${d.deadStream} --to ${server}/${key}`
-  );
-}
+// What moved beside this file, still importable from here (the library's entry and older imports name this file).
+export { deadLetterLine, deadStreamOf, type DeadLetter } from './redis_dead_letters.node.ts';
+export type { RedisSourceState } from './redis_source_state.ts';
+export type { RedisStreamStanding } from './redis_standing.node.ts';
+export { trainedKeyOf } from './redis_trained_hash.node.ts';
 
 /** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
 interface RawEntry {
   id: string;
   fields: Buffer[] | null;
-}
-
-/**
- * What checkpointState() returns: the entries whose rows the checkpoint holds, all of them (to acknowledge) or
- * some (to record), each only if the checkpoint adds rows to what is recorded already.
- */
-export interface RedisSourceState {
-  stream: string;
-  group: string;
-  /** Entries whose rows are all in the checkpoint (or in an earlier one): XACK, and their bitmap deleted. */
-  acknowledge: string[];
-  /** Entries with some rows in the checkpoint: the entry's rows and the bitmap of those trained (base64), for the trained-rows hash. */
-  partial: [id: string, rows: number, trained: string][];
-}
-
-/** The state checkpoints held before acknowledgement was row-exact: entries with their rows' numbers [start, end). */
-interface LegacyRedisSourceState {
-  stream: string;
-  group: string;
-  entries: [id: string, start: number, end: number][];
 }
 
 /** An entry this pass delivered and nobody acknowledged yet. */
@@ -166,34 +109,6 @@ export interface RedisSourceStats {
   /** Rows of entries delivered again that were not delivered, a checkpoint holding them already. */
   rowsSkipped: number;
 }
-
-/**
- * Where the group and this consumer stand in the stream, as Redis has it now (standing(): XINFO GROUPS, XINFO
- * CONSUMERS and XLEN in one pipelined round trip, all on the stream's slot).
- */
-export interface RedisStreamStanding {
-  /**
-   * Entries of the stream not yet delivered to the group (XINFO GROUPS' `lag`, Redis ≥ 7.0); null where Redis
-   * cannot say (a server before 7.0, or entries deleted between the group's position and the stream's end).
-   */
-  lag: number | null;
-  /** Entries delivered to the group and not yet acknowledged, all its consumers together. */
-  groupPending: number;
-  /** Of them, this consumer's. */
-  pending: number;
-  /** Entries in the dead-letter stream `{<stream>}:dead` (every group's, since it was made or last re-driven). */
-  deadLetters: number;
-}
-
-/** A flat [name, value, …] reply (XINFO) as a map of names to values. */
-function fieldsOf(reply: unknown[]): Map<string, unknown> {
-  const fields = new Map<string, unknown>();
-  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), reply[i + 1]);
-  return fields;
-}
-
-/** Entries per XACK / XCLAIM command. */
-const IDS_PER_COMMAND = 1000;
 
 /** Reads `[[key, [[id, fields], …]]]` (XREADGROUP's reply) or `[[id, fields], …]` into entries. */
 function entriesOf(reply: unknown): RawEntry[] {
@@ -253,22 +168,7 @@ export class RedisStreamSource implements AcknowledgingSource {
    * pipelined round trip, for a report every few seconds (never per step). Before the group exists, it fails.
    */
   async standing(): Promise<RedisStreamStanding> {
-    const s = this.settings;
-    const [groups, consumers, dead] = (await this.commands().pipeline([
-      ['XINFO', 'GROUPS', s.stream],
-      ['XINFO', 'CONSUMERS', s.stream, s.group],
-      ['XLEN', deadStreamOf(s.stream)],
-    ])) as [unknown[][], unknown[][], number];
-    const group = groups.map(fieldsOf).find((g) => String(g.get('name')) === s.group);
-    if (group === undefined) throw new Error(`${this.name}: XINFO GROUPS lists no group '${s.group}'`);
-    const me = consumers.map(fieldsOf).find((c) => String(c.get('name')) === s.consumer);
-    const lag = group.get('lag');
-    return {
-      lag: lag === null || lag === undefined ? null : Number(lag),
-      groupPending: Number(group.get('pending') ?? 0),
-      pending: Number(me?.get('pending') ?? 0),
-      deadLetters: Number(dead),
-    };
+    return readStanding(this.commands(), this.settings, this.name);
   }
 
   /** Entries delivered and not yet acknowledged. */
@@ -477,7 +377,7 @@ export class RedisStreamSource implements AcknowledgingSource {
 
   /** Acknowledges the entries the checkpoint's state holds all rows of, and records the rows of those it holds some of. */
   async checkpointed(state: unknown): Promise<void> {
-    const { acknowledge, partial } = this.checkpointedEntries(state);
+    const { acknowledge, partial } = checkpointedEntries(state, this.name, this.settings);
     await this.record(acknowledge, partial);
     for (const id of acknowledge) this.log.delete(id);
     for (const [id, rows, trained] of partial) {
@@ -490,54 +390,6 @@ export class RedisStreamSource implements AcknowledgingSource {
   resumeFrom(state: unknown): Promise<void> {
     this.resumed = this.checkpointed(state);
     return this.resumed;
-  }
-
-  private checkpointedEntries(state: unknown): Pick<RedisSourceState, 'acknowledge' | 'partial'> {
-    const { rowsConsumed, trainedAbove, source } = checkpointedRowsOf(state, this.name);
-    const saved = source as Partial<RedisSourceState & LegacyRedisSourceState> | null;
-    const expected = `(expected { stream, group, acknowledge: [id, …], partial: [[id, rows, bitmap], …] })`;
-    if (
-      saved === null ||
-      typeof saved !== 'object' ||
-      !(Array.isArray(saved.entries) || (Array.isArray(saved.acknowledge) && Array.isArray(saved.partial)))
-    ) {
-      throw new Error(
-        `${this.name}: the checkpoint's source state is not this source's ${expected}, got ${JSON.stringify(source)?.slice(0, 200)}`,
-      );
-    }
-    if (saved.stream !== this.settings.stream || saved.group !== this.settings.group) {
-      throw new Error(
-        `${this.name}: the checkpoint was trained from stream '${saved.stream}' group ` +
-          `'${saved.group}', not stream '${this.settings.stream}' group '${this.settings.group}'`,
-      );
-    }
-    if (saved.acknowledge === undefined) {
-      // A checkpoint of an earlier version: entries by their rows' numbers, acknowledged once all are covered.
-      const covered = coverage(rowsConsumed, trainedAbove ?? []);
-      return {
-        acknowledge: saved.entries!.filter(([, start, end]) => covered(start, end)).map(([id]) => id),
-        partial: [],
-      };
-    }
-    const partial = saved.partial!;
-    const bad =
-      saved.acknowledge.find((id) => typeof id !== 'string') ??
-      partial.find(
-        (p) =>
-          !(
-            Array.isArray(p) &&
-            typeof p[0] === 'string' &&
-            Number.isSafeInteger(p[1]) &&
-            p[1] > 0 &&
-            typeof p[2] === 'string' &&
-            p[2].length === 4 * Math.ceil(Math.ceil(p[1] / 8) / 3)
-          ),
-      );
-    if (bad !== undefined)
-      throw new Error(
-        `${this.name}: the checkpoint's source state holds ${JSON.stringify(bad)?.slice(0, 200)} ${expected}`,
-      );
-    return { acknowledge: saved.acknowledge, partial };
   }
 
   /**
@@ -625,7 +477,11 @@ export class RedisStreamSource implements AcknowledgingSource {
    */
   private async *deliver(entries: RawEntry[], redelivered = false): AsyncGenerator<RowBlock> {
     const stored = redelivered
-      ? await this.storedTrainedRows(entries.filter((e) => e.fields !== null && !this.log.has(e.id)).map((e) => e.id))
+      ? await readTrainedRows(
+          this.commands(),
+          this.settings,
+          entries.filter((e) => e.fields !== null && !this.log.has(e.id)).map((e) => e.id),
+        )
       : null;
     for (const { id, fields } of entries) {
       if (this.log.has(id)) continue;
@@ -674,114 +530,34 @@ export class RedisStreamSource implements AcknowledgingSource {
     }
   }
 
-  /** The trained-rows bitmaps of entries `ids` (HMGET): id → its bitmap, for those that have one. */
-  private async storedTrainedRows(ids: string[]): Promise<Map<string, Uint8Array>> {
-    const found = new Map<string, Uint8Array>();
-    if (ids.length === 0) return found;
-    const values = (await this.commands().send(
-      'HMGET',
-      trainedKeyOf(this.settings.stream, this.settings.group),
-      ...ids,
-    )) as (Buffer | null)[];
-    values.forEach((v, i) => {
-      if (v !== null) found.set(ids[i], v);
-    });
-    return found;
-  }
-
-  /**
-   * Counts a failed processing of entry `id`. At the max-deliveries-th failure the entry moves to the dead-letter
-   * stream, acknowledged (true: the pass goes on); before, the error is told how many failures remain (false).
-   */
-  private async failed(id: string, fields: Buffer[], error: StreamEntryError): Promise<boolean> {
-    const s = this.settings;
-    const field = `${s.group}/${id}`;
-    // A count kept under the name before the hash tags (`<stream>:failures`) still counts; read apart from the
-    // new hash, since on a cluster the two are on different slots.
-    const legacy = Number(
-      ((await this.commands().send('HGET', legacyFailuresKeyOf(s.stream), field)) as Buffer | null)?.toString() ?? 0,
-    );
-    const failures = legacy + Number(await this.commands().send('HINCRBY', failuresKeyOf(s.stream), field, 1));
-    this.counts.failures++;
-    if (failures < s.maxDeliveries) {
-      error.message +=
-        ` (failure ${failures} of ${s.maxDeliveries}: the entry stays pending, and its ` +
-        `${ordinal(s.maxDeliveries)} failure moves it to ${deadStreamOf(s.stream)}; max-deliveries)`;
-      return false;
-    }
-    const reason = error.message.slice(`${this.name}: entry ${id}: `.length);
-    const [deadId] = await this.commands().transaction([
-      [
-        'XADD',
-        deadStreamOf(s.stream),
-        '*',
-        ...fields,
-        'source-id',
-        id,
-        'group',
-        s.group,
-        'consumer',
-        s.consumer,
-        'failures',
-        failures,
-        'error',
-        reason,
-      ],
-      ['XACK', s.stream, s.group, id],
-      ['HDEL', failuresKeyOf(s.stream), field],
-    ]);
-    if (legacy > 0) await this.commands().send('HDEL', legacyFailuresKeyOf(s.stream), field);
-    this.counts.deadLettered++;
-    this.counts.acknowledged++;
-    const letter: DeadLetter = {
-      stream: this.name,
-      streamKey: s.stream,
-      id,
-      deadStream: deadStreamOf(s.stream),
-      deadId: String(deadId),
-      group: s.group,
-      consumer: s.consumer,
-      failures,
-      error: reason,
-    };
-    if (this.deadLetterListeners.size === 0) console.error(deadLetterLine(letter));
-    for (const listener of this.deadLetterListeners) listener(letter);
-    return true;
-  }
-
   private acknowledge(ids: string[]): Promise<void> {
     return this.record(ids, []);
   }
 
-  /**
-   * In one round trip: the bitmaps of the partly trained entries into the trained-rows hash (HSET), and the
-   * entries `acknowledge` acknowledged (XACK), their bitmaps deleted (HDEL) after the XACK, so a crash between
-   * the two leaves at most a bitmap of an acknowledged entry, never an entry pending without its bitmap.
-   */
+  /** Records the partly trained entries and acknowledges `acknowledge`, in one round trip (recordCommands). */
   private async record(
     acknowledge: string[],
     partial: readonly [id: string, rows: number, trained: string][],
   ): Promise<void> {
     if (acknowledge.length === 0 && partial.length === 0) return;
-    const s = this.settings;
-    const key = trainedKeyOf(s.stream, s.group);
-    const commands: [string, ...(string | Buffer)[]][] = [];
-    for (let i = 0; i < partial.length; i += IDS_PER_COMMAND) {
-      commands.push([
-        'HSET',
-        key,
-        ...partial
-          .slice(i, i + IDS_PER_COMMAND)
-          .flatMap(([id, , trained]) => [id, Buffer.from(trainedRowsFromBase64(trained))]),
-      ]);
-    }
-    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND)
-      commands.push(['XACK', s.stream, s.group, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
-    for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND)
-      commands.push(['HDEL', key, ...acknowledge.slice(i, i + IDS_PER_COMMAND)]);
-    await this.commands().pipeline(commands);
+    await this.commands().pipeline(recordCommands(this.settings, acknowledge, partial));
     this.counts.acknowledged += acknowledge.length;
     this.counts.partlyTrained += partial.length;
+  }
+
+  /**
+   * Counts a failed processing of entry `id` (countFailure): true when it moved to the dead-letter stream (the pass
+   * goes on; the dead letter reported), false while it stays pending (the pass stops on it).
+   */
+  private async failed(id: string, fields: Buffer[], error: StreamEntryError): Promise<boolean> {
+    const letter = await countFailure(this.commands(), this.settings, this.name, id, fields, error);
+    this.counts.failures++;
+    if (letter === null) return false;
+    this.counts.deadLettered++;
+    this.counts.acknowledged++;
+    if (this.deadLetterListeners.size === 0) console.error(deadLetterLine(letter));
+    for (const listener of this.deadLetterListeners) listener(letter);
+    return true;
   }
 
   private startKeepAlive(): void {
@@ -815,29 +591,7 @@ function pickRows(block: RowBlock, picked: Uint32Array): RowBlock {
   return { ...block, values, rows: picked.length };
 }
 
-/** Whether rows [start, end) all lie below `mark` or among `above` (ascending): a legacy state's entries. */
-function coverage(mark: number, above: readonly number[]): (start: number, end: number) => boolean {
-  const trained = new Set(above);
-  return (start, end) => {
-    for (let row = Math.max(start, mark); row < end; row++) if (!trained.has(row)) return false;
-    return true;
-  };
-}
-
 /** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see redis_url.ts). */
 export function redisSource(url: string | RedisConsumerSettings, options: RedisSourceOptions = {}): RedisStreamSource {
   return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url, options.password) : url);
-}
-
-const ordinal = (n: number) =>
-  `${n}${n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
-
-/** The last entry id a group has delivered (XINFO GROUPS), '0-0' for a group that delivered nothing. */
-async function lastDeliveredId(connection: RedisConnection, stream: string, group: string): Promise<string> {
-  const groups = (await connection.send('XINFO', 'GROUPS', stream)) as unknown[][];
-  for (const info of groups) {
-    const fields = fieldsOf(info);
-    if (String(fields.get('name')) === group) return String(fields.get('last-delivered-id') ?? '0-0');
-  }
-  return '0-0';
 }

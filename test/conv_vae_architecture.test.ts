@@ -15,6 +15,10 @@ import {
   type TrainConfig,
 } from '../src/train/train_config.ts';
 import { trainCommand } from '../src/cli/train_options.node.ts';
+import { expandConfigFile } from '../src/cli/config_file.node.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const PEER: VaeArchitecture = { D: 784, hidden: [256], Z: 20, activation: 'relu', arch: 'conv:32,64' };
 
@@ -261,6 +265,22 @@ test('the flags: --arch conv:32,64 --hidden 256 --latent 20, --arch with a JSON 
     () => assert.unreachable('conv:3x was accepted'),
     (e: Error) => assert.match(e.message, /arch must be 'mlp', 'conv:C1,C2,…'/),
   );
+});
+
+test('a --config file holds the layer list as a JSON object and the image shape as a list', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aevb-arch-config-'));
+  try {
+    const file = join(dir, 'conv.json');
+    writeFileSync(file, JSON.stringify({ arch: PEER_LIST, imageShape: [1, 28, 28], latent: 20 }));
+    const args = expandConfigFile(
+      ['node', 'aevb', 'train', '--config', file, '--data', 'synthetic:10x784'],
+      trainCommand(async () => {}),
+    );
+    const config = await trainConfigOf(args.slice(3));
+    assert.equal([config.arch, config.imageShape, config.latent], [PEER_LIST, [1, 28, 28], 20]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -152,6 +152,7 @@ const LISTED = {
   'wake_sleep_step.test.ts': { needs: ['gpu'], numerics: true, slow: true },
   // Not a *.test.ts: `npm test` leaves it out, `npm run test:browser` runs it.
   'browser/demo.browser.ts': { needs: ['browser', 'gpu', 'mnist'] },
+  'browser/model_storage.browser.ts': { needs: ['browser', 'gpu'] },
 } satisfies Record<string, Suite>;
 
 export type SuitePath = keyof typeof LISTED;

@@ -62,6 +62,15 @@ test('conv:32,64 with hidden [256] expands to the peer ConvVAE, and its JSON lay
   );
 });
 
+test('a layer list is checked wherever it comes from: JSON text, or an object handed to the library', () => {
+  assert.equal(vaeLayers({ ...PEER, arch: JSON.stringify(PEER_LIST) }), vaeLayers(PEER));
+  const bad = { encoder: [{ type: 'conv', channels: 0, kernel: 3 }], decoder: [{ type: 'dense', outputs: 784 }] };
+  assert.throws(
+    () => vaeLayers({ ...PEER, arch: bad as unknown as LayerList }),
+    /arch.encoder\[0\].channels must be an integer from 1 to 65536, got 0/,
+  );
+});
+
 test("the paper's Gaussian decoder doubles the output layer's channels into [mean | log σ²]; the MLP's outputs", () => {
   const conv = vaeLayers({ ...PEER, likelihood: 'gaussian' }).out;
   assert.ok(conv.kind === 'conv-transpose' && conv.outChannels === 2 && conv.outputs === 2 * 784, JSON.stringify(conv));

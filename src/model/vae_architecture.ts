@@ -15,6 +15,7 @@ import {
   SHORT_FORM_CONV,
   describeSpec,
   imageShapeOf,
+  parseArch,
   shortFormChannels,
   type ArchSpec,
   type ImageShape,
@@ -144,7 +145,8 @@ export function hasConvolutions(arch: VaeArchitecture): boolean {
 
 /** The encoder's and decoder's layers as data: the short forms expanded (layer_specs.ts). */
 export function layerListOf(arch: VaeArchitecture): LayerList {
-  const spec = arch.arch ?? DEFAULT_ARCH;
+  // Checked field by field whatever its origin (a flag, a config file, a checkpoint, a library caller).
+  const spec = parseArch(arch.arch ?? DEFAULT_ARCH);
   if (typeof spec !== 'string') return spec;
   const dense = (outputs: number): LayerSpec => ({ type: 'dense', outputs });
   const reversed = [...arch.hidden].reverse();

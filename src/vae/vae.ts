@@ -32,7 +32,7 @@ import {
   type Likelihood,
   type VaeArchitecture,
 } from '../model/vae_architecture.ts';
-import { parseArch, type ArchSpec, type ImageShape } from '../model/layer_specs.ts';
+import type { ArchSpec, ImageShape } from '../model/layer_specs.ts';
 
 /** The model's part of a training config (a TrainConfig is one): its shape, its initialisation and its seed. */
 export interface ModelConfig {
@@ -305,5 +305,5 @@ export function validateModelConfig(c: ModelConfig): void {
   if (!Number.isSafeInteger(c.seed) || c.seed < 0)
     throw new Error(`aevb: seed must be a non-negative integer, got ${c.seed}`);
   // The layers' shapes: each error names the layer that does not fit.
-  vaeLayers(modelArchitecture({ ...c, arch: c.arch === undefined ? undefined : parseArch(c.arch) }));
+  vaeLayers(modelArchitecture(c));
 }

@@ -15,6 +15,7 @@ import { fit } from '../src/run/fit.ts';
 import type { TrainingEvent } from '../src/run/training_events.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 import { validationUniform } from '../src/data/validation_split.ts';
+import { fractionHoldingOut } from '../src/run/validation_rows.ts';
 
 const test = gpuSuite('training_run');
 const CONFIG = testConfig({
@@ -421,6 +422,33 @@ test('validationSplit holds out the seed’s rows as the evaluation set validati
       () => fit(trainer, { ...base(), validationSplit: 0.25, evaluate: { validation: testRows } }),
       /both validationSplit and an evaluation set named 'validation'/,
     );
+  } finally {
+    trainer.destroy();
+  }
+});
+
+test('validationSplit as a row count holds out exactly that many rows, those of the smallest uniforms', async ({
+  gpu,
+}) => {
+  const trainer = await Trainer.create(CONFIG, { gpu });
+  try {
+    const history = await fit(trainer, { ...base(), epochs: 1, validationSplit: 7 });
+    assert.equal(
+      history.evaluations.map((e) => e.results.validation.rows),
+      [7],
+    );
+    assert.is(history.epochs[0].step, Math.floor((ROWS - 7) / CONFIG.batch), '25 training rows: 5 minibatches');
+    // The same rows as the share between the 7th and 8th smallest uniforms holds out.
+    const sorted = Array.from({ length: ROWS }, (_, i) => validationUniform(CONFIG.seed, i)).sort((a, b) => a - b);
+    assert.is(
+      await fractionHoldingOut(memorySource(rows, { D: CONFIG.D }), 7, CONFIG.seed),
+      (sorted[6] + sorted[7]) / 2,
+    );
+    await rejectsWith(
+      () => fit(trainer, { ...base(), validationSplit: ROWS }),
+      /would hold out every row of .* \(it has 32\)/,
+    );
+    await rejectsWith(() => fit(trainer, { ...base(), validationSplit: 2.5 }), /must be a whole number ≥ 1, got 2.5/);
   } finally {
     trainer.destroy();
   }

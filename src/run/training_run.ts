@@ -18,6 +18,7 @@ import type { RowSource } from '../data/row_source.ts';
 import { isAcknowledgingSource } from '../data/acknowledging_source.ts';
 import { splitValidation } from '../data/validation_split.ts';
 import { loadRows } from '../data/read_rows.ts';
+import { fractionHoldingOut } from './validation_rows.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { epochBatches } from '../stream/epoch_batches.ts';
 import { StepInput } from '../stream/step_input.ts';
@@ -50,10 +51,12 @@ export interface TrainingRunOptions {
   /** Sets scored with the ELBO at every epoch's end and at the run's end, by name (e.g. { test }). */
   evaluate?: Record<string, Float32Array>;
   /**
-   * Hold out this share of the source's rows, in (0, 1), as the evaluation set 'validation' (as
-   * `aevb train --validation-split` does): the rows are chosen by the trainer's seed, the same every epoch and
-   * on a resume, never trained on, and at most RUN_DEFAULTS.validationRows of them are held in memory
-   * (binarized once when the run binarizes). Early stopping then needs no separate set.
+   * Hold out this share of the source's rows, in (0, 1), or this many rows (a whole number ≥ 1), as the
+   * evaluation set 'validation' (as `aevb train --validation-split` does): the rows are chosen by the trainer's
+   * seed, the same every epoch and on a resume, never trained on, and at most RUN_DEFAULTS.validationRows of
+   * them are held in memory (binarized once when the run binarizes). Early stopping then needs no separate set.
+   * A row count costs one more pass over the source before training (validation_rows.ts); a stream that
+   * acknowledges rows takes a share only.
    */
   validationSplit?: number;
   /** Also evaluate every this many steps (0 or absent: only at epoch ends and the run's end). */
@@ -216,7 +219,9 @@ async function heldOut(
     throw new Error(
       "aevb: the run was given both validationSplit and an evaluation set named 'validation': give one of them",
     );
-  const split = splitValidation(o.source, { fraction: o.validationSplit, seed: config.seed });
+  const fraction =
+    o.validationSplit < 1 ? o.validationSplit : await fractionOfRows(o.source, o.validationSplit, config.seed);
+  const split = splitValidation(o.source, { fraction, seed: config.seed });
   const validation = await loadRows(split.validation, {
     maxRows: RUN_DEFAULTS.validationRows,
     binarize,
@@ -234,4 +239,13 @@ function restoreBestTo(trainer: RunTrainer, replaced: () => void): RestoreBest {
   const model = (trainer as Partial<Trainer>).model;
   if (model === undefined) throw new Error('aevb: restoreBestWeights needs a Trainer, whose model it writes');
   return { write: (tensors, source) => model.load(tensors, source), replaced };
+}
+
+/** The share holding out `rows` rows; a stream that acknowledges rows is not read ahead of training. */
+function fractionOfRows(source: RowSource, rows: number, seed: number): Promise<number> {
+  if (isAcknowledgingSource(source))
+    throw new Error(
+      `aevb: validationSplit ${rows} (a row count) reads ${source.name} once before training, which a stream that acknowledges rows cannot give back: give a share in (0, 1)`,
+    );
+  return fractionHoldingOut(source, rows, seed);
 }

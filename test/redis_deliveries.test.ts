@@ -5,18 +5,18 @@
 // and started again 4 s later waits for it and delivers every row once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Redis } from 'ioredis';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { redisSource, type DeadLetter, type RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { redisSource, type DeadLetter } from '../src/data/redis_source.node.ts';
 import { publishRows } from '../src/data/redis_publish.node.ts';
 import { encodeEntry } from '../src/data/redis_entry.ts';
 import { rowLengthOf } from '../src/data/read_rows.ts';
 import type { RowSource } from '../src/data/row_source.ts';
-import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
+import { redisSuite } from './redis_suite.ts';
+import { startRedisServer } from './servers/redis_server.ts';
 
 const D = 3;
 /** Row i as f32 values in [0, 1], exact in float32 for i < 2¹⁶: every row says which it is. */
@@ -64,40 +64,26 @@ async function read(
   }
 }
 
-if (redisServerInstalled('the Redis delivery tests')) {
-  let server: RedisServer;
-  let admin: Redis;
-  let streams = 0;
-  const sources: RedisStreamSource[] = [];
-
-  test.before(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url, { protocol: 2 });
-  });
-  test.after(async () => {
-    for (const s of sources) s.abandon();
-    admin?.disconnect();
-    await server?.stop();
-  });
-
-  const newStream = () => `deliveries-${++streams}`;
+const redis = redisSuite(test, 'the Redis delivery tests', 'deliveries');
+if (redis !== null) {
+  const { newStream, keep } = redis;
   const source = (url: string, params = '') => {
     const s = redisSource(`${url}?group=g&consumer=trainer&block=100&end-after-idle=500${params}`);
-    sources.push(s);
+    keep(s);
     return s;
   };
-  const deadCount = async (stream: string) => Number(await admin.call('XLEN', `{${stream}}:dead`));
+  const deadCount = async (stream: string) => Number(await redis.admin.call('XLEN', `{${stream}}:dead`));
   /** Redis's own delivery counts of the pending entries. */
   const redisDeliveries = async (stream: string) =>
-    ((await admin.call('XPENDING', stream, 'g', '-', '+', 1000)) as [string, string, number, number][]).map((p) =>
+    ((await redis.admin.call('XPENDING', stream, 'g', '-', '+', 1000)) as [string, string, number, number][]).map((p) =>
       Number(p[3]),
     );
 
   test('10 restarts of a consumer (probe the row length, read some, stop without acknowledging): no healthy entry dead-lettered at the default max-deliveries', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(300), `${redis.server.url}/${stream}`, { packRows: 10 });
     for (let start = 1; start <= 10; start++) {
-      const s = source(`${server.url}/${stream}`);
+      const s = source(`${redis.server.url}/${stream}`);
       assert.is(await rowLengthOf(s), D, "the CLI's set-up probe");
       const { ids, error } = await read(s, { maxRows: 50 + 20 * start });
       assert.is(error, null);
@@ -111,7 +97,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
       Math.max(...(await redisDeliveries(stream))) >= 10,
       'Redis counted every read of a pending entry as a delivery',
     );
-    const last = source(`${server.url}/${stream}`);
+    const last = source(`${redis.server.url}/${stream}`);
     const letters: DeadLetter[] = [];
     last.onDeadLetter((d) => letters.push(d));
     const { ids, error } = await read(last);
@@ -127,8 +113,8 @@ if (redisServerInstalled('the Redis delivery tests')) {
 
   test('max-deliveries=1: one clean start (probe, then the pass) dead-letters nothing and delivers every row', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(3000), `${server.url}/${stream}`, { packRows: 100 });
-    const s = source(`${server.url}/${stream}`, '&max-deliveries=1');
+    await publishRows(rowsSource(3000), `${redis.server.url}/${stream}`, { packRows: 100 });
+    const s = source(`${redis.server.url}/${stream}`, '&max-deliveries=1');
     assert.is(await rowLengthOf(s), D);
     const { ids, error } = await read(s);
     assert.is(error, null);
@@ -139,12 +125,13 @@ if (redisServerInstalled('the Redis delivery tests')) {
 
   test('malformed entries (no x, t=u16, d=abc, a partial row, NaN) go to <stream>:dead at their 5th failure; their healthy neighbours are all delivered; `aevb publish --from` re-drives them', async () => {
     const stream = newStream();
-    const url = `${server.url}/${stream}`;
+    const url = `${redis.server.url}/${stream}`;
     const f32 = (values: number[]) =>
       encodeEntry(Float32Array.from(values), D).map((f) =>
         typeof f === 'string' ? f : Buffer.from(f.buffer, f.byteOffset, f.byteLength),
       );
-    const healthy = async (from: number) => admin.call('XADD', stream, '*', ...f32(range(5, from).flatMap(rowOf)));
+    const healthy = async (from: number) =>
+      redis.admin.call('XADD', stream, '*', ...f32(range(5, from).flatMap(rowOf)));
     const bad: [string, (string | Buffer)[]][] = [
       ['no x', ['d', '3', 't', 'f32']],
       ['t=u16', ['d', '3', 't', 'u16', 'x', Buffer.alloc(6)]],
@@ -156,7 +143,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
     let next = 0;
     for (const [, fields] of bad) {
       for (let i = 0; i < 5; i++, next += 5) await healthy(next); // five healthy entries before each bad one
-      badIds.push(String(await admin.call('XADD', stream, '*', ...fields)));
+      badIds.push(String(await redis.admin.call('XADD', stream, '*', ...fields)));
     }
     for (let i = 0; i < 5; i++, next += 5) await healthy(next);
     // A trainer that dies on each failure and is restarted, never reaching a checkpoint: the worst case for the
@@ -185,7 +172,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
       'exactly the bad entries were dead-lettered, in order',
     );
     assert.ok(letters.every((d) => d.failures === 5));
-    const dead = (await admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
+    const dead = (await redis.admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
     assert.equal(
       dead.map(([, f]) => f[f.indexOf('source-id') + 1]),
       badIds,
@@ -197,15 +184,15 @@ if (redisServerInstalled('the Redis delivery tests')) {
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        [bin, 'publish', '--from', `${server.url}/{${stream}}:dead`, '--to', url],
+        [bin, 'publish', '--from', `${redis.server.url}/{${stream}}:dead`, '--to', url],
         { timeout: 60_000 },
         (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
     assert.is(run.code, 0, run.stderr);
-    assert.match(run.stdout, `re-drove 5 entries from ${server.url}/{${stream}}:dead to ${url}`);
+    assert.match(run.stdout, `re-drove 5 entries from ${redis.server.url}/{${stream}}:dead to ${url}`);
     assert.is(await deadCount(stream), 0);
-    const back = (await admin.call('XRANGE', stream, `(${badIds.at(-1)}`, '+')) as [string, string[]][];
+    const back = (await redis.admin.call('XRANGE', stream, `(${badIds.at(-1)}`, '+')) as [string, string[]][];
     const redriven = back.slice(5); // after the five healthy entries that followed the last bad one
     assert.equal(
       redriven.map(([, f]) => f.filter((_, i) => i % 2 === 0)),
@@ -225,7 +212,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
       const s = redisSource(
         `${durable.url}/rows?group=g&consumer=c&count=4&block=200&end-after-idle=1500&reconnect-for=20000`,
       );
-      sources.push(s);
+      keep(s);
       const reading = read(s, { pause: 10, timeoutMs: 40_000 });
       const started = performance.now();
       while (s.stats.rows < 400) await new Promise((r) => setTimeout(r, 20));
@@ -262,7 +249,7 @@ if (redisServerInstalled('the Redis delivery tests')) {
     try {
       await publishRows(rowsSource(200), `${doomed.url}/rows`, { packRows: 10 });
       const s = redisSource(`${doomed.url}/rows?group=g&consumer=c&count=2&block=100&reconnect-for=1000`);
-      sources.push(s);
+      keep(s);
       const reading = read(s, { pause: 20 });
       while (s.stats.rows < 40) await new Promise((r) => setTimeout(r, 10));
       await doomed.kill();

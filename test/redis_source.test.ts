@@ -7,7 +7,6 @@
 // Every loop is bounded by rows and by time (end-after-idle, and a deadline in `consume`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Redis } from 'ioredis';
 import {
   deadLetterLine,
   redisSource,
@@ -21,7 +20,7 @@ import { claimBeforeEnd, parseRedisConsumerUrl, parseRedisStreamUrl } from '../s
 import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
-import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
+import { redisSuite } from './redis_suite.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
 import { rowLengthOf } from '../src/data/read_rows.ts';
 import { streamBatches } from './stream_batches.ts';
@@ -173,30 +172,17 @@ test('entries: u8 and f32 rows round-trip; a bad entry is refused naming the str
   );
 });
 
-if (redisServerInstalled('the Redis stream tests')) {
-  let server: RedisServer;
-  let admin: Redis;
-  let streams = 0;
-  const sources: RedisStreamSource[] = [];
-
-  test.before(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url, { protocol: 2 });
-  });
-  test.after(async () => {
-    for (const s of sources) s.abandon();
-    admin?.disconnect();
-    await server?.stop();
-  });
-
-  /** A fresh stream name for each test. */
-  const newStream = () => `rows-${++streams}`;
+const redis = redisSuite(test, 'the Redis stream tests', 'rows');
+if (redis !== null) {
+  const { newStream, keep } = redis;
   const source = (stream: string, consumer: string, params = '') => {
-    const s = redisSource(`${server.url}/${stream}?group=g&consumer=${consumer}&block=100&end-after-idle=600${params}`);
-    sources.push(s);
+    const s = redisSource(
+      `${redis.server.url}/${stream}?group=g&consumer=${consumer}&block=100&end-after-idle=600${params}`,
+    );
+    keep(s);
     return s;
   };
-  const pending = async (stream: string) => Number(((await admin.call('XPENDING', stream, 'g')) as [number])[0]);
+  const pending = async (stream: string) => Number(((await redis.admin.call('XPENDING', stream, 'g')) as [number])[0]);
   const state = (s: RedisStreamSource, rowsConsumed: number): CheckpointedRows => ({
     rowsConsumed,
     source: s.checkpointState(rowsConsumed),
@@ -204,7 +190,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('produce → consume: rows bit-identical and in order; acknowledged only up to what checkpointed() says', async () => {
     const stream = newStream();
-    const published = await publishRows(rowsSource(1000), `${server.url}/${stream}`, {
+    const published = await publishRows(rowsSource(1000), `${redis.server.url}/${stream}`, {
       packRows: 7,
       entriesPerRoundTrip: 10,
     });
@@ -223,7 +209,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('through the training pipeline (shuffle window, minibatches): every published row once; the pass ends when the stream goes idle', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 25 });
+    await publishRows(rowsSource(1000), `${redis.server.url}/${stream}`, { packRows: 25 });
     const a = source(stream, 'a');
     const batches = await streamBatches({
       source: a,
@@ -244,9 +230,9 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('a stream shorter than the shuffle window trains without waiting for a full window: an idle read lets the window go', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(300), `${redis.server.url}/${stream}`, { packRows: 10 });
     // No end-after-idle: the pass never ends, and a 10 000-row window would never fill from 300 rows.
-    const a = redisSource(`${server.url}/${stream}?group=g&consumer=a&block=100`);
+    const a = redisSource(`${redis.server.url}/${stream}?group=g&consumer=a&block=100`);
     const pass = epochBatches({ source: a, B: 10, seed: 1, shuffleWindowRows: 10_000 }, 0)[Symbol.asyncIterator]();
     const ids: number[] = [];
     const started = performance.now();
@@ -272,7 +258,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('a consumer killed without acknowledging: another claims its entries (XAUTOCLAIM); none lost, none twice', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(2000), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(2000), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a', '&claim-after=300');
     const seenByA = await consume(a, 600);
     assert.ok(seenByA.length >= 600);
@@ -295,7 +281,7 @@ if (redisServerInstalled('the Redis stream tests')) {
         'or claim-after=8000 or less, in the URL',
     );
     const stream = newStream();
-    await publishRows(rowsSource(200), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(200), `${redis.server.url}/${stream}`, { packRows: 10 });
     const dead = source(stream, 'dead');
     assert.ok((await consume(dead, 50)).length >= 50);
     dead.abandon(); // its entries stay pending for it
@@ -325,7 +311,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('a restarted consumer finishes the acknowledgement its checkpoint records, then takes back its own entries first', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(1000), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(1000), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a', '&count=10');
     assert.equal(await consume(a, 400), range(400));
     const saved = JSON.parse(JSON.stringify(state(a, 200))); // the checkpoint, written; then the crash
@@ -349,7 +335,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('row-exact acknowledgement: a checkpoint holding some rows of an entry records them; delivered again (a restart, a claim), the entry brings only the rest', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(100), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(100), `${redis.server.url}/${stream}`, { packRows: 10 });
     const key = trainedKeyOf(stream, 'g');
     assert.is(
       key,
@@ -372,7 +358,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     );
     await a.checkpointed(saved);
     assert.is(await pending(stream), 7);
-    assert.is(Number(await admin.call('HLEN', key)), 3, 'a bitmap per partly trained entry');
+    assert.is(Number(await redis.admin.call('HLEN', key)), 3, 'a bitmap per partly trained entry');
     assert.equal(
       a.checkpointState(25, above),
       { stream, group: 'g', acknowledge: [], partial: [] },
@@ -406,20 +392,20 @@ if (redisServerInstalled('the Redis stream tests')) {
     );
     await b.checkpointed({ rowsConsumed: b.stats.rows, source: b.checkpointState(b.stats.rows) });
     assert.is(await pending(stream), 0);
-    assert.is(Number(await admin.call('HLEN', key)), 0, "bitmaps go with their entries' acknowledgement");
+    assert.is(Number(await redis.admin.call('HLEN', key)), 0, "bitmaps go with their entries' acknowledgement");
     await b.close();
   });
 
   test('an entry delivered again whose rows a checkpoint all holds is acknowledged at once, delivering nothing; a bitmap of the wrong length delivers every row again', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(20), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(20), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a');
     assert.equal(await consume(a), range(20));
     a.abandon();
     const key = trainedKeyOf(stream, 'g');
-    const [[first], [second]] = (await admin.call('XRANGE', stream, '-', '+')) as [string, unknown][];
+    const [[first], [second]] = (await redis.admin.call('XRANGE', stream, '-', '+')) as [string, unknown][];
     // As a consumer whose XACK never ran would leave it: every row recorded; and a bitmap of 1 byte for 10 rows.
-    await admin.hset(key, first, Buffer.from([0xff, 0x03]), second, Buffer.from([0x01]));
+    await redis.admin.hset(key, first, Buffer.from([0xff, 0x03]), second, Buffer.from([0x01]));
     const errors: string[] = [];
     const write = console.error;
     console.error = (line: string) => errors.push(line);
@@ -446,7 +432,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('rowLengthOf takes nothing from the group; a pass broken off leaves nothing behind: the next pass delivers every row again from 0', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(500), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(500), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a');
     await rejectsWith(async () => {
       const first = a.open()[Symbol.asyncIterator]();
@@ -471,7 +457,7 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('entries held unacknowledged by a live consumer are kept alive: nobody claims them', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(300), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(300), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'trainer%20one', '&claim-after=400&keep-alive=100'); // a name with a space, too
     assert.equal(await consume(a), range(300));
     await new Promise((r) => setTimeout(r, 1200)); // three claim-afters with the entries still held
@@ -486,9 +472,9 @@ if (redisServerInstalled('the Redis stream tests')) {
 
   test('a bad entry stops the pass naming the stream, the entry and its failures; its max-deliveries-th failure moves it to <stream>:dead', async () => {
     const stream = newStream();
-    await publishRows(rowsSource(20), `${server.url}/${stream}`, { packRows: 10 });
-    const badId = String(await admin.call('XADD', stream, '*', 'd', '3', 't', 'f32', 'x', Buffer.alloc(13)));
-    await publishRows(rowsSource(20, 20), `${server.url}/${stream}`, { packRows: 10 });
+    await publishRows(rowsSource(20), `${redis.server.url}/${stream}`, { packRows: 10 });
+    const badId = String(await redis.admin.call('XADD', stream, '*', 'd', '3', 't', 'f32', 'x', Buffer.alloc(13)));
+    await publishRows(rowsSource(20, 20), `${redis.server.url}/${stream}`, { packRows: 10 });
     const a = source(stream, 'a', '&max-deliveries=2');
     let error: Error | null = null;
     const seen: number[] = [];
@@ -500,7 +486,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     assert.ok(error !== null, 'the first failure stops the pass');
     assert.match(
       error!.message,
-      `${server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`,
+      `${redis.server.url}/${stream}: entry ${badId}: expected 'x' to hold whole rows of 3 f32 values (12 bytes each), but it holds 13 bytes`,
     );
     assert.match(
       error!.message,
@@ -521,15 +507,19 @@ if (redisServerInstalled('the Redis stream tests')) {
     );
     assert.match(
       deadLetterLine(letters[0]),
-      `re-drive with: aevb publish --from ${server.url}/{${stream}}:dead --to ${server.url}/${stream}`,
+      `re-drive with: aevb publish --from ${redis.server.url}/{${stream}}:dead --to ${redis.server.url}/${stream}`,
     );
-    const dead = (await admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
+    const dead = (await redis.admin.call('XRANGE', `{${stream}}:dead`, '-', '+')) as [string, string[]][];
     assert.is(dead.length, 1);
     const fields = dead[0][1];
     assert.is(fields[fields.indexOf('source-id') + 1], badId);
     assert.is(fields[fields.indexOf('failures') + 1], '2');
     assert.match(fields[fields.indexOf('error') + 1], 'holds 13 bytes');
-    assert.is(Number(await admin.call('HLEN', `{${stream}}:failures`)), 0, 'the failure count goes with the entry');
+    assert.is(
+      Number(await redis.admin.call('HLEN', `{${stream}}:failures`)),
+      0,
+      'the failure count goes with the entry',
+    );
     await again.checkpointed(state(again, again.stats.rows));
     assert.is(await pending(stream), 0);
     await again.close();
@@ -544,7 +534,7 @@ if (redisServerInstalled('the Redis stream tests')) {
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        [bin, 'publish', '--data', file, '--to', `${server.url}/${stream}`, '--pack-rows', '32'],
+        [bin, 'publish', '--data', file, '--to', `${redis.server.url}/${stream}`, '--pack-rows', '32'],
         { timeout: 60_000 },
         (error, stdout, stderr) => {
           resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -552,8 +542,8 @@ if (redisServerInstalled('the Redis stream tests')) {
       );
     });
     assert.is(run.code, 0, run.stderr);
-    assert.match(run.stdout, `published 250 rows of ${file} in 8 entries to ${server.url}/${stream}`);
-    assert.is(Number(await admin.call('XLEN', stream)), 8);
+    assert.match(run.stdout, `published 250 rows of ${file} in 8 entries to ${redis.server.url}/${stream}`);
+    assert.is(Number(await redis.admin.call('XLEN', stream)), 8);
     const a = source(stream, 'a');
     assert.equal(await consume(a), range(250));
     await a.close();

@@ -32,6 +32,19 @@ test('peer URLs: size, rank and every required; rank below size; unknown paramet
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=2&every=1'), ['rank must be below size (2), got 2']);
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=0'), ['expected ?every=']);
   throwsWith(() => parsePeersUrl('redis://h:1/r?size=2&rank=0&every=1&timeout=3'), ["unknown parameter 'timeout'"]);
+  // A password in the URL is never in a message.
+  for (const bad of [
+    'size=2&rank=2&every=1',
+    'size=2&rank=0',
+    'size=2&rank=0&every=1&timeout=3',
+    'size=x&rank=0&every=1',
+  ]) {
+    const url = `redis://:sekrit@h:1/r?${bad}`;
+    assert.throws(
+      () => parsePeersUrl(url),
+      (e: Error) => e.message.startsWith('redis://h:1/r?') && !e.message.includes('sekrit'),
+    );
+  }
 });
 
 test('size and rank from the environment when the URL leaves them out: WORLD_SIZE, RANK, else JOB_COMPLETION_INDEX; the URL wins', () => {

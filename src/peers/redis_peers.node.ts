@@ -109,18 +109,20 @@ export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionI
  * gives it; without `rank`, RANK (torchrun) or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) does.
  */
 export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironmentSettings()): PeerSettings {
+  // Messages name the URL without its password.
+  const shown = redactUrl(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`${text}: expected --peers redis://host:port/RUN?size=N&rank=R&every=H`);
+    throw new Error(`${shown}: expected --peers redis://host:port/RUN?size=N&rank=R&every=H`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-    throw new Error(`${text}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
-  if (url.host === '') throw new Error(`${redactUrl(text)}: names no server: expected redis://host:port/RUN`);
+    throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  if (url.host === '') throw new Error(`${shown}: names no server: expected redis://host:port/RUN`);
   for (const key of url.searchParams.keys()) {
     if (!(PARAMETERS as readonly string[]).includes(key))
-      throw new Error(`${text}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
+      throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
   }
   /** The URL's ?key=, else the first environment variable set, else `fallback`. */
   const integer = (key: string, min: number, fallback?: number, from: [string, string | undefined][] = []): number => {
@@ -133,24 +135,24 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
       if (fallback === undefined) {
         const names = from.map(([name]) => name);
         throw new Error(
-          `${text}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`,
+          `${shown}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`,
         );
       }
       return fallback;
     }
     const n = Number(value);
     if (value.trim() === '' || !/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min)
-      throw new Error(`${text}: ${where} must be an integer ≥ ${min}, got '${value}'`);
+      throw new Error(`${shown}: ${where} must be an integer ≥ ${min}, got '${value}'`);
     return n;
   };
   const run = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (run === '') throw new Error(`${text}: expected the run's name as the URL's path: redis://host:port/RUN`);
+  if (run === '') throw new Error(`${shown}: expected the run's name as the URL's path: redis://host:port/RUN`);
   const size = integer('size', 1, undefined, [['WORLD_SIZE', env.worldSize]]);
   const rank = integer('rank', 0, undefined, [
     ['RANK', env.rank],
     ['JOB_COMPLETION_INDEX', env.jobCompletionIndex],
   ]);
-  if (rank >= size) throw new Error(`${text}: rank must be below size (${size}), got ${rank}`);
+  if (rank >= size) throw new Error(`${shown}: rank must be below size (${size}), got ${rank}`);
   const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
   const deadlineMs = integer('deadline', 1, 60_000);
   return {

@@ -5,7 +5,9 @@
  * filter gradient, bias gradient — timed alone with GPU timestamps (bench/timing.ts runRepeated), with its
  * GFLOP/s and, with --ceilings, its share of the adapter's arithmetic ceiling (bench/ceilings.wgsl).
  *
- * Run:  node --import tsx bench/conv_kernels.ts [--ceilings] [--batch 100]
+ * Every variant the adapter can run, side by side (src/kernels/conv2d_variant.ts); '*' marks the adapter's default.
+ *
+ * Run:  node --import tsx bench/conv_kernels.ts [--ceilings] [--batch 100] [--variants direct,lanes]
  */
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { createStorageBuffer } from '../src/gpu/buffers.ts';
@@ -22,12 +24,20 @@ import {
   type Conv2dShape,
 } from '../src/kernels/conv2d.ts';
 import { channelSum } from '../src/kernels/channel_sum.ts';
+import { CONV2D_VARIANTS, conv2dVariantOf, type Conv2dVariant } from '../src/kernels/conv2d_variant.ts';
+import { lanesSupported } from '../src/kernels/matmul_variant.ts';
 import { hasDeviceClock, measure, runRepeated } from './timing.ts';
 import { benchCeilings } from './ceilings.ts';
 
 const args = process.argv.slice(2);
 const B = Number(args[args.indexOf('--batch') + 1] ?? 100) || 100;
 const withCeilings = args.includes('--ceilings');
+const variantsArg = args.includes('--variants')
+  ? args[args.indexOf('--variants') + 1].split(',')
+  : [...CONV2D_VARIANTS];
+for (const v of variantsArg)
+  if (!(CONV2D_VARIANTS as readonly string[]).includes(v))
+    throw new Error(`bench/conv_kernels.ts: --variants: '${v}' is not one of ${CONV2D_VARIANTS.join(', ')}`);
 const TARGET_S = 0.5;
 const ROUNDS = 3;
 
@@ -49,7 +59,13 @@ const LAYERS: Array<{ name: string; transposed: boolean; shape: Conv2dShape }> =
   { name: 'dec convT 32→1 14²', transposed: true, shape: layer(32, 14, 1) },
 ];
 
-function passes(gpu: GpuContext, transposed: boolean, s: Conv2dShape): Array<[string, KernelDispatch, number]> {
+function passes(
+  gpu: GpuContext,
+  variant: Conv2dVariant,
+  transposed: boolean,
+  shape: Conv2dShape,
+): Array<[string, KernelDispatch, number]> {
+  const s = { ...shape, variant };
   const size = transposed ? convTranspose2dOutputSize : conv2dOutputSize;
   const OH = size(s.inHeight, s.kernel, s.stride, s.padding);
   const OW = size(s.inWidth, s.kernel, s.stride, s.padding);
@@ -98,24 +114,29 @@ try {
     console.log(`arithmetic ceiling (bench/ceilings.wgsl): ${ceilingGflops.toFixed(2)} GFLOP/s`);
   }
   console.log(`times: ${clock} ms per launch (median of ${ROUNDS})`);
-  let total = 0;
-  for (const l of LAYERS) {
-    for (const [pass, d, macs] of passes(gpu, l.transposed, l.shape)) {
-      const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
-      const seconds = t.deviceSeconds ?? t.seconds;
-      total += seconds;
-      const gflops = macs > 0 ? (2 * macs) / seconds / 1e9 : undefined;
-      const share =
-        gflops !== undefined && ceilingGflops !== undefined
-          ? ` (${((100 * gflops) / ceilingGflops).toFixed(1)} % of ceiling)`
-          : '';
-      console.log(
-        `${l.name.padEnd(20)} ${pass.padEnd(18)} ${(seconds * 1e3).toFixed(2).padStart(9)} ms` +
-          (gflops === undefined ? '' : `  ${gflops.toFixed(2).padStart(6)} GFLOP/s${share}`),
-      );
+  const variants = (variantsArg as Conv2dVariant[]).filter((v) => v !== 'lanes' || lanesSupported(gpu.adapter));
+  const chosen = conv2dVariantOf(gpu);
+  for (const variant of variants) {
+    console.log(`\nvariant ${variant}${variant === chosen ? ' *' : ''}`);
+    let total = 0;
+    for (const l of LAYERS) {
+      for (const [pass, d, macs] of passes(gpu, variant, l.transposed, l.shape)) {
+        const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, ROUNDS);
+        const seconds = t.deviceSeconds ?? t.seconds;
+        total += seconds;
+        const gflops = macs > 0 ? (2 * macs) / seconds / 1e9 : undefined;
+        const share =
+          gflops !== undefined && ceilingGflops !== undefined
+            ? ` (${((100 * gflops) / ceilingGflops).toFixed(1)} % of ceiling)`
+            : '';
+        console.log(
+          `${l.name.padEnd(20)} ${pass.padEnd(18)} ${(seconds * 1e3).toFixed(2).padStart(9)} ms` +
+            (gflops === undefined ? '' : `  ${gflops.toFixed(2).padStart(6)} GFLOP/s${share}`),
+        );
+      }
     }
+    console.log(`all conv passes of one step (${variant}): ${(total * 1e3).toFixed(1)} ms`);
   }
-  console.log(`all conv passes of one step: ${(total * 1e3).toFixed(1)} ms`);
   await gpu.settle();
 } finally {
   gpu.destroy();

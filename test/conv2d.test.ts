@@ -15,6 +15,8 @@ import {
   convTranspose2dForwardRef,
 } from './reference/conv2d.ts';
 import { ACTIVATIONS, type Activation } from '../src/kernels/activation.ts';
+import { CONV2D_VARIANTS, type Conv2dVariant } from '../src/kernels/conv2d_variant.ts';
+import { lanesSupported } from '../src/kernels/matmul_variant.ts';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
@@ -71,9 +73,9 @@ const PEER: Array<[Kind, Conv2dShape, Activation]> = [
 
 const ODD: Conv2dShape[] = [
   { B: 1, inChannels: 3, inHeight: 7, inWidth: 6, outChannels: 5, kernel: 3, stride: 1, padding: 0 },
-  { B: 2, inChannels: 5, inHeight: 6, inWidth: 9, outChannels: 6, kernel: 3, stride: 1, padding: 1 },
   { B: 3, inChannels: 6, inHeight: 9, inWidth: 8, outChannels: 7, kernel: 5, stride: 2, padding: 2 },
   { B: 1, inChannels: 2, inHeight: 8, inWidth: 5, outChannels: 9, kernel: 2, stride: 3, padding: 0 },
+  { B: 2, inChannels: 20, inHeight: 5, inWidth: 7, outChannels: 37, kernel: 3, stride: 2, padding: 1 },
 ];
 
 const describe = (s: Conv2dShape) =>
@@ -100,7 +102,34 @@ function terms(kind: Kind, s: Conv2dShape, OH: number, OW: number) {
     : { forward: fromInput, input: fromOutput, weight: positions };
 }
 
-async function checkForward(gpu: Parameters<typeof conv2dForward>[0], kind: Kind, s: Conv2dShape, act: Activation) {
+type Gpu = Parameters<typeof conv2dForward>[0];
+
+/** Every pass ran the variant asked for: its pipelines are the variant's shaders (labels start with the stem). */
+function expectVariant(dispatches: Array<{ pipeline: GPUComputePipeline }>, variant: Conv2dVariant) {
+  for (const d of dispatches) {
+    const lanes = /^conv2d(_weight)?_lanes:/.test(d.pipeline.label);
+    if (lanes !== (variant === 'lanes')) throw new Error(`the ${variant} variant ran ${d.pipeline.label}`);
+  }
+}
+
+/**
+ * Runs `check` on `variant`, or, where the adapter cannot run the lanes kernels (SwiftShader's subgroups of 4),
+ * checks that they are refused, never run.
+ */
+async function onVariant(gpu: Gpu, variant: Conv2dVariant, check: () => Promise<void>) {
+  if (variant === 'lanes' && !lanesSupported(gpu.adapter)) {
+    const s = { B: 1, inChannels: 1, inHeight: 4, inWidth: 4, outChannels: 1, kernel: 3, stride: 1, padding: 0 };
+    const t = (n: number) => ({ buffer: zeros(gpu, n) });
+    throwsWith(
+      () => conv2dForward(gpu, { ...s, variant, x: t(16), weight: t(9), bias: t(1), y: t(4), activation: 'relu' }),
+      ["'lanes' conv kernels need subgroups of at least 8"],
+    );
+    return;
+  }
+  await check();
+}
+
+async function checkForward(gpu: Gpu, variant: Conv2dVariant, kind: Kind, s: Conv2dShape, act: Activation) {
   const { xs, ys, ws, OH, OW } = sizes(kind, s);
   const x = seededUniform(xs + 1, xs, -1, 1);
   const w = seededUniform(ws + 2, ws, -0.5, 0.5);
@@ -108,12 +137,14 @@ async function checkForward(gpu: Parameters<typeof conv2dForward>[0], kind: Kind
   const y = zeros(gpu, ys);
   const dispatches = LAYERS[kind].forward(gpu, {
     ...s,
+    variant,
     x: { buffer: upload(gpu, x) },
     weight: { buffer: upload(gpu, w) },
     bias: { buffer: upload(gpu, bias) },
     y: { buffer: y },
     activation: act,
   });
+  expectVariant(dispatches, variant);
   const actual = await runAndRead(gpu, dispatches, y, ys);
   assertClose(actual, LAYERS[kind].forwardRef(s, x, w, bias, act).y, {
     ...tolerance(terms(kind, s, OH, OW).forward),
@@ -121,12 +152,7 @@ async function checkForward(gpu: Parameters<typeof conv2dForward>[0], kind: Kind
   });
 }
 
-async function checkBackwardInput(
-  gpu: Parameters<typeof conv2dForward>[0],
-  kind: Kind,
-  s: Conv2dShape,
-  act: Activation,
-) {
+async function checkBackwardInput(gpu: Gpu, variant: Conv2dVariant, kind: Kind, s: Conv2dShape, act: Activation) {
   const { xs, ys, ws, OH, OW } = sizes(kind, s);
   // x is the previous layer's activation output; the kernel differentiates that activation through x itself.
   const xPre = seededUniform(xs + 4, xs, -2, 2);
@@ -136,12 +162,14 @@ async function checkBackwardInput(
   const dx = zeros(gpu, xs);
   const dispatches = LAYERS[kind].backwardInput(gpu, {
     ...s,
+    variant,
     dPre: { buffer: upload(gpu, dPre) },
     weight: { buffer: upload(gpu, w) },
     x: { buffer: upload(gpu, x) },
     dx: { buffer: dx },
     inputActivation: act,
   });
+  expectVariant(dispatches, variant);
   const actual = await runAndRead(gpu, dispatches, dx, xs);
   // The reference's dx with an identity layer activation is the gradient into x before x's own activation.
   const { dx: raw } = LAYERS[kind].backwardRef(s, x, w, dPre, dPre, 'identity');
@@ -151,17 +179,19 @@ async function checkBackwardInput(
   });
 }
 
-async function checkBackwardWeight(gpu: Parameters<typeof conv2dForward>[0], kind: Kind, s: Conv2dShape) {
+async function checkBackwardWeight(gpu: Gpu, variant: Conv2dVariant, kind: Kind, s: Conv2dShape) {
   const { xs, ys, ws, OH, OW } = sizes(kind, s);
   const x = seededUniform(xs + 7, xs, -1, 1);
   const dPre = seededUniform(ys + 8, ys, -1, 1);
   const dWeight = zeros(gpu, ws);
   const dispatches = LAYERS[kind].backwardWeight(gpu, {
     ...s,
+    variant,
     x: { buffer: upload(gpu, x) },
     dPre: { buffer: upload(gpu, dPre) },
     dWeight: { buffer: dWeight },
   });
+  expectVariant(dispatches, variant);
   const actual = await runAndRead(gpu, dispatches, dWeight, ws);
   const w = new Float64Array(ws);
   assertClose(actual, LAYERS[kind].backwardRef(s, x, w, dPre, dPre, 'identity').dWeight, {
@@ -170,32 +200,40 @@ async function checkBackwardWeight(gpu: Parameters<typeof conv2dForward>[0], kin
   });
 }
 
-for (const [kind, s, act] of PEER) {
-  test(`peer ${kind} ${describe(s)}: forward ${act}, backward input ${act}', backward weight`, async ({ gpu }) => {
-    await checkForward(gpu, kind, s, act);
-    await checkBackwardInput(gpu, kind, s, act);
-    await checkBackwardWeight(gpu, kind, s);
-  });
-}
-
-// Each odd shape with one activation per pass (a pipeline per activation, shape and pass costs lavapipe about a
-// second to compile), and every activation on one of them.
-for (const kind of Object.keys(LAYERS) as Kind[])
-  for (const s of ODD) {
-    test(`${kind} ${describe(s)}: forward relu, backward input tanh', backward weight`, async ({ gpu }) => {
-      await checkForward(gpu, kind, s, 'relu');
-      await checkBackwardInput(gpu, kind, s, 'tanh');
-      await checkBackwardWeight(gpu, kind, s);
-    });
+for (const variant of CONV2D_VARIANTS) {
+  for (const [kind, s, act] of PEER) {
+    test(`${variant}: peer ${kind} ${describe(s)}: forward ${act}, backward input ${act}', backward weight`, async ({
+      gpu,
+    }) =>
+      onVariant(gpu, variant, async () => {
+        await checkForward(gpu, variant, kind, s, act);
+        await checkBackwardInput(gpu, variant, kind, s, act);
+        await checkBackwardWeight(gpu, variant, kind, s);
+      }));
   }
 
-for (const kind of Object.keys(LAYERS) as Kind[])
-  test(`${kind} ${describe(ODD[2])}: forward and backward input with every activation`, async ({ gpu }) => {
-    for (const act of ACTIVATIONS) {
-      await checkForward(gpu, kind, ODD[2], act);
-      await checkBackwardInput(gpu, kind, ODD[2], act);
+  // Each odd shape with one activation per pass (a pipeline per activation, shape and pass costs lavapipe about
+  // a second to compile), and every activation on one of them.
+  for (const kind of Object.keys(LAYERS) as Kind[])
+    for (const s of ODD) {
+      test(`${variant}: ${kind} ${describe(s)}: forward relu, backward input tanh', backward weight`, async ({ gpu }) =>
+        onVariant(gpu, variant, async () => {
+          await checkForward(gpu, variant, kind, s, 'relu');
+          await checkBackwardInput(gpu, variant, kind, s, 'tanh');
+          await checkBackwardWeight(gpu, variant, kind, s);
+        }));
     }
-  });
+
+  // conv2d's forward runs the correlate entry point and its input gradient the transposed one: between them
+  // every activation passes through both entry points' epilogues.
+  test(`${variant}: conv2d ${describe(ODD[1])}: forward and backward input with every activation`, async ({ gpu }) =>
+    onVariant(gpu, variant, async () => {
+      for (const act of ACTIVATIONS) {
+        await checkForward(gpu, variant, 'conv2d', ODD[1], act);
+        await checkBackwardInput(gpu, variant, 'conv2d', ODD[1], act);
+      }
+    }));
+}
 
 test('bad shapes and bindings are refused, naming the layer, the tensor and the shape', ({ gpu }) => {
   const s = { B: 2, inChannels: 3, inHeight: 5, inWidth: 5, outChannels: 4, kernel: 3, stride: 1, padding: 0 };

@@ -10,9 +10,18 @@
 import type { GpuContext } from '../gpu/device.ts';
 import type { TensorBinding } from '../gpu/buffers.ts';
 import { activationId, type Activation } from './activation.ts';
-import { ceilDiv, checkBinding, flatGrid, kernelDispatch, type KernelDispatch } from './kernel.ts';
+import {
+  ceilDiv,
+  checkBinding,
+  flatGrid,
+  kernelDispatch,
+  MAX_WORKGROUPS_PER_DIMENSION,
+  type KernelDispatch,
+} from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 import { CONV2D_BLOCK, conv2dGeometry, type Conv2dShape } from './conv2d_shape.ts';
+import { checkLanesConv, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
+import { LANES } from './matmul_variant.ts';
 
 export { conv2dOutputSize, convTranspose2dOutputSize, CONV2D_BLOCK, type Conv2dShape } from './conv2d_shape.ts';
 export { conv2dBackwardWeight, convTranspose2dBackwardWeight } from './conv2d_weight.ts';
@@ -23,7 +32,8 @@ const WORKGROUP = 64;
 /** The epilogue ids of lib/matmul_epilogue.wgsl, which conv2d.wgsl includes. */
 const EPILOGUE = { none: 0, biasActivation: 1, activationGradient: 2 } as const;
 
-export const CONV2D = shaderInterface('conv2d', {
+/** The bindings of both conv shaders (conv2d.wgsl and conv2d_lanes.wgsl). */
+export const CONV2D = shaderInterface(['conv2d', 'conv2d_lanes'], {
   src: 'read',
   weight: 'read',
   aux: 'read',
@@ -39,20 +49,25 @@ export const CONV2D = shaderInterface('conv2d', {
   }),
 });
 
-type ForwardSpec = Conv2dShape & {
-  x: TensorBinding;
-  weight: TensorBinding;
-  bias: TensorBinding;
-  y: TensorBinding;
-  activation: Activation;
-};
-type BackwardInputSpec = Conv2dShape & {
-  dPre: TensorBinding;
-  weight: TensorBinding;
-  x: TensorBinding;
-  dx: TensorBinding;
-  inputActivation: Activation;
-};
+/** Kernel variant of a pass; default: the device's (conv2dVariantOf). */
+type VariantChoice = { variant?: Conv2dVariant };
+
+type ForwardSpec = Conv2dShape &
+  VariantChoice & {
+    x: TensorBinding;
+    weight: TensorBinding;
+    bias: TensorBinding;
+    y: TensorBinding;
+    activation: Activation;
+  };
+type BackwardInputSpec = Conv2dShape &
+  VariantChoice & {
+    dPre: TensorBinding;
+    weight: TensorBinding;
+    x: TensorBinding;
+    dx: TensorBinding;
+    inputActivation: Activation;
+  };
 
 // nn.Conv2d: weight (outChannels, inChannels, kernel, kernel), bias (outChannels) — PyTorch's layout.
 
@@ -133,7 +148,7 @@ interface Image {
 function launch(
   ctx: GpuContext,
   label: string,
-  s: Conv2dShape,
+  s: Conv2dShape & VariantChoice,
   entryPoint: 'correlate' | 'transposed',
   p: {
     src: Image;
@@ -158,14 +173,39 @@ function launch(
   const aux = p.aux
     ? checkBinding(ctx, label, p.aux.name, p.aux.binding, p.aux.floats, p.dims)
     : { buffer: srcRange.buffer, offset: srcRange.offset, size: 4 };
-  const pipeline = ctx.pipeline('conv2d', entryPoint, {
-    WG: WORKGROUP,
+  const variant = s.variant ?? conv2dVariantOf(ctx);
+  const common = {
     KERNEL: s.kernel,
     STRIDE: s.stride,
     PADDING: s.padding,
     EPILOGUE: p.epilogue,
     ACTIVATION: activationId(p.activation),
-  });
+  };
+  let pipeline: GPUComputePipeline;
+  let workgroups: [number, number, number];
+  if (variant === 'lanes') {
+    checkLanesConv(ctx, label);
+    const groups = lanesRowGroups(dst.C);
+    pipeline = ctx.pipeline('conv2d_lanes', entryPoint, { LANES, GROUPS: groups, ...common });
+    // Columns: dst's pixels of the whole batch; the transposed form's, those of one stride residue (grid z).
+    const columns =
+      entryPoint === 'correlate' ? s.B * dst.H * dst.W : s.B * ceilDiv(dst.H, s.stride) * ceilDiv(dst.W, s.stride);
+    const z = entryPoint === 'correlate' ? 1 : s.stride ** 2;
+    workgroups = [ceilDiv(columns, 4 * LANES), ceilDiv(dst.C, groups * LANES), z];
+    if (workgroups[0] > MAX_WORKGROUPS_PER_DIMENSION || z > MAX_WORKGROUPS_PER_DIMENSION)
+      throw new Error(
+        `${label}: ${columns} pixels (stride ${s.stride}) need more workgroups than WebGPU allows along one dimension (${MAX_WORKGROUPS_PER_DIMENSION})`,
+      );
+  } else {
+    pipeline = ctx.pipeline('conv2d', entryPoint, { WG: WORKGROUP, ...common });
+    // An invocation: a block of CONV2D_BLOCK channels × CONV2D_BLOCK pixels of one row; the transposed entry
+    // point's pixels are one column residue mod stride.
+    const rowBlocks =
+      entryPoint === 'correlate'
+        ? ceilDiv(dst.W, CONV2D_BLOCK)
+        : s.stride * ceilDiv(ceilDiv(dst.W, s.stride), CONV2D_BLOCK);
+    workgroups = flatGrid(label, s.B * ceilDiv(dst.C, CONV2D_BLOCK) * dst.H * rowBlocks, WORKGROUP);
+  }
   const dims = CONV2D.uniformBuffer(ctx, `${label} dims`, 'dims', {
     B: s.B,
     srcC: src.C,
@@ -175,18 +215,11 @@ function launch(
     dstH: dst.H,
     dstW: dst.W,
   });
-  // conv2d.wgsl's invocations: a block of CONV2D_BLOCK channels × CONV2D_BLOCK pixels of one row each; the
-  // transposed entry point's pixels are one column residue mod stride.
-  const rowBlocks =
-    entryPoint === 'correlate'
-      ? ceilDiv(dst.W, CONV2D_BLOCK)
-      : s.stride * ceilDiv(ceilDiv(dst.W, s.stride), CONV2D_BLOCK);
-  const invocations = s.B * ceilDiv(dst.C, CONV2D_BLOCK) * dst.H * rowBlocks;
   return kernelDispatch(
     ctx,
     label,
     pipeline,
     CONV2D.entries({ src: srcRange, weight, aux, dst: dstRange, dims: { buffer: dims } }),
-    flatGrid(label, invocations, WORKGROUP),
+    workgroups,
   );
 }

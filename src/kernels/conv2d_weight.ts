@@ -7,11 +7,14 @@ import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, flatGrid, kernelDispatch, ceilDiv, type KernelDispatch } from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 import { CONV2D_BLOCK, conv2dGeometry, type Conv2dShape } from './conv2d_shape.ts';
+import { checkLanesConv, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
+import { LANES } from './matmul_variant.ts';
 
 /** Invocations per workgroup of conv2d_weight.wgsl (its WG override). */
 const WORKGROUP = 64;
 
-export const CONV2D_WEIGHT = shaderInterface('conv2d_weight', {
+/** The bindings of both filter-gradient shaders (conv2d_weight.wgsl and conv2d_weight_lanes.wgsl). */
+export const CONV2D_WEIGHT = shaderInterface(['conv2d_weight', 'conv2d_weight_lanes'], {
   small: 'read',
   large: 'read',
   dWeight: 'read_write',
@@ -26,7 +29,13 @@ export const CONV2D_WEIGHT = shaderInterface('conv2d_weight', {
   }),
 });
 
-type WeightGradientSpec = Conv2dShape & { x: TensorBinding; dPre: TensorBinding; dWeight: TensorBinding };
+type WeightGradientSpec = Conv2dShape & {
+  x: TensorBinding;
+  dPre: TensorBinding;
+  dWeight: TensorBinding;
+  /** Kernel variant; default: the device's (conv2dVariantOf). */
+  variant?: Conv2dVariant;
+};
 
 /** dWeight (outChannels, inChannels, k, k) = Σ over B and positions of dPre ⊗ x; writes, never accumulates. */
 export function conv2dBackwardWeight(
@@ -63,12 +72,21 @@ function filterGradient(ctx: GpuContext, s: WeightGradientSpec, transposed: bool
     throw new Error(
       `${label}: dWeight must not share a buffer with x or dPre (WebGPU forbids read and write bindings of one buffer in a dispatch)`,
     );
-  const pipeline = ctx.pipeline('conv2d_weight', 'main', {
-    WG: WORKGROUP,
-    KERNEL: s.kernel,
-    STRIDE: s.stride,
-    PADDING: s.padding,
-  });
+  const variant = s.variant ?? conv2dVariantOf(ctx);
+  const common = { KERNEL: s.kernel, STRIDE: s.stride, PADDING: s.padding };
+  let pipeline: GPUComputePipeline;
+  let workgroups: [number, number, number];
+  if (variant === 'lanes') {
+    checkLanesConv(ctx, label);
+    const groups = lanesRowGroups(small.C);
+    pipeline = ctx.pipeline('conv2d_weight_lanes', 'main', { LANES, GROUPS: groups, ...common });
+    // Rows: the small tensor's channels; columns: dWeight's (large channel, kh, kw).
+    workgroups = [ceilDiv(large.C * taps, 4 * LANES), ceilDiv(small.C, groups * LANES), 1];
+  } else {
+    pipeline = ctx.pipeline('conv2d_weight', 'main', { WG: WORKGROUP, ...common });
+    const invocations = ceilDiv(small.C, CONV2D_BLOCK) * ceilDiv(large.C, CONV2D_BLOCK) * taps;
+    workgroups = flatGrid(label, invocations, WORKGROUP);
+  }
   const dims = CONV2D_WEIGHT.uniformBuffer(ctx, `${label} dims`, 'dims', {
     B: s.B,
     smallC: small.C,
@@ -78,12 +96,11 @@ function filterGradient(ctx: GpuContext, s: WeightGradientSpec, transposed: bool
     largeH: large.H,
     largeW: large.W,
   });
-  const invocations = ceilDiv(small.C, CONV2D_BLOCK) * ceilDiv(large.C, CONV2D_BLOCK) * taps;
   return kernelDispatch(
     ctx,
     label,
     pipeline,
     CONV2D_WEIGHT.entries({ small: smallRange, large: largeRange, dWeight, dims: { buffer: dims } }),
-    flatGrid(label, invocations, WORKGROUP),
+    workgroups,
   );
 }

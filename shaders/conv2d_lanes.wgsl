@@ -1,0 +1,185 @@
+// conv2d_lanes.wgsl — conv2d.wgsl's two entry points as implicit matrix products shaped for CPU SIMD drivers
+// (lavapipe): the same formulas, bindings and epilogues (see conv2d.wgsl's header), another order of work.
+//
+//   correlate   dst[b, o, h, w] = epi( Σ_{i, kh, kw} weight[o, i, kh, kw] · src[b, i, h·s − p + kh, w·s − p + kw] )
+//   transposed  dst[b, o, h, w] = epi( Σ_{i, kh, kw : h = ih·s − p + kh, w = iw·s − p + kw}
+//                                        weight[i, o, kh, kw] · src[b, i, ih, iw] )
+//
+// As a matrix product C = A · B: C's rows are dst's channels o, its columns dst's pixels (b, h, w) of the whole
+// batch, A is the weight (a row per o, a column per tap (i, kh, kw)) and B the src values each tap reads. A
+// workgroup is one subgroup of LANES = 8 holding GROUPS blocks of 8 channels × 32 pixels; lane l owns 4
+// pixels. At each tap a lane loads the 4 src values of its pixels (gathered, zero outside src) and, per block,
+// the weight of channel 8g + l, which lib/lanes_rows.wgsl shares with the other lanes: each src value serves
+// 8·GROUPS channels and each weight 32 pixels, where conv2d.wgsl's invocation reuses each only 4 times.
+//   correlate: columns are every pixel of dst in NCHW order (b, h, w), 32 per workgroup.
+//   transposed: a workgroup's pixels share one residue (h mod s, w mod s) = (rh, rw), so they take the same
+//     taps (kh ≡ rh + p, kw ≡ rw + p mod s) and A's row is the same for all of them; its columns are
+//     (b, qh, qw) with h = rh + s·qh, w = rw + s·qw, qh < ceil(dstH / s), qw < ceil(dstW / s) (pixels past dst
+//     are computed on clamped reads and not stored).
+//
+// Preconditions (src/kernels/conv2d.ts checks them): the workgroup is ONE subgroup (the adapter's subgroups have
+// at least LANES lanes). Channels past dstC read a clamped weight and are not stored. No divisibility assumed.
+//
+// Dispatch: (ceil(columns / (4·LANES)), ceil(dstC / (8·GROUPS)), z) workgroups of (LANES, 1, 1), where
+//   correlate   columns = B·dstH·dstW,                          z = 1
+//   transposed  columns = B·ceil(dstH / s)·ceil(dstW / s),      z = s² (the residue rh·s + rw)
+
+enable subgroups;
+
+alias Real = f32;
+// #include "lib/matmul_epilogue.wgsl"
+// #include "lib/lanes_rows.wgsl"
+
+// All from the host (src/kernels/conv2d.ts); none has a default. LANES must be 8 (lib/lanes_rows.wgsl).
+override LANES: u32;
+override GROUPS: u32;
+override KERNEL: u32;
+override STRIDE: u32;
+override PADDING: u32;
+
+// The most blocks of 8 channels a workgroup holds (the accumulators below are written out for this many).
+const MAX_GROUPS: u32 = 4u;
+
+struct Dims { B: u32, srcC: u32, srcH: u32, srcW: u32, dstC: u32, dstH: u32, dstW: u32 }
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> aux: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<uniform> dims: Dims;
+
+// src[b, ·, h, w] of channel plane `plane`, or 0 outside the image.
+fn src_at(plane: u32, h: i32, w: i32) -> f32 {
+  let inside = h >= 0 && h < i32(dims.srcH) && w >= 0 && w < i32(dims.srcW);
+  let index = plane + u32(clamp(h, 0, i32(dims.srcH) - 1)) * dims.srcW + u32(clamp(w, 0, i32(dims.srcW) - 1));
+  return select(0.0, src[index], inside);
+}
+
+// A lane's 4 pixels: their image, their place in dst's plane, and whether they lie inside dst.
+struct Pixels { image: vec4<u32>, h: vec4<i32>, w: vec4<i32>, inside: vec4<bool> }
+
+// Applies the epilogue to block g's rows and stores this lane's pixels that lie inside dst.
+fn store_block(acc: array<vec4<f32>, 8>, o0: u32, px: Pixels) {
+  let plane = dims.dstH * dims.dstW;
+  for (var r = 0u; r < 8u; r++) {
+    let o = o0 + r;
+    if (o >= dims.dstC) { return; }
+    for (var j = 0u; j < 4u; j++) {
+      if (!px.inside[j]) { continue; }
+      let index = (px.image[j] * dims.dstC + o) * plane + u32(px.h[j]) * dims.dstW + u32(px.w[j]);
+      var v = acc[r][j];
+      if (EPILOGUE == EPILOGUE_BIAS_ACT) {
+        v = activate(v + aux[o]);
+      } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
+        v = v * activation_derivative_from_output(aux[index]);
+      }
+      dst[index] = v;
+    }
+  }
+}
+
+@compute @workgroup_size(LANES, 1, 1)
+fn correlate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let o0 = wid.y * GROUPS * 8u;
+  let plane = dims.dstH * dims.dstW;
+  var px: Pixels;
+  // src offsets of each pixel's image and the top-left of its receptive field.
+  var image_base: vec4<u32>;
+  var h0: vec4<i32>;
+  var w0: vec4<i32>;
+  for (var j = 0u; j < 4u; j++) {
+    let column = wid.x * 4u * LANES + 4u * lane + j;
+    px.inside[j] = column < dims.B * plane;
+    let c = min(column, dims.B * plane - 1u);
+    px.image[j] = c / plane;
+    px.h[j] = i32((c % plane) / dims.dstW);
+    px.w[j] = i32(c % dims.dstW);
+    image_base[j] = px.image[j] * dims.srcC * dims.srcH * dims.srcW;
+    h0[j] = px.h[j] * i32(STRIDE) - i32(PADDING);
+    w0[j] = px.w[j] * i32(STRIDE) - i32(PADDING);
+  }
+  let taps = KERNEL * KERNEL;
+  // This lane's weight row in each block (a channel past dstC reads the last row; it is never stored).
+  var rows: array<u32, MAX_GROUPS>;
+  for (var g = 0u; g < MAX_GROUPS; g++) { rows[g] = min(o0 + 8u * g + lane, dims.dstC - 1u) * dims.srcC * taps; }
+  var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
+  for (var i = 0u; i < dims.srcC; i++) {
+    let channel = i * dims.srcH * dims.srcW;
+    for (var kh = 0u; kh < KERNEL; kh++) {
+      for (var kw = 0u; kw < KERNEL; kw++) {
+        let bk = vec4<f32>(
+          src_at(image_base.x + channel, h0.x + i32(kh), w0.x + i32(kw)),
+          src_at(image_base.y + channel, h0.y + i32(kh), w0.y + i32(kw)),
+          src_at(image_base.z + channel, h0.z + i32(kh), w0.z + i32(kw)),
+          src_at(image_base.w + channel, h0.w + i32(kh), w0.w + i32(kw)),
+        );
+        let tap = i * taps + kh * KERNEL + kw;
+        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], weight[rows[0] + tap], bk); }
+        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], weight[rows[1] + tap], bk); }
+        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], weight[rows[2] + tap], bk); }
+        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], weight[rows[3] + tap], bk); }
+      }
+    }
+  }
+  if (GROUPS > 0u) { store_block(acc[0], o0, px); }
+  if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
+  if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
+  if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+}
+
+@compute @workgroup_size(LANES, 1, 1)
+fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let o0 = wid.y * GROUPS * 8u;
+  let rh = wid.z / STRIDE;
+  let rw = wid.z % STRIDE;
+  // Pixels of this residue per image: qh < QH rows and qw < QW columns of them.
+  let QH = (dims.dstH + STRIDE - 1u) / STRIDE;
+  let QW = (dims.dstW + STRIDE - 1u) / STRIDE;
+  var px: Pixels;
+  var image_base: vec4<u32>;
+  // h + p and w + p of each pixel: tap kh reads src row (h + p − kh) / s, exact for the taps taken.
+  var hp: vec4<i32>;
+  var wp: vec4<i32>;
+  for (var j = 0u; j < 4u; j++) {
+    let column = wid.x * 4u * LANES + 4u * lane + j;
+    let c = min(column, dims.B * QH * QW - 1u);
+    px.image[j] = c / (QH * QW);
+    px.h[j] = i32(rh + STRIDE * ((c % (QH * QW)) / QW));
+    px.w[j] = i32(rw + STRIDE * (c % QW));
+    px.inside[j] = column < dims.B * QH * QW && px.h[j] < i32(dims.dstH) && px.w[j] < i32(dims.dstW);
+    image_base[j] = px.image[j] * dims.srcC * dims.srcH * dims.srcW;
+    hp[j] = px.h[j] + i32(PADDING);
+    wp[j] = px.w[j] + i32(PADDING);
+  }
+  let taps = KERNEL * KERNEL;
+  // weight[i, o, kh, kw]: this lane's channel o in each block, within input channel i's rows.
+  var rows: array<u32, MAX_GROUPS>;
+  for (var g = 0u; g < MAX_GROUPS; g++) { rows[g] = min(o0 + 8u * g + lane, dims.dstC - 1u) * taps; }
+  let kh0 = (rh + PADDING) % STRIDE;
+  let kw0 = (rw + PADDING) % STRIDE;
+  let s = i32(STRIDE);
+  var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
+  for (var i = 0u; i < dims.srcC; i++) {
+    let channel = i * dims.srcH * dims.srcW;
+    let weight_channel = i * dims.dstC * taps;
+    for (var kh = kh0; kh < KERNEL; kh += STRIDE) {
+      for (var kw = kw0; kw < KERNEL; kw += STRIDE) {
+        let bk = vec4<f32>(
+          src_at(image_base.x + channel, (hp.x - i32(kh)) / s, (wp.x - i32(kw)) / s),
+          src_at(image_base.y + channel, (hp.y - i32(kh)) / s, (wp.y - i32(kw)) / s),
+          src_at(image_base.z + channel, (hp.z - i32(kh)) / s, (wp.z - i32(kw)) / s),
+          src_at(image_base.w + channel, (hp.w - i32(kh)) / s, (wp.w - i32(kw)) / s),
+        );
+        let tap = weight_channel + kh * KERNEL + kw;
+        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], weight[rows[0] + tap], bk); }
+        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], weight[rows[1] + tap], bk); }
+        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], weight[rows[2] + tap], bk); }
+        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], weight[rows[3] + tap], bk); }
+      }
+    }
+  }
+  if (GROUPS > 0u) { store_block(acc[0], o0, px); }
+  if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
+  if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
+  if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+}

@@ -1,0 +1,23 @@
+// lib/lanes_rows.wgsl — the inner step of the conv "lanes" kernels (conv2d_lanes.wgsl, conv2d_weight_lanes.wgsl):
+// a workgroup is one subgroup of 8 lanes holding a block of 8 rows × (8 lanes · 4 columns) of an output, one
+// vec4 accumulator per row in every lane. At each step of the reduction, lane l has loaded the A value of row l
+// (la) and the B values of its own 4 columns (bk); every lane then needs every row's A value, which
+// subgroupBroadcast shares with a constant lane (one permute on lavapipe, against a per-lane sequence of about
+// a dozen instructions per float for a storage load: shaders/matmul_lanes.wgsl's header says why).
+//
+//   acc[r] += A[r] · bk   for r = 0 .. 7,  A[r] = la of lane r
+//
+// Needs `enable subgroups;` in the including shader, and a workgroup that is one subgroup of at least 8 lanes.
+
+fn accumulate_rows(acc: array<vec4<f32>, 8>, la: f32, bk: vec4<f32>) -> array<vec4<f32>, 8> {
+  var out: array<vec4<f32>, 8>;
+  out[0] = fma(vec4(subgroupBroadcast(la, 0u)), bk, acc[0]);
+  out[1] = fma(vec4(subgroupBroadcast(la, 1u)), bk, acc[1]);
+  out[2] = fma(vec4(subgroupBroadcast(la, 2u)), bk, acc[2]);
+  out[3] = fma(vec4(subgroupBroadcast(la, 3u)), bk, acc[3]);
+  out[4] = fma(vec4(subgroupBroadcast(la, 4u)), bk, acc[4]);
+  out[5] = fma(vec4(subgroupBroadcast(la, 5u)), bk, acc[5]);
+  out[6] = fma(vec4(subgroupBroadcast(la, 6u)), bk, acc[6]);
+  out[7] = fma(vec4(subgroupBroadcast(la, 7u)), bk, acc[7]);
+  return out;
+}

@@ -2,7 +2,7 @@
 // parameters of the best validation (those in <out>/best/), at the last step; without --early-stop it is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
@@ -39,6 +39,7 @@ test('--restore-best: the last checkpoint of an early-stopped run holds the best
     );
     assert.match(ran.stdout, `restored the parameters of step ${best.snapshot.step}, the best validation`);
     assert.equal(parameters(out), parameters(join(out, 'best')));
+    assert.is(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).restoreBest, true, 'kept for --config');
 
     const kept = join(root, 'kept');
     const plain = await runAevb(['train', ...RUN, ...SPLIT, '--out', kept], 120_000);

@@ -156,6 +156,7 @@ function writeResolvedConfig(run: RunSettings, config: TrainConfig): Promise<unk
     validationSplit: run.validationSplit,
     validationData: written(run.validationData),
     earlyStop: run.earlyStop,
+    restoreBest: run.restoreBest === true,
   };
   return auxiliaryWrite(() => writeFileAtomic(join(run.out, CONFIG_FILE), `${JSON.stringify(settings, null, 2)}\n`));
 }

@@ -137,12 +137,6 @@ export function biasSize(layer: ChainLayer): number {
   return layer.kind === 'dense' ? layer.outputs : layer.outChannels;
 }
 
-/** Whether the model has convolutions (its rows are images). */
-export function hasConvolutions(arch: VaeArchitecture): boolean {
-  const l = vaeLayers(arch);
-  return allLayers(l).some((layer) => layer.kind !== 'dense');
-}
-
 /** The encoder's and decoder's layers as data: the short forms expanded (layer_specs.ts). */
 export function layerListOf(arch: VaeArchitecture): LayerList {
   // Checked field by field whatever its origin (a flag, a config file, a checkpoint, a library caller).

@@ -50,7 +50,7 @@ test('a metrics.jsonl cut short does not break --resume: the torn line is cut of
     for (const line of readFileSync(log, 'utf8').trim().split('\n')) JSON.parse(line); // whole again
     const again = await aevb(['train', '--resume', out, '--epochs', '3']);
     assert.is(again.code, 0, again.stderr);
-    assert.not.match(again.stderr, 'torn');
+    assert.not.match(again.stderr, 'the last line is torn');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -199,6 +199,53 @@ test('--resume with --data other than the run was trained on is refused, naming 
     assert.is(readCheckpoint(out).snapshot.step, 80, 'the third epoch ran over the 800 rows of the other data');
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('--resume says which stored data it opens before it opens it; data given on the command line is not named', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'aevb-stored-data-'));
+  try {
+    const first = await aevb(['train', ...TINY, '--epochs', '1', '--out', out]);
+    assert.is(first.code, 0, first.stderr);
+    const resumed = await aevb(['train', '--resume', out, '--epochs', '2']);
+    assert.is(resumed.code, 0, resumed.stderr);
+    assert.match(
+      resumed.stderr,
+      `aevb: resuming ${out} on the data its checkpoint names: training data synthetic:400x16`,
+    );
+    const given = await aevb(['train', '--resume', out, '--epochs', '3', '--data', 'synthetic:400x16']);
+    assert.is(given.code, 0, given.stderr);
+    assert.not.match(given.stderr, 'on the data its checkpoint names');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("a link planted at --out/best is never followed: early stopping's best model is refused there, the target untouched", async () => {
+  const root = mkdtempSync(join(tmpdir(), 'aevb-best-link-'));
+  try {
+    const out = join(root, 'run');
+    mkdirSync(out);
+    const target = join(root, 'elsewhere');
+    mkdirSync(target);
+    symlinkSync('../elsewhere', join(out, 'best'));
+    const run = await aevb([
+      'train',
+      ...TINY,
+      '--epochs',
+      '3',
+      '--validation-split',
+      '0.2',
+      '--early-stop',
+      '2',
+      '--out',
+      out,
+    ]);
+    assert.match(run.stderr, `${join(out, 'best')}: is a symbolic link`);
+    assert.equal(readdirSync(target), [], 'nothing was written through the link');
+    assert.ok(lstatSync(join(out, 'best')).isSymbolicLink(), 'the link itself is left for the user to remove');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

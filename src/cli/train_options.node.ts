@@ -140,7 +140,7 @@ export function trainCommand(
     )
     .option(
       '--shard-of <i/N>',
-      'with HTTP(S) shards: train on shard i of every N (one trainer of N)',
+      'with HTTP(S) shards or a folder of files: train on shard (or file) i of every N (one trainer of N)',
       fromParser(parseShardOf),
     )
     .option(

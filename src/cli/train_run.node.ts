@@ -17,7 +17,8 @@ import { StreamReport } from './stream_report.node.ts';
 import { joinPeers } from '../peers/peer_rounds.node.ts';
 import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
-import { auxiliaryWrite, writeFileAtomic } from '../io/output_files.node.ts';
+import { auxiliaryWrite, ownSubfolder, writeFileAtomic } from '../io/output_files.node.ts';
+import { storedDataNotice } from './checkpoint_trainer.node.ts';
 import { flagOf, type RunSettings } from './train_options.node.ts';
 import { redactUrl } from '../data/redis_url.ts';
 import { deadLetterLine } from '../data/redis_source.node.ts';
@@ -95,6 +96,10 @@ function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<string>): 
   }
   if (saved.data !== null) {
     refuseOtherData(run, saved.data.train, given);
+    // A checkpoint is data: the paths and URLs it names are said before they are opened.
+    const taken = new Set((['data', 'testData', 'validationData'] as const).filter((key) => !given.has(key)));
+    const notice = storedDataNotice(run.resume!, saved.data, taken);
+    if (notice !== null) console.error(notice);
     keep('data', saved.data.train);
     keep('testData', saved.data.test);
     keep('format', saved.data.format as RunSettings['format']);
@@ -359,10 +364,13 @@ async function trainOn(
       checkpoints: {
         every: plan.checkpointEvery,
         save,
-        saveBest: (c) => writeCheckpoint(join(run.out, BEST_FOLDER), c),
+        // best/ is made and read without following a link planted there (ownSubfolder refuses one).
+        saveBest: (c) => writeCheckpoint(ownSubfolder(run.out, BEST_FOLDER), c),
         // The best model of a run resumed since it was found, for --restore-best.
-        loadBest: () =>
-          runIn(join(run.out, BEST_FOLDER)) === null ? null : readCheckpoint(join(run.out, BEST_FOLDER)),
+        loadBest: () => {
+          const best = ownSubfolder(run.out, BEST_FOLDER, { create: false });
+          return runIn(best) === null ? null : readCheckpoint(best);
+        },
       },
     });
     try {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -72,6 +72,19 @@ test('aevb publish --to redis:///rows with REDIS_URL: publishes into its server 
   } finally {
     redis.disconnect();
   }
+  // aevb train reads the same stream through REDIS_URL; its outputs keep the URL as written, without a password.
+  const out = mkdtempSync(join(tmpdir(), 'aevb-redis-url-run-'));
+  const stream = 'redis:///rows?group=g&consumer=c&end-after-idle=500';
+  const trained = await aevb(
+    ['train', '--data', stream, '--hidden', '4', '--latent', '2', '--batch', '10', '--epochs', '1', '--out', out],
+    env,
+  );
+  assert.is(trained.code, 0, trained.stderr);
+  assert.match(trained.stdout, 'checkpoint at step 4');
+  assert.is(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).data, stream);
+  for (const name of readdirSync(out))
+    assert.not.ok(readFileSync(join(out, name)).includes(SECRET), `${name} holds the password`);
+  assert.not.ok(`${trained.stdout}${trained.stderr}`.includes(SECRET), 'the password was printed');
   const without = await aevb(['publish', '--data', file, '--to', 'redis:///rows'], { REDIS_URL: '' });
   assert.is.not(without.code, 0);
   assert.match(without.stderr, 'redis:///rows: names no server: set REDIS_URL=redis://host:port[/db]');

@@ -102,7 +102,7 @@ export function trainCommand(
     )
     .option(
       '--data <path>',
-      'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, or synthetic:ROWSxD (synthetic:infxD is unbounded)',
+      'training data: an IDX / .npy / raw file (optionally .gz), a directory of shards, http(s):// shards, a Redis stream (redis[s]://host:port/STREAM?group=…; redis:///STREAM takes the server from REDIS_URL), or synthetic:ROWSxD (synthetic:infxD is unbounded)',
     )
     .option('--test-data <path>', 'test set for the ELBO after every epoch (held in memory; default with --data: none)')
     .addOption(

@@ -22,7 +22,7 @@ import { storedDataNotice } from './checkpoint_trainer.node.ts';
 import { flagOf, type RunSettings } from './train_options.node.ts';
 import { redactUrl } from '../data/redis_url.ts';
 import { deadLetterLine } from '../data/redis_source.node.ts';
-import { redisPassword, withPassword } from './redis_password.node.ts';
+import { redisPassword, withPassword, withRedisServer } from './redis_password.node.ts';
 import { StopSignals } from './stop_signals.node.ts';
 import { BEST_FOLDER, CONFIG_FILE, claimOutputFolder, runIn } from './output_folder.node.ts';
 
@@ -205,7 +205,15 @@ async function train(
   checkpoint: Checkpoint | null,
 ): Promise<void> {
   const dequantize = model.dequantize === 'uniform'; // the evaluation sets' too
-  const password = redisPassword(run.redisPasswordFile, [run.data, run.testData, run.validationData, run.peers]);
+  // A redis:///STREAM URL names no server: REDIS_URL gives it, at every start, so config.json and the checkpoint's
+  // plan keep the URL as written and a resumed run follows the environment it runs in.
+  const served = {
+    data: withRedisServer(run.data),
+    testData: withRedisServer(run.testData),
+    validationData: withRedisServer(run.validationData),
+    peers: withRedisServer(run.peers),
+  };
+  const password = redisPassword(run.redisPasswordFile, Object.values(served));
   // setUpData closes what it opened when it fails; from here on, every way out closes the data (a Redis stream's
   // connections would otherwise keep the process alive after an error).
   // Rows too wide for the model's kernels are refused as soon as D is known: before a row set is held or a buffer made.
@@ -216,7 +224,14 @@ async function train(
         `--data ${written(run.data) ?? 'MNIST'}: rows of D = ${D} values are too wide for the model's kernels: ${problem}`,
       );
   };
-  const data = await setUpData({ ...run, seed: model.seed, dequantize, redisPassword: password, checkRowLength });
+  const data = await setUpData({
+    ...run,
+    ...served,
+    seed: model.seed,
+    dequantize,
+    redisPassword: password,
+    checkRowLength,
+  });
   try {
     await trainOn(data, model, run, plan, checkpoint, password);
   } finally {
@@ -341,7 +356,7 @@ async function trainOn(
     const peers =
       run.peers === null
         ? null
-        : await joinPeers(withPassword(run.peers, password), trainer, {
+        : await joinPeers(withPassword(withRedisServer(run.peers), password), trainer, {
             log: (r) => report.log(r),
             say: (line) => console.log(line),
             signal: stop.signal,

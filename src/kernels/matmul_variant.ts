@@ -26,7 +26,7 @@ export function lanesSupported(adapter: AdapterSummary): boolean {
 
 /**
  * The default for an adapter. Measured with `npm run bench:kernels` (every variant side by side, one run) on a
- * 2-core x86-64 box; the figures are in the README's "Which GPU it runs on":
+ * 2-core x86-64 box; the figures are in docs/performance.md, "Which GPU it runs on":
  *  - lavapipe (llvmpipe; subgroups of 8): 'lanes'. It runs 8 invocations as one 8-wide SIMD vector on one
  *    thread and pays a per-lane, bounds-checked sequence for every storage load whatever its width, so the
  *    kernel that loads the fewest (vec4, shared by subgroupBroadcast) wins: ≈3–4× 'register' on the step's

@@ -7,6 +7,7 @@ import { trainingCurvesChart, type MetricsRecord } from '../io/training_curves.t
 import { writeLineChart } from '../io/line_chart_png.node.ts';
 import { MetricsLog, readMetricsLog } from '../io/metrics_log.node.ts';
 import { auxiliaryWrite } from '../io/output_files.node.ts';
+import { MissingPeerError } from '../data/optional_peer.node.ts';
 import { Progress } from './progress.node.ts';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -33,6 +34,8 @@ export class TrainReport {
   private streamText = '';
   /** The latest minibatch ELBO read back, carried into the next epoch's bar. */
   private lastElbo: number | null = null;
+  /** Set once the optional chart renderer (@resvg/resvg-js) is found missing: said once, then not tried again. */
+  private noChartRenderer = false;
   private stepsPerEpoch: number | null;
   private readonly metrics: MetricsLog;
 
@@ -59,11 +62,18 @@ export class TrainReport {
    * that cannot be read or a chart that cannot be written is a warning naming the file, and null.
    */
   async writeCurves(title: string): Promise<string | null> {
+    // Without the optional chart renderer the run says so once, not at every epoch.
+    if (this.noChartRenderer) return null;
     return auxiliaryWrite(() => {
       const records = readMetricsLog(this.metrics.path, this.warn) as MetricsRecord[];
       if (!records.some((r) => r.type === 'train' || r.type === 'test' || r.type === 'validation')) return null;
       const curves = join(this.out, CURVES_FILE);
-      writeLineChart(curves, trainingCurvesChart(records, { title, types: ['train', 'validation', 'test'] }));
+      try {
+        writeLineChart(curves, trainingCurvesChart(records, { title, types: ['train', 'validation', 'test'] }));
+      } catch (error) {
+        if (error instanceof Error && error.cause instanceof MissingPeerError) this.noChartRenderer = true;
+        throw error;
+      }
       return curves;
     }, this.warn);
   }

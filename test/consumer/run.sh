@@ -74,7 +74,8 @@ tail -n 5 "$work/train.log"
 [ -s "$work/node/run/checkpoint.safetensors" ] || { echo "npx aevb train wrote no checkpoint" >&2; exit 1; }
 echo "(d) npx aevb train: wrote run/checkpoint.safetensors"
 # No '@resvg/resvg-js' here (an optional peer): the run goes on without curves.png, saying what to install.
-grep -q "npm install @resvg/resvg-js" "$work/train.log" || { echo "aevb train without @resvg/resvg-js did not name it" >&2; exit 1; }
+# Said once, though curves.png is due at the epoch's end and at the run's.
+[ "$(grep -c "npm install @resvg/resvg-js" "$work/train.log")" = 1 ] || { echo "aevb train without @resvg/resvg-js did not name it exactly once" >&2; cat "$work/train.log" >&2; exit 1; }
 [ ! -e "$work/node/run/curves.png" ] || { echo "curves.png written without @resvg/resvg-js?" >&2; exit 1; }
 echo "(d) npx aevb train without @resvg/resvg-js: every file but curves.png, and a warning naming 'npm install @resvg/resvg-js'"
 # No 'ioredis' here (an optional peer): the first Redis connection names it.

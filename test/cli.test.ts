@@ -189,4 +189,17 @@ test("--config: the file's flags, the command line winning; validation, early st
   assert.match(bad.stderr, `${file}: 'latentt' is not a flag of aevb train`);
 });
 
+test('aevb paper into a folder that holds a run is refused with the fix; --overwrite replaces it', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'aevb-paper-')), 'run');
+  const first = await aevb('paper', '--samples', '200', '--out', out);
+  assert.is(first.code, 0, first.stderr);
+  const again = await aevb('paper', '--samples', '200', '--out', out);
+  assert.is(again.code, 1, again.stdout);
+  assert.match(again.stderr, `--out ${out} holds another run`);
+  assert.match(again.stderr, '--overwrite to replace it');
+  const replaced = await aevb('paper', '--samples', '200', '--out', out, '--overwrite');
+  assert.is(replaced.code, 0, replaced.stderr);
+  assert.ok(existsSync(join(out, 'lower_bound.png')));
+});
+
 test.run();

@@ -66,6 +66,7 @@ export function paperCommand(): Command {
       '--out <dir>',
       'run folder (default runs/paper-z<Z>, with -wake-sleep or -both after it for the other methods)',
     )
+    .option('--overwrite', "replace the runs a folder already holds (only aevb's files there are removed)")
     .option('--vulkan-driver <name>', 'auto | system | lavapipe | swiftshader | path to an ICD json')
     .action(async (o) => {
       const methods: Method[] = o.method === 'both' ? ['sgvb', 'wake-sleep'] : [o.method];
@@ -85,6 +86,7 @@ export function paperCommand(): Command {
             epochs: 1,
             samples: o.samples,
             out: folder,
+            overwrite: o.overwrite === true,
             resume: null,
             checkpointEvery: 0,
             metricsEvery: RUN_DEFAULTS.metricsEvery,

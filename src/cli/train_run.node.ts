@@ -8,6 +8,7 @@ import { Trainer } from '../train/trainer.ts';
 import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { architectureOf, optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { kernelLimitProblem } from '../model/kernel_limits.ts';
+import { DEFAULT_ARCH, describeArch } from '../model/layer_specs.ts';
 import { trainingRun, type CheckpointOccasion } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData, type RunData } from './data_setup.node.ts';
@@ -274,7 +275,7 @@ async function trainOn(
     );
     const opt = optimizerOf(config);
     console.log(
-      `aevb: ${config.D}-${config.hidden.join('-')}-${config.latent} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
+      `aevb: ${modelShape(config)} VAE (${config.activation}, ${config.init} init, ${opt.kind} lr ${opt.lr}, ` +
         `M=${config.batch}, ${trainer.parameterCount} parameters, ${config.likelihood} decoder, ` +
         `${config.method === 'wake-sleep' ? 'wake-sleep' : `estimator ${config.estimator}`}) ` +
         `on ${data.description}, ${run.binarize ? 'dynamically binarized' : dequantize ? 'dequantized grey levels' : 'grey levels'}`,
@@ -422,4 +423,11 @@ async function trainOn(
   } finally {
     trainer.destroy();
   }
+}
+
+/** The model as the run's first line names it: 784-500-20 for the MLP, 784-conv:32,64-256-20 for a short form. */
+function modelShape(c: TrainConfig): string {
+  if (c.arch === undefined || c.arch === DEFAULT_ARCH) return `${c.D}-${c.hidden.join('-')}-${c.latent}`;
+  if (typeof c.arch === 'string') return `${c.D}-${c.arch}-${c.hidden.join('-')}-${c.latent}`;
+  return `${c.D}-[${describeArch(c.arch)}]-${c.latent}`;
 }

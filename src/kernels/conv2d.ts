@@ -20,7 +20,7 @@ import {
 } from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 import { CONV2D_BLOCK, conv2dGeometry, type Conv2dShape } from './conv2d_shape.ts';
-import { checkLanesConv, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
+import { conv2dKernelOf, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
 import { LANES } from './matmul_variant.ts';
 
 export { conv2dOutputSize, convTranspose2dOutputSize, CONV2D_BLOCK, type Conv2dShape } from './conv2d_shape.ts';
@@ -173,7 +173,7 @@ function launch(
   const aux = p.aux
     ? checkBinding(ctx, label, p.aux.name, p.aux.binding, p.aux.floats, p.dims)
     : { buffer: srcRange.buffer, offset: srcRange.offset, size: 4 };
-  const variant = s.variant ?? conv2dVariantOf(ctx);
+  const variant = conv2dKernelOf(ctx, label, s.variant ?? conv2dVariantOf(ctx), dst.C);
   const common = {
     KERNEL: s.kernel,
     STRIDE: s.stride,
@@ -184,7 +184,6 @@ function launch(
   let pipeline: GPUComputePipeline;
   let workgroups: [number, number, number];
   if (variant === 'lanes') {
-    checkLanesConv(ctx, label);
     const groups = lanesRowGroups(dst.C);
     pipeline = ctx.pipeline('conv2d_lanes', entryPoint, { LANES, GROUPS: groups, ...common });
     // Columns: dst's pixels of the whole batch; the transposed form's, those of one stride residue (grid z).

@@ -19,12 +19,14 @@ export const CONV2D_VARIANTS = ['direct', 'lanes'] as const;
 export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
 
 /**
- * The default for an adapter, measured with bench/conv_kernels.ts (B = 100, the peer's four layers, every pass):
- *  - lavapipe (subgroups of 8): 'lanes', because a storage load costs it a per-lane sequence of about a dozen
- *    instructions per float (shaders/matmul_lanes.wgsl), so the kernel that shares each load among the most
- *    products wins; see the README's conv figures.
+ * The default for an adapter, measured with bench/conv_kernels.ts (B = 100, the peer's four layers, every pass,
+ * both variants in one run on a shared 2-core box):
+ *  - lavapipe (subgroups of 8): 'lanes': all conv passes of a step 717 ms against 1666 ms 'direct' (load
+ *    average ≈ 7; 298 ms lanes in a quieter moment). A storage load costs lavapipe a per-lane sequence of
+ *    about a dozen instructions per float (shaders/matmul_lanes.wgsl), so the kernel that shares each load
+ *    among the most products wins.
  *  - SwiftShader (subgroups of 4: 'lanes' cannot run), other software adapters and real GPUs: 'direct'. On a
- *    real GPU a workgroup of 8 would leave most of a 32- or 64-wide subgroup idle.
+ *    real GPU a workgroup of 8 would leave most of a 32- or 64-wide subgroup idle (not measured: no GPU).
  */
 export function chooseConv2dVariant(adapter: AdapterSummary): Conv2dVariant {
   const names = `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`;
@@ -49,15 +51,25 @@ export function conv2dVariantOf(ctx: GpuContext): Conv2dVariant {
 
 const chosen = new WeakMap<GpuContext, Conv2dVariant>();
 
-/** Throws, naming the kernel and the adapter's subgroups, where the lanes kernels cannot run. */
-export function checkLanesConv(ctx: GpuContext, label: string): void {
-  if (lanesSupported(ctx.adapter)) return;
-  const sizes = ctx.adapter.subgroups
-    ? `subgroups of ${ctx.adapter.subgroups.minSize}–${ctx.adapter.subgroups.maxSize}`
-    : 'no subgroups';
-  throw new Error(
-    `${label}: the 'lanes' conv kernels need subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'direct')`,
-  );
+/**
+ * The kernels a pass of `variant` runs, `rows` being the channels its lanes workgroups would hold in blocks of
+ * LANES (the output's channels; the filter gradient's, the small tensor's). Throws, naming the kernel and the
+ * adapter's subgroups, where the lanes kernels cannot run. Below LANES rows most of a lanes block would idle,
+ * and the direct kernels run instead: with one output channel (B = 100, lavapipe, alternating in one process)
+ * the 32→1 transposed conv's forward took 42 ms direct against 54 ms lanes, the 1→32 conv's input gradient
+ * 41 ms against 57 ms. (Its forward, 32 rows, took 7.2 ms lanes against 12.7 ms direct.)
+ */
+export function conv2dKernelOf(ctx: GpuContext, label: string, variant: Conv2dVariant, rows: number): Conv2dVariant {
+  if (variant !== 'lanes') return variant;
+  if (!lanesSupported(ctx.adapter)) {
+    const sizes = ctx.adapter.subgroups
+      ? `subgroups of ${ctx.adapter.subgroups.minSize}–${ctx.adapter.subgroups.maxSize}`
+      : 'no subgroups';
+    throw new Error(
+      `${label}: the 'lanes' conv kernels need subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'direct')`,
+    );
+  }
+  return rows < LANES ? 'direct' : 'lanes';
 }
 
 /** The most blocks of LANES channels one workgroup of the lanes kernels holds: their MAX_GROUPS. */

@@ -7,7 +7,7 @@ import type { TensorBinding } from '../gpu/buffers.ts';
 import { checkBinding, flatGrid, kernelDispatch, ceilDiv, type KernelDispatch } from './kernel.ts';
 import { shaderInterface, uniform } from './shader_interface.ts';
 import { CONV2D_BLOCK, conv2dGeometry, type Conv2dShape } from './conv2d_shape.ts';
-import { checkLanesConv, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
+import { conv2dKernelOf, conv2dVariantOf, lanesRowGroups, type Conv2dVariant } from './conv2d_variant.ts';
 import { LANES } from './matmul_variant.ts';
 
 /** Invocations per workgroup of conv2d_weight.wgsl (its WG override). */
@@ -72,12 +72,11 @@ function filterGradient(ctx: GpuContext, s: WeightGradientSpec, transposed: bool
     throw new Error(
       `${label}: dWeight must not share a buffer with x or dPre (WebGPU forbids read and write bindings of one buffer in a dispatch)`,
     );
-  const variant = s.variant ?? conv2dVariantOf(ctx);
+  const variant = conv2dKernelOf(ctx, label, s.variant ?? conv2dVariantOf(ctx), small.C);
   const common = { KERNEL: s.kernel, STRIDE: s.stride, PADDING: s.padding };
   let pipeline: GPUComputePipeline;
   let workgroups: [number, number, number];
   if (variant === 'lanes') {
-    checkLanesConv(ctx, label);
     const groups = lanesRowGroups(small.C);
     pipeline = ctx.pipeline('conv2d_weight_lanes', 'main', { LANES, GROUPS: groups, ...common });
     // Rows: the small tensor's channels; columns: dWeight's (large channel, kh, kw).

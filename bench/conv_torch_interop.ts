@@ -1,7 +1,7 @@
 /**
  * PyTorch interoperability of the conv VAE (issue 24): an aevb conv:32,64 model (hidden 256, Z 20), trained a
  * little on MNIST so its pixels are decided, decodes the same latents as the PyTorch peer's ConvVAE holding the
- * same parameters (mapped by bench/torch_conv_decode.py, the table of docs/convolutional.md); prints how many
+ * same parameters (mapped by bench/torch_conv.py, the table of docs/convolutional.md); prints how many
  * binarized pixels (mean > ½) differ — expected 0 — and the largest difference of the means. Exits 1 on any
  * differing pixel. Needs python3 with torch (not in CI, so this is a bench, not a test suite).
  *
@@ -38,10 +38,14 @@ try {
   const tensors = [...(await trainer.model.parameters()), { name: 'z', shape: [n, Z], data: z }];
   const metadata = { hidden: String(H), latent: String(Z), c1: String(C1), c2: String(C2) };
   writeFileSync(join(dir, 'in.safetensors'), encodeSafetensors({ tensors, metadata }));
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_conv_decode.py');
-  execFileSync('/usr/bin/python3', [script, dirname(PEER_SCRIPT), join(dir, 'in.safetensors'), join(dir, 'out.f32')], {
-    stdio: 'inherit',
-  });
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_conv.py');
+  execFileSync(
+    '/usr/bin/python3',
+    [script, 'decode', dirname(PEER_SCRIPT), join(dir, 'in.safetensors'), join(dir, 'out.f32')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const bytes = readFileSync(join(dir, 'out.f32'));
   const theirs = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   if (theirs.length !== ours.length) throw new Error(`torch decoded ${theirs.length} values, aevb ${ours.length}`);

@@ -63,6 +63,8 @@ export { loadRows, rowLengthOf } from './data/read_rows.ts';
 // Evaluation sets are dequantized once by loadRows({ dequantize: true }); bits/dim is what `aevb eval` reports.
 export { bitsPerDimension } from './data/dequantization.ts';
 export type { Likelihood } from './model/vae_architecture.ts';
+// Architectures as data: the `arch` of a config ('mlp', 'conv:32,64' or a layer list) and its image shape.
+export { parseArch, type ArchSpec, type LayerList, type LayerSpec, type ImageShape } from './model/layer_specs.ts';
 export { DataFormatError } from './data/data_format_error.ts';
 export type { DataFormat } from './data/row_format.ts';
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './io/checkpoint_format.ts';

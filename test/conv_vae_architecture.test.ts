@@ -62,6 +62,18 @@ test('conv:32,64 with hidden [256] expands to the peer ConvVAE, and its JSON lay
   );
 });
 
+test('a dense output layer of a list may make D values beyond 65 536 (D up to 2²⁴)', () => {
+  const D = 3 * 256 * 256;
+  const wide = vaeLayers({
+    D,
+    hidden: [],
+    Z: 2,
+    activation: 'relu',
+    arch: { encoder: [], decoder: [{ type: 'dense', outputs: D }] },
+  });
+  assert.is(wide.out.outputs, D);
+});
+
 test('a layer list is checked wherever it comes from: JSON text, or an object handed to the library', () => {
   assert.equal(vaeLayers({ ...PEER, arch: JSON.stringify(PEER_LIST) }), vaeLayers(PEER));
   const bad = { encoder: [{ type: 'conv', channels: 0, kernel: 3 }], decoder: [{ type: 'dense', outputs: 784 }] };
@@ -190,6 +202,10 @@ for (const [value, expected] of [
   ],
   [{ encoder: [{ type: 'dense', outputs: 4, kernel: 3 }], decoder: [] }, "arch.encoder[0] (dense) has a key 'kernel'"],
   [{ encoder: [], decoder: [], head: [] }, "arch has a key 'head'"],
+  [
+    { encoder: [], decoder: [{ type: 'dense', outputs: 2 ** 24 + 1 }] },
+    'arch.decoder[0].outputs must be an integer from 1 to 16777216',
+  ],
   [
     { encoder: [{ type: 'dense', outputs: 4, activation: 'gelu' }], decoder: [{ type: 'dense', outputs: 4 }] },
     'arch.encoder[0].activation must be one of',

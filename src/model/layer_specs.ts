@@ -46,6 +46,9 @@ export const DEFAULT_ARCH = 'mlp';
 /** The convolutions of the `conv:` short form: PyTorch's Conv2d(in, out, 4, 2, 1), which halves height and width. */
 export const SHORT_FORM_CONV = { kernel: 4, stride: 2, padding: 1 } as const;
 
+/** The most outputs a dense layer of a list may have: TrainConfig's largest D. */
+const MAX_DENSE_OUTPUTS = 1 << 24;
+
 const LAYER_TYPES = ['dense', 'conv', 'conv-transpose', 'reshape'] as const;
 
 /** A LayerSpec as messages name it: "conv 32 (kernel 4, stride 2, padding 1)". */
@@ -137,11 +140,11 @@ function parseLayer(value: unknown, at: string): LayerSpec {
     if (!allowed[type].includes(key))
       throw new Error(`aevb: ${at} (${type}) has a key '${key}'; a ${type} layer has ${allowed[type].join(', ')}`);
   }
-  const int = (key: string, min: number, optional = false): number | undefined => {
+  const int = (key: string, min: number, optional = false, max = 65536): number | undefined => {
     const v = r[key];
     if (v === undefined && optional) return undefined;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > 65536)
-      throw new Error(`aevb: ${at}.${key} must be an integer from ${min} to 65536, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+      throw new Error(`aevb: ${at}.${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
     return v;
   };
   const activation = (): Activation | undefined => {
@@ -157,7 +160,8 @@ function parseLayer(value: unknown, at: string): LayerSpec {
   };
   switch (type) {
     case 'dense':
-      return withActivation({ type, outputs: int('outputs', 1)! });
+      // A dense output layer makes D values, and D may be up to 2²⁴ (TrainConfig's D).
+      return withActivation({ type, outputs: int('outputs', 1, false, MAX_DENSE_OUTPUTS)! });
     case 'reshape': {
       const shape = r.shape;
       if (!Array.isArray(shape) || shape.length !== 3 || shape.some((n) => !Number.isSafeInteger(n) || n < 1))

@@ -17,6 +17,9 @@
 //     (b, qh, qw) with h = rh + s·qh, w = rw + s·qw, qh < ceil(dstH / s), qw < ceil(dstW / s) (pixels past dst
 //     are computed on clamped reads and not stored).
 //
+// A third entry point, transposed_subpixel (at the end of this file), computes the transposed form for outputs
+// of few channels, with the stride residues as rows.
+//
 // Preconditions (src/kernels/conv2d.ts checks them): the workgroup is ONE subgroup (the adapter's subgroups have
 // at least LANES lanes). Channels past dstC read a clamped weight and are not stored. No divisibility assumed.
 //
@@ -182,4 +185,106 @@ fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
   if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
   if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
   if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+}
+
+// transposed_subpixel — the transposed form for outputs of few channels (src/kernels/conv2d.ts says when): the
+// s² stride residues become rows beside the channels, so that every residue shares each src value a lane loads.
+// Output pixel h = rh + s·qh with tap kh reads src row (h + p − kh) / s = qh + dh, dh = (rh + p − kh) / s; so
+// over the offsets dh in [D_LO, D_HI] (from the host: every dh some residue's tap reaches) the form is a plain
+// stride-1 correlation of src with s²·dstC output rows r = (rh·s + rw)·dstC + o, whose weight at offset
+// (dh, dw) is weight[i, o, rh + p − s·dh, rw + p − s·dw] where that tap lies inside the kernel, else 0:
+//   dst[b, o, rh + s·qh, rw + s·qw] = epi( Σ_{i, dh, dw} A[r, i, dh, dw] · src[b, i, qh + dh, qw + dw] )
+// A workgroup holds all s²·dstC rows (GROUPS blocks of 8, s²·dstC ≤ 8·MAX_GROUPS) and 32 columns (b, qh, qw),
+// qh < ceil(dstH / s), qw < ceil(dstW / s). It computes (D_HI − D_LO + 1)² offsets where each residue needs
+// only about (k / s)² taps, and in exchange each src value serves s² residues.
+// Dispatch: (ceil(B·ceil(dstH / s)·ceil(dstW / s) / (4·LANES)), 1, 1) workgroups of (LANES, 1, 1).
+
+override D_LO: i32 = 0;
+override D_HI: i32 = 0;
+
+// weight[row + kh·k + kw] where the tap (kh, kw) lies inside the kernel, else 0 (no tap of this residue).
+fn tap_weight(row: u32, kh: i32, kw: i32) -> f32 {
+  let k = i32(KERNEL);
+  let tap = u32(clamp(kh, 0, k - 1) * k + clamp(kw, 0, k - 1));
+  return select(0.0, weight[row + tap], kh >= 0 && kh < k && kw >= 0 && kw < k);
+}
+
+@compute @workgroup_size(LANES, 1, 1)
+fn transposed_subpixel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let QH = (dims.dstH + STRIDE - 1u) / STRIDE;
+  let QW = (dims.dstW + STRIDE - 1u) / STRIDE;
+  let columns = dims.B * QH * QW;
+  var inside: vec4<bool>;
+  var image: vec4<u32>;
+  var qh: vec4<i32>;
+  var qw: vec4<i32>;
+  var image_base: vec4<u32>;
+  for (var j = 0u; j < 4u; j++) {
+    let column = wid.x * 4u * LANES + 4u * lane + j;
+    inside[j] = column < columns;
+    let c = min(column, columns - 1u);
+    image[j] = c / (QH * QW);
+    qh[j] = i32((c % (QH * QW)) / QW);
+    qw[j] = i32(c % QW);
+    image_base[j] = image[j] * dims.srcC * dims.srcH * dims.srcW;
+  }
+  let taps = KERNEL * KERNEL;
+  let rows = STRIDE * STRIDE * dims.dstC;
+  // This lane's row in each block: its channel's weight offset and its residue's rh + p, rw + p (a row past
+  // the last reads the last row's; it is never stored).
+  var weight_row: array<u32, MAX_GROUPS>;
+  var kh_base: array<i32, MAX_GROUPS>;
+  var kw_base: array<i32, MAX_GROUPS>;
+  for (var g = 0u; g < MAX_GROUPS; g++) {
+    let r = min(8u * g + lane, rows - 1u);
+    let residue = r / dims.dstC;
+    weight_row[g] = (r % dims.dstC) * taps;
+    kh_base[g] = i32(residue / STRIDE + PADDING);
+    kw_base[g] = i32(residue % STRIDE + PADDING);
+  }
+  let s = i32(STRIDE);
+  var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
+  for (var i = 0u; i < dims.srcC; i++) {
+    let channel = i * dims.srcH * dims.srcW;
+    let weight_channel = i * dims.dstC * taps;
+    for (var dh = D_LO; dh <= D_HI; dh++) {
+      for (var dw = D_LO; dw <= D_HI; dw++) {
+        let bk = vec4<f32>(
+          src_at(image_base.x + channel, qh.x + dh, qw.x + dw),
+          src_at(image_base.y + channel, qh.y + dh, qw.y + dw),
+          src_at(image_base.z + channel, qh.z + dh, qw.z + dw),
+          src_at(image_base.w + channel, qh.w + dh, qw.w + dw),
+        );
+        let sh = s * dh;
+        let sw = s * dw;
+        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], tap_weight(weight_channel + weight_row[0], kh_base[0] - sh, kw_base[0] - sw), bk); }
+        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], tap_weight(weight_channel + weight_row[1], kh_base[1] - sh, kw_base[1] - sw), bk); }
+        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], tap_weight(weight_channel + weight_row[2], kh_base[2] - sh, kw_base[2] - sw), bk); }
+        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], tap_weight(weight_channel + weight_row[3], kh_base[3] - sh, kw_base[3] - sw), bk); }
+      }
+    }
+  }
+  let plane = dims.dstH * dims.dstW;
+  for (var g = 0u; g < MAX_GROUPS; g++) {
+    if (g >= GROUPS) { break; }
+    for (var rr = 0u; rr < 8u; rr++) {
+      let r = 8u * g + rr;
+      if (r >= rows) { return; }
+      let residue = r / dims.dstC;
+      let o = r % dims.dstC;
+      for (var j = 0u; j < 4u; j++) {
+        let h = residue / STRIDE + STRIDE * u32(qh[j]);
+        let w = residue % STRIDE + STRIDE * u32(qw[j]);
+        if (!inside[j] || h >= dims.dstH || w >= dims.dstW) { continue; }
+        let index = (image[j] * dims.dstC + o) * plane + h * dims.dstW + w;
+        var v = acc[g][rr][j];
+        if (EPILOGUE == EPILOGUE_BIAS_ACT) {
+          v = activate(v + aux[o]);
+        } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
+          v = v * activation_derivative_from_output(aux[index]);
+        }
+        dst[index] = v;
+      }
+    }
+  }
 }

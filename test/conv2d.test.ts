@@ -106,14 +106,28 @@ type Gpu = Parameters<typeof conv2dForward>[0];
 
 /**
  * Every pass ran the variant asked for: its pipelines are the variant's shaders (labels start with the stem),
- * except that the lanes variant runs the direct kernels where its blocks would hold fewer than 8 channels.
+ * except that the lanes variant runs the direct kernels where its blocks would hold fewer than 8 channels —
+ * unless the pass is the transposed form and its stride residues as rows (`subpixelRows`, s² · channels) fill
+ * half a block and at most 4 blocks, where transposed_subpixel runs.
  */
-function expectVariant(dispatches: Array<{ pipeline: GPUComputePipeline }>, variant: Conv2dVariant, rows: number) {
-  const expected = variant === 'lanes' && rows >= 8;
-  for (const d of dispatches) {
-    const lanes = /^conv2d(_weight)?_lanes:/.test(d.pipeline.label);
-    if (lanes !== expected) throw new Error(`the ${variant} variant with ${rows} rows ran ${d.pipeline.label}`);
-  }
+function expectVariant(
+  dispatches: Array<{ pipeline: GPUComputePipeline }>,
+  variant: Conv2dVariant,
+  rows: number,
+  subpixelRows?: number,
+) {
+  const subpixel = rows < 8 && subpixelRows !== undefined && subpixelRows >= 4 && subpixelRows <= 32;
+  const expected =
+    variant !== 'lanes'
+      ? /^conv2d(_weight)?:/
+      : rows >= 8
+        ? /_lanes:(?!transposed_subpixel)/
+        : subpixel
+          ? /^conv2d_lanes:transposed_subpixel:/
+          : /^conv2d(_weight)?:/;
+  for (const d of dispatches)
+    if (!expected.test(d.pipeline.label))
+      throw new Error(`the ${variant} variant with ${rows} rows ran ${d.pipeline.label}`);
 }
 
 /**
@@ -148,7 +162,13 @@ async function checkForward(gpu: Gpu, variant: Conv2dVariant, kind: Kind, s: Con
     y: { buffer: y },
     activation: act,
   });
-  expectVariant(dispatches, variant, s.outChannels);
+  // conv2d's forward is the correlate form, the transposed conv's the transposed form.
+  expectVariant(
+    dispatches,
+    variant,
+    s.outChannels,
+    kind === 'conv_transpose2d' ? s.stride ** 2 * s.outChannels : undefined,
+  );
   const actual = await runAndRead(gpu, dispatches, y, ys);
   assertClose(actual, LAYERS[kind].forwardRef(s, x, w, bias, act).y, {
     ...tolerance(terms(kind, s, OH, OW).forward),
@@ -173,7 +193,8 @@ async function checkBackwardInput(gpu: Gpu, variant: Conv2dVariant, kind: Kind, 
     dx: { buffer: dx },
     inputActivation: act,
   });
-  expectVariant(dispatches, variant, s.inChannels);
+  // conv2d's input gradient is the transposed form, the transposed conv's the correlate form.
+  expectVariant(dispatches, variant, s.inChannels, kind === 'conv2d' ? s.stride ** 2 * s.inChannels : undefined);
   const actual = await runAndRead(gpu, dispatches, dx, xs);
   // The reference's dx with an identity layer activation is the gradient into x before x's own activation.
   const { dx: raw } = LAYERS[kind].backwardRef(s, x, w, dPre, dPre, 'identity');

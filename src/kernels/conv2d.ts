@@ -173,7 +173,14 @@ function launch(
   const aux = p.aux
     ? checkBinding(ctx, label, p.aux.name, p.aux.binding, p.aux.floats, p.dims)
     : { buffer: srcRange.buffer, offset: srcRange.offset, size: 4 };
-  const variant = conv2dKernelOf(ctx, label, s.variant ?? conv2dVariantOf(ctx), dst.C);
+  const requested = s.variant ?? conv2dVariantOf(ctx);
+  const kernel = conv2dKernelOf(
+    ctx,
+    label,
+    requested,
+    dst.C,
+    entryPoint === 'transposed' ? s.stride ** 2 * dst.C : undefined,
+  );
   const common = {
     KERNEL: s.kernel,
     STRIDE: s.stride,
@@ -183,7 +190,26 @@ function launch(
   };
   let pipeline: GPUComputePipeline;
   let workgroups: [number, number, number];
-  if (variant === 'lanes') {
+  if (kernel === 'lanes-subpixel') {
+    // Every residue's rows in one workgroup; columns: the pixels (b, qh, qw) of the residues' common grid.
+    const groups = Math.ceil((s.stride ** 2 * dst.C) / LANES);
+    // The src row offsets dh = (rh + p − kh) / s that some residue rh and tap kh reach (likewise dw).
+    const dLo = Math.ceil((s.padding - s.kernel + 1) / s.stride);
+    const dHi = Math.floor((s.stride - 1 + s.padding) / s.stride);
+    pipeline = ctx.pipeline('conv2d_lanes', 'transposed_subpixel', {
+      LANES,
+      GROUPS: groups,
+      D_LO: dLo,
+      D_HI: dHi,
+      ...common,
+    });
+    const columns = s.B * ceilDiv(dst.H, s.stride) * ceilDiv(dst.W, s.stride);
+    workgroups = [ceilDiv(columns, 4 * LANES), 1, 1];
+    if (workgroups[0] > MAX_WORKGROUPS_PER_DIMENSION)
+      throw new Error(
+        `${label}: ${columns} pixels (stride ${s.stride}) need more workgroups than WebGPU allows along one dimension (${MAX_WORKGROUPS_PER_DIMENSION})`,
+      );
+  } else if (kernel === 'lanes') {
     const groups = lanesRowGroups(dst.C);
     pipeline = ctx.pipeline('conv2d_lanes', entryPoint, { LANES, GROUPS: groups, ...common });
     // Columns: dst's pixels of the whole batch; the transposed form's, those of one stride residue (grid z).

@@ -51,15 +51,26 @@ export function conv2dVariantOf(ctx: GpuContext): Conv2dVariant {
 
 const chosen = new WeakMap<GpuContext, Conv2dVariant>();
 
+/** The kernels a pass runs: the direct ones, the lanes ones, or the lanes transposed form with residues as rows. */
+export type Conv2dKernel = Conv2dVariant | 'lanes-subpixel';
+
 /**
  * The kernels a pass of `variant` runs, `rows` being the channels its lanes workgroups would hold in blocks of
- * LANES (the output's channels; the filter gradient's, the small tensor's). Throws, naming the kernel and the
- * adapter's subgroups, where the lanes kernels cannot run. Below LANES rows most of a lanes block would idle,
- * and the direct kernels run instead: with one output channel (B = 100, lavapipe, alternating in one process)
- * the 32→1 transposed conv's forward took 42 ms direct against 54 ms lanes, the 1→32 conv's input gradient
- * 41 ms against 57 ms. (Its forward, 32 rows, took 7.2 ms lanes against 12.7 ms direct.)
+ * LANES (the output's channels; the filter gradient's, the small tensor's); `subpixelRows`, for the transposed
+ * form, the rows of conv2d_lanes.wgsl's transposed_subpixel (stride² · output channels). Throws, naming the
+ * kernel and the adapter's subgroups, where the lanes kernels cannot run. Below LANES rows most of a lanes
+ * block would idle: the transposed form then takes the residues as rows where they fill half a block and fit
+ * one workgroup, and otherwise the direct kernels run. With one output channel (B = 100, lavapipe,
+ * alternating in one process) the 32→1 transposed conv's forward took 42 ms direct against 54 ms lanes, the
+ * 1→32 conv's input gradient 41 ms against 57 ms (its forward, 32 rows: 7.2 ms lanes, 12.7 ms direct).
  */
-export function conv2dKernelOf(ctx: GpuContext, label: string, variant: Conv2dVariant, rows: number): Conv2dVariant {
+export function conv2dKernelOf(
+  ctx: GpuContext,
+  label: string,
+  variant: Conv2dVariant,
+  rows: number,
+  subpixelRows?: number,
+): Conv2dKernel {
   if (variant !== 'lanes') return variant;
   if (!lanesSupported(ctx.adapter)) {
     const sizes = ctx.adapter.subgroups
@@ -69,7 +80,9 @@ export function conv2dKernelOf(ctx: GpuContext, label: string, variant: Conv2dVa
       `${label}: the 'lanes' conv kernels need subgroups of at least ${LANES} invocations; ${ctx.adapter.description} has ${sizes} (use 'direct')`,
     );
   }
-  return rows < LANES ? 'direct' : 'lanes';
+  if (rows >= LANES) return 'lanes';
+  const fits = subpixelRows !== undefined && subpixelRows >= LANES / 2 && subpixelRows <= LANES * LANES_MAX_GROUPS;
+  return fits ? 'lanes-subpixel' : 'direct';
 }
 
 /** The most blocks of LANES channels one workgroup of the lanes kernels holds: their MAX_GROUPS. */

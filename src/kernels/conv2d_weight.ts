@@ -72,11 +72,11 @@ function filterGradient(ctx: GpuContext, s: WeightGradientSpec, transposed: bool
     throw new Error(
       `${label}: dWeight must not share a buffer with x or dPre (WebGPU forbids read and write bindings of one buffer in a dispatch)`,
     );
-  const variant = conv2dKernelOf(ctx, label, s.variant ?? conv2dVariantOf(ctx), small.C);
+  const kernel = conv2dKernelOf(ctx, label, s.variant ?? conv2dVariantOf(ctx), small.C);
   const common = { KERNEL: s.kernel, STRIDE: s.stride, PADDING: s.padding };
   let pipeline: GPUComputePipeline;
   let workgroups: [number, number, number];
-  if (variant === 'lanes') {
+  if (kernel === 'lanes') {
     const groups = lanesRowGroups(small.C);
     pipeline = ctx.pipeline('conv2d_weight_lanes', 'main', { LANES, GROUPS: groups, ...common });
     // Rows: the small tensor's channels; columns: dWeight's (large channel, kh, kw).

@@ -1,7 +1,8 @@
 // The demo page: a thin client of the library's trainingRun, on navigator.gpu. It only turns the run's events
 // into pictures and words; epochs, evaluation, resume and stopping are the run's. MNIST is streamed from
 // /mnist/ with fetch; a file picked from disk is streamed with File.stream(). URL parameters (used by the
-// browser tests) preset the model: ?hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
+// browser tests) preset the model: ?arch=conv:16,32&hidden=32&latent=2&batch=50&steps=40&evalEvery=20&autostart=1
+// (arch: a model of the menu, or any other arch the library takes: conv:C1,C2,… or a layer list as JSON).
 import type { Subscription } from 'rxjs';
 import {
   acquireDevice,
@@ -28,6 +29,7 @@ import {
 import { lineChartSvg } from '../src/io/line_chart.ts';
 // The optimizer's own default rate, shown when the config leaves lr to it (one fact: train_config.ts).
 import { optimizerOf } from '../src/train/train_config.ts';
+import { DEFAULT_ARCH, describeArch, parseArch, type ArchSpec } from '../src/model/layer_specs.ts';
 import { shaders } from './shaders.ts';
 
 const query = new URLSearchParams(location.search);
@@ -56,6 +58,33 @@ let testRows: Float32Array | null = null;
 let picked: File | null = null;
 const status = { step: 0, samplesPerSecond: 0, trainElbo: NaN, testElbo: NaN, device: '' };
 
+/** The model menu's entry for `arch` (one is added for an arch the menu lacks, e.g. a checkpoint's layer list). */
+function selectArch(arch: ArchSpec): void {
+  const menu = $<HTMLSelectElement>('arch');
+  const value = typeof arch === 'string' ? arch : JSON.stringify(arch);
+  if (![...menu.options].some((o) => o.value === value))
+    menu.add(new Option(typeof arch === 'string' ? arch : `layer list: ${describeArch(arch)}`, value));
+  menu.value = value;
+  // A layer list says every width itself.
+  $<HTMLInputElement>('hidden').disabled = typeof arch !== 'string';
+}
+
+/** A menu choice brings its usual hidden width (256 for the conv VAE, as PyTorch's ConvVAE); the field can change it. */
+function onArchChosen(): void {
+  const menu = $<HTMLSelectElement>('arch');
+  const width = menu.selectedOptions[0]?.dataset.hidden;
+  if (width !== undefined) $<HTMLInputElement>('hidden').value = width;
+  selectArch(parseArch(menu.value));
+}
+
+try {
+  if (query.has('arch')) {
+    selectArch(parseArch(query.get('arch')));
+    onArchChosen();
+  }
+} catch (error) {
+  report(error);
+}
 for (const id of ['hidden', 'latent', 'batch', 'lr']) if (query.has(id)) $<HTMLInputElement>(id).value = query.get(id)!;
 const maxSteps = query.has('steps') ? Number(query.get('steps')) : undefined;
 const evalEvery = Number(query.get('evalEvery') ?? 200);
@@ -74,6 +103,9 @@ function report(error: unknown): void {
 
 function setControls(mode: 'idle' | 'running' | 'busy'): void {
   state.idle = mode === 'idle';
+  // The fields show the model in training (or loaded): a new one is chosen after Reset.
+  $<HTMLFieldSetElement>('model').disabled = mode === 'busy' || trainer !== null;
+  $('model-note').hidden = trainer === null;
   $<HTMLButtonElement>('start').disabled = mode !== 'idle';
   $<HTMLButtonElement>('pause').disabled = mode !== 'running';
   $<HTMLButtonElement>('reset').disabled = mode === 'busy';
@@ -109,6 +141,7 @@ function configFromInputs(D: number): TrainConfig {
   return {
     ...DEFAULT_TRAIN_CONFIG,
     D,
+    arch: parseArch($<HTMLSelectElement>('arch').value),
     hidden: [read('hidden')],
     latent: read('latent'),
     batch: read('batch'),
@@ -117,6 +150,7 @@ function configFromInputs(D: number): TrainConfig {
 }
 
 function showConfig(c: TrainConfig): void {
+  selectArch(c.arch ?? DEFAULT_ARCH);
   $<HTMLInputElement>('hidden').value = String(c.hidden[0]);
   $<HTMLInputElement>('latent').value = String(c.latent);
   $<HTMLInputElement>('batch').value = String(c.batch);
@@ -304,6 +338,7 @@ $<HTMLInputElement>('file').addEventListener(
     await reset();
   }),
 );
+$<HTMLSelectElement>('arch').addEventListener('change', guarded(onArchChosen));
 $<HTMLSelectElement>('format').addEventListener('change', () => {
   $('dim-label').hidden = !$<HTMLSelectElement>('format').value.startsWith('raw');
 });

@@ -2,6 +2,8 @@
 // playwright-core against the Vite dev server. It loads the page with a small model, trains a few dozen steps
 // streamed from the served MNIST, and checks that the test ELBO rose and the samples canvas was drawn — and
 // fails on any WebGPU uncaptured error (Chrome reports those as console warnings), page error or lost device.
+// The same for the model menu's conv VAE (?arch=conv:16,32): it trains, draws every picture, and its checkpoint
+// loads into a page set to the MLP as the conv model it is.
 // Run: node --import tsx test/browser/demo.browser.ts   (needs /usr/bin/chromium; .ci/setup installs it)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -219,10 +221,10 @@ test('a picked file: a bad one is explained in the page and leaves the controls 
 });
 
 test('save → load → continue: a checkpoint saved by the page resumes in a fresh page where it stopped', async () => {
-  const base = `${server.resolvedUrls!.local[0]}?hidden=16&latent=3&batch=20&evalEvery=5`;
+  const base = `${server.resolvedUrls!.local[0]}?batch=20&evalEvery=5`;
   const page = await browser.newPage();
   const problems = watch(page);
-  await page.goto(`${base}&steps=10&autostart=1`);
+  await page.goto(`${base}&hidden=16&latent=3&steps=10&autostart=1`);
   await settled(page, 'done');
   await page.click('#save');
   await page.waitForFunction(() => (window as unknown as { __aevbSaved?: Uint8Array }).__aevbSaved !== undefined);
@@ -255,6 +257,87 @@ test('save → load → continue: a checkpoint saved by the page resumes in a fr
   );
   assert.equal([...problems, ...nextProblems], [], 'console errors or WebGPU warnings');
   await next.close();
+});
+
+/** Pixels brighter than near-black in a canvas of the page: a drawn picture has many. */
+const litPixels = (page: import('playwright-core').Page, id: string) =>
+  page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 40) n++;
+    return n;
+  }, id);
+
+test('the conv model from the menu trains in the page, draws its pictures, and its checkpoint loads as conv', async () => {
+  // conv:16,32 is the menu's small conv VAE; hidden 32 and M = 20 keep it to seconds on SwiftShader.
+  const origin = server.resolvedUrls!.local[0];
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${origin}?arch=conv:16,32&hidden=32&latent=2&batch=20&evalEvery=4&steps=12&autostart=1`);
+  await settled(page, 'done');
+  const state = await pageState(page);
+  assert.equal(state.errors, [], 'the page reported errors');
+  console.log(
+    `  conv page trained ${state.steps} steps; test ELBO ${state.test.map(([, e]) => e.toFixed(1)).join(' → ')}`,
+  );
+  assert.is(state.steps, 12);
+  assert.is(await page.inputValue('#arch'), 'conv:16,32');
+  assert.is(await page.isDisabled('#arch'), true, 'the menu shows the model in training, not a choice');
+  assert.is(state.test.length, 3, `test ELBO evaluated ${state.test.length} times`);
+  assert.ok(
+    state.test.every(([, e]) => Number.isFinite(e)),
+    `a test ELBO is not finite: ${JSON.stringify(state.test)}`,
+  );
+  assert.ok(state.test.at(-1)![1] > state.test[0][1], `test ELBO did not rise: ${JSON.stringify(state.test)}`);
+  for (const canvas of ['samples', 'reconstructions', 'manifold']) {
+    const lit = await litPixels(page, canvas);
+    assert.ok(lit > 100, `only ${lit} lit pixels in the ${canvas} canvas`);
+  }
+  await page.click('#save');
+  await page.waitForFunction(() => (window as unknown as { __aevbSaved?: Uint8Array }).__aevbSaved !== undefined);
+  const saved = await page.evaluate(() => Array.from((window as unknown as { __aevbSaved: Uint8Array }).__aevbSaved));
+  await page.close();
+
+  // A fresh page on the MLP: the menu brings each model's hidden width; loading the checkpoint shows the conv model.
+  const next = await browser.newPage();
+  const nextProblems = watch(next);
+  await next.goto(`${origin}?arch=mlp&hidden=99&latent=7`);
+  assert.is(await next.inputValue('#hidden'), '99');
+  await next.selectOption('#arch', 'conv:32,64');
+  assert.is(await next.inputValue('#hidden'), '256', "the peer's ConvVAE width");
+  await next.selectOption('#arch', 'mlp');
+  assert.is(await next.inputValue('#hidden'), '200');
+  await next.setInputFiles('#load', {
+    name: 'checkpoint.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(saved),
+  });
+  await next.waitForFunction(
+    () =>
+      (window as unknown as { __aevb: PageState }).__aevb.idle &&
+      document.getElementById('status')!.textContent!.startsWith('step 12'),
+  );
+  assert.is(await next.inputValue('#arch'), 'conv:16,32');
+  assert.is(await next.inputValue('#hidden'), '32');
+  assert.is(await next.inputValue('#latent'), '2');
+  const lit = await litPixels(next, 'samples');
+  assert.ok(lit > 100, `only ${lit} lit pixels in the loaded model's samples`);
+  assert.equal((await pageState(next)).errors, []);
+  assert.equal([...problems, ...nextProblems], [], 'console errors or WebGPU warnings');
+  await next.close();
+});
+
+test('an arch the library refuses is explained in the page, and Start stays usable', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${server.resolvedUrls!.local[0]}?arch=conv:0`);
+  await page.waitForFunction(() => (window as unknown as { __aevb?: PageState }).__aevb !== undefined);
+  assert.match((await page.textContent('#error')) ?? '', "arch must be 'mlp', 'conv:C1,C2,…'");
+  assert.is(await page.isDisabled('#start'), false);
+  assert.is(await page.inputValue('#arch'), 'mlp', 'the menu keeps a model it can train');
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  await page.close();
 });
 
 test.run();

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { assertClose } from '../assert_close.ts';
 import { seededNormal, seededUniform } from '../seeded_random.ts';
 import { Trainer } from '../../src/train/trainer.ts';
-import { DEFAULT_TRAIN_CONFIG } from '../../src/train/train_config.ts';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/train_config.ts';
 import { encodeCheckpoint } from '../../src/io/checkpoint_format.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -82,42 +82,49 @@ test('the kernel suites pass in the page, against the same float64 references', 
   await page.close();
 });
 
-test('a checkpoint written in Node decodes to the same images in the page', async () => {
-  // Node: a small model on lavapipe (or the process's driver), a few steps, its checkpoint bytes and decodings.
-  const config = { ...DEFAULT_TRAIN_CONFIG, hidden: [24], latent: 3, batch: 10 };
-  const trainer = await Trainer.create(config);
-  const z = Array.from(seededNormal(3, 6 * config.latent));
-  let bytes: Uint8Array;
-  let expected: Float32Array;
-  try {
-    await trainer.trainOn(
-      Array.from({ length: 5 }, (_, i) =>
-        Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0)),
-      ),
+// src/kernels/conv2d_variant.ts chooses the conv passes' shaders per adapter (lavapipe in Node and SwiftShader in
+// the page may differ), so the conv model's agreement also checks those forms against each other.
+const NODE_MODELS: Array<[string, Partial<TrainConfig>]> = [
+  ['the MLP', { hidden: [24] }],
+  ['a conv model', { arch: 'conv:4,8', hidden: [16] }],
+];
+for (const [name, model] of NODE_MODELS)
+  test(`a checkpoint written in Node decodes to the same images in the page: ${name}`, async () => {
+    // Node: a small model on lavapipe (or the process's driver), a few steps, its checkpoint bytes and decodings.
+    const config = { ...DEFAULT_TRAIN_CONFIG, ...model, latent: 3, batch: 10 };
+    const trainer = await Trainer.create(config);
+    const z = Array.from(seededNormal(3, 6 * config.latent));
+    let bytes: Uint8Array;
+    let expected: Float32Array;
+    try {
+      await trainer.trainOn(
+        Array.from({ length: 5 }, (_, i) =>
+          Float32Array.from(seededUniform(10 + i, config.batch * config.D), (u) => (u < 0.3 ? 1 : 0)),
+        ),
+      );
+      bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: null });
+      expected = await trainer.model.decode(Float32Array.from(z));
+    } finally {
+      trainer.destroy();
+    }
+    const page = await browser.newPage();
+    const problems = watch(page);
+    await page.goto(server.resolvedUrls!.local[0]);
+    await page.waitForFunction(
+      () => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined,
     );
-    bytes = encodeCheckpoint({ snapshot: await trainer.snapshot(), run: null });
-    expected = await trainer.model.decode(Float32Array.from(z));
-  } finally {
-    trainer.destroy();
-  }
-  const page = await browser.newPage();
-  const problems = watch(page);
-  await page.goto(server.resolvedUrls!.local[0]);
-  await page.waitForFunction(
-    () => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined,
-  );
-  const actual = await page.evaluate(
-    ([b, latents]) =>
-      (
-        window as unknown as { __aevbDecodeCheckpoint: (b: number[], z: number[]) => Promise<number[]> }
-      ).__aevbDecodeCheckpoint(b, latents),
-    [Array.from(bytes), z] as const,
-  );
-  // Two adapters (lavapipe in Node, SwiftShader in Chromium) rounding float32 differently through 2 layers.
-  assertClose(actual, expected, { atol: 1e-5, rtol: 1e-4, label: 'decoder means, page vs Node' });
-  assert.equal(problems, [], 'console errors or WebGPU warnings');
-  await page.close();
-});
+    const actual = await page.evaluate(
+      ([b, latents]) =>
+        (
+          window as unknown as { __aevbDecodeCheckpoint: (b: number[], z: number[]) => Promise<number[]> }
+        ).__aevbDecodeCheckpoint(b, latents),
+      [Array.from(bytes), z] as const,
+    );
+    // Two adapters (lavapipe in Node, SwiftShader in Chromium) rounding float32 differently through the layers.
+    assertClose(actual, expected, { atol: 1e-5, rtol: 1e-4, label: 'decoder means, page vs Node' });
+    assert.equal(problems, [], 'console errors or WebGPU warnings');
+    await page.close();
+  });
 
 test('the demo trains in the page: the test ELBO rises, samples are drawn, no WebGPU error', async () => {
   const page = await browser.newPage();

@@ -95,7 +95,12 @@ function report(error: unknown): void {
   state.errors.push(message);
   $('error').textContent = message
     .replace(/give its format: .*$/, 'choose its format in the menu beside the file picker')
-    .replace(/give the values per row \(.*\)/, 'give the values per row beside the format menu');
+    .replace(/give the values per row \(.*\)/, 'give the values per row beside the format menu')
+    // The page has no image-shape field: its conv models take square one-channel images.
+    .replace(
+      /give the image shape, --image-shape .*$/,
+      'choose the MLP in the model menu for rows that are not square images',
+    );
   // A warning, not an error: the page handled it (bad input, a failed run), and says so above.
   console.warn(`aevb: ${message}`);
   setControls('idle');

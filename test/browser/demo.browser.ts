@@ -335,6 +335,28 @@ test('the conv model from the menu trains in the page, draws its pictures, and i
   await next.close();
 });
 
+test('a conv model on rows that are not square images: the page says to choose the MLP, not a CLI flag', async () => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${server.resolvedUrls!.local[0]}?arch=conv:16,32&hidden=16&latent=2&batch=10&steps=2`);
+  await page.selectOption('#format', 'raw-u8');
+  await page.fill('#dim', '50');
+  await page.setInputFiles('#file', {
+    name: 'rows.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(50 * 40, 200),
+  });
+  await page.click('#start');
+  await settled(page, 'error');
+  const error = (await page.textContent('#error')) ?? '';
+  assert.match(error, 'D = 50 is not a square');
+  assert.match(error, 'choose the MLP in the model menu');
+  assert.not.match(error, '--image-shape');
+  assert.is(await page.isDisabled('#arch'), false, 'the menu is usable to choose the MLP');
+  assert.equal(problems, [], 'console errors or WebGPU warnings');
+  await page.close();
+});
+
 test('an arch the library refuses is explained in the page, and Start stays usable', async () => {
   const page = await browser.newPage();
   const problems = watch(page);

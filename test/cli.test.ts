@@ -202,4 +202,25 @@ test('aevb paper into a folder that holds a run is refused with the fix; --overw
   assert.ok(existsSync(join(out, 'lower_bound.png')));
 });
 
+test('a conv run from a layer list names its model, and a resume with another --arch is refused naming both', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'aevb-layer-list-')), 'run');
+  const layers = JSON.stringify({
+    encoder: [{ type: 'conv', channels: 2, kernel: 2, stride: 2 }],
+    decoder: [
+      { type: 'dense', outputs: 8 },
+      { type: 'reshape', shape: [2, 2, 2] },
+      { type: 'conv-transpose', channels: 1, kernel: 2, stride: 2 },
+    ],
+  });
+  const tiny = ['--data', 'synthetic:100x16', '--image-shape', '1,4,4', '--latent', '2', '--batch', '20'];
+  const first = await aevb('train', ...tiny, '--arch', layers, '--epochs', '1', '--out', out);
+  assert.is(first.code, 0, first.stderr);
+  const model =
+    'conv 2 (kernel 2, stride 2, padding 0) | dense 8, reshape 2×2×2, conv-transpose 1 (kernel 2, stride 2, padding 0)';
+  assert.match(first.stdout, `aevb: 16-[${model}]-2 VAE`);
+  const other = await aevb('train', '--resume', out, '--epochs', '2', '--arch', 'conv:4');
+  assert.is(other.code, 1, other.stdout);
+  assert.match(other.stderr, `the checkpoint was trained with --arch ${model}, not conv:4`);
+});
+
 test.run();

@@ -8,7 +8,7 @@ import { Trainer } from '../train/trainer.ts';
 import { matmulVariantOf } from '../kernels/matmul_variant.ts';
 import { architectureOf, optimizerOf, validateTrainConfig, type TrainConfig } from '../train/train_config.ts';
 import { kernelLimitProblem } from '../model/kernel_limits.ts';
-import { DEFAULT_ARCH, describeArch } from '../model/layer_specs.ts';
+import { DEFAULT_ARCH, describeArch, type LayerList } from '../model/layer_specs.ts';
 import { trainingRun, type CheckpointOccasion } from '../run/training_run.ts';
 import { isFinished, type RunPlan } from '../run/run_state.ts';
 import { setUpData, type RunData } from './data_setup.node.ts';
@@ -42,7 +42,7 @@ function resumedConfig(
     const key = flag as keyof TrainConfig;
     if (key in saved && JSON.stringify(config[key]) !== JSON.stringify(saved[key])) {
       throw new Error(
-        `--resume ${directory}: the checkpoint was trained with ${flagOf(flag)} ${saved[key]}, not ${config[key]}; ` +
+        `--resume ${directory}: the checkpoint was trained with ${flagOf(flag)} ${flagText(saved[key])}, not ${flagText(config[key])}; ` +
           'a run can only be continued with its own model and optimizer (drop the flag, or start a new run with --out)',
       );
     }
@@ -430,4 +430,11 @@ function modelShape(c: TrainConfig): string {
   if (c.arch === undefined || c.arch === DEFAULT_ARCH) return `${c.D}-${c.hidden.join('-')}-${c.latent}`;
   if (typeof c.arch === 'string') return `${c.D}-${c.arch}-${c.hidden.join('-')}-${c.latent}`;
   return `${c.D}-[${describeArch(c.arch)}]-${c.latent}`;
+}
+
+/** A config value as its flag would be written: lists comma-separated, a layer list as its layers. */
+function flagText(value: unknown): string {
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object' && value !== null) return describeArch(value as LayerList);
+  return String(value);
 }

@@ -7,42 +7,21 @@
 // Run: node --import tsx test/browser/demo.browser.ts   (needs /usr/bin/chromium; .ci/setup installs it)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
-import { fileURLToPath } from 'node:url';
+import type { ViteDevServer } from 'vite';
+import type { Browser } from 'playwright-core';
+import { launchChromium, startPageServer, watchPage } from './chromium.ts';
 import { assertClose } from '../assert_close.ts';
 import { seededNormal, seededUniform } from '../seeded_random.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/train/train_config.ts';
 import { encodeCheckpoint } from '../../src/io/checkpoint_format.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
-// WebGPU is behind a flag on Linux; a canvas on SwiftShader needs ANGLE on Vulkan (one --enable-features only).
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-angle=vulkan',
-  '--use-vulkan=swiftshader',
-  '--enable-features=Vulkan,WebGPU',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 let server: ViteDevServer;
 let browser: Browser;
 
 test.before(async () => {
-  server = await createServer({
-    configFile: `${root}/vite.config.ts`,
-    server: { port: 0, host: '127.0.0.1' },
-    logLevel: 'error',
-  });
-  await server.listen();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  server = await startPageServer();
+  browser = await launchChromium();
 });
 
 test.after(async () => {
@@ -50,20 +29,9 @@ test.after(async () => {
   await server?.close();
 });
 
-/** Collects console errors, WebGPU warnings and page errors of a page. */
-function watch(page: import('playwright-core').Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text())))
-      problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  return problems;
-}
-
 test('the kernel suites pass in the page, against the same float64 references', async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${server.resolvedUrls!.local[0]}kernel-tests.html`);
   await page.waitForFunction(
     () => (window as unknown as { __kernelTests?: object }).__kernelTests !== undefined,
@@ -108,7 +76,7 @@ for (const [name, model] of NODE_MODELS)
       trainer.destroy();
     }
     const page = await browser.newPage();
-    const problems = watch(page);
+    const problems = watchPage(page);
     await page.goto(server.resolvedUrls!.local[0]);
     await page.waitForFunction(
       () => (window as unknown as { __aevbDecodeCheckpoint?: unknown }).__aevbDecodeCheckpoint !== undefined,
@@ -128,7 +96,7 @@ for (const [name, model] of NODE_MODELS)
 
 test('the demo trains in the page: the test ELBO rises, samples are drawn, no WebGPU error', async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   // AEVB_DEMO_QUERY overrides the page's settings (e.g. a longer run for the README screenshot).
   const query = process.env.AEVB_DEMO_QUERY ?? 'hidden=32&latent=2&batch=50&steps=60&evalEvery=20';
   const steps = Number(new URLSearchParams(query).get('steps'));
@@ -166,7 +134,7 @@ test('the demo trains in the page: the test ELBO rises, samples are drawn, no We
 
 test("the README's page example trains and draws samples, with no WebGPU error", async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${server.resolvedUrls!.local[0]}example.html`);
   await page.waitForFunction(() => /done|error/.test(document.getElementById('log')?.textContent ?? ''), undefined, {
     timeout: 240_000,
@@ -194,7 +162,7 @@ const settled = (page: import('playwright-core').Page, what: 'done' | 'error') =
 
 test('a picked file: a bad one is explained in the page and leaves the controls usable; a good one trains', async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${server.resolvedUrls!.local[0]}?hidden=16&latent=2&batch=20&steps=8&evalEvery=4`);
   // A name that says no format: the page asks for the format in its own words, not a CLI flag.
   await page.setInputFiles('#file', {
@@ -230,7 +198,7 @@ test('a picked file: a bad one is explained in the page and leaves the controls 
 test('save → load → continue: a checkpoint saved by the page resumes in a fresh page where it stopped', async () => {
   const base = `${server.resolvedUrls!.local[0]}?batch=20&evalEvery=5`;
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${base}&hidden=16&latent=3&steps=10&autostart=1`);
   await settled(page, 'done');
   await page.click('#save');
@@ -239,7 +207,7 @@ test('save → load → continue: a checkpoint saved by the page resumes in a fr
   await page.close();
   // A fresh page whose fields say otherwise: loading takes the checkpoint's model, then Start continues to 20.
   const next = await browser.newPage();
-  const nextProblems = watch(next);
+  const nextProblems = watchPage(next);
   await next.goto(`${base}&steps=20&hidden=99&latent=7`);
   await next.setInputFiles('#load', {
     name: 'checkpoint.safetensors',
@@ -280,7 +248,7 @@ test('the conv model from the menu trains in the page, draws its pictures, and i
   // conv:16,32 is the menu's small conv VAE; hidden 32 and M = 20 keep it to seconds on SwiftShader.
   const origin = server.resolvedUrls!.local[0];
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${origin}?arch=conv:16,32&hidden=32&latent=2&batch=20&evalEvery=4&steps=12&autostart=1`);
   await settled(page, 'done');
   const state = await pageState(page);
@@ -308,7 +276,7 @@ test('the conv model from the menu trains in the page, draws its pictures, and i
 
   // A fresh page on the MLP: the menu brings each model's hidden width; loading the checkpoint shows the conv model.
   const next = await browser.newPage();
-  const nextProblems = watch(next);
+  const nextProblems = watchPage(next);
   await next.goto(`${origin}?arch=mlp&hidden=99&latent=7`);
   assert.is(await next.inputValue('#hidden'), '99');
   await next.selectOption('#arch', 'conv:32,64');
@@ -337,7 +305,7 @@ test('the conv model from the menu trains in the page, draws its pictures, and i
 
 test('a conv model on rows that are not square images: the page says to choose the MLP, not a CLI flag', async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${server.resolvedUrls!.local[0]}?arch=conv:16,32&hidden=16&latent=2&batch=10&steps=2`);
   await page.selectOption('#format', 'raw-u8');
   await page.fill('#dim', '50');
@@ -359,7 +327,7 @@ test('a conv model on rows that are not square images: the page says to choose t
 
 test('an arch the library refuses is explained in the page, and Start stays usable', async () => {
   const page = await browser.newPage();
-  const problems = watch(page);
+  const problems = watchPage(page);
   await page.goto(`${server.resolvedUrls!.local[0]}?arch=conv:0`);
   await page.waitForFunction(() => (window as unknown as { __aevb?: PageState }).__aevb !== undefined);
   assert.match((await page.textContent('#error')) ?? '', "arch must be 'mlp', 'conv:C1,C2,…'");

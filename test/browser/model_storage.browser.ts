@@ -6,37 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
-import { fileURLToPath } from 'node:url';
+import type { ViteDevServer } from 'vite';
+import type { Browser } from 'playwright-core';
+import { launchChromium, REPOSITORY_ROOT, startPageServer } from './chromium.ts';
 import { decodeCheckpoint } from '../../src/io/checkpoint_format.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-angle=vulkan',
-  '--use-vulkan=swiftshader',
-  '--enable-features=Vulkan,WebGPU',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 let server: ViteDevServer;
 let browser: Browser;
 
 test.before(async () => {
-  server = await createServer({
-    configFile: `${root}/vite.config.ts`,
-    server: { port: 0, host: '127.0.0.1' },
-    logLevel: 'error',
-  });
-  await server.listen();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  server = await startPageServer();
+  browser = await launchChromium();
 });
 
 test.after(async () => {
@@ -59,7 +39,7 @@ test('a model stored in IndexedDB comes back bit for bit; a download decodes in 
   const download = page.waitForEvent('download', { timeout: 120_000 });
   download.catch(() => {}); // a failure before the download is reported by what failed, not by this wait
   // The browser entry as Vite serves a file outside its root (demo/): what an app's bundler resolves 'aevb' to.
-  const entry = `/@fs${root}src/index.browser.ts`;
+  const entry = `/@fs${REPOSITORY_ROOT}src/index.browser.ts`;
   // Page code as text: tsx names this file's functions with a helper (__name) that the page does not have.
   const outcome = (await page.evaluate(`(async () => {
     const aevb = await import(${JSON.stringify(entry)});

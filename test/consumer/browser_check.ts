@@ -4,25 +4,10 @@
 // a test ELBO that did not rise, or decoder means outside (0, 1).
 // Run from the repository: node --import tsx test/consumer/browser_check.ts <the consumer project's folder>
 import { preview } from 'vite';
-import { chromium } from 'playwright-core';
+import { launchChromium, watchPage } from '../browser/chromium.ts';
 
 const project = process.argv[2];
 if (project === undefined) throw new Error('usage: browser_check.ts <folder of a built consumer Vite app>');
-const CHROMIUM = process.env.AEVB_CHROMIUM ?? '/usr/bin/chromium';
-// The flags of test/browser/demo.browser.ts: WebGPU is behind a flag on Linux, on Chromium's SwiftShader.
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-angle=vulkan',
-  '--use-vulkan=swiftshader',
-  '--enable-features=Vulkan,WebGPU',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 interface Outcome {
   done: boolean;
   errors: string[];
@@ -37,15 +22,10 @@ const server = await preview({
   logLevel: 'error',
   preview: { port: 0, host: '127.0.0.1' },
 });
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || (m.type() === 'warning' && /WebGPU|uncaptured|GPU/i.test(m.text())))
-      problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const problems = watchPage(page);
   await page.goto(server.resolvedUrls!.local[0]);
   await page.waitForFunction(
     () => (window as unknown as { __consumer?: Outcome }).__consumer?.done === true,

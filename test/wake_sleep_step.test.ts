@@ -1,7 +1,7 @@
 // The whole wake-sleep step (src/train/wake_sleep_step.ts: both phases and the update in one submission)
 // against the float64 reference test/reference/wake_sleep_step.ts: from fixed parameters, ε, dreamed z and
 // dream noise, the wake minibatch's metrics, the dreamed x, every gradient (decoder ones from the wake phase,
-// encoder ones from the sleep phase) and the SGD update match, for each decoder.
+// encoder ones from the sleep phase) and the SGD update match, for each decoder, with dense and with conv layers.
 import { assertClose } from './assert_close.ts';
 import { gpuSuite, runAndRead } from './gpu_suite.ts';
 import { seededNormal, seededUniform } from './seeded_random.ts';
@@ -10,7 +10,10 @@ import { WakeSleepStep } from '../src/train/wake_sleep_step.ts';
 import { Vae } from '../src/vae/vae.ts';
 import { DEFAULT_OPTIMIZERS } from '../src/train/optimizer_config.ts';
 import { ELBO_METRICS } from '../src/kernels/elbo_mean.ts';
-import type { VaeArchitecture } from '../src/model/vae_architecture.ts';
+import type { Likelihood, VaeArchitecture } from '../src/model/vae_architecture.ts';
+import { parseArch } from '../src/model/layer_specs.ts';
+import { TINY_CONV_ARCH, TINY_CONV_D, tinyConvVae } from './reference/conv_vae_step.ts';
+import type { VaeConfig } from './reference/vae_step.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
 import * as assert from 'uvu/assert';
@@ -18,15 +21,37 @@ import * as assert from 'uvu/assert';
 const test = gpuSuite('wake_sleep_step');
 const f32 = (a: ArrayLike<number>) => Float64Array.from(Float32Array.from(a));
 const sigmoid = (l: number) => 1 / (1 + Math.exp(-l));
+/** A weight's fan-in: a dense (in, out) weight's in; a convolution's (·, inChannels, k, k) inChannels·k². */
+const fanIn = (shape: readonly number[]) => (shape.length === 2 ? shape[0] : shape[1] * shape[2] * shape[3]);
 
-const MODELS: Array<{ arch: VaeArchitecture; B: number }> = [
+// The conv models: the same step over convolutions and transposed convolutions (test/reference/conv_vae_step.ts
+// writes the layers out by hand for the reference; the library reads its layer list).
+const conv = (likelihood: Likelihood, minLogVariance?: number) => ({
+  arch: {
+    D: TINY_CONV_D,
+    hidden: [],
+    Z: 2,
+    activation: 'tanh' as const,
+    likelihood,
+    minLogVariance,
+    arch: parseArch(TINY_CONV_ARCH),
+  },
+  reference: tinyConvVae('tanh', 2, likelihood, minLogVariance),
+  B: 4,
+});
+
+const MODELS: Array<{ arch: VaeArchitecture; B: number; reference?: VaeConfig }> = [
   { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'bernoulli' }, B: 4 },
   { arch: { D: 8, hidden: [6, 5], Z: 2, activation: 'softplus', likelihood: 'gaussian', minLogVariance: -0.5 }, B: 5 },
   { arch: { D: 9, hidden: [6], Z: 3, activation: 'tanh', likelihood: 'gaussian-shared-variance' }, B: 4 },
+  conv('bernoulli'),
+  conv('gaussian', -0.5),
+  conv('gaussian-shared-variance'),
 ];
 
-for (const { arch, B } of MODELS) {
-  test(`one wake-sleep step, ${arch.likelihood} decoder, hidden [${arch.hidden}], B=${B}`, async ({ gpu }) => {
+for (const { arch, B, reference } of MODELS) {
+  const network = arch.arch === undefined ? `hidden [${arch.hidden}]` : 'conv layers';
+  test(`one wake-sleep step, ${arch.likelihood} decoder, ${network}, B=${B}`, async ({ gpu }) => {
     const model = await Vae.create(
       {
         D: arch.D,
@@ -35,6 +60,7 @@ for (const { arch, B } of MODELS) {
         activation: arch.activation,
         likelihood: arch.likelihood,
         minLogVariance: arch.minLogVariance,
+        arch: arch.arch,
         init: 'glorot',
         seed: 1,
       },
@@ -47,7 +73,7 @@ for (const { arch, B } of MODELS) {
       const params = new Float64Array(layout.P);
       layout.entries.forEach((e, i) =>
         params.set(
-          f32(seededNormal(200 + i, e.size, e.shape.length === 2 ? 1 / Math.sqrt(e.shape[0]) : 0.3)),
+          f32(seededNormal(200 + i, e.size, e.shape.length > 1 ? 1 / Math.sqrt(fanIn(e.shape)) : 0.3)),
           e.offset,
         ),
       );
@@ -60,7 +86,7 @@ for (const { arch, B } of MODELS) {
       const eps = f32(seededNormal(82, B * arch.Z));
       const dreamZ = f32(seededNormal(83, B * arch.Z));
       const dreamNoise = f32(seededNormal(84, B * 2 * arch.D));
-      const expected = wakeSleepGradients(arch, byName, x, eps, dreamZ, dreamNoise, B);
+      const expected = wakeSleepGradients(reference ?? arch, byName, x, eps, dreamZ, dreamNoise, B);
       if (arch.likelihood === 'bernoulli') {
         // No dream may sit within float32 rounding of its threshold, or either draw would be right.
         const margin = Math.min(

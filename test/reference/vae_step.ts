@@ -140,6 +140,50 @@ export interface VaeForward {
   logp: number;
 }
 
+/** One layer in float64: dense, or a 2-D convolution (transposed or not) over NCHW rows; its pre-activation too. */
+export function layerForward(
+  layer: Layer,
+  input: ArrayLike<number>,
+  params: Record<string, ArrayLike<number>>,
+  B: number,
+): { pre: Float64Array; y: Float64Array } {
+  const c = layer.conv;
+  const w = param(
+    params,
+    `${layer.prefix}.weight`,
+    weightShape(layer).reduce((a, b) => a * b, 1),
+  );
+  const b = param(params, `${layer.prefix}.bias`, c ? c.outChannels : layer.out);
+  const { pre, y } = c
+    ? (c.transpose ? convTranspose2dForwardRef : conv2dForwardRef)({ ...c, B }, input, w, b, layer.act)
+    : denseForward(input, w, b, B, layer.in, layer.out, layer.act);
+  if (y.length !== B * layer.out)
+    throw new Error(`vae_step: ${layer.prefix} makes ${y.length}, want ${B}*${layer.out}`);
+  return { pre, y };
+}
+
+/**
+ * One layer's backward from ∂loss/∂(its output): ∂loss/∂(its input) and its weight and bias gradients, given the
+ * input and pre-activation its forward kept.
+ */
+export function layerBackward(
+  layer: Layer,
+  input: ArrayLike<number>,
+  pre: Float64Array,
+  dy: Float64Array,
+  params: Record<string, ArrayLike<number>>,
+  B: number,
+): { dx: Float64Array; dWeight: Float64Array; dBias: Float64Array } {
+  const w = params[`${layer.prefix}.weight`];
+  const c = layer.conv;
+  if (c) {
+    const r = (c.transpose ? convTranspose2dBackwardRef : conv2dBackwardRef)({ ...c, B }, input, w, pre, dy, layer.act);
+    return { dx: r.dx, dWeight: r.dWeight, dBias: r.dBias };
+  }
+  const r = denseBackward(input, w, pre, dy, B, layer.in, layer.out, layer.act);
+  return { dx: r.dx, dWeight: r.dw, dBias: r.db };
+}
+
 export function vaeForward(
   config: VaeConfig,
   params: Record<string, ArrayLike<number>>,
@@ -153,19 +197,7 @@ export function vaeForward(
   const l = layers(config);
   const tape: VaeForward['layers'] = [];
   const dense = (layer: Layer, input: ArrayLike<number>): Float64Array => {
-    const shape = weightShape(layer);
-    const w = param(
-      params,
-      `${layer.prefix}.weight`,
-      shape.reduce((a, b) => a * b, 1),
-    );
-    const c = layer.conv;
-    const b = param(params, `${layer.prefix}.bias`, c ? c.outChannels : layer.out);
-    const { pre, y } = c
-      ? (c.transpose ? convTranspose2dForwardRef : conv2dForwardRef)({ ...c, B }, input, w, b, layer.act)
-      : denseForward(input, w, b, B, layer.in, layer.out, layer.act);
-    if (y.length !== B * layer.out)
-      throw new Error(`vae_step: ${layer.prefix} makes ${y.length}, want ${B}*${layer.out}`);
+    const { pre, y } = layerForward(layer, input, params, B);
     tape.push({ name: layer.prefix, input, pre, y });
     return y;
   };
@@ -236,25 +268,9 @@ export function vaeLossAndGradients(
     for (let k = upTo - 1; k >= downTo; k--) {
       const layer = all[k];
       const { input, pre } = fwd.layers[k];
-      const w = params[`${layer.prefix}.weight`];
-      const c = layer.conv;
-      if (c) {
-        const r = (c.transpose ? convTranspose2dBackwardRef : conv2dBackwardRef)(
-          { ...c, B },
-          input,
-          w,
-          pre,
-          g,
-          layer.act,
-        );
-        grads[`${layer.prefix}.weight`] = r.dWeight;
-        grads[`${layer.prefix}.bias`] = r.dBias;
-        g = r.dx;
-        continue;
-      }
-      const r = denseBackward(input, w, pre, g, B, layer.in, layer.out, layer.act);
-      grads[`${layer.prefix}.weight`] = r.dw;
-      grads[`${layer.prefix}.bias`] = r.db;
+      const r = layerBackward(layer, input, pre, g, params, B);
+      grads[`${layer.prefix}.weight`] = r.dWeight;
+      grads[`${layer.prefix}.bias`] = r.dBias;
       g = r.dx;
     }
     return g;

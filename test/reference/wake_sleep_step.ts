@@ -4,14 +4,13 @@
 //          the encoder's gradient of −(1/B) Σ log N(z; μ(x), σ²(x))
 // plus the wake minibatch's ELBO (analytic KL), which a wake-sleep step reports.
 
-import { denseBackward, denseForward } from './matmul.ts';
 import { gaussianHeadBackward, gaussianHeadForward } from './gaussian_head.ts';
 import { bernoulliLogLikelihoodBackward } from './bernoulli_likelihood.ts';
 import { gaussianLogLikelihoodBackward } from './gaussian_likelihood.ts';
 import { gaussianMlpLogLikelihoodBackward } from './gaussian_mlp_likelihood.ts';
 import { gaussianLogDensityBackward } from './gaussian_log_density.ts';
 import { decoderSample } from './decoder_sample.ts';
-import { layers, vaeForward, type Layer, type VaeConfig } from './vae_step.ts';
+import { layerBackward, layerForward, layers, vaeForward, type Layer, type VaeConfig } from './vae_step.ts';
 import { DEFAULT_MIN_LOG_VARIANCE } from '../../src/model/vae_architecture.ts';
 
 export interface WakeSleepResult {
@@ -23,7 +22,7 @@ export interface WakeSleepResult {
   dreamX: Float64Array; // (B, D) the dreamed x
 }
 
-/** Walks `chain` back from ∂loss/∂(output of its last layer), given each layer's input and pre-activation. */
+/** Walks `chain` (dense or convolution layers) back from ∂loss/∂(output of its last layer), given each layer's input and pre-activation. */
 function chainBackward(
   chain: Layer[],
   tape: { input: ArrayLike<number>; pre: Float64Array }[],
@@ -35,9 +34,9 @@ function chainBackward(
   let g = dLast;
   for (let k = chain.length - 1; k >= 0; k--) {
     const l = chain[k];
-    const r = denseBackward(tape[k].input, params[`${l.prefix}.weight`], tape[k].pre, g, B, l.in, l.out, l.act);
-    grads[`${l.prefix}.weight`] = r.dw;
-    grads[`${l.prefix}.bias`] = r.db;
+    const r = layerBackward(l, tape[k].input, tape[k].pre, g, params, B);
+    grads[`${l.prefix}.weight`] = r.dWeight;
+    grads[`${l.prefix}.bias`] = r.dBias;
     g = r.dx;
   }
 }
@@ -47,7 +46,7 @@ function chainForward(chain: Layer[], input: ArrayLike<number>, params: Record<s
   const tape: { input: ArrayLike<number>; pre: Float64Array }[] = [];
   let h: ArrayLike<number> = input;
   for (const l of chain) {
-    const { pre, y } = denseForward(h, params[`${l.prefix}.weight`], params[`${l.prefix}.bias`], B, l.in, l.out, l.act);
+    const { pre, y } = layerForward(l, h, params, B);
     tape.push({ input: h, pre });
     h = y;
   }

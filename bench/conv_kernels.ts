@@ -7,7 +7,12 @@
  *
  * Every variant the adapter can run, side by side (src/kernels/conv2d_variant.ts); '*' marks the adapter's default.
  *
+ * --ab-groups 4,2: an A/B of the lanes kernels' most blocks of 8 channels per workgroup (lanesTuning.maxGroups),
+ * every pass timed under each setting in turn, alternating, --ab-rounds times (default 3), in one process, so
+ * that the ratio holds while the box's load moves. --only TEXT keeps the layers whose name holds TEXT.
+ *
  * Run:  node --import tsx bench/conv_kernels.ts [--ceilings] [--batch 100] [--variants direct,lanes]
+ *       node --import tsx bench/conv_kernels.ts --ab-groups 4,2 [--ab-rounds 3] [--only 32→64]
  */
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { createStorageBuffer } from '../src/gpu/buffers.ts';
@@ -24,7 +29,7 @@ import {
   type Conv2dShape,
 } from '../src/kernels/conv2d.ts';
 import { channelSum } from '../src/kernels/channel_sum.ts';
-import { CONV2D_VARIANTS, conv2dVariantOf, type Conv2dVariant } from '../src/kernels/conv2d_variant.ts';
+import { CONV2D_VARIANTS, conv2dVariantOf, lanesTuning, type Conv2dVariant } from '../src/kernels/conv2d_variant.ts';
 import { lanesSupported } from '../src/kernels/matmul_variant.ts';
 import { hasDeviceClock, measure, runRepeated } from './timing.ts';
 import { benchCeilings } from './ceilings.ts';
@@ -38,6 +43,11 @@ const variantsArg = args.includes('--variants')
 for (const v of variantsArg)
   if (!(CONV2D_VARIANTS as readonly string[]).includes(v))
     throw new Error(`bench/conv_kernels.ts: --variants: '${v}' is not one of ${CONV2D_VARIANTS.join(', ')}`);
+const abGroups = args.includes('--ab-groups') ? args[args.indexOf('--ab-groups') + 1].split(',').map(Number) : [];
+if (abGroups.length > 0 && (abGroups.length !== 2 || abGroups.some((g) => !(Number.isInteger(g) && g >= 1 && g <= 4))))
+  throw new Error(`bench/conv_kernels.ts: --ab-groups takes two block counts 1..4 (the shaders' most), e.g. 4,2`);
+const abRounds = args.includes('--ab-rounds') ? Number(args[args.indexOf('--ab-rounds') + 1]) : 3;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 const TARGET_S = 0.5;
 const ROUNDS = 3;
 
@@ -52,12 +62,15 @@ const layer = (inChannels: number, size: number, outChannels: number): Conv2dSha
   padding: 1,
 });
 
-const LAYERS: Array<{ name: string; transposed: boolean; shape: Conv2dShape }> = [
+const ALL_LAYERS: Array<{ name: string; transposed: boolean; shape: Conv2dShape }> = [
   { name: 'enc conv 1→32 28²', transposed: false, shape: layer(1, 28, 32) },
   { name: 'enc conv 32→64 14²', transposed: false, shape: layer(32, 14, 64) },
   { name: 'dec convT 64→32 7²', transposed: true, shape: layer(64, 7, 32) },
   { name: 'dec convT 32→1 14²', transposed: true, shape: layer(32, 14, 1) },
 ];
+
+const LAYERS = ALL_LAYERS.filter((l) => l.name.includes(only));
+if (LAYERS.length === 0) throw new Error(`bench/conv_kernels.ts: --only '${only}' matches no layer`);
 
 function passes(
   gpu: GpuContext,
@@ -114,6 +127,10 @@ try {
     console.log(`arithmetic ceiling (bench/ceilings.wgsl): ${ceilingGflops.toFixed(2)} GFLOP/s`);
   }
   console.log(`times: ${clock} ms per launch (median of ${ROUNDS})`);
+  if (abGroups.length === 2) {
+    await abMaxGroups(gpu, abGroups as [number, number]);
+    process.exit(0);
+  }
   const variants = (variantsArg as Conv2dVariant[]).filter((v) => v !== 'lanes' || lanesSupported(gpu.adapter));
   const chosen = conv2dVariantOf(gpu);
   for (const variant of variants) {
@@ -139,5 +156,41 @@ try {
   }
   await gpu.settle();
 } finally {
+  gpu.destroy();
+}
+
+/** Times every lanes pass under each of two lanesTuning.maxGroups settings, alternating; prints ms and B/A. */
+async function abMaxGroups(gpu: GpuContext, [a, b]: [number, number]) {
+  const saved = lanesTuning.maxGroups;
+  const built = [a, b].map((groups) => {
+    lanesTuning.maxGroups = groups;
+    return LAYERS.map((l) => passes(gpu, 'lanes', l.transposed, l.shape));
+  });
+  lanesTuning.maxGroups = saved;
+  console.log(
+    `A/B: lanes, at most ${a} (A) vs ${b} (B) blocks of 8 channels per workgroup, ${abRounds} alternating rounds`,
+  );
+  const totals = [0, 0];
+  for (const [li, l] of LAYERS.entries()) {
+    for (const [pi, [pass]] of built[0][li].entries()) {
+      const times: number[][] = [[], []];
+      for (let round = 0; round < abRounds; round++)
+        for (const side of [0, 1]) {
+          const d = built[side][li][pi][1];
+          const t = await measure((reps) => runRepeated(gpu, d, reps), TARGET_S, 1);
+          times[side].push(t.deviceSeconds ?? t.seconds);
+        }
+      const med = times.map((ts) => [...ts].sort((x, y) => x - y)[Math.floor(ts.length / 2)]);
+      totals[0] += med[0];
+      totals[1] += med[1];
+      console.log(
+        `${l.name.padEnd(20)} ${pass.padEnd(18)} A ${(med[0] * 1e3).toFixed(2).padStart(8)} ms  B ${(med[1] * 1e3).toFixed(2).padStart(8)} ms  B/A ${(med[1] / med[0]).toFixed(3)}`,
+      );
+    }
+  }
+  console.log(
+    `all: A ${(totals[0] * 1e3).toFixed(1)} ms, B ${(totals[1] * 1e3).toFixed(1)} ms, B/A ${(totals[1] / totals[0]).toFixed(3)}`,
+  );
+  await gpu.settle();
   gpu.destroy();
 }

@@ -89,10 +89,20 @@ export function conv2dKernelOf(
 const LANES_MAX_GROUPS = 4;
 
 /**
+ * The most blocks per workgroup lanesRowGroups gives, ≤ LANES_MAX_GROUPS; mutable only so that
+ * bench/conv_kernels.ts --ab-groups can time two settings in one process (nothing else writes it). Measured at
+ * B = 100 on lavapipe, alternating in one process (3 rounds; passes that did not change moved by up to ±20 %):
+ * 2 blocks, all 64-channel layers' passes 0.97× of 4 (within that noise); shaders written out for 8 blocks,
+ * the 64-channel filter gradients 1.33× (conv 32→64) and 1.89× (convT 64→32) as long as 4 — presumably as the
+ * accumulators (8 rows × vec4 per block and lane), spilled already, grow faster than the src loads they share.
+ */
+export const lanesTuning = { maxGroups: LANES_MAX_GROUPS };
+
+/**
  * Blocks of LANES rows per workgroup of the lanes kernels for `rows` channels (their GROUPS override): as many as
- * LANES_MAX_GROUPS allows, evened out over the workgroups (64 channels: 2 workgroups of 4 blocks; 20: 1 of 3).
+ * lanesTuning.maxGroups allows, evened out over the workgroups (64 channels: 2 workgroups of 4 blocks; 20: 1 of 3).
  */
 export function lanesRowGroups(rows: number): number {
   const blocks = Math.ceil(rows / LANES);
-  return Math.ceil(blocks / Math.ceil(blocks / LANES_MAX_GROUPS));
+  return Math.ceil(blocks / Math.ceil(blocks / lanesTuning.maxGroups));
 }

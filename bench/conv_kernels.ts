@@ -128,7 +128,12 @@ try {
   }
   console.log(`times: ${clock} ms per launch (median of ${ROUNDS})`);
   if (abGroups.length === 2) {
-    await abMaxGroups(gpu, abGroups as [number, number]);
+    const [a, b] = abGroups;
+    await abTunings(
+      gpu,
+      [{ maxGroups: a }, { maxGroups: b }],
+      `at most ${a} (A) vs ${b} (B) blocks of 8 channels per workgroup`,
+    );
     process.exit(0);
   }
   const variants = (variantsArg as Conv2dVariant[]).filter((v) => v !== 'lanes' || lanesSupported(gpu.adapter));
@@ -159,17 +164,15 @@ try {
   gpu.destroy();
 }
 
-/** Times every lanes pass under each of two lanesTuning.maxGroups settings, alternating; prints ms and B/A. */
-async function abMaxGroups(gpu: GpuContext, [a, b]: [number, number]) {
-  const saved = lanesTuning.maxGroups;
-  const built = [a, b].map((groups) => {
-    lanesTuning.maxGroups = groups;
+/** Times every lanes pass under each of two lanesTuning settings, alternating; prints ms and B/A. */
+async function abTunings(gpu: GpuContext, sides: Array<Partial<typeof lanesTuning>>, what: string) {
+  const saved = { ...lanesTuning };
+  const built = sides.map((side) => {
+    Object.assign(lanesTuning, saved, side);
     return LAYERS.map((l) => passes(gpu, 'lanes', l.transposed, l.shape));
   });
-  lanesTuning.maxGroups = saved;
-  console.log(
-    `A/B: lanes, at most ${a} (A) vs ${b} (B) blocks of 8 channels per workgroup, ${abRounds} alternating rounds`,
-  );
+  Object.assign(lanesTuning, saved);
+  console.log(`A/B: lanes, ${what}, ${abRounds} alternating rounds`);
   const totals = [0, 0];
   for (const [li, l] of LAYERS.entries()) {
     for (const [pi, [pass]] of built[0][li].entries()) {

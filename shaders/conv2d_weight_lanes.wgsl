@@ -7,7 +7,10 @@
 // row-major order — and the reduction runs over the positions (b, sh, sw). A workgroup is one subgroup of
 // LANES = 8 holding GROUPS blocks of 8 rows × 32 columns; lane l owns 4 columns. At each position a lane
 // loads the 4 large values its columns read (gathered, zero outside the image) and, per block, small's value
-// of row 8g + l, which lib/lanes_rows.wgsl shares with the other lanes.
+// of row 8g + l, which lib/lanes_rows.wgsl shares with the other lanes. Not every lane loading the block's 8
+// small values at addresses common to all lanes: measured 1.7× (conv 32→64) and 2.1× (convT 64→32) as long
+// (issue 24, B = 100, lavapipe, alternating in one process) — presumably as lavapipe, unable to assume lane 0
+// active inside a loop, takes its per-lane path for such loads too: 8 of them where one and 8 broadcasts do.
 //
 // Preconditions (src/kernels/conv2d_weight.ts checks them): the workgroup is ONE subgroup of at least LANES
 // lanes. Rows past smallC and columns past largeC·k² read clamped addresses and are not stored.

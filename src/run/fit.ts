@@ -20,7 +20,7 @@ import type {
 } from './training_events.ts';
 
 export interface TrainingHistory {
-  /** The minibatch metrics read back during the run (every `metricsEvery` steps), in step order. */
+  /** The minibatch metrics read back during the run (every `metricsEvery` steps; 1, 2, 4, … before), in step order. */
   metrics: RunMetricsEvent[];
   /** The evaluation sets' scores, each time they were scored. */
   evaluations: RunEvaluationEvent[];

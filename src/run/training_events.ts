@@ -27,7 +27,10 @@ export interface RunStepEvent {
   waitingForDataPercent: number;
 }
 
-/** The minibatch metrics of a step, read back from the GPU (every `metricsEvery` steps, asynchronously). */
+/**
+ * The minibatch metrics of a step, read back from the GPU asynchronously: every `metricsEvery` steps, and before
+ * the first of those at steps 1, 2, 4, 8, … (metricsDue in src/train/trainer.ts), so a run reports from its first step.
+ */
 export interface RunMetricsEvent {
   type: 'metrics';
   step: number;

@@ -86,7 +86,10 @@ export interface TrainingRunOptions {
    * trainers (local SGD), say. It may read and replace the model's parameters.
    */
   rounds?: Rounds;
-  /** Read the minibatch metrics back every this many steps (default: the trainer's, RUN_DEFAULTS.metricsEvery). */
+  /**
+   * Read the minibatch metrics back every this many steps, and at steps 1, 2, 4, … before the first (default: the
+   * trainer's, RUN_DEFAULTS.metricsEvery).
+   */
   metricsEvery?: number;
   /** Recorded in checkpoints so that a resume can open the same data (the CLI's paths). */
   data?: DataDescription;

@@ -18,7 +18,16 @@ export const DEFAULT_RECONNECT_FOR_MS = 60_000;
 /** The longest pause between two reconnection attempts (ms): a server back is found within about this. */
 const MAX_RETRY_PAUSE_MS = 500;
 
-export type RedisArgument = string | number | Buffer;
+/**
+ * An argument of a Redis command: binary values as bytes (sent as Buffers without a copy). Not Node's Buffer type:
+ * the package's declarations name no Node type, so a TypeScript user needs no @types/node.
+ */
+export type RedisArgument = string | number | Uint8Array;
+
+/** The arguments as ioredis sends binary values: Buffers (a plain Uint8Array would be sent as text). */
+function onTheWire(args: readonly RedisArgument[]): (string | number | Buffer)[] {
+  return args.map((a) => (typeof a === 'string' || typeof a === 'number' || Buffer.isBuffer(a) ? a : asBuffer(a)));
+}
 
 /**
  * Connections of one process that are waiting for their server, by URL: the first to lose it says so on stderr and
@@ -139,7 +148,7 @@ export class RedisConnection {
   /** Sends one command; replies keep binary values as Buffers. */
   async send(command: string, ...args: RedisArgument[]): Promise<unknown> {
     try {
-      return await this.redis.callBuffer(command, ...args);
+      return await this.redis.callBuffer(command, ...onTheWire(args));
     } catch (error) {
       throw this.error(command, error);
     }
@@ -148,7 +157,7 @@ export class RedisConnection {
   /** Sends commands in one round trip (a pipeline); the first failure rejects with its command's name. */
   async pipeline(commands: [string, ...RedisArgument[]][]): Promise<unknown[]> {
     const pipe = this.redis.pipeline();
-    for (const [command, ...args] of commands) pipe.callBuffer(command, ...args);
+    for (const [command, ...args] of commands) pipe.callBuffer(command, ...onTheWire(args));
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipe.exec();
@@ -165,7 +174,7 @@ export class RedisConnection {
   /** Sends commands as one transaction (MULTI … EXEC): all of them or none; resolves to their replies. */
   async transaction(commands: [string, ...RedisArgument[]][]): Promise<unknown[]> {
     const multi = this.redis.multi();
-    for (const [command, ...args] of commands) multi.callBuffer(command, ...args);
+    for (const [command, ...args] of commands) multi.callBuffer(command, ...onTheWire(args));
     try {
       const results = await multi.exec();
       if (results === null) throw new Error('the transaction was discarded');
@@ -211,6 +220,6 @@ export class RedisConnection {
 }
 
 /** A Uint8Array as a Buffer without copying (ioredis sends Buffers as binary). */
-export function asBuffer(bytes: Uint8Array): Buffer {
+function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

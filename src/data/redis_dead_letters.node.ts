@@ -58,7 +58,7 @@ export async function countFailure(
   s: RedisConsumerSettings,
   name: string,
   id: string,
-  fields: Buffer[],
+  fields: Uint8Array[],
   error: StreamEntryError,
 ): Promise<DeadLetter | null> {
   const field = `${s.group}/${id}`;

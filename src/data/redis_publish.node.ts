@@ -1,7 +1,7 @@
 // Node-only: a producer that feeds a Redis stream from any row source, one packed block of rows per entry
 // (XADD), pipelined: a producer that awaited each XADD would manage only 7–11k rows/s on loopback. And the
 // re-drive of a dead-letter stream: its entries back into the stream they came from.
-import { asBuffer, RedisConnection } from './redis_connection.node.ts';
+import { RedisConnection } from './redis_connection.node.ts';
 import { encodeEntry } from './redis_entry.ts';
 import { DEAD_LETTER_FIELDS } from './redis_dead_letters.node.ts';
 import { describeStream, parseRedisStreamUrl } from './redis_url.ts';
@@ -41,7 +41,7 @@ export async function publishRows(
   const connection = new RedisConnection(address, 'producer');
   const started = performance.now();
   const result: PublishResult = { rows: 0, entries: 0, seconds: 0 };
-  let batch: ['XADD', string, '*', ...(string | Buffer)[]][] = [];
+  let batch: ['XADD', string, '*', ...(string | Uint8Array)[]][] = [];
   let batchRows = 0;
   let inFlight: Promise<void> = Promise.resolve();
   // A round trip's failure is kept here (never an unhandled rejection) and thrown by the next send or the end.
@@ -74,7 +74,7 @@ export async function publishRows(
   let packed = 0;
   let D = 0;
   const add = async (values: Uint8Array | Float32Array, rows: number) => {
-    const fields = encodeEntry(values, D).map((f) => (typeof f === 'string' ? f : asBuffer(f)));
+    const fields = encodeEntry(values, D);
     batch.push(['XADD', address.stream, '*', ...fields]);
     batchRows += rows;
     if (batch.length >= perRoundTrip) await send();

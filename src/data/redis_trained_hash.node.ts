@@ -40,16 +40,14 @@ export function recordCommands(
   s: Pick<RedisConsumerSettings, 'stream' | 'group'>,
   acknowledge: readonly string[],
   partial: readonly [id: string, rows: number, trained: string][],
-): [string, ...(string | Buffer)[]][] {
+): [string, ...(string | Uint8Array)[]][] {
   const key = trainedKeyOf(s.stream, s.group);
-  const commands: [string, ...(string | Buffer)[]][] = [];
+  const commands: [string, ...(string | Uint8Array)[]][] = [];
   for (let i = 0; i < partial.length; i += IDS_PER_COMMAND) {
     commands.push([
       'HSET',
       key,
-      ...partial
-        .slice(i, i + IDS_PER_COMMAND)
-        .flatMap(([id, , trained]) => [id, Buffer.from(trainedRowsFromBase64(trained))]),
+      ...partial.slice(i, i + IDS_PER_COMMAND).flatMap(([id, , trained]) => [id, trainedRowsFromBase64(trained)]),
     ]);
   }
   for (let i = 0; i < acknowledge.length; i += IDS_PER_COMMAND)

@@ -28,7 +28,7 @@
 // finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank whatever step each
 // stopped at; the ranks of the run that are not in it are named (FinalRound.absent). Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
 // each trainer; only parameters travel.
-import { asBuffer, RedisConnection } from '../data/redis_connection.node.ts';
+import { RedisConnection } from '../data/redis_connection.node.ts';
 import {
   clusterParameter,
   keyPrefixOf,
@@ -171,7 +171,7 @@ export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironme
   };
 }
 
-const bytesOf = (v: Float32Array) => asBuffer(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+const bytesOf = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 const floatsOf = (b: Buffer) => new Float32Array(new Uint8Array(b).buffer);
 const ranksOf = (set: Buffer[]) => set.map((b) => Number(b.toString())).sort((a, b) => a - b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -127,7 +127,7 @@ async function train(
     checkRowLength,
   });
   try {
-    await trainOn(data, model, run, plan, checkpoint, password);
+    await trainOn(data, model, run, plan, checkpoint, { password, peers: served.peers });
   } finally {
     await data.close();
   }
@@ -139,7 +139,7 @@ async function trainOn(
   run: RunSettings,
   plan: RunPlan,
   checkpoint: Checkpoint | null,
-  password: string | undefined,
+  redis: { password: string | undefined; peers: string | null },
 ): Promise<void> {
   const dequantize = model.dequantize === 'uniform';
   // A new model takes its D from the data; a resumed one must match it.
@@ -248,9 +248,9 @@ async function trainOn(
       return path;
     };
     const peers =
-      run.peers === null
+      redis.peers === null
         ? null
-        : await joinPeers(withPassword(withRedisServer(run.peers), password), trainer, {
+        : await joinPeers(withPassword(redis.peers, redis.password), trainer, {
             log: (r) => report.log(r),
             say: (line) => console.log(line),
             signal: stop.signal,

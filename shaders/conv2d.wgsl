@@ -51,6 +51,8 @@ struct Dims { B: u32, srcC: u32, srcH: u32, srcW: u32, dstC: u32, dstH: u32, dst
 @group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
+// weight as vec4s: read by conv2d_lanes.wgsl's correlate only (the interface is shared).
+@group(0) @binding(5) var<storage, read> weight4: array<vec4<f32>>;
 
 // Output channels (vec4 components) and pixels per invocation: TS's CONV2D_BLOCK.
 const BLOCK: u32 = 4u;

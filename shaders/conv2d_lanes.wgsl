@@ -39,6 +39,10 @@ override GROUPS: u32;
 override KERNEL: u32;
 override STRIDE: u32;
 override PADDING: u32;
+// From the host: KERNEL is 4 (and, for transposed, a multiple of STRIDE), so that a kernel row is one vec4 of
+// weight4 (the weight buffer read as vec4s): each block's taps of a row in one load, where a per-lane vec4 load
+// costs lavapipe about half as much per float as an f32 one (bench/load_paths.ts), and loops of constant length.
+override KERNEL_ROW_VEC4: bool = false;
 
 // The most blocks of 8 channels a workgroup holds (the accumulators below are written out for this many).
 const MAX_GROUPS: u32 = 4u;
@@ -50,6 +54,7 @@ struct Dims { B: u32, srcC: u32, srcH: u32, srcW: u32, dstC: u32, dstH: u32, dst
 @group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
+@group(0) @binding(5) var<storage, read> weight4: array<vec4<f32>>;
 
 // src[b, ·, h, w] of channel plane `plane`, or 0 outside the image.
 fn src_at(plane: u32, h: i32, w: i32) -> f32 {
@@ -81,6 +86,51 @@ fn store_block(acc: array<vec4<f32>, 8>, o0: u32, px: Pixels) {
   }
 }
 
+// Per block g < GROUPS, the f32 at weight[rows[g] + offset] (0 for the others).
+fn block_weights(rows: array<u32, MAX_GROUPS>, offset: u32) -> vec4<f32> {
+  var w: vec4<f32>;
+  if (GROUPS > 0u) { w[0] = weight[rows[0] + offset]; }
+  if (GROUPS > 1u) { w[1] = weight[rows[1] + offset]; }
+  if (GROUPS > 2u) { w[2] = weight[rows[2] + offset]; }
+  if (GROUPS > 3u) { w[3] = weight[rows[3] + offset]; }
+  return w;
+}
+
+// Per block g < GROUPS, its kernel row of 4 taps: weight4's vec4 at weight[rows[g] + offset ..] (offset a
+// multiple of 4); zeros for the others. (Taking tap kw of every block from an array of vec4s, as tap_of does,
+// ran conv 32→64 in 18 ms where a mat4x4 and its transpose took 21, lavapipe, issue 24.)
+fn block_kernel_rows(rows: array<u32, MAX_GROUPS>, offset: u32) -> array<vec4<f32>, MAX_GROUPS> {
+  var w: array<vec4<f32>, MAX_GROUPS>;
+  if (GROUPS > 0u) { w[0] = weight4[(rows[0] + offset) >> 2u]; }
+  if (GROUPS > 1u) { w[1] = weight4[(rows[1] + offset) >> 2u]; }
+  if (GROUPS > 2u) { w[2] = weight4[(rows[2] + offset) >> 2u]; }
+  if (GROUPS > 3u) { w[3] = weight4[(rows[3] + offset) >> 2u]; }
+  return w;
+}
+
+// Tap kw of every block's kernel row (block_kernel_rows): one A value per block.
+fn tap_of(w: array<vec4<f32>, MAX_GROUPS>, kw: u32) -> vec4<f32> {
+  return vec4(w[0][kw], w[1][kw], w[2][kw], w[3][kw]);
+}
+
+// The src values of a lane's 4 pixels at (h, w) of channel plane `channel` of their images (0 outside src).
+fn src_quad(image_base: vec4<u32>, channel: u32, h: vec4<i32>, w: vec4<i32>) -> vec4<f32> {
+  return vec4<f32>(
+    src_at(image_base.x + channel, h.x, w.x),
+    src_at(image_base.y + channel, h.y, w.y),
+    src_at(image_base.z + channel, h.z, w.z),
+    src_at(image_base.w + channel, h.w, w.w),
+  );
+}
+
+// Stores every block g < GROUPS (channels o0 + 8g ..).
+fn store_blocks(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, o0: u32, px: Pixels) {
+  if (GROUPS > 0u) { store_block(acc[0], o0, px); }
+  if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
+  if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
+  if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+}
+
 @compute @workgroup_size(LANES, 1, 1)
 fn correlate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
   let o0 = wid.y * GROUPS * 8u;
@@ -109,25 +159,21 @@ fn correlate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation
   for (var i = 0u; i < dims.srcC; i++) {
     let channel = i * dims.srcH * dims.srcW;
     for (var kh = 0u; kh < KERNEL; kh++) {
-      for (var kw = 0u; kw < KERNEL; kw++) {
-        let bk = vec4<f32>(
-          src_at(image_base.x + channel, h0.x + i32(kh), w0.x + i32(kw)),
-          src_at(image_base.y + channel, h0.y + i32(kh), w0.y + i32(kw)),
-          src_at(image_base.z + channel, h0.z + i32(kh), w0.z + i32(kw)),
-          src_at(image_base.w + channel, h0.w + i32(kh), w0.w + i32(kw)),
-        );
-        let tap = i * taps + kh * KERNEL + kw;
-        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], weight[rows[0] + tap], bk); }
-        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], weight[rows[1] + tap], bk); }
-        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], weight[rows[2] + tap], bk); }
-        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], weight[rows[3] + tap], bk); }
+      let h = h0 + vec4(i32(kh));
+      let row = i * taps + kh * KERNEL;
+      if (KERNEL_ROW_VEC4) {
+        let w = block_kernel_rows(rows, row);
+        for (var kw = 0u; kw < 4u; kw++) {
+          acc = accumulate_blocks(acc, tap_of(w, kw), src_quad(image_base, channel, h, w0 + vec4(i32(kw))));
+        }
+      } else {
+        for (var kw = 0u; kw < KERNEL; kw++) {
+          acc = accumulate_blocks(acc, block_weights(rows, row + kw), src_quad(image_base, channel, h, w0 + vec4(i32(kw))));
+        }
       }
     }
   }
-  if (GROUPS > 0u) { store_block(acc[0], o0, px); }
-  if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
-  if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
-  if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+  store_blocks(acc, o0, px);
 }
 
 @compute @workgroup_size(LANES, 1, 1)
@@ -143,12 +189,18 @@ fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
   // h + p and w + p of each pixel: tap kh reads src row (h + p − kh) / s, exact for the taps taken.
   var hp: vec4<i32>;
   var wp: vec4<i32>;
+  // The pixel's place (qh, qw) in its residue's grid: h = rh + s·qh.
+  var qh: vec4<i32>;
+  var qw: vec4<i32>;
+  let s = i32(STRIDE);
   for (var j = 0u; j < 4u; j++) {
     let column = wid.x * 4u * LANES + 4u * lane + j;
     let c = min(column, dims.B * QH * QW - 1u);
     px.image[j] = c / (QH * QW);
-    px.h[j] = i32(rh + STRIDE * ((c % (QH * QW)) / QW));
-    px.w[j] = i32(rw + STRIDE * (c % QW));
+    qh[j] = i32((c % (QH * QW)) / QW);
+    qw[j] = i32(c % QW);
+    px.h[j] = i32(rh) + s * qh[j];
+    px.w[j] = i32(rw) + s * qw[j];
     px.inside[j] = column < dims.B * QH * QW && px.h[j] < i32(dims.dstH) && px.w[j] < i32(dims.dstW);
     image_base[j] = px.image[j] * dims.srcC * dims.srcH * dims.srcW;
     hp[j] = px.h[j] + i32(PADDING);
@@ -160,31 +212,39 @@ fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
   for (var g = 0u; g < MAX_GROUPS; g++) { rows[g] = min(o0 + 8u * g + lane, dims.dstC - 1u) * taps; }
   let kh0 = (rh + PADDING) % STRIDE;
   let kw0 = (rw + PADDING) % STRIDE;
-  let s = i32(STRIDE);
   var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
-  for (var i = 0u; i < dims.srcC; i++) {
-    let channel = i * dims.srcH * dims.srcW;
-    let weight_channel = i * dims.dstC * taps;
-    for (var kh = kh0; kh < KERNEL; kh += STRIDE) {
-      for (var kw = kw0; kw < KERNEL; kw += STRIDE) {
-        let bk = vec4<f32>(
-          src_at(image_base.x + channel, (hp.x - i32(kh)) / s, (wp.x - i32(kw)) / s),
-          src_at(image_base.y + channel, (hp.y - i32(kh)) / s, (wp.y - i32(kw)) / s),
-          src_at(image_base.z + channel, (hp.z - i32(kh)) / s, (wp.z - i32(kw)) / s),
-          src_at(image_base.w + channel, (hp.w - i32(kh)) / s, (wp.w - i32(kw)) / s),
-        );
-        let tap = weight_channel + kh * KERNEL + kw;
-        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], weight[rows[0] + tap], bk); }
-        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], weight[rows[1] + tap], bk); }
-        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], weight[rows[2] + tap], bk); }
-        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], weight[rows[3] + tap], bk); }
+  if (KERNEL_ROW_VEC4) {
+    // Every residue takes KERNEL / s taps a side: kh = kh0 + s·t reads src row (h + p − kh) / s = qh + dh0 − t
+    // (dh0 = (rh + p) / s; likewise w), so the loops have constant lengths and no pixel divides, and each
+    // block's kernel row kh is one vec4 of weight4.
+    let dh0 = i32((rh + PADDING) / STRIDE);
+    let dw0 = i32((rw + PADDING) / STRIDE);
+    for (var i = 0u; i < dims.srcC; i++) {
+      let channel = i * dims.srcH * dims.srcW;
+      let weight_channel = i * dims.dstC * taps;
+      for (var th = 0u; th < KERNEL / STRIDE; th++) {
+        let w = block_kernel_rows(rows, weight_channel + (kh0 + th * STRIDE) * KERNEL);
+        let h = qh + vec4(dh0 - i32(th));
+        for (var tw = 0u; tw < KERNEL / STRIDE; tw++) {
+          let bk = src_quad(image_base, channel, h, qw + vec4(dw0 - i32(tw)));
+          acc = accumulate_blocks(acc, tap_of(w, kw0 + tw * STRIDE), bk);
+        }
+      }
+    }
+  } else {
+    for (var i = 0u; i < dims.srcC; i++) {
+      let channel = i * dims.srcH * dims.srcW;
+      let weight_channel = i * dims.dstC * taps;
+      for (var kh = kh0; kh < KERNEL; kh += STRIDE) {
+        let h = (hp - vec4(i32(kh))) / s;
+        for (var kw = kw0; kw < KERNEL; kw += STRIDE) {
+          let bk = src_quad(image_base, channel, h, (wp - vec4(i32(kw))) / s);
+          acc = accumulate_blocks(acc, block_weights(rows, weight_channel + kh * KERNEL + kw), bk);
+        }
       }
     }
   }
-  if (GROUPS > 0u) { store_block(acc[0], o0, px); }
-  if (GROUPS > 1u) { store_block(acc[1], o0 + 8u, px); }
-  if (GROUPS > 2u) { store_block(acc[2], o0 + 16u, px); }
-  if (GROUPS > 3u) { store_block(acc[3], o0 + 24u, px); }
+  store_blocks(acc, o0, px);
 }
 
 // transposed_subpixel — the transposed form for outputs of few channels (src/kernels/conv2d.ts says when): the
@@ -249,18 +309,14 @@ fn transposed_subpixel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_
     let weight_channel = i * dims.dstC * taps;
     for (var dh = D_LO; dh <= D_HI; dh++) {
       for (var dw = D_LO; dw <= D_HI; dw++) {
-        let bk = vec4<f32>(
-          src_at(image_base.x + channel, qh.x + dh, qw.x + dw),
-          src_at(image_base.y + channel, qh.y + dh, qw.y + dw),
-          src_at(image_base.z + channel, qh.z + dh, qw.z + dw),
-          src_at(image_base.w + channel, qh.w + dh, qw.w + dw),
-        );
         let sh = s * dh;
         let sw = s * dw;
-        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], tap_weight(weight_channel + weight_row[0], kh_base[0] - sh, kw_base[0] - sw), bk); }
-        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], tap_weight(weight_channel + weight_row[1], kh_base[1] - sh, kw_base[1] - sw), bk); }
-        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], tap_weight(weight_channel + weight_row[2], kh_base[2] - sh, kw_base[2] - sw), bk); }
-        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], tap_weight(weight_channel + weight_row[3], kh_base[3] - sh, kw_base[3] - sw), bk); }
+        var la: vec4<f32>;
+        if (GROUPS > 0u) { la[0] = tap_weight(weight_channel + weight_row[0], kh_base[0] - sh, kw_base[0] - sw); }
+        if (GROUPS > 1u) { la[1] = tap_weight(weight_channel + weight_row[1], kh_base[1] - sh, kw_base[1] - sw); }
+        if (GROUPS > 2u) { la[2] = tap_weight(weight_channel + weight_row[2], kh_base[2] - sh, kw_base[2] - sw); }
+        if (GROUPS > 3u) { la[3] = tap_weight(weight_channel + weight_row[3], kh_base[3] - sh, kw_base[3] - sw); }
+        acc = accumulate_blocks(acc, la, src_quad(image_base, channel, qh + vec4(dh), qw + vec4(dw)));
       }
     }
   }

@@ -85,10 +85,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
         let at = vec4<u32>(large_image) + plane + vec4<u32>(clamp(h, vec4(0), vec4(H - 1)) * W + clamp(w, vec4(0), vec4(W - 1)));
         let bk = select(vec4(0.0), vec4(large[at.x], large[at.y], large[at.z], large[at.w]), inside);
         let s = small_image + sh * dims.smallW + sw;
-        if (GROUPS > 0u) { acc[0] = accumulate_rows(acc[0], small[rows[0] + s], bk); }
-        if (GROUPS > 1u) { acc[1] = accumulate_rows(acc[1], small[rows[1] + s], bk); }
-        if (GROUPS > 2u) { acc[2] = accumulate_rows(acc[2], small[rows[2] + s], bk); }
-        if (GROUPS > 3u) { acc[3] = accumulate_rows(acc[3], small[rows[3] + s], bk); }
+        var la: vec4<f32>;
+        if (GROUPS > 0u) { la[0] = small[rows[0] + s]; }
+        if (GROUPS > 1u) { la[1] = small[rows[1] + s]; }
+        if (GROUPS > 2u) { la[2] = small[rows[2] + s]; }
+        if (GROUPS > 3u) { la[3] = small[rows[3] + s]; }
+        acc = accumulate_blocks(acc, la, bk);
       }
     }
   }

@@ -21,3 +21,17 @@ fn accumulate_rows(acc: array<vec4<f32>, 8>, la: f32, bk: vec4<f32>) -> array<ve
   out[7] = fma(vec4(subgroupBroadcast(la, 7u)), bk, acc[7]);
   return out;
 }
+
+// A lane's blocks: GROUPS (the including shader's override, ≤ its MAX_GROUPS = 4) blocks of 8 rows, each updated
+// with the A value of its own row in this lane, la[g]:
+//   acc[g][r] += A[8g + r] · bk   for the blocks g < GROUPS
+// Needs `override GROUPS: u32` and `const MAX_GROUPS: u32 = 4u` in the including shader.
+fn accumulate_blocks(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, la: vec4<f32>, bk: vec4<f32>)
+    -> array<array<vec4<f32>, 8>, MAX_GROUPS> {
+  var out = acc;
+  if (GROUPS > 0u) { out[0] = accumulate_rows(acc[0], la[0], bk); }
+  if (GROUPS > 1u) { out[1] = accumulate_rows(acc[1], la[1], bk); }
+  if (GROUPS > 2u) { out[2] = accumulate_rows(acc[2], la[2], bk); }
+  if (GROUPS > 3u) { out[3] = accumulate_rows(acc[3], la[3], bk); }
+  return out;
+}

@@ -47,6 +47,7 @@ export const CONV2D = shaderInterface(['conv2d', 'conv2d_lanes'], {
     dstH: 'u32',
     dstW: 'u32',
   }),
+  weight4: 'read',
 });
 
 /** Kernel variant of a pass; default: the device's (conv2dVariantOf). */
@@ -211,7 +212,12 @@ function launch(
       );
   } else if (kernel === 'lanes') {
     const groups = lanesRowGroups(dst.C);
-    pipeline = ctx.pipeline('conv2d_lanes', entryPoint, { LANES, GROUPS: groups, ...common });
+    pipeline = ctx.pipeline('conv2d_lanes', entryPoint, {
+      LANES,
+      GROUPS: groups,
+      KERNEL_ROW_VEC4: s.kernel === 4 && (entryPoint === 'correlate' || 4 % s.stride === 0),
+      ...common,
+    });
     // Columns: dst's pixels of the whole batch; the transposed form's, those of one stride residue (grid z).
     const columns =
       entryPoint === 'correlate' ? s.B * dst.H * dst.W : s.B * ceilDiv(dst.H, s.stride) * ceilDiv(dst.W, s.stride);
@@ -244,7 +250,14 @@ function launch(
     ctx,
     label,
     pipeline,
-    CONV2D.entries({ src: srcRange, weight, aux, dst: dstRange, dims: { buffer: dims } }),
+    CONV2D.entries({
+      src: srcRange,
+      weight,
+      aux,
+      dst: dstRange,
+      dims: { buffer: dims },
+      ...(kernel === 'lanes' ? { weight4: weight } : {}),
+    }),
     workgroups,
   );
 }

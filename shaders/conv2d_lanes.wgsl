@@ -39,10 +39,12 @@ override GROUPS: u32;
 override KERNEL: u32;
 override STRIDE: u32;
 override PADDING: u32;
-// From the host: KERNEL is 4 (and, for transposed, a multiple of STRIDE), so that a kernel row is one vec4 of
-// weight4 (the weight buffer read as vec4s): each block's taps of a row in one load, where a per-lane vec4 load
-// costs lavapipe about half as much per float as an f32 one (bench/load_paths.ts), and loops of constant length.
+// From the host. KERNEL_ROW_VEC4 (correlate): KERNEL is 4, so a kernel row is one vec4 of weight4 (the weight
+// buffer read as vec4s), each block's 4 taps of a row in one load, where a per-lane vec4 load costs lavapipe
+// about half as much per float as an f32 one (bench/load_paths.ts): conv 32→64's forward 25 → 18 ms.
+// STRIDE_DIVIDES_KERNEL (transposed): every stride residue takes KERNEL / STRIDE taps a side.
 override KERNEL_ROW_VEC4: bool = false;
+override STRIDE_DIVIDES_KERNEL: bool = false;
 
 // The most blocks of 8 channels a workgroup holds (the accumulators below are written out for this many).
 const MAX_GROUPS: u32 = 4u;
@@ -213,22 +215,22 @@ fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
   let kh0 = (rh + PADDING) % STRIDE;
   let kw0 = (rw + PADDING) % STRIDE;
   var acc: array<array<vec4<f32>, 8>, MAX_GROUPS>;
-  if (KERNEL_ROW_VEC4) {
-    // Every residue takes KERNEL / s taps a side: kh = kh0 + s·t reads src row (h + p − kh) / s = qh + dh0 − t
-    // (dh0 = (rh + p) / s; likewise w), so the loops have constant lengths and no pixel divides, and each
-    // block's kernel row kh is one vec4 of weight4.
+  if (STRIDE_DIVIDES_KERNEL) {
+    // Every residue takes T = KERNEL / s taps a side: kh = kh0 + s·th reads src row (h + p − kh) / s =
+    // qh + dh0 − th (dh0 = (rh + p) / s; likewise w). So one loop of constant length T² over the taps, one tap
+    // per step, and no pixel divides: conv 32→64's input gradient 22 → 16 ms against two nested loops, and 34
+    // where the loop's length is not a constant (lavapipe, B = 100, issue 24).
     let dh0 = i32((rh + PADDING) / STRIDE);
     let dw0 = i32((rw + PADDING) / STRIDE);
     for (var i = 0u; i < dims.srcC; i++) {
       let channel = i * dims.srcH * dims.srcW;
       let weight_channel = i * dims.dstC * taps;
-      for (var th = 0u; th < KERNEL / STRIDE; th++) {
-        let w = block_kernel_rows(rows, weight_channel + (kh0 + th * STRIDE) * KERNEL);
-        let h = qh + vec4(dh0 - i32(th));
-        for (var tw = 0u; tw < KERNEL / STRIDE; tw++) {
-          let bk = src_quad(image_base, channel, h, qw + vec4(dw0 - i32(tw)));
-          acc = accumulate_blocks(acc, tap_of(w, kw0 + tw * STRIDE), bk);
-        }
+      let T = KERNEL / STRIDE;
+      for (var t = 0u; t < T * T; t++) {
+        let th = t / T;
+        let tw = t % T;
+        let bk = src_quad(image_base, channel, qh + vec4(dh0 - i32(th)), qw + vec4(dw0 - i32(tw)));
+        acc = accumulate_blocks(acc, block_weights(rows, weight_channel + (kh0 + th * STRIDE) * KERNEL + kw0 + tw * STRIDE), bk);
       }
     }
   } else {

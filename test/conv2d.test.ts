@@ -76,10 +76,13 @@ const ODD: Conv2dShape[] = [
   { B: 3, inChannels: 6, inHeight: 9, inWidth: 8, outChannels: 7, kernel: 5, stride: 2, padding: 2 },
   { B: 1, inChannels: 2, inHeight: 8, inWidth: 5, outChannels: 9, kernel: 2, stride: 3, padding: 0 },
   { B: 2, inChannels: 20, inHeight: 5, inWidth: 7, outChannels: 37, kernel: 3, stride: 2, padding: 1 },
-  // Kernel 4, where the lanes kernels read kernel rows as vec4s (KERNEL_ROW_VEC4): the transposed form's taps per
-  // residue at strides 1 and 4, and stride 3, where only the correlation takes that path.
+  // The lanes kernels' special paths: kernel 4, where the correlation reads kernel rows as vec4s
+  // (KERNEL_ROW_VEC4), and strides that divide the kernel, where the transposed form's residues take the same
+  // taps (STRIDE_DIVIDES_KERNEL): strides 1, 4 and 3 (kernels 4, 4 and 6), and kernel 4 at stride 3 (neither in
+  // the transposed form).
   { B: 2, inChannels: 9, inHeight: 6, inWidth: 5, outChannels: 11, kernel: 4, stride: 1, padding: 2 },
   { B: 2, inChannels: 8, inHeight: 9, inWidth: 10, outChannels: 16, kernel: 4, stride: 4, padding: 1 },
+  { B: 2, inChannels: 10, inHeight: 5, inWidth: 6, outChannels: 9, kernel: 6, stride: 3, padding: 2 },
   { B: 1, inChannels: 5, inHeight: 8, inWidth: 8, outChannels: 12, kernel: 4, stride: 3, padding: 1 },
 ];
 

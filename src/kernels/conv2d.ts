@@ -215,7 +215,9 @@ function launch(
     pipeline = ctx.pipeline('conv2d_lanes', entryPoint, {
       LANES,
       GROUPS: groups,
-      KERNEL_ROW_VEC4: s.kernel === 4 && (entryPoint === 'correlate' || 4 % s.stride === 0),
+      ...(entryPoint === 'correlate'
+        ? { KERNEL_ROW_VEC4: s.kernel === 4 }
+        : { STRIDE_DIVIDES_KERNEL: s.kernel % s.stride === 0 }),
       ...common,
     });
     // Columns: dst's pixels of the whole batch; the transposed form's, those of one stride residue (grid z).
@@ -256,7 +258,8 @@ function launch(
       aux,
       dst: dstRange,
       dims: { buffer: dims },
-      ...(kernel === 'lanes' ? { weight4: weight } : {}),
+      // Read only by the lanes correlation (shaders/conv2d_lanes.wgsl, KERNEL_ROW_VEC4): the weight as vec4s.
+      ...(kernel === 'lanes' && entryPoint === 'correlate' ? { weight4: weight } : {}),
     }),
     workgroups,
   );

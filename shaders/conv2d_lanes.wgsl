@@ -164,10 +164,9 @@ fn correlate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation
       let h = h0 + vec4(i32(kh));
       let row = i * taps + kh * KERNEL;
       if (KERNEL_ROW_VEC4) {
-        let w = block_kernel_rows(rows, row);
-        for (var kw = 0u; kw < 4u; kw++) {
-          acc = accumulate_blocks(acc, tap_of(w, kw), src_quad(image_base, channel, h, w0 + vec4(i32(kw))));
-        }
+        var bk: array<vec4<f32>, 4>;
+        for (var kw = 0u; kw < 4u; kw++) { bk[kw] = src_quad(image_base, channel, h, w0 + vec4(i32(kw))); }
+        acc = accumulate_blocks4(acc, block_kernel_rows(rows, row), bk);
       } else {
         for (var kw = 0u; kw < KERNEL; kw++) {
           acc = accumulate_blocks(acc, block_weights(rows, row + kw), src_quad(image_base, channel, h, w0 + vec4(i32(kw))));

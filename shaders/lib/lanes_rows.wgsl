@@ -35,3 +35,41 @@ fn accumulate_blocks(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, la: vec4<f32>,
   if (GROUPS > 3u) { out[3] = accumulate_rows(acc[3], la[3], bk); }
   return out;
 }
+
+// Four steps of the reduction at once, as shaders/matmul_lanes.wgsl takes them: lane l holds row l's A values
+// of the 4 steps (la), bk[kk] the B values of step kk, and each accumulator takes its 4 products in one chain
+// (loaded and stored once, not 4 times):
+//   acc[r] += Σ_kk A[r][kk] · bk[kk]   for r = 0 .. 7,  A[r] = la of lane r
+fn accumulate_rows4(acc: array<vec4<f32>, 8>, la: vec4<f32>, bk: array<vec4<f32>, 4>) -> array<vec4<f32>, 8> {
+  var out: array<vec4<f32>, 8>;
+  out[0] = fma4_rows(acc[0], subgroupBroadcast(la, 0u), bk);
+  out[1] = fma4_rows(acc[1], subgroupBroadcast(la, 1u), bk);
+  out[2] = fma4_rows(acc[2], subgroupBroadcast(la, 2u), bk);
+  out[3] = fma4_rows(acc[3], subgroupBroadcast(la, 3u), bk);
+  out[4] = fma4_rows(acc[4], subgroupBroadcast(la, 4u), bk);
+  out[5] = fma4_rows(acc[5], subgroupBroadcast(la, 5u), bk);
+  out[6] = fma4_rows(acc[6], subgroupBroadcast(la, 6u), bk);
+  out[7] = fma4_rows(acc[7], subgroupBroadcast(la, 7u), bk);
+  return out;
+}
+
+// acc + Σ_kk a[kk] · bk[kk].
+fn fma4_rows(acc: vec4<f32>, a: vec4<f32>, bk: array<vec4<f32>, 4>) -> vec4<f32> {
+  var s = acc;
+  s = fma(vec4(a.x), bk[0], s);
+  s = fma(vec4(a.y), bk[1], s);
+  s = fma(vec4(a.z), bk[2], s);
+  s = fma(vec4(a.w), bk[3], s);
+  return s;
+}
+
+// accumulate_rows4 for every block g < GROUPS, la[g] its lane's A values.
+fn accumulate_blocks4(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, la: array<vec4<f32>, MAX_GROUPS>,
+    bk: array<vec4<f32>, 4>) -> array<array<vec4<f32>, 8>, MAX_GROUPS> {
+  var out = acc;
+  if (GROUPS > 0u) { out[0] = accumulate_rows4(acc[0], la[0], bk); }
+  if (GROUPS > 1u) { out[1] = accumulate_rows4(acc[1], la[1], bk); }
+  if (GROUPS > 2u) { out[2] = accumulate_rows4(acc[2], la[2], bk); }
+  if (GROUPS > 3u) { out[3] = accumulate_rows4(acc[3], la[3], bk); }
+  return out;
+}

@@ -12,7 +12,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { redisSource } from '../src/data/redis_source.node.ts';
+import { redisSource } from '../src/data/redis/source.node.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
 
 const [url, dir, stepMsText, bText, wText, kText] = process.argv.slice(2);

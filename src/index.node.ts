@@ -8,6 +8,6 @@ export {
   type RedisStreamSource,
   type RedisSourceState,
   type RedisSourceStats,
-} from './data/redis_source.node.ts';
-export { publishRows, type PublishOptions, type PublishResult } from './data/redis_publish.node.ts';
+} from './data/redis/source.node.ts';
+export { publishRows, type PublishOptions, type PublishResult } from './data/redis/publish.node.ts';
 export { PeerAveraging, parsePeersUrl, type PeerSettings, type AveragingRound } from './peers/redis_peers.node.ts';

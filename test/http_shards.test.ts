@@ -12,7 +12,7 @@ import { expandBraceRanges } from '../src/data/brace_range.ts';
 import { httpShardsSource, parseShardOf, shardOrder, shardsOf } from '../src/data/http_shards.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { remoteSourceFor } from '../src/data/remote_source.node.ts';
-import { RedisStreamSource } from '../src/data/redis_source.node.ts';
+import { RedisStreamSource } from '../src/data/redis/source.node.ts';
 import { streamBatches } from './stream_batches.ts';
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';

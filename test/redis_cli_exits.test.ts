@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { publishRows } from '../src/data/redis_publish.node.ts';
+import { publishRows } from '../src/data/redis/publish.node.ts';
 import { memorySource } from '../src/data/memory_source.ts';
 import { readCheckpoint } from '../src/io/checkpoint.node.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';

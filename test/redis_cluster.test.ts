@@ -7,13 +7,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cluster } from 'ioredis';
-import { deadStreamOf, redisSource, trainedKeyOf, type DeadLetter } from '../src/data/redis_source.node.ts';
-import { publishRows } from '../src/data/redis_publish.node.ts';
+import { deadStreamOf, redisSource, trainedKeyOf, type DeadLetter } from '../src/data/redis/source.node.ts';
+import { publishRows } from '../src/data/redis/publish.node.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { redisServerInstalled, startRedisCluster, type RedisCluster } from './servers/redis_server.ts';
 import { rejectsWith, throwsWith } from './gpu_suite.ts';
-import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
+import { parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis/url.ts';
 
 const D = 3;
 const rowOf = (i: number) => [i / 65536, i / 131072, 1 - i / 65536];

@@ -13,7 +13,7 @@ import { redisServerInstalled, startRedisServer, type RedisServer } from './serv
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { AEVB_BIN } from './cli_process.ts';
-import { parseRedisStreamUrl, withServer } from '../src/data/redis_url.ts';
+import { parseRedisStreamUrl, withServer } from '../src/data/redis/url.ts';
 import { parsePeersUrl } from '../src/peers/redis_peers.node.ts';
 
 const SECRET = 'pa55-in-REDIS_URL';

@@ -14,10 +14,10 @@ import {
   type DeadLetter,
   type RedisSourceState,
   type RedisStreamSource,
-} from '../src/data/redis_source.node.ts';
-import { publishRows } from '../src/data/redis_publish.node.ts';
-import { claimBeforeEnd, parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis_url.ts';
-import { decodeEntry, encodeEntry } from '../src/data/redis_entry.ts';
+} from '../src/data/redis/source.node.ts';
+import { publishRows } from '../src/data/redis/publish.node.ts';
+import { claimBeforeEnd, parseRedisConsumerUrl, parseRedisStreamUrl } from '../src/data/redis/url.ts';
+import { decodeEntry, encodeEntry } from '../src/data/redis/entry.ts';
 import type { RowSource } from '../src/data/row_source.ts';
 import type { CheckpointedRows } from '../src/data/acknowledging_source.ts';
 import { redisSuite } from './redis_suite.ts';

@@ -4,7 +4,7 @@
 // alive). Without redis-server the suite's Redis tests are skipped, saying so (redisServerInstalled).
 import type { Test } from 'uvu';
 import { Redis } from 'ioredis';
-import type { RedisStreamSource } from '../src/data/redis_source.node.ts';
+import type { RedisStreamSource } from '../src/data/redis/source.node.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 
 export interface RedisFixture {

@@ -13,8 +13,8 @@ import { makeTestCertificates, opensslMissing, type TestCertificates } from './s
 import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { runAevb } from './cli_process.ts';
-import { RedisConnection } from '../src/data/redis_connection.node.ts';
-import { parseRedisStreamUrl } from '../src/data/redis_url.ts';
+import { RedisConnection } from '../src/data/redis/connection.node.ts';
+import { parseRedisStreamUrl } from '../src/data/redis/url.ts';
 import { parsePeersUrl } from '../src/peers/redis_peers.node.ts';
 
 let certificates: TestCertificates;

@@ -9,7 +9,7 @@ import { sampleCommand } from './sample_command.node.ts';
 import { paperCommand } from './paper_command.node.ts';
 import { publishCommand } from './publish_command.node.ts';
 import { encodeCommand } from './encode_command.node.ts';
-import { redactUrl } from '../data/redis_url.ts';
+import { redactUrl } from '../data/redis/url.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;

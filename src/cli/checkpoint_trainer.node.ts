@@ -4,7 +4,7 @@ import { readCheckpoint, CHECKPOINT_FILE, type Checkpoint } from '../io/checkpoi
 import { Vae } from '../vae/vae.ts';
 import { loadTestSet } from './data_setup.node.ts';
 import type { DataFormat } from '../data/row_format.ts';
-import { redactUrl } from '../data/redis_url.ts';
+import { redactUrl } from '../data/redis/url.ts';
 import type { DataDescription } from '../run/run_state.ts';
 
 export async function modelFromCheckpoint(

@@ -4,8 +4,8 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { fileSource } from '../data/file_source.node.ts';
-import { publishRows, redriveEntries } from '../data/redis_publish.node.ts';
-import { describeStream, parseRedisStreamUrl, redactUrl } from '../data/redis_url.ts';
+import { publishRows, redriveEntries } from '../data/redis/publish.node.ts';
+import { describeStream, parseRedisStreamUrl, redactUrl } from '../data/redis/url.ts';
 import { redisPassword, withRedisServer } from './redis_password.node.ts';
 import { DATA_FORMATS } from '../data/row_format.ts';
 import { integer } from './flag_parsers.node.ts';

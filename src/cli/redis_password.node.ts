@@ -4,7 +4,7 @@
 // it (redactUrl), and a run resumed from its checkpoint takes the password from here. REDIS_URL, as Heroku, node-redis
 // and many PaaS set it, is the server (and its user and password) of a URL that names none: redis:///STREAM.
 import { readFileSync } from 'node:fs';
-import { withServer } from '../data/redis_url.ts';
+import { withServer } from '../data/redis/url.ts';
 import { readEnvironmentSettings } from '../gpu/settings.node.ts';
 
 /** Whether a URL carries a password (`scheme://user:PASSWORD@host`). */
@@ -50,7 +50,7 @@ export function withPassword(url: string, password: string | undefined): string 
 }
 
 /**
- * `url` with REDIS_URL's server put in when it names none (`redis:///STREAM?…`; withServer in src/data/redis_url.ts
+ * `url` with REDIS_URL's server put in when it names none (`redis:///STREAM?…`; withServer in src/data/redis/url.ts
  * says what is taken), else as it is; null stays null. Call it before redisPassword, which then sees REDIS_URL's
  * password as the URL's own.
  */

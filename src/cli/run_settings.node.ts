@@ -6,7 +6,7 @@ import type { Checkpoint } from '../io/checkpoint.node.ts';
 import type { TrainConfig } from '../train/train_config.ts';
 import type { RunPlan } from '../run/run_state.ts';
 import { describeArch, type LayerList } from '../model/layer_specs.ts';
-import { redactUrl } from '../data/redis_url.ts';
+import { redactUrl } from '../data/redis/url.ts';
 import { flagOf, type RunSettings } from './train_options.node.ts';
 import { storedDataNotice } from './checkpoint_trainer.node.ts';
 

@@ -4,7 +4,7 @@
 // record in metrics.jsonl and a few words on the progress line, at most once every STREAM_REPORT_MS (sampled at
 // the run's metrics events, so a run with --metrics-every 1 still asks Redis once a second, not once a step) and
 // once more at the end. Asking costs one pipelined round trip (RedisStreamSource.standing()).
-import type { RedisStreamSource } from '../data/redis_source.node.ts';
+import type { RedisStreamSource } from '../data/redis/source.node.ts';
 
 /** The shortest time between two samples (ms). */
 export const STREAM_REPORT_MS = 1000;

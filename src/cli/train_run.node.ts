@@ -21,7 +21,7 @@ import { writePictures } from './pictures.node.ts';
 import { holdOutputLock } from '../io/output_lock.node.ts';
 import { auxiliaryWrite, ownSubfolder, writeFileAtomic } from '../io/output_files.node.ts';
 import type { RunSettings } from './train_options.node.ts';
-import { deadLetterLine } from '../data/redis_source.node.ts';
+import { deadLetterLine } from '../data/redis/source.node.ts';
 import { redisPassword, withPassword, withRedisServer } from './redis_password.node.ts';
 import { StopSignals } from './stop_signals.node.ts';
 import { BEST_FOLDER, CONFIG_FILE, claimOutputFolder, runIn } from './output_folder.node.ts';

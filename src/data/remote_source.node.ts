@@ -2,7 +2,7 @@
 // (redis://, rediss://) or HTTP(S) data (one file, or shards with brace ranges) — so the CLI tells them apart
 // in one place.
 import { httpShardsSource } from './http_shards.ts';
-import { redisSource } from './redis_source.node.ts';
+import { redisSource } from './redis/source.node.ts';
 import type { DataFormat } from './row_format.ts';
 import type { RowSource } from './row_source.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Which rows of one stream entry a checkpoint holds, as a bitmap: bit r (byte r >> 3, least significant bit
  * first) for row r of the entry, ⌈rows / 8⌉ bytes. It is the value of the entry's field in a group's trained-rows
- * hash (redis_source.node.ts) and, base64, of a checkpoint's state, so a redelivered entry trains only the rows
+ * hash (redis/source.node.ts) and, base64, of a checkpoint's state, so a redelivered entry trains only the rows
  * no checkpoint holds yet. No Redis here: bytes in, bytes out.
  */
 

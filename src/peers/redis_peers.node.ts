@@ -28,7 +28,7 @@
 // finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank whatever step each
 // stopped at; the ranks of the run that are not in it are named (FinalRound.absent). Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
 // each trainer; only parameters travel.
-import { RedisConnection } from '../data/redis_connection.node.ts';
+import { RedisConnection } from '../data/redis/connection.node.ts';
 import {
   clusterParameter,
   keyPrefixOf,
@@ -37,7 +37,7 @@ import {
   tlsParameters,
   withTls,
   type RedisStreamAddress,
-} from '../data/redis_url.ts';
+} from '../data/redis/url.ts';
 import { readEnvironmentSettings, type EnvironmentSettings } from '../gpu/settings.node.ts';
 
 /** A trainer whose heartbeat is this many periods old is gone. */

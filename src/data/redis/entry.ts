@@ -5,7 +5,7 @@
  *   x  the raw values: one row or a packed block of rows, rows = len(x) / (d · bytes per value)
  * Other fields are ignored (a producer may add its own). No Redis client here: bytes in, bytes out.
  */
-import { MAX_ROW_VALUES, type RowBlock } from './row_block.ts';
+import { MAX_ROW_VALUES, type RowBlock } from '../row_block.ts';
 
 export type EntryValueType = 'u8' | 'f32';
 

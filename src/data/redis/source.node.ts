@@ -31,24 +31,24 @@
 // consumer's (a claim) only means rows trained again, never a row skipped. A group deleted and made again should
 // have its hash deleted too (DEL), or the new group's redeliveries would skip the old group's trained rows.
 //
-// Beside this file, by concern: the dead letters (redis_dead_letters.node.ts), the trained-rows hash
-// (redis_trained_hash.node.ts), the state a checkpoint keeps (redis_source_state.ts) and the group's standing
-// (redis_standing.node.ts).
-import type { AcknowledgingSource } from './acknowledging_source.ts';
-import { RedisConnection } from './redis_connection.node.ts';
-import { countFailure, deadLetterLine, type DeadLetter } from './redis_dead_letters.node.ts';
-import { decodeEntry, StreamEntryError } from './redis_entry.ts';
-import { checkpointedEntries, type RedisSourceState } from './redis_source_state.ts';
-import { lastDeliveredId, readStanding, type RedisStreamStanding } from './redis_standing.node.ts';
-import { IDS_PER_COMMAND, readTrainedRows, recordCommands, trainedKeyOf } from './redis_trained_hash.node.ts';
+// Beside this file, by concern: the dead letters (dead_letters.node.ts), the trained-rows hash
+// (trained_hash.node.ts), the state a checkpoint keeps (source_state.ts) and the group's standing
+// (standing.node.ts).
+import type { AcknowledgingSource } from '../acknowledging_source.ts';
+import { RedisConnection } from './connection.node.ts';
+import { countFailure, deadLetterLine, type DeadLetter } from './dead_letters.node.ts';
+import { decodeEntry, StreamEntryError } from './entry.ts';
+import { checkpointedEntries, type RedisSourceState } from './source_state.ts';
+import { lastDeliveredId, readStanding, type RedisStreamStanding } from './standing.node.ts';
+import { IDS_PER_COMMAND, readTrainedRows, recordCommands, trainedKeyOf } from './trained_hash.node.ts';
 import {
   CLAIM_SCAN_FRACTION,
   claimBeforeEnd,
   describeStream,
   parseRedisConsumerUrl,
   type RedisConsumerSettings,
-} from './redis_url.ts';
-import type { RowBlock } from './row_block.ts';
+} from './url.ts';
+import type { RowBlock } from '../row_block.ts';
 import {
   markTrained,
   noRowsTrained,
@@ -57,13 +57,13 @@ import {
   trainedRowsFromBase64,
   trainedRowsToBase64,
   untrainedRows,
-} from './trained_rows.ts';
+} from '../trained_rows.ts';
 
 // What moved beside this file, still importable from here (the library's entry and older imports name this file).
-export { deadLetterLine, deadStreamOf, type DeadLetter } from './redis_dead_letters.node.ts';
-export type { RedisSourceState } from './redis_source_state.ts';
-export type { RedisStreamStanding } from './redis_standing.node.ts';
-export { trainedKeyOf } from './redis_trained_hash.node.ts';
+export { deadLetterLine, deadStreamOf, type DeadLetter } from './dead_letters.node.ts';
+export type { RedisSourceState } from './source_state.ts';
+export type { RedisStreamStanding } from './standing.node.ts';
+export { trainedKeyOf } from './trained_hash.node.ts';
 
 /** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
 interface RawEntry {
@@ -591,7 +591,7 @@ function pickRows(block: RowBlock, picked: Uint32Array): RowBlock {
   return { ...block, values, rows: picked.length };
 }
 
-/** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see redis_url.ts). */
+/** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see url.ts). */
 export function redisSource(url: string | RedisConsumerSettings, options: RedisSourceOptions = {}): RedisStreamSource {
   return new RedisStreamSource(typeof url === 'string' ? parseRedisConsumerUrl(url, options.password) : url);
 }

@@ -1,9 +1,9 @@
-// Node-only: a consumer group's trained-rows hash in Redis (redis_source.node.ts's header): entry id → the bitmap of
+// Node-only: a consumer group's trained-rows hash in Redis (source.node.ts's header): entry id → the bitmap of
 // its rows some checkpoint holds (trained_rows.ts), read when entries are delivered again and written, with the
 // acknowledgement of the entries a checkpoint holds whole, after each checkpoint.
-import type { RedisConnection } from './redis_connection.node.ts';
-import { keyPrefixOf, type RedisConsumerSettings } from './redis_url.ts';
-import { trainedRowsFromBase64 } from './trained_rows.ts';
+import type { RedisConnection } from './connection.node.ts';
+import { keyPrefixOf, type RedisConsumerSettings } from './url.ts';
+import { trainedRowsFromBase64 } from '../trained_rows.ts';
 
 /** Entries per XACK / XCLAIM command. */
 export const IDS_PER_COMMAND = 1000;

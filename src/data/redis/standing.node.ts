@@ -1,8 +1,8 @@
 // Node-only: where a consumer group and one of its consumers stand in a Redis stream, as Redis has it now — for the
 // progress line and metrics.jsonl of a run (never per step) — and the group's last delivered entry.
-import type { RedisConnection } from './redis_connection.node.ts';
-import { deadStreamOf } from './redis_dead_letters.node.ts';
-import type { RedisConsumerSettings } from './redis_url.ts';
+import type { RedisConnection } from './connection.node.ts';
+import { deadStreamOf } from './dead_letters.node.ts';
+import type { RedisConsumerSettings } from './url.ts';
 
 /**
  * Where the group and this consumer stand in the stream, as Redis has it now (standing(): XINFO GROUPS, XINFO

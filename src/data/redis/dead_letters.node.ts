@@ -1,9 +1,9 @@
-// Node-only: the dead letters of a Redis stream source (redis_source.node.ts's header says when an entry is one):
+// Node-only: the dead letters of a Redis stream source (source.node.ts's header says when an entry is one):
 // the failures hash and the dead-letter stream, their names (the stream's name as Redis Cluster hash tag) and the
 // names before the hash tags, and the line that reports a dead letter with the command that re-drives it.
-import type { RedisConnection } from './redis_connection.node.ts';
-import type { StreamEntryError } from './redis_entry.ts';
-import { keyPrefixOf, type RedisConsumerSettings } from './redis_url.ts';
+import type { RedisConnection } from './connection.node.ts';
+import type { StreamEntryError } from './entry.ts';
+import { keyPrefixOf, type RedisConsumerSettings } from './url.ts';
 
 /** What a source reports when it moves an entry to the dead-letter stream. */
 export interface DeadLetter {

@@ -4,14 +4,14 @@
 // A `cluster=1` address connects with ioredis's Cluster client instead (the URL's node is the seed; the others are
 // learnt from it, MOVED/ASK followed); the keys of one stream or run share its hash tag (keyPrefixOf), so a
 // transaction or pipeline of one stream runs on one node. A `rediss://` address connects with TLS, with the files
-// its URL names (redis_tls.node.ts); a handshake refused for a certificate is not retried: it fails at once.
+// its URL names (tls.node.ts); a handshake refused for a certificate is not retried: it fails at once.
 // One typed way to send raw commands (ioredis's per-command typings are overloads too many to be useful for streams).
 // ioredis is an optional peer dependency of aevb (a browser-only install never loads it): loaded by the first
 // connection, which fails naming the command that installs it.
 import type { Cluster, Redis } from 'ioredis';
-import { optionalPeer } from './optional_peer.node.ts';
-import { tlsOptionsOf, tlsRefusal } from './redis_tls.node.ts';
-import { describeStream, type RedisStreamAddress } from './redis_url.ts';
+import { optionalPeer } from '../optional_peer.node.ts';
+import { tlsOptionsOf, tlsRefusal } from './tls.node.ts';
+import { describeStream, type RedisStreamAddress } from './url.ts';
 
 /** The retry budget when the address does not say (ms): a server restart, a failover, a short network outage. */
 export const DEFAULT_RECONNECT_FOR_MS = 60_000;

@@ -4,7 +4,7 @@
 // out like an outage: the connection gives up at once and says which option to give.
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { TLS_PARAMETERS, type RedisTlsFiles } from './redis_url.ts';
+import { TLS_PARAMETERS, type RedisTlsFiles } from './url.ts';
 
 /** The files of each parsed URL, read at its first connection: a certificate is read once, not per connection. */
 const read = new WeakMap<RedisTlsFiles, ConnectionOptions>();

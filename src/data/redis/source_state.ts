@@ -1,10 +1,10 @@
 /**
- * What a Redis stream source keeps in a checkpoint (redis_source.node.ts): the entries the checkpoint lets it
+ * What a Redis stream source keeps in a checkpoint (source.node.ts): the entries the checkpoint lets it
  * acknowledge, and those it holds some rows of, with their bitmaps (trained_rows.ts); and the form checkpoints had
  * before acknowledgement was row-exact, still read. Read back from JSON and checked here. No Redis: safe anywhere.
  */
-import { checkpointedRowsOf } from './acknowledging_source.ts';
-import type { RedisConsumerSettings } from './redis_url.ts';
+import { checkpointedRowsOf } from '../acknowledging_source.ts';
+import type { RedisConsumerSettings } from './url.ts';
 
 /**
  * What checkpointState() returns: the entries whose rows the checkpoint holds, all of them (to acknowledge) or

@@ -1,11 +1,11 @@
 // Node-only: a producer that feeds a Redis stream from any row source, one packed block of rows per entry
 // (XADD), pipelined: a producer that awaited each XADD would manage only 7–11k rows/s on loopback. And the
 // re-drive of a dead-letter stream: its entries back into the stream they came from.
-import { RedisConnection } from './redis_connection.node.ts';
-import { encodeEntry } from './redis_entry.ts';
-import { DEAD_LETTER_FIELDS } from './redis_dead_letters.node.ts';
-import { describeStream, parseRedisStreamUrl } from './redis_url.ts';
-import type { RowSource } from './row_source.ts';
+import { RedisConnection } from './connection.node.ts';
+import { encodeEntry } from './entry.ts';
+import { DEAD_LETTER_FIELDS } from './dead_letters.node.ts';
+import { describeStream, parseRedisStreamUrl } from './url.ts';
+import type { RowSource } from '../row_source.ts';
 
 export interface PublishOptions {
   /** Rows per entry (the last entry of the source may hold fewer). One minibatch per entry suits a trainer. */

@@ -48,6 +48,7 @@ enable subgroups;
 // matmul.wgsl; here it computes on a lane's vec4 of columns.
 alias Real = vec4<f32>;
 // #include "lib/matmul_epilogue.wgsl"
+// #include "lib/fma4.wgsl"
 
 // Invocations per workgroup, from the host (src/kernels/matmul.ts). It must be 8: a_row and the register arrays
 // below are written out for 8 lanes.
@@ -130,16 +131,6 @@ fn load_b_block(k0: u32, col: u32) -> array<vec4<f32>, 4> {
     }
   }
   return bk;
-}
-
-// acc + Σ_kk a[kk] · bk[kk].
-fn fma4(acc: vec4<f32>, a: vec4<f32>, bk: array<vec4<f32>, 4>) -> vec4<f32> {
-  var s = acc;
-  s = fma(vec4(a.x), bk[0], s);
-  s = fma(vec4(a.y), bk[1], s);
-  s = fma(vec4(a.z), bk[2], s);
-  s = fma(vec4(a.w), bk[3], s);
-  return s;
 }
 
 // acc[r] += Σ_kk A[r0 + r][k0 + kk] · bk[kk] for the 8 rows of a block, one row's A shared at a time.

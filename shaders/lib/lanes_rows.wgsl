@@ -7,7 +7,12 @@
 //
 //   acc[r] += A[r] · bk   for r = 0 .. 7,  A[r] = la of lane r
 //
-// Needs `enable subgroups;` in the including shader, and a workgroup that is one subgroup of at least 8 lanes.
+// accumulate_rows takes one step, accumulate_rows4 four (lib/fma4.wgsl); accumulate_blocks and
+// accumulate_blocks4 apply them to a lane's GROUPS blocks. Needs `enable subgroups;` in the including shader, a
+// workgroup that is one subgroup of at least 8 lanes, and (for the blocks) `override GROUPS: u32` and
+// `const MAX_GROUPS: u32 = 4u`.
+
+// #include "lib/fma4.wgsl"
 
 fn accumulate_rows(acc: array<vec4<f32>, 8>, la: f32, bk: vec4<f32>) -> array<vec4<f32>, 8> {
   var out: array<vec4<f32>, 8>;
@@ -25,7 +30,6 @@ fn accumulate_rows(acc: array<vec4<f32>, 8>, la: f32, bk: vec4<f32>) -> array<ve
 // A lane's blocks: GROUPS (the including shader's override, ≤ its MAX_GROUPS = 4) blocks of 8 rows, each updated
 // with the A value of its own row in this lane, la[g]:
 //   acc[g][r] += A[8g + r] · bk   for the blocks g < GROUPS
-// Needs `override GROUPS: u32` and `const MAX_GROUPS: u32 = 4u` in the including shader.
 fn accumulate_blocks(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, la: vec4<f32>, bk: vec4<f32>)
     -> array<array<vec4<f32>, 8>, MAX_GROUPS> {
   var out = acc;
@@ -42,25 +46,15 @@ fn accumulate_blocks(acc: array<array<vec4<f32>, 8>, MAX_GROUPS>, la: vec4<f32>,
 //   acc[r] += Σ_kk A[r][kk] · bk[kk]   for r = 0 .. 7,  A[r] = la of lane r
 fn accumulate_rows4(acc: array<vec4<f32>, 8>, la: vec4<f32>, bk: array<vec4<f32>, 4>) -> array<vec4<f32>, 8> {
   var out: array<vec4<f32>, 8>;
-  out[0] = fma4_rows(acc[0], subgroupBroadcast(la, 0u), bk);
-  out[1] = fma4_rows(acc[1], subgroupBroadcast(la, 1u), bk);
-  out[2] = fma4_rows(acc[2], subgroupBroadcast(la, 2u), bk);
-  out[3] = fma4_rows(acc[3], subgroupBroadcast(la, 3u), bk);
-  out[4] = fma4_rows(acc[4], subgroupBroadcast(la, 4u), bk);
-  out[5] = fma4_rows(acc[5], subgroupBroadcast(la, 5u), bk);
-  out[6] = fma4_rows(acc[6], subgroupBroadcast(la, 6u), bk);
-  out[7] = fma4_rows(acc[7], subgroupBroadcast(la, 7u), bk);
+  out[0] = fma4(acc[0], subgroupBroadcast(la, 0u), bk);
+  out[1] = fma4(acc[1], subgroupBroadcast(la, 1u), bk);
+  out[2] = fma4(acc[2], subgroupBroadcast(la, 2u), bk);
+  out[3] = fma4(acc[3], subgroupBroadcast(la, 3u), bk);
+  out[4] = fma4(acc[4], subgroupBroadcast(la, 4u), bk);
+  out[5] = fma4(acc[5], subgroupBroadcast(la, 5u), bk);
+  out[6] = fma4(acc[6], subgroupBroadcast(la, 6u), bk);
+  out[7] = fma4(acc[7], subgroupBroadcast(la, 7u), bk);
   return out;
-}
-
-// acc + Σ_kk a[kk] · bk[kk].
-fn fma4_rows(acc: vec4<f32>, a: vec4<f32>, bk: array<vec4<f32>, 4>) -> vec4<f32> {
-  var s = acc;
-  s = fma(vec4(a.x), bk[0], s);
-  s = fma(vec4(a.y), bk[1], s);
-  s = fma(vec4(a.z), bk[2], s);
-  s = fma(vec4(a.w), bk[3], s);
-  return s;
 }
 
 // accumulate_rows4 for every block g < GROUPS, la[g] its lane's A values.

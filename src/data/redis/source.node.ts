@@ -31,57 +31,31 @@
 // consumer's (a claim) only means rows trained again, never a row skipped. A group deleted and made again should
 // have its hash deleted too (DEL), or the new group's redeliveries would skip the old group's trained rows.
 //
-// Beside this file, by concern: the dead letters (dead_letters.node.ts), the trained-rows hash
-// (trained_hash.node.ts), the state a checkpoint keeps (source_state.ts) and the group's standing
-// (standing.node.ts).
+// Beside this file, by concern: the entries as replied and as delivered (deliveries.ts), claiming between
+// consumers and the keep-alive (claims.node.ts), the row length read before a pass (row_length.node.ts), the dead
+// letters (dead_letters.node.ts), the trained-rows hash (trained_hash.node.ts), the state a checkpoint keeps
+// (source_state.ts), what the source counts (source_stats.ts) and the group's standing (standing.node.ts).
 import type { AcknowledgingSource } from '../acknowledging_source.ts';
+import type { RowBlock } from '../row_block.ts';
+import { trainedRowsFromBase64 } from '../trained_rows.ts';
+import { claimIdleEntries, KeepAlive, warnOfUnclaimed } from './claims.node.ts';
 import { RedisConnection } from './connection.node.ts';
 import { countFailure, deadLetterLine, type DeadLetter } from './dead_letters.node.ts';
+import { pickRows, readGroupReply, rowsToRedeliver, type Delivery, type RawEntry } from './deliveries.ts';
 import { decodeEntry, StreamEntryError } from './entry.ts';
-import { checkpointedEntries, type RedisSourceState } from './source_state.ts';
-import { lastDeliveredId, readStanding, type RedisStreamStanding } from './standing.node.ts';
-import { IDS_PER_COMMAND, readTrainedRows, recordCommands, trainedKeyOf } from './trained_hash.node.ts';
-import {
-  CLAIM_SCAN_FRACTION,
-  claimBeforeEnd,
-  describeStream,
-  parseRedisConsumerUrl,
-  type RedisConsumerSettings,
-} from './url.ts';
-import type { RowBlock } from '../row_block.ts';
-import {
-  markTrained,
-  noRowsTrained,
-  storedTrainedRows,
-  trainedCount,
-  trainedRowsFromBase64,
-  trainedRowsToBase64,
-  untrainedRows,
-} from '../trained_rows.ts';
+import { readRowLength } from './row_length.node.ts';
+import { checkpointedEntries, checkpointStateOf, type RedisSourceState } from './source_state.ts';
+import { noCountsYet, type RedisSourceStats } from './source_stats.ts';
+import { readStanding, type RedisStreamStanding } from './standing.node.ts';
+import { readTrainedRows, recordCommands, trainedKeyOf } from './trained_hash.node.ts';
+import { CLAIM_SCAN_FRACTION, describeStream, parseRedisConsumerUrl, type RedisConsumerSettings } from './url.ts';
 
 // What moved beside this file, still importable from here (the library's entry and older imports name this file).
 export { deadLetterLine, deadStreamOf, type DeadLetter } from './dead_letters.node.ts';
 export type { RedisSourceState } from './source_state.ts';
+export type { RedisSourceStats } from './source_stats.ts';
 export type { RedisStreamStanding } from './standing.node.ts';
 export { trainedKeyOf } from './trained_hash.node.ts';
-
-/** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
-interface RawEntry {
-  id: string;
-  fields: Buffer[] | null;
-}
-
-/** An entry this pass delivered and nobody acknowledged yet. */
-interface Delivery {
-  /** The number of the first row delivered (the pass's numbering). */
-  start: number;
-  /** Rows in the entry. */
-  rows: number;
-  /** The entry's rows that were delivered, in delivery order (row start + k is row picked[k]); null: all of them, in order. */
-  picked: Uint32Array | null;
-  /** The rows the trained-rows hash holds for it, as far as this source knows (null: none). */
-  recorded: Uint8Array | null;
-}
 
 /** Options besides the URL. */
 export interface RedisSourceOptions {
@@ -89,54 +63,11 @@ export interface RedisSourceOptions {
   password?: string;
 }
 
-/** Counts since the source was made, for progress and for the tests. */
-export interface RedisSourceStats {
-  /** Entries and rows handed to the pipeline. */
-  entries: number;
-  rows: number;
-  /** Entries taken over from other consumers (XAUTOCLAIM). */
-  claimed: number;
-  /** Entries moved to the dead-letter stream (their processing failed max-deliveries times). */
-  deadLettered: number;
-  /** Failed processings counted (each stopped a pass, or moved its entry to the dead-letter stream). */
-  failures: number;
-  /** Entries acknowledged. */
-  acknowledged: number;
-  /** Entries pending for this consumer whose data had been deleted from the stream (acknowledged, no rows). */
-  deleted: number;
-  /** Bitmaps of partly trained entries written to the trained-rows hash. */
-  partlyTrained: number;
-  /** Rows of entries delivered again that were not delivered, a checkpoint holding them already. */
-  rowsSkipped: number;
-}
-
-/** Reads `[[key, [[id, fields], …]]]` (XREADGROUP's reply) or `[[id, fields], …]` into entries. */
-function entriesOf(reply: unknown): RawEntry[] {
-  const list = reply as [Buffer, Buffer[] | null][];
-  return list.map(([id, fields]) => ({ id: id.toString(), fields }));
-}
-
-function readGroupReply(reply: unknown): RawEntry[] {
-  if (reply === null) return [];
-  const [[, entries]] = reply as [Buffer, unknown][];
-  return entriesOf(entries);
-}
-
 /** The rows of a Redis stream for a training run; see the file's header. */
 export class RedisStreamSource implements AcknowledgingSource {
   readonly name: string;
   readonly settings: RedisConsumerSettings;
-  private readonly counts: RedisSourceStats = {
-    entries: 0,
-    rows: 0,
-    claimed: 0,
-    deadLettered: 0,
-    failures: 0,
-    acknowledged: 0,
-    deleted: 0,
-    partlyTrained: 0,
-    rowsSkipped: 0,
-  };
+  private readonly counts: RedisSourceStats = noCountsYet();
   private commandConnection: RedisConnection | null = null;
   /** The open pass's blocking reader and a running rowLength()'s connection: close() cuts them. */
   private reader: RedisConnection | null = null;
@@ -148,8 +79,8 @@ export class RedisStreamSource implements AcknowledgingSource {
   private delivered = 0;
   private passOpen = false;
   private D: number | null = null;
-  private keepAlive: ReturnType<typeof setInterval> | null = null;
-  private keepingAlive: Promise<void> = Promise.resolve();
+  /** Keeps the entries of `log` from being claimed by other consumers while this one lives. */
+  private readonly keepAlive: KeepAlive;
   private resumed: Promise<void> = Promise.resolve();
   private groupReady: Promise<void> | null = null;
   private closed = false;
@@ -157,6 +88,11 @@ export class RedisStreamSource implements AcknowledgingSource {
   constructor(settings: RedisConsumerSettings) {
     this.settings = settings;
     this.name = describeStream(settings);
+    this.keepAlive = new KeepAlive(
+      settings,
+      () => [...this.log.keys()],
+      () => this.commands(),
+    );
   }
 
   get stats(): Readonly<RedisSourceStats> {
@@ -200,39 +136,8 @@ export class RedisStreamSource implements AcknowledgingSource {
     const probe = new RedisConnection(s, `probe-${s.consumer}`);
     this.probe = probe;
     try {
-      const [oldest] = (await probe.send('XPENDING', s.stream, s.group, '-', '+', 1)) as [Buffer, ...unknown[]][];
-      let from = oldest !== undefined ? oldest[0].toString() : await lastDeliveredId(probe, s.stream, s.group);
-      let inclusive = oldest !== undefined;
-      let lastEntry = performance.now();
-      for (;;) {
-        const entries = entriesOf(
-          await probe.send('XRANGE', s.stream, inclusive ? from : `(${from}`, '+', 'COUNT', s.count),
-        );
-        for (const { id, fields } of entries) {
-          if (fields === null) continue;
-          try {
-            this.D = decodeEntry(this.name, id, fields, null).D;
-            return this.D;
-          } catch (error) {
-            if (!(error instanceof StreamEntryError)) throw error;
-          }
-        }
-        if (entries.length > 0) {
-          from = entries[entries.length - 1].id;
-          inclusive = false;
-          lastEntry = performance.now();
-          continue;
-        }
-        const idle = performance.now() - lastEntry;
-        if (s.endAfterIdleMs !== null && idle >= s.endAfterIdleMs) {
-          throw new Error(
-            `${this.name}: holds no rows (no entry of group '${s.group}' to read within end-after-idle, ${s.endAfterIdleMs} ms)`,
-          );
-        }
-        const wait =
-          s.endAfterIdleMs === null ? s.blockMs : Math.max(1, Math.min(s.blockMs, Math.ceil(s.endAfterIdleMs - idle)));
-        await probe.send('XREAD', 'COUNT', 1, 'BLOCK', wait, 'STREAMS', s.stream, from);
-      }
+      this.D = await readRowLength(probe, s, this.name);
+      return this.D;
     } catch (error) {
       if (this.closed)
         throw new Error(`${this.name}: the source was closed while its row length was read`, { cause: error });
@@ -258,7 +163,7 @@ export class RedisStreamSource implements AcknowledgingSource {
     try {
       await this.resumed;
       await this.ensureGroup();
-      this.startKeepAlive();
+      this.keepAlive.start();
       // 1. Our own pending entries first: delivered to this consumer before a restart, never acknowledged. Redis
       // counts each read as a delivery; nothing here does (only failures count: see the file's header).
       yield* this.ownPending(reader);
@@ -270,24 +175,12 @@ export class RedisStreamSource implements AcknowledgingSource {
         let got = 0;
         if (performance.now() - lastClaim >= s.claimAfterMs * CLAIM_SCAN_FRACTION) {
           lastClaim = performance.now();
-          let cursor = '0-0';
-          do {
-            const [next, claimedReply] = (await this.commands().send(
-              'XAUTOCLAIM',
-              s.stream,
-              s.group,
-              s.consumer,
-              s.claimAfterMs,
-              cursor,
-              'COUNT',
-              s.count,
-            )) as [Buffer, unknown];
-            cursor = next.toString();
-            const claimed = entriesOf(claimedReply).filter((e) => !this.log.has(e.id));
+          for await (const page of claimIdleEntries(() => this.commands(), s)) {
+            const claimed = page.filter((e) => !this.log.has(e.id));
             this.counts.claimed += claimed.length;
             got += claimed.length;
             yield* this.deliver(claimed, true);
-          } while (cursor !== '0-0');
+          }
         }
         const fresh = readGroupReply(
           await reader.send(
@@ -313,7 +206,7 @@ export class RedisStreamSource implements AcknowledgingSource {
         }
         if (got > 0) lastEntry = performance.now();
         else if (s.endAfterIdleMs !== null && performance.now() - lastEntry >= s.endAfterIdleMs) {
-          await this.warnOfUnclaimed();
+          await warnOfUnclaimed(() => this.commands(), s, this.name);
           return;
         }
         // A read that waited `block` ms for nothing: the rows held back downstream (the shuffle window) go on.
@@ -354,25 +247,7 @@ export class RedisStreamSource implements AcknowledgingSource {
    * every delivered row.
    */
   checkpointState(rowsConsumed = Infinity, trainedAbove: readonly number[] = []): RedisSourceState {
-    const above = new Set(trainedAbove);
-    const acknowledge: string[] = [];
-    const partial: [string, number, string][] = [];
-    for (const [id, d] of this.log) {
-      const delivered = d.picked?.length ?? d.rows;
-      let bits: Uint8Array | null = null;
-      for (let k = 0; k < delivered; k++) {
-        const number = d.start + k;
-        if (number >= rowsConsumed && !above.has(number)) continue;
-        bits ??= d.recorded?.slice() ?? noRowsTrained(d.rows);
-        markTrained(bits, d.picked === null ? k : d.picked[k]);
-      }
-      if (bits === null) continue;
-      const trained = trainedCount(bits, d.rows);
-      if (trained === d.rows) acknowledge.push(id);
-      else if (d.recorded === null || trained > trainedCount(d.recorded, d.rows))
-        partial.push([id, d.rows, trainedRowsToBase64(bits)]);
-    }
-    return { stream: this.settings.stream, group: this.settings.group, acknowledge, partial };
+    return checkpointStateOf(this.log, this.settings, rowsConsumed, trainedAbove);
   }
 
   /** Acknowledges the entries the checkpoint's state holds all rows of, and records the rows of those it holds some of. */
@@ -399,55 +274,25 @@ export class RedisStreamSource implements AcknowledgingSource {
    */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.keepAlive !== null) clearInterval(this.keepAlive);
-    this.keepAlive = null;
+    this.keepAlive.stop();
     this.reader?.disconnect();
     this.probe?.disconnect();
     const commands = this.commandConnection;
     this.commandConnection = null;
     // A connection in an outage would hold the last keep-alive until it is back: drop it instead.
     if (commands !== null && !commands.ready) commands.disconnect();
-    await this.keepingAlive;
+    await this.keepAlive.settled();
     await commands?.quit();
   }
 
   /** Like close(), but drops the connections at once, as a crashed process would. */
   abandon(): void {
     this.closed = true;
-    if (this.keepAlive !== null) clearInterval(this.keepAlive);
-    this.keepAlive = null;
+    this.keepAlive.stop();
     this.reader?.disconnect();
     this.probe?.disconnect();
     this.commandConnection?.disconnect();
     this.commandConnection = null;
-  }
-
-  /**
-   * At a pass's end by end-after-idle shorter than CLAIM_MARGIN × claim-after: when other consumers still hold
-   * pending entries, says so on stderr with what to change — one of them may be dead, and its entries would be
-   * claimed only after this pass ended (left pending, untrained, with an exit status 0). Silent otherwise: a lone
-   * consumer, or one whose settings claim in time.
-   */
-  private async warnOfUnclaimed(): Promise<void> {
-    const s = this.settings;
-    const advice = claimBeforeEnd(s);
-    if (advice === null) return;
-    const [, , , consumers] = (await this.commands().send('XPENDING', s.stream, s.group)) as [
-      number,
-      unknown,
-      unknown,
-      [Buffer, Buffer][] | null,
-    ];
-    const others = (consumers ?? [])
-      .map(([name, count]) => [name.toString(), Number(count.toString())] as const)
-      .filter(([name]) => name !== s.consumer);
-    if (others.length === 0) return;
-    const entries = others.reduce((n, [, count]) => n + count, 0);
-    console.error(
-      `aevb: ${this.name}: the pass ends after end-after-idle with ${entries} ${entries === 1 ? 'entry' : 'entries'} ` +
-        `pending for other consumers (${others.map(([name, count]) => `${name}: ${count}`).join(', ')}); should one ` +
-        `be dead, its entries are claimed only once idle for claim-after, after this pass has ended: ${advice}`,
-    );
   }
 
   private commands(): RedisConnection {
@@ -501,20 +346,12 @@ export class RedisStreamSource implements AcknowledgingSource {
       }
       this.D = block.D;
       const rows = block.rows;
-      let recorded: Uint8Array | null = null;
-      try {
-        recorded = storedTrainedRows(
-          stored?.get(id) ?? null,
-          rows,
-          `${this.name}: entry ${id}: ${trainedKeyOf(this.settings.stream, this.settings.group)}`,
-        );
-      } catch (error) {
-        // Trained again rather than skipped: the bitmap cannot be read.
-        console.error(`aevb: ${(error as Error).message}; all its rows are delivered again`);
-      }
-      let picked: Uint32Array | null = null;
-      if (recorded !== null && trainedCount(recorded, rows) > 0) {
-        picked = untrainedRows(recorded, rows);
+      const { recorded, picked } = rowsToRedeliver(
+        stored?.get(id) ?? null,
+        rows,
+        `${this.name}: entry ${id}: ${trainedKeyOf(this.settings.stream, this.settings.group)}`,
+      );
+      if (picked !== null) {
         this.counts.rowsSkipped += rows - picked.length;
         if (picked.length === 0) {
           await this.acknowledge([id]);
@@ -559,36 +396,6 @@ export class RedisStreamSource implements AcknowledgingSource {
     for (const listener of this.deadLetterListeners) listener(letter);
     return true;
   }
-
-  private startKeepAlive(): void {
-    if (this.keepAlive !== null) return;
-    this.keepAlive = setInterval(() => {
-      if (this.unacknowledged === 0) return;
-      this.keepingAlive = this.resetIdle().catch((error: Error) => {
-        // Not fatal: the next round tries again; if all fail for claim-after, others claim the entries (at-least-once).
-        console.error(`aevb: keeping entries alive failed: ${error.message}`);
-      });
-    }, this.settings.keepAliveMs);
-    this.keepAlive.unref();
-  }
-
-  private async resetIdle(): Promise<void> {
-    const s = this.settings;
-    const ids = [...this.log.keys()];
-    const chunks: [string, ...string[]][] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_COMMAND)
-      chunks.push(['XCLAIM', s.stream, s.group, s.consumer, '0', ...ids.slice(i, i + IDS_PER_COMMAND), 'JUSTID']);
-    await this.commands().pipeline(chunks);
-  }
-}
-
-/** The rows `picked` of a block (ascending row indices), in that order. */
-function pickRows(block: RowBlock, picked: Uint32Array): RowBlock {
-  const { D } = block;
-  const values =
-    block.values instanceof Uint8Array ? new Uint8Array(picked.length * D) : new Float32Array(picked.length * D);
-  picked.forEach((row, k) => values.set(block.values.subarray(row * D, (row + 1) * D), k * D));
-  return { ...block, values, rows: picked.length };
 }
 
 /** A Redis stream source from `redis://host:port/stream?group=G&consumer=NAME&…` (see url.ts). */

@@ -1,9 +1,12 @@
 /**
  * What a Redis stream source keeps in a checkpoint (source.node.ts): the entries the checkpoint lets it
  * acknowledge, and those it holds some rows of, with their bitmaps (trained_rows.ts); and the form checkpoints had
- * before acknowledgement was row-exact, still read. Read back from JSON and checked here. No Redis: safe anywhere.
+ * before acknowledgement was row-exact, still read. Made from the source's deliveries, read back from JSON and
+ * checked here. No Redis: safe anywhere.
  */
 import { checkpointedRowsOf } from '../acknowledging_source.ts';
+import { markTrained, noRowsTrained, trainedCount, trainedRowsToBase64 } from '../trained_rows.ts';
+import type { Delivery } from './deliveries.ts';
 import type { RedisConsumerSettings } from './url.ts';
 
 /**
@@ -17,6 +20,38 @@ export interface RedisSourceState {
   acknowledge: string[];
   /** Entries with some rows in the checkpoint: the entry's rows and the bitmap of those trained (base64), for the trained-rows hash. */
   partial: [id: string, rows: number, trained: string][];
+}
+
+/**
+ * The state of a checkpoint holding the rows below `rowsConsumed` and those in `trainedAbove` (the low-water mark
+ * and the rows trained above it: acknowledging_source.ts), given the entries delivered and not yet acknowledged
+ * (`log`, by id): the entries it holds all rows of, and the bitmaps of those it adds some rows to.
+ */
+export function checkpointStateOf(
+  log: ReadonlyMap<string, Delivery>,
+  settings: Pick<RedisConsumerSettings, 'stream' | 'group'>,
+  rowsConsumed: number,
+  trainedAbove: readonly number[],
+): RedisSourceState {
+  const above = new Set(trainedAbove);
+  const acknowledge: string[] = [];
+  const partial: [string, number, string][] = [];
+  for (const [id, d] of log) {
+    const delivered = d.picked?.length ?? d.rows;
+    let bits: Uint8Array | null = null;
+    for (let k = 0; k < delivered; k++) {
+      const number = d.start + k;
+      if (number >= rowsConsumed && !above.has(number)) continue;
+      bits ??= d.recorded?.slice() ?? noRowsTrained(d.rows);
+      markTrained(bits, d.picked === null ? k : d.picked[k]);
+    }
+    if (bits === null) continue;
+    const trained = trainedCount(bits, d.rows);
+    if (trained === d.rows) acknowledge.push(id);
+    else if (d.recorded === null || trained > trainedCount(d.recorded, d.rows))
+      partial.push([id, d.rows, trainedRowsToBase64(bits)]);
+  }
+  return { stream: settings.stream, group: settings.group, acknowledge, partial };
 }
 
 /** The state checkpoints held before acknowledgement was row-exact: entries with their rows' numbers [start, end). */

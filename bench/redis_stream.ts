@@ -25,7 +25,8 @@ import { fileSource } from '../src/data/file_source.node.ts';
 import { mnistFile } from '../src/data/mnist.node.ts';
 import { publishRows } from '../src/data/redis/publish.node.ts';
 import { redisSource } from '../src/data/redis/source.node.ts';
-import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
+import { parsePeersUrl } from '../src/peers/peers_url.node.ts';
+import { PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { startRedisServer } from '../test/servers/redis_server.ts';
 import { numberedRows, parseTrainedLog } from './redis_numbered_rows.ts';
 

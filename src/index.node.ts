@@ -10,4 +10,5 @@ export {
   type RedisSourceStats,
 } from './data/redis/source.node.ts';
 export { publishRows, type PublishOptions, type PublishResult } from './data/redis/publish.node.ts';
-export { PeerAveraging, parsePeersUrl, type PeerSettings, type AveragingRound } from './peers/redis_peers.node.ts';
+export { PeerAveraging, type AveragingRound } from './peers/redis_peers.node.ts';
+export { parsePeersUrl, type PeerSettings } from './peers/peers_url.node.ts';

@@ -8,7 +8,8 @@ import { NonFiniteError } from '../src/train/non_finite_error.ts';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../src/train/train_config.ts';
 import type { Trainer } from '../src/train/trainer.ts';
 import { joinPeers } from '../src/peers/peer_rounds.node.ts';
-import { parsePeersUrl, PeerAveraging } from '../src/peers/redis_peers.node.ts';
+import { parsePeersUrl } from '../src/peers/peers_url.node.ts';
+import { PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 
 const config = (c: Partial<TrainConfig>): TrainConfig => ({

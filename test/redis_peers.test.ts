@@ -10,7 +10,8 @@
 // Size and rank come from the environment (WORLD_SIZE, RANK, JOB_COMPLETION_INDEX) when the URL leaves them out.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parsePeersUrl, PeerAveraging, type PeerEnvironment } from '../src/peers/redis_peers.node.ts';
+import { parsePeersUrl, type PeerEnvironment } from '../src/peers/peers_url.node.ts';
+import { PeerAveraging } from '../src/peers/redis_peers.node.ts';
 import { columnSum } from './reference/column_sum.ts';
 import { redisServerInstalled, startRedisServer, type RedisServer } from './servers/redis_server.ts';
 import { seededUniform } from './seeded_random.ts';

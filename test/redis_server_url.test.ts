@@ -14,7 +14,7 @@ import { npyBytes } from './npy_writer.ts';
 import { seededUniform } from './seeded_random.ts';
 import { AEVB_BIN } from './cli_process.ts';
 import { parseRedisStreamUrl, withServer } from '../src/data/redis/url.ts';
-import { parsePeersUrl } from '../src/peers/redis_peers.node.ts';
+import { parsePeersUrl } from '../src/peers/peers_url.node.ts';
 
 const SECRET = 'pa55-in-REDIS_URL';
 let server: RedisServer | null = null;

@@ -15,7 +15,7 @@ import { seededUniform } from './seeded_random.ts';
 import { runAevb } from './cli_process.ts';
 import { RedisConnection } from '../src/data/redis/connection.node.ts';
 import { parseRedisStreamUrl } from '../src/data/redis/url.ts';
-import { parsePeersUrl } from '../src/peers/redis_peers.node.ts';
+import { parsePeersUrl } from '../src/peers/peers_url.node.ts';
 
 let certificates: TestCertificates;
 /** Clients need no certificate. */

@@ -3,7 +3,8 @@
 // redis_peers.node.ts: Redis is the rendezvous and the blob store). Optimizer state stays local. A trainer that
 // starts late or restarts — from a checkpoint behind the others, say — takes the latest average before it trains
 // and re-joins at the current round; at the run's end the final round makes every rank's result the same bits.
-import { PeerAveraging, parsePeersUrl } from './redis_peers.node.ts';
+import { parsePeersUrl } from './peers_url.node.ts';
+import { PeerAveraging } from './redis_peers.node.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { firstNonFiniteIndex, NonFiniteError } from '../train/non_finite_error.ts';
 import type { Rounds } from '../run/hooks/rounds.ts';

@@ -1,7 +1,6 @@
 // Node-only: several trainers that average their parameters every H steps (local SGD / federated averaging),
-// with Redis as the rendezvous and the blob store — `redis://host:port/RUN?size=N&rank=R&every=H` (size and rank
-// may come from the environment instead, as torchrun and Kubernetes Indexed Jobs give them: WORLD_SIZE, RANK,
-// JOB_COMPLETION_INDEX).
+// with Redis as the rendezvous and the blob store — `redis://host:port/RUN?size=N&rank=R&every=H`, parsed, with
+// size and rank from the environment when it leaves them out, in peers_url.node.ts.
 //
 // Every key is RUN's, with the run's name as Redis Cluster hash tag ({RUN}:…, written RUN:… below), so a run's
 // MGETs and pipelines stay on one slot; `cluster=1` connects to a cluster.
@@ -26,43 +25,14 @@
 // each regular round a trainer enters is progress (RUN:progress:RANK), and a live member that shows none for
 // `final-deadline` ms (the round's deadline by default) is hung, and is waited for no longer. The average of all
 // finishers, again fixed by one SET NX, is every trainer's result, bit-identical on every rank whatever step each
-// stopped at; the ranks of the run that are not in it are named (FinalRound.absent). Keys expire (TTL), so a run leaves nothing behind. Optimizer state stays with
-// each trainer; only parameters travel.
+// stopped at; the ranks of the run that are not in it are named (FinalRound.absent). Keys expire (TTL), so a run
+// leaves nothing behind. Optimizer state stays with each trainer; only parameters travel.
 import { RedisConnection } from '../data/redis/connection.node.ts';
-import {
-  clusterParameter,
-  keyPrefixOf,
-  redactUrl,
-  TLS_PARAMETERS,
-  tlsParameters,
-  withTls,
-  type RedisStreamAddress,
-} from '../data/redis/url.ts';
-import { readEnvironmentSettings, type EnvironmentSettings } from '../gpu/settings.node.ts';
+import { keyPrefixOf } from '../data/redis/url.ts';
+import type { PeerSettings } from './peers_url.node.ts';
 
 /** A trainer whose heartbeat is this many periods old is gone. */
 export const HEARTBEAT_LIVES = 3;
-
-export interface PeerSettings extends RedisStreamAddress {
-  /** The run's name: the prefix of every key (the URL's path; `stream` of the address). */
-  run: string;
-  /** Trainers in the run (N). */
-  size: number;
-  /** This trainer's rank, 0 … N − 1. */
-  rank: number;
-  /** Steps between averaging rounds (H). */
-  every: number;
-  /** Longest wait for the others in a regular round, ms (the final round waits for every live member). */
-  deadlineMs: number;
-  /** Heartbeat period, ms; a trainer silent for HEARTBEAT_LIVES periods is no longer a member. */
-  heartbeatMs: number;
-  /**
-   * The final round's wait for a live member that shows no progress (enters no regular round, does not finish),
-   * ms: past it, the member is taken for hung and the round closes without it. The URL's final-deadline; default
-   * the deadline.
-   */
-  finalDeadlineMs: number;
-}
 
 /** What one round did. */
 export interface AveragingRound {
@@ -87,88 +57,6 @@ export interface FinalRound extends AveragingRound {
   steps: number[];
   /** The ranks of the run that are not members: they died, left, were stopped, or hung past final-deadline. */
   absent: number[];
-}
-
-const PARAMETERS = [
-  'size',
-  'rank',
-  'every',
-  'deadline',
-  'heartbeat',
-  'final-deadline',
-  'db',
-  'cluster',
-  ...Object.values(TLS_PARAMETERS),
-] as const;
-
-/** Where size and rank come from when the URL leaves them out. */
-export type PeerEnvironment = Pick<EnvironmentSettings, 'rank' | 'jobCompletionIndex' | 'worldSize'>;
-
-/**
- * Parses `redis://host:port/RUN?size=N&rank=R&every=H[&deadline=ms&heartbeat=ms&final-deadline=ms]`. Without `size`, WORLD_SIZE
- * gives it; without `rank`, RANK (torchrun) or JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) does.
- */
-export function parsePeersUrl(text: string, env: PeerEnvironment = readEnvironmentSettings()): PeerSettings {
-  // Messages name the URL without its password.
-  const shown = redactUrl(text);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`${shown}: expected --peers redis://host:port/RUN?size=N&rank=R&every=H`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-    throw new Error(`${shown}: expected a redis:// or rediss:// URL, got ${url.protocol}`);
-  if (url.host === '') throw new Error(`${shown}: names no server: expected redis://host:port/RUN`);
-  for (const key of url.searchParams.keys()) {
-    if (!(PARAMETERS as readonly string[]).includes(key))
-      throw new Error(`${shown}: unknown parameter '${key}' (known: ${PARAMETERS.join(', ')})`);
-  }
-  /** The URL's ?key=, else the first environment variable set, else `fallback`. */
-  const integer = (key: string, min: number, fallback?: number, from: [string, string | undefined][] = []): number => {
-    let value = url.searchParams.get(key);
-    let where = `${key}`;
-    const variable = value === null ? from.find(([, v]) => v !== undefined) : undefined;
-    if (variable !== undefined)
-      [where, value] = [`${variable[0]} (the environment's, as the URL gives no ?${key}=)`, variable[1]!];
-    if (value === null) {
-      if (fallback === undefined) {
-        const names = from.map(([name]) => name);
-        throw new Error(
-          `${shown}: expected ?${key}=… (an integer ≥ ${min})${names.length === 0 ? '' : ` or the environment's ${names.join(' or ')}`}`,
-        );
-      }
-      return fallback;
-    }
-    const n = Number(value);
-    if (value.trim() === '' || !/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min)
-      throw new Error(`${shown}: ${where} must be an integer ≥ ${min}, got '${value}'`);
-    return n;
-  };
-  const run = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (run === '') throw new Error(`${shown}: expected the run's name as the URL's path: redis://host:port/RUN`);
-  const size = integer('size', 1, undefined, [['WORLD_SIZE', env.worldSize]]);
-  const rank = integer('rank', 0, undefined, [
-    ['RANK', env.rank],
-    ['JOB_COMPLETION_INDEX', env.jobCompletionIndex],
-  ]);
-  if (rank >= size) throw new Error(`${shown}: rank must be below size (${size}), got ${rank}`);
-  const auth = url.username !== '' || url.password !== '' ? `${url.username}:${url.password}@` : '';
-  const deadlineMs = integer('deadline', 1, 60_000);
-  return {
-    server: `${url.protocol}//${auth}${url.host}`,
-    stream: run,
-    db: integer('db', 0, 0),
-    ...(clusterParameter(url, text) ? { cluster: true } : {}),
-    ...withTls(tlsParameters(url, text)),
-    run,
-    size,
-    rank,
-    every: integer('every', 1),
-    deadlineMs,
-    heartbeatMs: integer('heartbeat', 1, 1000),
-    finalDeadlineMs: integer('final-deadline', 1, deadlineMs),
-  };
 }
 
 const bytesOf = (v: Float32Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);

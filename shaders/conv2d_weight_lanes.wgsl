@@ -27,6 +27,10 @@ override GROUPS: u32;
 override KERNEL: u32;
 override STRIDE: u32;
 override PADDING: u32;
+// dims.smallH and dims.smallW again, as constants (src/kernels/conv2d_weight.ts): the position loops then have
+// constant lengths, which lavapipe runs faster (conv 32→64's filter gradient 17 → 14.5 ms at B = 100, issue 24).
+override SMALL_H: u32;
+override SMALL_W: u32;
 
 // The most blocks of 8 rows a workgroup holds (the accumulators below are written out for this many).
 const MAX_GROUPS: u32 = 4u;
@@ -77,9 +81,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
   for (var b = 0u; b < dims.B; b++) {
     let small_image = b * dims.smallC * small_plane;
     let large_image = b * dims.largeC * large_plane;
-    for (var sh = 0u; sh < dims.smallH; sh++) {
+    for (var sh = 0u; sh < SMALL_H; sh++) {
       let h = vec4<i32>(i32(sh * STRIDE)) + dh;
-      for (var sw = 0u; sw < dims.smallW; sw++) {
+      for (var sw = 0u; sw < SMALL_W; sw++) {
         let w = vec4<i32>(i32(sw * STRIDE)) + dw;
         let inside = (h >= vec4(0)) & (h < vec4(H)) & (w >= vec4(0)) & (w < vec4(W));
         let at = vec4<u32>(large_image) + plane + vec4<u32>(clamp(h, vec4(0), vec4(H - 1)) * W + clamp(w, vec4(0), vec4(W - 1)));

@@ -78,7 +78,13 @@ function filterGradient(ctx: GpuContext, s: WeightGradientSpec, transposed: bool
   let workgroups: [number, number, number];
   if (kernel === 'lanes') {
     const groups = lanesRowGroups(small.C);
-    pipeline = ctx.pipeline('conv2d_weight_lanes', 'main', { LANES, GROUPS: groups, ...common });
+    pipeline = ctx.pipeline('conv2d_weight_lanes', 'main', {
+      LANES,
+      GROUPS: groups,
+      SMALL_H: small.H,
+      SMALL_W: small.W,
+      ...common,
+    });
     // Rows: the small tensor's channels; columns: dWeight's (large channel, kh, kw).
     workgroups = [ceilDiv(large.C * taps, 4 * LANES), ceilDiv(small.C, groups * LANES), 1];
   } else {

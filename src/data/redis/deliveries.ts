@@ -7,11 +7,16 @@
 import type { RowBlock } from '../row_block.ts';
 import { storedTrainedRows, trainedCount, untrainedRows } from '../trained_rows.ts';
 
-/** One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. */
+/**
+ * One entry as XREADGROUP / XAUTOCLAIM return it; fields null for an entry deleted since it was delivered. Bytes
+ * (ioredis's Buffers) typed as Uint8Array: the package's declarations name no Node type (test/consumer/run.sh).
+ */
 export interface RawEntry {
   id: string;
-  fields: Buffer[] | null;
+  fields: Uint8Array[] | null;
 }
+
+const utf8 = new TextDecoder();
 
 /** An entry this pass delivered and nobody acknowledged yet. */
 export interface Delivery {
@@ -27,13 +32,13 @@ export interface Delivery {
 
 /** Reads `[[key, [[id, fields], …]]]` (XREADGROUP's reply) or `[[id, fields], …]` into entries. */
 export function entriesOf(reply: unknown): RawEntry[] {
-  const list = reply as [Buffer, Buffer[] | null][];
-  return list.map(([id, fields]) => ({ id: id.toString(), fields }));
+  const list = reply as [Uint8Array, Uint8Array[] | null][];
+  return list.map(([id, fields]) => ({ id: utf8.decode(id), fields }));
 }
 
 export function readGroupReply(reply: unknown): RawEntry[] {
   if (reply === null) return [];
-  const [[, entries]] = reply as [Buffer, unknown][];
+  const [[, entries]] = reply as [Uint8Array, unknown][];
   return entriesOf(entries);
 }
 

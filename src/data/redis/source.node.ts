@@ -386,7 +386,7 @@ export class RedisStreamSource implements AcknowledgingSource {
    * Counts a failed processing of entry `id` (countFailure): true when it moved to the dead-letter stream (the pass
    * goes on; the dead letter reported), false while it stays pending (the pass stops on it).
    */
-  private async failed(id: string, fields: Buffer[], error: StreamEntryError): Promise<boolean> {
+  private async failed(id: string, fields: Uint8Array[], error: StreamEntryError): Promise<boolean> {
     const letter = await countFailure(this.commands(), this.settings, this.name, id, fields, error);
     this.counts.failures++;
     if (letter === null) return false;

@@ -56,6 +56,7 @@ struct Dims { B: u32, srcC: u32, srcH: u32, srcW: u32, dstC: u32, dstH: u32, dst
 @group(0) @binding(2) var<storage, read> aux: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
+// The weight binding's buffer range again, read as vec4s: bound (and read) only by correlate (KERNEL_ROW_VEC4).
 @group(0) @binding(5) var<storage, read> weight4: array<vec4<f32>>;
 
 // src[b, ·, h, w] of channel plane `plane`, or 0 outside the image.

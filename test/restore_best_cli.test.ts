@@ -1,5 +1,6 @@
 // aevb train --early-stop N --restore-best: when early stopping ends the run, its last checkpoint holds the
-// parameters of the best validation (those in <out>/best/), at the last step; without --early-stop it is refused.
+// parameters of the best validation (those in <out>/best/), at the last step; without --early-stop it is refused;
+// the checkpoint keeps it, so a resumed run restores too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,6 +51,29 @@ test('--restore-best: the last checkpoint of an early-stopped run holds the best
       parameters(join(kept, 'best')),
       'without --restore-best the last parameters stay',
     );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('--restore-best is kept in the checkpoint: a run resumed without the flag still restores the best', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'aevb-restore-best-resume-'));
+  try {
+    const out = join(root, 'run');
+    const [beforeStop] = SPLIT.slice(-1);
+    const first = await runAevb(['train', ...RUN, ...SPLIT.slice(0, -1), '2', '--restore-best', '--out', out], 120_000);
+    assert.is(first.code, 0, first.stderr);
+    assert.is.not(beforeStop, '2', 'SPLIT ends with its epoch count');
+    assert.not.match(first.stdout, 'early stop:', 'two epochs end before early stopping does');
+    assert.is(readCheckpoint(out).run?.plan.earlyStopping?.restoreBest, true, 'the checkpoint says so');
+
+    const resumed = await runAevb(['train', '--resume', out, '--epochs', beforeStop], 120_000);
+    assert.is(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, 'early stop:', 'the resumed run is one that early stopping ends');
+    const best = readCheckpoint(join(out, 'best'));
+    assert.ok(readCheckpoint(out).snapshot.step > best.snapshot.step);
+    assert.match(resumed.stdout, `restored the parameters of step ${best.snapshot.step}, the best validation`);
+    assert.equal(parameters(out), parameters(join(out, 'best')));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

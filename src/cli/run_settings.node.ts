@@ -65,6 +65,7 @@ export function resumedSettings(run: RunSettings, saved: RunPlan, given: Set<str
   };
   keep('checkpointEvery', saved.checkpointEvery);
   keep('earlyStop', saved.earlyStopping?.patience ?? null);
+  keep('restoreBest', saved.earlyStopping?.restoreBest === true);
   const sequence = {
     shuffleWindow: saved.shuffleWindow,
     binarize: saved.binarize,

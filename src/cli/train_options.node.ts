@@ -207,6 +207,7 @@ export function trainCommand(
         'validationSplit',
         'validationData',
         'earlyStop',
+        'restoreBest',
       ];
       const given = new Set(modelFlags.filter((f) => cmd.getOptionValueSource(f) === 'cli'));
       const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG };

@@ -17,6 +17,8 @@ export interface PlanOptions {
   checkpoints?: { every?: number };
   data?: RunPlan['data'];
   earlyStopping?: { on?: string; patience: number; minDelta?: number };
+  /** Kept in the plan (so in every checkpoint) for a resume to go on restoring: TrainingRunOptions says what it does. */
+  restoreBestWeights?: boolean;
 }
 
 /** The plan the options ask for, checked. */
@@ -36,7 +38,12 @@ export function planOf(o: PlanOptions): RunPlan {
     earlyStopping:
       early === undefined
         ? null
-        : { on: early.on ?? 'validation', patience: early.patience, minDelta: early.minDelta ?? 0 },
+        : {
+            on: early.on ?? 'validation',
+            patience: early.patience,
+            minDelta: early.minDelta ?? 0,
+            ...(o.restoreBestWeights === true ? { restoreBest: true } : {}),
+          },
   };
 }
 

@@ -22,8 +22,11 @@ export interface RunPlan {
   binarize: boolean;
   /** Where the data came from, for a resume to open it again (the CLI's paths; null in the library). */
   data: DataDescription | null;
-  /** Early stopping's settings, when the run uses it. */
-  earlyStopping: { on: string; patience: number; minDelta: number } | null;
+  /**
+   * Early stopping's settings, when the run uses it; `restoreBest`: the run restores the best evaluation's
+   * parameters when early stopping ends it (absent in checkpoints written before it was kept: false).
+   */
+  earlyStopping: { on: string; patience: number; minDelta: number; restoreBest?: boolean } | null;
 }
 
 /** The data a run streamed, as the command line named it. */
@@ -125,6 +128,9 @@ export function parseRunState(json: unknown, source: string): RunState {
               on: text(early.on, 'plan.earlyStopping.on'),
               patience: count(early.patience, 'plan.earlyStopping.patience', 1),
               minDelta: nonNegative(early.minDelta, 'plan.earlyStopping.minDelta'),
+              ...(early.restoreBest === undefined
+                ? {}
+                : { restoreBest: bool(early.restoreBest, 'plan.earlyStopping.restoreBest') }),
             },
     },
     stepsPerEpoch: orNull(s.stepsPerEpoch, (v) => count(v, 'stepsPerEpoch', 1)),

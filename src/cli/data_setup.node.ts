@@ -42,7 +42,7 @@ export interface RunData {
   /** Validation rows (held out of `train`, or from their own file; binarized likewise), or null. */
   validation: Float32Array | null;
   description: string;
-  /** Rows per pass when known up front (the bundled MNIST), else null: learned when the first epoch ends. */
+  /** Rows per pass when known up front (the bundled MNIST, finite synthetic data), else null: learned when the first epoch ends. */
   rowsPerEpoch: number | null;
   /** The Redis stream the training rows come from (under a validation split too), for its dead letters; or null. */
   stream: RedisStreamSource | null;
@@ -51,6 +51,12 @@ export interface RunData {
 }
 
 const SYNTHETIC = /^synthetic:(\d+|inf)x(\d+)$/;
+
+/** The rows of finite synthetic data (`synthetic:ROWSxD`), known before a pass: epoch 1's bar gets its total. */
+function syntheticRows(path: string): number | null {
+  const m = SYNTHETIC.exec(path);
+  return m === null || m[1] === 'inf' ? null : Number(m[1]);
+}
 
 /** The row source a data path names: a URL (Redis, HTTP(S) shards), a file, a shard directory, or 'synthetic:ROWSxD' (seeded by d.seed). */
 export function sourceFor(
@@ -157,7 +163,7 @@ async function openData(d: DataSettings, source: RowSource, close: () => Promise
     test,
     validation,
     description,
-    rowsPerEpoch: mnist && d.validationSplit === null ? 60_000 : null,
+    rowsPerEpoch: d.validationSplit !== null ? null : mnist ? 60_000 : syntheticRows(d.data!),
     stream: source instanceof RedisStreamSource ? source : null,
     close,
   };

@@ -100,8 +100,7 @@ fn block_weights(rows: array<u32, MAX_GROUPS>, offset: u32) -> vec4<f32> {
 }
 
 // Per block g < GROUPS, its kernel row of 4 taps: weight4's vec4 at weight[rows[g] + offset ..] (offset a
-// multiple of 4); zeros for the others. (Taking tap kw of every block from an array of vec4s, as tap_of does,
-// ran conv 32→64 in 18 ms where a mat4x4 and its transpose took 21, lavapipe, issue 24.)
+// multiple of 4); zeros for the others. accumulate_blocks4 takes each block's row as its lanes' A values.
 fn block_kernel_rows(rows: array<u32, MAX_GROUPS>, offset: u32) -> array<vec4<f32>, MAX_GROUPS> {
   var w: array<vec4<f32>, MAX_GROUPS>;
   if (GROUPS > 0u) { w[0] = weight4[(rows[0] + offset) >> 2u]; }
@@ -109,11 +108,6 @@ fn block_kernel_rows(rows: array<u32, MAX_GROUPS>, offset: u32) -> array<vec4<f3
   if (GROUPS > 2u) { w[2] = weight4[(rows[2] + offset) >> 2u]; }
   if (GROUPS > 3u) { w[3] = weight4[(rows[3] + offset) >> 2u]; }
   return w;
-}
-
-// Tap kw of every block's kernel row (block_kernel_rows): one A value per block.
-fn tap_of(w: array<vec4<f32>, MAX_GROUPS>, kw: u32) -> vec4<f32> {
-  return vec4(w[0][kw], w[1][kw], w[2][kw], w[3][kw]);
 }
 
 // The src values of a lane's 4 pixels at (h, w) of channel plane `channel` of their images (0 outside src).
@@ -222,10 +216,10 @@ fn transposed(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocatio
     // where the loop's length is not a constant (lavapipe, B = 100, issue 24).
     let dh0 = i32((rh + PADDING) / STRIDE);
     let dw0 = i32((rw + PADDING) / STRIDE);
+    let T = KERNEL / STRIDE;
     for (var i = 0u; i < dims.srcC; i++) {
       let channel = i * dims.srcH * dims.srcW;
       let weight_channel = i * dims.dstC * taps;
-      let T = KERNEL / STRIDE;
       for (var t = 0u; t < T * T; t++) {
         let th = t / T;
         let tw = t % T;
